@@ -1,0 +1,41 @@
+# The README's commands. Every target installs what it needs itself (uv, then the locked deps).
+SHELL := /bin/bash
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := 3.11
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+
+.PHONY: install run test lint ui template demo-data bench bench-large clean
+
+$(CURDIR)/.tools/bin/uv:
+	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+install: .venv/.installed
+
+run: install
+	$(RUN) ase-impact run
+
+test: install
+	$(RUN) pytest -q
+
+lint: install
+	$(RUN) ruff check orchestration tests
+	$(RUN) ruff format --check orchestration tests
+
+ui: install
+	$(RUN) ase-impact ui
+
+template: install
+	$(RUN) ase-impact template --association $(or $(ASSOCIATION),exemple-association) --period $(or $(PERIOD),$(shell date +%Y-%m)) -o $(or $(OUT),modele_tableau_de_pilotage.xlsx)
+
+demo-data: install
+	$(RUN) ase-impact demo-data
+
+clean:
+	rm -rf warehouse archive outputs reports .dagster_home/storage .dagster_home/logs dbt_project/target dbt_project/logs
