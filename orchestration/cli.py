@@ -1,0 +1,118 @@
+"""`ase-impact` command line. Heavy imports stay inside the subcommands so --help is instant."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def _period(value: str) -> str:
+    if not PERIOD_PATTERN.match(value):
+        raise argparse.ArgumentTypeError(f"période invalide « {value} » : format attendu AAAA-MM")
+    return value
+
+
+def _run(args: argparse.Namespace) -> int:
+    from orchestration.ingest import warehouse
+    from orchestration.run_summary import summary_lines
+    from orchestration.runner import run_pipeline
+    from orchestration.settings import load_settings
+
+    settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
+    outcome = run_pipeline(settings, period=args.period)
+    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+        print("\n".join(summary_lines(conn, outcome)))
+    print(f"Entrepôt : {settings.warehouse}")
+    if outcome.technical_failures or outcome.dbt_succeeded is False:
+        return 1
+    refused = outcome.misnamed or _any_refused(settings, outcome)
+    return 2 if args.strict and refused else 0
+
+
+def _any_refused(settings, outcome) -> bool:
+    from orchestration.ingest import warehouse
+
+    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+        return any(
+            conn.execute(
+                "select status from quality.submissions where strftime(period, '%Y-%m') = ? "
+                "and association_code = ? order by version desc limit 1",
+                [period, code],
+            ).fetchone()
+            == ("rejected",)
+            for period, code in outcome.ingested
+        )
+
+
+def _template(args: argparse.Namespace) -> int:
+    from orchestration.template import write_template
+
+    path = write_template(args.output, args.association, args.period)
+    print(f"Modèle écrit : {path}")
+    return 0
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from orchestration.demo_data import generate_demo_data
+    from orchestration.settings import load_settings
+
+    raw_dir = load_settings(raw_dir=args.raw_dir).raw_dir
+    manifest = generate_demo_data(raw_dir)
+    print(f"Jeu de démonstration écrit dans {raw_dir} ({len(manifest.files)} fichiers)")
+    return 0
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from orchestration.instance import prepare_dagster_home
+    from orchestration.settings import PROJECT_ROOT, load_settings
+
+    prepare_dagster_home(load_settings().dagster_home)
+    command = ["dagster", "dev", "-m", "orchestration.definitions", "-p", str(args.port)]
+    return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ase-impact",
+        description="Pipeline mensuel des tableaux de pilotage des associations (ASE).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="intègre les fichiers de raw/ puis construit les marts")
+    run.add_argument("--raw-dir", type=Path, default=None, help="dossier des fichiers déposés")
+    run.add_argument("--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt")
+    run.add_argument("--period", type=_period, default=None, help="ne traiter que ce mois (AAAA-MM)")
+    run.add_argument(
+        "--strict", action="store_true", help="code de sortie non nul si un fichier est refusé"
+    )
+    run.set_defaults(handler=_run)
+
+    template = commands.add_parser("template", help="écrit le classeur vierge d'une association")
+    template.add_argument("--association", required=True, help="code de l'association")
+    template.add_argument("--period", required=True, type=_period, help="mois (AAAA-MM)")
+    template.add_argument("-o", "--output", type=Path, required=True, help="fichier .xlsx à écrire")
+    template.set_defaults(handler=_template)
+
+    demo = commands.add_parser("demo-data", help="génère le jeu de démonstration dans raw/")
+    demo.add_argument("--raw-dir", type=Path, default=None)
+    demo.set_defaults(handler=_demo_data)
+
+    ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

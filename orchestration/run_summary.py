@@ -1,0 +1,76 @@
+"""The French summary `ase-impact run` prints, read back from the quality tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STATUS_FR = {
+    "accepted": "accepté",
+    "accepted_with_rejections": "accepté avec lignes rejetées",
+    "rejected": "refusé",
+}
+FIRST_REJECTIONS = 3
+
+
+def _submission_lines(conn, period: str, association_code: str) -> list[str]:
+    row = conn.execute(
+        """
+        select association_name, file_name, version, rows_received, rows_accepted,
+               rows_rejected, rows_with_alerts, status, message_fr, sha256
+        from quality.submissions
+        where strftime(period, '%Y-%m') = ? and association_code = ?
+        order by version desc limit 1
+        """,
+        [period, association_code],
+    ).fetchone()
+    if row is None:
+        return [f"- {period} · {association_code} : aucune soumission enregistrée"]
+    name, file_name, version, received, accepted, rejected, alerts, status, message, sha = row
+    lines = [
+        f"- {period} · {association_code} ({name or 'nom inconnu'}) — {file_name}, version {version}",
+        f"    statut : {STATUS_FR.get(status, status)} ; lignes reçues {received}, "
+        f"acceptées {accepted}, rejetées {rejected}, en alerte {alerts}",
+    ]
+    if status == "rejected":
+        lines.append(f"    {message}")
+        return lines
+    first = conn.execute(
+        """
+        select message_fr from quality.rejected_rows
+        where file_sha256 = ? order by sheet, excel_row, rule_code limit ?
+        """,
+        [sha, FIRST_REJECTIONS],
+    ).fetchall()
+    lines += [f"    · {message}" for (message,) in first]
+    if rejected > len(first):
+        lines.append(f"    · … voir quality.rejected_rows ({rejected} lignes rejetées au total)")
+    return lines
+
+
+def _misnamed_lines(conn, path: Path) -> list[str]:
+    row = conn.execute(
+        "select message_fr from quality.file_errors where file_name = ? "
+        "order by received_at desc limit 1",
+        [path.name],
+    ).fetchone()
+    return [f"- {path.name} : refusé", f"    {row[0] if row else 'nom de fichier invalide'}"]
+
+
+def summary_lines(conn, outcome) -> list[str]:
+    lines = [
+        f"Fichiers intégrés : {len(outcome.ingested)} · inchangés (déjà intégrés) : "
+        f"{len(outcome.unchanged)} · refusés pour leur nom : {len(outcome.misnamed)}"
+    ]
+    for period, code in sorted(outcome.ingested):
+        lines += _submission_lines(conn, period, code)
+    for path in outcome.misnamed:
+        lines += _misnamed_lines(conn, path)
+    if outcome.dbt_succeeded is not None:
+        lines.append(
+            "Modèles dbt (marts) : construits"
+            if outcome.dbt_succeeded
+            else "Modèles dbt (marts) : ÉCHEC de la construction, voir l'historique des runs"
+        )
+    if outcome.technical_failures:
+        lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
+    return lines
