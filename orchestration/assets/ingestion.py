@@ -1,7 +1,5 @@
 """Ingestion assets: one workbook per (month, association) partition → raw and quality tables."""
 
-from __future__ import annotations
-
 from collections import Counter
 
 import dagster as dg
@@ -91,7 +89,9 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
                 dg.TableRecord(
                     {
                         "ligne": int(row.excel_row),
+                        "binome": str(row.pair_id or ""),
                         "colonne": str(row.column_header or ""),
+                        "valeur": str(row.value_received or ""),
                         "regle": str(row.rule_code),
                         "gravite": str(row.severity),
                         "message": str(row.message_fr),
@@ -102,7 +102,9 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
             schema=dg.TableSchema(
                 columns=[
                     dg.TableColumn("ligne", "int"),
+                    dg.TableColumn("binome", "string"),
                     dg.TableColumn("colonne", "string"),
+                    dg.TableColumn("valeur", "string"),
                     dg.TableColumn("regle", "string"),
                     dg.TableColumn("gravite", "string"),
                     dg.TableColumn("message", "string"),

@@ -1,13 +1,16 @@
 """dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from orchestration.dbt_project import dbt_project, prepare_manifest
 from orchestration.resources import PipelineSettings

@@ -1,0 +1,121 @@
+"""The ingestion asset under real `dagster.materialize`: partitions, contract checks, failures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import duckdb
+import pytest
+
+from orchestration.assets.ingestion import ingest_workbook, workbook
+from orchestration.instance import project_instance
+from orchestration.partitions import register_associations, submission_partition_key
+from orchestration.resources import PipelineSettings
+from orchestration.settings import load_settings
+from tests.integration.sample_rows import pair_row, write_submission
+from tests.integration.test_pii import SECRETS, assert_no_pii
+from tests.workbook_factory import write_workbook
+
+
+@pytest.fixture
+def instance():
+    """The project's own instance configuration (dagster.yaml), in this test's DAGSTER_HOME."""
+    project = project_instance(load_settings().dagster_home)
+    yield project
+    project.dispose()
+
+
+def _materialize(instance, settings, period, code):
+    register_associations(instance, {code})
+    return dg.materialize(
+        [workbook, ingest_workbook],
+        partition_key=submission_partition_key(period, code),
+        instance=instance,
+        resources={
+            "pipeline": PipelineSettings(
+                raw_dir=str(settings.raw_dir), warehouse=str(settings.warehouse)
+            )
+        },
+        raise_on_error=False,
+    )
+
+
+def _check_results(result) -> dict[str, dg.AssetCheckEvaluation]:
+    return {
+        event.asset_check_evaluation_data.check_name: event.asset_check_evaluation_data
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    }
+
+
+def test_a_partition_loads_its_rows_and_reports_each_sheet_contract(instance):
+    settings = load_settings()
+    write_submission(
+        settings.raw_dir,
+        "2026-10",
+        "cap-avenir",
+        pairs=3,
+        extra_pairs=[pair_row("B-050", "Nomerr", "Prenomerr", date(2010, 2, 2), Territoire="Lune")],
+    )
+    result = _materialize(instance, settings, "2026-10", "cap-avenir")
+
+    assert result.success
+    checks = _check_results(result)
+    assert set(checks) == {
+        "contrat_pairs",
+        "contrat_end_questionnaires",
+        "contrat_mispe_questionnaires",
+        "contrat_resources",
+        "contrat_activities",
+    }
+    pairs_check = checks["contrat_pairs"]
+    assert not pairs_check.passed
+    assert pairs_check.metadata["lignes_recues"].value == 5
+    assert pairs_check.metadata["lignes_rejetees"].value == 1
+    first = pairs_check.metadata["premieres_anomalies"].value.records[0].data
+    assert first["ligne"] == 6 and first["colonne"] == "Territoire"
+    assert first["valeur"] == "Lune" and "Territoire" in first["message"]
+    assert checks["contrat_resources"].passed
+    with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+        assert conn.execute("select count(*) from raw.pairs").fetchone()[0] == 4
+
+
+def test_a_refused_file_fails_its_partition_with_the_french_reason(instance):
+    settings = load_settings()
+    write_workbook(
+        settings.raw_dir / "2026-10" / "cap-avenir.xlsx",
+        association_code="cap-avenir",
+        period="2026-09",
+    )
+
+    result = _materialize(instance, settings, "2026-10", "cap-avenir")
+
+    assert not result.success
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    description = failure.step_failure_data.user_failure_data.description
+    assert "2026-09" in description and "2026-10" in description
+
+
+def test_no_name_or_birth_date_reaches_the_dagster_event_log(instance):
+    settings = load_settings()
+    write_submission(
+        settings.raw_dir,
+        "2026-10",
+        "cap-avenir",
+        extra_pairs=[
+            pair_row("B-101", "Zorglubienne", "Quetzalix", date(2011, 7, 23)),
+            # Rejected: its findings travel to the check metadata, masked.
+            pair_row("B-104", "Kastafiore-Pélagie", "Ombrelune", date(1990, 3, 15)),
+            pair_row("B-105", "Vrillançonne", "Quetzalix", "14/11/2009", Sexe="Martien"),
+        ],
+    )
+    result = _materialize(instance, settings, "2026-10", "cap-avenir")
+    assert result.success
+
+    logs = instance.all_logs(result.run_id)
+    serialized = "\n".join(dg.serialize_value(entry) for entry in logs)
+    assert "B-104" in serialized  # the rejections are in the log, by pair id
+    assert not SECRETS.found_in_bytes(serialized.encode())
+    storage_files = [path for path in settings.dagster_home.rglob("*") if path.is_file()]
+    assert_no_pii([*storage_files, settings.warehouse], SECRETS)
