@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
     outcome = run_pipeline(settings, period=args.period)
     with warehouse.connect(settings.warehouse, read_only=True) as conn:
-        print("\n".join(summary_lines(conn, outcome)))
+        print("\n".join(summary_lines(conn, outcome, settings.raw_dir)))
     print(f"Entrepôt : {settings.warehouse}")
     if outcome.technical_failures or outcome.dbt_succeeded is False:
         return 1
@@ -87,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="intègre les fichiers de raw/ puis construit les marts")
     run.add_argument("--raw-dir", type=Path, default=None, help="dossier des fichiers déposés")
     run.add_argument("--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt")
-    run.add_argument("--period", type=_period, default=None, help="ne traiter que ce mois (AAAA-MM)")
+    run.add_argument(
+        "--period", type=_period, default=None, help="ne traiter que ce mois (AAAA-MM)"
+    )
     run.add_argument(
         "--strict", action="store_true", help="code de sortie non nul si un fichier est refusé"
     )

@@ -15,7 +15,12 @@ _DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profil
 
 def _newest_source_mtime(project_dir: Path) -> float:
     paths = [project_dir / name for name in _DBT_SOURCES]
-    files = [p for path in paths if path.exists() for p in ([path] if path.is_file() else path.rglob("*"))]
+    files = [
+        p
+        for path in paths
+        if path.exists()
+        for p in ([path] if path.is_file() else path.rglob("*"))
+    ]
     return max(p.stat().st_mtime for p in files if p.is_file())
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from orchestration.ingest.pipeline import display_name
+
 STATUS_FR = {
     "accepted": "accepté",
-    "accepted_with_rejections": "accepté avec lignes rejetées",
-    "rejected": "refusé",
+    "accepted_with_rejections": "accepté, avec des lignes rejetées",
+    "rejected": "refusé (erreur bloquante sur le fichier, rien n'a été intégré)",
 }
 FIRST_REJECTIONS = 3
 
@@ -27,7 +29,8 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
         return [f"- {period} · {association_code} : aucune soumission enregistrée"]
     name, file_name, version, received, accepted, rejected, alerts, status, message, sha = row
     lines = [
-        f"- {period} · {association_code} ({name or 'nom inconnu'}) — {file_name}, version {version}",
+        f"- {period} · {association_code} ({name or 'nom inconnu'})"
+        f" — {file_name}, version {version}",
         f"    statut : {STATUS_FR.get(status, status)} ; lignes reçues {received}, "
         f"acceptées {accepted}, rejetées {rejected}, en alerte {alerts}",
     ]
@@ -47,16 +50,16 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
     return lines
 
 
-def _misnamed_lines(conn, path: Path) -> list[str]:
+def _misnamed_lines(conn, file_name: str) -> list[str]:
     row = conn.execute(
         "select message_fr from quality.file_errors where file_name = ? "
         "order by received_at desc limit 1",
-        [path.name],
+        [file_name],
     ).fetchone()
-    return [f"- {path.name} : refusé", f"    {row[0] if row else 'nom de fichier invalide'}"]
+    return [f"- {file_name} : refusé", f"    {row[0] if row else 'nom de fichier invalide'}"]
 
 
-def summary_lines(conn, outcome) -> list[str]:
+def summary_lines(conn, outcome, raw_dir: Path) -> list[str]:
     lines = [
         f"Fichiers intégrés : {len(outcome.ingested)} · inchangés (déjà intégrés) : "
         f"{len(outcome.unchanged)} · refusés pour leur nom : {len(outcome.misnamed)}"
@@ -64,7 +67,7 @@ def summary_lines(conn, outcome) -> list[str]:
     for period, code in sorted(outcome.ingested):
         lines += _submission_lines(conn, period, code)
     for path in outcome.misnamed:
-        lines += _misnamed_lines(conn, path)
+        lines += _misnamed_lines(conn, display_name(raw_dir, path))
     if outcome.dbt_succeeded is not None:
         lines.append(
             "Modèles dbt (marts) : construits"

@@ -66,7 +66,9 @@ def _resources(settings: Settings) -> dict:
     from dagster_dbt import DbtCliResource
 
     return {
-        "pipeline": PipelineSettings(raw_dir=str(settings.raw_dir), warehouse=str(settings.warehouse)),
+        "pipeline": PipelineSettings(
+            raw_dir=str(settings.raw_dir), warehouse=str(settings.warehouse)
+        ),
         "dbt": DbtCliResource(project_dir=dbt_project),
     }
 

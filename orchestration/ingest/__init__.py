@@ -1,0 +1,1 @@
+"""Workbook ingestion: reading, pseudonymisation, archiving and loading into DuckDB."""

@@ -1,0 +1,271 @@
+"""One received file, end to end: archive, read, check, validate, pseudonymise, load.
+
+A file-level problem refuses the whole file (recorded in quality, the partition's previous
+accepted version stays in force); row-level problems reject rows and the rest loads. Any other
+exception is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import duckdb
+import pandas as pd
+
+from orchestration import referentiel
+from orchestration.contracts.findings import FINDING_COLUMNS
+from orchestration.contracts.validate import FileContext, ValidatedSheet, validate_workbook
+from orchestration.ingest import warehouse
+from orchestration.ingest.archive import archive_file
+from orchestration.ingest.errors import FileLevelError
+from orchestration.ingest.pseudonymise import load_key, pseudonymise_frame
+from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
+from orchestration.settings import Settings
+
+# Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
+MASK = "***"
+# MIS PE's own scope; answers outside it are kept and flagged.
+MISPE_SCOPE_AGES = (13, 18)
+
+
+
+class SheetCounts(NamedTuple):
+    received: int
+    accepted: int
+    rejected: int
+    alerts: int
+
+
+@dataclass(frozen=True, eq=False)
+class IngestionReport:
+    """What happened to one file. findings hold no PII (values of PII columns are masked)."""
+
+    period: str | None
+    association_code: str | None
+    file_name: str
+    sha256: str
+    version: int | None
+    status: str
+    association_name: str | None
+    rows_received: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    rows_with_alerts: int | None
+    sheet_counts: dict[str, SheetCounts]
+    findings: pd.DataFrame
+    message_fr: str
+
+
+def _is_ignored(path: Path) -> bool:
+    """Hidden files and the lock files Excel (~$) and LibreOffice (.~lock) leave behind."""
+    return path.name.startswith((".", "~$"))
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    """Every file dropped as raw/<folder>/<file>, plus workbooks misplaced at raw/'s top.
+
+    Whatever sits in a month folder is returned, even a .xls or .csv, so that it is reported
+    rather than silently ignored; deeper folders are not read.
+    """
+    if not raw_dir.is_dir():
+        return []
+    found = []
+    for entry in raw_dir.iterdir():
+        if _is_ignored(entry):
+            continue
+        if entry.is_dir():
+            found += [path for path in entry.iterdir() if path.is_file() and not _is_ignored(path)]
+        elif entry.is_file() and entry.suffix.lower() in SPREADSHEET_SUFFIXES:
+            found.append(entry)
+    return sorted(found)
+
+
+def display_name(raw_dir: Path, path: Path) -> str:
+    """How a file is named to people and in quality tables: "2026-10/cap-avenir.xlsx"."""
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count <= 1 else plural}"
+
+
+def _rows_message(received: int, rejected: int, alerts: int) -> str:
+    if received == 0:
+        return "Aucune ligne reçue."
+    if rejected == 0:
+        message = f"{_plural(received, 'ligne reçue', 'lignes reçues')}, aucune rejetée"
+    else:
+        rejected_rows = _plural(rejected, "ligne rejetée", "lignes rejetées")
+        message = f"{rejected_rows} sur {received} {'reçue' if received <= 1 else 'reçues'}"
+    if alerts:
+        message += (
+            f" ; {_plural(alerts, 'ligne acceptée avec alerte', 'lignes acceptées avec alerte')}"
+        )
+    return message + "."
+
+
+def _pii_headers() -> frozenset[str]:
+    return frozenset(
+        column.header_fr
+        for sheet in referentiel.sheets()
+        for column in referentiel.columns(sheet.sheet_code)
+        if column.is_pii
+    )
+
+
+def _masked(findings: pd.DataFrame) -> pd.DataFrame:
+    """Mask values of PII columns again: a finding must never carry a name or a birth date."""
+    masked = findings.copy()
+    is_pii = masked["column_header"].isin(_pii_headers()) & masked["value_received"].notna()
+    masked.loc[is_pii, "value_received"] = MASK
+    return masked
+
+
+def _raw_frame(sheet_code: str, accepted: pd.DataFrame, key: bytes, context: FileContext):
+    if sheet_code == "pairs":
+        return pseudonymise_frame(accepted, key, context.period_end, "age_at_period_end")
+    if sheet_code == "mispe_questionnaires":
+        frame = pseudonymise_frame(accepted, key, accepted["answered_on"], "age_at_answer")
+        youngest, oldest = MISPE_SCOPE_AGES
+        frame["is_out_of_mispe_scope"] = ~frame["age_at_answer"].between(youngest, oldest)
+        return frame
+    return accepted
+
+
+def _sheet_counts(sheet: ValidatedSheet) -> SheetCounts:
+    accepted = len(sheet.accepted)
+    return SheetCounts(
+        received=sheet.rows_received,
+        accepted=accepted,
+        rejected=sheet.rows_received - accepted,
+        alerts=int(sheet.accepted["has_alerts"].sum()),
+    )
+
+
+def _file_findings(validated: dict[str, ValidatedSheet]) -> pd.DataFrame:
+    """Every sheet's findings (header findings included), in sheet order."""
+    parts = [sheet.findings for sheet in validated.values() if not sheet.findings.empty]
+    if not parts:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    return _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS])
+
+
+def ingest_file(
+    path: Path,
+    settings: Settings,
+    conn: duckdb.DuckDBPyConnection,
+    received_at: datetime | None = None,
+) -> IngestionReport:
+    """Ingest one received file into the warehouse and say what happened, in French."""
+    received_at = received_at or datetime.now()
+    name = display_name(settings.raw_dir, path)
+    archived = archive_file(path, settings.archive_dir)
+    sha256 = archived.stem
+    period = association_code = None
+    identity: dict[str, str | None] = {}
+    try:
+        period, association_code = parse_submission_path(settings.raw_dir, path)
+        workbook = read_workbook(archived, name)
+        identity = workbook.identity
+        check_identity(identity, period, association_code, name)
+        context = FileContext(name, period, association_code)
+        validated = validate_workbook(workbook, context)
+    except FileLevelError as error:
+        version = warehouse.record_file_error(
+            conn,
+            period=period,
+            association_code=association_code,
+            file_name=name,
+            sha256=sha256,
+            received_at=received_at,
+            error_code=error.code,
+            message_fr=error.message_fr,
+            association_name=identity.get("association_name"),
+            template_version=identity.get("template_version"),
+        )
+        return IngestionReport(
+            period=period,
+            association_code=association_code,
+            file_name=name,
+            sha256=sha256,
+            version=version,
+            status="rejected",
+            association_name=identity.get("association_name"),
+            rows_received=None,
+            rows_accepted=None,
+            rows_rejected=None,
+            rows_with_alerts=None,
+            sheet_counts={},
+            findings=pd.DataFrame(columns=FINDING_COLUMNS),
+            message_fr=error.message_fr,
+        )
+
+    key = load_key(settings)
+    tables = {
+        referentiel.sheet(code).raw_table: _raw_frame(code, sheet.accepted, key, context)
+        for code, sheet in validated.items()
+    }
+    counts = {code: _sheet_counts(sheet) for code, sheet in validated.items()}
+    received, accepted, rejected, alerts = (
+        sum(column) for column in zip(*counts.values(), strict=True)
+    )
+    status = "accepted" if rejected == 0 else "accepted_with_rejections"
+    message = _rows_message(received, rejected, alerts)
+    findings = _file_findings(validated)
+    submission = {
+        "association_name": identity.get("association_name"),
+        "file_name": name,
+        "sha256": sha256,
+        "received_at": received_at,
+        "template_version": identity.get("template_version"),
+        "rows_received": received,
+        "rows_accepted": accepted,
+        "rows_rejected": rejected,
+        "rows_with_alerts": alerts,
+        "status": status,
+        "message_fr": message,
+    }
+    version = warehouse.replace_partition(
+        conn, period, association_code, tables, findings, submission
+    )
+    return IngestionReport(
+        period=period,
+        association_code=association_code,
+        file_name=name,
+        sha256=sha256,
+        version=version,
+        status=status,
+        association_name=identity.get("association_name"),
+        rows_received=received,
+        rows_accepted=accepted,
+        rows_rejected=rejected,
+        rows_with_alerts=alerts,
+        sheet_counts=counts,
+        findings=findings,
+        message_fr=message,
+    )
+
+
+def ingest_partition(settings: Settings, period: str, association_code: str) -> IngestionReport:
+    """Ingest the file of raw/ that holds a (period, association) partition."""
+    for path in discover_files(settings.raw_dir):
+        try:
+            if parse_submission_path(settings.raw_dir, path) == (period, association_code):
+                break
+        except FileLevelError:
+            continue
+    else:
+        raise FileNotFoundError(
+            f"Aucun fichier pour l'association « {association_code} » et la période {period} "
+            f"dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
+        )
+    with warehouse.connect(settings.warehouse) as conn:
+        warehouse.ensure_schema(conn)
+        return ingest_file(path, settings, conn)
