@@ -31,12 +31,15 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
     lines = [
         f"- {period} · {association_code} ({name or 'nom inconnu'})"
         f" — {file_name}, version {version}",
-        f"    statut : {STATUS_FR.get(status, status)} ; lignes reçues {received}, "
-        f"acceptées {accepted}, rejetées {rejected}, en alerte {alerts}",
+        f"    statut : {STATUS_FR[status]}",
     ]
     if status == "rejected":
         lines.append(f"    {message}")
         return lines
+    lines[-1] += (
+        f" ; lignes reçues {received}, acceptées {accepted}, rejetées {rejected}, "
+        f"en alerte {alerts}"
+    )
     first = conn.execute(
         """
         select message_fr from quality.rejected_rows
