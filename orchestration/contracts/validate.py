@@ -1,0 +1,116 @@
+"""Apply the contracts to a read workbook: accepted rows, typed, and findings in French."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from orchestration import referentiel
+from orchestration.contracts import schemas
+from orchestration.contracts.findings import (
+    concat_findings,
+    empty_findings,
+    received_texts,
+    rule_findings,
+)
+from orchestration.contracts.rules import ERREUR, RULES, column_spec
+from orchestration.ingest.workbook import SheetRows, Workbook
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """Where a file comes from: its name as shown to people, its month and its association."""
+
+    display_name: str
+    period: str  # "YYYY-MM"
+    association_code: str
+
+    @property
+    def period_start(self) -> date:
+        return date.fromisoformat(f"{self.period}-01")
+
+    @property
+    def period_end(self) -> date:
+        start = self.period_start
+        return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+    def message_values(self) -> dict[str, str]:
+        return {"period": self.period, "period_end": self.period_end.strftime("%d/%m/%Y")}
+
+
+@dataclass(frozen=True)
+class ValidatedSheet:
+    """accepted: rows without "erreur", typed, with excel_row and has_alerts (an "alerte")."""
+
+    sheet_code: str
+    rows_received: int
+    accepted: pd.DataFrame
+    findings: pd.DataFrame
+
+
+def validate_workbook(workbook: Workbook, context: FileContext) -> dict[str, ValidatedSheet]:
+    """Every read sheet, Données first: end questionnaires refer to its accepted pairs."""
+    pairs = validate_sheet(workbook.sheets["pairs"], context)
+    validated = {
+        sheet_code: pairs
+        if sheet_code == "pairs"
+        else validate_sheet(rows, context, accepted_pairs=pairs.accepted)
+        for sheet_code, rows in workbook.sheets.items()
+    }
+    return validated
+
+
+def validate_sheet(
+    rows: SheetRows, context: FileContext, accepted_pairs: pd.DataFrame | None = None
+) -> ValidatedSheet:
+    sheet_code = rows.sheet_code
+    checked = schemas.check_frame(sheet_code, rows.frame, context.period_end, accepted_pairs)
+    failed = schemas.failures(schemas.sheet_schema(sheet_code, context.period_end), checked)
+    severities = failed["rule_code"].map(lambda code: RULES[code].severity)
+    rejected = checked.index.isin(failed.loc[severities.eq(ERREUR), "index"])
+    alerted = checked.index.isin(failed.loc[severities.ne(ERREUR), "index"])
+
+    fields = [spec.field for spec in referentiel.columns(sheet_code)]
+    accepted = checked.loc[~rejected, ["excel_row", *fields]].copy()
+    accepted["has_alerts"] = alerted[~rejected]
+    return ValidatedSheet(
+        sheet_code=sheet_code,
+        rows_received=len(rows.frame),
+        accepted=accepted.reset_index(drop=True),
+        findings=concat_findings(
+            [rows.header_findings, _row_findings(sheet_code, checked, failed, context)]
+        ),
+    )
+
+
+def _row_findings(
+    sheet_code: str, checked: pd.DataFrame, failed: pd.DataFrame, context: FileContext
+) -> pd.DataFrame:
+    sheet_name = referentiel.sheet(sheet_code).name_fr
+    message_values = context.message_values()
+    frames = [empty_findings()]
+    for code, failures in failed.groupby("rule_code"):
+        broken = RULES[code]
+        rows = checked.loc[failures["index"]]
+        if broken.column is None:
+            values = pd.Series("", index=rows.index)
+        else:
+            is_pii = column_spec(sheet_code, broken.column).is_pii
+            values = received_texts(rows[schemas.received(broken.column)], is_pii)
+        pair_ids = rows["pair_id"] if "pair_id" in rows else pd.Series(None, index=rows.index)
+        frames.append(
+            rule_findings(
+                broken,
+                display_name=context.display_name,
+                sheet_name=sheet_name,
+                excel_rows=rows["excel_row"],
+                values_received=values,
+                pair_ids=pair_ids,
+                message_tails=broken.message_fr.format(**message_values),
+                column_header=broken.header_fr,
+            )
+        )
+    return concat_findings(frames)

@@ -1,0 +1,75 @@
+"""Dates as associations type them, and ages computed from them.
+
+A date cell is accepted as a real Excel date, as "JJ/MM/AAAA" text or as ISO "AAAA-MM-JJ" text;
+anything else is not a date. Nothing here logs or echoes a value: birth dates are personal data.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+
+import pandas as pd
+
+_FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def is_blank(value: object) -> bool:
+    """An empty cell: None, NaN/NaT/NA, or text made only of spaces."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float):
+        return math.isnan(value)
+    return isinstance(value, str) and not value.strip()
+
+
+def parse_date_cell(value: object) -> date | None:
+    """The date a cell holds; None for an empty cell.
+
+    Raises ValueError when the cell is not empty and is not a date in an accepted form
+    (including impossible dates such as 31/02/2026). The message never quotes the value.
+    """
+    if is_blank(value):
+        return None
+    if isinstance(value, datetime):  # before date: datetime is a subclass of date
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if match := _FRENCH_DATE.fullmatch(text):
+            day, month, year = (int(part) for part in match.groups())
+            return date(year, month, day)
+        if match := _ISO_DATE.fullmatch(text):
+            year, month, day = (int(part) for part in match.groups())
+            return date(year, month, day)
+    raise ValueError(f"a {type(value).__name__} cell is not a date in an accepted form")
+
+
+def _date_or_none(value: object) -> date | None:
+    try:
+        return parse_date_cell(value)
+    except ValueError:
+        return None
+
+
+def parse_date_series(values: pd.Series) -> pd.Series:
+    """Cells → datetime64[ns] at midnight; NaT for empty cells and for cells that are not dates."""
+    parsed = pd.to_datetime(values.map(_date_or_none).astype(object), errors="raise")
+    return pd.Series(parsed, index=values.index).astype("datetime64[ns]")
+
+
+def age_at(birth_dates: pd.Series, reference: date | pd.Series) -> pd.Series:
+    """Age in whole years on the reference date (one date, or one per row); NA where unknown."""
+    births = pd.to_datetime(pd.Series(birth_dates))
+    if isinstance(reference, pd.Series):
+        references = pd.to_datetime(reference)
+    else:
+        references = pd.Series(pd.Timestamp(reference), index=births.index)
+    birthday_not_reached = (references.dt.month < births.dt.month) | (
+        (references.dt.month == births.dt.month) & (references.dt.day < births.dt.day)
+    )
+    years = references.dt.year - births.dt.year - birthday_not_reached.astype(int)
+    return years.astype("Int64")

@@ -1,0 +1,297 @@
+"""Reading a reporting workbook with python-calamine into one frame per read sheet.
+
+Sheet names and headers are matched with `referentiel.match_key` (case and outer spaces
+forgiven, accents not). Anything that makes the whole file unusable raises FileLevelError with
+a French message; unknown and optional missing columns become "alerte" findings of the sheet.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import python_calamine
+
+from orchestration import referentiel
+from orchestration.contracts.findings import concat_findings, rule_findings
+from orchestration.contracts.rules import quoted_list, rule
+from orchestration.contracts.schemas import identity_failures
+from orchestration.ingest.dates import is_blank, parse_date_cell
+from orchestration.ingest.errors import FileLevelError, file_level_error
+
+ASSOCIATION_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
+MONTH_FOLDER = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+WORKBOOK_SUFFIX = ".xlsx"
+ZIP_SIGNATURE = b"PK"
+HEADER_ROW = 1
+# Below this similarity a misspelt header gets no did-you-mean hint.
+HINT_CUTOFF = 0.6
+
+
+@dataclass(frozen=True)
+class SheetRows:
+    """The non-blank rows of one read sheet: a column per field of the sheet, plus excel_row."""
+
+    sheet_code: str
+    frame: pd.DataFrame
+    header_findings: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Workbook:
+    display_name: str
+    identity: dict[str, str | None]
+    sheets: dict[str, SheetRows]
+
+
+def parse_submission_path(raw_dir: Path, path: Path) -> tuple[str, str]:
+    """(period "YYYY-MM", association_code) of a file dropped as <raw_dir>/<YYYY-MM>/<code>.xlsx."""
+    try:
+        relative = Path(path).resolve().relative_to(Path(raw_dir).resolve())
+    except ValueError:
+        raise file_level_error("FIC-001", file=Path(path).name) from None
+    display_name = relative.as_posix()
+    if len(relative.parts) != 2:
+        raise file_level_error("FIC-001", file=display_name)
+    folder, file_name = relative.parts
+    if not MONTH_FOLDER.fullmatch(folder):
+        raise file_level_error("FIC-002", file=display_name, folder=folder)
+    stem, suffix = file_name[: -len(WORKBOOK_SUFFIX)], file_name[-len(WORKBOOK_SUFFIX) :]
+    if suffix.lower() != WORKBOOK_SUFFIX or not ASSOCIATION_CODE.fullmatch(stem):
+        raise file_level_error("FIC-003", file=display_name)
+    return folder, stem
+
+
+def read_workbook(path: Path, display_name: str) -> Workbook:
+    """Read the identity and the five data sheets; raises FileLevelError if the file is unusable.
+
+    The identity's template version is checked here, before the columns, because the
+    columns expected depend on it. check_identity compares the rest with the file's path.
+    """
+    sheet_names = {spec.sheet_code: spec.name_fr for spec in referentiel.sheets() if spec.is_read}
+    cells = _read_cells(path, display_name, sheet_names)
+    identity = read_identity(cells["parameters"])
+    _raise_first_identity_failure(identity, display_name, period=None, association_code=None)
+    sheets = {
+        sheet_code: _sheet_rows(sheet_code, cells[sheet_code], display_name)
+        for sheet_code in sheet_names
+        if sheet_code != "parameters"
+    }
+    return Workbook(display_name=display_name, identity=identity, sheets=sheets)
+
+
+def check_identity(
+    identity: dict[str, str | None], period: str, association_code: str, display_name: str
+) -> None:
+    """Raise FileLevelError when « Paramètres figés » disagrees with the file's folder and name."""
+    _raise_first_identity_failure(identity, display_name, period, association_code)
+
+
+def _raise_first_identity_failure(
+    identity: dict[str, str | None],
+    display_name: str,
+    period: str | None,
+    association_code: str | None,
+) -> None:
+    failures = identity_failures(identity, period=period, association_code=association_code)
+    if not failures:
+        return
+    failed = rule(failures[0])
+    expected = {"period": period, "association_code": association_code}.get(failed.column)
+    raise file_level_error(
+        failed.code,
+        file=display_name,
+        found=identity.get(failed.column) or "",
+        expected=expected or "",
+        supported=", ".join(referentiel.SUPPORTED_TEMPLATE_VERSIONS),
+    )
+
+
+def _read_cells(
+    path: Path, display_name: str, sheet_names: dict[str, str]
+) -> dict[str, list[list[object]]]:
+    """Every cell of the read sheets, rows anchored at A1; file-level errors for bad files."""
+    try:
+        with open(path, "rb") as handle:
+            signature = handle.read(len(ZIP_SIGNATURE))
+    except OSError:
+        raise file_level_error("FIC-005", file=display_name) from None
+    if signature != ZIP_SIGNATURE:
+        raise file_level_error("FIC-004", file=display_name)
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except Exception:  # calamine reports zip, XML and format problems alike
+        raise file_level_error("FIC-005", file=display_name) from None
+    try:
+        found = {referentiel.match_key(name): name for name in book.sheet_names}
+        missing = [
+            name for name in sheet_names.values() if referentiel.match_key(name) not in found
+        ]
+        if missing:
+            raise file_level_error("FIC-006", file=display_name, missing=_missing_sheets(missing))
+        return {
+            sheet_code: book.get_sheet_by_name(found[referentiel.match_key(name)]).to_python(
+                skip_empty_area=False
+            )
+            for sheet_code, name in sheet_names.items()
+        }
+    except FileLevelError:
+        raise
+    except Exception:
+        raise file_level_error("FIC-005", file=display_name) from None
+    finally:
+        book.close()
+
+
+def _missing_sheets(names: list[str]) -> str:
+    if len(names) == 1:
+        return f"l'onglet {quoted_list(names)} est absent"
+    return f"les onglets {quoted_list(names)} sont absents"
+
+
+def read_identity(rows: Sequence[Sequence[object]]) -> dict[str, str | None]:
+    """The label/value pairs of columns A/B; the first occurrence of each label counts."""
+    fields_by_key = {referentiel.match_key(k): v for k, v in referentiel.IDENTITY_LABELS.items()}
+    identity: dict[str, str | None] = dict.fromkeys(referentiel.IDENTITY_LABELS.values())
+    for row in rows:
+        if len(row) < 2 or is_blank(row[0]):
+            continue
+        field = fields_by_key.get(referentiel.match_key(row[0]))
+        if field and identity[field] is None:
+            identity[field] = _identity_text(field, row[1])
+    return identity
+
+
+def _identity_text(field: str, value: object) -> str | None:
+    if is_blank(value):
+        return None
+    if field == "period":
+        return _period_text(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _period_text(value: object) -> str:
+    """A Période cell as "YYYY-MM", even when Excel turned it into a date; else the text."""
+    if isinstance(value, str) and MONTH_FOLDER.fullmatch(value.strip()):
+        return value.strip()
+    try:
+        as_date = parse_date_cell(value)  # never None: blank cells are handled by the caller
+    except ValueError:
+        return str(value).strip()
+    return as_date.strftime("%Y-%m")
+
+
+def _sheet_rows(sheet_code: str, rows: list[list[object]], display_name: str) -> SheetRows:
+    sheet_name = referentiel.sheet(sheet_code).name_fr
+    specs = referentiel.columns(sheet_code)
+    header = [None if is_blank(cell) else str(cell).strip() for cell in (rows[0] if rows else [])]
+    positions, unknown, duplicates = _match_headers(header, specs)
+    missing = [spec for spec in specs if spec.field not in positions]
+    missing_required = [spec for spec in missing if spec.is_required]
+    if missing_required:
+        raise _missing_columns_error(display_name, sheet_name, missing_required, unknown, specs)
+
+    data_rows = rows[1:]
+    columns = {
+        spec.field: [_cell(row, positions.get(spec.field)) for row in data_rows] for spec in specs
+    }
+    frame = pd.DataFrame(columns, dtype=object)
+    frame["excel_row"] = pd.Series(range(HEADER_ROW + 1, HEADER_ROW + 1 + len(data_rows)))
+    frame = frame[frame[list(columns)].notna().any(axis=1)].reset_index(drop=True)
+    frame["excel_row"] = frame["excel_row"].astype("int64")
+
+    header_findings = concat_findings(
+        [
+            _header_finding("ENT-001", display_name, sheet_name, name, _hint(name, specs))
+            for name in unknown
+        ]
+        + [_header_finding("ENT-003", display_name, sheet_name, name) for name in duplicates]
+        + [_header_finding("ENT-002", display_name, sheet_name, spec.header_fr) for spec in missing]
+    )
+    return SheetRows(sheet_code=sheet_code, frame=frame, header_findings=header_findings)
+
+
+def _match_headers(
+    header: list[str | None], specs: Sequence[referentiel.ColumnSpec]
+) -> tuple[dict[str, int], list[str], list[str]]:
+    """field → column position, then unknown headers, then repeated expected headers."""
+    field_by_key = {referentiel.match_key(spec.header_fr): spec.field for spec in specs}
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    duplicates: list[str] = []
+    for position, name in enumerate(header):
+        if name is None:
+            continue
+        field = field_by_key.get(referentiel.match_key(name))
+        if field is None:
+            unknown.append(name)
+        elif field in positions:
+            duplicates.append(name)
+        else:
+            positions[field] = position
+    return positions, unknown, duplicates
+
+
+def _cell(row: Sequence[object], position: int | None) -> object:
+    if position is None or position >= len(row):
+        return None
+    value = row[position]
+    if is_blank(value):
+        return None
+    return value.strip() if isinstance(value, str) else value
+
+
+def _closest_header(name: str, specs: Sequence[referentiel.ColumnSpec]) -> str | None:
+    header_by_key = {referentiel.match_key(spec.header_fr): spec.header_fr for spec in specs}
+    close = difflib.get_close_matches(
+        referentiel.match_key(name), list(header_by_key), n=1, cutoff=HINT_CUTOFF
+    )
+    return header_by_key[close[0]] if close else None
+
+
+def _hint(name: str, specs: Sequence[referentiel.ColumnSpec]) -> str:
+    closest = _closest_header(name, specs)
+    return f" Vouliez-vous dire « {closest} » ?" if closest else ""
+
+
+def _header_finding(
+    code: str, display_name: str, sheet_name: str, column_header: str, hint: str = ""
+) -> pd.DataFrame:
+    header_rule = rule(code)
+    return rule_findings(
+        header_rule,
+        display_name=display_name,
+        sheet_name=sheet_name,
+        excel_rows=pd.Series([HEADER_ROW]),
+        values_received=pd.Series([""]),
+        pair_ids=pd.Series([None], dtype=object),
+        message_tails=header_rule.message_fr.format(hint=hint),
+        column_header=column_header,
+    )
+
+
+def _missing_columns_error(
+    display_name: str,
+    sheet_name: str,
+    missing: list[referentiel.ColumnSpec],
+    unknown: list[str],
+    specs: Sequence[referentiel.ColumnSpec],
+) -> FileLevelError:
+    missing_headers = [spec.header_fr for spec in missing]
+    if len(missing_headers) == 1:
+        text = f"la colonne obligatoire {quoted_list(missing_headers)} est absente"
+    else:
+        text = f"les colonnes obligatoires {quoted_list(missing_headers)} sont absentes"
+    suggestions = [
+        f"« {closest} » à la place de « {name} »"
+        for name in unknown
+        if (closest := _closest_header(name, specs)) in missing_headers
+    ]
+    hint = f" (vouliez-vous dire {', '.join(suggestions)} ?)" if suggestions else ""
+    return file_level_error("FIC-007", file=display_name, sheet=sheet_name, missing=text, hint=hint)

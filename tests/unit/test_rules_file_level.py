@@ -1,0 +1,141 @@
+"""File-level (FIC), identity (PAR) and header (ENT) rules: files on which each fires or not.
+
+A scenario is a file dropped in raw/: either only a path ("path", for naming rules), raw
+bytes ("content"), a truncated workbook ("truncated"), or a workbook written with openpyxl
+("workbook": write_workbook options, "sheet_titles": sheets renamed after writing).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from orchestration.contracts.rules import RULES
+from orchestration.ingest.errors import FileLevelError
+from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
+from tests.unit.test_rules_registry import ASSOCIATION, DISPLAY_NAME, PERIOD, case
+from tests.workbook_factory import headers_of, write_workbook
+
+SUBMISSION = f"{PERIOD}/{ASSOCIATION}.xlsx"
+PAIR_HEADERS = headers_of("pairs")
+
+
+def _pair_headers(replace: str, by: str | None) -> list[str]:
+    return [header for header in (by if h == replace else h for h in PAIR_HEADERS) if header]
+
+
+def _workbook(**options: object) -> dict:
+    return {"workbook": options}
+
+
+CASES = {
+    "FIC-001": case(
+        [
+            {"path": "cap-avenir.xlsx"},
+            {"path": "2026-10/envoi/cap-avenir.xlsx"},
+            {"path": "../ailleurs/2026-10/cap-avenir.xlsx"},
+        ],
+        {"path": SUBMISSION},
+    ),
+    "FIC-002": case(
+        [
+            {"path": "2026-13/cap-avenir.xlsx"},
+            {"path": "2026-1/cap-avenir.xlsx"},
+            {"path": "octobre-2026/cap-avenir.xlsx"},
+        ],
+        {"path": "2026-01/cap-avenir.xlsx"},
+    ),
+    "FIC-003": case(
+        [
+            {"path": "2026-10/Cap Avenir.xlsx"},
+            {"path": "2026-10/cap-avenir.xls"},
+            {"path": "2026-10/cap_avenir.xlsx"},
+            {"path": "2026-10/c.xlsx"},
+            {"path": "2026-10/-cap.xlsx"},
+        ],
+        [{"path": "2026-10/a1.xlsx"}, {"path": "2026-10/cap-avenir-2.xlsx"}],
+    ),
+    "FIC-004": case([{"content": b"Nom;Prenom\nTesteur;Alix\n"}, {"content": b""}], _workbook()),
+    "FIC-005": case({"truncated": True}, _workbook()),
+    "FIC-006": case(
+        _workbook(omit_sheets=["Activités"]),
+        {"workbook": {}, "sheet_titles": {"Activités": " ACTIVITÉS ", "Données": "données"}},
+    ),
+    "FIC-007": case(
+        _workbook(headers={"pairs": _pair_headers("Date de naissance", "Date naissance")}),
+        _workbook(headers={"pairs": _pair_headers("Date de naissance", " date de naissance ")}),
+    ),
+    "ENT-001": case(
+        _workbook(headers={"pairs": [*PAIR_HEADERS, "Commentaire"]}),
+        _workbook(headers={"pairs": _pair_headers("Identifiant binôme", "IDENTIFIANT BINÔME")}),
+    ),
+    "ENT-002": case(
+        _workbook(headers={"pairs": _pair_headers("Structure ASE d'origine", None)}),
+        _workbook(),
+    ),
+    "ENT-003": case(_workbook(headers={"pairs": [*PAIR_HEADERS, "sexe"]}), _workbook()),
+    "PAR-001": case(_workbook(association_name=None), _workbook(association_name="Cap Avenir")),
+    "PAR-002": case(_workbook(association_code=None), _workbook(association_code=ASSOCIATION)),
+    "PAR-003": case(
+        _workbook(association_code="autre-asso"), _workbook(association_code=" CAP-AVENIR ")
+    ),
+    "PAR-004": case(
+        [_workbook(period="octobre 2026"), _workbook(period=None)],
+        [_workbook(period=date(2026, 10, 1)), _workbook(period="01/10/2026")],
+    ),
+    "PAR-005": case(_workbook(period="2026-09"), _workbook(period=" 2026-10 ")),
+    "PAR-006": case(_workbook(template_version=None), _workbook(template_version="2026.1")),
+    "PAR-007": case(_workbook(template_version="2025.1"), _workbook(template_version=2026.1)),
+}
+
+
+def _drop(directory: Path, scenario: dict) -> Path:
+    """Write the scenario's file under raw/ and return its path."""
+    path = directory / "raw" / scenario.get("path", SUBMISSION)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if "content" in scenario:
+        path.write_bytes(scenario["content"])
+        return path
+    options = {"association_code": ASSOCIATION, "period": PERIOD}
+    write_workbook(path, **{**options, **scenario.get("workbook", {})})
+    if scenario.get("truncated"):
+        path.write_bytes(path.read_bytes()[:2000])
+    if titles := scenario.get("sheet_titles"):
+        book = load_workbook(path)
+        for old, new in titles.items():
+            sheet = book[old]
+            sheet.title = "renaming"  # openpyxl refuses a title equal to the old one but for case
+            sheet.title = new
+        book.save(path)
+    return path
+
+
+def outcome(directory: Path, scenario: dict) -> set[str]:
+    """The file-level error's code, or the header findings' codes when the file is read."""
+    raw_dir = directory / "raw"
+    path = _drop(directory, scenario) if "path" not in scenario else raw_dir / scenario["path"]
+    try:
+        period, association_code = parse_submission_path(raw_dir, path)
+        if "path" in scenario:
+            return set()
+        workbook = read_workbook(path, DISPLAY_NAME)
+        check_identity(workbook.identity, period, association_code, DISPLAY_NAME)
+    except FileLevelError as error:
+        return {error.code}
+    header_findings = pd.concat([sheet.header_findings for sheet in workbook.sheets.values()])
+    return set(header_findings["rule_code"])
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_rule(tmp_path, code):
+    rule_case = CASES[code]
+    for number, scenario in enumerate(rule_case.firing):
+        assert outcome(tmp_path / f"firing-{number}", scenario) == {code}
+    for number, scenario in enumerate(rule_case.passing):
+        passing = outcome(tmp_path / f"passing-{number}", scenario)
+        assert code not in passing
+        assert all(RULES[other].severity == "alerte" for other in passing)
