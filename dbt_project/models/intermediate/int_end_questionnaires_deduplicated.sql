@@ -1,0 +1,40 @@
+-- The questionnaire tab is cumulative: the latest file that holds a pair's questionnaire wins.
+-- The youth comes from the Données row of the same file (the contract requires it there).
+with
+
+end_questionnaires as (
+    select * from {{ ref('stg_reporting__end_questionnaires') }}
+),
+
+pairs as (
+    select * from {{ ref('stg_reporting__pairs') }}
+),
+
+latest as (
+    select *
+    from end_questionnaires
+    qualify row_number() over (
+        partition by association_code, pair_id
+        order by period desc, excel_row desc
+    ) = 1
+)
+
+select
+    latest.association_code,
+    latest.pair_id,
+    pairs.youth_key,
+    latest.period as file_period,
+    latest.answered_on,
+    latest.answered_period,
+    latest.q_confidence_code,
+    latest.q_better_grades_code,
+    latest.q_internship_code,
+    latest.q_oral_code,
+    latest.q_bonds_code,
+    latest.q_someone_code,
+    latest.q_discoveries_code
+from latest
+left join pairs
+    on pairs.period = latest.period
+    and pairs.association_code = latest.association_code
+    and pairs.pair_id = latest.pair_id

@@ -1,0 +1,45 @@
+-- One row per questionnaire and MIS PE dimension with at least one answered item: the youth's
+-- mean answer and score (mean − 1) ÷ 3 × 100 on 0–100. Youth outside the MIS PE age scope
+-- (13–18) are kept in raw, flagged, and left out of the measure.
+with
+
+questionnaires as (
+    select * from {{ ref('int_mispe_questionnaires_deduplicated') }}
+    where not is_out_of_mispe_scope
+),
+
+items as (
+    select * from {{ ref('mispe_items') }}
+),
+
+-- UNPIVOT drops NULL answers: an empty or « NSP » item is no answer.
+answers as (
+    unpivot questionnaires
+    on {% for item in range(1, 19) %}q{{ '%02d' % item }}{{ ', ' if not loop.last }}{% endfor %}
+    into name item_code value answer
+),
+
+scored as (
+    select
+        answers.association_code,
+        answers.youth_key,
+        answers.wave,
+        answers.wave_code,
+        answers.wave_order,
+        answers.file_period,
+        answers.answered_on,
+        answers.answered_period,
+        items.dimension_code as mis_pe_dimension,
+        count(*) as items_answered,
+        avg(answers.answer) as mean_answer
+    from answers
+    inner join items
+        on items.item_code = answers.item_code
+    group by all
+)
+
+select
+    *,
+    (mean_answer - 1) / 3 * 100 as score,
+    mean_answer >= 3 as is_favourable
+from scored

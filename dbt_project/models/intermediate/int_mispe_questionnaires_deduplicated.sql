@@ -1,0 +1,31 @@
+-- The MIS PE tab is cumulative, keyed by (youth, wave): the latest file of the association wins.
+with
+
+mispe_questionnaires as (
+    select * from {{ ref('stg_reporting__mispe_questionnaires') }}
+),
+
+latest as (
+    select *
+    from mispe_questionnaires
+    qualify row_number() over (
+        partition by association_code, youth_key, wave_code
+        order by period desc, answered_on desc, excel_row desc
+    ) = 1
+)
+
+select
+    association_code,
+    youth_key,
+    wave,
+    wave_code,
+    wave_order,
+    period as file_period,
+    answered_on,
+    answered_period,
+    age_at_answer,
+    is_out_of_mispe_scope,
+    {%- for item in range(1, 19) %}
+    q{{ '%02d' % item }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from latest

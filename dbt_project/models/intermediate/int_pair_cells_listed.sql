@@ -1,0 +1,64 @@
+-- Each snapshot row once per scope and once per breakdown cell it falls in (the total, its
+-- sex, its age band, …): the aggregates are then computed the same way for every cell.
+{%- set pair_breakdowns = [
+    'sex', 'age_band', 'school_level_group', 'placement_type', 'territory',
+    'objective', 'mode', 'meeting_frequency', 'end_reason', 'end_reason_kind',
+] %}
+
+with
+
+pairs as (
+    select * from {{ ref('int_pairs_snapshotted') }}
+),
+
+end_questionnaires as (
+    select * from {{ ref('int_end_questionnaires_deduplicated') }}
+),
+
+scoped as (
+    select
+        pairs.*,
+        end_questionnaires.pair_id is not null as has_end_questionnaire,
+        scopes.scope,
+        {{ scope_association_code('pairs.association_code') }} as scope_association_code
+    from pairs
+    left join end_questionnaires
+        on end_questionnaires.association_code = pairs.association_code
+        and end_questionnaires.pair_id = pairs.pair_id
+    {{ cross_join_scopes() }}
+),
+
+cells as (
+    select
+        period,
+        scope,
+        scope_association_code,
+        association_code as pair_association_code,
+        pair_id,
+        youth_key,
+        mentor_key,
+        referring_structure_key,
+        status_code,
+        renewal_code,
+        mode_code,
+        mentor_trained_code,
+        objective_met_code,
+        application_date,
+        match_date,
+        end_date,
+        sessions_planned,
+        sessions_held,
+        is_active,
+        is_ended,
+        is_matched_in_period,
+        has_end_questionnaire,
+        {{ breakdown_cells(pair_breakdowns) }}
+    from scoped
+)
+
+select
+    period,
+    scope,
+    scope_association_code as association_code,
+    * exclude (period, scope, scope_association_code)
+from cells

@@ -1,0 +1,62 @@
+-- The pair indicators in the long format, every breakdown cell; the catalogue decides later
+-- which breakdowns of each indicator are published.
+with
+
+aggregated as (
+    select * from {{ ref('int_pairs_aggregated') }}
+)
+
+{%- set counts = [
+    'youth_accompanied', 'youth_new', 'youth_waiting', 'pairs_active', 'mentors_active',
+    'mentors_trained', 'structures_mobilized', 'pairs_closed', 'pairs_abandoned',
+    'pairs_objective_met',
+] %}
+
+{%- for indicator_code in counts %}
+select {{ indicator_columns(indicator_code, indicator_code, cell_count=indicator_code) }}
+from aggregated
+union all
+{%- endfor %}
+select {{ indicator_columns(
+    'remote_pairs_share', 'remote_pairs_share',
+    numerator='pairs_remote', denominator='pairs_active', cell_count='pairs_active'
+) }}
+from aggregated
+union all
+select {{ indicator_columns(
+    'avg_matching_delay_days', 'avg_matching_delay_days',
+    numerator='matching_delay_days_total', denominator='pairs_matched', cell_count='pairs_matched'
+) }}
+from aggregated
+union all
+select {{ indicator_columns(
+    'avg_pair_duration_days', 'avg_pair_duration_days',
+    numerator='duration_days_total', denominator='pairs_ended', cell_count='pairs_ended'
+) }}
+from aggregated
+union all
+select {{ indicator_columns(
+    'attendance_rate', 'attendance_rate',
+    numerator='sessions_held', denominator='sessions_planned', cell_count='pairs_with_sessions'
+) }}
+from aggregated
+union all
+select {{ indicator_columns(
+    'objective_met_rate', 'objective_met_rate',
+    numerator='pairs_objective_met', denominator='pairs_objective_assessed',
+    cell_count='pairs_objective_assessed'
+) }}
+from aggregated
+union all
+select {{ indicator_columns(
+    'abandonment_rate', 'abandonment_rate',
+    numerator='pairs_abandoned', denominator='pairs_closed + pairs_abandoned',
+    cell_count='pairs_closed + pairs_abandoned'
+) }}
+from aggregated
+union all
+select {{ indicator_columns(
+    'questionnaire_response_rate', 'questionnaire_response_rate',
+    numerator='end_questionnaires_received', denominator='pairs_ended', cell_count='pairs_ended'
+) }}
+from aggregated

@@ -1,0 +1,64 @@
+-- The pair indicators of each (period, scope, association, breakdown cell), counts first,
+-- then the rates and means derived from them (NULL when their denominator is zero).
+with
+
+cells as (
+    select * from {{ ref('int_pair_cells_listed') }}
+),
+
+counted as (
+    select
+        period,
+        scope,
+        association_code,
+        breakdown,
+        breakdown_value,
+        count(distinct youth_key) filter (where is_active) as youth_accompanied,
+        count(distinct youth_key) filter (
+            where is_active and renewal_code = 'new' and is_matched_in_period
+        ) as youth_new,
+        count(distinct youth_key) filter (where status_code = 'waiting') as youth_waiting,
+        count(*) filter (where is_active) as pairs_active,
+        count(distinct mentor_key) filter (where is_active) as mentors_active,
+        count(distinct mentor_key) filter (
+            where is_active and mentor_trained_code = 'yes'
+        ) as mentors_trained,
+        count(distinct referring_structure_key) filter (where is_active) as structures_mobilized,
+        count(*) filter (where is_active and mode_code = 'remote') as pairs_remote,
+        count(*) filter (where is_matched_in_period) as pairs_matched,
+        coalesce(
+            sum(match_date - application_date) filter (where is_matched_in_period), 0
+        ) as matching_delay_days_total,
+        count(*) filter (where is_ended) as pairs_ended,
+        coalesce(sum(end_date - match_date) filter (where is_ended), 0) as duration_days_total,
+        -- Attendance counts only pairs whose planned and held sessions are both known.
+        count(*) filter (
+            where is_active and sessions_planned > 0 and sessions_held is not null
+        ) as pairs_with_sessions,
+        coalesce(sum(sessions_held) filter (
+            where is_active and sessions_planned > 0 and sessions_held is not null
+        ), 0) as sessions_held,
+        coalesce(sum(sessions_planned) filter (
+            where is_active and sessions_planned > 0 and sessions_held is not null
+        ), 0) as sessions_planned,
+        count(*) filter (where is_ended and status_code = 'closed') as pairs_closed,
+        count(*) filter (where is_ended and status_code = 'abandoned') as pairs_abandoned,
+        count(*) filter (where is_ended and objective_met_code = 'yes') as pairs_objective_met,
+        count(*) filter (
+            where is_ended and objective_met_code in ('yes', 'partly', 'no')
+        ) as pairs_objective_assessed,
+        count(*) filter (where is_ended and has_end_questionnaire) as end_questionnaires_received
+    from cells
+    group by all
+)
+
+select
+    *,
+    {{ percent('pairs_remote', 'pairs_active') }} as remote_pairs_share,
+    {{ ratio('matching_delay_days_total', 'pairs_matched') }} as avg_matching_delay_days,
+    {{ ratio('duration_days_total', 'pairs_ended') }} as avg_pair_duration_days,
+    {{ percent('sessions_held', 'sessions_planned') }} as attendance_rate,
+    {{ percent('pairs_objective_met', 'pairs_objective_assessed') }} as objective_met_rate,
+    {{ percent('pairs_abandoned', 'pairs_closed + pairs_abandoned') }} as abandonment_rate,
+    {{ percent('end_questionnaires_received', 'pairs_ended') }} as questionnaire_response_rate
+from counted

@@ -1,0 +1,21 @@
+-- The months indicators are published for: every month with at least one file received.
+with
+
+submissions as (
+    select * from {{ ref('stg_quality__submissions') }}
+),
+
+reports as (
+    select * from {{ ref('int_reports_accepted') }}
+),
+
+periods as (
+    select period from submissions
+    union
+    select period from reports
+)
+
+select
+    period,
+    last_day(period) as period_end
+from periods

@@ -1,0 +1,36 @@
+-- Every published scope (each reporting association of a month, and the département) has a
+-- total row for every catalogue indicator, once per MIS PE dimension for per-dimension ones.
+with
+
+catalog as (
+    select * from {{ ref('indicator_catalog') }}
+),
+
+expected as (
+    select
+        count(*) filter (where not is_per_dimension)
+        + count(*) filter (where is_per_dimension)
+        * (select count(*) from {{ ref('mispe_dimensions') }}) as total_rows
+    from catalog
+),
+
+published as (
+    select period, scope, association_code, count(*) as total_rows
+    from {{ ref('fct_indicators') }}
+    where breakdown = 'total'
+    group by all
+)
+
+select
+    scopes.period,
+    scopes.scope,
+    scopes.association_code,
+    coalesce(published.total_rows, 0) as total_rows,
+    expected.total_rows as expected_rows
+from {{ ref('int_indicator_scopes_listed') }} as scopes
+cross join expected
+left join published
+    on published.period = scopes.period
+    and published.scope = scopes.scope
+    and published.association_code is not distinct from scopes.association_code
+where coalesce(published.total_rows, 0) <> expected.total_rows

@@ -1,0 +1,39 @@
+-- A pair is counted once per period: the département's pairs_active equals the number of
+-- distinct (association, pair) active in the month's snapshots, and the objective breakdown
+-- (one objective per pair) adds up to it.
+with
+
+snapshot as (
+    select
+        period,
+        count(distinct association_code || '/' || pair_id) as distinct_active_pairs
+    from {{ ref('int_pairs_snapshotted') }}
+    where is_active
+    group by all
+),
+
+pairs_active as (
+    select * from {{ ref('fct_indicators') }}
+    where indicator_code = 'pairs_active'
+        and scope = 'departement'
+),
+
+by_breakdown as (
+    select
+        period,
+        sum(value) filter (where breakdown = 'total') as total,
+        sum(value) filter (where breakdown = 'objective') as objective_sum
+    from pairs_active
+    group by all
+)
+
+select
+    by_breakdown.period,
+    by_breakdown.total,
+    by_breakdown.objective_sum,
+    snapshot.distinct_active_pairs
+from by_breakdown
+left join snapshot
+    on snapshot.period = by_breakdown.period
+where by_breakdown.total <> coalesce(snapshot.distinct_active_pairs, 0)
+    or by_breakdown.objective_sum <> by_breakdown.total

@@ -1,0 +1,18 @@
+-- Primary rule, read on the published mart: a count of people or pairs from 1 to
+-- min_cell − 1 is always masked (resources and activities describe the association itself).
+select
+    indicators.period,
+    indicators.scope,
+    indicators.association_code,
+    indicators.indicator_code,
+    indicators.mis_pe_dimension,
+    indicators.breakdown,
+    indicators.breakdown_value,
+    indicators.value
+from {{ ref('fct_indicators') }} as indicators
+inner join {{ ref('indicator_catalog') }} as catalog
+    on catalog.indicator_code = indicators.indicator_code
+where catalog.unit = 'count'
+    and catalog.value_chain_level in ('realisations', 'resultats', 'impact')
+    and indicators.value between 1 and {{ var('min_cell') | int }} - 1
+    and not indicators.is_suppressed
