@@ -1,5 +1,8 @@
 """Every test runs with its own folders: nothing a test does touches the project's runtime state."""
 
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 
 PATH_VARIABLES = {
@@ -11,13 +14,21 @@ PATH_VARIABLES = {
     "ASE_IMPACT_SECRETS_DIR": "secrets",
     "DAGSTER_HOME": "dagster_home",
 }
+UNSET_VARIABLES = ("ASE_IMPACT_PSEUDONYMISATION_KEY", "ASE_IMPACT_ENV", "ASE_IMPACT_MIN_CELL")
+
+
+@contextmanager
+def isolated_environment(root: Path):
+    """Point every path setting under root and clear the key and deployment settings."""
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, relative in PATH_VARIABLES.items():
+            patch.setenv(variable, str(root / relative))
+        for variable in UNSET_VARIABLES:
+            patch.delenv(variable, raising=False)
+        yield root
 
 
 @pytest.fixture(autouse=True)
-def isolated_paths(tmp_path_factory, monkeypatch):
-    root = tmp_path_factory.mktemp("ase_impact_state")
-    for variable, relative in PATH_VARIABLES.items():
-        monkeypatch.setenv(variable, str(root / relative))
-    for variable in ("ASE_IMPACT_PSEUDONYMISATION_KEY", "ASE_IMPACT_ENV", "ASE_IMPACT_MIN_CELL"):
-        monkeypatch.delenv(variable, raising=False)
-    return root
+def isolated_paths(tmp_path_factory):
+    with isolated_environment(tmp_path_factory.mktemp("ase_impact_state")) as root:
+        yield root

@@ -17,7 +17,7 @@ from orchestration.resources import PipelineSettings
 
 
 class AseImpactDbtTranslator(DagsterDbtTranslator):
-    """Models keyed by schema and name (marts/fct_indicators), grouped by layer.
+    """Models keyed by schema and table name (marts/fct_indicators), grouped by layer.
 
     Sources keep the asset key set in their `meta.dagster.asset_key` (raw/…, quality/…), which
     are the ingestion assets' keys: the graph runs whole from workbook to mart.
@@ -25,7 +25,8 @@ class AseImpactDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
-            return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+            name = dbt_resource_props.get("alias") or dbt_resource_props["name"]
+            return dg.AssetKey([dbt_resource_props["schema"], name])
         return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:

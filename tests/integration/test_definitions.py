@@ -1,0 +1,50 @@
+"""The code location loads as `dagster dev` loads it, with one connected graph."""
+
+import dagster as dg
+
+from orchestration.definitions import defs
+
+REPORTED_MARTS = (
+    "fct_indicators",
+    "mart_value_chain",
+    "mart_impact_dimensions",
+    "mart_submissions",
+    "dim_period",
+)
+REFERENTIEL_MARTS = {"indicator_catalog": "indicator_catalog", "dim_association": "associations"}
+RAW_TABLES = ("pairs", "end_questionnaires", "mispe_questionnaires", "resources", "activities")
+
+
+def _ancestors(graph, key: dg.AssetKey) -> set[dg.AssetKey]:
+    seen, frontier = set(), [key]
+    while frontier:
+        for parent in graph.get(frontier.pop()).parent_keys:
+            if parent not in seen:
+                seen.add(parent)
+                frontier.append(parent)
+    return seen
+
+
+def test_definitions_load_and_validate():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_the_marts_descend_from_the_workbook_and_the_referentiel():
+    graph = defs.resolve_asset_graph()
+    for mart in REPORTED_MARTS:
+        ancestors = _ancestors(graph, dg.AssetKey(["marts", mart]))
+        assert dg.AssetKey(["reporting", "workbook"]) in ancestors, mart
+    for mart, seed in REFERENTIEL_MARTS.items():
+        assert dg.AssetKey(["referentiel", seed]) in _ancestors(graph, dg.AssetKey(["marts", mart]))
+    fct_ancestors = _ancestors(graph, dg.AssetKey(["marts", "fct_indicators"]))
+    for table in RAW_TABLES:
+        assert dg.AssetKey(["raw", table]) in fct_ancestors
+        assert dg.AssetKey(["staging", f"stg_reporting__{table}"]) in fct_ancestors
+
+
+def test_contract_checks_and_dbt_tests_are_asset_checks():
+    graph = defs.resolve_asset_graph()
+    checks = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
+    for table in RAW_TABLES:
+        assert (f"raw/{table}", f"contrat_{table}") in checks
+    assert any(asset == "marts/fct_indicators" for asset, _ in checks)

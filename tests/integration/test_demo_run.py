@@ -1,0 +1,125 @@
+"""`ase-impact run` on the shipped demo set, as `make run` does it, twice.
+
+The demo generator's manifest says which cells are wrong on purpose: the run must reject
+exactly those, refuse exactly the broken file, build the marts, and change nothing when re-run.
+"""
+
+import contextlib
+import io
+import json
+import shutil
+
+import duckdb
+import pytest
+
+from orchestration import referentiel
+from orchestration.cli import main
+from orchestration.settings import PROJECT_ROOT
+from tests.conftest import isolated_environment
+
+RAW_TABLES = ("pairs", "end_questionnaires", "mispe_questionnaires", "resources", "activities")
+
+
+def _query(warehouse, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _raw_counts(warehouse) -> dict[str, int]:
+    return {
+        table: _query(warehouse, f"select count(*) from raw.{table}")[0][0] for table in RAW_TABLES
+    }
+
+
+def _run(arguments: list[str]) -> tuple[int, str]:
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exit_code = main(arguments)
+    return exit_code, output.getvalue()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo_run")
+    with isolated_environment(root):
+        raw_dir = root / "raw"
+        shutil.copytree(PROJECT_ROOT / "raw", raw_dir)
+        warehouse = root / "warehouse" / "ase_impact.duckdb"
+        arguments = ["run", "--raw-dir", str(raw_dir), "--warehouse", str(warehouse)]
+        first = _run(arguments)
+        counts_after_first = _raw_counts(warehouse)
+        second = _run(arguments)
+        yield {
+            "manifest": json.loads((raw_dir / "demo_manifest.json").read_text()),
+            "warehouse": warehouse,
+            "runs": (first, second),
+            "counts": (counts_after_first, _raw_counts(warehouse)),
+        }
+
+
+def test_both_runs_succeed_and_the_second_changes_nothing(demo_run):
+    (first_exit, _), (second_exit, second_output) = demo_run["runs"]
+    assert (first_exit, second_exit) == (0, 0)
+    assert "Fichiers intégrés : 0 · inchangés (déjà intégrés) : 20" in second_output
+    first_counts, second_counts = demo_run["counts"]
+    assert first_counts == second_counts
+    assert all(count > 0 for count in first_counts.values())
+    versions = _query(demo_run["warehouse"], "select max(version) from quality.submissions")
+    assert versions == [(1,)]
+
+
+def test_rejected_rows_and_alerts_are_exactly_the_deliberate_errors(demo_run):
+    manifest = demo_run["manifest"]
+    for severity, table in (("erreur", "rejected_rows"), ("alerte", "row_alerts")):
+        expected = {
+            (defect["file"], defect["sheet"], defect["excel_row"], defect["column_header"])
+            for defect in manifest["row_defects"]
+            if defect["severity"] == severity
+        }
+        found = set(
+            _query(
+                demo_run["warehouse"],
+                f"""
+                select s.file_name, r.sheet, r.excel_row, r.column_header
+                from quality.{table} r join quality.submissions s on s.sha256 = r.file_sha256
+                """,
+            )
+        )
+        assert found == expected, table
+
+
+def test_the_summary_names_each_error_and_the_refused_file(demo_run):
+    (_, first_output), _ = demo_run["runs"]
+    for defect in demo_run["manifest"]["row_defects"]:
+        if defect["severity"] == "erreur":
+            assert f"onglet « {defect['sheet']} », ligne {defect['excel_row']}" in first_output
+    refused = demo_run["manifest"]["file_defects"][0]["file"]
+    assert f"{refused}, version 1\n    statut : refusé" in first_output
+    assert "le fichier indique la période 2026-09 mais a été déposé dans 2026-10" in first_output
+    assert _query(demo_run["warehouse"], "select file_name from quality.file_errors") == [
+        (refused,)
+    ]
+
+
+def test_the_marts_cover_every_indicator_for_every_month(demo_run):
+    catalogue = {row["indicator_code"] for row in referentiel.indicator_catalog()}
+    months = demo_run["manifest"]["periods"]
+    covered = _query(
+        demo_run["warehouse"],
+        """
+        select strftime(period, '%Y-%m'), list(distinct indicator_code)
+        from marts.fct_indicators where scope = 'departement' group by 1
+        """,
+    )
+    assert sorted(month for month, _ in covered) == sorted(months)
+    for month, codes in covered:
+        assert set(codes) == catalogue, month
+
+
+def test_submissions_show_who_did_not_report(demo_run):
+    missing = _query(
+        demo_run["warehouse"],
+        "select strftime(period, '%Y-%m'), association_code from marts.mart_submissions "
+        "where status = 'missing'",
+    )
+    assert sorted(map(list, missing)) == sorted(demo_run["manifest"]["missing_submissions"])
