@@ -32,7 +32,6 @@ MASK = "***"
 MISPE_SCOPE_AGES = (13, 18)
 
 
-
 class SheetCounts(NamedTuple):
     received: int
     accepted: int
