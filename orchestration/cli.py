@@ -29,7 +29,8 @@ def _run(args: argparse.Namespace) -> int:
     with warehouse.connect(settings.warehouse, read_only=True) as conn:
         print("\n".join(summary_lines(conn, outcome, settings.raw_dir)))
     print(f"Entrepôt : {settings.warehouse}")
-    if outcome.technical_failures or outcome.dbt_succeeded is False:
+    print(f"Copie publiée (lecture seule) : {settings.published_warehouse}")
+    if outcome.technical_failures or outcome.build_succeeded is False:
         return 1
     refused = outcome.misnamed or _any_refused(settings, outcome)
     return 2 if args.strict and refused else 0

@@ -71,11 +71,11 @@ def summary_lines(conn, outcome, raw_dir: Path) -> list[str]:
         lines += _submission_lines(conn, period, code)
     for path in outcome.misnamed:
         lines += _misnamed_lines(conn, display_name(raw_dir, path))
-    if outcome.dbt_succeeded is not None:
+    if outcome.build_succeeded is not None:
         lines.append(
-            "Modèles dbt (marts) : construits"
-            if outcome.dbt_succeeded
-            else "Modèles dbt (marts) : ÉCHEC de la construction, voir l'historique des runs"
+            "Construction (marts dbt et sorties) : réussie"
+            if outcome.build_succeeded
+            else "Construction (marts dbt et sorties) : ÉCHEC, voir l'historique des runs (make ui)"
         )
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))

@@ -11,18 +11,15 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.assets.ingestion import ingest_workbook, workbook
-from orchestration.assets.transformations import ase_impact_dbt_models
-from orchestration.dbt_project import dbt_project
 from orchestration.ingest import warehouse
 from orchestration.ingest.archive import sha256_of
-from orchestration.ingest.errors import FileLevelError
-from orchestration.ingest.pipeline import discover_files, ingest_file
-from orchestration.ingest.workbook import parse_submission_path
+from orchestration.ingest.pipeline import discover_files, ingest_file, submission_files
 from orchestration.instance import project_instance
+from orchestration.jobs import BUILD_JOB, INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import register_associations, submission_partition_key
-from orchestration.resources import PipelineSettings
 from orchestration.settings import Settings
+
+CLI_TAGS = {"ase_impact/source": "cli"}
 
 
 @dataclass
@@ -40,19 +37,18 @@ class RunOutcome:
     unchanged: list[tuple[str, str]]
     misnamed: list[Path]
     technical_failures: list[str]
-    dbt_succeeded: bool | None
+    build_succeeded: bool | None
 
 
 def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
     """Sort every file of raw/ into new-or-changed, unchanged, and unusable names."""
-    plan = RunPlan()
     latest = warehouse.latest_submission_shas(conn)
-    for path in discover_files(settings.raw_dir):
-        try:
-            file_period, code = parse_submission_path(settings.raw_dir, path)
-        except FileLevelError:
-            plan.misnamed.append(path)
-            continue
+    submissions = submission_files(settings.raw_dir)
+    named = {path for _, _, path in submissions}
+    plan = RunPlan(
+        misnamed=[path for path in discover_files(settings.raw_dir) if path not in named]
+    )
+    for file_period, code, path in submissions:
         if period and file_period != period:
             continue
         if latest.get((file_period, code)) == sha256_of(path):
@@ -62,18 +58,10 @@ def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
     return plan
 
 
-def _resources(settings: Settings) -> dict:
-    from dagster_dbt import DbtCliResource
-
-    return {
-        "pipeline": PipelineSettings(
-            raw_dir=str(settings.raw_dir), warehouse=str(settings.warehouse)
-        ),
-        "dbt": DbtCliResource(project_dir=dbt_project),
-    }
-
-
 def run_pipeline(settings: Settings, period: str | None = None) -> RunOutcome:
+    """Ingest every new or changed file (one run per partition), then build once."""
+    from orchestration.definitions import defs
+
     instance = project_instance(settings.dagster_home)
     with warehouse.connect(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
@@ -82,32 +70,28 @@ def run_pipeline(settings: Settings, period: str | None = None) -> RunOutcome:
         for path in plan.misnamed:
             ingest_file(path, settings, conn)
     register_associations(instance, {code for _, code in plan.to_ingest})
-    resources = _resources(settings)
+    run_config = pipeline_run_config(settings.raw_dir, settings.warehouse)
+    ingestion = defs.resolve_job_def(INGESTION_JOB)
     failures = []
     for file_period, code in plan.to_ingest:
-        result = dg.materialize(
-            [workbook, ingest_workbook],
-            partition_key=submission_partition_key(file_period, code),
+        result = ingestion.execute_in_process(
+            run_config=run_config,
             instance=instance,
-            resources=resources,
+            partition_key=submission_partition_key(file_period, code),
             raise_on_error=False,
-            tags={"ase_impact/source": "cli"},
+            tags=CLI_TAGS,
         )
         if not result.success and not _failed_on_file_error(result):
             failures.append(f"{file_period}/{code}")
-    dbt_result = dg.materialize(
-        [ase_impact_dbt_models],
-        instance=instance,
-        resources=resources,
-        raise_on_error=False,
-        tags={"ase_impact/source": "cli"},
+    build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
+        run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
     )
     return RunOutcome(
         ingested=plan.to_ingest,
         unchanged=plan.unchanged,
         misnamed=plan.misnamed,
         technical_failures=failures,
-        dbt_succeeded=dbt_result.success,
+        build_succeeded=build.success,
     )
 
 

@@ -83,6 +83,17 @@ def discover_files(raw_dir: Path) -> list[Path]:
     return sorted(found)
 
 
+def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
+    """(period, association_code, path) of every file whose name gives a partition."""
+    found = []
+    for path in discover_files(raw_dir):
+        try:
+            found.append((*parse_submission_path(raw_dir, path), path))
+        except FileLevelError:
+            continue
+    return found
+
+
 def display_name(raw_dir: Path, path: Path) -> str:
     """How a file is named to people and in quality tables: "2026-10/cap-avenir.xlsx"."""
     try:
@@ -254,17 +265,16 @@ def ingest_file(
 
 def ingest_partition(settings: Settings, period: str, association_code: str) -> IngestionReport:
     """Ingest the file of raw/ that holds a (period, association) partition."""
-    for path in discover_files(settings.raw_dir):
-        try:
-            if parse_submission_path(settings.raw_dir, path) == (period, association_code):
-                break
-        except FileLevelError:
-            continue
-    else:
+    paths = [
+        path
+        for file_period, code, path in submission_files(settings.raw_dir)
+        if (file_period, code) == (period, association_code)
+    ]
+    if not paths:
         raise FileNotFoundError(
             f"Aucun fichier pour l'association « {association_code} » et la période {period} "
             f"dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
         )
     with warehouse.connect(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
-        return ingest_file(path, settings, conn)
+        return ingest_file(paths[0], settings, conn)

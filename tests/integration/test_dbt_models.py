@@ -1,317 +1,350 @@
-"""The real `dbt build` on a small hand-written warehouse, checked against hand-worked numbers.
+"""Real workbooks, the real ingestion and the real `dbt build`, checked against hand-worked numbers.
 
 Two associations report in March and April 2026: envol-mentorat (A, mentoring) and
 cap-avenir (B, mentoring and residential care, so MIS PE questionnaires). Youth Y1 and Y4
-are in both. A's April file is sent twice: version 2 replaces version 1 (whose pair A-99,
-youth Y9, subsidy of 99 999 EUR and awareness action must leave no trace). les-tilleuls sends
-an April file refused as a whole. Rows are loaded with the ingestion's own partition loader.
+are in both (same names and birth date, hence the same pseudonymous key). A's April file is
+sent twice: version 2 overwrites version 1 (whose pair A-99, youth Y9, subsidy of 99 999 EUR
+and awareness action must leave no trace). les-tilleuls sends an April file whose
+« Paramètres figés » declares March: it is refused as a whole.
 
+Every file is written as raw/<YYYY-MM>/<code>.xlsx with openpyxl and goes through
+`ingest_file` (read, validate, pseudonymise, load) before dbt runs once.
 Disclosure threshold: ASE_IMPACT_MIN_CELL=3, so counts of 1 and 2 are masked.
-Youth keys are synthetic placeholders for the HMAC keys; nothing here names anyone.
+Names are invented; nothing here names anyone.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import date, datetime
+from typing import NamedTuple
 
 import duckdb
-import pandas as pd
 import pytest
 from dbt.cli.main import dbtRunner
 
-from orchestration.ingest.warehouse import (
-    FINDING_TABLE_COLUMNS,
-    RAW_TABLE_COLUMNS,
-    ensure_schema,
-    record_file_error,
-    replace_partition,
-)
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration import referentiel
+from orchestration.ingest import warehouse
+from orchestration.ingest.pipeline import IngestionReport, ingest_file
+from orchestration.ingest.pseudonymise import load_key, youth_key
+from orchestration.settings import DBT_PROJECT_DIR, load_settings
+from tests.conftest import isolated_environment
+from tests.integration.sample_rows import resource_row, write_submission
+from tests.workbook_factory import write_workbook
 
 MIN_CELL = 3
 A, B = "envol-mentorat", "cap-avenir"
+NAMES = {A: "Envol Mentorat", B: "Cap Avenir"}
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
 T0, T1 = "T0 (entrée)", "T1 (suivi)"
+READ_SHEETS = tuple(sheet.sheet_code for sheet in referentiel.sheets() if sheet.raw_table)
 
-# Who each youth is (identical in every file, ages unchanged between March and April).
-YOUTH = {
-    "Y1": {"sex": "Femme", "birth_month": "2011-09", "age_at_period_end": 14,
-           "school_level": "Quatrième", "placement_type": "MECS associative", "territory": "Nord"},
-    "Y2": {"sex": "Homme", "birth_month": "2009-10", "age_at_period_end": 16,
-           "school_level": "Seconde", "placement_type": "Foyer de l'enfance", "territory": "Sud"},
-    "Y3": {"sex": "Femme", "birth_month": "2008-06", "age_at_period_end": 17,
-           "school_level": "Terminale", "placement_type": "MNA", "territory": "Nord"},
-    "Y4": {"sex": "Homme", "birth_month": "2010-12", "age_at_period_end": 15,
-           "school_level": "Troisième", "placement_type": "SAF associatif", "territory": "Est"},
-    "Y5": {"sex": "Femme", "birth_month": "2013-06", "age_at_period_end": 12,
-           "school_level": "CM2", "placement_type": "Lieu de vie", "territory": "Centre"},
-    "Y6": {"sex": "Femme", "birth_month": "2007-05", "age_at_period_end": 18,
-           "school_level": "Post-bac", "placement_type": "MNA", "territory": "Ouest"},
-    "Y9": {"sex": "Homme", "birth_month": "2010-01", "age_at_period_end": 16,
-           "school_level": "Seconde", "placement_type": "Autre", "territory": "Sud"},
-}  # fmt: skip
+# Who each youth is: last name, first name, birth date. The birth dates keep every age the
+# same at the end of March, the end of April and each MIS PE answer.
+IDENTITY = {
+    "Y1": ("Quilmet", "Ambrine", date(2011, 9, 14)),  # 14
+    "Y2": ("Brastoc", "Noéliam", date(2009, 10, 3)),  # 16
+    "Y3": ("Ydrelle", "Sixtine", date(2008, 6, 21)),  # 17
+    "Y4": ("Fantin-Oxal", "Timaël", date(2010, 12, 2)),  # 15
+    "Y5": ("Morvique", "Léonore", date(2013, 6, 30)),  # 12
+    "Y6": ("Tazelle", "Oriane", date(2007, 5, 9)),  # 18
+    "Y7": ("Vuornet", "Cassien", date(2005, 8, 10)),  # 20 on 16/03/2026; never in a pair
+    "Y9": ("Garbelot", "Elouan", date(2010, 1, 20)),  # 16
+}
+PROFILE = {  # sex, school level, placement type, territory
+    "Y1": ("Femme", "Quatrième", "MECS associative", "Nord"),
+    "Y2": ("Homme", "Seconde", "Foyer de l'enfance", "Sud"),
+    "Y3": ("Femme", "Terminale", "MNA", "Nord"),
+    "Y4": ("Homme", "Troisième", "SAF associatif", "Est"),
+    "Y5": ("Femme", "CM2", "Lieu de vie", "Centre"),
+    "Y6": ("Femme", "Post-bac", "MNA", "Ouest"),
+    "Y9": ("Homme", "Seconde", "Autre", "Sud"),
+}
 
 
-def pair(youth: str, **fields) -> dict:
-    return {"youth_key": youth, **YOUTH[youth], **fields}
+def identity(youth: str) -> dict:
+    last_name, first_name, birth_date = IDENTITY[youth]
+    return {
+        "Nom du bénéficiaire": last_name,
+        "Prénom du bénéficiaire": first_name,
+        "Date de naissance": birth_date,
+    }
+
+
+def pair(youth: str, fields: dict) -> dict:
+    """A row of « Données » for youth: identity and profile, then the pair's own cells."""
+    headers = ("Sexe", "Niveau scolaire", "Type de placement", "Territoire")
+    return {**identity(youth), **dict(zip(headers, PROFILE[youth], strict=True)), **fields}
 
 
 # --- Données -----------------------------------------------------------------------------------
 A_01 = pair(
     "Y1",
-    pair_id="A-01",
-    referring_structure="MECS Les Pins",
-    application_date=date(2026, 1, 5),
-    match_date=date(2026, 1, 20),
-    status="En cours",
-    objective="Soutien scolaire",
-    mode="Présentiel",
-    renewal="Nouveau",
-    mentor_id="M1",
-    mentor_trained="Oui",
-    meeting_frequency="Hebdomadaire",
+    {
+        "Identifiant binôme": "A-01",
+        "Structure ASE d'origine": "MECS Les Pins",
+        "Date de candidature": date(2026, 1, 5),
+        "Date de mise en relation": date(2026, 1, 20),
+        "Statut du mentorat": "En cours",
+        "Objectif du mentorat": "Soutien scolaire",
+        "Modalité": "Présentiel",
+        "Nouveau ou reconduction": "Nouveau",
+        "Identifiant mentor": "M1",
+        "Mentor formé": "Oui",
+        "Fréquence des rencontres": "Hebdomadaire",
+    },
 )
 A_02 = pair(
     "Y2",
-    pair_id="A-02",
-    referring_structure="mecs les pins ",
-    application_date=date(2026, 2, 1),
-    match_date=date(2026, 3, 10),
-    status="En cours",
-    objective="Insertion professionnelle",
-    mode="Distanciel",
-    renewal="Nouveau",
-    mentor_id="M2",
-    mentor_trained="Non",
-    meeting_frequency="Mensuelle",
-    sessions_planned=4,
-    sessions_held=4,
+    {
+        "Identifiant binôme": "A-02",
+        "Structure ASE d'origine": "mecs les pins ",
+        "Date de candidature": date(2026, 2, 1),
+        "Date de mise en relation": date(2026, 3, 10),
+        "Statut du mentorat": "En cours",
+        "Objectif du mentorat": "Insertion professionnelle",
+        "Modalité": "Distanciel",
+        "Nouveau ou reconduction": "Nouveau",
+        "Identifiant mentor": "M2",
+        "Mentor formé": "Non",
+        "Fréquence des rencontres": "Mensuelle",
+        "Séances prévues": 4,
+        "Séances réalisées": 4,
+    },
 )
 A_03 = pair(
     "Y3",
-    pair_id="A-03",
-    referring_structure="Foyer Horizon",
-    application_date=date(2025, 11, 1),
-    match_date=date(2025, 12, 1),
-    status="Clôturé",
-    end_date=date(2026, 3, 20),
-    end_reason="Objectif atteint",
-    objective_met="Oui",
-    objective="Orientation académique",
-    mode="Hybride",
-    renewal="Reconduction",
-    mentor_id="M1",
-    mentor_trained="Oui",
-    meeting_frequency="Tous les 15 jours",
-    sessions_planned=10,
-    sessions_held=9,
+    {
+        "Identifiant binôme": "A-03",
+        "Structure ASE d'origine": "Foyer Horizon",
+        "Date de candidature": date(2025, 11, 1),
+        "Date de mise en relation": date(2025, 12, 1),
+        "Statut du mentorat": "Clôturé",
+        "Date de fin": date(2026, 3, 20),
+        "Motif de fin": "Objectif atteint",
+        "Objectif atteint": "Oui",
+        "Objectif du mentorat": "Orientation académique",
+        "Modalité": "Hybride",
+        "Nouveau ou reconduction": "Reconduction",
+        "Identifiant mentor": "M1",
+        "Mentor formé": "Oui",
+        "Fréquence des rencontres": "Tous les 15 jours",
+        "Séances prévues": 10,
+        "Séances réalisées": 9,
+    },
 )
 A_04_WAITING = pair(
     "Y4",
-    pair_id="A-04",
-    application_date=date(2026, 3, 2),
-    status="En attente de binôme",
-    objective="Soutien scolaire",
-    renewal="Nouveau",
+    {
+        "Identifiant binôme": "A-04",
+        "Date de candidature": date(2026, 3, 2),
+        "Statut du mentorat": "En attente de binôme",
+        "Objectif du mentorat": "Soutien scolaire",
+        "Nouveau ou reconduction": "Nouveau",
+    },
 )
 A_PAIRS_MARCH = [
-    {**A_01, "sessions_planned": 8, "sessions_held": 6},
+    {**A_01, "Séances prévues": 8, "Séances réalisées": 6},
     A_02,
     A_03,
     A_04_WAITING,
 ]
 A_PAIRS_APRIL = [
-    {**A_01, "sessions_planned": 12, "sessions_held": 9},
+    {**A_01, "Séances prévues": 12, "Séances réalisées": 9},
     {
         **A_02,
-        "status": "Abandonné",
-        "end_date": date(2026, 4, 15),
-        "end_reason": "Désengagement du jeune",
-        "sessions_planned": 6,
-        "sessions_held": 3,
+        "Statut du mentorat": "Abandonné",
+        "Date de fin": date(2026, 4, 15),
+        "Motif de fin": "Désengagement du jeune",
+        "Séances prévues": 6,
+        "Séances réalisées": 3,
     },
     A_03,
     {
         **A_04_WAITING,
-        "status": "En cours",
-        "match_date": date(2026, 4, 5),
-        "mode": "Présentiel",
-        "mentor_id": "M3",
-        "mentor_trained": "Non",
-        "sessions_planned": 2,
-        "sessions_held": 2,
+        "Statut du mentorat": "En cours",
+        "Date de mise en relation": date(2026, 4, 5),
+        "Modalité": "Présentiel",
+        "Identifiant mentor": "M3",
+        "Mentor formé": "Non",
+        "Séances prévues": 2,
+        "Séances réalisées": 2,
     },
     pair(
         "Y5",
-        pair_id="A-05",
-        referring_structure="Foyer Horizon",
-        application_date=date(2026, 4, 1),
-        match_date=date(2026, 4, 10),
-        status="En cours",
-        objective="Soutien socio-affectif / ouverture socio-culturelle",
-        mode="Présentiel",
-        renewal="Nouveau",
-        mentor_id="M1",
-        mentor_trained="Oui",
-        meeting_frequency="Hebdomadaire",
-        sessions_planned=0,
-        sessions_held=0,
+        {
+            "Identifiant binôme": "A-05",
+            "Structure ASE d'origine": "Foyer Horizon",
+            "Date de candidature": date(2026, 4, 1),
+            "Date de mise en relation": date(2026, 4, 10),
+            "Statut du mentorat": "En cours",
+            "Objectif du mentorat": "Soutien socio-affectif / ouverture socio-culturelle",
+            "Modalité": "Présentiel",
+            "Nouveau ou reconduction": "Nouveau",
+            "Identifiant mentor": "M1",
+            "Mentor formé": "Oui",
+            "Fréquence des rencontres": "Hebdomadaire",
+            "Séances prévues": 0,
+            "Séances réalisées": 0,
+        },
     ),
 ]
 B_01 = pair(
     "Y4",
-    pair_id="B-01",
-    referring_structure="MECS Les Pins",
-    application_date=date(2026, 1, 10),
-    match_date=date(2026, 2, 1),
-    status="En cours",
-    objective="Soutien scolaire",
-    mode="Distanciel",
-    renewal="Nouveau",
-    mentor_id="M1",
-    mentor_trained="Oui",
-    meeting_frequency="Hebdomadaire",
+    {
+        "Identifiant binôme": "B-01",
+        "Structure ASE d'origine": "MECS Les Pins",
+        "Date de candidature": date(2026, 1, 10),
+        "Date de mise en relation": date(2026, 2, 1),
+        "Statut du mentorat": "En cours",
+        "Objectif du mentorat": "Soutien scolaire",
+        "Modalité": "Distanciel",
+        "Nouveau ou reconduction": "Nouveau",
+        "Identifiant mentor": "M1",
+        "Mentor formé": "Oui",
+        "Fréquence des rencontres": "Hebdomadaire",
+    },
 )
 B_02 = pair(
     "Y6",
-    pair_id="B-02",
-    application_date=date(2026, 2, 1),
-    match_date=date(2026, 3, 5),
-    status="Abandonné",
-    end_date=date(2026, 3, 28),
-    end_reason="Déménagement",
-    objective_met="Non",
-    objective="Orientation académique",
-    mode="Hybride",
-    renewal="Nouveau",
-    mentor_id="M2",
-    mentor_trained="Non",
-    meeting_frequency="Irrégulière",
-    sessions_planned=3,
-    sessions_held=1,
+    {
+        "Identifiant binôme": "B-02",
+        "Date de candidature": date(2026, 2, 1),
+        "Date de mise en relation": date(2026, 3, 5),
+        "Statut du mentorat": "Abandonné",
+        "Date de fin": date(2026, 3, 28),
+        "Motif de fin": "Déménagement",
+        "Objectif atteint": "Non",
+        "Objectif du mentorat": "Orientation académique",
+        "Modalité": "Hybride",
+        "Nouveau ou reconduction": "Nouveau",
+        "Identifiant mentor": "M2",
+        "Mentor formé": "Non",
+        "Fréquence des rencontres": "Irrégulière",
+        "Séances prévues": 3,
+        "Séances réalisées": 1,
+    },
 )
-B_PAIRS_MARCH = [{**B_01, "sessions_planned": 4, "sessions_held": 2}, B_02]
+B_PAIRS_MARCH = [{**B_01, "Séances prévues": 4, "Séances réalisées": 2}, B_02]
 B_PAIRS_APRIL = [
     # The match date moves by two days between the months: the cross-month check warns.
-    {**B_01, "match_date": date(2026, 2, 3), "sessions_planned": 8, "sessions_held": 5},
+    {
+        **B_01,
+        "Date de mise en relation": date(2026, 2, 3),
+        "Séances prévues": 8,
+        "Séances réalisées": 5,
+    },
     B_02,
     pair(
         "Y1",
-        pair_id="B-03",
-        application_date=date(2026, 3, 20),
-        match_date=date(2026, 4, 8),
-        status="En cours",
-        objective="Insertion professionnelle",
-        mode="Présentiel",
-        renewal="Reconduction",
-        mentor_id="M4",
-        mentor_trained="Oui",
-        meeting_frequency="Mensuelle",
+        {
+            "Identifiant binôme": "B-03",
+            "Date de candidature": date(2026, 3, 20),
+            "Date de mise en relation": date(2026, 4, 8),
+            "Statut du mentorat": "En cours",
+            "Objectif du mentorat": "Insertion professionnelle",
+            "Modalité": "Présentiel",
+            "Nouveau ou reconduction": "Reconduction",
+            "Identifiant mentor": "M4",
+            "Mentor formé": "Oui",
+            "Fréquence des rencontres": "Mensuelle",
+        },
     ),
 ]
 
 # --- Questionnaire fin de mentorat (cumulative: the latest file wins per pair) -----------------
-A_03_ANSWERS = {
-    "pair_id": "A-03",
-    "answered_on": date(2026, 3, 25),
-    "q_confidence": "Oui",
-    "q_better_grades": "Non",
-    "q_internship": "Ne sait pas",
-    "q_oral": "Oui",
-    "q_bonds": "Oui",
-    "q_someone": "Oui",
-    "q_discoveries": "Non",
-}
+END_QUESTIONS = (
+    "A repris confiance en soi",
+    "Résultats scolaires améliorés",
+    "A trouvé un stage ou une formation",
+    "Plus à l'aise à l'oral",
+    "A créé des liens",
+    "A une personne sur qui compter",
+    "A fait des découvertes sur soi ou sur le monde",
+)
+
+
+def end_answers(pair_id: str, answered_on: date, answers: tuple[str, ...]) -> dict:
+    return {
+        "Identifiant binôme": pair_id,
+        "Date de passation": answered_on,
+        **dict(zip(END_QUESTIONS, answers, strict=True)),
+    }
+
+
+# Answers in sheet order: confidence, grades, internship, oral, bonds, someone, discoveries.
+A_03_ANSWERS = end_answers(
+    "A-03", date(2026, 3, 25), ("Oui", "Non", "Ne sait pas", "Oui", "Oui", "Oui", "Non")
+)
 # April's file corrects A-03's last answer: that version wins, for March too.
-A_03_ANSWERS_CORRECTED = {**A_03_ANSWERS, "q_discoveries": "Oui"}
-A_02_ANSWERS = {
-    "pair_id": "A-02",
-    "answered_on": date(2026, 4, 20),
-    "q_confidence": "Non",
-    "q_better_grades": "Non",
-    "q_internship": "Oui",
-    "q_oral": "Non",
-    "q_bonds": "Non",
-    "q_someone": "Oui",
-    "q_discoveries": "Oui",
-}
-B_02_ANSWERS = {
-    "pair_id": "B-02",
-    "answered_on": date(2026, 3, 30),
-    "q_confidence": "Oui",
-    "q_better_grades": "Non",
-    "q_internship": "Non",
-    "q_oral": "Non",
-    "q_bonds": "Oui",
-    "q_someone": "Non",
-    "q_discoveries": "Oui",
-}
+A_03_ANSWERS_CORRECTED = {**A_03_ANSWERS, END_QUESTIONS[-1]: "Oui"}
+A_02_ANSWERS = end_answers(
+    "A-02", date(2026, 4, 20), ("Non", "Non", "Oui", "Non", "Non", "Oui", "Oui")
+)
+B_02_ANSWERS = end_answers(
+    "B-02", date(2026, 3, 30), ("Oui", "Non", "Non", "Non", "Oui", "Non", "Oui")
+)
 
 
 # --- Questionnaire MIS PE (cumulative: the latest file wins per youth and wave) ----------------
-def mispe(youth: str, wave: str, answered_on: date, age: int, answers: str, **fields) -> dict:
-    """answers: q01 … q18 as digits, "." for no answer, grouped by three per dimension."""
+def mispe(youth: str, wave: str, answered_on: date, answers: str) -> dict:
+    """answers: Q01 … Q18 as digits, "." for no answer, grouped by three per dimension."""
     digits = answers.replace(" ", "")
-    items = {f"q{n:02d}": None if a == "." else int(a) for n, a in enumerate(digits, 1)}
-    row = {
-        "youth_key": youth,
-        "birth_month": YOUTH.get(youth, {}).get("birth_month", "2005-01"),
-        "age_at_answer": age,
-        "wave": wave,
-        "answered_on": answered_on,
-        "is_out_of_mispe_scope": False,
-    }
-    return {**row, **items, **fields}
+    items = {f"Q{n:02d}": None if a == "." else int(a) for n, a in enumerate(digits, 1)}
+    return {**identity(youth), "Vague": wave, "Date de passation": answered_on, **items}
 
 
 # Dimensions in item order: besoins, compétences, santé, bien-être, sociabilisation, autonomisation.
-Y1_T0 = mispe("Y1", T0, date(2026, 3, 18), 14, "333 222 444 23. 111 ...")
-Y1_T1 = mispe("Y1", T1, date(2026, 4, 25), 14, "444 333 444 333 222 222")
-Y4_T0 = mispe("Y4", T0, date(2026, 3, 12), 15, "222 111 ... 444 333 123")
-Y4_T1 = mispe("Y4", T1, date(2026, 4, 20), 15, "333 222 333 444 444 222")
-Y6_T0 = mispe("Y6", T0, date(2026, 3, 15), 18, "444 444 444 444 444 444")
-# Aged 20: outside the MIS PE scope (13–18), kept in raw but out of every MIS PE indicator.
-Y7_T0 = mispe(
-    "Y7", T0, date(2026, 3, 16), 20, "111 111 111 111 111 111", is_out_of_mispe_scope=True
-)
+Y1_T0 = mispe("Y1", T0, date(2026, 3, 18), "333 222 444 23. 111 ...")
+Y1_T1 = mispe("Y1", T1, date(2026, 4, 25), "444 333 444 333 222 222")
+Y4_T0 = mispe("Y4", T0, date(2026, 3, 12), "222 111 ... 444 333 123")
+Y4_T1 = mispe("Y4", T1, date(2026, 4, 20), "333 222 333 444 444 222")
+Y6_T0 = mispe("Y6", T0, date(2026, 3, 15), "444 444 444 444 444 444")
+# Aged 20: outside the MIS PE scope (13–18), kept in raw (with an alert) but out of every
+# MIS PE indicator.
+Y7_T0 = mispe("Y7", T0, date(2026, 3, 16), "111 111 111 111 111 111")
 # Scores (mean − 1) ÷ 3 × 100 per dimension:
 #   Y1 T0: 66.67, 33.33, 100, 50 (2.5), 0, —        Y1 T1: 100, 66.67, 100, 66.67, 33.33, 33.33
 #   Y4 T0: 33.33, 0, —, 100, 66.67, 33.33 (mean 2)  Y4 T1: 66.67, 33.33, 66.67, 100, 100, 33.33
 #   Y6 T0: 100 everywhere.
 
+
 # --- Ressources (year to date) and Activités (month) -------------------------------------------
+def resource(category: str, detail: str, amount: float | None = None, unit: str | None = None):
+    return {**resource_row(detail, amount), "Catégorie": category, "Unité": unit}
+
+
 A_RESOURCES_MARCH = [
-    {"category": "Subvention", "detail": "Département", "amount": 10000, "unit": "EUR"},
-    {"category": "Subvention", "detail": "Fondation X", "amount": 5000, "unit": "EUR"},
-    {"category": "ETP salariés", "detail": "Coordination", "amount": 1.5, "unit": "ETP"},
-    {"category": "ETP bénévoles", "detail": "Mentors", "amount": 0.5, "unit": "ETP"},
-    {"category": "Outil", "detail": "Plateforme"},
+    resource_row("Département", 10000),
+    resource_row("Fondation X", 5000),
+    resource("ETP salariés", "Coordination", 1.5, "ETP"),
+    resource("ETP bénévoles", "Mentors", 0.5, "ETP"),
+    resource("Outil", "Plateforme"),
 ]
 A_RESOURCES_APRIL = [
     *A_RESOURCES_MARCH,
-    {"category": "Subvention", "detail": "Ville", "amount": 2000, "unit": "EUR"},
-    {"category": "ETP salariés", "detail": "Animation", "amount": 0.5, "unit": "ETP"},
-    {"category": "Coût annexe", "detail": "Transports", "amount": 300, "unit": "EUR"},
+    resource_row("Ville", 2000),
+    resource("ETP salariés", "Animation", 0.5, "ETP"),
+    resource("Coût annexe", "Transports", 300, "EUR"),
 ]
 B_RESOURCES_MARCH = [
-    {"category": "Subvention", "detail": "Département", "amount": 8000, "unit": "EUR"},
-    {"category": "ETP salariés", "detail": "Éducateurs", "amount": 0, "unit": "ETP"},
+    resource_row("Département", 8000),
+    resource("ETP salariés", "Éducateurs", 0, "ETP"),
 ]
 B_RESOURCES_APRIL = [
-    {"category": "Subvention", "detail": "Département", "amount": 8000, "unit": "EUR"},
-    {"category": "Subvention", "detail": "Fondation X", "amount": 3000, "unit": "EUR"},
-    {"category": "ETP salariés", "detail": "Éducateurs", "amount": 1, "unit": "ETP"},
-    {"category": "ETP bénévoles", "detail": "Mentors", "amount": 1, "unit": "ETP"},
+    resource_row("Département", 8000),
+    resource_row("Fondation X", 3000),
+    resource("ETP salariés", "Éducateurs", 1, "ETP"),
+    resource("ETP bénévoles", "Mentors", 1, "ETP"),
 ]
 
 
 def activity(day: date, activity_type: str, title: str, participants=None) -> dict:
     return {
-        "activity_date": day,
-        "activity_type": activity_type,
-        "title": title,
-        "participants": participants,
+        "Date": day,
+        "Type d'activité": activity_type,
+        "Intitulé ou structure": title,
+        "Nombre de participants": participants,
     }
 
 
@@ -332,29 +365,29 @@ B_ACTIVITIES_APRIL = [
     activity(date(2026, 4, 22), "Atelier collectif", "Atelier théâtre", 8),
 ]
 
-# A's first April file, replaced by the second: none of it may reach an indicator.
+# A's first April file, overwritten by the second: none of it may reach an indicator.
 A_APRIL_VERSION_1 = {
     "pairs": [
         pair(
             "Y9",
-            pair_id="A-99",
-            application_date=date(2026, 3, 1),
-            match_date=date(2026, 4, 2),
-            status="En cours",
-            objective="Soutien scolaire",
-            mode="Présentiel",
-            renewal="Nouveau",
-            mentor_id="M9",
-            mentor_trained="Oui",
+            {
+                "Identifiant binôme": "A-99",
+                "Date de candidature": date(2026, 3, 1),
+                "Date de mise en relation": date(2026, 4, 2),
+                "Statut du mentorat": "En cours",
+                "Objectif du mentorat": "Soutien scolaire",
+                "Modalité": "Présentiel",
+                "Nouveau ou reconduction": "Nouveau",
+                "Identifiant mentor": "M9",
+                "Mentor formé": "Oui",
+            },
         )
     ],
-    "resources": [
-        {"category": "Subvention", "detail": "Département", "amount": 99999, "unit": "EUR"}
-    ],
+    "resources": [resource_row("Département", 99999)],
     "activities": [activity(date(2026, 4, 3), "Action de sensibilisation", "Collège Nord")],
 }
 
-FILES = [  # (period, association, tables), loaded in this order
+FILES = [  # (period, association, rows per sheet), written and ingested in this order
     (
         "2026-03",
         A,
@@ -389,7 +422,7 @@ FILES = [  # (period, association, tables), loaded in this order
             "activities": B_ACTIVITIES_APRIL,
         },
     ),
-    (
+    (  # overwrites raw/2026-04/envol-mentorat.xlsx: version 2
         "2026-04",
         A,
         {
@@ -403,86 +436,81 @@ FILES = [  # (period, association, tables), loaded in this order
 ]
 
 
-def accepted_frame(table: str, rows: list[dict]) -> pd.DataFrame:
-    columns = [name for name, _ in RAW_TABLE_COLUMNS[table]]
-    records = [
-        {**dict.fromkeys(columns), **row, "excel_row": number, "has_alerts": False}
-        for number, row in enumerate(rows, 2)
-    ]
-    return pd.DataFrame(records, columns=columns)
-
-
-def load_files(conn: duckdb.DuckDBPyConnection) -> None:
-    no_findings = pd.DataFrame(columns=[name for name, _ in FINDING_TABLE_COLUMNS])
-    for number, (period, association_code, tables) in enumerate(FILES, 1):
-        rows = sum(len(rows) for rows in tables.values())
-        replace_partition(
-            conn,
-            period,
-            association_code,
-            {table: accepted_frame(table, rows) for table, rows in tables.items()},
-            no_findings,
-            {
-                "association_name": association_code,
-                "file_name": f"{period}/{association_code}.xlsx",
-                "sha256": f"{number:064x}",
-                "received_at": datetime(2026, 5, 1, 9, number),
-                "template_version": "2026.1",
-                "rows_received": rows,
-                "rows_accepted": rows,
-                "rows_rejected": 0,
-                "rows_with_alerts": 0,
-                "status": "accepted",
-                "message_fr": None,
-            },
+def ingest_files(settings, conn: duckdb.DuckDBPyConnection) -> list[IngestionReport]:
+    """Write each file, ingest it, then les-tilleuls' refused one; returns the reports."""
+    reports = []
+    for number, (period, association_code, sheets) in enumerate(FILES, 1):
+        path = write_workbook(
+            settings.raw_dir / period / f"{association_code}.xlsx",
+            association_code=association_code,
+            association_name=NAMES[association_code],
+            period=period,
+            rows=sheets,
         )
-    record_file_error(
-        conn,
-        period="2026-04",
-        association_code="les-tilleuls",
-        file_name="2026-04/les-tilleuls.xlsx",
-        sha256="f" * 64,
-        received_at=datetime(2026, 5, 2, 10, 0),
-        error_code="FIC-003",
-        message_fr="Fichier 2026-04/les-tilleuls.xlsx : l'onglet « Données » est absent.",
-    )
+        reports.append(ingest_file(path, settings, conn, datetime(2026, 5, 1, 9, number)))
+    refused = write_submission(settings.raw_dir, "2026-04", "les-tilleuls", period="2026-03")
+    reports.append(ingest_file(refused, settings, conn, datetime(2026, 5, 2, 10, 0)))
+    return reports
+
+
+class Build(NamedTuple):
+    conn: duckdb.DuckDBPyConnection
+    result: object  # dbtRunnerResult
+    seconds: float
+    reports: list[IngestionReport]
+    youth_keys: dict[str, str]
 
 
 @pytest.fixture(scope="module")
-def build(tmp_path_factory, monkeypatch_module):
-    """Load the files, run the real `dbt build` once; yields (connection, run results, seconds)."""
-    workdir = tmp_path_factory.mktemp("dbt")
-    warehouse = workdir / "ase_impact.duckdb"
-    with duckdb.connect(str(warehouse)) as conn:
-        ensure_schema(conn)
-        load_files(conn)
-    monkeypatch_module.setenv("ASE_IMPACT_WAREHOUSE", str(warehouse))
-    monkeypatch_module.setenv("ASE_IMPACT_MIN_CELL", str(MIN_CELL))
-    started = time.perf_counter()
-    result = dbtRunner().invoke(
-        [
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(workdir / "target"),
-            "--log-path",
-            str(workdir / "logs"),
-            "--quiet",
-        ]
-    )
-    seconds = time.perf_counter() - started
-    conn = duckdb.connect(str(warehouse))
-    yield conn, result, seconds
-    conn.close()
+def build(tmp_path_factory):
+    """Write and ingest the files, run the real `dbt build` once."""
+    root = tmp_path_factory.mktemp("dbt")
+    with isolated_environment(root), pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ASE_IMPACT_MIN_CELL", str(MIN_CELL))
+        settings = load_settings(
+            raw_dir=root / "raw", warehouse=root / "warehouse" / "ase_impact.duckdb"
+        )
+        patch.setenv("ASE_IMPACT_WAREHOUSE", str(settings.warehouse))
+        with warehouse.connect(settings.warehouse) as conn:
+            warehouse.ensure_schema(conn)
+            reports = ingest_files(settings, conn)
+        key = load_key(settings)
+        youth_keys = {youth: youth_key(key, *IDENTITY[youth]) for youth in IDENTITY}
+        started = time.perf_counter()
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(root / "target"),
+                "--log-path",
+                str(root / "logs"),
+                "--quiet",
+            ]
+        )
+        seconds = time.perf_counter() - started
+        conn = duckdb.connect(str(settings.warehouse))
+        yield Build(conn, result, seconds, reports, youth_keys)
+        conn.close()
 
 
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as patch:
-        yield patch
+def test_ingestion_accepts_every_row_written(build):
+    *accepted, refused = build.reports
+    for (_, _, sheets), report in zip(FILES, accepted, strict=True):
+        written = {code: len(sheets.get(code, ())) for code in READ_SHEETS}
+        assert {code: counts.received for code, counts in report.sheet_counts.items()} == written
+        assert report.rows_accepted == report.rows_received
+        assert report.rows_rejected == 0, report.findings.to_dict("records")
+        # Y7, aged 20, is the only row flagged: outside MIS PE's 13–18 scope.
+        has_y7 = Y7_T0 in sheets.get("mispe_questionnaires", ())
+        assert report.rows_with_alerts == has_y7
+        assert report.status == "accepted"
+    assert [report.version for report in accepted] == [1, 1, 1, 1, 2]
+    assert (refused.status, refused.version) == ("rejected", 1)
+    assert "la période 2026-03" in refused.message_fr
 
 
 def indicator(
@@ -501,7 +529,7 @@ def indicator(
 
 
 def test_dbt_build_passes_with_only_the_cross_month_warning(build):
-    _, result, seconds = build
+    result, seconds = build.result, build.seconds
     assert result.success, result.exception
     statuses = {(node.node.name, str(node.status)) for node in result.result}
     failing = [entry for entry in statuses if entry[1] in ("error", "fail")]
@@ -662,7 +690,7 @@ def test_indicator_value_matches_the_hand_computation(
     build, period, scope, association, code, dimension, breakdown, category, expected
 ):
     value, *_ = indicator(
-        build[0], period, scope, association, code, dimension, breakdown, category
+        build.conn, period, scope, association, code, dimension, breakdown, category
     )
     if expected is None:
         assert value is None
@@ -671,7 +699,7 @@ def test_indicator_value_matches_the_hand_computation(
 
 
 def test_rates_carry_their_numerator_and_denominator(build):
-    conn = build[0]
+    conn = build.conn
     # Abandonment, March département: 1 abandoned of 1 closed + 1 abandoned.
     assert indicator(conn, MARCH, D, None, "abandonment_rate")[:3] == (50.0, 1.0, 2.0)
     # B April ended nothing: no value, 0 ÷ 0 shown as such.
@@ -683,7 +711,7 @@ def test_rates_carry_their_numerator_and_denominator(build):
 
 
 def test_disclosure_flags_with_secondary_suppression(build):
-    conn = build[0]
+    conn = build.conn
 
     def suppressed(*key) -> bool:
         return indicator(conn, *key)[3]
@@ -710,7 +738,7 @@ def test_disclosure_flags_with_secondary_suppression(build):
 
 
 def test_every_indicator_has_a_total_for_each_reporting_scope_only(build):
-    conn = build[0]
+    conn = build.conn
     scopes = conn.execute(
         "SELECT period, scope, association_code, count(*) FROM marts.fct_indicators "
         "WHERE breakdown = 'total' GROUP BY ALL ORDER BY ALL"
@@ -728,15 +756,19 @@ def test_every_indicator_has_a_total_for_each_reporting_scope_only(build):
 
 
 def test_the_replaced_file_leaves_no_trace(build):
-    conn = build[0]
-    assert conn.execute("SELECT count(*) FROM raw.pairs WHERE youth_key = 'Y9'").fetchone() == (0,)
+    conn = build.conn
+    # Version 1 loaded A-99 (see the ingestion test); version 2 replaced the whole partition.
+    y9_rows = conn.execute(
+        "SELECT count(*) FROM raw.pairs WHERE youth_key = ?", [build.youth_keys["Y9"]]
+    ).fetchone()
+    assert y9_rows == (0,)
     assert conn.execute(
         "SELECT max(value) FROM marts.fct_indicators WHERE indicator_code = 'subsidies_eur'"
     ).fetchone() == (28000.0,)
 
 
 def test_submissions_show_expected_received_missing_and_rejected(build):
-    conn = build[0]
+    conn = build.conn
     rows = conn.execute(
         "SELECT association_code, expected, received, version, version_in_force, status "
         "FROM marts.mart_submissions WHERE period = ? ORDER BY association_code",
@@ -760,7 +792,7 @@ def test_submissions_show_expected_received_missing_and_rejected(build):
 
 
 def test_impact_dimensions_join_mis_pe_and_mentoring(build):
-    conn = build[0]
+    conn = build.conn
     row = conn.execute(
         "SELECT respondents, mean_score, favourable_share, mentoring_indicators, "
         "mentoring_positive_answers FROM marts.mart_impact_dimensions "
@@ -808,7 +840,7 @@ ANALYST_QUERIES = {
 
 
 def test_analyst_queries_answer(build):
-    conn = build[0]
+    conn = build.conn
     territories = conn.execute(ANALYST_QUERIES["youth_per_territory_last_month"]).fetchall()
     assert [row[:2] for row in territories] == [
         ("Centre", 1.0),

@@ -1,0 +1,37 @@
+"""The two jobs: ingest one (month, association) partition; build everything downstream once."""
+
+import dagster as dg
+
+from orchestration.assets.ingestion import ingest_workbook
+from orchestration.partitions import submission_partitions
+
+INGESTION_JOB = "ingestion_job"
+BUILD_JOB = "build_job"
+
+ingestion_job = dg.define_asset_job(
+    INGESTION_JOB,
+    selection=dg.AssetSelection.assets(ingest_workbook),
+    partitions_def=submission_partitions,
+    description="Intègre le classeur d'une association pour un mois (une partition).",
+)
+
+# Everything that is not ingestion: dbt models and tests, the publication gate, the outputs.
+build_job = dg.define_asset_job(
+    BUILD_JOB,
+    selection=(
+        dg.AssetSelection.all().materializable() - dg.AssetSelection.assets(ingest_workbook)
+    ),
+    description=(
+        "Construit les marts (dbt build), applique le contrôle de publication et écrit les "
+        "sorties : une seule fois par lot de fichiers, jamais une fois par fichier."
+    ),
+)
+
+
+def pipeline_run_config(raw_dir, warehouse) -> dict:
+    """Run config pointing a job at other folders than the defaults (CLI options, tests)."""
+    return {
+        "resources": {
+            "pipeline": {"config": {"raw_dir": str(raw_dir), "warehouse": str(warehouse)}}
+        }
+    }

@@ -1,0 +1,60 @@
+"""The monthly schedule: the 10th at 06:00, Paris time, for the previous month."""
+
+from datetime import date
+
+import dagster as dg
+
+from orchestration import referentiel
+from orchestration.jobs import build_job
+from orchestration.resources import PipelineSettings
+
+MONTHLY_CRON = "0 6 10 * *"
+TIMEZONE = "Europe/Paris"
+RELANCE_TAG = "ase_impact/relance"
+PERIOD_TAG = "ase_impact/periode"
+
+
+def previous_period(day: date) -> str:
+    first = day.replace(day=1)
+    return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
+
+
+def expected_associations(period: str) -> set[str]:
+    """Registry associations expected to report for a period (AAAA-MM)."""
+    month_start = f"{period}-01"
+    return {
+        row["association_code"]
+        for row in referentiel.associations()
+        if row["expected_from"] <= month_start
+        and (not row["expected_until"] or row["expected_until"] >= month_start)
+    }
+
+
+def relance_list(period: str, received_codes: set[str]) -> list[str]:
+    """Who the project lead must chase: expected for the period, no file received."""
+    return sorted(expected_associations(period) - received_codes)
+
+
+@dg.schedule(
+    cron_schedule=MONTHLY_CRON,
+    execution_timezone=TIMEZONE,
+    job=build_job,
+    description=(
+        "Le 10 du mois à 6 h (heure de Paris) : construit tout pour le mois précédent et "
+        "inscrit dans le run les associations qui n'ont pas envoyé leur fichier (relance)."
+    ),
+)
+def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSettings):
+    from orchestration.ingest.pipeline import submission_files
+
+    period = previous_period(context.scheduled_execution_time.date())
+    received = {
+        code
+        for file_period, code, _ in submission_files(pipeline.resolve().raw_dir)
+        if file_period == period
+    }
+    missing = relance_list(period, received)
+    return dg.RunRequest(
+        run_key=f"mensuel-{period}",
+        tags={PERIOD_TAG: period, RELANCE_TAG: ", ".join(missing) or "aucune"},
+    )
