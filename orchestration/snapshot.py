@@ -33,7 +33,8 @@ def publish_snapshot(warehouse: Path, published: Path) -> dict[str, int]:
     counts = {}
     try:
         with duckdb.connect(str(temporary)) as conn:
-            conn.execute(f"attach '{warehouse}' as warehouse (read_only)")
+            quoted_path = str(warehouse).replace("'", "''")
+            conn.execute(f"attach '{quoted_path}' as warehouse (read_only)")
             for schema in PUBLISHED_SCHEMAS:
                 conn.execute(f"create schema {schema}")
                 for table in _tables(conn, schema):

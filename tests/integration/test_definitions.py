@@ -48,3 +48,16 @@ def test_contract_checks_and_dbt_tests_are_asset_checks():
     for table in RAW_TABLES:
         assert (f"raw/{table}", f"contrat_{table}") in checks
     assert any(asset == "marts/fct_indicators" for asset, _ in checks)
+
+
+def test_the_schedule_sensors_and_jobs_are_listed():
+    assert {schedule.name for schedule in defs.schedules} == {"monthly_schedule"}
+    assert {sensor.name for sensor in defs.sensors} == {
+        "raw_files_sensor",
+        "build_after_ingestion_sensor",
+    }
+    assert defs.resolve_job_def("ingestion_job").partitions_def is not None
+    build_keys = defs.resolve_job_def("build_job").asset_layer.executable_asset_keys
+    assert dg.AssetKey(["marts", "fct_indicators"]) in build_keys
+    assert dg.AssetKey(["outputs", "published_snapshot"]) in build_keys
+    assert dg.AssetKey(["raw", "pairs"]) not in build_keys
