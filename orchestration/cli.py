@@ -30,7 +30,9 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(summary_lines(conn, outcome, settings.raw_dir)))
     print(f"Entrepôt : {settings.warehouse}")
     print(f"Copie publiée (lecture seule) : {settings.published_warehouse}")
-    if outcome.technical_failures or outcome.build_succeeded is False:
+    if outcome.technical_failures or not (
+        outcome.build_succeeded or outcome.blocking_checks_failed
+    ):
         return 1
     refused = outcome.misnamed or _any_refused(settings, outcome)
     return 2 if args.strict and refused else 0

@@ -5,6 +5,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.ingestion import ingest_workbook, workbook
 from orchestration.assets.publication import published_snapshot
+from orchestration.assets.publication_gate import publication_gate
 from orchestration.assets.transformations import ase_impact_dbt_models
 from orchestration.dbt_project import dbt_project
 from orchestration.jobs import build_job, ingestion_job
@@ -14,6 +15,7 @@ from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
 
 defs = dg.Definitions(
     assets=[workbook, ingest_workbook, ase_impact_dbt_models, published_snapshot],
+    asset_checks=[publication_gate],
     jobs=[ingestion_job, build_job],
     schedules=[monthly_schedule],
     sensors=[raw_files_sensor, build_after_ingestion_sensor],

@@ -71,12 +71,15 @@ def summary_lines(conn, outcome, raw_dir: Path) -> list[str]:
         lines += _submission_lines(conn, period, code)
     for path in outcome.misnamed:
         lines += _misnamed_lines(conn, display_name(raw_dir, path))
-    if outcome.build_succeeded is not None:
+    if outcome.build_succeeded:
+        lines.append("Construction (marts dbt, contrôle de publication, sorties) : réussie")
+    elif outcome.blocking_checks_failed:
         lines.append(
-            "Construction (marts dbt et sorties) : réussie"
-            if outcome.build_succeeded
-            else "Construction (marts dbt et sorties) : ÉCHEC, voir l'historique des runs (make ui)"
+            "Publication bloquée par le contrôle qualité (les sorties n'ont pas été mises à "
+            "jour) : " + ", ".join(outcome.blocking_checks_failed)
         )
+    else:
+        lines.append("Construction : ÉCHEC technique, voir l'historique des runs (make ui)")
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
     return lines

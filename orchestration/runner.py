@@ -6,6 +6,9 @@ as runs launched from the UI do.
 
 from __future__ import annotations
 
+import contextlib
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +23,10 @@ from orchestration.partitions import register_associations, submission_partition
 from orchestration.settings import Settings
 
 CLI_TAGS = {"ase_impact/source": "cli"}
+# The headless run prints its own French summary; Dagster's event stream stays in the run
+# history (make ui) instead of flooding the terminal.
+BUILD_LOG_SHOWN_ON_FAILURE = 6000
+QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -37,7 +44,8 @@ class RunOutcome:
     unchanged: list[tuple[str, str]]
     misnamed: list[Path]
     technical_failures: list[str]
-    build_succeeded: bool | None
+    build_succeeded: bool
+    blocking_checks_failed: list[str] = field(default_factory=list)
 
 
 def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
@@ -58,7 +66,9 @@ def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
     return plan
 
 
-def run_pipeline(settings: Settings, period: str | None = None) -> RunOutcome:
+def run_pipeline(
+    settings: Settings, period: str | None = None, progress: Callable[[str], None] = print
+) -> RunOutcome:
     """Ingest every new or changed file (one run per partition), then build once."""
     from orchestration.definitions import defs
 
@@ -70,10 +80,11 @@ def run_pipeline(settings: Settings, period: str | None = None) -> RunOutcome:
         for path in plan.misnamed:
             ingest_file(path, settings, conn)
     register_associations(instance, {code for _, code in plan.to_ingest})
-    run_config = pipeline_run_config(settings.raw_dir, settings.warehouse)
+    run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     ingestion = defs.resolve_job_def(INGESTION_JOB)
     failures = []
     for file_period, code in plan.to_ingest:
+        progress(f"Intégration de {file_period}/{code}…")
         result = ingestion.execute_in_process(
             run_config=run_config,
             instance=instance,
@@ -83,15 +94,23 @@ def run_pipeline(settings: Settings, period: str | None = None) -> RunOutcome:
         )
         if not result.success and not _failed_on_file_error(result):
             failures.append(f"{file_period}/{code}")
-    build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
-        run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
-    )
+    progress("Construction des marts (dbt build) et des sorties…")
+    # dbt's own console output goes to the run's logs; it is shown here only on failure.
+    dbt_console = io.StringIO()
+    with contextlib.redirect_stdout(dbt_console):
+        build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
+        )
+    blocking_failed = _failed_blocking_checks(build)
+    if not build.success and not blocking_failed:
+        progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
     return RunOutcome(
         ingested=plan.to_ingest,
         unchanged=plan.unchanged,
         misnamed=plan.misnamed,
         technical_failures=failures,
         build_succeeded=build.success,
+        blocking_checks_failed=blocking_failed,
     )
 
 
@@ -103,3 +122,14 @@ def _failed_on_file_error(result: dg.ExecuteInProcessResult) -> bool:
             if error and error.cls_name == "Failure":
                 return True
     return False
+
+
+def _failed_blocking_checks(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Checks of severity ERROR that failed: data that must not be published, not a crash."""
+    return [
+        f"{evaluation.asset_key.to_user_string()} · {evaluation.check_name}"
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        for evaluation in [event.asset_check_evaluation_data]
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]

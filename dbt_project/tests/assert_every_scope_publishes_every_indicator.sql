@@ -1,5 +1,6 @@
 -- Every published scope (each reporting association of a month, and the département) has a
 -- total row for every catalogue indicator, once per MIS PE dimension for per-dimension ones.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicators'}}}) }}  -- shown on the mart in Dagster
 with
 
 catalog as (

@@ -1,6 +1,7 @@
 -- Values by unit: percent and score within 0–100, points within ±100, counts whole and ≥ 0,
 -- amounts, days and ratios ≥ 0; counts and amounts are never NULL; a rate equals its
 -- numerator ÷ denominator.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicators'}}}) }}  -- shown on the mart in Dagster
 select
     indicators.*,
     catalog.unit

@@ -1,6 +1,7 @@
 -- A pair is counted once per period: the département's pairs_active equals the number of
 -- distinct (association, pair) active in the month's snapshots, and the objective breakdown
 -- (one objective per pair) adds up to it.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicators'}}}) }}  -- shown on the mart in Dagster
 with
 
 snapshot as (

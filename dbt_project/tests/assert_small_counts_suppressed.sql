@@ -1,5 +1,6 @@
 -- Primary rule, read on the published mart: a count of people or pairs from 1 to
 -- min_cell − 1 is always masked (resources and activities describe the association itself).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_indicators'}}}) }}  -- shown on the mart in Dagster
 select
     indicators.period,
     indicators.scope,

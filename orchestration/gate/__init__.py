@@ -1,0 +1,1 @@
+"""The publication gate: great-expectations suites on the marts, before anything is published."""

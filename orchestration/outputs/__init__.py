@@ -1,0 +1,1 @@
+"""The workbooks the pipeline writes: feedback to associations and the consolidated workbook."""

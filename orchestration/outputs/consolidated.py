@@ -1,0 +1,791 @@
+"""The département's consolidated workbook of a month, rebuilt from the marts, and its PDF.
+
+Two files under `outputs/<AAAA-MM>/`: `tableau_de_pilotage_consolide.xlsx`, the internal
+version (with the pseudonymised rows of « Données »), and `..._diffusion.xlsx`, the version
+meant to leave the département: every value flagged `is_suppressed` is replaced by a text
+marker (chart data cells are left empty) and the row-level « Données » sheet is left out.
+Charts are native Excel charts whose series point at a data block written on their sheet.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from defusedxml import ElementTree
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, PieChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.worksheet import Worksheet
+
+from orchestration import referentiel
+from orchestration.ingest.warehouse import period_start
+from orchestration.outputs.excel_safety import (
+    fit_column_widths,
+    print_on_page_width,
+    save_atomically,
+    set_column_widths,
+    write_header,
+    write_note,
+    write_row,
+    write_table,
+    write_title,
+)
+from orchestration.outputs.feedback import SUBMISSION_STATUS_FR
+from orchestration.settings import load_settings
+
+CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
+SUPPRESSED_TEXT = "< seuil"
+UNDEFINED_TEXT = "non calculable"
+DEPARTEMENT_LABEL = "Département"
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+DECIMALS_KEPT = 9  # drops float noise (-1e-15) that a format would show as -0.0
+YOUTH_KEY_SHOWN = 12  # hex characters of the pseudonymous key: enough to follow a youth
+
+# The month's key figures, in the order the Synthèse shows them (département, totals).
+KEY_FIGURES = (
+    "youth_accompanied",
+    "youth_new",
+    "youth_waiting",
+    "pairs_active",
+    "pairs_closed",
+    "pairs_abandoned",
+    "abandonment_rate",
+    "objective_met_rate",
+    "mentors_active",
+    "mentors_trained",
+    "attendance_rate",
+    "questionnaire_response_rate",
+)
+UNIT_FR = {
+    "count": "nombre",
+    "percent": "%",
+    "score": "sur 100",
+    "points": "points",
+    "days": "jours",
+    "EUR": "€",
+    "FTE": "ETP",
+    "ratio": "ratio",
+}
+NUMBER_FORMATS = {
+    "count": "0",
+    "percent": "0.0",
+    "score": "0.0",
+    "points": "+0.0;-0.0;0.0",
+    "days": "0.0",
+    "EUR": "#,##0",
+    "FTE": "0.00",
+    "ratio": "0.00",
+}
+# The youth_accompanied breakdowns the dashboard charts (breakdown, title, chart kind).
+YOUTH_CHARTS = (
+    ("territory", "Jeunes accompagnés par territoire", "col"),
+    ("age_band", "Jeunes accompagnés par tranche d'âge", "col"),
+    ("sex", "Jeunes accompagnés par sexe", "pie"),
+    ("placement_type", "Jeunes accompagnés par type de placement", "bar"),
+)
+DASHBOARD_FIRST_ROW = 4
+DASHBOARD_BLOCK_ROWS = 18  # a chart of 7.5 cm spans about 14 rows
+CHARTS_PER_PAGE = 2
+CHART_ANCHOR_COLUMN = "E"
+SYNTHESIS_WIDTHS = (52, 16, 12)
+KEY_FIGURES_ROW = 5
+DASHBOARD_WIDTHS = (34, 12, 12)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One bar or slice of a chart: its label, its count and whether it must be masked."""
+
+    label: str
+    value: float | None
+    is_suppressed: bool
+
+
+@dataclass(frozen=True)
+class ChartBlock:
+    title: str
+    value_header: str
+    kind: str  # "col", "bar" or "pie"
+    categories: tuple[Category, ...]
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """Everything the two workbooks show, read once from the warehouse."""
+
+    period: str
+    period_label: str
+    min_cell: int
+    key_figures: pd.DataFrame
+    charts: tuple[ChartBlock, ...]
+    value_chain: pd.DataFrame
+    dimensions: pd.DataFrame
+    wave_figures: dict[tuple, tuple[float | None, bool]]
+    submissions: pd.DataFrame
+    pairs: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SeriesReferences:
+    title: str | None
+    categories: str | None
+    values: str | None
+
+
+@dataclass(frozen=True)
+class ChartReferences:
+    part: str
+    kind: str
+    title: str
+    series: tuple[SeriesReferences, ...]
+
+
+# --- Reading the month ----------------------------------------------------------------------
+
+
+def _is_missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+@cache
+def _category_orders() -> dict[str, dict[str, int]]:
+    """Display order of each charted breakdown's categories, from the référentiel."""
+    orders = {
+        breakdown: {value.label_fr: value.order for value in referentiel.list_values(breakdown)}
+        for breakdown in ("sex", "placement_type", "territory", "status")
+    }
+    orders["age_band"] = {
+        row["label_fr"]: int(row["sort_order"]) for row in referentiel.read_seed("ref_age_bands")
+    }
+    return orders
+
+
+@cache
+def _dimension_labels() -> dict[str, tuple[int, str]]:
+    return {
+        row["dimension_code"]: (int(row["sort_order"]), row["label_fr"])
+        for row in referentiel.read_seed("mispe_dimensions")
+    }
+
+
+def _sorted_categories(breakdown: str, categories: list[Category]) -> tuple[Category, ...]:
+    order = _category_orders()[breakdown]
+    return tuple(sorted(categories, key=lambda c: (order.get(c.label, len(order)), c.label)))
+
+
+def suppressed_counts(counts: Sequence[int], min_cell: int) -> list[bool]:
+    """The marts' disclosure rule for counts computed outside dbt (int_indicators_suppressed).
+
+    Primary: a count from 1 to min_cell − 1. Secondary: when exactly one cell is primary, the
+    smallest other cell (non-empty first) is masked too, so the first cannot be recovered by
+    subtraction from the total.
+    """
+    flags = [1 <= count < min_cell for count in counts]
+    if sum(flags) == 1:
+        others = [index for index, flagged in enumerate(flags) if not flagged]
+        if others:
+            flags[min(others, key=lambda i: (counts[i] == 0, counts[i], i))] = True
+    return flags
+
+
+def _status_chart(conn, start, min_cell: int) -> ChartBlock:
+    counted = dict(
+        conn.execute(
+            "SELECT status, count(*) FROM raw.pairs WHERE period = ? GROUP BY status", [start]
+        ).fetchall()
+    )
+    labels = referentiel.list_labels("status")
+    counts = [counted.get(label, 0) for label in labels]
+    flags = suppressed_counts(counts, min_cell)
+    return ChartBlock(
+        "Statut des binômes déclarés",
+        "Binômes",
+        "pie",
+        tuple(map(Category, labels, counts, flags)),
+    )
+
+
+def _youth_charts(conn, start) -> list[ChartBlock]:
+    rows = conn.execute(
+        "SELECT breakdown, breakdown_value, value, is_suppressed FROM marts.fct_indicators "
+        "WHERE period = ? AND scope = 'departement' AND indicator_code = 'youth_accompanied' "
+        "AND breakdown <> 'total'",
+        [start],
+    ).fetchall()
+    charts = []
+    for breakdown, title, kind in YOUTH_CHARTS:
+        categories = [
+            Category(label, value, bool(suppressed))
+            for name, label, value, suppressed in rows
+            if name == breakdown
+        ]
+        charts.append(ChartBlock(title, "Jeunes", kind, _sorted_categories(breakdown, categories)))
+    return charts
+
+
+def _key_figures(conn, start) -> pd.DataFrame:
+    figures = conn.execute(
+        "SELECT catalog.indicator_code, catalog.label_fr, catalog.unit, indicators.value, "
+        "coalesce(indicators.is_suppressed, false) AS is_suppressed "
+        "FROM marts.indicator_catalog AS catalog "
+        "LEFT JOIN marts.fct_indicators AS indicators "
+        "ON indicators.indicator_code = catalog.indicator_code AND indicators.period = ? "
+        "AND indicators.scope = 'departement' AND indicators.breakdown = 'total' "
+        "AND indicators.mis_pe_dimension IS NULL "
+        f"WHERE catalog.indicator_code IN ({', '.join('?' for _ in KEY_FIGURES)})",
+        [start, *KEY_FIGURES],
+    ).df()
+    order = {code: index for index, code in enumerate(KEY_FIGURES)}
+    return figures.sort_values("indicator_code", key=lambda codes: codes.map(order))
+
+
+def _scope_sorted(frame: pd.DataFrame, *then: str) -> pd.DataFrame:
+    """Département first, then associations by name; `then` orders rows within a scope."""
+    frame = frame.assign(
+        scope_label=frame["association_name"].where(frame["scope"] == "association"),
+        is_association=frame["scope"] == "association",
+    )
+    frame["scope_label"] = frame["scope_label"].fillna(DEPARTEMENT_LABEL)
+    return frame.sort_values(["is_association", "scope_label", *then]).reset_index(drop=True)
+
+
+def _value_chain(conn, start) -> pd.DataFrame:
+    chain = conn.execute(
+        "SELECT chain.*, coalesce(association.association_name, chain.association_code) "
+        "AS association_name FROM marts.mart_value_chain AS chain "
+        "LEFT JOIN marts.dim_association AS association USING (association_code) "
+        "WHERE chain.period = ?",
+        [start],
+    ).df()
+    catalog_order = {
+        row["indicator_code"]: index for index, row in enumerate(referentiel.indicator_catalog())
+    }
+    dimensions = _dimension_labels()
+    chain["catalog_order"] = chain["indicator_code"].map(catalog_order)
+    dimension_orders = {code: order for code, (order, _) in dimensions.items()}
+    chain["dimension_order"] = chain["mis_pe_dimension"].map(dimension_orders).fillna(0)
+    dimension_labels = {code: label for code, (_, label) in dimensions.items()}
+    chain["dimension_label_fr"] = chain["mis_pe_dimension"].map(dimension_labels)
+    return _scope_sorted(chain, "value_chain_rank", "catalog_order", "dimension_order")
+
+
+def _dimensions(conn, start) -> tuple[pd.DataFrame, dict]:
+    dimensions = conn.execute(
+        "SELECT dims.*, coalesce(association.association_name, dims.association_code) "
+        "AS association_name FROM marts.mart_impact_dimensions AS dims "
+        "LEFT JOIN marts.dim_association AS association USING (association_code) "
+        "WHERE dims.period = ?",
+        [start],
+    ).df()
+    by_wave = conn.execute(
+        "SELECT scope, association_code, mis_pe_dimension, indicator_code, breakdown_value, "
+        "value, is_suppressed FROM marts.fct_indicators WHERE period = ? "
+        "AND indicator_code IN ('mispe_respondents', 'mispe_score') AND breakdown = 'wave'",
+        [start],
+    ).fetchall()
+    wave_figures = {
+        tuple(row[:5]): (None if _is_missing(row[5]) else row[5], bool(row[6])) for row in by_wave
+    }
+    return _scope_sorted(dimensions, "dimension_sort_order"), wave_figures
+
+
+def _submissions(conn, start) -> pd.DataFrame:
+    return conn.execute(
+        "SELECT * FROM marts.mart_submissions WHERE period = ? "
+        "ORDER BY coalesce(association_name, association_code)",
+        [start],
+    ).df()
+
+
+def _pairs(conn, start) -> pd.DataFrame:
+    return conn.execute(
+        "SELECT pairs.*, coalesce(association.association_name, pairs.association_code) "
+        "AS association_name FROM raw.pairs AS pairs "
+        "LEFT JOIN marts.dim_association AS association USING (association_code) "
+        "WHERE pairs.period = ? ORDER BY association_name, pairs.pair_id",
+        [start],
+    ).df()
+
+
+def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> MonthFigures:
+    start = period_start(period)
+    found = conn.execute("SELECT label_fr FROM marts.dim_period WHERE period = ?", [start])
+    label = found.fetchone()
+    if label is None:
+        raise LookupError(
+            f"Aucune donnée pour la période {period} dans les marts : intégrez les fichiers "
+            "du mois et construisez les marts avant de produire le tableau de pilotage."
+        )
+    dimensions, wave_figures = _dimensions(conn, start)
+    return MonthFigures(
+        period=period,
+        period_label=label[0],
+        min_cell=min_cell,
+        key_figures=_key_figures(conn, start),
+        charts=(_status_chart(conn, start, min_cell), *_youth_charts(conn, start)),
+        value_chain=_value_chain(conn, start),
+        dimensions=dimensions,
+        wave_figures=wave_figures,
+        submissions=_submissions(conn, start),
+        pairs=_pairs(conn, start),
+    )
+
+
+# --- Writing the sheets ---------------------------------------------------------------------
+
+
+def shown_value(value: object, unit: str, is_suppressed: bool, diffusion: bool) -> object:
+    """What a published value's cell holds: the number, or why there is none."""
+    if diffusion and is_suppressed:
+        return SUPPRESSED_TEXT
+    if _is_missing(value):
+        return UNDEFINED_TEXT
+    if unit == "count" and float(value).is_integer():
+        return int(value)
+    return round(float(value), DECIMALS_KEPT) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
+
+
+def _version_note(figures: MonthFigures, diffusion: bool) -> str:
+    if diffusion:
+        return (
+            f"Version de diffusion : toute valeur portant sur 1 à {figures.min_cell - 1} "
+            f"jeunes ou binômes est masquée (« {SUPPRESSED_TEXT} »), ainsi que les valeurs qui "
+            "permettraient de la retrouver. Aucune donnée individuelle."
+        )
+    return (
+        "Version interne : contient des données individuelles pseudonymisées (onglet "
+        "« Données ») ; à ne pas diffuser hors des services habilités du Département."
+    )
+
+
+def _submissions_note(submissions: pd.DataFrame) -> str:
+    expected = int(submissions["expected"].sum())
+    in_force = int(submissions["version_in_force"].notna().sum())
+    refused = int((submissions["status"] == "rejected").sum())
+    missing = int((submissions["status"] == "missing").sum())
+    return (
+        f"Associations dont les données sont prises en compte : {in_force} "
+        f"(associations attendues : {expected}) ; dernier fichier refusé : {refused} ; "
+        f"aucun fichier reçu : {missing}."
+    )
+
+
+def _write_formatted_rows(
+    sheet: Worksheet,
+    header_row: int,
+    headers: Sequence[str],
+    rows: Sequence[tuple[Sequence[object], Sequence[str | None]]],
+) -> int:
+    """A table whose number formats vary by row (one unit per row); returns its last row."""
+    write_header(sheet, header_row, headers)
+    for offset, (values, number_formats) in enumerate(rows, 1):
+        write_row(sheet, header_row + offset, values, number_formats=number_formats)
+    return header_row + len(rows)
+
+
+def _write_synthesis(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    write_title(sheet, 1, f"Tableau de pilotage consolidé — {figures.period_label}")
+    write_note(sheet, 2, _version_note(figures, diffusion), SYNTHESIS_WIDTHS)
+    write_note(sheet, 3, _submissions_note(figures.submissions), SYNTHESIS_WIDTHS)
+    key_figures = [
+        (
+            (
+                figure.label_fr,
+                shown_value(figure.value, figure.unit, figure.is_suppressed, diffusion),
+                UNIT_FR[figure.unit],
+            ),
+            (None, NUMBER_FORMATS[figure.unit], None),
+        )
+        for figure in figures.key_figures.itertuples()
+    ]
+    headers = ("Chiffres clés du mois (Département)", "Valeur", "Unité")
+    last = _write_formatted_rows(sheet, KEY_FIGURES_ROW, headers, key_figures)
+    departement = figures.dimensions[figures.dimensions["scope"] == "departement"]
+    mispe = [
+        (
+            (
+                dimension.dimension_label_fr,
+                shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
+                shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
+            ),
+            (None, NUMBER_FORMATS["count"], NUMBER_FORMATS["score"]),
+        )
+        for dimension in departement.itertuples()
+    ]
+    headers = ("Questionnaire MIS PE (Département)", "Répondants", "Score moyen (0-100)")
+    _write_formatted_rows(sheet, last + 2, headers, mispe)
+    set_column_widths(sheet, SYNTHESIS_WIDTHS, first_row=KEY_FIGURES_ROW)
+
+
+def _chart(block: ChartBlock, sheet: Worksheet, header_row: int, last_row: int):
+    if block.kind == "pie":
+        chart = PieChart()
+    else:
+        chart = BarChart()
+        chart.type = block.kind
+        chart.legend = None
+        chart.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told otherwise
+        chart.y_axis.delete = False
+        chart.y_axis.title = block.value_header
+    chart.title = block.title
+    chart.width, chart.height = 16, 7.5
+    chart.add_data(
+        Reference(sheet, min_col=2, min_row=header_row, max_row=last_row), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=header_row + 1, max_row=last_row))
+    # The value only: LibreOffice shows category and series names unless told not to.
+    chart.dataLabels = DataLabelList(
+        showVal=True, showCatName=False, showSerName=False, showLegendKey=False
+    )
+    return chart
+
+
+def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    write_title(sheet, 1, f"Tableau de bord — {figures.period_label}")
+    write_note(sheet, 2, _version_note(figures, diffusion), DASHBOARD_WIDTHS)
+    for index, block in enumerate(figures.charts):
+        top = DASHBOARD_FIRST_ROW + index * DASHBOARD_BLOCK_ROWS
+        write_title(sheet, top, block.title, heading=True)
+        header_row = top + 1
+        write_header(sheet, header_row, ("Catégorie", block.value_header, "Remarque"))
+        last_row = header_row
+        for last_row, category in enumerate(block.categories, header_row + 1):
+            masked = diffusion and category.is_suppressed
+            # A masked count leaves its chart cell empty; the remark says why.
+            value = None if masked else shown_value(category.value, "count", False, False)
+            write_row(
+                sheet,
+                last_row,
+                (category.label, value, SUPPRESSED_TEXT if masked else None),
+                number_formats=[None, NUMBER_FORMATS["count"], None],
+            )
+        if block.categories:
+            chart = _chart(block, sheet, header_row, last_row)
+            sheet.add_chart(chart, f"{CHART_ANCHOR_COLUMN}{top}")
+        else:
+            write_row(sheet, header_row + 1, ["Aucune donnée pour ce mois."])
+        if index % CHARTS_PER_PAGE == CHARTS_PER_PAGE - 1:
+            sheet.row_breaks.append(Break(id=top + DASHBOARD_BLOCK_ROWS - 1))
+    set_column_widths(sheet, DASHBOARD_WIDTHS, first_row=DASHBOARD_FIRST_ROW)
+
+
+def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    headers = ("Périmètre", "Niveau", "Indicateur", "Dimension MIS PE", "Valeur", "Unité")
+    rows = [
+        (
+            (
+                item.scope_label,
+                item.value_chain_level_label_fr,
+                item.label_fr,
+                item.dimension_label_fr,
+                shown_value(item.value, item.unit, item.is_suppressed, diffusion),
+                UNIT_FR.get(item.unit, item.unit),
+            ),
+            (None, None, None, None, NUMBER_FORMATS.get(item.unit), None),
+        )
+        for item in figures.value_chain.itertuples()
+    ]
+    last = _write_formatted_rows(sheet, 1, headers, rows)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:F{max(last, 2)}"
+    fit_column_widths(sheet)
+
+
+def _dimension_row(dimension, figures: MonthFigures, waves: Sequence[str], diffusion: bool):
+    values: list[object] = [dimension.scope_label, dimension.dimension_label_fr]
+    code = None if _is_missing(dimension.association_code) else dimension.association_code
+    scope_key = (dimension.scope, code, dimension.mis_pe_dimension)
+    for wave in waves:
+        respondents = figures.wave_figures.get((*scope_key, "mispe_respondents", wave), (0, False))
+        score = figures.wave_figures.get((*scope_key, "mispe_score", wave), (None, False))
+        values.append(shown_value(respondents[0], "count", respondents[1], diffusion))
+        values.append(shown_value(score[0], "score", score[1], diffusion))
+    values += [
+        shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
+        shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
+        shown_value(dimension.favourable_share, "percent", dimension.is_suppressed, diffusion),
+        shown_value(
+            dimension.score_change, "points", dimension.is_score_change_suppressed, diffusion
+        ),
+        shown_value(
+            dimension.youth_paired, "count", dimension.is_score_change_suppressed, diffusion
+        ),
+        shown_value(
+            dimension.mentoring_positive_answers,
+            "count",
+            dimension.is_mentoring_suppressed,
+            diffusion,
+        ),
+    ]
+    return values
+
+
+def _write_dimensions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    waves = referentiel.list_labels("wave")
+    headers = ["Périmètre", "Dimension"]
+    units = [None, None]
+    for wave in waves:
+        headers += [f"Répondants {wave}", f"Score {wave}"]
+        units += ["count", "score"]
+    headers += [
+        "Répondants (toutes vagues)",
+        "Score moyen (0-100)",
+        "Part de réponses favorables (%)",
+        "Évolution du score T0 → T1 (points)",
+        "Jeunes ayant un T0 et un T1",
+        "Réponses « Oui » au questionnaire de fin de mentorat",
+    ]
+    units += ["count", "score", "percent", "points", "count", "count"]
+    formats = [NUMBER_FORMATS.get(unit) for unit in units]
+    rows = [
+        _dimension_row(dimension, figures, waves, diffusion)
+        for dimension in figures.dimensions.itertuples()
+    ]
+    write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
+    fit_column_widths(sheet)
+
+
+def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
+    headers = (
+        "Association",
+        "Code association",
+        "Attendue",
+        "Fichier",
+        "Version reçue",
+        "Version prise en compte",
+        "Reçu le",
+        "Lignes reçues",
+        "Lignes acceptées",
+        "Lignes rejetées",
+        "Lignes avec alerte",
+        "Statut",
+        "Message",
+    )
+    rows = [
+        (
+            item.association_name,
+            item.association_code,
+            "Oui" if item.expected else "Non",
+            item.file_name,
+            item.version,
+            item.version_in_force,
+            item.received_at,
+            item.rows_received,
+            item.rows_accepted,
+            item.rows_rejected,
+            item.rows_with_alerts,
+            SUBMISSION_STATUS_FR.get(item.status, item.status),
+            item.message,
+        )
+        for item in figures.submissions.itertuples()
+    ]
+    formats = [None] * 6 + [DATETIME_FORMAT] + [None] * 6
+    write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
+    fit_column_widths(sheet)
+
+
+@cache
+def _age_bands() -> tuple[tuple[int, int, str], ...]:
+    return tuple(
+        (int(row["min_age"]), int(row["max_age"]), row["label_fr"])
+        for row in referentiel.read_seed("ref_age_bands")
+    )
+
+
+def age_band(age: object) -> str | None:
+    if _is_missing(age):
+        return None
+    return next((label for low, high, label in _age_bands() if low <= age <= high), None)
+
+
+# raw.pairs columns « Données » shows, under the reporting workbook's own headers.
+PAIR_FIELDS = (
+    "pair_id",
+    "sex",
+    "school_level",
+    "placement_type",
+    "territory",
+    "status",
+    "application_date",
+    "match_date",
+    "end_date",
+    "end_reason",
+    "objective",
+    "mode",
+    "renewal",
+    "mentor_trained",
+    "objective_met",
+    "sessions_planned",
+    "sessions_held",
+)
+PAIR_DATE_FIELDS = frozenset({"application_date", "match_date", "end_date"})
+
+
+def _write_pairs(sheet: Worksheet, figures: MonthFigures) -> None:
+    header_of = {column.field: column.header_fr for column in referentiel.columns("pairs")}
+    headers = [
+        "Association",
+        header_of["pair_id"],
+        f"Clé jeune ({YOUTH_KEY_SHOWN} premiers caractères)",
+        "Tranche d'âge",
+        *(header_of[field] for field in PAIR_FIELDS[1:]),
+        "Ligne signalée",
+    ]
+    rows = [
+        (
+            pair.association_name,
+            pair.pair_id,
+            None if _is_missing(pair.youth_key) else pair.youth_key[:YOUTH_KEY_SHOWN],
+            age_band(pair.age_at_period_end),
+            *(getattr(pair, field) for field in PAIR_FIELDS[1:]),
+            "Oui" if pair.has_alerts else "Non",
+        )
+        for pair in figures.pairs.itertuples()
+    ]
+    formats = [None] * 4 + [
+        DATE_FORMAT if field in PAIR_DATE_FIELDS else None for field in PAIR_FIELDS[1:]
+    ]
+    write_table(sheet, 1, headers, rows, number_formats=formats + [None], filterable=True)
+    fit_column_widths(sheet)
+
+
+def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:
+    book = Workbook()
+    synthesis = book.active
+    synthesis.title = "Synthèse des résultats"
+    _write_synthesis(synthesis, figures, diffusion)
+    _write_dashboard(book.create_sheet("Tableau de bord"), figures, diffusion)
+    _write_value_chain(book.create_sheet("Chaîne de valeur"), figures, diffusion)
+    _write_dimensions(book.create_sheet("Dimensions MIS PE"), figures, diffusion)
+    _write_submissions(book.create_sheet("Soumissions"), figures)
+    if not diffusion:  # row-level data never leaves the département
+        _write_pairs(book.create_sheet("Données"), figures)
+    for sheet in book.worksheets:
+        print_on_page_width(sheet)
+    return book
+
+
+def consolidated_paths(outputs_dir: Path, period: str) -> tuple[Path, Path]:
+    folder = outputs_dir / period
+    return folder / f"{CONSOLIDATED_NAME}.xlsx", folder / f"{CONSOLIDATED_NAME}_diffusion.xlsx"
+
+
+def write_consolidated_workbooks(
+    conn: duckdb.DuckDBPyConnection, period: str, outputs_dir: Path, min_cell: int | None = None
+) -> tuple[Path, Path]:
+    """Write the internal and the diffusion workbooks of period "AAAA-MM" from the marts.
+
+    min_cell: the disclosure threshold, for the counts of pair statuses that the marts do not
+    hold (default: ASE_IMPACT_MIN_CELL, the one the marts were built with).
+    """
+    figures = read_month(conn, period, min_cell or load_settings().min_cell)
+    internal_path, diffusion_path = consolidated_paths(outputs_dir, period)
+    save_atomically(build_workbook(figures, diffusion=False), internal_path)
+    save_atomically(build_workbook(figures, diffusion=True), diffusion_path)
+    return internal_path, diffusion_path
+
+
+# --- Reading charts back, and the PDF ---------------------------------------------------------
+
+XML_NAMESPACES = {
+    "c": "http://schemas.openxmlformats.org/drawingml/2006/chart",
+    "a": "http://schemas.openxmlformats.org/drawingml/2006/main",
+}
+CHART_KINDS = {"barChart": "bar", "pieChart": "pie"}
+
+
+def _formula(node, path: str) -> str | None:
+    found = node.find(path, XML_NAMESPACES)
+    return found.text if found is not None else None
+
+
+def chart_references(xlsx_path: Path) -> list[ChartReferences]:
+    """Each chart of a workbook: its title and the cell ranges its series read (<c:f>).
+
+    openpyxl cannot read charts back, so the chart parts are parsed from the zip.
+    """
+    with zipfile.ZipFile(xlsx_path) as archive:
+        parts = [
+            name for name in archive.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", name)
+        ]
+        parts.sort(key=lambda name: int(re.search(r"\d+", name.rsplit("/", 1)[1]).group()))
+        charts = []
+        for part in parts:
+            root = ElementTree.fromstring(archive.read(part))
+            plot = root.find("c:chart/c:plotArea", XML_NAMESPACES)
+            kind = next(
+                (
+                    CHART_KINDS[tag]
+                    for tag in CHART_KINDS
+                    if plot.find(f"c:{tag}", XML_NAMESPACES) is not None
+                ),
+                "other",
+            )
+            title = "".join(
+                node.text or "" for node in root.iterfind("c:chart/c:title//a:t", XML_NAMESPACES)
+            )
+            series = tuple(
+                SeriesReferences(
+                    title=_formula(ser, "c:tx/c:strRef/c:f"),
+                    categories=_formula(ser, "c:cat//c:f"),
+                    values=_formula(ser, "c:val//c:f"),
+                )
+                for ser in plot.iterfind(".//c:ser", XML_NAMESPACES)
+            )
+            charts.append(ChartReferences(part, kind, title, series))
+    return charts
+
+
+def render_pdf(xlsx_path: Path, out_dir: Path, timeout_seconds: int = 180) -> Path:
+    """Convert a workbook to PDF with LibreOffice headless; returns the PDF's path.
+
+    A throw-away LibreOffice profile lets the conversion run beside an open LibreOffice and
+    beside another conversion.
+    """
+    executable = shutil.which("soffice") or shutil.which("libreoffice")
+    if executable is None:
+        raise RuntimeError(
+            "LibreOffice est introuvable (commande « soffice » ou « libreoffice ») : "
+            "installez-le (paquet libreoffice-calc) pour produire la version PDF."
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pdf = out_dir / f"{xlsx_path.stem}.pdf"
+    pdf.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="ase-impact-libreoffice-") as profile:
+        command = [
+            executable,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(out_dir),
+            str(xlsx_path),
+        ]
+        try:
+            completed = subprocess.run(
+                command, capture_output=True, text=True, timeout=timeout_seconds, check=False
+            )
+        except subprocess.TimeoutExpired as error:
+            raise RuntimeError(
+                f"LibreOffice n'a pas converti {xlsx_path.name} en PDF en {timeout_seconds} s."
+            ) from error
+    if completed.returncode != 0 or not pdf.exists():
+        raise RuntimeError(
+            f"La conversion de {xlsx_path.name} en PDF par LibreOffice a échoué "
+            f"(code {completed.returncode}) : {(completed.stderr or completed.stdout).strip()}"
+        )
+    return pdf

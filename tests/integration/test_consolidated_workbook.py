@@ -1,0 +1,392 @@
+"""The consolidated workbooks of a month built by the real `dbt build` on ingested workbooks.
+
+Two associations report for October 2026; a third sends a refused file. Disclosure threshold
+ASE_IMPACT_MIN_CELL=11, so most breakdowns of this small month are masked in the diffusion
+version. Hand counts (département scope):
+- cap-avenir: B-001…B-011 (Femme, Nord, MECS associative, 16 years old), B-900 closed in
+  October (Femme, Nord, MECS associative, 17), « =1+2 » (Homme, Sud, MNA, 15), B-060 rejected.
+- envol-mentorat: B-001, B-002 and B-900 for the same three youth as cap-avenir's, and B-050
+  waiting for a mentor. Youth are counted once: 13 youth accompanied, 16 active pairs.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+from python_calamine import CalamineWorkbook
+
+from orchestration import referentiel
+from orchestration.ingest import warehouse
+from orchestration.ingest.pipeline import ingest_file
+from orchestration.ingest.pseudonymise import KEY_ENV_VAR
+from orchestration.outputs.consolidated import (
+    SUPPRESSED_TEXT,
+    UNDEFINED_TEXT,
+    chart_references,
+    render_pdf,
+    suppressed_counts,
+    write_consolidated_workbooks,
+)
+from orchestration.settings import DBT_PROJECT_DIR, load_settings
+from tests.integration.sample_rows import pair_row, write_submission
+from tests.integration.test_feedback_workbook import (
+    FORMULA_PAIR_ID,
+    FORMULA_SEX,
+    keep_formulas_as_text,
+)
+from tests.integration.test_pii import SECRETS, PiiSecrets
+
+PERIOD = "2026-10"
+MIN_CELL = 11
+CAP, ENVOL, TILLEULS = "cap-avenir", "envol-mentorat", "les-tilleuls"
+# Every identity the test writes: the sample rows' names and the distinctive SECRETS.
+IDENTITIES = PiiSecrets(
+    names=(*SECRETS.names, "Nomtest", "Prenomtest", "Nomclos", "Prenomclos"),
+    birth_dates=(*SECRETS.birth_dates, date(2009, 5, 17), date(2010, 1, 11)),
+)
+WAITING = {
+    "Statut du mentorat": "En attente de binôme",
+    "Date de mise en relation": None,
+    "Modalité": None,
+    "Identifiant mentor": None,
+    "Mentor formé": None,
+    "Fréquence des rencontres": None,
+    "Séances prévues": None,
+    "Séances réalisées": None,
+}
+
+
+def write_month(raw_dir: Path) -> list[Path]:
+    cap = write_submission(
+        raw_dir,
+        PERIOD,
+        CAP,
+        pairs=11,
+        extra_pairs=[
+            pair_row(
+                FORMULA_PAIR_ID,
+                "Zorglubienne",
+                "Quetzalix",
+                date(2011, 7, 23),
+                Sexe="Homme",
+                Territoire="Sud",
+                **{"Type de placement": "MNA"},
+            ),
+            pair_row("B-060", "Vrillançonne", "Ombrelune", date(2013, 2, 27), Sexe=FORMULA_SEX),
+        ],
+    )
+    envol = write_submission(
+        raw_dir,
+        PERIOD,
+        ENVOL,
+        pairs=2,
+        extra_pairs=[
+            pair_row("B-050", "Kastafiore-Pélagie", "Ombrelune", date(2013, 2, 27), **WAITING)
+        ],
+    )
+    refused = write_submission(raw_dir, PERIOD, TILLEULS, period="2026-09")
+    return [keep_formulas_as_text(cap), envol, refused]
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def workbooks(tmp_path_factory, monkeypatch_module):
+    """Ingest the month, run the real `dbt build` once, write both workbooks."""
+    root = tmp_path_factory.mktemp("consolidated")
+    monkeypatch_module.setenv(KEY_ENV_VAR, "cle-de-test-consolide-0123456789abcdef0123456789")
+    monkeypatch_module.setenv("ASE_IMPACT_MIN_CELL", str(MIN_CELL))
+    settings = load_settings(
+        raw_dir=root / "raw",
+        warehouse=root / "warehouse" / "ase_impact.duckdb",
+        archive_dir=root / "archive",
+        secrets_dir=root / "secrets",
+        outputs_dir=root / "outputs",
+    )
+    monkeypatch_module.setenv("ASE_IMPACT_WAREHOUSE", str(settings.warehouse))
+    with warehouse.connect(settings.warehouse) as conn:
+        warehouse.ensure_schema(conn)
+        statuses = [
+            ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, minute)).status
+            for minute, path in enumerate(write_month(settings.raw_dir))
+        ]
+    assert statuses == ["accepted_with_rejections", "accepted", "rejected"]
+    result = dbtRunner().invoke(
+        [
+            "build",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(root / "target"),
+            "--log-path",
+            str(root / "logs"),
+            "--quiet",
+        ]
+    )
+    assert result.success, result.exception
+    conn = duckdb.connect(str(settings.warehouse))
+    internal, diffusion = write_consolidated_workbooks(conn, PERIOD, settings.outputs_dir)
+    yield {
+        "conn": conn,
+        "internal": internal,
+        "diffusion": diffusion,
+        "books": (load_workbook(internal), load_workbook(diffusion)),
+    }
+    conn.close()
+
+
+def key_figures(book) -> dict[str, object]:
+    rows = book["Synthèse des résultats"].iter_rows(min_row=6, max_col=2, values_only=True)
+    return {label: value for label, value in rows if label}
+
+
+def cells(book, formula: str) -> list[object]:
+    """Values of a chart formula's range, e.g. 'Tableau de bord'!$A$6:$A$9."""
+    sheet_name, cell_range = formula.rsplit("!", 1)
+    first_column, first_row, last_column, last_row = range_boundaries(cell_range.replace("$", ""))
+    sheet = book[sheet_name.strip("'")]
+    return [
+        value
+        for row in sheet.iter_rows(
+            min_row=first_row,
+            max_row=last_row,
+            min_col=first_column,
+            max_col=last_column,
+            values_only=True,
+        )
+        for value in row
+    ]
+
+
+def charted(path: Path, book) -> dict[str, tuple[str, list, list]]:
+    """Chart title → (series title, category labels, values) read through its <c:f> ranges."""
+    charts = {}
+    for chart in chart_references(path):
+        (series,) = chart.series
+        assert all(
+            formula.startswith("'Tableau de bord'!")
+            for formula in (series.title, series.categories, series.values)
+        )
+        charts[chart.title] = (
+            cells(book, series.title)[0],
+            cells(book, series.categories),
+            cells(book, series.values),
+        )
+    return charts
+
+
+def test_both_versions_have_their_sheets(workbooks):
+    internal, diffusion = workbooks["books"]
+    shared = [
+        "Synthèse des résultats",
+        "Tableau de bord",
+        "Chaîne de valeur",
+        "Dimensions MIS PE",
+        "Soumissions",
+    ]
+    assert internal.sheetnames == [*shared, "Données"]
+    assert diffusion.sheetnames == shared
+    assert workbooks["internal"].name == "tableau_de_pilotage_consolide.xlsx"
+    assert workbooks["diffusion"].name == "tableau_de_pilotage_consolide_diffusion.xlsx"
+    assert workbooks["internal"].parent.name == PERIOD
+
+
+def test_key_figures_match_the_marts_and_the_hand_counts(workbooks):
+    internal, diffusion = (key_figures(book) for book in workbooks["books"])
+    marts = dict(
+        workbooks["conn"]
+        .execute(
+            "SELECT catalog.label_fr, indicators.value FROM marts.fct_indicators AS indicators "
+            "JOIN marts.indicator_catalog AS catalog USING (indicator_code) "
+            "WHERE period = DATE '2026-10-01' AND scope = 'departement' "
+            "AND breakdown = 'total' AND indicators.mis_pe_dimension IS NULL"
+        )
+        .fetchall()
+    )
+    hand_counts = {
+        "Jeunes accompagnés": 13,
+        "Binômes actifs": 16,
+        "Jeunes en attente de binôme": 1,
+        "Binômes clôturés": 2,
+        "Binômes abandonnés": 0,
+    }
+    for label, count in hand_counts.items():
+        assert internal[label] == marts[label] == count, label
+    assert internal["Taux d'abandon"] == marts["Taux d'abandon"] == 0
+    # Counts of 1 to 10 are masked for diffusion; 13, 16 and the zero are not.
+    assert diffusion["Jeunes accompagnés"] == 13 and diffusion["Binômes actifs"] == 16
+    assert diffusion["Jeunes en attente de binôme"] == SUPPRESSED_TEXT
+    assert diffusion["Binômes clôturés"] == SUPPRESSED_TEXT
+    assert diffusion["Binômes abandonnés"] == 0
+
+
+def test_charts_read_the_cells_that_hold_their_labels_and_values(workbooks):
+    internal_book, diffusion_book = workbooks["books"]
+    internal = charted(workbooks["internal"], internal_book)
+    diffusion = charted(workbooks["diffusion"], diffusion_book)
+    status_labels = list(referentiel.list_labels("status"))
+    sexes = list(referentiel.list_labels("sex"))
+    territories = list(referentiel.list_labels("territory"))
+    assert internal["Statut des binômes déclarés"] == ("Binômes", status_labels, [1, 14, 2, 0])
+    assert internal["Jeunes accompagnés par sexe"] == ("Jeunes", sexes, [12, 1, 0])
+    expected_territories = [12 if t == "Nord" else 1 if t == "Sud" else 0 for t in territories]
+    assert internal["Jeunes accompagnés par territoire"] == (
+        "Jeunes",
+        territories,
+        expected_territories,
+    )
+    ages = internal["Jeunes accompagnés par tranche d'âge"]
+    assert dict(zip(ages[1], ages[2], strict=True)) == {
+        "moins de 13 ans": 0,
+        "13-15 ans": 1,
+        "16-17 ans": 12,
+        "18 ans et plus": 0,
+    }
+    placements = internal["Jeunes accompagnés par type de placement"]
+    assert placements[1] == list(referentiel.list_labels("placement_type"))
+    assert {label: n for label, n in zip(*placements[1:], strict=True) if n} == {
+        "MECS associative": 12,
+        "MNA": 1,
+    }
+    # Diffusion: a masked count leaves its chart cell empty (a lone 1 and the cell that would
+    # give it away by subtraction); zeros and counts of 11 or more stay.
+    assert diffusion["Statut des binômes déclarés"][2] == [None, 14, None, 0]
+    assert diffusion["Jeunes accompagnés par sexe"][2] == [None, None, 0]
+    assert [n for n in diffusion["Jeunes accompagnés par territoire"][2] if n is not None] == [
+        0,
+        0,
+        0,
+    ]
+
+
+def test_the_diffusion_version_masks_exactly_the_suppressed_values(workbooks):
+    internal_book, diffusion_book = workbooks["books"]
+    suppressed = (
+        workbooks["conn"]
+        .execute(
+            "SELECT count(*) FILTER (WHERE is_suppressed), "
+            "count(*) FILTER (WHERE NOT is_suppressed) FROM marts.mart_value_chain "
+            "WHERE period = DATE '2026-10-01'"
+        )
+        .fetchone()
+    )
+    assert suppressed[0] > 0 and suppressed[1] > 0
+    internal_rows = list(internal_book["Chaîne de valeur"].iter_rows(min_row=2, values_only=True))
+    diffusion_rows = list(diffusion_book["Chaîne de valeur"].iter_rows(min_row=2, values_only=True))
+    assert len(internal_rows) == len(diffusion_rows) == sum(suppressed)
+    masked = [
+        (kept, shown)
+        for kept, shown in zip(internal_rows, diffusion_rows, strict=True)
+        if shown[4] != kept[4]
+    ]
+    assert len(masked) == suppressed[0]
+    assert all(shown[4] == SUPPRESSED_TEXT for _, shown in masked)
+    # What was masked is a number (or undefined, e.g. pairs per FTE without staff).
+    assert all(isinstance(kept[4], int | float) or kept[4] == UNDEFINED_TEXT for kept, _ in masked)
+    assert [kept for kept, _ in masked if isinstance(kept[4], int | float)]
+    # Dashboard: every masked chart cell says why, beside it.
+    dashboard = diffusion_book["Tableau de bord"]
+    for row in dashboard.iter_rows(min_row=4, max_col=3):
+        label, value, remark = row
+        if remark.value == SUPPRESSED_TEXT:
+            assert value.value is None and label.value
+    # MIS PE: cap-avenir's one T0 respondent is below the threshold.
+    dimensions = [
+        row
+        for row in diffusion_book["Dimensions MIS PE"].iter_rows(min_row=2, values_only=True)
+        if row[0] == "Département"
+    ]
+    assert len(dimensions) == 6
+    assert all(row[2] == SUPPRESSED_TEXT and row[3] == SUPPRESSED_TEXT for row in dimensions)
+    internal_dimensions = [
+        row
+        for row in internal_book["Dimensions MIS PE"].iter_rows(min_row=2, values_only=True)
+        if row[0] == "Département"
+    ]
+    assert [row[2] for row in internal_dimensions] == [1] * 6
+
+
+def test_submissions_show_who_reported_with_french_statuses(workbooks):
+    internal, _ = workbooks["books"]
+    rows = {row[1]: row for row in internal["Soumissions"].iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {row["association_code"] for row in referentiel.associations()}
+    assert rows[CAP][11] == "Accepté, avec des lignes rejetées"
+    assert rows[ENVOL][11] == "Accepté"
+    assert rows[TILLEULS][11] == "Refusé (erreur bloquante, rien n'a été intégré)"
+    assert rows[TILLEULS][5] is None  # no version in force
+    assert rows["trait-d-union"][11] == "Non reçu"
+    assert rows[CAP][3:6] == ("2026-10/cap-avenir.xlsx", 1, 1)
+    assert rows[CAP][7:10] == (18, 17, 1)
+
+
+def test_rows_are_pseudonymised_and_association_text_stays_text(workbooks):
+    internal, _ = workbooks["books"]
+    sheet = internal["Données"]
+    headers = [cell.value for cell in sheet[1]]
+    rows = [
+        dict(zip(headers, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)
+    ]
+    assert len(rows) == 17  # 13 accepted pairs of cap-avenir, 4 of envol-mentorat
+    by_pair = {(row["Association"], row["Identifiant binôme"]): row for row in rows}
+    formula_pair = by_pair[("Cap Avenir", FORMULA_PAIR_ID)]
+    assert (formula_pair["Sexe"], formula_pair["Tranche d'âge"]) == ("Homme", "13-15 ans")
+    assert by_pair[("Envol Mentorat", "B-050")]["Statut du mentorat"] == "En attente de binôme"
+    keys = [row["Clé jeune (12 premiers caractères)"] for row in rows]
+    assert all(re.fullmatch(r"[0-9a-f]{12}", key) for key in keys)
+    # The same youth in both associations has the same key.
+    assert (
+        by_pair[("Cap Avenir", "B-001")]["Clé jeune (12 premiers caractères)"]
+        == (by_pair[("Envol Mentorat", "B-001")]["Clé jeune (12 premiers caractères)"])
+    )
+    assert ("Cap Avenir", "B-060") not in by_pair  # rejected row
+    assert by_pair[("Cap Avenir", "B-900")]["Date de fin"] == datetime(2026, 10, 9)
+    formula_cell = next(
+        row[1] for row in sheet.iter_rows(min_row=2) if row[1].value == FORMULA_PAIR_ID
+    )
+    assert formula_cell.data_type == "s" and formula_cell.quotePrefix
+    calamine = CalamineWorkbook.from_path(str(workbooks["internal"])).get_sheet_by_name("Données")
+    assert FORMULA_PAIR_ID in [row[1] for row in calamine.to_python()]
+
+
+@pytest.mark.parametrize("version", ["internal", "diffusion"])
+def test_no_formula_and_no_name_in_either_file(workbooks, version):
+    with zipfile.ZipFile(workbooks[version]) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    worksheets = [data for name, data in members.items() if name.startswith("xl/worksheets/")]
+    assert worksheets and not [data for data in worksheets if b"<f>" in data or b"<f " in data]
+    leaks = {name: IDENTITIES.found_in_bytes(data) for name, data in members.items()}
+    assert not {name: found for name, found in leaks.items() if found}
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ([12, 1, 0], [True, True, False]),  # the lone small cell and the one giving it away
+        ([1, 14, 2, 0], [True, False, True, False]),  # two small cells protect each other
+        ([1, 0, 30, 20], [True, False, False, True]),  # the smallest non-empty other cell
+        ([1, 0], [True, True]),
+        ([0, 0, 11], [False, False, False]),
+    ],
+)
+def test_status_counts_follow_the_marts_disclosure_rule(counts, expected):
+    assert suppressed_counts(counts, MIN_CELL) == expected
+
+
+def test_pdf_rendering_says_when_libreoffice_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(RuntimeError, match="LibreOffice est introuvable"):
+        render_pdf(tmp_path / "classeur.xlsx", tmp_path / "pdf")

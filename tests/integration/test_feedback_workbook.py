@@ -1,0 +1,194 @@
+"""The feedback workbook of real ingested files: counts, anomalies, refusal, masking, no formula."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
+
+from orchestration.ingest import warehouse
+from orchestration.ingest.pipeline import ingest_file
+from orchestration.ingest.pseudonymise import KEY_ENV_VAR
+from orchestration.outputs.feedback import write_feedback_workbook
+from orchestration.settings import load_settings
+from tests.integration.sample_rows import mispe_row, pair_row, write_submission
+from tests.integration.test_pii import SECRETS
+
+PERIOD = "2026-10"
+ASSOCIATION = "cap-avenir"
+FORMULA_PAIR_ID = "=1+2"
+FORMULA_SEX = '=HYPERLINK("http://exemple.invalid","Femme")'
+
+
+def keep_formulas_as_text(path: Path) -> Path:
+    """Make every "=…" cell a text cell, as an association typing "'=1+2" in Excel would."""
+    book = load_workbook(path)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+    book.save(path)
+    return path
+
+
+def xml_members(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name.endswith(".xml")}
+
+
+def assert_no_formula_and_no_pii(path: Path) -> None:
+    members = xml_members(path)
+    worksheets = {name: data for name, data in members.items() if "worksheets/" in name}
+    assert worksheets and not [name for name, data in worksheets.items() if b"<f" in data]
+    leaks = {name: SECRETS.found_in_bytes(data) for name, data in members.items()}
+    assert not {name: found for name, found in leaks.items() if found}
+
+
+def label_values(sheet) -> dict[str, object]:
+    return {row[0]: row[1] for row in sheet.iter_rows(min_row=4, max_col=2, values_only=True)}
+
+
+def table_below(sheet, header: str) -> list[tuple]:
+    """Rows of the table whose first header cell is `header`, up to the first empty row."""
+    rows = list(sheet.iter_rows(values_only=True))
+    start = next(index for index, row in enumerate(rows) if row[0] == header) + 1
+    table = []
+    for row in rows[start:]:
+        if row[0] is None:
+            break
+        table.append(row)
+    return table
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    monkeypatch.setenv(KEY_ENV_VAR, "cle-de-test-retours-0123456789abcdef0123456789")
+    return load_settings(
+        raw_dir=tmp_path / "raw",
+        warehouse=tmp_path / "warehouse" / "ase_impact.duckdb",
+        archive_dir=tmp_path / "archive",
+        secrets_dir=tmp_path / "secrets",
+        outputs_dir=tmp_path / "outputs",
+    )
+
+
+@pytest.fixture
+def conn(settings):
+    connection = warehouse.connect(settings.warehouse)
+    warehouse.ensure_schema(connection)
+    yield connection
+    connection.close()
+
+
+def write_file_with_anomalies(raw_dir: Path) -> Path:
+    """3 + 1 valid pairs, a valid pair with id "=1+2", two rejected pairs, one MIS PE alert."""
+    extra_pairs = [
+        pair_row(FORMULA_PAIR_ID, "Zorglubienne", "Quetzalix", date(2011, 7, 23)),
+        pair_row("B-060", "Kastafiore-Pélagie", "Ombrelune", date(2013, 2, 27), Sexe=FORMULA_SEX),
+        pair_row("B-061", "Vrillançonne", "Zorglubienne", date(1990, 3, 15)),
+    ]
+    mispe = [
+        mispe_row("Nomtest1", "Prenomtest1", date(2010, 1, 1), date(2026, 10, 5)),
+        # 19 at passation: outside MIS PE's 13-18 scope, kept with an alert.
+        mispe_row("Ombrelune", "Kastafiore-Pélagie", date(2007, 1, 9), date(2026, 10, 8)),
+    ]
+    path = write_submission(
+        raw_dir, PERIOD, ASSOCIATION, extra_pairs=extra_pairs, rows={"mispe_questionnaires": mispe}
+    )
+    return keep_formulas_as_text(path)
+
+
+def test_feedback_counts_rules_and_lists_every_anomaly(settings, conn):
+    path = write_file_with_anomalies(settings.raw_dir)
+    report = ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, 30))
+    feedback = write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir)
+
+    assert feedback == settings.outputs_dir / PERIOD / "retours" / f"{ASSOCIATION}.xlsx"
+    assert [p.name for p in feedback.parent.iterdir()] == [feedback.name]  # no temp file left
+    book = load_workbook(feedback)
+    assert book.sheetnames == ["Synthèse", "Anomalies"]
+    summary = label_values(book["Synthèse"])
+    assert summary["Fichier"] == "2026-10/cap-avenir.xlsx"
+    assert summary["Version"] == 1
+    assert summary["Reçu le"] == datetime(2026, 11, 3, 9, 30)
+    assert summary["Statut"] == "Accepté, avec des lignes rejetées"
+    # Données 7 rows (2 rejected), fin de mentorat 1, MIS PE 2 (1 alert), Ressources 1, Activités 1.
+    assert (
+        summary["Lignes reçues"],
+        summary["Lignes acceptées"],
+        summary["Lignes rejetées"],
+        summary["Lignes acceptées avec alerte"],
+    ) == (12, 10, 2, 1)
+
+    by_rule = table_below(book["Synthèse"], "Code de la règle")
+    assert [(code, severity, count) for code, _, severity, count in by_rule] == [
+        ("DON-006", "Erreur (ligne rejetée)", 1),
+        ("DON-009", "Erreur (ligne rejetée)", 1),
+        ("MIS-006", "Alerte (ligne conservée)", 1),
+    ]
+    assert by_rule[1][1] == (
+        "L'âge au dernier jour du mois (31/10/2026) doit être compris entre 6 et 25 ans."
+    )
+
+    anomalies = book["Anomalies"]
+    assert anomalies.freeze_panes == "A2" and anomalies.auto_filter.ref == "A1:H4"
+    rows = list(anomalies.iter_rows(min_row=2, values_only=True))
+    assert [row[:7] for row in rows] == [
+        ("Données", 7, "B-060", "Sexe", FORMULA_SEX, "DON-006", "Erreur (ligne rejetée)"),
+        ("Données", 8, "B-061", "Date de naissance", "***", "DON-009", "Erreur (ligne rejetée)"),
+        ("Questionnaire MIS PE", 3, None, "Date de naissance", "***", "MIS-006",
+         "Alerte (ligne conservée)"),
+    ]  # fmt: skip
+    messages = dict(zip(report.findings["rule_code"], report.findings["message_fr"], strict=True))
+    assert [row[7] for row in rows] == [
+        messages["DON-006"],
+        messages["DON-009"],
+        messages["MIS-006"],
+    ]
+    assert messages["DON-006"].startswith("Fichier 2026-10/cap-avenir.xlsx, onglet « Données »")
+
+
+def test_text_starting_with_equals_stays_text(settings, conn):
+    ingest_file(write_file_with_anomalies(settings.raw_dir), settings, conn)
+    feedback = write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir)
+
+    cell = load_workbook(feedback)["Anomalies"]["E2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (FORMULA_SEX, "s", True)
+    calamine_rows = CalamineWorkbook.from_path(str(feedback)).get_sheet_by_name("Anomalies")
+    assert calamine_rows.to_python()[1][4] == FORMULA_SEX
+    assert_no_formula_and_no_pii(feedback)
+
+
+def test_a_refused_file_shows_its_file_level_message_and_the_version_in_force(settings, conn):
+    first = write_file_with_anomalies(settings.raw_dir)
+    ingest_file(first, settings, conn, received_at=datetime(2026, 11, 3, 9, 30))
+    # The second file declares another month in « Paramètres figés »: refused as a whole.
+    refused = write_submission(settings.raw_dir, PERIOD, ASSOCIATION, period="2026-09")
+    report = ingest_file(refused, settings, conn, received_at=datetime(2026, 11, 5, 14, 0))
+    assert report.status == "rejected"
+
+    feedback = write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir)
+    book = load_workbook(feedback)
+    summary = label_values(book["Synthèse"])
+    assert summary["Version"] == 2
+    assert summary["Statut"] == "Refusé (erreur bloquante, rien n'a été intégré)"
+    assert summary["Motif du refus"] == report.message_fr
+    assert "2026-09" in summary["Motif du refus"]
+    assert summary["Code de l'erreur"].startswith("PAR-")
+    assert summary["Données prises en compte"] == (
+        "La version 1 reçue le 03/11/2026 à 09:30 reste celle prise en compte pour 2026-10."
+    )
+    assert "Lignes reçues" not in summary
+    # The first version's anomalies belong to its own feedback, not to the refused file's.
+    assert book["Anomalies"].max_row == 1
+    assert_no_formula_and_no_pii(feedback)
+
+
+def test_no_feedback_without_a_file(conn, settings):
+    with pytest.raises(LookupError, match="Aucun fichier enregistré"):
+        write_feedback_workbook(conn, PERIOD, "envol-mentorat", settings.outputs_dir)

@@ -1,0 +1,254 @@
+"""The publication gate on real marts: built once from real workbooks by the real `dbt build`.
+
+cap-avenir and envol-mentorat report September and October 2026; the five other registry
+associations send nothing (status `missing`). The clean marts pass every suite; a corrupted
+copy (a rate of 150 %, a MIS PE score of 120, a missing submission row, an association's
+youth tripling) fails each suite with exactly the expectation it breaks.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+
+import dagster as dg
+import duckdb
+import pytest
+from dbt.cli.main import dbtRunner
+
+from orchestration.assets.publication_gate import gate_check_specs, publication_gate
+from orchestration.gate.run import gate_blocks_outputs, run_publication_gate
+from orchestration.ingest import warehouse
+from orchestration.ingest.pipeline import ingest_file
+from orchestration.ingest.pseudonymise import KEY_ENV_VAR
+from orchestration.resources import PipelineSettings
+from orchestration.settings import DBT_PROJECT_DIR, load_settings
+from tests.conftest import isolated_environment
+from tests.integration.sample_rows import write_submission
+
+CAP, ENVOL = "cap-avenir", "envol-mentorat"
+# (month, association, ongoing pairs); each file adds one closed pair, active in its month:
+# youth accompanied cap-avenir 4 → 5 (×1.25), envol-mentorat 3 → 3.
+SUBMISSIONS = [
+    ("2026-09", CAP, 3),
+    ("2026-10", CAP, 4),
+    ("2026-09", ENVOL, 2),
+    ("2026-10", ENVOL, 2),
+]
+REGISTRY_SIZE = 7
+ERROR_SUITES = {
+    "gate_ranges_indicators",
+    "gate_ranges_impact_dimensions",
+    "gate_completeness_submissions",
+}
+CORRUPTIONS = [
+    "UPDATE marts.fct_indicators SET value = 150 WHERE indicator_code = 'attendance_rate' "
+    f"AND scope = 'association' AND association_code = '{CAP}' AND period = '2026-10-01' "
+    "AND breakdown = 'total'",
+    "UPDATE marts.mart_impact_dimensions SET mean_score = 120 WHERE scope = 'departement' "
+    "AND period = '2026-10-01' AND mis_pe_dimension = 'sociabilisation'",
+    "DELETE FROM marts.mart_submissions "
+    "WHERE period = '2026-10-01' AND association_code = 'boussole-ase'",
+    "UPDATE marts.fct_indicators SET value = value * 3 WHERE indicator_code = 'youth_accompanied' "
+    f"AND scope = 'association' AND association_code = '{ENVOL}' AND period = '2026-10-01' "
+    "AND breakdown = 'total'",
+]
+
+
+@pytest.fixture(scope="module")
+def marts(tmp_path_factory):
+    """The path of a warehouse with real marts."""
+    root = tmp_path_factory.mktemp("gate_marts")
+    with isolated_environment(root), pytest.MonkeyPatch.context() as patch:
+        patch.setenv(KEY_ENV_VAR, "cle-de-test-0123456789abcdef0123456789")
+        settings = load_settings()
+        with warehouse.connect(settings.warehouse) as conn:
+            warehouse.ensure_schema(conn)
+            for folder, association_code, pairs in SUBMISSIONS:
+                path = write_submission(settings.raw_dir, folder, association_code, pairs=pairs)
+                ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, 0))
+        result = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+                "--target-path",
+                str(root / "target"),
+                "--log-path",
+                str(root / "logs"),
+                "--quiet",
+            ]
+        )
+        assert result.success, result.exception
+        # In-process dbt-duckdb keeps the built file open (read-write): the gate reads a copy.
+        with duckdb.connect(str(settings.warehouse)) as conn:
+            conn.execute("CHECKPOINT")
+        built = root / "ase_impact_built.duckdb"
+        shutil.copy(settings.warehouse, built)
+        yield built
+
+
+@pytest.fixture(scope="module")
+def clean_gate(marts, tmp_path_factory):
+    reports_dir = tmp_path_factory.mktemp("reports_clean")
+    return run_publication_gate(marts, reports_dir), reports_dir
+
+
+@pytest.fixture(scope="module")
+def corrupted_warehouse(marts, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("corrupted") / "ase_impact.duckdb"
+    shutil.copy(marts, copy)
+    with duckdb.connect(str(copy)) as conn:
+        for statement in CORRUPTIONS:
+            conn.execute(statement)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def corrupted_gate(corrupted_warehouse, tmp_path_factory):
+    return run_publication_gate(corrupted_warehouse, tmp_path_factory.mktemp("reports"))
+
+
+def test_clean_marts_pass_every_suite_and_docs_are_built(marts, clean_gate):
+    result, reports_dir = clean_gate
+    assert [(suite.name, suite.passed, suite.failing) for suite in result.suites] == [
+        ("gate_ranges_indicators", True, ()),
+        ("gate_ranges_impact_dimensions", True, ()),
+        ("gate_completeness_submissions", True, ()),
+        ("gate_volume_youth_accompanied", True, ()),
+    ]
+    assert not gate_blocks_outputs(result)
+    assert result.data_docs_index == reports_dir / "quality" / "index.html"
+    index = result.data_docs_index.read_text(encoding="utf-8")
+    for suite in result.suites:
+        assert suite.name in index
+        assert suite.data_docs_path.is_file()
+        assert suite.data_docs_path.is_relative_to(reports_dir / "quality" / "validations")
+    completeness = result.suite("gate_completeness_submissions")
+    assert completeness.rows_validated == REGISTRY_SIZE * 2
+    # Two associations with two consecutive months each: one move each.
+    assert result.suite("gate_volume_youth_accompanied").rows_validated == 2
+    # Measured here: ~15 s to build the marts, GX import 6–8 s, 1.4–2 s for the four suites.
+    assert result.seconds["validate"] < 20
+
+
+def test_a_rate_above_100_fails_the_indicator_ranges(corrupted_gate):
+    suite = corrupted_gate.suite("gate_ranges_indicators")
+    assert (suite.passed, suite.severity, suite.asset_key) == (
+        False,
+        "ERROR",
+        ("marts", "fct_indicators"),
+    )
+    [failure] = suite.failing
+    assert failure.expectation_type == "expect_column_values_to_be_between"
+    assert failure.column == "value"
+    assert failure.arguments == "row_condition=unit IN [percent, score], min_value=0, max_value=100"
+    assert (failure.unexpected_count, failure.examples) == (1, ("150",))
+    assert failure.rows == (
+        "period=2026-10-01, scope=association, association_code=cap-avenir, "
+        "indicator_code=attendance_rate, breakdown=total",
+    )
+
+
+def test_a_score_above_100_fails_the_impact_dimension_ranges(corrupted_gate):
+    suite = corrupted_gate.suite("gate_ranges_impact_dimensions")
+    assert (suite.passed, suite.severity) == (False, "ERROR")
+    [failure] = suite.failing
+    assert (failure.column, failure.examples) == ("mean_score", ("120",))
+    assert failure.rows == (
+        "period=2026-10-01, scope=departement, mis_pe_dimension=sociabilisation",
+    )
+
+
+def test_a_missing_submission_row_fails_completeness(corrupted_gate):
+    suite = corrupted_gate.suite("gate_completeness_submissions")
+    assert (suite.passed, suite.severity, suite.asset_key) == (
+        False,
+        "ERROR",
+        ("marts", "mart_submissions"),
+    )
+    row_count, key_set = suite.failing
+    assert row_count.expectation_type == "expect_table_row_count_to_equal"
+    assert (row_count.arguments, row_count.observed_value) == (
+        f"value={REGISTRY_SIZE * 2}",
+        str(REGISTRY_SIZE * 2 - 1),
+    )
+    assert key_set.expectation_type == "expect_column_distinct_values_to_contain_set"
+    assert key_set.examples == ("2026-10/boussole-ase",)
+
+
+def test_youth_tripling_fails_the_volume_suite_as_a_warning(corrupted_gate):
+    suite = corrupted_gate.suite("gate_volume_youth_accompanied")
+    assert (suite.passed, suite.severity, suite.asset_key) == (
+        False,
+        "WARN",
+        ("marts", "fct_indicators"),
+    )
+    [failure] = suite.failing
+    assert (failure.column, failure.examples) == ("ratio", ("3",))
+    assert failure.rows == (
+        "association_code=envol-mentorat, period=2026-10-01, previous=3, current=9",
+    )
+    assert gate_blocks_outputs(corrupted_gate)  # because of the ERROR suites: see the unit tests
+
+
+def test_check_specs_block_only_on_error_suites():
+    specs = {spec.name: spec for spec in gate_check_specs()}
+    assert {name for name, spec in specs.items() if spec.blocking} == ERROR_SUITES
+    assert specs["gate_volume_youth_accompanied"].asset_key == dg.AssetKey(
+        ["marts", "fct_indicators"]
+    )
+
+
+def run_gate_checks(warehouse_path) -> dg.ExecuteInProcessResult:
+    """Execute only the gate's checks, as a job selecting them would in the UI."""
+    defs = dg.Definitions(
+        asset_checks=[publication_gate],
+        jobs=[dg.define_asset_job("gate", selection=dg.AssetSelection.checks(publication_gate))],
+        resources={"pipeline": PipelineSettings(warehouse=str(warehouse_path))},
+    )
+    return defs.resolve_job_def("gate").execute_in_process(raise_on_error=False)
+
+
+def evaluations_of(result: dg.ExecuteInProcessResult) -> dict:
+    return {
+        evaluation.check_name: evaluation for evaluation in result.get_asset_check_evaluations()
+    }
+
+
+def test_the_asset_checks_pass_on_clean_marts(marts, isolated_paths):
+    result = run_gate_checks(marts)
+    assert result.success
+    evaluations = evaluations_of(result)
+    assert sorted(evaluations) == sorted(suite.name for suite in gate_check_specs())
+    assert all(evaluation.passed for evaluation in evaluations.values())
+    metadata = evaluations["gate_completeness_submissions"].metadata
+    assert metadata["attentes_non_satisfaites"].value == "Toutes les attentes sont satisfaites."
+    assert metadata["lignes_validees"].value == REGISTRY_SIZE * 2
+    index = metadata["data_docs_index"].value
+    assert index == str(isolated_paths / "reports" / "quality" / "index.html")
+
+
+def test_failed_error_checks_stop_the_run_and_report_their_failures(
+    corrupted_warehouse, isolated_paths
+):
+    result = run_gate_checks(corrupted_warehouse)
+    # Blocking checks failing with ERROR fail the step: nothing downstream would run.
+    assert not result.success
+    evaluations = evaluations_of(result)
+    assert {name: (e.passed, e.severity) for name, e in evaluations.items()} == {
+        "gate_ranges_indicators": (False, dg.AssetCheckSeverity.ERROR),
+        "gate_ranges_impact_dimensions": (False, dg.AssetCheckSeverity.ERROR),
+        "gate_completeness_submissions": (False, dg.AssetCheckSeverity.ERROR),
+        "gate_volume_youth_accompanied": (False, dg.AssetCheckSeverity.WARN),
+    }
+    metadata = evaluations["gate_ranges_indicators"].metadata
+    assert metadata["attentes_en_echec"].value == 1
+    table = metadata["attentes_non_satisfaites"].value
+    assert "| 1 |" in table and "| 150 |" in table and "attendance_rate" in table
+    docs = metadata["data_docs"].value
+    assert docs.startswith(str(isolated_paths / "reports" / "quality" / "validations"))
+    completeness = evaluations["gate_completeness_submissions"].metadata
+    assert "2026-10/boussole-ase" in completeness["attentes_non_satisfaites"].value
