@@ -30,6 +30,8 @@ def _run(args: argparse.Namespace) -> int:
         print("\n".join(summary_lines(conn, outcome, settings.raw_dir)))
     print(f"Entrepôt : {settings.warehouse}")
     print(f"Copie publiée (lecture seule) : {settings.published_warehouse}")
+    print(f"Classeurs consolidés et retours aux associations : {settings.outputs_dir}/<AAAA-MM>/")
+    print(f"Rapport du contrôle de publication : {settings.reports_dir / 'quality' / 'index.html'}")
     if outcome.technical_failures or not (
         outcome.build_succeeded or outcome.blocking_checks_failed
     ):

@@ -4,7 +4,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.assets.ingestion import ingest_workbook, workbook
-from orchestration.assets.publication import published_snapshot
+from orchestration.assets.publication import consolidated_workbooks, published_snapshot
 from orchestration.assets.publication_gate import publication_gate
 from orchestration.assets.transformations import ase_impact_dbt_models
 from orchestration.dbt_project import dbt_project
@@ -14,7 +14,13 @@ from orchestration.schedules import monthly_schedule
 from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
 
 defs = dg.Definitions(
-    assets=[workbook, ingest_workbook, ase_impact_dbt_models, published_snapshot],
+    assets=[
+        workbook,
+        ingest_workbook,
+        ase_impact_dbt_models,
+        published_snapshot,
+        consolidated_workbooks,
+    ],
     asset_checks=[publication_gate],
     jobs=[ingestion_job, build_job],
     schedules=[monthly_schedule],

@@ -127,15 +127,24 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
 )
 def ingest_workbook(context: dg.AssetExecutionContext, pipeline: PipelineSettings):
     # Imported here: the reading stack is heavy and only needed when a partition runs.
+    from orchestration.ingest import warehouse
     from orchestration.ingest.pipeline import ingest_partition
+    from orchestration.outputs.feedback import write_feedback_workbook
 
     keys = context.partition_key.keys_by_dimension
+    period, association_code = keys[MONTH], keys[ASSOCIATION]
     settings = pipeline.resolve()
-    report = ingest_partition(settings, period=keys[MONTH], association_code=keys[ASSOCIATION])
+    report = ingest_partition(settings, period=period, association_code=association_code)
+    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+        feedback = write_feedback_workbook(conn, period, association_code, settings.outputs_dir)
     if report.status == "rejected":
         raise dg.Failure(
             description=report.message_fr,
-            metadata={"fichier": report.file_name, "sha256": report.sha256 or ""},
+            metadata={
+                "fichier": report.file_name,
+                "sha256": report.sha256 or "",
+                "retour_association": dg.MetadataValue.path(str(feedback)),
+            },
             allow_retries=False,
         )
     common = {
@@ -160,5 +169,8 @@ def ingest_workbook(context: dg.AssetExecutionContext, pipeline: PipelineSetting
             check_name=contract_check_name(sheet),
             passed=counts[2] == 0,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata=contract_check_metadata(sheet_findings, counts),
+            metadata={
+                **contract_check_metadata(sheet_findings, counts),
+                "retour_association": dg.MetadataValue.path(str(feedback)),
+            },
         )

@@ -30,3 +30,38 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
             "lignes_fct_indicators": dg.MetadataValue.int(counts.get("marts.fct_indicators", 0)),
         }
     )
+
+
+@dg.asset(
+    key=["outputs", "consolidated_workbooks"],
+    deps=[*MART_KEYS, dg.AssetKey(["raw", "pairs"])],
+    pool="duckdb",
+    group_name="outputs",
+    description=(
+        "Tableau de pilotage consolidé de chaque mois (outputs/<AAAA-MM>/) et sa version de "
+        "diffusion, où les valeurs sous le seuil de diffusion sont masquées."
+    ),
+)
+def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
+    from orchestration.ingest import warehouse
+    from orchestration.outputs.consolidated import write_consolidated_workbooks
+
+    settings = pipeline.resolve()
+    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+        periods = [
+            code
+            for (code,) in conn.execute(
+                "select period_code from marts.dim_period where has_submissions order by period"
+            ).fetchall()
+        ]
+        written = [
+            write_consolidated_workbooks(conn, period, settings.outputs_dir, settings.min_cell)
+            for period in periods
+        ]
+    return dg.MaterializeResult(
+        metadata={
+            "mois": dg.MetadataValue.text(", ".join(periods)),
+            "dernier_classeur": dg.MetadataValue.path(str(written[-1][0]) if written else ""),
+            "derniere_diffusion": dg.MetadataValue.path(str(written[-1][1]) if written else ""),
+        }
+    )
