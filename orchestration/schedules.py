@@ -5,8 +5,10 @@ from datetime import date
 import dagster as dg
 
 from orchestration import referentiel
-from orchestration.jobs import build_job
+from orchestration.jobs import ingestion_job
+from orchestration.partitions import ASSOCIATION
 from orchestration.resources import PipelineSettings
+from orchestration.sensors import new_file_requests
 
 MONTHLY_CRON = "0 6 10 * *"
 TIMEZONE = "Europe/Paris"
@@ -38,23 +40,28 @@ def relance_list(period: str, received_codes: set[str]) -> list[str]:
 @dg.schedule(
     cron_schedule=MONTHLY_CRON,
     execution_timezone=TIMEZONE,
-    job=build_job,
+    job=ingestion_job,
     description=(
-        "Le 10 du mois à 6 h (heure de Paris) : construit tout pour le mois précédent et "
-        "inscrit dans le run les associations qui n'ont pas envoyé leur fichier (relance)."
+        "Le 10 du mois à 6 h (heure de Paris) : intègre les fichiers nouveaux ou corrigés du "
+        "mois précédent (la construction suit, une fois, par le capteur de construction) et "
+        "inscrit dans chaque run les associations à relancer."
     ),
 )
 def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSettings):
     from orchestration.ingest.pipeline import submission_files
 
     period = previous_period(context.scheduled_execution_time.date())
-    received = {
-        code
-        for file_period, code, _ in submission_files(pipeline.resolve().raw_dir)
-        if file_period == period
-    }
-    missing = relance_list(period, received)
-    return dg.RunRequest(
-        run_key=f"mensuel-{period}",
-        tags={PERIOD_TAG: period, RELANCE_TAG: ", ".join(missing) or "aucune"},
+    raw_dir = pipeline.resolve().raw_dir
+    received = {code for file_period, code, _ in submission_files(raw_dir) if file_period == period}
+    relance = ", ".join(relance_list(period, received)) or "aucune"
+    run_requests, new_codes = new_file_requests(
+        context.instance, raw_dir, period, tags={PERIOD_TAG: period, RELANCE_TAG: relance}
     )
+    if not run_requests:
+        return dg.SkipReason(
+            f"Aucun fichier nouveau ou corrigé pour {period}. Associations à relancer : {relance}."
+        )
+    # Schedules cannot return partition requests: new association codes are added here.
+    if new_codes:
+        context.instance.add_dynamic_partitions(ASSOCIATION, sorted(new_codes))
+    return run_requests

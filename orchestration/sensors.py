@@ -33,31 +33,46 @@ def ingested_sha256(instance: dg.DagsterInstance, partition_key: str) -> str | N
     return metadata["sha256"].value if "sha256" in metadata else None
 
 
-@dg.sensor(job=ingestion_job, minimum_interval_seconds=30)
-def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSettings):
-    """One run per new or changed workbook; the run key is the file's SHA-256 within its
-    partition, so the same file never runs twice."""
+def new_file_requests(
+    instance: dg.DagsterInstance, raw_dir, period: str | None = None, tags=None
+) -> tuple[list[dg.RunRequest], set[str]]:
+    """Run requests for the files of raw/ not yet ingested as they are now, and the
+    association codes not yet known as partitions. The run key is the file's SHA-256 within
+    its partition: the same file never runs twice, a changed file runs again."""
     from orchestration.ingest.archive import sha256_of
     from orchestration.ingest.pipeline import submission_files
 
-    settings = pipeline.resolve()
-    known_codes = set(context.instance.get_dynamic_partitions(ASSOCIATION))
+    known_codes = set(instance.get_dynamic_partitions(ASSOCIATION))
     new_codes, run_requests = set(), []
-    for period, code, path in submission_files(settings.raw_dir):
-        partition_key = submission_partition_key(period, code)
+    for file_period, code, path in submission_files(raw_dir):
+        if period and file_period != period:
+            continue
+        partition_key = submission_partition_key(file_period, code)
         sha256 = sha256_of(path)
         if code not in known_codes:
             new_codes.add(code)
-        elif ingested_sha256(context.instance, partition_key) == sha256:
+        elif ingested_sha256(instance, partition_key) == sha256:
             continue
         run_requests.append(
-            dg.RunRequest(partition_key=partition_key, run_key=f"{period}/{code}/{sha256}")
+            dg.RunRequest(
+                partition_key=partition_key,
+                run_key=f"{file_period}/{code}/{sha256}",
+                tags=tags or {},
+            )
         )
+    return run_requests, new_codes
+
+
+def add_partitions_requests(codes: set[str]) -> list[dg.AddDynamicPartitionsRequest]:
+    return [association_partitions.build_add_request(sorted(codes))] if codes else []
+
+
+@dg.sensor(job=ingestion_job, minimum_interval_seconds=30)
+def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSettings):
+    """One ingestion run per new or changed workbook dropped in raw/."""
+    run_requests, new_codes = new_file_requests(context.instance, pipeline.resolve().raw_dir)
     return dg.SensorResult(
-        run_requests=run_requests,
-        dynamic_partitions_requests=(
-            [association_partitions.build_add_request(sorted(new_codes))] if new_codes else []
-        ),
+        run_requests=run_requests, dynamic_partitions_requests=add_partitions_requests(new_codes)
     )
 
 

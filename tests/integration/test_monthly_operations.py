@@ -93,7 +93,7 @@ def test_the_build_waits_for_ingestion_and_runs_once_per_batch(instance):
     assert isinstance(again, dg.SkipReason)
 
 
-def test_the_monthly_schedule_lists_who_must_be_chased(instance):
+def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(instance):
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir")
     write_submission(settings.raw_dir, "2026-09", "envol-mentorat")  # another month
@@ -102,13 +102,100 @@ def test_the_monthly_schedule_lists_who_must_be_chased(instance):
         scheduled_execution_time=datetime(2026, 11, 10, 6, 0, tzinfo=PARIS),
         resources=_resources(settings),
     )
-    request = monthly_schedule(context)
     expected = expected_associations("2026-10")
-    assert "cap-avenir" in expected and "envol-mentorat" in expected
-    assert request.tags[RELANCE_TAG] == ", ".join(sorted(expected - {"cap-avenir"}))
-    assert request.run_key == "mensuel-2026-10"
+    relance = ", ".join(sorted(expected - {"cap-avenir"}))
+    assert "cap-avenir" in expected and "envol-mentorat" in relance
+
+    [request] = monthly_schedule(context)
+    assert request.partition_key == submission_partition_key("2026-10", "cap-avenir")
+    assert request.tags[RELANCE_TAG] == relance
+
+    _ingest(instance, settings, "2026-10", "cap-avenir")
+    skipped = monthly_schedule(context)
+    assert isinstance(skipped, dg.SkipReason) and relance in skipped.skip_message
 
 
 def test_the_schedule_runs_on_the_tenth_at_six_paris_time():
     assert monthly_schedule.cron_schedule == "0 6 10 * *"
     assert monthly_schedule.execution_timezone == "Europe/Paris"
+
+
+def _execute_build(instance, settings):
+    from orchestration.definitions import defs
+    from orchestration.jobs import BUILD_JOB
+
+    request = build_after_ingestion_sensor(dg.build_sensor_context(instance=instance))
+    assert len(request.run_requests) == 1
+    result = defs.resolve_job_def(BUILD_JOB).execute_in_process(
+        run_config=pipeline_run_config(settings.raw_dir, settings.warehouse), instance=instance
+    )
+    assert result.success
+
+
+def _ingest_what_the_sensor_requests(instance, settings) -> list[str]:
+    result = _evaluate_files_sensor(instance, settings)
+    for request in result.dynamic_partitions_requests:
+        instance.add_dynamic_partitions(ASSOCIATION, list(request.partition_keys))
+    for request in result.run_requests:
+        keys = request.partition_key.keys_by_dimension
+        _ingest(instance, settings, keys["month"], keys[ASSOCIATION])
+    return [request.partition_key.keys_by_dimension[ASSOCIATION] for request in result.run_requests]
+
+
+def _synthesis_figure(path, label: str):
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(path, read_only=True)["Synthèse des résultats"]
+    for row in sheet.iter_rows(values_only=True):
+        if label in row:
+            return next(v for v in row[row.index(label) + 1 :] if isinstance(v, int | float))
+    raise AssertionError(f"{label} absent de la synthèse")
+
+
+def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(instance):
+    import duckdb
+
+    settings = load_settings()
+    write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=3)
+    write_submission(settings.raw_dir, "2026-10", "envol-mentorat", pairs=3)
+    assert _ingest_what_the_sensor_requests(instance, settings) == ["cap-avenir", "envol-mentorat"]
+    _execute_build(instance, settings)
+
+    def state():
+        with duckdb.connect(str(settings.published_warehouse), read_only=True) as conn:
+            submissions = dict(
+                conn.execute(
+                    "select association_code, version from marts.mart_submissions "
+                    "where status <> 'missing'"
+                ).fetchall()
+            )
+            pairs_active = dict(
+                conn.execute(
+                    "select coalesce(association_code, 'departement'), value "
+                    "from marts.fct_indicators where indicator_code = 'pairs_active' "
+                    "and breakdown = 'total'"
+                ).fetchall()
+            )
+        with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
+            envol_rows = conn.execute(
+                "select * exclude (has_alerts) from raw.pairs "
+                "where association_code = 'envol-mentorat' order by excel_row"
+            ).fetchall()
+        workbook = settings.outputs_dir / "2026-10" / "tableau_de_pilotage_consolide.xlsx"
+        return submissions, pairs_active, envol_rows, _synthesis_figure(workbook, "Binômes actifs")
+
+    before = state()
+    # 3 ongoing pairs + 1 pair closed in the month, per association.
+    assert before[0] == {"cap-avenir": 1, "envol-mentorat": 1}
+    assert before[1] == {"cap-avenir": 4, "envol-mentorat": 4, "departement": 8}
+    assert before[3] == 8
+
+    write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=5)  # the correction
+    assert _ingest_what_the_sensor_requests(instance, settings) == ["cap-avenir"]
+    _execute_build(instance, settings)
+
+    after = state()
+    assert after[0] == {"cap-avenir": 2, "envol-mentorat": 1}
+    assert after[1] == {"cap-avenir": 6, "envol-mentorat": 4, "departement": 10}
+    assert after[2] == before[2]  # the other partition's rows are untouched
+    assert after[3] == 10
