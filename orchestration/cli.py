@@ -26,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
 
     settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
     outcome = run_pipeline(settings, period=args.period)
-    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
         print("\n".join(summary_lines(conn, outcome, settings.raw_dir)))
     print(f"Entrepôt : {settings.warehouse}")
     print(f"Copie publiée (lecture seule) : {settings.published_warehouse}")
@@ -43,7 +43,7 @@ def _run(args: argparse.Namespace) -> int:
 def _any_refused(settings, outcome) -> bool:
     from orchestration.ingest import warehouse
 
-    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
         return any(
             conn.execute(
                 "select status from quality.submissions where strftime(period, '%Y-%m') = ? "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -21,5 +22,16 @@ def prepare_dagster_home(dagster_home: Path) -> Path:
 
 
 def project_instance(dagster_home: Path) -> dg.DagsterInstance:
+    """The instance of DAGSTER_HOME, its storage created by one process at a time.
+
+    Two runs started together on a new DAGSTER_HOME would otherwise both create the same
+    SQLite tables and one would fail.
+    """
     prepare_dagster_home(dagster_home)
-    return dg.DagsterInstance.get()
+    with open(dagster_home / ".storage_init.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+        instance.get_runs(limit=1)  # opens (and on first use creates) every storage table
+        instance.get_dynamic_partitions("association")
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return instance

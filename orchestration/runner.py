@@ -73,7 +73,7 @@ def run_pipeline(
     from orchestration.definitions import defs
 
     instance = project_instance(settings.dagster_home)
-    with warehouse.connect(settings.warehouse) as conn:
+    with warehouse.locked_connection(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
         plan = plan_run(settings, conn, period)
         # A file whose name gives no partition is still recorded, with its French message.

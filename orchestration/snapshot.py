@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingest.warehouse import exclusive_access
+
 PUBLISHED_SCHEMAS = ("marts", "quality")
 
 
@@ -32,7 +34,7 @@ def publish_snapshot(warehouse: Path, published: Path) -> dict[str, int]:
     published.parent.mkdir(parents=True, exist_ok=True)
     counts = {}
     try:
-        with duckdb.connect(str(temporary)) as conn:
+        with exclusive_access(warehouse), duckdb.connect(str(temporary)) as conn:
             quoted_path = str(warehouse).replace("'", "''")
             conn.execute(f"attach '{quoted_path}' as warehouse (read_only)")
             for schema in PUBLISHED_SCHEMAS:

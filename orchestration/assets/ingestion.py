@@ -135,7 +135,7 @@ def ingest_workbook(context: dg.AssetExecutionContext, pipeline: PipelineSetting
     period, association_code = keys[MONTH], keys[ASSOCIATION]
     settings = pipeline.resolve()
     report = ingest_partition(settings, period=period, association_code=association_code)
-    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
         feedback = write_feedback_workbook(conn, period, association_code, settings.outputs_dir)
     if report.status == "rejected":
         raise dg.Failure(

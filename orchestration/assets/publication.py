@@ -47,7 +47,7 @@ def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
     from orchestration.outputs.consolidated import write_consolidated_workbooks
 
     settings = pipeline.resolve()
-    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
         periods = [
             code
             for (code,) in conn.execute(

@@ -13,6 +13,7 @@ from dagster_dbt import (
 )
 
 from orchestration.dbt_project import dbt_project, prepare_manifest
+from orchestration.ingest.warehouse import exclusive_access
 from orchestration.resources import PipelineSettings
 
 
@@ -53,4 +54,5 @@ def ase_impact_dbt_models(
     # profiles.yml reads both from the environment of the dbt subprocess.
     os.environ["ASE_IMPACT_WAREHOUSE"] = str(settings.warehouse)
     os.environ["ASE_IMPACT_MIN_CELL"] = str(settings.min_cell)
-    yield from dbt.cli(["build"], context=context).stream()
+    with exclusive_access(settings.warehouse):
+        yield from dbt.cli(["build"], context=context).stream()

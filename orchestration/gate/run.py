@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import duckdb
 import pandas as pd
 
 from orchestration.gate.suites import (
@@ -31,6 +30,7 @@ from orchestration.gate.suites import (
     Severity,
     SuiteSpec,
 )
+from orchestration.ingest.warehouse import locked_connection
 
 DATA_DOCS_SUBDIR = "quality"
 DATA_DOCS_SITE = "quality"
@@ -88,7 +88,7 @@ def gate_blocks_outputs(result: GateResult) -> bool:
 
 def read_marts(warehouse_path: Path) -> dict[str, pd.DataFrame]:
     """Every frame the suites need, read in one short read-only connection."""
-    with duckdb.connect(str(warehouse_path), read_only=True) as conn:
+    with locked_connection(warehouse_path, read_only=True) as conn:
         return {name: conn.execute(query).df() for name, query in MART_QUERIES.items()}
 
 

@@ -275,6 +275,6 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
             f"Aucun fichier pour l'association « {association_code} » et la période {period} "
             f"dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
         )
-    with warehouse.connect(settings.warehouse) as conn:
+    with warehouse.locked_connection(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
         return ingest_file(paths[0], settings, conn)

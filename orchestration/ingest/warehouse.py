@@ -7,7 +7,9 @@ state. quality.submissions keeps one row per version of a partition's file.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fcntl
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -144,6 +146,33 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), read_only=read_only)
+
+
+@contextmanager
+def exclusive_access(path: Path) -> Iterator[None]:
+    """Wait for, then hold, the warehouse's lock file.
+
+    DuckDB allows one process at a time on a file (a second one fails at once with a lock
+    error). Dagster's "duckdb" pool serialises the steps of runs it launches; this lock also
+    serialises what runs outside a step (the CLI's planning and summary, a second
+    `ase-impact run` started meanwhile), so concurrent runs queue instead of failing.
+    Not re-entrant: never take it twice in one call chain.
+    """
+    lock_file = path.with_name(path.name + ".lock")
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def locked_connection(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection held under the warehouse lock, closed before the lock is released."""
+    with exclusive_access(path), connect(path, read_only=read_only) as conn:
+        yield conn
 
 
 def _create_table(conn: duckdb.DuckDBPyConnection, name: str, columns) -> None:
