@@ -191,8 +191,15 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
     assert before[3] == 8
 
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=5)  # the correction
-    assert _ingest_what_the_sensor_requests(instance, settings) == ["cap-avenir"]
-    _execute_build(instance, settings)
+    # An analyst keeps the published snapshot open, read-only, while the runs write.
+    with duckdb.connect(str(settings.published_warehouse), read_only=True) as analyst:
+        assert _ingest_what_the_sensor_requests(instance, settings) == ["cap-avenir"]
+        _execute_build(instance, settings)
+        still_seen = analyst.execute(
+            "select value from marts.fct_indicators where indicator_code = 'pairs_active' "
+            "and breakdown = 'total' and scope = 'departement'"
+        ).fetchone()
+    assert still_seen == (8,)  # the month they opened, whole, until they reconnect
 
     after = state()
     assert after[0] == {"cap-avenir": 2, "envol-mentorat": 1}
