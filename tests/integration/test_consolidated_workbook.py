@@ -18,7 +18,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
@@ -35,7 +34,8 @@ from orchestration.outputs.consolidated import (
     suppressed_counts,
     write_consolidated_workbooks,
 )
-from orchestration.settings import DBT_PROJECT_DIR, load_settings
+from orchestration.settings import load_settings
+from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_feedback_workbook import (
     FORMULA_PAIR_ID,
@@ -123,20 +123,7 @@ def workbooks(tmp_path_factory, monkeypatch_module):
             for minute, path in enumerate(write_month(settings.raw_dir))
         ]
     assert statuses == ["accepted_with_rejections", "accepted", "rejected"]
-    result = dbtRunner().invoke(
-        [
-            "build",
-            "--project-dir",
-            str(DBT_PROJECT_DIR),
-            "--profiles-dir",
-            str(DBT_PROJECT_DIR),
-            "--target-path",
-            str(root / "target"),
-            "--log-path",
-            str(root / "logs"),
-            "--quiet",
-        ]
-    )
+    result = run_dbt_build(root)
     assert result.success, result.exception
     conn = duckdb.connect(str(settings.warehouse))
     internal, diffusion = write_consolidated_workbooks(conn, PERIOD, settings.outputs_dir)

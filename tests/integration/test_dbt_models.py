@@ -21,14 +21,14 @@ from typing import NamedTuple
 
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 
 from orchestration import referentiel
 from orchestration.ingest import warehouse
 from orchestration.ingest.pipeline import IngestionReport, ingest_file
 from orchestration.ingest.pseudonymise import load_key, youth_key
-from orchestration.settings import DBT_PROJECT_DIR, load_settings
+from orchestration.settings import load_settings
 from tests.conftest import isolated_environment
+from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import resource_row, write_submission
 from tests.workbook_factory import write_workbook
 
@@ -477,20 +477,7 @@ def build(tmp_path_factory):
         key = load_key(settings)
         youth_keys = {youth: youth_key(key, *IDENTITY[youth]) for youth in IDENTITY}
         started = time.perf_counter()
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(root / "target"),
-                "--log-path",
-                str(root / "logs"),
-                "--quiet",
-            ]
-        )
+        result = run_dbt_build(root)
         seconds = time.perf_counter() - started
         conn = duckdb.connect(str(settings.warehouse))
         yield Build(conn, result, seconds, reports, youth_keys)

@@ -10,11 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from orchestration.ingest import warehouse
 from orchestration.ingest.pipeline import ingest_file
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
 from orchestration.outputs.feedback import write_feedback_workbook
-from orchestration.settings import load_settings
 from tests.integration.sample_rows import mispe_row, pair_row, write_submission
 from tests.integration.test_pii import SECRETS
 
@@ -63,26 +60,6 @@ def table_below(sheet, header: str) -> list[tuple]:
             break
         table.append(row)
     return table
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv(KEY_ENV_VAR, "cle-de-test-retours-0123456789abcdef0123456789")
-    return load_settings(
-        raw_dir=tmp_path / "raw",
-        warehouse=tmp_path / "warehouse" / "ase_impact.duckdb",
-        archive_dir=tmp_path / "archive",
-        secrets_dir=tmp_path / "secrets",
-        outputs_dir=tmp_path / "outputs",
-    )
-
-
-@pytest.fixture
-def conn(settings):
-    connection = warehouse.connect(settings.warehouse)
-    warehouse.ensure_schema(connection)
-    yield connection
-    connection.close()
 
 
 def write_file_with_anomalies(raw_dir: Path) -> Path:

@@ -14,31 +14,10 @@ from orchestration.ingest.pipeline import (
     ingest_file,
     ingest_partition,
 )
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
-from orchestration.settings import load_settings
 from tests.integration.sample_rows import pair_row, write_submission
 
 PERIOD = "2026-10"
 RECEIVED_AT = datetime(2026, 11, 3, 9, 30)
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv(KEY_ENV_VAR, "cle-de-test-0123456789abcdef0123456789")
-    return load_settings(
-        raw_dir=tmp_path / "raw",
-        warehouse=tmp_path / "warehouse" / "ase_impact.duckdb",
-        archive_dir=tmp_path / "archive",
-        secrets_dir=tmp_path / "secrets",
-    )
-
-
-@pytest.fixture
-def conn(settings):
-    connection = warehouse.connect(settings.warehouse)
-    warehouse.ensure_schema(connection)
-    yield connection
-    connection.close()
 
 
 def table_dump(conn) -> dict[str, list[tuple]]:

@@ -16,8 +16,7 @@ import pytest
 
 from orchestration.ingest import warehouse
 from orchestration.ingest.pipeline import ingest_file
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR, normalise_name
-from orchestration.settings import load_settings
+from orchestration.ingest.pseudonymise import normalise_name
 from tests.integration.sample_rows import mispe_row, pair_row, write_submission
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -109,17 +108,6 @@ SECRETS = PiiSecrets(
         date(2007, 1, 9),
     ),
 )
-
-
-@pytest.fixture
-def settings(tmp_path, monkeypatch):
-    monkeypatch.setenv(KEY_ENV_VAR, "cle-de-test-pii-0123456789abcdef0123456789")
-    return load_settings(
-        raw_dir=tmp_path / "raw",
-        warehouse=tmp_path / "warehouse" / "ase_impact.duckdb",
-        archive_dir=tmp_path / "archive",
-        secrets_dir=tmp_path / "secrets",
-    )
 
 
 def _write_identifying_workbook(raw_dir: Path) -> Path:

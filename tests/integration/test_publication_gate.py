@@ -14,7 +14,6 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 import pytest
-from dbt.cli.main import dbtRunner
 
 from orchestration.assets.publication_gate import gate_check_specs, publication_gate
 from orchestration.gate.run import gate_blocks_outputs, run_publication_gate
@@ -22,8 +21,9 @@ from orchestration.ingest import warehouse
 from orchestration.ingest.pipeline import ingest_file
 from orchestration.ingest.pseudonymise import KEY_ENV_VAR
 from orchestration.resources import PipelineSettings
-from orchestration.settings import DBT_PROJECT_DIR, load_settings
+from orchestration.settings import load_settings
 from tests.conftest import isolated_environment
+from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import write_submission
 
 CAP, ENVOL = "cap-avenir", "envol-mentorat"
@@ -67,20 +67,7 @@ def marts(tmp_path_factory):
             for folder, association_code, pairs in SUBMISSIONS:
                 path = write_submission(settings.raw_dir, folder, association_code, pairs=pairs)
                 ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, 0))
-        result = dbtRunner().invoke(
-            [
-                "build",
-                "--project-dir",
-                str(DBT_PROJECT_DIR),
-                "--profiles-dir",
-                str(DBT_PROJECT_DIR),
-                "--target-path",
-                str(root / "target"),
-                "--log-path",
-                str(root / "logs"),
-                "--quiet",
-            ]
-        )
+        result = run_dbt_build(root)
         assert result.success, result.exception
         # In-process dbt-duckdb keeps the built file open (read-write): the gate reads a copy.
         with duckdb.connect(str(settings.warehouse)) as conn:
