@@ -73,6 +73,14 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pdf(args: argparse.Namespace) -> int:
+    from orchestration.outputs.consolidated import render_pdf
+
+    for workbook in args.workbooks:
+        print(f"PDF écrit : {render_pdf(workbook, args.output_dir or workbook.parent)}")
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from orchestration.instance import prepare_dagster_home
     from orchestration.settings import PROJECT_ROOT, load_settings
@@ -109,6 +117,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo-data", help="génère le jeu de démonstration dans raw/")
     demo.add_argument("--raw-dir", type=Path, default=None)
     demo.set_defaults(handler=_demo_data)
+
+    pdf = commands.add_parser(
+        "pdf", help="convertit des classeurs en PDF avec LibreOffice (vérification visuelle)"
+    )
+    pdf.add_argument("workbooks", type=Path, nargs="+", help="classeurs .xlsx à convertir")
+    pdf.add_argument("-o", "--output-dir", type=Path, default=None, help="dossier des PDF")
+    pdf.set_defaults(handler=_pdf)
 
     ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
     ui.add_argument("--port", type=int, default=3000)

@@ -61,3 +61,18 @@ def test_the_schedule_sensors_and_jobs_are_listed():
     assert dg.AssetKey(["marts", "fct_indicators"]) in build_keys
     assert dg.AssetKey(["outputs", "published_snapshot"]) in build_keys
     assert dg.AssetKey(["raw", "pairs"]) not in build_keys
+
+
+def test_the_graph_runs_from_workbook_to_gate_and_outputs():
+    graph = defs.resolve_asset_graph()
+    for output in ("published_snapshot", "consolidated_workbooks"):
+        ancestors = _ancestors(graph, dg.AssetKey(["outputs", output]))
+        assert dg.AssetKey(["reporting", "workbook"]) in ancestors
+        assert dg.AssetKey(["marts", "fct_indicators"]) in ancestors
+    gate_checks = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in graph.asset_check_keys
+        if key.name.startswith("gate_")
+    }
+    assert ("marts/fct_indicators", "gate_ranges_indicators") in gate_checks
+    assert ("marts/mart_submissions", "gate_completeness_submissions") in gate_checks
