@@ -57,12 +57,14 @@ def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
         misnamed=[path for path in discover_files(settings.raw_dir) if path not in named]
     )
     for file_period, code, path in submissions:
-        if period and file_period != period:
+        partition = (file_period, code)
+        if (period and file_period != period) or partition in plan.to_ingest:
             continue
-        if latest.get((file_period, code)) == sha256_of(path):
-            plan.unchanged.append((file_period, code))
+        if latest.get(partition) == sha256_of(path):
+            plan.unchanged.append(partition)
         else:
-            plan.to_ingest.append((file_period, code))
+            # Two files for one partition: its single run refuses both (FIC-015).
+            plan.to_ingest.append(partition)
     return plan
 
 

@@ -539,6 +539,56 @@ def _file_rules() -> list[Rule]:
             "Fichier {file}, onglet « {sheet} » : {missing}{hint} ; rien n'a été chargé. Les "
             "en-têtes doivent rester ceux du modèle, sur la première ligne.",
         ),
+        file_rule(
+            "FIC-008",
+            "Fichier {file} : le fichier est vide (0 octet), son dépôt a sans doute été "
+            "interrompu ; déposez à nouveau le classeur enregistré depuis Excel.",
+        ),
+        file_rule(
+            "FIC-009",
+            "Fichier {file} : c'est un classeur Excel à l'ancien format .xls (Excel 97-2003), "
+            "renommé en .xlsx ; ouvrez-le dans Excel, enregistrez-le au format « Classeur Excel "
+            "(.xlsx) » puis déposez-le à nouveau.",
+        ),
+        file_rule(
+            "FIC-010",
+            "Fichier {file} : le classeur est protégé par un mot de passe et ne peut pas être "
+            "lu ; ouvrez-le dans Excel, retirez le mot de passe (Fichier > Informations > "
+            "Protéger le classeur), enregistrez-le au format « Classeur Excel (.xlsx) » puis "
+            "déposez-le à nouveau.",
+        ),
+        file_rule(
+            "FIC-011",
+            "Fichier {file} : c'est un fichier texte (par exemple un export CSV) renommé en "
+            ".xlsx, pas un classeur Excel ; recopiez les données dans le modèle de classeur, "
+            "enregistrez-le au format « Classeur Excel (.xlsx) » puis déposez-le à nouveau.",
+        ),
+        file_rule(
+            "FIC-012",
+            "Fichier {file} : {reason} ; par sécurité, le classeur n'a pas été ouvert. "
+            "Enregistrez à nouveau le modèle rempli depuis Excel, sans données superflues, "
+            "puis déposez-le.",
+        ),
+        file_rule(
+            "FIC-013",
+            "Fichier {file}, onglet « {sheet} » : la cellule {cell} contient une valeur "
+            "au-delà de la limite de {max_rows} lignes de données et {max_columns} colonnes ; "
+            "rien n'a été chargé. Supprimez les lignes et colonnes superflues puis déposez le "
+            "fichier à nouveau.",
+        ),
+        file_rule(
+            "FIC-014",
+            "Fichier {file}, onglet « {sheet} » : {cells} une formule dont le résultat n'a pas "
+            "été enregistré ; rien n'a été chargé. Ouvrez le classeur dans Excel ou LibreOffice "
+            "et enregistrez-le (les résultats des formules sont alors enregistrés), ou "
+            "remplacez les formules par leurs valeurs, puis déposez-le à nouveau.",
+        ),
+        file_rule(
+            "FIC-015",
+            "Fichier {file} : {count} fichiers ont été déposés pour la même association et le "
+            "même mois ({files}) ; aucun n'a été chargé et la version déjà intégrée, "
+            "s'il y en a une, reste en vigueur. Ne laissez que {expected} puis relancez.",
+        ),
     ]
 
 

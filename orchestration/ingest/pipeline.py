@@ -17,10 +17,11 @@ import pandas as pd
 
 from orchestration import referentiel
 from orchestration.contracts.findings import FINDING_COLUMNS
+from orchestration.contracts.rules import quoted_list
 from orchestration.contracts.validate import FileContext, ValidatedSheet, validate_workbook
 from orchestration.ingest import warehouse
-from orchestration.ingest.archive import archive_file
-from orchestration.ingest.errors import FileLevelError
+from orchestration.ingest.archive import archive_file, sha256_of
+from orchestration.ingest.errors import FileLevelError, file_level_error
 from orchestration.ingest.pseudonymise import load_key, pseudonymise_frame
 from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
 from orchestration.settings import Settings
@@ -68,16 +69,22 @@ def discover_files(raw_dir: Path) -> list[Path]:
     """Every file dropped as raw/<folder>/<file>, plus workbooks misplaced at raw/'s top.
 
     Whatever sits in a month folder is returned, even a .xls or .csv, so that it is reported
-    rather than silently ignored; deeper folders are not read.
+    rather than silently ignored; deeper folders are not read. A symbolic link leading out of
+    raw/ is never returned: nothing outside raw/ is read or archived.
     """
     if not raw_dir.is_dir():
         return []
+    root = raw_dir.resolve()
     found = []
     for entry in raw_dir.iterdir():
-        if _is_ignored(entry):
+        if _is_ignored(entry) or not entry.resolve().is_relative_to(root):
             continue
         if entry.is_dir():
-            found += [path for path in entry.iterdir() if path.is_file() and not _is_ignored(path)]
+            found += [
+                path
+                for path in entry.iterdir()
+                if path.is_file() and not _is_ignored(path) and path.resolve().is_relative_to(root)
+            ]
         elif entry.is_file() and entry.suffix.lower() in SPREADSHEET_SUFFIXES:
             found.append(entry)
     return sorted(found)
@@ -92,6 +99,21 @@ def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
         except FileLevelError:
             continue
     return found
+
+
+def partition_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
+    """The files of raw/ that name the partition (several only if extensions differ in case)."""
+    return [
+        path
+        for file_period, code, path in submission_files(raw_dir)
+        if (file_period, code) == (period, association_code)
+    ]
+
+
+def conflicting_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
+    """The partition's files when several of different contents name it; else []."""
+    paths = partition_files(raw_dir, period, association_code)
+    return paths if len(paths) > 1 and len({sha256_of(path) for path in paths}) > 1 else []
 
 
 def display_name(raw_dir: Path, path: Path) -> str:
@@ -167,6 +189,56 @@ def _file_findings(validated: dict[str, ValidatedSheet]) -> pd.DataFrame:
     return _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS])
 
 
+@dataclass(frozen=True)
+class _RefusedFile:
+    period: str | None
+    association_code: str | None
+    file_name: str
+    sha256: str
+    received_at: datetime
+    identity: dict[str, str | None]
+
+
+def _record_refusal(
+    conn: duckdb.DuckDBPyConnection, refused: _RefusedFile, error: FileLevelError
+) -> IngestionReport:
+    """Record a file-level error (raw is not touched) and report the file as rejected."""
+    version = warehouse.record_file_error(
+        conn,
+        period=refused.period,
+        association_code=refused.association_code,
+        file_name=refused.file_name,
+        sha256=refused.sha256,
+        received_at=refused.received_at,
+        error_code=error.code,
+        message_fr=error.message_fr,
+        association_name=refused.identity.get("association_name"),
+        template_version=refused.identity.get("template_version"),
+    )
+    return _refusal_report(refused, error, version)
+
+
+def _refusal_report(
+    refused: _RefusedFile, error: FileLevelError, version: int | None = None
+) -> IngestionReport:
+    return IngestionReport(
+        period=refused.period,
+        association_code=refused.association_code,
+        file_name=refused.file_name,
+        sha256=refused.sha256,
+        version=version,
+        status="rejected",
+        association_name=refused.identity.get("association_name"),
+        rows_received=None,
+        rows_accepted=None,
+        rows_rejected=None,
+        rows_with_alerts=None,
+        sheet_counts={},
+        findings=pd.DataFrame(columns=FINDING_COLUMNS),
+        message_fr=error.message_fr,
+    )
+
+
 def ingest_file(
     path: Path,
     settings: Settings,
@@ -188,34 +260,8 @@ def ingest_file(
         context = FileContext(name, period, association_code)
         validated = validate_workbook(workbook, context)
     except FileLevelError as error:
-        version = warehouse.record_file_error(
-            conn,
-            period=period,
-            association_code=association_code,
-            file_name=name,
-            sha256=sha256,
-            received_at=received_at,
-            error_code=error.code,
-            message_fr=error.message_fr,
-            association_name=identity.get("association_name"),
-            template_version=identity.get("template_version"),
-        )
-        return IngestionReport(
-            period=period,
-            association_code=association_code,
-            file_name=name,
-            sha256=sha256,
-            version=version,
-            status="rejected",
-            association_name=identity.get("association_name"),
-            rows_received=None,
-            rows_accepted=None,
-            rows_rejected=None,
-            rows_with_alerts=None,
-            sheet_counts={},
-            findings=pd.DataFrame(columns=FINDING_COLUMNS),
-            message_fr=error.message_fr,
-        )
+        refused = _RefusedFile(period, association_code, name, sha256, received_at, identity)
+        return _record_refusal(conn, refused, error)
 
     key = load_key(settings)
     tables = {
@@ -264,12 +310,12 @@ def ingest_file(
 
 
 def ingest_partition(settings: Settings, period: str, association_code: str) -> IngestionReport:
-    """Ingest the file of raw/ that holds a (period, association) partition."""
-    paths = [
-        path
-        for file_period, code, path in submission_files(settings.raw_dir)
-        if (file_period, code) == (period, association_code)
-    ]
+    """Ingest the file of raw/ that holds a (period, association) partition.
+
+    Several files of different contents for one partition (cap-avenir.xlsx and
+    cap-avenir.XLSX) are all refused: which one is meant cannot be known.
+    """
+    paths = partition_files(settings.raw_dir, period, association_code)
     if not paths:
         raise FileNotFoundError(
             f"Aucun fichier pour l'association « {association_code} » et la période {period} "
@@ -277,4 +323,60 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
         )
     with warehouse.locked_connection(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
+        if conflicting_files(settings.raw_dir, period, association_code):
+            return refuse_conflicting_files(paths, settings, conn)
         return ingest_file(paths[0], settings, conn)
+
+
+def refuse_conflicting_files(
+    paths: list[Path],
+    settings: Settings,
+    conn: duckdb.DuckDBPyConnection,
+    received_at: datetime | None = None,
+) -> IngestionReport:
+    """Refuse each of a partition's files (FIC-015), naming them all; returns the first report.
+
+    The partition's rows stay as they are. A file whose bytes are the version in force is not
+    recorded as refused (that would mark the rows in force as rejected), nor is a file already
+    refused for this reason (a rerun adds no version).
+    """
+    received_at = received_at or datetime.now()
+    period, association_code = parse_submission_path(settings.raw_dir, paths[0])
+    names = [display_name(settings.raw_dir, path) for path in paths]
+    in_force = _sha256_in_force(conn, period, association_code)
+    reports = []
+    for path, name in zip(paths, names, strict=True):
+        error = file_level_error(
+            "FIC-015",
+            file=name,
+            count="deux" if len(paths) == 2 else str(len(paths)),
+            files=quoted_list(names),
+            expected=f"{period}/{association_code}.xlsx",
+        )
+        sha256 = archive_file(path, settings.archive_dir).stem
+        refused = _RefusedFile(period, association_code, name, sha256, received_at, {})
+        if sha256 == in_force or _already_refused(conn, refused, error.code):
+            reports.append(_refusal_report(refused, error))
+        else:
+            reports.append(_record_refusal(conn, refused, error))
+    return next((report for report in reports if report.sha256 != in_force), reports[0])
+
+
+def _sha256_in_force(conn, period: str, association_code: str) -> str | None:
+    """SHA-256 of the partition's latest loaded (not refused) file, whose rows raw holds."""
+    row = conn.execute(
+        "SELECT sha256 FROM quality.submissions WHERE period = ? AND association_code = ? "
+        "AND status <> 'rejected' ORDER BY version DESC LIMIT 1",
+        [warehouse.period_start(period), association_code],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _already_refused(conn, refused: _RefusedFile, error_code: str) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM quality.file_errors WHERE file_name = ? AND file_sha256 = ? "
+            "AND error_code = ?",
+            [refused.file_name, refused.sha256, error_code],
+        ).fetchone()[0]
+    )

@@ -3,6 +3,12 @@
 Sheet names and headers are matched with `referentiel.match_key` (case and outer spaces
 forgiven, accents not). Anything that makes the whole file unusable raises FileLevelError with
 a French message; unknown and optional missing columns become "alerte" findings of the sheet.
+Before calamine opens a file, file_checks refuses hostile and odd ones (empty, old .xls,
+password-protected, text, zip bomb, oversized sheet, formulas without their result).
+
+A plain number in a date column is read as an Excel serial date when it falls between
+SERIAL_DATES_FROM and SERIAL_DATES_TO (a date typed in a cell formatted as a number); any other
+number is left as is, and the date rule rejects the row.
 """
 
 from __future__ import annotations
@@ -11,10 +17,12 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import python_calamine
+from openpyxl.utils import get_column_letter
 
 from orchestration import referentiel
 from orchestration.contracts.findings import concat_findings, rule_findings
@@ -22,14 +30,27 @@ from orchestration.contracts.rules import quoted_list, rule
 from orchestration.contracts.schemas import identity_failures
 from orchestration.ingest.dates import is_blank, parse_date_cell
 from orchestration.ingest.errors import FileLevelError, file_level_error
+from orchestration.ingest.file_checks import check_sheet_cells, sheet_parts
 
 ASSOCIATION_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
 MONTH_FOLDER = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 WORKBOOK_SUFFIX = ".xlsx"
-ZIP_SIGNATURE = b"PK"
 HEADER_ROW = 1
-# Below this similarity a misspelt header gets no did-you-mean hint.
+# Below this similarity a misspelt header or sheet name gets no did-you-mean hint.
 HINT_CUTOFF = 0.6
+EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 0 of Excel's 1900 date system
+SERIAL_DATES_FROM = date(1990, 1, 1)
+SERIAL_DATES_TO = date(2100, 12, 31)
+_FIRST_SERIAL = (SERIAL_DATES_FROM - EXCEL_EPOCH.date()).days
+_LAST_SERIAL = (SERIAL_DATES_TO - EXCEL_EPOCH.date()).days
+
+
+@dataclass(frozen=True)
+class _SheetCells:
+    """Every cell of a read sheet, rows anchored at A1, and its merged header ranges ("A1:B1")."""
+
+    rows: list[list[object]]
+    merged_header_ranges: list[str]
 
 
 @dataclass(frozen=True)
@@ -74,7 +95,7 @@ def read_workbook(path: Path, display_name: str) -> Workbook:
     """
     sheet_names = {spec.sheet_code: spec.name_fr for spec in referentiel.sheets() if spec.is_read}
     cells = _read_cells(path, display_name, sheet_names)
-    identity = read_identity(cells["parameters"])
+    identity = read_identity(cells["parameters"].rows)
     _raise_first_identity_failure(identity, display_name, period=None, association_code=None)
     sheets = {
         sheet_code: _sheet_rows(sheet_code, cells[sheet_code], display_name)
@@ -113,44 +134,60 @@ def _raise_first_identity_failure(
 
 def _read_cells(
     path: Path, display_name: str, sheet_names: dict[str, str]
-) -> dict[str, list[list[object]]]:
-    """Every cell of the read sheets, rows anchored at A1; file-level errors for bad files."""
-    try:
-        with open(path, "rb") as handle:
-            signature = handle.read(len(ZIP_SIGNATURE))
-    except OSError:
-        raise file_level_error("FIC-005", file=display_name) from None
-    if signature != ZIP_SIGNATURE:
-        raise file_level_error("FIC-004", file=display_name)
+) -> dict[str, _SheetCells]:
+    """The cells of every read sheet, once file_checks has found the file safe to open."""
+    parts = sheet_parts(path, display_name)
+    found = {referentiel.match_key(name): name for name in parts}
+    missing = [name for name in sheet_names.values() if referentiel.match_key(name) not in found]
+    if missing:
+        expected = {referentiel.match_key(name) for name in sheet_names.values()}
+        unexpected = [name for name in parts if referentiel.match_key(name) not in expected]
+        raise file_level_error(
+            "FIC-006", file=display_name, missing=_missing_sheets(missing, unexpected)
+        )
+    names_in_file = {code: found[referentiel.match_key(name)] for code, name in sheet_names.items()}
+    for code, name in names_in_file.items():
+        check_sheet_cells(path, display_name, sheet_names[code], parts[name])
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception:  # calamine reports zip, XML and format problems alike
         raise file_level_error("FIC-005", file=display_name) from None
     try:
-        found = {referentiel.match_key(name): name for name in book.sheet_names}
-        missing = [
-            name for name in sheet_names.values() if referentiel.match_key(name) not in found
-        ]
-        if missing:
-            raise file_level_error("FIC-006", file=display_name, missing=_missing_sheets(missing))
-        return {
-            sheet_code: book.get_sheet_by_name(found[referentiel.match_key(name)]).to_python(
-                skip_empty_area=False
-            )
-            for sheet_code, name in sheet_names.items()
-        }
-    except FileLevelError:
-        raise
+        return {code: _sheet_cells(book, name) for code, name in names_in_file.items()}
     except Exception:
         raise file_level_error("FIC-005", file=display_name) from None
     finally:
         book.close()
 
 
-def _missing_sheets(names: list[str]) -> str:
+def _sheet_cells(book: python_calamine.CalamineWorkbook, name: str) -> _SheetCells:
+    sheet = book.get_sheet_by_name(name)
+    merged_header_ranges = [
+        f"{get_column_letter(first_column + 1)}{first_row + 1}:"
+        f"{get_column_letter(last_column + 1)}{last_row + 1}"
+        for (first_row, first_column), (last_row, last_column) in sheet.merged_cell_ranges or ()
+        if first_row == HEADER_ROW - 1
+    ]
+    return _SheetCells(sheet.to_python(skip_empty_area=False), merged_header_ranges)
+
+
+def _missing_sheets(names: list[str], unexpected: list[str]) -> str:
+    """Which read sheets are absent, with the sheet of the file each one was likely renamed to."""
     if len(names) == 1:
-        return f"l'onglet {quoted_list(names)} est absent"
-    return f"les onglets {quoted_list(names)} sont absents"
+        text = f"l'onglet {quoted_list(names)} est absent"
+    else:
+        text = f"les onglets {quoted_list(names)} sont absents"
+    renamed = {referentiel.match_key(name): name for name in unexpected}
+    suggestions = [
+        f"« {name} » à la place de « {renamed[close[0]]} »"
+        for name in names
+        if (
+            close := difflib.get_close_matches(
+                referentiel.match_key(name), list(renamed), n=1, cutoff=HINT_CUTOFF
+            )
+        )
+    ]
+    return text + (f" (vouliez-vous dire {', '.join(suggestions)} ?)" if suggestions else "")
 
 
 def read_identity(rows: Sequence[Sequence[object]]) -> dict[str, str | None]:
@@ -187,19 +224,23 @@ def _period_text(value: object) -> str:
     return as_date.strftime("%Y-%m")
 
 
-def _sheet_rows(sheet_code: str, rows: list[list[object]], display_name: str) -> SheetRows:
+def _sheet_rows(sheet_code: str, cells: _SheetCells, display_name: str) -> SheetRows:
     sheet_name = referentiel.sheet(sheet_code).name_fr
     specs = referentiel.columns(sheet_code)
+    rows = cells.rows
     header = [None if is_blank(cell) else str(cell).strip() for cell in (rows[0] if rows else [])]
     positions, unknown, duplicates = _match_headers(header, specs)
     missing = [spec for spec in specs if spec.field not in positions]
     missing_required = [spec for spec in missing if spec.is_required]
     if missing_required:
-        raise _missing_columns_error(display_name, sheet_name, missing_required, unknown, specs)
+        raise _missing_columns_error(
+            display_name, sheet_name, missing_required, unknown, specs, cells.merged_header_ranges
+        )
 
     data_rows = rows[1:]
     columns = {
-        spec.field: [_cell(row, positions.get(spec.field)) for row in data_rows] for spec in specs
+        spec.field: [_typed_cell(spec, row, positions.get(spec.field)) for row in data_rows]
+        for spec in specs
     }
     frame = pd.DataFrame(columns, dtype=object)
     frame["excel_row"] = pd.Series(range(HEADER_ROW + 1, HEADER_ROW + 1 + len(data_rows)))
@@ -247,6 +288,20 @@ def _cell(row: Sequence[object], position: int | None) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+def _typed_cell(spec: referentiel.ColumnSpec, row: Sequence[object], position: int | None):
+    value = _cell(row, position)
+    return _serial_date(value) if spec.data_type == "date" else value
+
+
+def _serial_date(value: object) -> object:
+    """A plain number that is a plausible Excel serial date, as that date; else the value."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    if _FIRST_SERIAL <= value < _LAST_SERIAL + 1:  # any time on the last day too
+        return EXCEL_EPOCH + timedelta(days=value)
+    return value
+
+
 def _closest_header(name: str, specs: Sequence[referentiel.ColumnSpec]) -> str | None:
     header_by_key = {referentiel.match_key(spec.header_fr): spec.header_fr for spec in specs}
     close = difflib.get_close_matches(
@@ -282,6 +337,7 @@ def _missing_columns_error(
     missing: list[referentiel.ColumnSpec],
     unknown: list[str],
     specs: Sequence[referentiel.ColumnSpec],
+    merged_header_ranges: list[str],
 ) -> FileLevelError:
     missing_headers = [spec.header_fr for spec in missing]
     if len(missing_headers) == 1:
@@ -294,4 +350,9 @@ def _missing_columns_error(
         if (closest := _closest_header(name, specs)) in missing_headers
     ]
     hint = f" (vouliez-vous dire {', '.join(suggestions)} ?)" if suggestions else ""
+    if merged_header_ranges:
+        hint += (
+            f" (cellules fusionnées dans l'en-tête : {', '.join(merged_header_ranges)} ; "
+            "annulez la fusion, chaque colonne doit garder son propre en-tête)"
+        )
     return file_level_error("FIC-007", file=display_name, sheet=sheet_name, missing=text, hint=hint)

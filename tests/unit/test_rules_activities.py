@@ -22,7 +22,7 @@ def activity_row(position: int, overrides: dict) -> dict:
 
 CASES = {
     "ACT-001": case({"Date": None}, {"Date": "15/10/2026"}),
-    "ACT-002": case([{"Date": "15/10"}, {"Date": 46310}], {"Date": "2026-10-15"}),
+    "ACT-002": case([{"Date": "15/10"}, {"Date": 2026}], [{"Date": "2026-10-15"}, {"Date": 46310}]),
     "ACT-003": case(
         [{"Date": date(2026, 9, 30)}, {"Date": "01/11/2026"}],
         [{"Date": date(2026, 10, 1)}, {"Date": "31/10/2026"}],

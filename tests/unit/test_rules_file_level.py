@@ -2,11 +2,16 @@
 
 A scenario is a file dropped in raw/: either only a path ("path", for naming rules), raw
 bytes ("content"), a truncated workbook ("truncated"), or a workbook written with openpyxl
-("workbook": write_workbook options, "sheet_titles": sheets renamed after writing).
+("workbook": write_workbook options, "sheet_titles": sheets renamed after writing, "cells":
+{sheet: {cell: value}} written after, "cached_result": formulas given a cached result,
+"declared_size": {member: size} in the zip directory, "twin": the same partition's file under
+another case of .xlsx, "twin_differs": with other contents).
 """
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +21,9 @@ from openpyxl import load_workbook
 
 from orchestration.contracts.rules import RULES
 from orchestration.ingest.errors import FileLevelError
+from orchestration.ingest.pipeline import conflicting_files
 from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
+from tests.hostile_files import declare_size, ole2_file, with_cached_results
 from tests.unit.test_rules_registry import ASSOCIATION, DISPLAY_NAME, PERIOD, case
 from tests.workbook_factory import headers_of, write_workbook
 
@@ -30,6 +37,22 @@ def _pair_headers(replace: str, by: str | None) -> list[str]:
 
 def _workbook(**options: object) -> dict:
     return {"workbook": options}
+
+
+def _far_column(letters: str) -> dict:
+    """An extra header in column `letters` of « Activités » (GR is the 200th column)."""
+    return {"workbook": {}, "cells": {"Activités": {f"{letters}1": "Commentaire"}}}
+
+
+def _zip_of(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+NOT_A_WORKBOOK_ZIP = _zip_of({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"})
 
 
 CASES = {
@@ -59,7 +82,10 @@ CASES = {
         ],
         [{"path": "2026-10/a1.xlsx"}, {"path": "2026-10/cap-avenir-2.xlsx"}],
     ),
-    "FIC-004": case([{"content": b"Nom;Prenom\nTesteur;Alix\n"}, {"content": b""}], _workbook()),
+    "FIC-004": case(
+        [{"content": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"}, {"content": NOT_A_WORKBOOK_ZIP}],
+        _workbook(),
+    ),
     "FIC-005": case({"truncated": True}, _workbook()),
     "FIC-006": case(
         _workbook(omit_sheets=["Activités"]),
@@ -68,6 +94,29 @@ CASES = {
     "FIC-007": case(
         _workbook(headers={"pairs": _pair_headers("Date de naissance", "Date naissance")}),
         _workbook(headers={"pairs": _pair_headers("Date de naissance", " date de naissance ")}),
+    ),
+    "FIC-008": case({"content": b""}, _workbook()),
+    "FIC-009": case({"content": ole2_file(password_protected=False)}, _workbook()),
+    "FIC-010": case({"content": ole2_file(password_protected=True)}, _workbook()),
+    "FIC-011": case(
+        [{"content": b"Nom;Prenom\nTesteur;Alix\n"}, {"content": "\ufeffA\tB".encode("utf-16")}],
+        _workbook(),
+    ),
+    "FIC-012": case(
+        {"workbook": {}, "declared_size": {"xl/worksheets/sheet4.xml": 201 * 1024 * 1024}},
+        {"workbook": {}, "declared_size": {"xl/worksheets/sheet4.xml": 9 * 1024 * 1024}},
+    ),
+    "FIC-013": case(
+        [{"workbook": {}, "cells": {"Ressources": {"A50002": 1}}}, _far_column("GS")],
+        [{"workbook": {}, "cells": {"Ressources": {"A50001": "Subvention"}}}, _far_column("GR")],
+    ),
+    "FIC-014": case(
+        {"workbook": {}, "cells": {"Activités": {"F2": "=1+1"}}},
+        {"workbook": {}, "cells": {"Activités": {"F2": "=1+1"}}, "cached_result": "2"},
+    ),
+    "FIC-015": case(
+        {"workbook": {}, "twin": "cap-avenir.XLSX", "twin_differs": True},
+        {"workbook": {}, "twin": "cap-avenir.XLSX", "twin_differs": False},
     ),
     "ENT-001": case(
         _workbook(headers={"pairs": [*PAIR_HEADERS, "Commentaire"]}),
@@ -93,6 +142,14 @@ CASES = {
 }
 
 
+def _with_cells(path: Path, cells: dict[str, dict[str, object]]) -> None:
+    book = load_workbook(path)
+    for sheet_name, values in cells.items():
+        for coordinate, value in values.items():
+            book[sheet_name][coordinate] = value
+    book.save(path)
+
+
 def _drop(directory: Path, scenario: dict) -> Path:
     """Write the scenario's file under raw/ and return its path."""
     path = directory / "raw" / scenario.get("path", SUBMISSION)
@@ -111,6 +168,17 @@ def _drop(directory: Path, scenario: dict) -> Path:
             sheet.title = "renaming"  # openpyxl refuses a title equal to the old one but for case
             sheet.title = new
         book.save(path)
+    if cells := scenario.get("cells"):
+        _with_cells(path, cells)
+    if result := scenario.get("cached_result"):
+        with_cached_results(path, result)
+    for member, size in scenario.get("declared_size", {}).items():
+        declare_size(path, member, size)
+    if twin := scenario.get("twin"):
+        contents = path.read_bytes()
+        (path.parent / twin).write_bytes(
+            contents + b"\x00" if scenario["twin_differs"] else contents
+        )
     return path
 
 
@@ -124,6 +192,8 @@ def outcome(directory: Path, scenario: dict) -> set[str]:
             return set()
         workbook = read_workbook(path, DISPLAY_NAME)
         check_identity(workbook.identity, period, association_code, DISPLAY_NAME)
+        if conflicting_files(raw_dir, period, association_code):
+            return {"FIC-015"}
     except FileLevelError as error:
         return {error.code}
     header_findings = pd.concat([sheet.header_findings for sheet in workbook.sheets.values()])

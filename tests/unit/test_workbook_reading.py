@@ -183,8 +183,9 @@ def test_sheet_names_ignore_case_and_outer_spaces_but_not_accents(tmp_path):
     with pytest.raises(FileLevelError) as raised:
         read_workbook(path, NAME)
     assert raised.value.message_fr == (
-        "Fichier 2026-10/cap-avenir.xlsx : l'onglet « Activités » est absent ; rien n'a été "
-        "chargé. Utilisez le modèle de classeur sans renommer ni supprimer ses onglets."
+        "Fichier 2026-10/cap-avenir.xlsx : l'onglet « Activités » est absent (vouliez-vous "
+        "dire « Activités » à la place de « Activites » ?) ; rien n'a été chargé. Utilisez le "
+        "modèle de classeur sans renommer ni supprimer ses onglets."
     )
 
 
@@ -198,10 +199,10 @@ def _raised(callable_, *args) -> FileLevelError:
     return raised.value
 
 
-def test_a_text_file_named_xlsx_is_not_a_workbook(tmp_path):
+def test_a_file_that_is_neither_a_workbook_nor_text_is_not_a_workbook(tmp_path):
     path = tmp_path / "raw" / PERIOD / f"{CODE}.xlsx"
     path.parent.mkdir(parents=True)
-    path.write_text("Nom;Prénom\n", encoding="utf-8")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
     error = _raised(read_workbook, path, NAME)
     assert (error.code, error.message_fr) == (
         "FIC-004",
