@@ -25,8 +25,8 @@ test: install
 	$(RUN) pytest -q
 
 lint: install
-	$(RUN) ruff check orchestration tests
-	$(RUN) ruff format --check orchestration tests
+	$(RUN) ruff check orchestration tests benchmarks
+	$(RUN) ruff format --check orchestration tests benchmarks
 
 ui: install
 	$(RUN) ase-impact ui
@@ -36,6 +36,12 @@ template: install
 
 demo-data: install
 	$(RUN) ase-impact demo-data
+
+bench: install
+	$(RUN) python -m benchmarks.run --workloads M,incremental
+
+bench-large: install
+	$(RUN) python -m benchmarks.run --workloads L
 
 clean:
 	rm -rf warehouse archive outputs reports .dagster_home/storage .dagster_home/logs dbt_project/target dbt_project/logs

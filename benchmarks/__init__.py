@@ -1,0 +1,1 @@
+"""Pipeline benchmarks: deterministic workloads and the harness that measures them."""

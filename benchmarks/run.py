@@ -1,0 +1,687 @@
+"""`python -m benchmarks.run --workloads M,incremental`: measure the pipeline, write RESULTS.md.
+
+Each workload runs from an empty warehouse, Dagster instance, archive and outputs under
+benchmarks/work/<workload>/. Three kinds of figures, each measured where it is reliable:
+
+- end to end: `ase-impact run` as a subprocess (wall clock; peak memory from os.wait4's
+  ru_maxrss, the figure /usr/bin/time reports, plus the process tree's summed RSS sampled
+  every 0.2 s, because dbt runs as a second process next to Dagster);
+- stages of that run: the runs, steps and events Dagster recorded in the run's instance (one
+  ingestion run per file, then the build run's steps: dbt build, gate, outputs), and dbt's
+  own run_results.json and log for the build;
+- ingest phases: the same files through `ingest_partition` in this process, with the
+  functions it calls (archive, read, validate, pseudonymise, load) wrapped in timers, then the
+  feedback workbook as the ingestion asset writes it; and the floor: python-calamine alone
+  reading the same sheets of the same files, in one process.
+
+When M runs and L does not, a probe measures what M cannot tell about L (L-sized files
+in-process, raw/ holding L's 2,400 names) so that RESULTS.md can extrapolate L, labelled so.
+Every workload's figures are kept in benchmarks/results.json, so `make bench-large` adds L to
+the M figures of `make bench`; RESULTS.md is rendered from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from unittest import mock
+
+from benchmarks.report import render_results
+from benchmarks.workloads import (
+    DEFAULT_SEED,
+    INCREMENTAL_ASSOCIATION,
+    INCREMENTAL_BASE,
+    WORKLOADS,
+    GeneratedWorkload,
+    corrected_file,
+    generate,
+)
+from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_MIN_CELL, PROJECT_ROOT, Settings
+
+BENCHMARKS_DIR = Path(__file__).resolve().parent
+WORK_DIR = BENCHMARKS_DIR / "work"
+RESULTS_JSON = BENCHMARKS_DIR / "results.json"
+RESULTS_MD = BENCHMARKS_DIR / "RESULTS.md"
+CLI = PROJECT_ROOT / ".venv" / "bin" / "ase-impact"
+WORKLOAD_CHOICES = (*WORKLOADS, "incremental")
+HELP_RUNS = 5
+# L-sized files ingested in-process when L itself is not run, to extrapolate it.
+LARGE_SAMPLE_FILES = 20
+RSS_SAMPLE_SECONDS = 0.2
+# The state of a finished run, reused by the incremental workload instead of reloading M.
+STATE_DIRS = ("raw", "warehouse", "archive", "outputs", "reports", "secrets", "dagster_home")
+STATE_MARKER = "state.json"
+# A key or deployment setting of the caller's shell must not reach the benchmark's runs.
+UNSET_VARIABLES = ("ASE_IMPACT_PSEUDONYMISATION_KEY", "ASE_IMPACT_ENV", "ASE_IMPACT_MIN_CELL")
+CLI_OUTCOME_PREFIXES = ("Construction", "Publication bloquée", "Échecs techniques")
+PACKAGES = (
+    "dagster",
+    "dagster-dbt",
+    "dbt-core",
+    "dbt-duckdb",
+    "duckdb",
+    "pandas",
+    "pandera",
+    "python-calamine",
+    "openpyxl",
+    "great-expectations",
+)
+# Build steps of the build job, grouped into the phases the issue names.
+BUILD_PHASES = {
+    "ase_impact_dbt_models": "dbt build",
+    "publication_gate": "gate",
+    "outputs__published_snapshot": "outputs",
+    "outputs__consolidated_workbooks": "outputs",
+}
+INGEST_PHASES = ("archive", "find file", "read", "validate", "pseudonymise", "load")
+
+
+# --- the machine -------------------------------------------------------------------------------
+
+
+def describe_machine() -> dict:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if "model name" in line),
+        platform.processor() or "unknown",
+    )
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    mem_kib = next(
+        (int(line.split()[1]) for line in meminfo.splitlines() if line.startswith("MemTotal")), 0
+    )
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "ram_gib": round(mem_kib / 2**20, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "packages": {name: metadata.version(name) for name in PACKAGES},
+    }
+
+
+# --- a measured subprocess --------------------------------------------------------------------
+
+
+def _tree_rss_bytes(root_pid: int) -> int:
+    """Summed resident memory of a process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss_pages: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            statm = (entry / "statm").read_text()
+        except OSError:
+            continue
+        pid, ppid = int(entry.name), int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(pid)
+        rss_pages[pid] = int(statm.split()[1])
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        total += rss_pages.get(pid, 0)
+        stack += children.get(pid, [])
+    return total * os.sysconf("SC_PAGE_SIZE")
+
+
+def measure_command(command: list[str], env: dict[str, str], log_stem: Path) -> dict:
+    """Run a command; wall time, exit code, peak RSS (largest process and whole tree)."""
+    log_stem.parent.mkdir(parents=True, exist_ok=True)
+    peak_tree = 0
+    stop = threading.Event()
+    with open(f"{log_stem}.stdout", "w") as stdout, open(f"{log_stem}.stderr", "w") as stderr:
+        started_at = time.time()
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=stdout, stderr=stderr)
+
+        def sample() -> None:
+            nonlocal peak_tree
+            while not stop.wait(RSS_SAMPLE_SECONDS):
+                peak_tree = max(peak_tree, _tree_rss_bytes(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stop.set()
+        sampler.join()
+    output = Path(f"{log_stem}.stdout").read_text()
+    return {
+        "started_at": started_at,
+        "wall_seconds": wall,
+        "exit_code": process.returncode,
+        "peak_rss_largest_process_mib": usage.ru_maxrss / 1024,
+        "peak_rss_tree_mib": peak_tree / 2**20,
+        "outcome_lines": [
+            line for line in output.splitlines() if line.startswith(CLI_OUTCOME_PREFIXES)
+        ],
+        "log": str(log_stem.relative_to(PROJECT_ROOT)),
+    }
+
+
+def measure_help() -> dict:
+    """`ase-impact --help` as a user runs it: a new process each time, first run reported."""
+    seconds = []
+    for _ in range(HELP_RUNS):
+        start = time.perf_counter()
+        subprocess.run([str(CLI), "--help"], check=True, capture_output=True, cwd=PROJECT_ROOT)
+        seconds.append(time.perf_counter() - start)
+    return {"first_seconds": seconds[0], "median_seconds": statistics.median(seconds)}
+
+
+# --- one workload's folders -------------------------------------------------------------------
+
+
+def workload_settings(work: Path) -> Settings:
+    return Settings(
+        raw_dir=work / "raw",
+        warehouse=work / "warehouse" / "ase_impact.duckdb",
+        archive_dir=work / "archive",
+        outputs_dir=work / "outputs",
+        reports_dir=work / "reports",
+        secrets_dir=work / "secrets",
+        dagster_home=work / "dagster_home",
+        min_cell=DEFAULT_MIN_CELL,
+    )
+
+
+def subprocess_env(settings: Settings) -> dict[str, str]:
+    """The environment of `ase-impact run`: every path under the workload's folder."""
+    env = {name: value for name, value in os.environ.items() if name not in UNSET_VARIABLES}
+    return env | {
+        "ASE_IMPACT_RAW_DIR": str(settings.raw_dir),
+        "ASE_IMPACT_WAREHOUSE": str(settings.warehouse),
+        "ASE_IMPACT_ARCHIVE_DIR": str(settings.archive_dir),
+        "ASE_IMPACT_OUTPUTS_DIR": str(settings.outputs_dir),
+        "ASE_IMPACT_REPORTS_DIR": str(settings.reports_dir),
+        "ASE_IMPACT_SECRETS_DIR": str(settings.secrets_dir),
+        "DAGSTER_HOME": str(settings.dagster_home),
+    }
+
+
+def place_raw_files(generated: GeneratedWorkload, raw_dir: Path) -> None:
+    """Put the workload's files in raw/ (hard links: the pipeline never writes to raw/)."""
+    for generated_file in generated.files:
+        target = raw_dir / generated_file.file_name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(generated.path(generated_file), target)
+        except OSError:
+            shutil.copy2(generated.path(generated_file), target)
+
+
+def run_cli(settings: Settings, log_stem: Path) -> dict:
+    command = [str(CLI), "run", "--raw-dir", str(settings.raw_dir)]
+    command += ["--warehouse", str(settings.warehouse)]
+    return measure_command(command, subprocess_env(settings), log_stem)
+
+
+# --- reading back what the run did -------------------------------------------------------------
+
+
+def _epoch(iso_text: str) -> float:
+    return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp()
+
+
+def dbt_breakdown(run_id: str) -> dict | None:
+    """dbt's own figures for the build run: elapsed time, time by node type, first and last node.
+
+    dagster-dbt gives each invocation its own target folder, named after the run id.
+    """
+    found = sorted(
+        (DBT_PROJECT_DIR / "target").glob(f"ase_impact_dbt_models-{run_id[:7]}-*/run_results.json"),
+        key=lambda path: path.stat().st_mtime,
+    )
+    if not found:
+        return None
+    run_results = json.loads(found[-1].read_text())
+    by_type: Counter[str] = Counter()
+    for result in run_results["results"]:
+        by_type[result["unique_id"].split(".")[0]] += result["execution_time"]
+    timings = [
+        timing
+        for result in run_results["results"]
+        for timing in result["timing"]
+        if timing.get("started_at") and timing.get("completed_at")
+    ]
+    return {
+        "elapsed_seconds": run_results["elapsed_time"],
+        "execution_seconds": dict(by_type),
+        "first_node_started_at": min(_epoch(timing["started_at"]) for timing in timings),
+        "last_node_completed_at": max(_epoch(timing["completed_at"]) for timing in timings),
+        **_dbt_log_milestones(found[-1].parent / "dbt.log"),
+    }
+
+
+def _dbt_log_milestones(log: Path) -> dict:
+    """When dbt logged its first line and finished parsing, and why it parsed in full."""
+    milestones: dict = {}
+    if not log.exists():
+        return milestones
+    for line in log.read_text().splitlines():
+        info = json.loads(line)["info"]
+        milestones.setdefault("first_log_at", _epoch(info["ts"]))
+        if info["name"] == "FoundStats":
+            milestones["parsed_at"] = _epoch(info["ts"])
+            break
+        if info["name"] == "UnableToPartialParse":
+            milestones["full_parse_reason"] = info["msg"]
+    return milestones
+
+
+def git_state() -> dict:
+    """The commit measured, and whether the pipeline's code had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "orchestration", "dbt_project", "dagster.yaml")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_changes": bool(changed)}
+
+
+def _work_before_first_output(events) -> float:
+    """Seconds from STEP_START to the step's first output: its own work, before it reports."""
+    import dagster as dg
+
+    started = None
+    for event in events:
+        event_type = event.dagster_event.event_type if event.dagster_event else None
+        if event_type == dg.DagsterEventType.STEP_START:
+            started = event.timestamp
+        elif started is not None and event_type in (
+            dg.DagsterEventType.STEP_OUTPUT,
+            dg.DagsterEventType.STEP_FAILURE,
+        ):
+            return event.timestamp - started
+    return 0.0
+
+
+def dagster_stages(dagster_home: Path, since: float, cli_end: float) -> dict:
+    """Stages of the CLI run from the runs, steps and events Dagster recorded after `since`."""
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        records = [
+            record
+            for record in instance.get_run_records(ascending=True)
+            if record.start_time and record.start_time >= since
+        ]
+        steps = {
+            record.dagster_run.run_id: instance.get_run_step_stats(record.dagster_run.run_id)
+            for record in records
+        }
+        events = {
+            record.dagster_run.run_id: instance.all_logs(record.dagster_run.run_id)
+            for record in records
+        }
+    ingestion = [record for record in records if record.dagster_run.job_name == "ingestion_job"]
+    builds = [record for record in records if record.dagster_run.job_name == "build_job"]
+    stages = {
+        "startup_seconds": (records[0].start_time if records else cli_end) - since,
+        "ingestion_runs": len(ingestion),
+        "ingestion_failed_runs": sum(
+            record.dagster_run.status != dg.DagsterRunStatus.SUCCESS for record in ingestion
+        ),
+        "ingestion_window_seconds": (
+            ingestion[-1].end_time - ingestion[0].start_time if ingestion else 0.0
+        ),
+        "ingestion_step_seconds": sum(
+            step.end_time - step.start_time
+            for record in ingestion
+            for step in steps[record.dagster_run.run_id]
+            if step.start_time and step.end_time
+        ),
+        "ingestion_work_seconds": sum(
+            _work_before_first_output(events[record.dagster_run.run_id]) for record in ingestion
+        ),
+        "ingestion_events": sum(len(events[record.dagster_run.run_id]) for record in ingestion),
+        "between_ingestion_and_build_seconds": 0.0,
+        "build_status": "absent",
+        "build_run_seconds": 0.0,
+        "build_phases": {},
+        "build_events": 0,
+        "dbt": None,
+        "after_build_seconds": 0.0,
+    }
+    if builds:
+        build = builds[-1]
+        run_id = build.dagster_run.run_id
+        phases: Counter[str] = Counter()
+        for step in steps[run_id]:
+            if step.start_time and step.end_time:
+                phases[BUILD_PHASES.get(step.step_key, step.step_key)] += (
+                    step.end_time - step.start_time
+                )
+        dbt = dbt_breakdown(run_id)
+        dbt_step = next(
+            (step for step in steps[run_id] if BUILD_PHASES.get(step.step_key) == "dbt build"),
+            None,
+        )
+        if dbt and dbt_step:
+            dbt["before_first_node_seconds"] = dbt["first_node_started_at"] - dbt_step.start_time
+            if "parsed_at" in dbt:
+                dbt["before_dbt_logs_seconds"] = dbt["first_log_at"] - dbt_step.start_time
+                dbt["parse_seconds"] = dbt["parsed_at"] - dbt["first_log_at"]
+            dbt["after_last_node_seconds"] = dbt_step.end_time - dbt["last_node_completed_at"]
+        stages |= {
+            "build_status": build.dagster_run.status.value,
+            "build_run_seconds": build.end_time - build.start_time,
+            "build_phases": dict(phases),
+            "build_events": len(events[run_id]),
+            "dbt": dbt,
+            "after_build_seconds": cli_end - build.end_time,
+        }
+        if ingestion:
+            stages["between_ingestion_and_build_seconds"] = (
+                build.start_time - ingestion[-1].end_time
+            )
+    return stages
+
+
+def submission_counts(warehouse: Path) -> dict:
+    """Rows of the latest version of every partition, as the quality tables hold them."""
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        row = conn.execute(
+            """
+            with latest as (
+                select * from quality.submissions
+                qualify version = max(version) over (partition by period, association_code)
+            )
+            select count(*), sum(rows_received), sum(rows_accepted), sum(rows_rejected),
+                   count(*) filter (where status = 'rejected')
+            from latest
+            """
+        ).fetchone()
+    files, received, accepted, rejected, refused = row
+    return {
+        "files": files,
+        "rows_received": int(received or 0),
+        "rows_accepted": int(accepted or 0),
+        "rows_rejected": int(rejected or 0),
+        "files_refused": refused,
+    }
+
+
+# --- ingest phases in-process, and the floor ----------------------------------------------------
+
+
+class PhaseTimer:
+    """Accumulates the time spent in wrapped functions, by phase."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+
+    def wrap(self, phase: str, function: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[phase] += time.perf_counter() - start
+
+        return timed
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - start
+
+
+def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings) -> dict:
+    """Ingest the files as the ingestion asset does, timing each function ingest_file calls."""
+    from orchestration.ingest import pipeline, warehouse, workbook
+    from orchestration.outputs.feedback import write_feedback_workbook
+
+    timer = PhaseTimer()
+    wrapped = {
+        (pipeline, "archive_file"): "archive",
+        (pipeline, "submission_files"): "find file",
+        (pipeline, "read_workbook"): "read",
+        (pipeline, "check_identity"): "read",
+        (pipeline, "validate_workbook"): "validate",
+        (pipeline, "load_key"): "pseudonymise",
+        (pipeline, "pseudonymise_frame"): "pseudonymise",
+        (warehouse, "replace_partition"): "load",
+        # Part of "read": the XML pass of the file checks.
+        (workbook, "check_sheet_cells"): "read: file checks",
+    }
+    with ExitStack() as patches:
+        for (module, name), phase in wrapped.items():
+            # A function the pipeline no longer has simply leaves its phase out.
+            if hasattr(module, name):
+                timed = timer.wrap(phase, getattr(module, name))
+                patches.enter_context(mock.patch.object(module, name, timed))
+        for period, code in submissions:
+            with timer.phase("ingest total"):
+                pipeline.ingest_partition(settings, period=period, association_code=code)
+            with (
+                timer.phase("feedback workbook"),
+                warehouse.locked_connection(settings.warehouse, read_only=True) as conn,
+            ):
+                write_feedback_workbook(conn, period, code, settings.outputs_dir)
+    seconds = dict(timer.seconds)
+    seconds["other"] = seconds["ingest total"] - sum(seconds.get(p, 0.0) for p in INGEST_PHASES)
+    return seconds
+
+
+def measure_floor(paths: list[Path]) -> float:
+    """python-calamine alone reading the sheets the pipeline reads, file after file."""
+    import python_calamine
+
+    from orchestration import referentiel
+
+    names = [spec.name_fr for spec in referentiel.sheets() if spec.is_read]
+    start = time.perf_counter()
+    for path in paths:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        for name in names:
+            book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        book.close()
+    return time.perf_counter() - start
+
+
+# --- workloads ----------------------------------------------------------------------------------
+
+
+def _fresh(work: Path) -> Settings:
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    return workload_settings(work)
+
+
+def _in_process(submissions: list[tuple[str, str]], raw_dir: Path, paths: list[Path], work: Path):
+    scratch = _fresh(work / "in_process")
+    phases = measure_ingest_phases(submissions, dataclasses.replace(scratch, raw_dir=raw_dir))
+    return {"ingest_phases": phases, "floor_seconds": measure_floor(paths)}
+
+
+def run_workload(name: str, seed: int) -> dict:
+    workload = WORKLOADS[name]
+    started = time.perf_counter()
+    generated = generate(workload, seed)
+    generation_seconds = time.perf_counter() - started
+    work = WORK_DIR / name
+    settings = _fresh(work)
+    place_raw_files(generated, settings.raw_dir)
+    print(f"[{name}] {len(generated.files)} files generated; ase-impact run…", flush=True)
+    cli = run_cli(settings, work / "logs" / "run")
+    cli_end = cli["started_at"] + cli["wall_seconds"]
+    stages = dagster_stages(settings.dagster_home, cli["started_at"], cli_end)
+    counts = submission_counts(settings.warehouse)
+    if cli["exit_code"] == 0 and stages["build_status"] == "SUCCESS":
+        (work / STATE_MARKER).write_text(json.dumps({"seed": seed, "files": len(generated.files)}))
+    print(f"[{name}] run took {cli['wall_seconds']:.1f} s; ingest phases in-process…", flush=True)
+    paths = [generated.path(generated_file) for generated_file in generated.files]
+    return {
+        "workload": name,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": git_state(),
+        "seed": seed,
+        "generation_seconds": generation_seconds,
+        "files": len(generated.files),
+        "rows_generated": generated.row_count,
+        "rows_planted_rejected": generated.rejected_rows,
+        "cli": cli,
+        "stages": stages,
+        "counts": counts,
+        **_in_process(workload.submissions(), generated.raw_dir, paths, work),
+    }
+
+
+def _copy_state(source: Path, target: Path) -> None:
+    for name in STATE_DIRS:
+        if (source / name).exists():
+            shutil.copytree(source / name, target / name, symlinks=True)
+
+
+def run_incremental(seed: int) -> dict:
+    """M loaded, then one association drops its corrected file over the first one."""
+    base = WORK_DIR / INCREMENTAL_BASE
+    generated = generate(WORKLOADS[INCREMENTAL_BASE], seed)
+    work = WORK_DIR / "incremental"
+    settings = _fresh(work)
+    marker = base / STATE_MARKER
+    setup_seconds = None
+    if marker.exists() and json.loads(marker.read_text())["seed"] == seed:
+        _copy_state(base, work)
+    else:
+        print(f"[incremental] loading {INCREMENTAL_BASE} first (not measured)…", flush=True)
+        place_raw_files(generated, settings.raw_dir)
+        setup_seconds = run_cli(settings, work / "logs" / "setup")["wall_seconds"]
+    period = WORKLOADS[INCREMENTAL_BASE].periods[-1]
+    corrected = corrected_file(generated, period, INCREMENTAL_ASSOCIATION)
+    target = settings.raw_dir / period / f"{INCREMENTAL_ASSOCIATION}.xlsx"
+    target.unlink()
+    shutil.copy2(corrected, target)
+    print("[incremental] ase-impact run with one corrected file…", flush=True)
+    cli = run_cli(settings, work / "logs" / "run")
+    cli_end = cli["started_at"] + cli["wall_seconds"]
+    stages = dagster_stages(settings.dagster_home, cli["started_at"], cli_end)
+    counts = submission_counts(settings.warehouse)
+    return {
+        "workload": "incremental",
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": git_state(),
+        "seed": seed,
+        "setup_seconds": setup_seconds,
+        "files": 1,
+        "rows_generated": sum(
+            generated_file.row_count
+            for generated_file in generated.files
+            if generated_file.file_name == f"{period}/{INCREMENTAL_ASSOCIATION}.xlsx"
+        ),
+        "rows_planted_rejected": 0,
+        "cli": cli,
+        "stages": stages,
+        "counts": counts,
+        **_in_process([(period, INCREMENTAL_ASSOCIATION)], settings.raw_dir, [target], work),
+    }
+
+
+def probe_large(seed: int) -> dict:
+    """What M cannot tell about L, measured cheaply, for L's extrapolation.
+
+    L's files are half the size of M's: a sample of them goes through the in-process ingest
+    phases. Every partition scans raw/ to find its own file: that scan is timed over a raw/
+    holding L's 2,400 file names (empty files: only names are read).
+    """
+    large = WORKLOADS["L"]
+    sample = dataclasses.replace(
+        large, name="L-sample", association_count=LARGE_SAMPLE_FILES, periods=large.periods[-1:]
+    )
+    generated = generate(sample, seed)
+    work = WORK_DIR / "L-probe"
+    _fresh(work)
+    names_dir = work / "raw_names"
+    for period, code in large.submissions():
+        (names_dir / period).mkdir(parents=True, exist_ok=True)
+        (names_dir / period / f"{code}.xlsx").touch()
+    from orchestration.ingest.pipeline import submission_files
+
+    scans = []
+    for _ in range(3):
+        start = time.perf_counter()
+        submission_files(names_dir)
+        scans.append(time.perf_counter() - start)
+    paths = [generated.path(generated_file) for generated_file in generated.files]
+    return {
+        "sample_files": len(generated.files),
+        "sample_rows": generated.row_count,
+        "files": len(large.submissions()),
+        "raw_scan_seconds": min(scans),
+        **_in_process(sample.submissions(), generated.raw_dir, paths, work),
+    }
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def _workloads(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in WORKLOAD_CHOICES]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown workloads {unknown}; choose among {', '.join(WORKLOAD_CHOICES)}"
+        )
+    return names
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--workloads", type=_workloads, default=["M", "incremental"])
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    args = parser.parse_args(argv)
+    for name in UNSET_VARIABLES:
+        os.environ.pop(name, None)
+    if not CLI.exists():
+        parser.error(f"{CLI} is missing: run `make install` first")
+
+    results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {"workloads": {}}
+    results["machine"] = describe_machine()
+    results["help"] = measure_help()
+    for name in args.workloads:
+        measured = (
+            run_incremental(args.seed) if name == "incremental" else run_workload(name, args.seed)
+        )
+        results["workloads"][name] = measured
+        RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    if "L" in results["workloads"]:
+        results.pop("large_probe", None)
+    elif "M" in args.workloads:
+        print("[L] not run: probing L-sized files for its extrapolation…", flush=True)
+        results["large_probe"] = probe_large(args.seed)
+    results["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    RESULTS_MD.write_text(render_results(results), encoding="utf-8")
+    print(f"Results: {RESULTS_MD.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
