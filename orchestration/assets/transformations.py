@@ -1,6 +1,7 @@
 """dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion."""
 
 import os
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,4 +56,7 @@ def ase_impact_dbt_models(
     os.environ["ASE_IMPACT_WAREHOUSE"] = str(settings.warehouse)
     os.environ["ASE_IMPACT_MIN_CELL"] = str(settings.min_cell)
     with exclusive_access(settings.warehouse):
-        yield from dbt.cli(["build"], context=context).stream()
+        invocation = dbt.cli(["build"], context=context)
+        yield from invocation.stream()
+    # Each invocation writes its artefacts in a folder of its own: drop it once streamed.
+    shutil.rmtree(invocation.target_path, ignore_errors=True)
