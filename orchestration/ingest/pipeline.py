@@ -65,6 +65,15 @@ def _is_ignored(path: Path) -> bool:
     return path.name.startswith((".", "~$"))
 
 
+def _month_folder_files(root: Path, folder: Path) -> list[Path]:
+    """The files of one folder of raw/, minus hidden ones and links leading out of raw/."""
+    return [
+        path
+        for path in folder.iterdir()
+        if path.is_file() and not _is_ignored(path) and path.resolve().is_relative_to(root)
+    ]
+
+
 def discover_files(raw_dir: Path) -> list[Path]:
     """Every file dropped as raw/<folder>/<file>, plus workbooks misplaced at raw/'s top.
 
@@ -80,20 +89,15 @@ def discover_files(raw_dir: Path) -> list[Path]:
         if _is_ignored(entry) or not entry.resolve().is_relative_to(root):
             continue
         if entry.is_dir():
-            found += [
-                path
-                for path in entry.iterdir()
-                if path.is_file() and not _is_ignored(path) and path.resolve().is_relative_to(root)
-            ]
+            found += _month_folder_files(root, entry)
         elif entry.is_file() and entry.suffix.lower() in SPREADSHEET_SUFFIXES:
             found.append(entry)
     return sorted(found)
 
 
-def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
-    """(period, association_code, path) of every file whose name gives a partition."""
+def _named_submissions(raw_dir: Path, paths: list[Path]) -> list[tuple[str, str, Path]]:
     found = []
-    for path in discover_files(raw_dir):
+    for path in paths:
         try:
             found.append((*parse_submission_path(raw_dir, path), path))
         except FileLevelError:
@@ -101,13 +105,28 @@ def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
     return found
 
 
+def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
+    """(period, association_code, path) of every file whose name gives a partition."""
+    return _named_submissions(raw_dir, discover_files(raw_dir))
+
+
 def partition_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
-    """The files of raw/ that name the partition (several only if extensions differ in case)."""
-    return [
+    """The files of raw/ that name the partition (several only if extensions differ in case).
+
+    Only raw/<period>/ is listed: a partition's file can live nowhere else, and scanning the
+    whole of raw/ for each partition would grow with the square of the files.
+    """
+    folder = raw_dir / period
+    root = raw_dir.resolve()
+    if _is_ignored(folder) or not folder.is_dir() or not folder.resolve().is_relative_to(root):
+        return []
+    return sorted(
         path
-        for file_period, code, path in submission_files(raw_dir)
+        for file_period, code, path in _named_submissions(
+            raw_dir, _month_folder_files(root, folder)
+        )
         if (file_period, code) == (period, association_code)
-    ]
+    )
 
 
 def conflicting_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
