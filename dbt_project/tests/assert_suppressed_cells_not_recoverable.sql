@@ -1,33 +1,54 @@
--- A masked cell can be recovered as (total − the breakdown's other cells) when it is the only
--- masked cell of its breakdown and the total is known. The total is known when it is
--- published, or when another breakdown of the same indicator is published in full (its cells
--- add up to the total). Any such cell fails the test.
+-- No masked cell may be recovered by subtraction. Cells add up two ways: a breakdown's cells
+-- make their scope's total, and the associations' cells make the département's cell. A group
+-- leaks when exactly one of its cells is unknown:
+--   · a breakdown with one masked cell under a published total;
+--   · a masked total with a breakdown published in full (the total is their sum);
+--   · one masked association cell beside a published département cell;
+--   · a masked département cell with every association cell published.
+-- Each leaking cell is returned with the relation that reveals it.
 with
 
 cells as (
     select * from {{ ref('fct_indicators') }}
 ),
 
-breakdown_masks as (
+groups as (
     select
         *,
         count(*) filter (where is_suppressed) over (
             partition by
                 period, scope, association_code, indicator_code, mis_pe_dimension, breakdown
-        ) as masked_in_breakdown
+        ) as masked_in_breakdown,
+        bool_or(breakdown = 'total' and is_suppressed) over (
+            partition by period, scope, association_code, indicator_code, mis_pe_dimension
+        ) as is_total_masked,
+        count(*) filter (where scope = 'association' and is_suppressed) over same_cell
+            as masked_associations,
+        bool_or(scope = 'departement' and is_suppressed) over same_cell
+            as is_departement_masked,
+        count(*) filter (where scope = 'departement') over same_cell as departement_cells
     from cells
+    window same_cell as (
+        partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value
+    )
 ),
 
-known_totals as (
+leaks as (
     select
         *,
-        bool_or(
-            (breakdown = 'total' and not is_suppressed)
-            or (breakdown <> 'total' and masked_in_breakdown = 0)
-        ) over (
-            partition by period, scope, association_code, indicator_code, mis_pe_dimension
-        ) as is_total_known
-    from breakdown_masks
+        case
+            when breakdown <> 'total' and is_suppressed and masked_in_breakdown = 1
+                and not is_total_masked
+                then 'seule case masquée de sa ventilation, total publié'
+            when breakdown <> 'total' and masked_in_breakdown = 0 and is_total_masked
+                then 'total masqué, ventilation publiée en entier'
+            when scope = 'association' and is_suppressed and masked_associations = 1
+                and departement_cells = 1 and not is_departement_masked
+                then 'seule association masquée, case du département publiée'
+            when scope = 'departement' and is_suppressed and masked_associations = 0
+                then 'département masqué, toutes les associations publiées'
+        end as revealed_by
+    from groups
 )
 
 select
@@ -37,9 +58,7 @@ select
     indicator_code,
     mis_pe_dimension,
     breakdown,
-    breakdown_value
-from known_totals
-where breakdown <> 'total'
-    and is_suppressed
-    and masked_in_breakdown = 1
-    and is_total_known
+    breakdown_value,
+    revealed_by
+from leaks
+where revealed_by is not null

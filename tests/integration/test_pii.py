@@ -1,11 +1,14 @@
 """No name, first name or full birth date of a youth may reach the warehouse.
 
 `assert_no_pii` is the reusable scan: every text value and every date value of every table of a
-DuckDB file, plus the raw bytes of any file (DuckDB files, logs, event-log databases).
+DuckDB file, plus the raw bytes of any file (DuckDB files, logs, event-log databases) and, for a
+zip (.xlsx), the decompressed bytes of each of its members.
 """
 
 from __future__ import annotations
 
+import json
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -50,8 +53,14 @@ class PiiSecrets:
         lowered = data.lower()
         needles = [text.encode() for text in self.date_texts()]
         for name in self.names:
-            needles += {name.encode(), name.casefold().encode(), normalise_name(name).encode()}
-        return [needle.decode() for needle in needles if needle.lower() in lowered]
+            needles += {
+                name.encode(),
+                name.casefold().encode(),
+                normalise_name(name).encode(),
+                json.dumps(name)[1:-1].encode(),  # JSON with \u escapes (event logs)
+                name.encode("ascii", "xmlcharrefreplace"),  # &#233; in XML and HTML
+            }
+        return sorted({needle.decode() for needle in needles if needle.lower() in lowered})
 
 
 def _duckdb_hits(path: Path, secrets: PiiSecrets) -> list[str]:
@@ -82,19 +91,37 @@ def _duckdb_hits(path: Path, secrets: PiiSecrets) -> list[str]:
     return hits
 
 
-def assert_no_pii(paths: Iterable[Path], secrets: PiiSecrets) -> None:
-    """Fail if any secret name or birth date is in any of these files.
+def _zip_members(path: Path, data: bytes) -> dict[str, bytes]:
+    """The decompressed members of a zip file (an .xlsx must be one); {} for any other file."""
+    if path.suffix != ".xlsx" and not (data.startswith(b"PK") and zipfile.is_zipfile(path)):
+        return {}
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: archive.read(info) for info in archive.infolist()}
+
+
+def find_pii(paths: Iterable[Path], secrets: PiiSecrets) -> list[str]:
+    """Every secret name or birth date found in these files, as "<file> (<where>): <found>".
 
     A .duckdb file is scanned through SQL (every text and date column of every table and view)
-    and as bytes; any other file (log, event-log database) as bytes, case-insensitively.
+    and as bytes; a zip (.xlsx) as bytes and member by member, decompressed; any other file
+    (log, event-log database, HTML) as bytes; bytes case-insensitively.
     """
     hits = []
     for path in paths:
         if path.suffix == ".duckdb":
             hits += _duckdb_hits(path, secrets)
-        hits += [
-            f"{path.name} (octets): {found}" for found in secrets.found_in_bytes(path.read_bytes())
-        ]
+        data = path.read_bytes()
+        hits += [f"{path.name} (octets): {found}" for found in secrets.found_in_bytes(data)]
+        for member, content in _zip_members(path, data).items():
+            hits += [
+                f"{path.name} ({member}): {found}" for found in secrets.found_in_bytes(content)
+            ]
+    return hits
+
+
+def assert_no_pii(paths: Iterable[Path], secrets: PiiSecrets) -> None:
+    """Fail if any secret name or birth date is in any of these files (see find_pii)."""
+    hits = find_pii(paths, secrets)
     assert not hits, "données personnelles trouvées :\n" + "\n".join(hits)
 
 
@@ -178,3 +205,16 @@ def test_the_scan_finds_what_it_hunts(tmp_path):
     assert "quality.t.message: Kastafiore-Pélagie" in str(failure.value)
     assert "quality.t.born: date 2013-02-27" in str(failure.value)
     assert "run.log (octets): 23/07/2011" in str(failure.value)
+
+
+def test_the_scan_reads_inside_workbooks_and_escaped_text(tmp_path):
+    """Deflated .xlsx members hide names from a bytes scan; JSON escapes hide accents."""
+    book = tmp_path / "retour.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", "<sst><si><t>Zorglubienne</t></si></sst>" * 50)
+    assert b"Zorglubienne" not in book.read_bytes()
+    events = tmp_path / "events.db"
+    events.write_bytes(json.dumps({"message": "Vrillançonne"}).encode())
+    hits = find_pii([book, events], SECRETS)
+    assert "retour.xlsx (xl/sharedStrings.xml): Zorglubienne" in hits
+    assert "events.db (octets): Vrillan\\u00e7onne" in hits

@@ -1,47 +1,105 @@
 -- Disclosure control. Primary: a cell whose count of people or pairs (for a rate or mean,
--- its denominator's) is between 1 and min_cell − 1; a zero reveals nobody. Secondary: when a
--- breakdown has exactly one primary-suppressed cell, its smallest other cell (preferring
--- non-empty ones) is masked too, so the first cannot be recovered as total − other cells.
+-- its denominator's) is between 1 and min_cell − 1; a zero reveals nobody.
+-- Secondary: a masked cell must not be recoverable by subtraction from what is published.
+-- Cells add up two ways: the cells of a breakdown make their scope's total, and the
+-- associations' cells make the département's cell. Each round masks, in every such group
+-- where exactly one cell is unknown, the smallest other cell (preferring non-empty ones):
+--   · a breakdown with one masked cell and a published total;
+--   · a breakdown with no masked cell under a masked total (the total would be their sum);
+--   · the associations of a cell with one masked association and a published département
+--     cell, or none masked under a masked département cell (the département cell itself
+--     when no other association is left to mask).
+-- A new mask can open another such group, so rounds repeat; the singular test
+-- assert_suppressed_cells_not_recoverable fails the build if they were not enough.
 -- Values stay exact: outputs mask flagged cells.
+{%- set rounds = 6 %}
 with
 
 cells as (
     select * from {{ ref('int_indicators_completed') }}
 ),
 
-primary_flagged as (
+masked_round_0 as (
     select
         *,
-        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_primary_suppressed
+        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_primary_suppressed,
+        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_masked
     from cells
 ),
-
-ranked as (
+{% for round in range(1, rounds + 1) %}
+groups_round_{{ round }} as (
     select
         *,
-        count(*) filter (where is_primary_suppressed) over breakdown_group as primary_in_group,
+        count(*) filter (where is_masked) over breakdown_cells as masked_in_breakdown,
+        bool_or(breakdown = 'total' and is_masked) over scope_cells as is_total_masked,
         row_number() over (
-            breakdown_group
-            order by is_primary_suppressed, cell_count = 0, cell_count, breakdown_order nulls last,
+            breakdown_cells
+            order by is_masked, cell_count = 0, cell_count, breakdown_order nulls last,
                 breakdown_value
-        ) as unmasked_rank
-    from primary_flagged
-    window breakdown_group as (
-        partition by period, scope, association_code, indicator_code, mis_pe_dimension, breakdown
-    )
+        ) as breakdown_rank,
+        count(*) filter (where scope = 'association' and is_masked) over same_cell
+            as masked_associations,
+        count(*) filter (where scope = 'association' and not is_masked) over same_cell
+            as unmasked_associations,
+        coalesce(bool_or(scope = 'departement' and is_masked) over same_cell, false)
+            as is_departement_masked,
+        row_number() over (
+            partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value,
+                scope
+            order by is_masked, cell_count = 0, cell_count, association_code
+        ) as association_rank
+    from masked_round_{{ round - 1 }}
+    window
+        scope_cells as (
+            partition by period, scope, association_code, indicator_code, mis_pe_dimension
+        ),
+        breakdown_cells as (
+            partition by period, scope, association_code, indicator_code, mis_pe_dimension,
+                breakdown
+        ),
+        same_cell as (
+            partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value
+        )
 ),
 
-secondary_flagged as (
+masked_round_{{ round }} as (
     select
-        * exclude (primary_in_group, unmasked_rank),
-        breakdown <> 'total'
-        and primary_in_group = 1
-        and not is_primary_suppressed
-        and unmasked_rank = 1 as is_secondary_suppressed
-    from ranked
+        * exclude (
+            is_masked, masked_in_breakdown, is_total_masked, breakdown_rank,
+            masked_associations, unmasked_associations, is_departement_masked, association_rank
+        ),
+        is_masked
+        or (
+            breakdown <> 'total'
+            and breakdown_rank = 1
+            and (
+                (masked_in_breakdown = 1 and not is_total_masked)
+                or (masked_in_breakdown = 0 and is_total_masked)
+            )
+        )
+        or (
+            scope = 'association'
+            and association_rank = 1
+            and (
+                (masked_associations = 1 and not is_departement_masked)
+                or (masked_associations = 0 and is_departement_masked)
+            )
+        )
+        or (
+            scope = 'departement'
+            and masked_associations = 1
+            and unmasked_associations = 0
+        ) as is_masked
+    from groups_round_{{ round }}
+),
+{% endfor %}
+
+flagged as (
+    select * from masked_round_{{ rounds }}
 )
 
 select
-    *,
-    is_primary_suppressed or is_secondary_suppressed as is_suppressed
-from secondary_flagged
+    * exclude (is_masked),
+    is_masked and not is_primary_suppressed as is_secondary_suppressed,
+    is_masked as is_suppressed
+from flagged
