@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from orchestration.contracts.rules import Rule
@@ -28,8 +29,11 @@ PII_MASK = "***"
 
 
 def empty_findings() -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype=object) for column in FINDING_COLUMNS}).astype(
-        {"excel_row": "int64"}
+    return pd.DataFrame(
+        {
+            column: np.empty(0, dtype="int64" if column == "excel_row" else object)
+            for column in FINDING_COLUMNS
+        }
     )
 
 
@@ -49,9 +53,19 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def received_texts(values: pd.Series, is_pii: bool) -> pd.Series:
-    texts = values.map(cell_text).astype(object)
-    return texts.where(~(is_pii & texts.ne("")), PII_MASK)
+def received_text(value: object, is_pii: bool) -> str:
+    """The cell as shown in a finding: masked when it is personal data and not empty."""
+    text = cell_text(value)
+    return PII_MASK if is_pii and text else text
+
+
+def finding_message(
+    display_name: str, sheet_name: str, excel_row: object, column_header: str | None, tail: str
+) -> str:
+    return (
+        f"Fichier {display_name}, onglet « {sheet_name} », ligne {excel_row}, "
+        f"colonne « {column_header} » : {tail}"
+    )
 
 
 def rule_findings(
@@ -66,11 +80,16 @@ def rule_findings(
     column_header: str,
 ) -> pd.DataFrame:
     """Findings of one rule on several rows; the Series share the rows' index."""
-    messages = (
-        f"Fichier {display_name}, onglet « {sheet_name} », ligne "
-        + excel_rows.astype(str)
-        + f", colonne « {column_header} » : "
-        + message_tails
+    tails = (
+        message_tails if isinstance(message_tails, pd.Series) else [message_tails] * len(excel_rows)
+    )
+    messages = pd.Series(
+        [
+            finding_message(display_name, sheet_name, excel_row, column_header, tail)
+            for excel_row, tail in zip(excel_rows.astype(str), tails, strict=True)
+        ],
+        index=excel_rows.index,
+        dtype=object,
     )
     return pd.DataFrame(
         {

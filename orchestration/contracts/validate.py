@@ -11,10 +11,11 @@ import pandas as pd
 from orchestration import referentiel
 from orchestration.contracts import schemas
 from orchestration.contracts.findings import (
+    FINDING_COLUMNS,
     concat_findings,
     empty_findings,
-    received_texts,
-    rule_findings,
+    finding_message,
+    received_text,
 )
 from orchestration.contracts.rules import ERREUR, RULES, column_spec
 from orchestration.ingest.workbook import SheetRows, Workbook
@@ -89,28 +90,48 @@ def validate_sheet(
 def _row_findings(
     sheet_code: str, checked: pd.DataFrame, failed: pd.DataFrame, context: FileContext
 ) -> pd.DataFrame:
+    """One finding per failed rule and row; only those rows are turned into text."""
+    if failed.empty:
+        return empty_findings()
     sheet_name = referentiel.sheet(sheet_code).name_fr
     message_values = context.message_values()
-    frames = [empty_findings()]
-    for code, failures in failed.groupby("rule_code"):
-        broken = RULES[code]
-        rows = checked.loc[failures["index"]]
-        if broken.column is None:
-            values = pd.Series("", index=rows.index)
-        else:
-            is_pii = column_spec(sheet_code, broken.column).is_pii
-            values = received_texts(rows[schemas.received(broken.column)], is_pii)
-        pair_ids = rows["pair_id"] if "pair_id" in rows else pd.Series(None, index=rows.index)
-        frames.append(
-            rule_findings(
-                broken,
-                display_name=context.display_name,
-                sheet_name=sheet_name,
-                excel_rows=rows["excel_row"],
-                values_received=values,
-                pair_ids=pair_ids,
-                message_tails=broken.message_fr.format(**message_values),
-                column_header=broken.header_fr,
-            )
+    positions = checked.index.get_indexer(failed["index"])
+    excel_rows = checked["excel_row"].to_numpy()[positions]
+    if "pair_id" in checked:
+        pair_ids = [None if pd.isna(pair) else pair for pair in checked["pair_id"].iloc[positions]]
+    else:
+        pair_ids = [None] * len(positions)
+    codes = failed["rule_code"].tolist()
+    broken = [RULES[code] for code in codes]
+    values = [
+        ""
+        if rule.column is None
+        else received_text(
+            checked[schemas.received(rule.column)].iat[position],
+            column_spec(sheet_code, rule.column).is_pii,
         )
-    return concat_findings(frames)
+        for rule, position in zip(broken, positions, strict=True)
+    ]
+    messages = [
+        finding_message(
+            context.display_name,
+            sheet_name,
+            excel_row,
+            rule.header_fr,
+            rule.message_fr.format(**message_values),
+        )
+        for rule, excel_row in zip(broken, excel_rows, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "sheet": sheet_name,
+            "excel_row": excel_rows.astype("int64"),
+            "column_header": [rule.header_fr for rule in broken],
+            "value_received": pd.Series(values, dtype=object),
+            "rule_code": codes,
+            "severity": [rule.severity for rule in broken],
+            "message_fr": pd.Series(messages, dtype=object),
+            "pair_id": pd.Series(pair_ids, dtype=object),
+        },
+        columns=FINDING_COLUMNS,
+    )

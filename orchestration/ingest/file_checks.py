@@ -3,9 +3,15 @@
 calamine loads whole sheets into memory and decompresses whatever the zip holds, so a file is
 first judged on cheap evidence: its first bytes (empty, old .xls, password-protected, text
 renamed .xlsx), the zip directory (a zip bomb is refused before anything is decompressed) and
-one streaming pass over each read sheet's XML (a value beyond the size limits, a formula
-without a cached result). Declared sizes can be trusted once checked: Python's zipfile and
-calamine's zip reader both refuse a member that decompresses past its declared size.
+one pass over each read sheet's XML (a value beyond the size limits, a formula without a
+cached result). Declared sizes can be trusted once checked: Python's zipfile and calamine's zip
+reader both refuse a member that decompresses past its declared size.
+
+That pass has two speeds. A sheet of ordinary size is first judged on its bytes: when every cell
+states its position within the limits and no formula appears, nothing can be refused, and expat
+only checks that the XML is well formed. Anything else (a formula, a cell near or past the
+limits, a cell without its position, prefixed element names, an unusual encoding) takes the
+exact pass, which follows every cell with expat as calamine will read it.
 """
 
 from __future__ import annotations
@@ -47,6 +53,23 @@ SNIFFED_BYTES = 4096
 CHUNK_BYTES = 1 << 20
 PACKAGE_RELATIONSHIPS = "_rels/.rels"
 CELL_REFERENCE = re.compile(r"([A-Z]{1,3})([0-9]+)")
+# Sheets up to this size are read whole and judged on their bytes first; larger ones are streamed.
+BYTE_SCAN_MAX_BYTES = 64 * MEGABYTE
+UTF8_BYTE_ORDER_MARK = b"\xef\xbb\xbf"
+XML_DECLARATION = re.compile(rb"<\?xml\s[^>]*\?>")
+DECLARED_ENCODING = re.compile(rb"""encoding\s*=\s*["']([^"']*)["']""")
+ASCII_COMPATIBLE_ENCODINGS = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+# Namespace prefixes a sheet declares; "xml" is bound without a declaration.
+DECLARED_PREFIX = re.compile(rb"xmlns:([^\s=]+)\s*=")
+FORMULA_START = re.compile(rb"<f[\s/>]")
+# A cell element that does not start <c r="A1": its position is implicit or odd.
+UNPLAIN_CELL_START = re.compile(rb'<c(?=[\s/>])(?! r="[A-Z]{1,3}[0-9]+"[\s/>])')
+# Positions long enough to reach the limits: as many letters as the last column allowed, or as
+# many significant digits as the last row allowed. Each one is then compared exactly.
+FAR_CELL_POSITION = re.compile(
+    rb'<c r="(?=[A-Z]{%d}|[A-Z]{1,3}0*[1-9][0-9]{%d})([A-Z]{1,3})([0-9]+)"'
+    % (len(get_column_letter(MAX_COLUMNS)), len(str(MAX_DATA_ROWS + HEADER_ROWS)) - 1)
+)
 # Cell types whose empty <v> is a real cached value (a formula returning "").
 TEXT_CELL_TYPES = frozenset({"str", "inlineStr"})
 # Every failure of a corrupt zip or XML part: the file is then reported as damaged.
@@ -75,8 +98,15 @@ def check_sheet_cells(path: Path, display_name: str, sheet_name: str, part: str)
     """Refuse a sheet with a value beyond the size limits or a formula without its result."""
     scan = _SheetScan()
     with _open_zip(path, display_name) as archive:
+        xml = _ordinary_sized_part(archive, part, display_name)
+        if xml is not None and _plainly_acceptable(xml):
+            _parse_bytes(xml, display_name)  # nothing to refuse but malformed XML
+            return
         try:
-            _parse(archive, part, display_name, scan.start, scan.end, scan.text)
+            if xml is None:
+                _parse(archive, part, display_name, scan.start, scan.end, scan.text)
+            else:
+                _parse_bytes(xml, display_name, scan.start, scan.end, scan.text)
         except _BeyondLimits:
             raise file_level_error(
                 "FIC-013",
@@ -202,6 +232,64 @@ def _relationship_targets(
     return targets
 
 
+def _ordinary_sized_part(archive: zipfile.ZipFile, part: str, display_name: str) -> bytes | None:
+    """The member's bytes when it declares at most BYTE_SCAN_MAX_BYTES; else None."""
+    try:
+        if archive.getinfo(part).file_size > BYTE_SCAN_MAX_BYTES:
+            return None
+        return archive.read(part)
+    except DAMAGED_FILE_ERRORS:
+        raise file_level_error("FIC-005", file=display_name) from None
+
+
+def _plainly_acceptable(xml: bytes) -> bool:
+    """Whether a sheet's bytes prove the exact pass would find nothing to refuse.
+
+    True only for UTF-8 XML whose every cell element starts <c r="A1"…, within the limits, with
+    no formula element and no prefixed element name (a prefixed cell would escape the byte
+    patterns). Comments or CDATA that look like cells only send the sheet to the exact pass.
+    """
+    if not _is_utf8(xml) or FORMULA_START.search(xml) or UNPLAIN_CELL_START.search(xml):
+        return False
+    prefixes = [b"xml", *DECLARED_PREFIX.findall(xml)]
+    if any(b"<" + prefix + b":" in xml for prefix in prefixes):
+        return False
+    return not any(
+        column_index_from_string(letters.decode()) > MAX_COLUMNS
+        or int(digits) > MAX_DATA_ROWS + HEADER_ROWS
+        for letters, digits in FAR_CELL_POSITION.findall(xml)
+    )
+
+
+def _is_utf8(xml: bytes) -> bool:
+    """UTF-8 (or ASCII) XML, as declared or by default; UTF-16 and others are not byte-scanned."""
+    body = xml.removeprefix(UTF8_BYTE_ORDER_MARK)
+    if not body.startswith(b"<") or b"\x00" in body[:4]:
+        return False
+    declaration = XML_DECLARATION.match(body)
+    if declaration is None:
+        return not body.startswith(b"<?xml")
+    encoding = DECLARED_ENCODING.search(declaration[0])
+    return encoding is None or encoding[1].lower() in ASCII_COMPATIBLE_ENCODINGS
+
+
+def _parser(
+    start: Callable[[str, dict[str, str]], None] | None,
+    end: Callable[[str], None] | None,
+    text: Callable[[str], None] | None,
+) -> expat.XMLParserType:
+    """An expat parser that refuses a document type declaration."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartDoctypeDeclHandler = _refuse_document_type
+    if start:
+        parser.StartElementHandler = start
+    if end:
+        parser.EndElementHandler = end
+    if text:
+        parser.CharacterDataHandler = text
+    return parser
+
+
 def _parse(
     archive: zipfile.ZipFile,
     part: str,
@@ -210,17 +298,25 @@ def _parse(
     end: Callable[[str], None] | None = None,
     text: Callable[[str], None] | None = None,
 ) -> None:
-    """Stream one XML member through expat; a document type declaration is refused."""
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.StartDoctypeDeclHandler = _refuse_document_type
-    parser.StartElementHandler = start
-    if end:
-        parser.EndElementHandler = end
-    if text:
-        parser.CharacterDataHandler = text
+    """Stream one XML member through expat."""
+    parser = _parser(start, end, text)
     try:
         with archive.open(part) as stream:
             parser.ParseFile(stream)
+    except DAMAGED_FILE_ERRORS:
+        raise file_level_error("FIC-005", file=display_name) from None
+
+
+def _parse_bytes(
+    xml: bytes,
+    display_name: str,
+    start: Callable[[str, dict[str, str]], None] | None = None,
+    end: Callable[[str], None] | None = None,
+    text: Callable[[str], None] | None = None,
+) -> None:
+    """Parse an XML member already read; without handlers, only its well-formedness counts."""
+    try:
+        _parser(start, end, text).Parse(xml, True)
     except DAMAGED_FILE_ERRORS:
         raise file_level_error("FIC-005", file=display_name) from None
 

@@ -17,9 +17,10 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import python_calamine
 from openpyxl.utils import get_column_letter
@@ -43,6 +44,8 @@ SERIAL_DATES_FROM = date(1990, 1, 1)
 SERIAL_DATES_TO = date(2100, 12, 31)
 _FIRST_SERIAL = (SERIAL_DATES_FROM - EXCEL_EPOCH.date()).days
 _LAST_SERIAL = (SERIAL_DATES_TO - EXCEL_EPOCH.date()).days
+# Cell types calamine returns that are never an empty cell (a float may be NaN).
+NEVER_BLANK_TYPES = frozenset({int, bool, date, datetime, time, timedelta})
 
 
 @dataclass(frozen=True)
@@ -238,14 +241,17 @@ def _sheet_rows(sheet_code: str, cells: _SheetCells, display_name: str) -> Sheet
         )
 
     data_rows = rows[1:]
+    shortest_row = min(map(len, data_rows), default=0)
     columns = {
-        spec.field: [_typed_cell(spec, row, positions.get(spec.field)) for row in data_rows]
+        spec.field: _column(data_rows, positions.get(spec.field), shortest_row, spec.data_type)
         for spec in specs
     }
-    frame = pd.DataFrame(columns, dtype=object)
-    frame["excel_row"] = pd.Series(range(HEADER_ROW + 1, HEADER_ROW + 1 + len(data_rows)))
-    frame = frame[frame[list(columns)].notna().any(axis=1)].reset_index(drop=True)
-    frame["excel_row"] = frame["excel_row"].astype("int64")
+    filled = np.zeros(len(data_rows), dtype=bool)  # blank rows are skipped
+    for values in columns.values():
+        filled |= pd.notna(values)
+    excel_rows = np.arange(HEADER_ROW + 1, HEADER_ROW + 1 + len(data_rows), dtype="int64")
+    frame = pd.DataFrame({field: values[filled] for field, values in columns.items()}, dtype=object)
+    frame["excel_row"] = excel_rows[filled]
 
     header_findings = concat_findings(
         [
@@ -279,18 +285,28 @@ def _match_headers(
     return positions, unknown, duplicates
 
 
-def _cell(row: Sequence[object], position: int | None) -> object:
-    if position is None or position >= len(row):
-        return None
-    value = row[position]
-    if is_blank(value):
-        return None
-    return value.strip() if isinstance(value, str) else value
-
-
-def _typed_cell(spec: referentiel.ColumnSpec, row: Sequence[object], position: int | None):
-    value = _cell(row, position)
-    return _serial_date(value) if spec.data_type == "date" else value
+def _column(
+    rows: list[list[object]], position: int | None, shortest_row: int, data_type: str
+) -> np.ndarray:
+    """One column's cells: text stripped, blanks as None, numbers of a date column as dates."""
+    column = np.full(len(rows), None, dtype=object)
+    if position is None:
+        return column
+    if position < shortest_row:  # calamine's rows all span the sheet's used range
+        cells = [row[position] for row in rows]
+    else:
+        cells = [row[position] if position < len(row) else None for row in rows]
+    # Inline for the common cells (text, dates, numbers); anything else through is_blank.
+    cells = [
+        (cell.strip() or None)
+        if cell.__class__ is str
+        else cell
+        if cell.__class__ in NEVER_BLANK_TYPES or (cell.__class__ is float and cell == cell)
+        else (None if is_blank(cell) else cell)
+        for cell in cells
+    ]
+    column[:] = [_serial_date(cell) for cell in cells] if data_type == "date" else cells
+    return column
 
 
 def _serial_date(value: object) -> object:

@@ -179,6 +179,20 @@ def test_header_findings_are_merged_into_the_sheet_findings(tmp_path):
     assert findings[["excel_row", "rule_code"]].values.tolist() == [[1, "ENT-001"], [2, "RES-005"]]
 
 
+def test_a_boolean_and_an_equal_number_in_one_column_keep_their_own_text(tmp_path):
+    # True == 1: typing each distinct cell once must not confuse them.
+    rows = [_pair("B-1", **{"Identifiant mentor": True}), _pair("B-2", **{"Identifiant mentor": 1})]
+    accepted = _validated(tmp_path, {"pairs": rows})["pairs"].accepted
+    assert accepted["mentor_id"].tolist() == ["VRAI", "1"]
+
+
+def test_repeated_list_values_are_typed_like_single_ones(tmp_path):
+    labels = [" femme", "HOMME", "Femme", "femme ", "Homme"]
+    rows = [_pair(f"B-{n}", **{"Sexe": label}) for n, label in enumerate(labels)]
+    accepted = _validated(tmp_path, {"pairs": rows})["pairs"].accepted
+    assert accepted["sex"].tolist() == ["Femme", "Homme", "Femme", "Femme", "Homme"]
+
+
 def test_an_empty_sheet_validates_to_nothing(tmp_path):
     validated = _validated(tmp_path, {})
     for sheet in validated.values():

@@ -13,6 +13,7 @@ from orchestration import referentiel
 from orchestration.contracts.validate import FileContext, validate_workbook
 from orchestration.ingest.errors import FileLevelError
 from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
+from tests.hostile_files import rewrite_parts, sheet_part
 from tests.unit.test_rules_pairs import BASE_PAIR
 from tests.workbook_factory import headers_of, write_workbook
 
@@ -223,6 +224,58 @@ def test_a_corrupt_zip_is_reported_as_damaged(tmp_path, kept_bytes):
         "Fichier 2026-10/cap-avenir.xlsx : le classeur est endommagé et ne peut pas être lu ; "
         "ouvrez-le dans Excel, enregistrez-le à nouveau au format .xlsx puis déposez-le.",
     )
+
+
+def _with_rows_xml(path: Path, rows_xml: str) -> Path:
+    """Append raw rows to the XML of « Données », as another spreadsheet program might write."""
+    part = sheet_part(path, "Données")
+
+    def transform(name: str, data: bytes) -> bytes:
+        return data.replace(b"</sheetData>", rows_xml.encode() + b"</sheetData>", 1)
+
+    return rewrite_parts(path, lambda name, data: transform(name, data) if name == part else data)
+
+
+@pytest.mark.parametrize(
+    ("rows_xml", "code", "said"),
+    [
+        # Cells without their position: followed from the row, A50002 is past the limit.
+        (
+            '<row r="50002"><c t="inlineStr"><is><t>B-9</t></is></c></row>',
+            "FIC-013",
+            "la cellule A50002 contient une valeur",
+        ),
+        # A prefixed cell element with a formula and no cached result.
+        (
+            '<row r="7"><x:c xmlns:x="urn:example" r="C7"><x:f>1+1</x:f></x:c></row>',
+            "FIC-014",
+            "la cellule C7 contient une formule",
+        ),
+    ],
+)
+def test_sheets_written_unusually_are_still_checked_cell_by_cell(tmp_path, rows_xml, code, said):
+    path = _with_rows_xml(_write(tmp_path, rows={"pairs": [_pair("B-1")]}), rows_xml)
+    error = _raised(read_workbook, path, NAME)
+    assert error.code == code
+    assert f"onglet « Données » : {said}" in error.message_fr
+
+
+def test_an_empty_cell_past_the_limits_or_a_formula_in_a_comment_refuses_nothing(tmp_path):
+    rows = '<!-- <f>1+1</f> --><row r="7"><c r="GS7" s="0"/></row>'
+    path = _with_rows_xml(_write(tmp_path, rows={"pairs": [_pair("B-1")]}), rows)
+    frame = read_workbook(path, NAME).sheets["pairs"].frame
+    assert frame["pair_id"].tolist() == ["B-1"]
+
+
+def test_a_document_type_declaration_in_a_sheet_is_a_damaged_file(tmp_path):
+    path = _write(tmp_path, rows={"pairs": [_pair("B-1")]})
+    part = sheet_part(path, "Données")
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY e "x">]>'
+
+    def transform(name: str, data: bytes) -> bytes:
+        return data.replace(b"<worksheet", doctype + b"<worksheet", 1) if name == part else data
+
+    assert _raised(read_workbook, rewrite_parts(path, transform), NAME).code == "FIC-005"
 
 
 def test_missing_sheets_are_named(tmp_path):
