@@ -21,7 +21,7 @@ import pandas as pd
 from orchestration import referentiel
 from orchestration.contracts.findings import cell_text
 from orchestration.contracts.rules import NO_ANSWER
-from orchestration.ingest.dates import is_blank, parse_date_cell, parse_date_series
+from orchestration.ingest.dates import is_blank, parse_date_cell
 
 SCORE_VALUES = (1, 2, 3, 4)
 _NO_ANSWER_KEY = referentiel.match_key(NO_ANSWER)
@@ -107,22 +107,20 @@ def _date_or_none(value: object) -> date | None:
 
 
 def _dates_one_by_one(cells: list[object]) -> np.ndarray:
-    """datetime64[ns] at midnight, NaT where no date; numpy converts when pandas can hold them."""
+    """datetime64[ns] at midnight, NaT where no date.
+
+    A date pandas cannot hold (before 1677 or after 2262, e.g. a mistyped 01/01/0001) is no
+    plausible date of this domain: it becomes NaT, so the row is rejected as unreadable.
+    """
     dates = [_date_or_none(cell) for cell in cells]
     days = np.array(dates, dtype="datetime64[D]")
-    known = days[~np.isnat(days)]
-    if known.size and (known.min() < _FIRST_DAY or known.max() > _LAST_DAY):
-        return parse_date_series(_series(cells)).to_numpy()  # pandas' own out-of-range handling
+    days[(days < _FIRST_DAY) | (days > _LAST_DAY)] = np.datetime64("NaT")
     return days.astype("datetime64[ns]")
 
 
 def to_dates(values: pd.Series) -> pd.Series:
     dates = _per_distinct(values.to_numpy(dtype=object), _dates_one_by_one)
     return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
-
-
-def _series(cells: list[object]) -> pd.Series:
-    return pd.Series(_objects(cells), dtype=object)
 
 
 def _text_or_none(value: object) -> str | None:

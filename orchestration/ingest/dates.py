@@ -48,19 +48,6 @@ def parse_date_cell(value: object) -> date | None:
     raise ValueError(f"a {type(value).__name__} cell is not a date in an accepted form")
 
 
-def _date_or_none(value: object) -> date | None:
-    try:
-        return parse_date_cell(value)
-    except ValueError:
-        return None
-
-
-def parse_date_series(values: pd.Series) -> pd.Series:
-    """Cells → datetime64[ns] at midnight; NaT for empty cells and for cells that are not dates."""
-    parsed = pd.to_datetime(values.map(_date_or_none).astype(object), errors="raise")
-    return pd.Series(parsed, index=values.index).astype("datetime64[ns]")
-
-
 def age_at(birth_dates: pd.Series, reference: date | pd.Series) -> pd.Series:
     """Age in whole years on the reference date (one date, or one per row); NA where unknown."""
     births = pd.to_datetime(pd.Series(birth_dates))

@@ -7,7 +7,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from orchestration.ingest.dates import age_at, parse_date_cell, parse_date_series
+from orchestration.contracts.cells import to_dates
+from orchestration.ingest.dates import age_at, parse_date_cell
 
 
 @pytest.mark.parametrize(
@@ -48,10 +49,15 @@ def test_other_forms_are_not_dates_and_the_error_does_not_quote_them(cell):
 
 
 def test_series_parse_to_midnight_datetimes_with_nat_for_empty_or_unreadable():
-    cells = pd.Series([date(2026, 3, 5), "06/03/2026", "2026-03-07", None, "hier"], dtype=object)
-    parsed = parse_date_series(cells)
+    cells = pd.Series(
+        [date(2026, 3, 5), "06/03/2026", "2026-03-07", None, "hier", "01/01/0001", "31/12/9999"],
+        dtype=object,
+    )
+    parsed = to_dates(cells)
     assert str(parsed.dtype) == "datetime64[ns]"
     assert parsed.iloc[:3].tolist() == [pd.Timestamp(f"2026-03-0{day}") for day in (5, 6, 7)]
+    # Empty, not a date, or a date no datetime64[ns] can hold (a mistyped year): NaT, never a
+    # crash; the contracts then reject the row as an unreadable date.
     assert parsed.iloc[3:].isna().all()
 
 

@@ -87,7 +87,11 @@ CASES = {
     "DON-014": _required("Territoire", "Sud"),
     "DON-015": case({"Territoire": "Nord-Est"}, {"Territoire": "NORD"}),
     "DON-016": _required("Date de candidature", "01/02/2026"),
-    "DON-017": case({"Date de candidature": "01-02-2026"}, {"Date de candidature": "2026-02-01"}),
+    "DON-017": case(
+        # A mistyped year no date type can hold is rejected like any unreadable date.
+        [{"Date de candidature": "01-02-2026"}, {"Date de candidature": "01/01/0001"}],
+        {"Date de candidature": "2026-02-01"},
+    ),
     "DON-018": case(
         {**WAITING, "Date de candidature": "01/11/2026"},
         {**WAITING, "Date de candidature": "31/10/2026"},
