@@ -19,12 +19,31 @@ def _period(value: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import duckdb
+
     from orchestration.ingest import warehouse
-    from orchestration.run_summary import summary_lines
-    from orchestration.runner import run_pipeline
     from orchestration.settings import load_settings
 
     settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
+    try:
+        return _run_and_summarise(settings, args)
+    except (OSError, duckdb.IOException) as error:
+        # Storage failures (read-only folder, full disk) are the operator's to fix: say so in
+        # French, without a traceback. Every write is transactional, so nothing is half done.
+        print(
+            f"Échec technique : {warehouse.storage_failure_fr(error)}. Rien n'est resté écrit "
+            f"à moitié dans l'entrepôt {settings.warehouse} ni dans sa copie publiée ; "
+            "corrigez la cause puis relancez « ase-impact run ».",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run_and_summarise(settings, args: argparse.Namespace) -> int:
+    from orchestration.ingest import warehouse
+    from orchestration.run_summary import summary_lines
+    from orchestration.runner import run_pipeline
+
     outcome = run_pipeline(settings, period=args.period)
     with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
         print("\n".join(summary_lines(conn, outcome, settings.raw_dir)))

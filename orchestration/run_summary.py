@@ -80,6 +80,9 @@ def summary_lines(conn, outcome, raw_dir: Path) -> list[str]:
         )
     else:
         lines.append("Construction : ÉCHEC technique, voir l'historique des runs (make ui)")
+        lines += [
+            f"    · étape {step} : {message}" for step, message in outcome.build_step_errors.items()
+        ]
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
     return lines

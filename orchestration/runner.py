@@ -46,6 +46,8 @@ class RunOutcome:
     technical_failures: list[str]
     build_succeeded: bool
     blocking_checks_failed: list[str] = field(default_factory=list)
+    # Failed build step → what its error said (French for the project's own errors).
+    build_step_errors: dict[str, str] = field(default_factory=dict)
 
 
 def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
@@ -72,6 +74,7 @@ def run_pipeline(
     settings: Settings, period: str | None = None, progress: Callable[[str], None] = print
 ) -> RunOutcome:
     """Ingest every new or changed file (one run per partition), then build once."""
+    from orchestration.assets.transformations import ase_impact_dbt_models
     from orchestration.definitions import defs
 
     instance = project_instance(settings.dagster_home)
@@ -95,7 +98,10 @@ def run_pipeline(
             tags=CLI_TAGS,
         )
         if not result.success and not _failed_on_file_error(result):
-            failures.append(f"{file_period}/{code}")
+            causes = " ; ".join(_step_errors(result).values())
+            failures.append(
+                f"{file_period}/{code} ({causes})" if causes else f"{file_period}/{code}"
+            )
     progress("Construction des marts (dbt build) et des sorties…")
     # dbt's own console output goes to the run's logs; it is shown here only on failure.
     dbt_console = io.StringIO()
@@ -104,7 +110,8 @@ def run_pipeline(
             run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
         )
     blocking_failed = _failed_blocking_checks(build)
-    if not build.success and not blocking_failed:
+    step_errors = _step_errors(build)
+    if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
         progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
     return RunOutcome(
         ingested=plan.to_ingest,
@@ -113,6 +120,7 @@ def run_pipeline(
         technical_failures=failures,
         build_succeeded=build.success,
         blocking_checks_failed=blocking_failed,
+        build_step_errors=step_errors,
     )
 
 
@@ -124,6 +132,21 @@ def _failed_on_file_error(result: dg.ExecuteInProcessResult) -> bool:
             if error and error.cls_name == "Failure":
                 return True
     return False
+
+
+def _step_errors(result: dg.ExecuteInProcessResult) -> dict[str, str]:
+    """Each failed step's own error message, without Dagster's wrapper or the class name."""
+    errors = {}
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause:
+                error = error.cause
+            message = error.message.strip()
+            prefix, separator, text = message.partition(": ")
+            named = separator and prefix.endswith(error.cls_name)
+            errors[event.step_key] = text if named else message
+    return errors
 
 
 def _failed_blocking_checks(result: dg.ExecuteInProcessResult) -> list[str]:

@@ -7,7 +7,9 @@ state. quality.submissions keeps one row per version of a partition's file.
 
 from __future__ import annotations
 
+import errno
 import fcntl
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -135,6 +137,31 @@ FILE_ERROR_COLUMNS = (
     ("error_code", "VARCHAR NOT NULL"),
     ("message_fr", "VARCHAR NOT NULL"),
 )
+
+
+# Why writing a file failed, for the operator: read-only storage or a full disk.
+STORAGE_FAILURES_FR = {
+    errno.ENOSPC: "le disque est plein",
+    errno.EDQUOT: "le quota disque est atteint",
+    errno.EROFS: "le système de fichiers est en lecture seule",
+    errno.EACCES: "accès refusé (fichier ou dossier en lecture seule)",
+    errno.EPERM: "opération interdite (fichier ou dossier en lecture seule)",
+}
+
+
+def storage_failure_fr(error: BaseException) -> str:
+    """The French cause of a failed read or write, with the system's own words as detail.
+
+    DuckDB reports file errors as its own exceptions whose text holds the system message, so
+    the cause is recognised from that text when there is no errno.
+    """
+    code = getattr(error, "errno", None)
+    if code not in STORAGE_FAILURES_FR:
+        code = next(
+            (known for known in STORAGE_FAILURES_FR if os.strerror(known) in str(error)), None
+        )
+    cause = STORAGE_FAILURES_FR.get(code, "erreur d'écriture ou de lecture")
+    return f"{cause} (détail technique : {error})"
 
 
 def period_start(period: str) -> date:

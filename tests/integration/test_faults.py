@@ -1,0 +1,426 @@
+"""Faults: a run killed while loading, reruns, a read-only warehouse and a full disk.
+
+Two runs started at once queue on the warehouse lock instead of failing on DuckDB's own lock:
+that case is tests/integration/test_concurrent_runs.py and is not repeated here.
+"""
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration import snapshot
+from orchestration.cli import main
+from orchestration.ingest import warehouse
+from orchestration.ingest.pipeline import ingest_partition
+from orchestration.ingest.pseudonymise import KEY_ENV_VAR
+from orchestration.runner import plan_run
+from orchestration.settings import PROJECT_ROOT
+from orchestration.snapshot import SnapshotError, publish_snapshot
+from tests.conftest import PATH_VARIABLES, isolated_environment
+from tests.integration.sample_rows import write_submission
+
+TEST_KEY = "cle-de-test-0123456789abcdef0123456789"
+PERIOD, ASSOCIATION, OTHER_ASSOCIATION = "2026-10", "cap-avenir", "envol-mentorat"
+STATE_TABLES = (
+    *(f"raw.{table}" for table in warehouse.RAW_TABLE_COLUMNS),
+    "quality.submissions",
+    "quality.rejected_rows",
+    "quality.row_alerts",
+    "quality.file_errors",
+)
+CHILD_TIMEOUT_SECONDS = 120
+BUILD_SUCCEEDED = "Construction (marts dbt, contrôle de publication, sorties) : réussie"
+
+# Loads a partition in a child process that stops for good just before COMMIT: the raw rows
+# are already deleted and re-inserted inside the open transaction (replace_partition writes the
+# submission row last). The pause is monkeypatched here, production code has no test hook.
+LOAD_PAUSED_BEFORE_COMMIT = """
+import sys, time
+from pathlib import Path
+from orchestration.ingest import warehouse
+from orchestration.ingest.pipeline import ingest_partition
+from orchestration.settings import load_settings
+
+def pause_inside_the_transaction(*args, **kwargs):
+    Path(sys.argv[1]).write_text("in transaction")
+    time.sleep(600)
+
+warehouse._upsert_submission = pause_inside_the_transaction
+ingest_partition(load_settings(), sys.argv[2], sys.argv[3])
+"""
+
+
+def _state(conn) -> dict[str, list[tuple]]:
+    return {
+        table: conn.execute(f"select * from {table} order by all").fetchall()
+        for table in STATE_TABLES
+    }
+
+
+def _lock_is_free(lock_file: Path) -> bool:
+    with open(lock_file, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return True
+
+
+def _wait_for(marker: Path, child: subprocess.Popen, child_log: Path) -> None:
+    deadline = time.monotonic() + CHILD_TIMEOUT_SECONDS
+    while not marker.exists():
+        if child.poll() is not None:
+            pytest.fail(f"the child ended before pausing: {child_log.read_text()}")
+        if time.monotonic() > deadline:
+            child.kill()
+            pytest.fail("the child never reached the transaction")
+        time.sleep(0.1)
+
+
+def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(settings, tmp_path):
+    write_submission(settings.raw_dir, PERIOD, ASSOCIATION, pairs=3)
+    write_submission(settings.raw_dir, PERIOD, OTHER_ASSOCIATION, pairs=2)
+    ingest_partition(settings, PERIOD, ASSOCIATION)
+    ingest_partition(settings, PERIOD, OTHER_ASSOCIATION)
+    with warehouse.locked_connection(settings.warehouse) as conn:
+        before = _state(conn)
+    write_submission(settings.raw_dir, PERIOD, ASSOCIATION, pairs=5)  # a corrected file
+
+    marker, child_log = tmp_path / "paused", tmp_path / "child.log"
+    with open(child_log, "w") as log:
+        child = subprocess.Popen(
+            [sys.executable, "-c", LOAD_PAUSED_BEFORE_COMMIT, str(marker), PERIOD, ASSOCIATION],
+            cwd=PROJECT_ROOT,
+            env=os.environ.copy(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    _wait_for(marker, child, child_log)
+    lock_file = settings.warehouse.with_name(settings.warehouse.name + ".lock")
+    assert not _lock_is_free(lock_file)  # the child is inside exclusive_access
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=CHILD_TIMEOUT_SECONDS)
+    assert child.returncode == -signal.SIGKILL
+
+    # The lock is an flock on a file that stays behind: the kernel released it with the
+    # process, so the stale file blocks nobody.
+    assert lock_file.exists() and _lock_is_free(lock_file)
+    with warehouse.locked_connection(settings.warehouse) as conn:
+        assert _state(conn) == before
+        plan = plan_run(settings, conn)
+    assert plan.to_ingest == [(PERIOD, ASSOCIATION)]
+    assert plan.unchanged == [(PERIOD, OTHER_ASSOCIATION)]
+
+    report = ingest_partition(settings, PERIOD, ASSOCIATION)
+    assert (report.version, report.status) == (2, "accepted")
+    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
+        pairs = conn.execute(
+            "select association_code, count(*) from raw.pairs group by all order by all"
+        ).fetchall()
+        versions = conn.execute(
+            "select association_code, version from quality.submissions order by all"
+        ).fetchall()
+    assert pairs == [(ASSOCIATION, 6), (OTHER_ASSOCIATION, 3)]
+    assert versions == [(ASSOCIATION, 1), (ASSOCIATION, 2), (OTHER_ASSOCIATION, 1)]
+
+
+@contextlib.contextmanager
+def _disk_full_after(tables: int, error: Exception):
+    """The disk fills up while the snapshot is copied, once `tables` tables are written.
+
+    Yields the names of the tables copied into the temporary file before it filled up.
+    """
+    copy_table, copied = snapshot._copy_table, []
+
+    def copy_until_the_disk_is_full(conn, schema, table):
+        if len(copied) == tables:
+            raise error
+        copied.append(table)
+        return copy_table(conn, schema, table)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(snapshot, "_copy_table", copy_until_the_disk_is_full)
+        yield copied
+
+
+# --- Reruns and a full disk, through `ase-impact run` -------------------------------------
+
+# Between two warehouses loaded from the same files, only the moment each file was received
+# differs: it is when that warehouse first ingested it. A rerun in the same warehouse keeps it
+# (the file is unchanged, so it is not ingested again), so that rerun must match in full.
+RECEPTION_COLUMNS = {"mart_submissions": ("received_at",)}
+
+
+@dataclass
+class CliRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class PipelineRuns:
+    rerun_root: Path
+    runs: dict[str, CliRun]
+    first_hashes: dict[str, tuple[int, str]]
+    rerun_hashes: dict[str, tuple[int, str]]
+    fresh_hashes: dict[str, tuple[int, str]]
+    first_hashes_without_reception: dict[str, tuple[int, str]]
+    fresh_hashes_without_reception: dict[str, tuple[int, str]]
+    snapshot_before_rerun: str
+    files_before_rerun: list[str]
+
+
+def _warehouse_of(root: Path) -> Path:
+    return root / PATH_VARIABLES["ASE_IMPACT_WAREHOUSE"]
+
+
+def _published_of(root: Path) -> Path:
+    warehouse_path = _warehouse_of(root)
+    return warehouse_path.with_name(warehouse_path.stem + "_published.duckdb")
+
+
+def _run_in(root: Path) -> CliRun:
+    """`ase-impact run` with every path under root, as a fresh shell there would run it."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        isolated_environment(root),
+        pytest.MonkeyPatch.context() as patch,
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        patch.setenv(KEY_ENV_VAR, TEST_KEY)
+        exit_code = main(["run"])
+    return CliRun(exit_code, stdout.getvalue(), stderr.getvalue())
+
+
+def _mart_hashes(root: Path, excluded=None) -> dict[str, tuple[int, str]]:
+    """marts table → (row count, MD5 of its rows as text, sorted); excluded columns left out."""
+    excluded = excluded or {}
+    hashes = {}
+    with duckdb.connect(str(_warehouse_of(root)), read_only=True) as conn:
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by table_name"
+        ).fetchall()
+        for (table,) in tables:
+            columns = excluded.get(table)
+            source = (
+                f"(select * exclude ({', '.join(columns)}) from marts.{table})"
+                if columns
+                else f"marts.{table}"
+            )
+            hashes[table] = conn.execute(
+                "select count(*), md5(coalesce(string_agg(cast(t as varchar), chr(10) "
+                f"order by cast(t as varchar)), '')) from {source} as t"
+            ).fetchone()
+    return hashes
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _folder_listing(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.iterdir())
+
+
+@pytest.fixture(scope="module")
+def pipeline_runs(tmp_path_factory) -> PipelineRuns:
+    """The same files run in one warehouse, then in a fresh one, then rerun in the first.
+
+    A full run costs tens of seconds (the dbt build), so the rerun doubles as the full-disk
+    case: the disk fills up only when the snapshot is copied, after dbt has rebuilt every
+    mart, so the rebuilt marts are still compared in full.
+    """
+    rerun_root = tmp_path_factory.mktemp("rerun")
+    fresh_root = tmp_path_factory.mktemp("fresh")
+    raw_dir = rerun_root / PATH_VARIABLES["ASE_IMPACT_RAW_DIR"]
+    write_submission(raw_dir, PERIOD, ASSOCIATION)
+    write_submission(raw_dir, PERIOD, OTHER_ASSOCIATION, pairs=2)
+    write_submission(raw_dir, "2026-11", ASSOCIATION, pairs=4)
+    # The very same bytes in both (a workbook written twice differs by its timestamps).
+    shutil.copytree(raw_dir, fresh_root / PATH_VARIABLES["ASE_IMPACT_RAW_DIR"])
+
+    runs = {"first": _run_in(rerun_root), "fresh": _run_in(fresh_root)}
+    first_hashes = _mart_hashes(rerun_root)
+    published = _published_of(rerun_root)
+    snapshot_before_rerun = _file_sha256(published) if published.exists() else ""
+    files_before_rerun = _folder_listing(published.parent)
+    with _disk_full_after(2, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))):
+        runs["rerun_with_full_disk"] = _run_in(rerun_root)
+    return PipelineRuns(
+        rerun_root=rerun_root,
+        runs=runs,
+        first_hashes=first_hashes,
+        rerun_hashes=_mart_hashes(rerun_root),
+        fresh_hashes=_mart_hashes(fresh_root),
+        first_hashes_without_reception=_mart_hashes(rerun_root, RECEPTION_COLUMNS),
+        fresh_hashes_without_reception=_mart_hashes(fresh_root, RECEPTION_COLUMNS),
+        snapshot_before_rerun=snapshot_before_rerun,
+        files_before_rerun=files_before_rerun,
+    )
+
+
+@pytest.mark.slow
+def test_a_rerun_in_the_same_warehouse_leaves_every_mart_identical(pipeline_runs):
+    for name in ("first", "fresh"):
+        run = pipeline_runs.runs[name]
+        assert run.exit_code == 0, run.stdout + run.stderr
+        assert BUILD_SUCCEEDED in run.stdout
+    rerun = pipeline_runs.runs["rerun_with_full_disk"]
+    assert "Fichiers intégrés : 0 · inchangés (déjà intégrés) : 3" in rerun.stdout
+    assert {"fct_indicators", "mart_submissions"} <= set(pipeline_runs.first_hashes)
+    assert all(rows > 0 for rows, _ in pipeline_runs.first_hashes.values())
+    assert pipeline_runs.rerun_hashes == pipeline_runs.first_hashes
+
+
+@pytest.mark.slow
+def test_a_fresh_warehouse_from_the_same_files_differs_only_by_reception_times(pipeline_runs):
+    first, fresh = pipeline_runs.first_hashes, pipeline_runs.fresh_hashes
+    assert set(fresh) == set(first)
+    differing = {table for table in first if fresh[table] != first[table]}
+    assert differing <= set(RECEPTION_COLUMNS)
+    assert (
+        pipeline_runs.fresh_hashes_without_reception == pipeline_runs.first_hashes_without_reception
+    )
+
+
+@pytest.mark.slow
+def test_a_full_disk_while_publishing_fails_the_run_in_french_and_keeps_the_snapshot(
+    pipeline_runs,
+):
+    run = pipeline_runs.runs["rerun_with_full_disk"]
+    published = _published_of(pipeline_runs.rerun_root)
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stdout + run.stderr
+    assert "Construction : ÉCHEC technique" in run.stdout
+    assert (
+        f"étape outputs__published_snapshot : La copie publiée {published} n'a pas pu être "
+        "écrite : le disque est plein (détail technique : [Errno 28] No space left on device). "
+        "La copie précédente, s'il y en a une, reste en place, inchangée" in run.stdout
+    )
+    assert _file_sha256(published) == pipeline_runs.snapshot_before_rerun
+    # No temporary snapshot, nor its write-ahead log, is left behind.
+    assert _folder_listing(published.parent) == pipeline_runs.files_before_rerun
+
+
+# --- Fast cases: the snapshot writer and a read-only warehouse ------------------------------
+
+
+def _previous_snapshot(settings) -> tuple[Path, str]:
+    """Load one file and publish its snapshot; return the snapshot's path and hash."""
+    write_submission(settings.raw_dir, PERIOD, ASSOCIATION)
+    ingest_partition(settings, PERIOD, ASSOCIATION)
+    publish_snapshot(settings.warehouse, settings.published_warehouse)
+    return settings.published_warehouse, _file_sha256(settings.published_warehouse)
+
+
+@pytest.mark.parametrize(
+    "disk_full",
+    [
+        OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+        # How DuckDB itself reports it when a write of its own fails.
+        duckdb.IOException('Could not write file "x.tmp": No space left on device'),
+    ],
+    ids=["os-error", "duckdb-error"],
+)
+@pytest.mark.parametrize("had_snapshot", [True, False], ids=["previous", "first"])
+def test_a_full_disk_leaves_the_previous_snapshot_or_none(settings, disk_full, had_snapshot):
+    if had_snapshot:
+        published, previous = _previous_snapshot(settings)
+    else:
+        with warehouse.locked_connection(settings.warehouse) as conn:
+            warehouse.ensure_schema(conn)
+        published = settings.published_warehouse
+    folder_before = _folder_listing(published.parent)
+
+    with _disk_full_after(1, disk_full) as copied, pytest.raises(SnapshotError) as raised:
+        publish_snapshot(settings.warehouse, published)
+
+    assert copied  # one table did reach the temporary file before the disk was full
+    assert raised.value.message_fr.startswith(
+        f"La copie publiée {published} n'a pas pu être écrite : le disque est plein ("
+    )
+    assert _folder_listing(published.parent) == folder_before
+    if had_snapshot:
+        assert _file_sha256(published) == previous
+    else:
+        assert not published.exists()
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path, files: list[Path]):
+    """Make the folder and files read-only for this process, even when it runs as root.
+
+    chmod does not stop root, so as root the immutable attribute (chattr +i, which root
+    itself must remove before writing) is set instead.
+    """
+    targets = [*files, folder]
+    if os.geteuid() != 0:
+        for target in targets:
+            target.chmod(0o555 if target.is_dir() else 0o444)
+        try:
+            yield
+        finally:
+            for target in targets:
+                target.chmod(0o755 if target.is_dir() else 0o644)
+        return
+    if shutil.which("chattr") is None:
+        pytest.skip("running as root without chattr: no way to make a folder read-only")
+    result = subprocess.run(["chattr", "+i", *map(str, targets)], capture_output=True)
+    try:
+        if result.returncode != 0:
+            pytest.skip(f"the filesystem refuses chattr +i: {result.stderr.decode().strip()}")
+        yield
+    finally:
+        subprocess.run(["chattr", "-i", *map(str, targets)], capture_output=True)
+
+
+@pytest.mark.parametrize(
+    "lock_file_writable", [True, False], ids=["lock-writable", "lock-read-only"]
+)
+def test_a_read_only_warehouse_fails_the_run_in_french_and_changes_nothing(
+    settings, lock_file_writable
+):
+    published, previous = _previous_snapshot(settings)
+    write_submission(settings.raw_dir, "2026-11", ASSOCIATION)  # something new to load
+    folder = settings.warehouse.parent
+    lock_file = settings.warehouse.with_name(settings.warehouse.name + ".lock")
+    # Either only the database files are protected (the run fails opening DuckDB), or the
+    # lock file too, as `chmod -R a-w warehouse/` does (the run fails taking the lock).
+    protected = [settings.warehouse, published] + ([] if lock_file_writable else [lock_file])
+    warehouse_before = _file_sha256(settings.warehouse)
+    folder_before = _folder_listing(folder)
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    with _read_only(folder, protected):
+        with pytest.raises(PermissionError):
+            (folder / "proof-of-read-only").touch()
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            exit_code = main(["run"])
+
+    assert exit_code == 1
+    assert stdout.getvalue() == ""
+    message = stderr.getvalue()
+    assert message.startswith("Échec technique : ")
+    assert "(fichier ou dossier en lecture seule)" in message
+    assert f"Rien n'est resté écrit à moitié dans l'entrepôt {settings.warehouse}" in message
+    assert "Traceback" not in message
+    assert _file_sha256(settings.warehouse) == warehouse_before
+    assert _file_sha256(published) == previous
+    assert _folder_listing(folder) == folder_before
