@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR
+from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 _DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    """What profiles.yml and dbt_project.yml read from the environment of a dbt process."""
+    return {
+        "ASE_IMPACT_WAREHOUSE": str(settings.warehouse),
+        "ASE_IMPACT_MIN_CELL": str(settings.min_cell),
+    }
+
+
+@contextlib.contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -28,11 +56,47 @@ def prepare_manifest() -> Path:
     """Parse the project when the manifest is missing or older than a dbt file.
 
     `prepare_if_dev()` only acts under `dagster dev`; headless runs, tests and CI load the
-    definitions without it, so the manifest is prepared here whenever it is stale.
+    definitions without it, so the manifest is prepared here whenever it is stale. The parse
+    sees the environment a build on the current settings gives dbt, so that build's parse
+    can be partial.
     """
     manifest = dbt_project.manifest_path
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(
         dbt_project.project_dir
     ):
-        dbt_project.preparer.prepare(dbt_project)
+        with _environment(dbt_environment(load_settings())):
+            dbt_project.preparer.prepare(dbt_project)
     return manifest
+
+
+def parse_state_path(warehouse: Path) -> Path:
+    """dbt's partial-parse state of the last build on this warehouse, kept beside it.
+
+    dbt parses the whole project again (seconds) when the profile differs from the one its
+    state was saved with, and the profile holds the warehouse's path: the project's own
+    state in target/ serves one warehouse at best, this one serves each.
+    """
+    return warehouse.with_name(f".{warehouse.stem}.dbt_{PARTIAL_PARSE_FILE}")
+
+
+def build_target_path(warehouse: Path, prefix: str) -> Path:
+    """A target folder of its own for one dbt invocation, holding the warehouse's state.
+
+    prefix: "<op>-<run id's first 7 characters>", as dagster-dbt names the folders it makes.
+    """
+    target = dbt_project.project_dir / dbt_project.target_path / f"{prefix}-{uuid.uuid4().hex}"
+    target.mkdir(parents=True)
+    state = parse_state_path(warehouse)
+    if state.exists():
+        shutil.copyfile(state, target / PARTIAL_PARSE_FILE)
+    return target
+
+
+def keep_parse_state(target: Path, warehouse: Path) -> None:
+    """Save the state an invocation's parse left in its target folder for the next build."""
+    parsed = target / PARTIAL_PARSE_FILE
+    if parsed.exists():
+        state = parse_state_path(warehouse)
+        partial = state.with_name(f"{state.name}.{os.getpid()}.tmp")
+        shutil.copyfile(parsed, partial)
+        os.replace(partial, state)

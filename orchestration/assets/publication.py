@@ -39,28 +39,21 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
     group_name="outputs",
     description=(
         "Tableau de pilotage consolidé de chaque mois (outputs/<AAAA-MM>/) et sa version de "
-        "diffusion, où les valeurs sous le seuil de diffusion sont masquées."
+        "diffusion, où les valeurs sous le seuil de diffusion sont masquées. Seuls les mois "
+        "dont les données ont changé depuis leur dernière écriture sont réécrits."
     ),
 )
 def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
     from orchestration.ingest import warehouse
-    from orchestration.outputs.consolidated import write_consolidated_workbooks
+    from orchestration.outputs.consolidated import write_changed_months
 
     settings = pipeline.resolve()
     with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
-        periods = [
-            code
-            for (code,) in conn.execute(
-                "select period_code from marts.dim_period where has_submissions order by period"
-            ).fetchall()
-        ]
-        written = [
-            write_consolidated_workbooks(conn, period, settings.outputs_dir, settings.min_cell)
-            for period in periods
-        ]
+        written, unchanged = write_changed_months(conn, settings.outputs_dir, settings.min_cell)
     return dg.MaterializeResult(
         metadata={
-            "mois": dg.MetadataValue.text(", ".join(periods)),
+            "mois": dg.MetadataValue.text(", ".join(path.parent.name for path, _ in written)),
+            "mois_inchanges": dg.MetadataValue.text(", ".join(unchanged)),
             "dernier_classeur": dg.MetadataValue.path(str(written[-1][0]) if written else ""),
             "derniere_diffusion": dg.MetadataValue.path(str(written[-1][1]) if written else ""),
         }

@@ -13,7 +13,13 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.dbt_project import dbt_project, prepare_manifest
+from orchestration.dbt_project import (
+    build_target_path,
+    dbt_environment,
+    dbt_project,
+    keep_parse_state,
+    prepare_manifest,
+)
 from orchestration.ingest.warehouse import exclusive_access
 from orchestration.resources import PipelineSettings
 
@@ -52,11 +58,13 @@ def ase_impact_dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings
 ):
     settings = pipeline.resolve()
-    # profiles.yml reads both from the environment of the dbt subprocess.
-    os.environ["ASE_IMPACT_WAREHOUSE"] = str(settings.warehouse)
-    os.environ["ASE_IMPACT_MIN_CELL"] = str(settings.min_cell)
+    # profiles.yml and dbt_project.yml read them from the environment of the dbt subprocess.
+    os.environ.update(dbt_environment(settings))
     with exclusive_access(settings.warehouse):
-        invocation = dbt.cli(["build"], context=context)
-        yield from invocation.stream()
-    # Each invocation writes its artefacts in a folder of its own: drop it once streamed.
-    shutil.rmtree(invocation.target_path, ignore_errors=True)
+        # The invocation's own folder starts with this warehouse's partial-parse state.
+        prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
+        target = build_target_path(settings.warehouse, prefix)
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        keep_parse_state(target, settings.warehouse)
+    # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
+    shutil.rmtree(target, ignore_errors=True)

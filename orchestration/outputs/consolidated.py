@@ -5,11 +5,15 @@ version (with the pseudonymised rows of « Données »), and `..._diffusion.xlsx
 meant to leave the département: every value flagged `is_suppressed` is replaced by a text
 marker (chart data cells are left empty) and the row-level « Données » sheet is left out.
 Charts are native Excel charts whose series point at a data block written on their sheet.
+A build rewrites only the months whose figures changed since their workbooks were written
+(`write_changed_months`): a digest of what they show is kept beside them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -37,13 +41,14 @@ from orchestration.outputs.excel_safety import (
     save_atomically,
     set_column_widths,
     write_header,
+    write_large_table,
     write_note,
     write_row,
     write_table,
     write_title,
 )
 from orchestration.outputs.feedback import SUBMISSION_STATUS_FR
-from orchestration.settings import load_settings
+from orchestration.settings import SEEDS_DIR, load_settings
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
@@ -634,6 +639,21 @@ PAIR_FIELDS = (
 PAIR_DATE_FIELDS = frozenset({"application_date", "match_date", "end_date"})
 
 
+def _pair_rows(pairs: pd.DataFrame) -> list[tuple]:
+    """One tuple per pair, in the order of « Données »; columns computed whole, not per row."""
+    ages = pairs["age_at_period_end"]
+    columns = [
+        pairs["association_name"],
+        pairs["pair_id"],
+        pairs["youth_key"].str[:YOUTH_KEY_SHOWN],
+        ages.map({age: age_band(age) for age in ages.dropna().unique()}),
+        *(pairs[field] for field in PAIR_FIELDS[1:]),
+        pairs["has_alerts"].map({True: "Oui", False: "Non"}),
+    ]
+    # Lists, not itertuples: iterating Arrow-backed text column by column is far faster.
+    return list(zip(*(column.tolist() for column in columns), strict=True))
+
+
 def _write_pairs(sheet: Worksheet, figures: MonthFigures) -> None:
     header_of = {column.field: column.header_fr for column in referentiel.columns("pairs")}
     headers = [
@@ -644,22 +664,10 @@ def _write_pairs(sheet: Worksheet, figures: MonthFigures) -> None:
         *(header_of[field] for field in PAIR_FIELDS[1:]),
         "Ligne signalée",
     ]
-    rows = [
-        (
-            pair.association_name,
-            pair.pair_id,
-            None if _is_missing(pair.youth_key) else pair.youth_key[:YOUTH_KEY_SHOWN],
-            age_band(pair.age_at_period_end),
-            *(getattr(pair, field) for field in PAIR_FIELDS[1:]),
-            "Oui" if pair.has_alerts else "Non",
-        )
-        for pair in figures.pairs.itertuples()
-    ]
     formats = [None] * 4 + [
         DATE_FORMAT if field in PAIR_DATE_FIELDS else None for field in PAIR_FIELDS[1:]
     ]
-    write_table(sheet, 1, headers, rows, number_formats=formats + [None], filterable=True)
-    fit_column_widths(sheet)
+    write_large_table(sheet, headers, _pair_rows(figures.pairs), formats + [None])
 
 
 def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:
@@ -696,6 +704,130 @@ def write_consolidated_workbooks(
     save_atomically(build_workbook(figures, diffusion=False), internal_path)
     save_atomically(build_workbook(figures, diffusion=True), diffusion_path)
     return internal_path, diffusion_path
+
+
+# --- Rewriting only the months whose inputs changed --------------------------------------------
+
+# The tables read_month reads, by period and whole: a month's workbooks are a function of
+# these rows, of min_cell and of the code and seeds below, and are rewritten when one changes.
+MONTH_INPUTS = (
+    "marts.dim_period",
+    "raw.pairs",
+    "marts.fct_indicators",
+    "marts.mart_value_chain",
+    "marts.mart_impact_dimensions",
+    "marts.mart_submissions",
+)
+SHARED_INPUTS = ("marts.indicator_catalog", "marts.dim_association")
+FINGERPRINT_SUFFIX = ".empreinte"
+
+
+@cache
+def _code_fingerprint() -> str:
+    """The outputs' code and the référentiel's seeds: a new layout rewrites every month."""
+    files = sorted(
+        [
+            *Path(__file__).parent.glob("*.py"),
+            Path(referentiel.__file__),
+            *SEEDS_DIR.glob("*.csv"),
+        ]
+    )
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _row_hash(conn: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A DuckDB expression hashing a row of `table`, its floats rounded as the cells show them.
+
+    DuckDB sums floats in no fixed order: a rebuild of the same data may differ in the last
+    bits, which the workbooks round away (DECIMALS_KEPT) and the digest must ignore too.
+    """
+    schema, name = table.split(".")
+    columns = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    values = [
+        f'round("{column}", {DECIMALS_KEPT})'
+        if data_type in ("DOUBLE", "FLOAT") or data_type.startswith("DECIMAL")
+        else f'"{column}"'
+        for column, data_type in columns
+    ]
+    return f"hash({', '.join(values)})"
+
+
+def month_fingerprints(conn: duckdb.DuckDBPyConnection, min_cell: int) -> dict[str, str]:
+    """Each month with submissions ("AAAA-MM") and a digest of everything its workbooks show.
+
+    Row hashes are summed, so the digest does not depend on the order of the rows.
+    """
+    by_period = " UNION ALL ".join(
+        f"SELECT period, '{table}', count(*), sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR "
+        f"FROM {table} GROUP BY period"
+        for table in MONTH_INPUTS
+    )
+    whole = " UNION ALL ".join(
+        f"SELECT '{table}', count(*), sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR FROM {table}"
+        for table in SHARED_INPUTS
+    )
+    shared = repr(sorted(conn.execute(whole).fetchall()))
+    monthly: dict[object, list[tuple]] = {}
+    for period, *digest in conn.execute(by_period).fetchall():
+        monthly.setdefault(period, []).append(tuple(digest))
+    months = conn.execute(
+        "SELECT period, period_code FROM marts.dim_period WHERE has_submissions ORDER BY period"
+    ).fetchall()
+    return {
+        code: hashlib.sha256(
+            "\n".join(
+                [_code_fingerprint(), str(min_cell), shared, repr(sorted(monthly.get(start, [])))]
+            ).encode()
+        ).hexdigest()
+        for start, code in months
+    }
+
+
+def _fingerprint_path(outputs_dir: Path, period: str) -> Path:
+    return outputs_dir / period / f".{CONSOLIDATED_NAME}{FINGERPRINT_SUFFIX}"
+
+
+def _stamp(fingerprint: str, paths: Sequence[Path]) -> str:
+    """The inputs' digest, and the workbooks as written: replaced or edited ones are redone."""
+    files = [f"{path.name} {path.stat().st_size} {path.stat().st_mtime_ns}" for path in paths]
+    return "\n".join([fingerprint, *files])
+
+
+def _is_up_to_date(outputs_dir: Path, period: str, fingerprint: str) -> bool:
+    paths = consolidated_paths(outputs_dir, period)
+    stamp_path = _fingerprint_path(outputs_dir, period)
+    if not (stamp_path.exists() and all(path.exists() for path in paths)):
+        return False
+    return stamp_path.read_text(encoding="utf-8") == _stamp(fingerprint, paths)
+
+
+def write_changed_months(
+    conn: duckdb.DuckDBPyConnection, outputs_dir: Path, min_cell: int
+) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Write the workbooks of every month with submissions whose inputs changed since they
+    were last written, or whose workbooks are missing; returns the written workbooks and the
+    months left as they were."""
+    written, unchanged = [], []
+    for period, fingerprint in month_fingerprints(conn, min_cell).items():
+        if _is_up_to_date(outputs_dir, period, fingerprint):
+            unchanged.append(period)
+            continue
+        stamp_path = _fingerprint_path(outputs_dir, period)
+        stamp_path.unlink(missing_ok=True)  # a crash below must not leave a stale stamp
+        paths = write_consolidated_workbooks(conn, period, outputs_dir, min_cell)
+        partial = stamp_path.with_name(f"{stamp_path.name}.{os.getpid()}.tmp")
+        partial.write_text(_stamp(fingerprint, paths), encoding="utf-8")
+        os.replace(partial, stamp_path)
+        written.append(paths)
+    return written, unchanged
 
 
 # --- Reading charts back, and the PDF ---------------------------------------------------------

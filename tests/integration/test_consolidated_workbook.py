@@ -26,12 +26,14 @@ from orchestration import referentiel
 from orchestration.ingest import warehouse
 from orchestration.ingest.pipeline import ingest_file
 from orchestration.ingest.pseudonymise import KEY_ENV_VAR
+from orchestration.outputs import consolidated
 from orchestration.outputs.consolidated import (
     SUPPRESSED_TEXT,
     UNDEFINED_TEXT,
     chart_references,
     render_pdf,
     suppressed_counts,
+    write_changed_months,
     write_consolidated_workbooks,
 )
 from orchestration.settings import load_settings
@@ -377,3 +379,62 @@ def test_pdf_rendering_says_when_libreoffice_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(RuntimeError, match="LibreOffice est introuvable"):
         render_pdf(tmp_path / "classeur.xlsx", tmp_path / "pdf")
+
+
+def _sessions_held(path: Path, pair_id: str) -> object:
+    sheet = load_workbook(path, read_only=True)["Données"]
+    rows = sheet.iter_rows(values_only=True)
+    headers = next(rows)
+    held = headers.index("Séances réalisées")
+    return next(row[held] for row in rows if row[:2] == ("Cap Avenir", pair_id))
+
+
+def test_only_months_whose_inputs_changed_are_written_again(workbooks, tmp_path, monkeypatch):
+    conn, outputs = workbooks["conn"], tmp_path / "outputs"
+
+    def write() -> list[str]:
+        written, unchanged = write_changed_months(conn, outputs, MIN_CELL)
+        assert [path.parent.name for path, _ in written] + unchanged == [PERIOD]
+        return [path.parent.name for path, _ in written]
+
+    assert write() == [PERIOD]
+    internal, diffusion = (outputs / PERIOD / workbooks[v].name for v in ("internal", "diffusion"))
+    first_write = internal.stat().st_mtime_ns
+    assert write() == []
+    assert internal.stat().st_mtime_ns == first_write
+
+    held = _sessions_held(internal, "B-001")
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(
+            "UPDATE raw.pairs SET sessions_held = sessions_held + 5 "
+            "WHERE association_code = ? AND pair_id = 'B-001'",
+            [CAP],
+        )
+        assert write() == [PERIOD]
+        assert _sessions_held(internal, "B-001") == held + 5
+    finally:
+        conn.execute("ROLLBACK")
+    assert write() == [PERIOD]  # back to the warehouse as it is
+    assert _sessions_held(internal, "B-001") == held
+
+    # Float noise of a rebuild (DuckDB sums in no fixed order) is below what the cells show.
+    for change, rewritten in ((1e-12, []), (1e-3, [PERIOD])):
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            conn.execute(
+                "UPDATE marts.fct_indicators SET value = value + ? "
+                "WHERE indicator_code = 'mispe_score' AND value IS NOT NULL",
+                [change],
+            )
+            assert write() == rewritten
+        finally:
+            conn.execute("ROLLBACK")
+    assert write() == [PERIOD]
+
+    diffusion.unlink()
+    assert write() == [PERIOD] and diffusion.exists()
+    monkeypatch.setattr(consolidated, "_code_fingerprint", lambda: "une autre mise en page")
+    assert write() == [PERIOD]
+    assert write() == []
+    assert write_changed_months(conn, outputs, MIN_CELL + 1)[0]  # another threshold

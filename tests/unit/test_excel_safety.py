@@ -14,10 +14,12 @@ from python_calamine import CalamineWorkbook
 
 from orchestration.outputs.excel_safety import (
     MAX_CELL_TEXT,
+    fit_column_widths,
     is_formula_like,
     safe_cell_value,
     save_atomically,
     write_cell,
+    write_large_table,
     write_row,
     write_table,
 )
@@ -164,3 +166,98 @@ def test_saving_replaces_the_file_whole_or_not_at_all(tmp_path):
         save_atomically(broken, target)
     assert load_workbook(target).active["A1"].value == "version 2"
     assert [path.name for path in tmp_path.iterdir()] == ["sortie.xlsx"]
+
+
+# A large table's rows are written into the sheet's XML, not through openpyxl's cells.
+LARGE_HEADERS = ["Identifiant binôme", "Commentaire", "Séances", "Date de fin", "Signalé"]
+LARGE_FORMATS = [None, None, "0", "DD/MM/YYYY", None]
+LARGE_ROWS = [
+    (text, f"ligne {index} <&> « texte »", index, pd.Timestamp(2026, 10, 1 + index), index % 2 == 0)
+    for index, text in enumerate(DANGEROUS)
+] + [
+    ("B-100", "  espaces autour  ", pd.NA, pd.NaT, None),
+    ("B-101", "x" * 80, np.int64(3), date(2026, 10, 9), False),
+    ("B-102", float("nan"), 2.5, datetime(2026, 10, 9, 8, 30), True),
+]
+
+
+def _cells(path, sheet_name):
+    sheet = load_workbook(path)[sheet_name]
+    return sheet, [
+        [
+            (
+                cell.value,
+                cell.data_type,
+                cell.number_format,
+                cell.quotePrefix,
+                cell.alignment.wrap_text,
+            )
+            for cell in row
+        ]
+        for row in sheet.iter_rows()
+    ]
+
+
+def test_a_large_table_writes_the_same_cells_as_a_table_of_openpyxl_cells(tmp_path):
+    by_cell, streamed = Workbook(), Workbook()
+    write_table(by_cell.active, 1, LARGE_HEADERS, LARGE_ROWS, LARGE_FORMATS, filterable=True)
+    fit_column_widths(by_cell.active)
+    last = write_large_table(streamed.active, LARGE_HEADERS, LARGE_ROWS, LARGE_FORMATS)
+    assert last == len(LARGE_ROWS) + 1
+    expected_sheet, expected = _cells(save_atomically(by_cell, tmp_path / "a.xlsx"), "Sheet")
+    sheet, cells = _cells(save_atomically(streamed, tmp_path / "b.xlsx"), "Sheet")
+    assert cells == expected
+    assert len(cells) == len(LARGE_ROWS) + 1
+    assert sheet.dimensions == expected_sheet.dimensions == f"A1:E{last}"
+    assert (sheet.freeze_panes, sheet.auto_filter.ref) == ("A2", f"A1:E{last}")
+    widths = {letter: sheet.column_dimensions[letter].width for letter in "ABCDE"}
+    assert widths == {key: expected_sheet.column_dimensions[key].width for key in "ABCDE"}
+    assert widths["B"] == 60  # the 80 characters wrap in the widest column allowed
+    long_text_row = len(DANGEROUS) + 3
+    assert sheet.cell(row=long_text_row, column=2).alignment.wrap_text
+    assert not sheet.cell(row=long_text_row - 1, column=2).alignment.wrap_text
+
+
+def test_dangerous_text_in_a_large_table_stays_text(tmp_path):
+    book = Workbook()
+    book.active.title = "Données"
+    write_large_table(book.active, LARGE_HEADERS, LARGE_ROWS, LARGE_FORMATS)
+    path = save_atomically(book, tmp_path / "grand.xlsx")
+
+    with zipfile.ZipFile(path) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml")
+        assert archive.testzip() is None
+    assert b"<f>" not in xml and b"<f " not in xml and b't="e"' not in xml
+    sheet = load_workbook(path)["Données"]
+    expected = [text.replace("\r", "\n") for text in DANGEROUS]
+    for row, text in enumerate(expected, 2):
+        cell = sheet.cell(row=row, column=1)
+        assert (cell.value, cell.data_type) == (text, "s")
+        assert cell.quotePrefix is is_formula_like(DANGEROUS[row - 2])
+    assert sheet["B2"].value == "ligne 0 <&> « texte »"
+    assert sheet.cell(row=len(DANGEROUS) + 2, column=2).value == "  espaces autour  "
+    empty_row = [cell.value for cell in sheet[len(DANGEROUS) + 2]]
+    assert empty_row[2:] == [None, None, None]
+    day = sheet["D2"]
+    assert (day.value, day.number_format) == (datetime(2026, 10, 1), "DD/MM/YYYY")
+    assert (sheet["E2"].value, sheet["E2"].data_type) == (True, "b")
+    assert sheet.cell(row=len(LARGE_ROWS) + 1, column=2).value is None  # NaN: no cell
+    calamine = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Données").to_python()
+    assert [row[0] for row in calamine[1 : len(DANGEROUS) + 1]] == expected
+
+
+def test_a_large_table_with_no_rows_keeps_its_header(tmp_path):
+    book = Workbook()
+    assert write_large_table(book.active, LARGE_HEADERS, [], LARGE_FORMATS) == 1
+    sheet = load_workbook(save_atomically(book, tmp_path / "vide.xlsx")).active
+    assert [cell.value for cell in sheet[1]] == LARGE_HEADERS
+    assert sheet.max_row == 1
+
+
+def test_nothing_may_be_written_below_a_large_table(tmp_path):
+    book = Workbook()
+    write_large_table(book.active, LARGE_HEADERS, LARGE_ROWS, LARGE_FORMATS)
+    write_cell(book.active, 3, 1, "écrasé")
+    with pytest.raises(ValueError, match="below a large table"):
+        save_atomically(book, tmp_path / "refus.xlsx")
+    assert list(tmp_path.iterdir()) == []
