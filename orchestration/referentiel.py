@@ -152,10 +152,5 @@ def associations() -> tuple[dict[str, str], ...]:
 
 
 @cache
-def mispe_items() -> tuple[dict[str, str], ...]:
-    return tuple(read_seed("mispe_items"))
-
-
-@cache
 def indicator_catalog() -> tuple[dict[str, str], ...]:
     return tuple(read_seed("indicator_catalog"))

@@ -83,9 +83,6 @@ MISPE_ITEM_FIELDS = tuple(
     spec.field for spec in referentiel.columns("mispe_questionnaires") if spec.data_type == "score"
 )
 
-_UNLESS_WAITING = f"sauf quand le statut est « {STATUS_WAITING} »"
-_IF_ENDED = f"quand le statut est « {STATUS_CLOSED} » ou « {STATUS_ABANDONED} »"
-_NOT_AFTER_PERIOD = "ne peut pas être postérieure au dernier jour du mois du fichier ({period_end})"
 _KEPT_FLAGGED = "la ligne est conservée mais signalée"
 
 
@@ -122,6 +119,28 @@ def _row(
     return Rule(code, sheet_code, column, reads, ROW, severity, message, column_header_fr)
 
 
+# Row rules that recur (checked by _not_after, _required_unless_waiting and _required_if_ended
+# in contracts/schemas.py); subject: how the message names the field ("la date de fin").
+
+
+def _not_after_period(code: str, sheet_code: str, field: str, subject: str) -> Rule:
+    limit = "ne peut pas être postérieure au dernier jour du mois du fichier ({period_end})"
+    return _row(code, sheet_code, field, (field,), f"{subject} {limit}.")
+
+
+def _required_unless_waiting(code: str, sheet_code: str, field: str, subject: str) -> Rule:
+    message = f"{subject} est obligatoire sauf quand le statut est « {STATUS_WAITING} »."
+    return _row(code, sheet_code, field, (field, "status"), message)
+
+
+def _required_if_ended(code: str, sheet_code: str, field: str, subject: str) -> Rule:
+    message = (
+        f"{subject} est obligatoire quand le statut est « {STATUS_CLOSED} » ou "
+        f"« {STATUS_ABANDONED} »."
+    )
+    return _row(code, sheet_code, field, (field, "status"), message)
+
+
 def _pairs_rules() -> list[Rule]:
     s = "pairs"
     return [
@@ -155,21 +174,9 @@ def _pairs_rules() -> list[Rule]:
         _in_list("DON-015", s, "territory"),
         _required("DON-016", s, "application_date"),
         _date("DON-017", s, "application_date"),
-        _row(
-            "DON-018",
-            s,
-            "application_date",
-            ("application_date",),
-            f"la date de candidature {_NOT_AFTER_PERIOD}.",
-        ),
+        _not_after_period("DON-018", s, "application_date", "la date de candidature"),
         _date("DON-019", s, "match_date"),
-        _row(
-            "DON-020",
-            s,
-            "match_date",
-            ("match_date", "status"),
-            f"la date de mise en relation est obligatoire {_UNLESS_WAITING}.",
-        ),
+        _required_unless_waiting("DON-020", s, "match_date", "la date de mise en relation"),
         _row(
             "DON-021",
             s,
@@ -177,23 +184,11 @@ def _pairs_rules() -> list[Rule]:
             ("match_date", "application_date"),
             "la date de mise en relation ne peut pas être antérieure à la date de candidature.",
         ),
-        _row(
-            "DON-022",
-            s,
-            "match_date",
-            ("match_date",),
-            f"la date de mise en relation {_NOT_AFTER_PERIOD}.",
-        ),
+        _not_after_period("DON-022", s, "match_date", "la date de mise en relation"),
         _required("DON-023", s, "status"),
         _in_list("DON-024", s, "status"),
         _date("DON-025", s, "end_date"),
-        _row(
-            "DON-026",
-            s,
-            "end_date",
-            ("end_date", "status"),
-            f"la date de fin est obligatoire {_IF_ENDED}.",
-        ),
+        _required_if_ended("DON-026", s, "end_date", "la date de fin"),
         _row(
             "DON-027",
             s,
@@ -209,42 +204,18 @@ def _pairs_rules() -> list[Rule]:
             ("end_date", "match_date"),
             "la date de fin ne peut pas être antérieure à la date de mise en relation.",
         ),
-        _row("DON-029", s, "end_date", ("end_date",), f"la date de fin {_NOT_AFTER_PERIOD}."),
+        _not_after_period("DON-029", s, "end_date", "la date de fin"),
         _in_list("DON-030", s, "end_reason"),
-        _row(
-            "DON-031",
-            s,
-            "end_reason",
-            ("end_reason", "status"),
-            f"le motif de fin est obligatoire {_IF_ENDED}.",
-        ),
+        _required_if_ended("DON-031", s, "end_reason", "le motif de fin"),
         _required("DON-032", s, "objective"),
         _in_list("DON-033", s, "objective"),
         _in_list("DON-034", s, "mode"),
-        _row(
-            "DON-035",
-            s,
-            "mode",
-            ("mode", "status"),
-            f"la modalité est obligatoire {_UNLESS_WAITING}.",
-        ),
+        _required_unless_waiting("DON-035", s, "mode", "la modalité"),
         _required("DON-036", s, "renewal"),
         _in_list("DON-037", s, "renewal"),
-        _row(
-            "DON-038",
-            s,
-            "mentor_id",
-            ("mentor_id", "status"),
-            f"l'identifiant du mentor est obligatoire {_UNLESS_WAITING}.",
-        ),
+        _required_unless_waiting("DON-038", s, "mentor_id", "l'identifiant du mentor"),
         _in_list("DON-039", s, "mentor_trained"),
-        _row(
-            "DON-040",
-            s,
-            "mentor_trained",
-            ("mentor_trained", "status"),
-            f"l'information « Mentor formé » est obligatoire {_UNLESS_WAITING}.",
-        ),
+        _required_unless_waiting("DON-040", s, "mentor_trained", "l'information « Mentor formé »"),
         _in_list("DON-041", s, "meeting_frequency"),
         _non_negative_integer("DON-042", s, "sessions_planned"),
         _non_negative_integer("DON-043", s, "sessions_held"),
@@ -297,13 +268,7 @@ def _end_questionnaire_rules() -> list[Rule]:
             "la date de passation ne peut pas précéder de plus de 31 jours la date de fin du "
             "binôme indiquée dans l'onglet « Données ».",
         ),
-        _row(
-            "QFM-008",
-            s,
-            "answered_on",
-            ("answered_on",),
-            f"la date de passation {_NOT_AFTER_PERIOD}.",
-        ),
+        _not_after_period("QFM-008", s, "answered_on", "la date de passation"),
     ]
     for offset, field in enumerate(QUESTIONNAIRE_ANSWER_FIELDS):
         rules.append(_required(f"QFM-{9 + 2 * offset:03d}", s, field))
@@ -338,13 +303,7 @@ def _mispe_rules() -> list[Rule]:
         _in_list("MIS-008", s, "wave"),
         _required("MIS-009", s, "answered_on"),
         _date("MIS-010", s, "answered_on"),
-        _row(
-            "MIS-011",
-            s,
-            "answered_on",
-            ("answered_on",),
-            f"la date de passation {_NOT_AFTER_PERIOD}.",
-        ),
+        _not_after_period("MIS-011", s, "answered_on", "la date de passation"),
         _row(
             "MIS-012",
             s,

@@ -369,18 +369,20 @@ def sheet_schema(sheet_code: str, period_end: date) -> pa.DataFrameSchema:
 
 
 def _identity_checks(period: str | None, association_code: str | None) -> dict[str, RowCheck]:
-    """Without the file's path (while reading) only the template version is checked."""
-    version_checks: dict[str, RowCheck] = {
-        "PAR-006": ("template_version", lambda versions: versions.notna()),
-        "PAR-007": (
-            "template_version",
-            lambda versions: (
-                versions.isna() | versions.isin(referentiel.SUPPORTED_TEMPLATE_VERSIONS)
-            ),
-        ),
-    }
+    """Without the file's path: the template version, checked while reading (the columns
+    expected depend on it). With the path: that the identity agrees with it, the template
+    version having passed already.
+    """
     if period is None or association_code is None:
-        return version_checks
+        return {
+            "PAR-006": ("template_version", lambda versions: versions.notna()),
+            "PAR-007": (
+                "template_version",
+                lambda versions: (
+                    versions.isna() | versions.isin(referentiel.SUPPORTED_TEMPLATE_VERSIONS)
+                ),
+            ),
+        }
     expected_code = referentiel.match_key(association_code)
 
     def well_formed(periods: pd.Series) -> pd.Series:
@@ -395,13 +397,13 @@ def _identity_checks(period: str | None, association_code: str | None) -> dict[s
         ),
         "PAR-004": ("period", well_formed),
         "PAR-005": ("period", lambda periods: ~well_formed(periods) | periods.eq(period)),
-        **version_checks,
     }
 
 
 @cache
 def identity_schema(period: str | None, association_code: str | None) -> pa.DataFrameSchema:
-    """The identity contract; period and association_code are those of the file's path."""
+    """The identity contract; period and association_code are those of the file's path, or None
+    for the template version alone (see _identity_checks)."""
     column_checks: dict[str, list[pa.Check]] = {}
     for code, (column, function) in _identity_checks(period, association_code).items():
         column_checks.setdefault(column, []).append(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -18,6 +17,7 @@ from orchestration.contracts.findings import (
     received_text,
 )
 from orchestration.contracts.rules import ERREUR, RULES, column_spec
+from orchestration.ingest import dates
 from orchestration.ingest.workbook import SheetRows, Workbook
 
 
@@ -31,12 +31,11 @@ class FileContext:
 
     @property
     def period_start(self) -> date:
-        return date.fromisoformat(f"{self.period}-01")
+        return dates.period_start(self.period)
 
     @property
     def period_end(self) -> date:
-        start = self.period_start
-        return start.replace(day=calendar.monthrange(start.year, start.month)[1])
+        return dates.period_end(self.period)
 
     def message_values(self) -> dict[str, str]:
         return {"period": self.period, "period_end": self.period_end.strftime("%d/%m/%Y")}

@@ -1,4 +1,4 @@
-"""Dates as associations type them, and ages computed from them.
+"""Dates as associations type them, ages computed from them, and the bounds of a period.
 
 A date cell is accepted as a real Excel date, as "JJ/MM/AAAA" text or as ISO "AAAA-MM-JJ" text;
 anything else is not a date. Nothing here logs or echoes a value: birth dates are personal data.
@@ -6,6 +6,7 @@ anything else is not a date. Nothing here logs or echoes a value: birth dates ar
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from datetime import date, datetime
@@ -14,6 +15,17 @@ import pandas as pd
 
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+def period_start(period: str) -> date:
+    """First day of a "YYYY-MM" period, as stored in every period column."""
+    return datetime.strptime(period, "%Y-%m").date()
+
+
+def period_end(period: str) -> date:
+    """Last day of a "YYYY-MM" period."""
+    start = period_start(period)
+    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
 
 
 def is_blank(value: object) -> bool:

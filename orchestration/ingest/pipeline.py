@@ -16,11 +16,12 @@ import duckdb
 import pandas as pd
 
 from orchestration import referentiel
-from orchestration.contracts.findings import FINDING_COLUMNS
+from orchestration.contracts.findings import FINDING_COLUMNS, received_text
 from orchestration.contracts.rules import quoted_list
 from orchestration.contracts.validate import FileContext, ValidatedSheet, validate_workbook
 from orchestration.ingest import warehouse
 from orchestration.ingest.archive import archive_file, sha256_of
+from orchestration.ingest.dates import period_start
 from orchestration.ingest.errors import FileLevelError, file_level_error
 from orchestration.ingest.pseudonymise import load_key, pseudonymise_frame
 from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
@@ -28,7 +29,6 @@ from orchestration.settings import Settings
 
 # Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
-MASK = "***"
 # MIS PE's own scope; answers outside it are kept and flagged.
 MISPE_SCOPE_AGES = (13, 18)
 
@@ -132,7 +132,11 @@ def partition_files(raw_dir: Path, period: str, association_code: str) -> list[P
 def conflicting_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
     """The partition's files when several of different contents name it; else []."""
     paths = partition_files(raw_dir, period, association_code)
-    return paths if len(paths) > 1 and len({sha256_of(path) for path in paths}) > 1 else []
+    return paths if _contents_differ(paths) else []
+
+
+def _contents_differ(paths: list[Path]) -> bool:
+    return len(paths) > 1 and len({sha256_of(path) for path in paths}) > 1
 
 
 def display_name(raw_dir: Path, path: Path) -> str:
@@ -172,10 +176,15 @@ def _pii_headers() -> frozenset[str]:
 
 
 def _masked(findings: pd.DataFrame) -> pd.DataFrame:
-    """Mask values of PII columns again: a finding must never carry a name or a birth date."""
+    """Mask values of PII columns again: a finding must never carry a name or a birth date.
+
+    As when the finding was made, an empty cell stays empty: "***" says a value was typed.
+    """
     masked = findings.copy()
-    is_pii = masked["column_header"].isin(_pii_headers()) & masked["value_received"].notna()
-    masked.loc[is_pii, "value_received"] = MASK
+    is_pii = masked["column_header"].isin(_pii_headers())
+    masked.loc[is_pii, "value_received"] = [
+        received_text(value, is_pii=True) for value in masked.loc[is_pii, "value_received"]
+    ]
     return masked
 
 
@@ -294,12 +303,11 @@ def ingest_file(
     status = "accepted" if rejected == 0 else "accepted_with_rejections"
     message = _rows_message(received, rejected, alerts)
     findings = _file_findings(validated)
-    submission = {
+    # What quality.submissions records and the report says alike.
+    recorded = {
         "association_name": identity.get("association_name"),
         "file_name": name,
         "sha256": sha256,
-        "received_at": received_at,
-        "template_version": identity.get("template_version"),
         "rows_received": received,
         "rows_accepted": accepted,
         "rows_rejected": rejected,
@@ -307,24 +315,21 @@ def ingest_file(
         "status": status,
         "message_fr": message,
     }
+    submission = {
+        **recorded,
+        "received_at": received_at,
+        "template_version": identity.get("template_version"),
+    }
     version = warehouse.replace_partition(
         conn, period, association_code, tables, findings, submission
     )
     return IngestionReport(
         period=period,
         association_code=association_code,
-        file_name=name,
-        sha256=sha256,
         version=version,
-        status=status,
-        association_name=identity.get("association_name"),
-        rows_received=received,
-        rows_accepted=accepted,
-        rows_rejected=rejected,
-        rows_with_alerts=alerts,
         sheet_counts=counts,
         findings=findings,
-        message_fr=message,
+        **recorded,
     )
 
 
@@ -342,7 +347,7 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
         )
     with warehouse.locked_connection(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
-        if conflicting_files(settings.raw_dir, period, association_code):
+        if _contents_differ(paths):
             return refuse_conflicting_files(paths, settings, conn)
         return ingest_file(paths[0], settings, conn)
 
@@ -386,7 +391,7 @@ def _sha256_in_force(conn, period: str, association_code: str) -> str | None:
     row = conn.execute(
         "SELECT sha256 FROM quality.submissions WHERE period = ? AND association_code = ? "
         "AND status <> 'rejected' ORDER BY version DESC LIMIT 1",
-        [warehouse.period_start(period), association_code],
+        [period_start(period), association_code],
     ).fetchone()
     return row[0] if row else None
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from orchestration.ingest.dates import period_start
 from orchestration.ingest.pseudonymise import PII_FIELDS
 
 # Columns every raw table starts with; the loader fills the first three from the file.
@@ -162,11 +163,6 @@ def storage_failure_fr(error: BaseException) -> str:
         )
     cause = STORAGE_FAILURES_FR.get(code, "erreur d'écriture ou de lecture")
     return f"{cause} (détail technique : {error})"
-
-
-def period_start(period: str) -> date:
-    """First day of a "YYYY-MM" period, as stored in every period column."""
-    return datetime.strptime(period, "%Y-%m").date()
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

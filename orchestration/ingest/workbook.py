@@ -111,7 +111,10 @@ def read_workbook(path: Path, display_name: str) -> Workbook:
 def check_identity(
     identity: dict[str, str | None], period: str, association_code: str, display_name: str
 ) -> None:
-    """Raise FileLevelError when « Paramètres figés » disagrees with the file's folder and name."""
+    """Raise FileLevelError when « Paramètres figés » disagrees with the file's folder and name.
+
+    The template version is not checked again: read_workbook, which gave the identity, did.
+    """
     _raise_first_identity_failure(identity, display_name, period, association_code)
 
 

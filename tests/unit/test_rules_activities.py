@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
-from tests.unit.test_rules_registry import CaseResults, assert_rule_case, case, run_cases
+from tests.unit.test_rules_registry import case, sheet_rule_tests
 
 BASE_ACTIVITY = {
     "Date": date(2026, 10, 15),
@@ -37,12 +35,4 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> CaseResults:
-    path = tmp_path_factory.mktemp("raw") / "2026-10" / "cap-avenir.xlsx"
-    return run_cases(path, "activities", CASES, activity_row)
-
-
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_rule(results, code):
-    assert_rule_case(results, code)
+results, test_rule = sheet_rule_tests("activities", CASES, activity_row)

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from orchestration import referentiel
 from orchestration.contracts.rules import QUESTIONNAIRE_ANSWER_FIELDS
 from tests.unit.test_rules_pairs import ONGOING, pair_row
-from tests.unit.test_rules_registry import CaseResults, assert_rule_case, case, run_cases
+from tests.unit.test_rules_registry import case, sheet_rule_tests
 
 ANSWER_HEADERS = [
     spec.header_fr
@@ -86,16 +84,9 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> CaseResults:
-    row_count = sum(len(c.firing) + len(c.passing) for c in CASES.values())
-    own_pairs = [_pair(questionnaire_pair_id(position)) for position in range(row_count)]
-    path = tmp_path_factory.mktemp("raw") / "2026-10" / "cap-avenir.xlsx"
-    return run_cases(
-        path, "end_questionnaires", CASES, questionnaire_row, other_rows={"pairs": own_pairs}
-    )
+ROW_COUNT = sum(len(c.firing) + len(c.passing) for c in CASES.values())
+OWN_PAIRS = [_pair(questionnaire_pair_id(position)) for position in range(ROW_COUNT)]
 
-
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_rule(results, code):
-    assert_rule_case(results, code)
+results, test_rule = sheet_rule_tests(
+    "end_questionnaires", CASES, questionnaire_row, other_rows={"pairs": OWN_PAIRS}
+)

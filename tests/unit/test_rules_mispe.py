@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from orchestration import referentiel
 from orchestration.contracts.rules import MISPE_ITEM_FIELDS
-from tests.unit.test_rules_registry import CaseResults, assert_rule_case, case, run_cases
+from tests.unit.test_rules_registry import case, sheet_rule_tests
 
 ITEM_HEADERS = [
     spec.header_fr
@@ -75,12 +73,4 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> CaseResults:
-    path = tmp_path_factory.mktemp("raw") / "2026-10" / "cap-avenir.xlsx"
-    return run_cases(path, "mispe_questionnaires", CASES, mispe_row)
-
-
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_rule(results, code):
-    assert_rule_case(results, code)
+results, test_rule = sheet_rule_tests("mispe_questionnaires", CASES, mispe_row)

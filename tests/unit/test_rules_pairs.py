@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pytest
-
-from tests.unit.test_rules_registry import CaseResults, assert_rule_case, case, run_cases
+from tests.unit.test_rules_registry import case, sheet_rule_tests
 
 # A valid closed pair of the period 2026-10 (synthetic youth).
 BASE_PAIR = {
@@ -157,12 +155,4 @@ CASES = {
 }
 
 
-@pytest.fixture(scope="module")
-def results(tmp_path_factory) -> CaseResults:
-    path = tmp_path_factory.mktemp("raw") / "2026-10" / "cap-avenir.xlsx"
-    return run_cases(path, "pairs", CASES, pair_row)
-
-
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_rule(results, code):
-    assert_rule_case(results, code)
+results, test_rule = sheet_rule_tests("pairs", CASES, pair_row)

@@ -111,6 +111,29 @@ def run_cases(
     return CaseResults(validated, firing, passing)
 
 
+def sheet_rule_tests(
+    sheet_code: str,
+    cases: Mapping[str, RuleCase],
+    make_row: Callable[[int, Row], Row],
+    other_rows: Mapping[str, Sequence[Row]] | None = None,
+):
+    """A sheet module's `results` fixture (its cases in one workbook) and its `test_rule`.
+
+    Use as `results, test_rule = sheet_rule_tests(...)`: pytest collects both by their names.
+    """
+
+    @pytest.fixture(scope="module")
+    def results(tmp_path_factory) -> CaseResults:
+        path = tmp_path_factory.mktemp("raw") / PERIOD / f"{ASSOCIATION}.xlsx"
+        return run_cases(path, sheet_code, cases, make_row, other_rows)
+
+    @pytest.mark.parametrize("code", sorted(cases))
+    def test_rule(results, code):
+        assert_rule_case(results, code)
+
+    return results, test_rule
+
+
 def assert_rule_case(results: CaseResults, code: str) -> None:
     """The rule fires (alone) on its firing rows and not on its passing rows, which load."""
     findings = results.validated.findings

@@ -11,6 +11,7 @@ import pytest
 from orchestration import referentiel
 from orchestration.contracts.findings import FINDING_COLUMNS
 from orchestration.contracts.validate import FileContext, validate_workbook
+from orchestration.ingest.pipeline import _file_findings
 from orchestration.ingest.workbook import read_workbook
 from tests.unit.test_rules_mispe import BASE_MISPE, ITEM_HEADERS
 from tests.unit.test_rules_pairs import BASE_PAIR, ONGOING
@@ -117,6 +118,13 @@ def test_personal_data_never_reaches_the_findings(tmp_path):
     text = findings.to_csv()
     for personal in ("Zorglub", "Ysolde", "1999", "2000"):
         assert personal not in text
+
+
+def test_an_empty_personal_cell_stays_empty_once_findings_are_masked_again(tmp_path):
+    row = _pair("B-1", **{"Nom du bénéficiaire": None, "Date de naissance": "1999/12/31"})
+    findings = _file_findings(_validated(tmp_path, {"pairs": [row]}))
+    values = dict(zip(findings["rule_code"], findings["value_received"], strict=True))
+    assert (values["DON-003"], values["DON-008"]) == ("", "***")
 
 
 def test_a_duplicated_pair_id_rejects_every_row_carrying_it(tmp_path):
