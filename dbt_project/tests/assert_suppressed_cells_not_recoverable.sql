@@ -15,22 +15,15 @@ cells as (
 groups as (
     select
         *,
-        count(*) filter (where is_suppressed) over (
-            partition by
-                period, scope, association_code, indicator_code, mis_pe_dimension, breakdown
-        ) as masked_in_breakdown,
-        bool_or(breakdown = 'total' and is_suppressed) over (
-            partition by period, scope, association_code, indicator_code, mis_pe_dimension
-        ) as is_total_masked,
+        count(*) filter (where is_suppressed) over breakdown_cells as masked_in_breakdown,
+        bool_or(breakdown = 'total' and is_suppressed) over scope_cells as is_total_masked,
         count(*) filter (where scope = 'association' and is_suppressed) over same_cell
             as masked_associations,
         bool_or(scope = 'departement' and is_suppressed) over same_cell
             as is_departement_masked,
         count(*) filter (where scope = 'departement') over same_cell as departement_cells
     from cells
-    window same_cell as (
-        partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value
-    )
+    {{ disclosure_group_windows() }}
 ),
 
 leaks as (

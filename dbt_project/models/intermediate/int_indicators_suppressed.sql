@@ -23,7 +23,7 @@ masked_round_0 as (
     select
         *,
         cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_primary_suppressed,
-        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_masked
+        is_primary_suppressed as is_masked
     from cells
 ),
 {% for round in range(1, rounds + 1) %}
@@ -49,17 +49,7 @@ groups_round_{{ round }} as (
             order by is_masked, cell_count = 0, cell_count, association_code
         ) as association_rank
     from masked_round_{{ round - 1 }}
-    window
-        scope_cells as (
-            partition by period, scope, association_code, indicator_code, mis_pe_dimension
-        ),
-        breakdown_cells as (
-            partition by period, scope, association_code, indicator_code, mis_pe_dimension,
-                breakdown
-        ),
-        same_cell as (
-            partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value
-        )
+    {{ disclosure_group_windows() }}
 ),
 
 masked_round_{{ round }} as (

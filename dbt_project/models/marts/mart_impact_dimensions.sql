@@ -16,8 +16,7 @@ dimensions as (
 ),
 
 scopes as (
-    select distinct period, scope, association_code
-    from indicators
+    select * from {{ ref('int_indicator_scopes_listed') }}
 ),
 
 mispe as (

@@ -6,11 +6,7 @@ indicators as (
 ),
 
 catalog as (
-    select * from {{ ref('indicator_catalog') }}
-),
-
-levels as (
-    select * from {{ ref('value_chain_levels') }}
+    select * from {{ ref('mart_indicator_catalog') }}
 )
 
 select
@@ -18,8 +14,8 @@ select
     indicators.scope,
     indicators.association_code,
     catalog.value_chain_level,
-    levels.label_fr as value_chain_level_label_fr,
-    levels.rank as value_chain_rank,
+    catalog.value_chain_level_label_fr,
+    catalog.value_chain_rank,
     indicators.indicator_code,
     indicators.mis_pe_dimension,
     catalog.label_fr,
@@ -29,12 +25,10 @@ select
 from indicators
 inner join catalog
     on catalog.indicator_code = indicators.indicator_code
-inner join levels
-    on levels.level_code = catalog.value_chain_level
 order by
     indicators.period,
     indicators.scope,
     indicators.association_code nulls first,
-    levels.rank,
+    catalog.value_chain_rank,
     indicators.indicator_code,
     indicators.mis_pe_dimension

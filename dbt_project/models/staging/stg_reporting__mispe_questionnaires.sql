@@ -11,7 +11,6 @@ coded as (
         mispe_questionnaires.file_sha256,
         mispe_questionnaires.excel_row,
         mispe_questionnaires.youth_key,
-        mispe_questionnaires.birth_month,
         mispe_questionnaires.age_at_answer,
         mispe_questionnaires.wave,
         waves.value_code as wave_code,

@@ -1,0 +1,21 @@
+{#-
+    The groups of indicator cells that add up, as named windows (a WINDOW clause): disclosure
+    control (int_indicators_suppressed) masks so that no group reveals a masked cell by
+    subtraction, and the singular test assert_suppressed_cells_not_recoverable checks it.
+      · scope_cells: one indicator's cells at one scope (its total and every breakdown);
+      · breakdown_cells: the cells of one breakdown, which add up to their scope's total;
+      · same_cell: one cell at every scope; the associations' cells make the département's.
+-#}
+{% macro disclosure_group_windows() -%}
+    window
+        scope_cells as (
+            partition by period, scope, association_code, indicator_code, mis_pe_dimension
+        ),
+        breakdown_cells as (
+            partition by period, scope, association_code, indicator_code, mis_pe_dimension,
+                breakdown
+        ),
+        same_cell as (
+            partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value
+        )
+{%- endmacro %}
