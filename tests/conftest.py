@@ -1,5 +1,6 @@
 """Every test runs with its own folders: nothing a test does touches the project's runtime state."""
 
+from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,13 +19,19 @@ UNSET_VARIABLES = ("ASE_IMPACT_PSEUDONYMISATION_KEY", "ASE_IMPACT_ENV", "ASE_IMP
 
 
 @contextmanager
-def isolated_environment(root: Path):
-    """Point every path setting under root and clear the key and deployment settings."""
+def isolated_environment(root: Path, variables: Mapping[str, str] | None = None):
+    """Point every path setting under root and clear the key and deployment settings.
+
+    variables: then set these (a key, a disclosure threshold…). A subprocess started inside
+    inherits the whole environment.
+    """
     with pytest.MonkeyPatch.context() as patch:
         for variable, relative in PATH_VARIABLES.items():
             patch.setenv(variable, str(root / relative))
         for variable in UNSET_VARIABLES:
             patch.delenv(variable, raising=False)
+        for variable, value in (variables or {}).items():
+            patch.setenv(variable, value)
         yield root
 
 

@@ -44,13 +44,13 @@ def write_workbook(
         sheet = book.create_sheet(spec.name_fr)
         if spec.sheet_code == "parameters":
             identity = {
-                "Association": association_name,
-                "Code association": association_code,
-                "Période": period,
-                "Version du modèle": template_version,
+                "association_name": association_name,
+                "association_code": association_code,
+                "period": period,
+                "template_version": template_version,
             }
-            for label, value in identity.items():
-                sheet.append([label, value])
+            for label, field in referentiel.IDENTITY_LABELS.items():
+                sheet.append([label, identity[field]])
             continue
         if not spec.is_read:
             continue

@@ -6,11 +6,13 @@ from orchestration.ingest import warehouse
 from orchestration.ingest.pseudonymise import KEY_ENV_VAR
 from orchestration.settings import load_settings
 
+TEST_KEY = "cle-de-test-0123456789abcdef0123456789"
+
 
 @pytest.fixture
 def settings(monkeypatch):
     """Every path under the test's folder (tests/conftest.py), with a fixed test key."""
-    monkeypatch.setenv(KEY_ENV_VAR, "cle-de-test-0123456789abcdef0123456789")
+    monkeypatch.setenv(KEY_ENV_VAR, TEST_KEY)
     return load_settings()
 
 

@@ -29,6 +29,7 @@ from orchestration.ingest.pipeline import (
 )
 from orchestration.ingest.pseudonymise import KEY_ENV_VAR
 from orchestration.settings import Settings, load_settings
+from tests.conftest import isolated_environment
 from tests.hostile_files import (
     ole2_file,
     pad_sheet,
@@ -36,8 +37,9 @@ from tests.hostile_files import (
     sheet_part,
     with_cached_results,
 )
+from tests.integration.conftest import TEST_KEY
 from tests.integration.sample_rows import pair_row, write_submission
-from tests.integration.test_loading import raw_counts
+from tests.integration.test_loading import RAW_TABLES, raw_counts, table_dump
 from tests.workbook_factory import headers_of
 
 PERIOD = "2026-10"
@@ -46,16 +48,6 @@ OTHER_CODE = "envol-mentorat"
 NAME = f"{PERIOD}/{CODE}.xlsx"
 ACCEPTED_AT = datetime(2026, 11, 3, 9, 30)
 REFUSED_AT = datetime(2026, 11, 5, 14, 0)
-KEY = "cle-de-test-0123456789abcdef0123456789"
-
-
-def _settings(root: Path) -> Settings:
-    return load_settings(
-        raw_dir=root / "raw",
-        warehouse=root / "warehouse" / "ase_impact.duckdb",
-        archive_dir=root / "archive",
-        secrets_dir=root / "secrets",
-    )
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +57,8 @@ def accepted_state(tmp_path_factory) -> Path:
     Built once and copied for each test: ingesting two workbooks for every case is slow.
     """
     root = tmp_path_factory.mktemp("accepted")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(KEY_ENV_VAR, KEY)
-        settings = _settings(root)
+    with isolated_environment(root, {KEY_ENV_VAR: TEST_KEY}):
+        settings = load_settings()
         with warehouse.connect(settings.warehouse) as conn:
             warehouse.ensure_schema(conn)
             for code in (CODE, OTHER_CODE):
@@ -78,18 +69,10 @@ def accepted_state(tmp_path_factory) -> Path:
 
 
 @pytest.fixture
-def settings(tmp_path, monkeypatch, accepted_state) -> Settings:
-    monkeypatch.setenv(KEY_ENV_VAR, KEY)
-    shutil.copytree(accepted_state, tmp_path, dirs_exist_ok=True)
-    return _settings(tmp_path)
-
-
-@pytest.fixture
-def conn(settings):
-    connection = warehouse.connect(settings.warehouse)
-    warehouse.ensure_schema(connection)
-    yield connection
-    connection.close()
+def settings(settings, isolated_paths, accepted_state) -> Settings:
+    """The shared settings (tests/integration/conftest.py), their folders holding accepted_state."""
+    shutil.copytree(accepted_state, isolated_paths, dirs_exist_ok=True)
+    return settings
 
 
 @dataclass(frozen=True)
@@ -99,10 +82,7 @@ class PreviousState:
 
 
 def raw_state(conn) -> dict[str, list[tuple]]:
-    return {
-        table: sorted(conn.execute(f"SELECT * FROM raw.{table}").fetchall(), key=repr)
-        for table in warehouse.RAW_TABLE_COLUMNS
-    }
+    return table_dump(conn, RAW_TABLES)
 
 
 @pytest.fixture
@@ -155,48 +135,51 @@ def assert_refusal(conn, settings, path, previous, code: str, message: str) -> N
 # Not a workbook at all
 
 
-def test_an_empty_file(settings, conn, previous):
-    path = bad_path(settings)
-    path.write_bytes(b"")
-    assert_refusal(
-        conn,
-        settings,
-        path,
-        previous,
+NOT_A_WORKBOOK = {
+    "empty": (
+        b"",
         "FIC-008",
-        "Fichier 2026-10/cap-avenir.xlsx : le fichier est vide (0 octet), son dépôt a sans doute "
-        "été interrompu ; déposez à nouveau le classeur enregistré depuis Excel.",
-    )
-
-
-def test_a_csv_renamed_xlsx(settings, conn, previous):
-    path = bad_path(settings)
-    path.write_text("Identifiant binôme;Sexe\nB-001;Femme\n", encoding="cp1252")
-    assert_refusal(
-        conn,
-        settings,
-        path,
-        previous,
+        "le fichier est vide (0 octet), son dépôt a sans doute été interrompu ; déposez à "
+        "nouveau le classeur enregistré depuis Excel.",
+    ),
+    "csv": (
+        "Identifiant binôme;Sexe\nB-001;Femme\n".encode("cp1252"),
         "FIC-011",
-        "Fichier 2026-10/cap-avenir.xlsx : c'est un fichier texte (par exemple un export CSV) "
-        "renommé en .xlsx, pas un classeur Excel ; recopiez les données dans le modèle de "
-        "classeur, enregistrez-le au format « Classeur Excel (.xlsx) » puis déposez-le à nouveau.",
-    )
-
-
-def test_a_binary_file_that_is_not_a_zip(settings, conn, previous):
-    path = bad_path(settings)
-    path.write_bytes(b"%PDF-1.7\n\x00\x01\x02 binary")
-    assert_refusal(
-        conn,
-        settings,
-        path,
-        previous,
+        "c'est un fichier texte (par exemple un export CSV) renommé en .xlsx, pas un classeur "
+        "Excel ; recopiez les données dans le modèle de classeur, enregistrez-le au format "
+        "« Classeur Excel (.xlsx) » puis déposez-le à nouveau.",
+    ),
+    "binary-not-zip": (
+        b"%PDF-1.7\n\x00\x01\x02 binary",
         "FIC-004",
-        "Fichier 2026-10/cap-avenir.xlsx : ce n'est pas un classeur Excel au format .xlsx "
-        "(ancien format .xls, fichier protégé par un mot de passe ou autre fichier renommé) ; "
-        "enregistrez-le depuis Excel au format « Classeur Excel (.xlsx) », sans mot de passe, "
-        "puis déposez-le à nouveau.",
+        "ce n'est pas un classeur Excel au format .xlsx (ancien format .xls, fichier protégé "
+        "par un mot de passe ou autre fichier renommé) ; enregistrez-le depuis Excel au format "
+        "« Classeur Excel (.xlsx) », sans mot de passe, puis déposez-le à nouveau.",
+    ),
+    "old-xls": (
+        ole2_file(password_protected=False),
+        "FIC-009",
+        "c'est un classeur Excel à l'ancien format .xls (Excel 97-2003), renommé en .xlsx ; "
+        "ouvrez-le dans Excel, enregistrez-le au format « Classeur Excel (.xlsx) » puis "
+        "déposez-le à nouveau.",
+    ),
+    "password-protected": (
+        ole2_file(password_protected=True),
+        "FIC-010",
+        "le classeur est protégé par un mot de passe et ne peut pas être lu ; ouvrez-le dans "
+        "Excel, retirez le mot de passe (Fichier > Informations > Protéger le classeur), "
+        "enregistrez-le au format « Classeur Excel (.xlsx) » puis déposez-le à nouveau.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOT_A_WORKBOOK)
+def test_a_file_that_is_not_an_xlsx_workbook(settings, conn, previous, case):
+    contents, code, advice = NOT_A_WORKBOOK[case]
+    path = bad_path(settings)
+    path.write_bytes(contents)
+    assert_refusal(
+        conn, settings, path, previous, code, f"Fichier 2026-10/cap-avenir.xlsx : {advice}"
     )
 
 
@@ -212,37 +195,6 @@ def test_a_truncated_workbook(settings, conn, previous):
         "FIC-005",
         "Fichier 2026-10/cap-avenir.xlsx : le classeur est endommagé et ne peut pas être lu ; "
         "ouvrez-le dans Excel, enregistrez-le à nouveau au format .xlsx puis déposez-le.",
-    )
-
-
-def test_an_old_xls_renamed_xlsx(settings, conn, previous):
-    path = bad_path(settings)
-    path.write_bytes(ole2_file(password_protected=False))
-    assert_refusal(
-        conn,
-        settings,
-        path,
-        previous,
-        "FIC-009",
-        "Fichier 2026-10/cap-avenir.xlsx : c'est un classeur Excel à l'ancien format .xls "
-        "(Excel 97-2003), renommé en .xlsx ; ouvrez-le dans Excel, enregistrez-le au format "
-        "« Classeur Excel (.xlsx) » puis déposez-le à nouveau.",
-    )
-
-
-def test_a_password_protected_workbook(settings, conn, previous):
-    path = bad_path(settings)
-    path.write_bytes(ole2_file(password_protected=True))
-    assert_refusal(
-        conn,
-        settings,
-        path,
-        previous,
-        "FIC-010",
-        "Fichier 2026-10/cap-avenir.xlsx : le classeur est protégé par un mot de passe et ne "
-        "peut pas être lu ; ouvrez-le dans Excel, retirez le mot de passe (Fichier > "
-        "Informations > Protéger le classeur), enregistrez-le au format « Classeur Excel "
-        "(.xlsx) » puis déposez-le à nouveau.",
     )
 
 
@@ -526,8 +478,8 @@ def test_file_names_with_spaces_accents_or_dots(settings, conn, previous, file_n
     assert path not in [found for *_, found in submission_files(settings.raw_dir)]
 
 
-def test_a_path_outside_raw_is_never_discovered(settings, conn, previous, tmp_path):
-    outside = write_submission(tmp_path / "elsewhere", PERIOD, "intrus")
+def test_a_path_outside_raw_is_never_discovered(settings, conn, previous):
+    outside = write_submission(settings.raw_dir.parent / "elsewhere", PERIOD, "intrus")
     (settings.raw_dir / PERIOD / "intrus.xlsx").symlink_to(outside)
     (settings.raw_dir / "2026-11").symlink_to(outside.parent, target_is_directory=True)
     assert [

@@ -1,12 +1,11 @@
 """Two `ase-impact run` started at the same time on one warehouse: both succeed, in turn."""
 
-import os
 import subprocess
-import sys
 
 import duckdb
 
 from orchestration.settings import load_settings
+from tests.integration.cli_runs import CLI_COMMAND
 from tests.integration.sample_rows import write_submission
 
 
@@ -14,11 +13,8 @@ def test_two_simultaneous_runs_queue_instead_of_failing_on_the_duckdb_lock():
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir")
     write_submission(settings.raw_dir, "2026-10", "envol-mentorat")
-    command = [sys.executable, "-m", "orchestration.cli", "run"]
     runs = [
-        subprocess.Popen(
-            command, env=os.environ.copy(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
+        subprocess.Popen([*CLI_COMMAND, "run"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for _ in range(2)
     ]
     outputs = [run.communicate(timeout=600)[0].decode() for run in runs]

@@ -4,8 +4,6 @@ The demo generator's manifest says which cells are wrong on purpose: the run mus
 exactly those, refuse exactly the broken file, build the marts, and change nothing when re-run.
 """
 
-import contextlib
-import io
 import json
 import shutil
 
@@ -13,11 +11,10 @@ import duckdb
 import pytest
 
 from orchestration import referentiel
-from orchestration.cli import main
 from orchestration.settings import PROJECT_ROOT
 from tests.conftest import isolated_environment
-
-RAW_TABLES = ("pairs", "end_questionnaires", "mispe_questionnaires", "resources", "activities")
+from tests.integration.cli_runs import run_cli
+from tests.integration.test_loading import raw_counts
 
 
 def _query(warehouse, sql: str) -> list[tuple]:
@@ -26,16 +23,8 @@ def _query(warehouse, sql: str) -> list[tuple]:
 
 
 def _raw_counts(warehouse) -> dict[str, int]:
-    return {
-        table: _query(warehouse, f"select count(*) from raw.{table}")[0][0] for table in RAW_TABLES
-    }
-
-
-def _run(arguments: list[str]) -> tuple[int, str]:
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output):
-        exit_code = main(arguments)
-    return exit_code, output.getvalue()
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return raw_counts(conn)
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +35,9 @@ def demo_run(tmp_path_factory):
         shutil.copytree(PROJECT_ROOT / "raw", raw_dir)
         warehouse = root / "warehouse" / "ase_impact.duckdb"
         arguments = ["run", "--raw-dir", str(raw_dir), "--warehouse", str(warehouse)]
-        first = _run(arguments)
+        first = run_cli(*arguments)
         counts_after_first = _raw_counts(warehouse)
-        second = _run(arguments)
+        second = run_cli(*arguments)
         yield {
             "manifest": json.loads((raw_dir / "demo_manifest.json").read_text()),
             "warehouse": warehouse,
@@ -58,9 +47,9 @@ def demo_run(tmp_path_factory):
 
 
 def test_both_runs_succeed_and_the_second_changes_nothing(demo_run):
-    (first_exit, _), (second_exit, second_output) = demo_run["runs"]
-    assert (first_exit, second_exit) == (0, 0)
-    assert "Fichiers intégrés : 0 · inchangés (déjà intégrés) : 20" in second_output
+    first, second = demo_run["runs"]
+    assert (first.exit_code, second.exit_code) == (0, 0), first.stderr + second.stderr
+    assert "Fichiers intégrés : 0 · inchangés (déjà intégrés) : 20" in second.stdout
     first_counts, second_counts = demo_run["counts"]
     assert first_counts == second_counts
     assert all(count > 0 for count in first_counts.values())
@@ -89,7 +78,7 @@ def test_rejected_rows_and_alerts_are_exactly_the_deliberate_errors(demo_run):
 
 
 def test_the_summary_names_each_error_and_the_refused_file(demo_run):
-    (_, first_output), _ = demo_run["runs"]
+    first_output = demo_run["runs"][0].stdout
     for defect in demo_run["manifest"]["row_defects"]:
         if defect["severity"] == "erreur":
             assert f"onglet « {defect['sheet']} », ligne {defect['excel_row']}" in first_output

@@ -8,7 +8,6 @@ import contextlib
 import errno
 import fcntl
 import hashlib
-import io
 import os
 import shutil
 import signal
@@ -22,25 +21,19 @@ import duckdb
 import pytest
 
 from orchestration import snapshot
-from orchestration.cli import main
 from orchestration.ingest import warehouse
 from orchestration.ingest.pipeline import ingest_partition
 from orchestration.ingest.pseudonymise import KEY_ENV_VAR
 from orchestration.runner import plan_run
-from orchestration.settings import PROJECT_ROOT
+from orchestration.settings import PROJECT_ROOT, Settings, load_settings
 from orchestration.snapshot import SnapshotError, publish_snapshot
-from tests.conftest import PATH_VARIABLES, isolated_environment
+from tests.conftest import isolated_environment
+from tests.integration.cli_runs import CliRun, run_cli
+from tests.integration.conftest import TEST_KEY
 from tests.integration.sample_rows import write_submission
+from tests.integration.test_loading import table_dump
 
-TEST_KEY = "cle-de-test-0123456789abcdef0123456789"
 PERIOD, ASSOCIATION, OTHER_ASSOCIATION = "2026-10", "cap-avenir", "envol-mentorat"
-STATE_TABLES = (
-    *(f"raw.{table}" for table in warehouse.RAW_TABLE_COLUMNS),
-    "quality.submissions",
-    "quality.rejected_rows",
-    "quality.row_alerts",
-    "quality.file_errors",
-)
 CHILD_TIMEOUT_SECONDS = 120
 BUILD_SUCCEEDED = "Construction (marts dbt, contrôle de publication, sorties) : réussie"
 
@@ -63,11 +56,8 @@ ingest_partition(load_settings(), sys.argv[2], sys.argv[3])
 """
 
 
-def _state(conn) -> dict[str, list[tuple]]:
-    return {
-        table: conn.execute(f"select * from {table} order by all").fetchall()
-        for table in STATE_TABLES
-    }
+def _lock_file(settings: Settings) -> Path:
+    return settings.warehouse.with_name(settings.warehouse.name + ".lock")
 
 
 def _lock_is_free(lock_file: Path) -> bool:
@@ -97,7 +87,7 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
     ingest_partition(settings, PERIOD, ASSOCIATION)
     ingest_partition(settings, PERIOD, OTHER_ASSOCIATION)
     with warehouse.locked_connection(settings.warehouse) as conn:
-        before = _state(conn)
+        before = table_dump(conn)
     write_submission(settings.raw_dir, PERIOD, ASSOCIATION, pairs=5)  # a corrected file
 
     marker, child_log = tmp_path / "paused", tmp_path / "child.log"
@@ -105,12 +95,11 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
         child = subprocess.Popen(
             [sys.executable, "-c", LOAD_PAUSED_BEFORE_COMMIT, str(marker), PERIOD, ASSOCIATION],
             cwd=PROJECT_ROOT,
-            env=os.environ.copy(),
             stdout=log,
             stderr=subprocess.STDOUT,
         )
     _wait_for(marker, child, child_log)
-    lock_file = settings.warehouse.with_name(settings.warehouse.name + ".lock")
+    lock_file = _lock_file(settings)
     assert not _lock_is_free(lock_file)  # the child is inside exclusive_access
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=CHILD_TIMEOUT_SECONDS)
@@ -120,7 +109,7 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
     # process, so the stale file blocks nobody.
     assert lock_file.exists() and _lock_is_free(lock_file)
     with warehouse.locked_connection(settings.warehouse) as conn:
-        assert _state(conn) == before
+        assert table_dump(conn) == before
         plan = plan_run(settings, conn)
     assert plan.to_ingest == [(PERIOD, ASSOCIATION)]
     assert plan.unchanged == [(PERIOD, OTHER_ASSOCIATION)]
@@ -166,13 +155,6 @@ RECEPTION_COLUMNS = {"mart_submissions": ("received_at",)}
 
 
 @dataclass
-class CliRun:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-@dataclass
 class PipelineRuns:
     rerun_root: Path
     runs: dict[str, CliRun]
@@ -185,34 +167,23 @@ class PipelineRuns:
     files_before_rerun: list[str]
 
 
-def _warehouse_of(root: Path) -> Path:
-    return root / PATH_VARIABLES["ASE_IMPACT_WAREHOUSE"]
-
-
-def _published_of(root: Path) -> Path:
-    warehouse_path = _warehouse_of(root)
-    return warehouse_path.with_name(warehouse_path.stem + "_published.duckdb")
+def _settings_of(root: Path) -> Settings:
+    """The settings of a run with every path under root."""
+    with isolated_environment(root):
+        return load_settings()
 
 
 def _run_in(root: Path) -> CliRun:
     """`ase-impact run` with every path under root, as a fresh shell there would run it."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    with (
-        isolated_environment(root),
-        pytest.MonkeyPatch.context() as patch,
-        contextlib.redirect_stdout(stdout),
-        contextlib.redirect_stderr(stderr),
-    ):
-        patch.setenv(KEY_ENV_VAR, TEST_KEY)
-        exit_code = main(["run"])
-    return CliRun(exit_code, stdout.getvalue(), stderr.getvalue())
+    with isolated_environment(root, {KEY_ENV_VAR: TEST_KEY}):
+        return run_cli("run")
 
 
 def _mart_hashes(root: Path, excluded=None) -> dict[str, tuple[int, str]]:
     """marts table → (row count, MD5 of its rows as text, sorted); excluded columns left out."""
     excluded = excluded or {}
     hashes = {}
-    with duckdb.connect(str(_warehouse_of(root)), read_only=True) as conn:
+    with duckdb.connect(str(_settings_of(root).warehouse), read_only=True) as conn:
         tables = conn.execute(
             "select table_name from information_schema.tables where table_schema = 'marts' "
             "order by table_name"
@@ -249,16 +220,16 @@ def pipeline_runs(tmp_path_factory) -> PipelineRuns:
     """
     rerun_root = tmp_path_factory.mktemp("rerun")
     fresh_root = tmp_path_factory.mktemp("fresh")
-    raw_dir = rerun_root / PATH_VARIABLES["ASE_IMPACT_RAW_DIR"]
+    raw_dir = _settings_of(rerun_root).raw_dir
     write_submission(raw_dir, PERIOD, ASSOCIATION)
     write_submission(raw_dir, PERIOD, OTHER_ASSOCIATION, pairs=2)
     write_submission(raw_dir, "2026-11", ASSOCIATION, pairs=4)
     # The very same bytes in both (a workbook written twice differs by its timestamps).
-    shutil.copytree(raw_dir, fresh_root / PATH_VARIABLES["ASE_IMPACT_RAW_DIR"])
+    shutil.copytree(raw_dir, _settings_of(fresh_root).raw_dir)
 
     runs = {"first": _run_in(rerun_root), "fresh": _run_in(fresh_root)}
     first_hashes = _mart_hashes(rerun_root)
-    published = _published_of(rerun_root)
+    published = _settings_of(rerun_root).published_warehouse
     snapshot_before_rerun = _file_sha256(published) if published.exists() else ""
     files_before_rerun = _folder_listing(published.parent)
     with _disk_full_after(2, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))):
@@ -305,7 +276,7 @@ def test_a_full_disk_while_publishing_fails_the_run_in_french_and_keeps_the_snap
     pipeline_runs,
 ):
     run = pipeline_runs.runs["rerun_with_full_disk"]
-    published = _published_of(pipeline_runs.rerun_root)
+    published = _settings_of(pipeline_runs.rerun_root).published_warehouse
     assert run.exit_code == 1
     assert "Traceback" not in run.stdout + run.stderr
     assert "Construction : ÉCHEC technique" in run.stdout
@@ -400,23 +371,21 @@ def test_a_read_only_warehouse_fails_the_run_in_french_and_changes_nothing(
     published, previous = _previous_snapshot(settings)
     write_submission(settings.raw_dir, "2026-11", ASSOCIATION)  # something new to load
     folder = settings.warehouse.parent
-    lock_file = settings.warehouse.with_name(settings.warehouse.name + ".lock")
+    lock_file = _lock_file(settings)
     # Either only the database files are protected (the run fails opening DuckDB), or the
     # lock file too, as `chmod -R a-w warehouse/` does (the run fails taking the lock).
     protected = [settings.warehouse, published] + ([] if lock_file_writable else [lock_file])
     warehouse_before = _file_sha256(settings.warehouse)
     folder_before = _folder_listing(folder)
-    stdout, stderr = io.StringIO(), io.StringIO()
 
     with _read_only(folder, protected):
         with pytest.raises(PermissionError):
             (folder / "proof-of-read-only").touch()
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            exit_code = main(["run"])
+        run = run_cli("run")
 
-    assert exit_code == 1
-    assert stdout.getvalue() == ""
-    message = stderr.getvalue()
+    assert run.exit_code == 1
+    assert run.stdout == ""
+    message = run.stderr
     assert message.startswith("Échec technique : ")
     assert "(fichier ou dossier en lecture seule)" in message
     assert f"Rien n'est resté écrit à moitié dans l'entrepôt {settings.warehouse}" in message

@@ -18,14 +18,14 @@ from tests.integration.sample_rows import pair_row, write_submission
 
 PERIOD = "2026-10"
 RECEIVED_AT = datetime(2026, 11, 3, 9, 30)
+RAW_TABLES = tuple(f"raw.{table}" for table in warehouse.RAW_TABLE_COLUMNS)
+QUALITY_TABLES = tuple(
+    f"quality.{table}" for table in ("submissions", "rejected_rows", "row_alerts", "file_errors")
+)
 
 
-def table_dump(conn) -> dict[str, list[tuple]]:
-    """Every row of every raw and quality table, sorted, to compare whole states."""
-    tables = [f"raw.{table}" for table in warehouse.RAW_TABLE_COLUMNS] + [
-        f"quality.{table}"
-        for table in ("submissions", "rejected_rows", "row_alerts", "file_errors")
-    ]
+def table_dump(conn, tables=RAW_TABLES + QUALITY_TABLES) -> dict[str, list[tuple]]:
+    """Every row of these tables (all raw and quality ones), sorted, to compare whole states."""
     return {
         table: sorted(conn.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
         for table in tables
@@ -137,14 +137,14 @@ def test_a_corrected_file_replaces_its_partition_only(settings, conn):
 def test_a_refused_file_keeps_the_previous_version_in_force(settings, conn):
     path = write_submission(settings.raw_dir, PERIOD, "cap-avenir")
     accepted = ingest_file(path, settings, conn, received_at=RECEIVED_AT)
-    raw_before = {t: rows for t, rows in table_dump(conn).items() if t.startswith("raw.")}
+    raw_before = table_dump(conn, RAW_TABLES)
     # Same file name, but the workbook says it is September's.
     mismatched = write_submission(settings.raw_dir, PERIOD, "cap-avenir", period="2026-09")
     report = ingest_file(mismatched, settings, conn, received_at=datetime(2026, 11, 5))
 
     assert report.status == "rejected" and report.version == 2
     assert "2026-09" in report.message_fr
-    assert {t: rows for t, rows in table_dump(conn).items() if t.startswith("raw.")} == raw_before
+    assert table_dump(conn, RAW_TABLES) == raw_before
     latest = conn.execute(
         "SELECT status, message_fr, rows_received FROM quality.submissions WHERE version = 2"
     ).fetchone()

@@ -28,10 +28,13 @@ import pytest
 from openpyxl import load_workbook
 
 from orchestration.ingest.pipeline import ingest_file
+from orchestration.ingest.pseudonymise import KEY_ENV_VAR
 from orchestration.outputs.consolidated import SUPPRESSED_TEXT, UNDEFINED_TEXT, YOUTH_CHARTS
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.template import build_template, write_template
+from tests.conftest import isolated_environment
 from tests.hostile_files import rewrite_parts, sheet_part
+from tests.integration.cli_runs import CLI_COMMAND
 from tests.integration.sample_rows import (
     activity_row,
     closed_pair_row,
@@ -42,7 +45,7 @@ from tests.integration.sample_rows import (
 )
 from tests.integration.test_consolidated_workbook import WAITING
 from tests.integration.test_feedback_workbook import keep_formulas_as_text
-from tests.integration.test_pii import PiiSecrets, find_pii
+from tests.integration.test_pii import PiiSecrets, assert_no_pii, find_pii
 
 PERIOD = "2026-10"
 MIN_CELL = 3
@@ -54,7 +57,7 @@ SECRETS = PiiSecrets(
     names=(
         "Wubbelsteyn",
         "Oxyrhynque",
-        "Tzimiskes",
+        "Tzimbrole",
         "Brouhaha-Quillon",
         "Yggdravelle",
         "Pétronçoise",
@@ -97,11 +100,11 @@ def _cap_avenir_rows() -> tuple[list[dict], dict]:
     accepted = [
         pair_row("P-101", "Wubbelsteyn", "Oxyrhynque", date(2012, 8, 19)),
         pair_row("P-102", "Brouhaha-Quillon", "Yggdravelle", "03/06/2010", Sexe="Homme"),
-        pair_row("P-103", "Pétronçoise", "Tzimiskes", "2013-12-29", Territoire="Sud"),
+        pair_row("P-103", "Pétronçoise", "Tzimbrole", "2013-12-29", Territoire="Sud"),
         pair_row("P-104", "Xanthoprune", "Wubbelsteyn", date(2011, 9, 30), **HOSTILE_ACCEPTED),
     ]
     accepted += [
-        pair_row(pair_id, "Tzimiskes", "Xanthoprune", date(2010, 6, 3))
+        pair_row(pair_id, "Tzimbrole", "Xanthoprune", date(2010, 6, 3))
         for pair_id in HOSTILE_PAIR_IDS
     ]
     # With B-900, three pairs closed at cap-avenir (published) and one at envol-mentorat.
@@ -113,13 +116,13 @@ def _cap_avenir_rows() -> tuple[list[dict], dict]:
         # Bad sex value, and one rejected cell per hostile list value: names ride along.
         pair_row("P-201", "Oxyrhynque", "Pétronçoise", date(2012, 8, 19), Sexe="Martien"),
         pair_row("P-202", "Yggdravelle", "Brouhaha-Quillon", date(1991, 5, 8)),  # 35 years old
-        pair_row("P-203", "Wubbelsteyn", "Tzimiskes", "19 août 2012"),  # unreadable date
+        pair_row("P-203", "Wubbelsteyn", "Tzimbrole", "19 août 2012"),  # unreadable date
         pair_row("P-204", "Xanthoprune", "Oxyrhynque", date(2008, 4, 26), **HOSTILE_REJECTED),
     ]
     mispe = [
         mispe_row("WUBBELSTEYN", "oxyrhynque", date(2012, 8, 19), month.replace(day=5)),
         mispe_row("Brouhaha Quillon", "Yggdravelle", "03/06/2010", month.replace(day=6)),
-        mispe_row("Petronçoise", "Tzimiskes", date(1991, 5, 8), month.replace(day=7)),  # rejected
+        mispe_row("Petronçoise", "Tzimbrole", date(1991, 5, 8), month.replace(day=7)),  # rejected
     ]
     others = {
         "mispe_questionnaires": mispe,
@@ -152,7 +155,7 @@ def write_month(raw_dir: Path) -> list[Path]:
         PERIOD,
         TILLEULS,
         period="2026-09",
-        extra_pairs=[pair_row("T-401", "Tzimiskes", "Wubbelsteyn", date(2008, 4, 26))],
+        extra_pairs=[pair_row("T-401", "Tzimbrole", "Wubbelsteyn", date(2008, 4, 26))],
     )
     return [keep_formulas_as_text(path) for path in (cap, envol, refused)]
 
@@ -162,22 +165,14 @@ def pipeline_run(tmp_path_factory):
     """`ase-impact run` on the month, in a subprocess with every path under one folder."""
     root = tmp_path_factory.mktemp("privacy_run")
     raw_files = write_month(root / "raw")
-    env = os.environ | {
-        "ASE_IMPACT_RAW_DIR": str(root / "raw"),
-        "ASE_IMPACT_WAREHOUSE": str(root / "warehouse" / "ase_impact.duckdb"),
-        "ASE_IMPACT_ARCHIVE_DIR": str(root / "archive"),
-        "ASE_IMPACT_OUTPUTS_DIR": str(root / "outputs"),
-        "ASE_IMPACT_REPORTS_DIR": str(root / "reports"),
-        "ASE_IMPACT_SECRETS_DIR": str(root / "secrets"),
-        "ASE_IMPACT_PSEUDONYMISATION_KEY": KEY,
-        "ASE_IMPACT_MIN_CELL": str(MIN_CELL),
-        "DAGSTER_HOME": str(root / "dagster_home"),
-    }
     started = time.time() - 1  # file times may be rounded down
-    with open(root / "stdout.txt", "wb") as stdout, open(root / "stderr.txt", "wb") as stderr:
+    with (
+        isolated_environment(root, {KEY_ENV_VAR: KEY, "ASE_IMPACT_MIN_CELL": str(MIN_CELL)}),
+        open(root / "stdout.txt", "wb") as stdout,
+        open(root / "stderr.txt", "wb") as stderr,
+    ):
         completed = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", "run"],
-            env=env,
+            [*CLI_COMMAND, "run"],
             stdout=stdout,
             stderr=stderr,
             timeout=600,
@@ -288,8 +283,7 @@ def test_no_name_or_birth_date_in_anything_the_run_wrote(pipeline_run):
     # The event logs hold the rejected rows' details: the scan looks where findings went.
     event_logs = b"".join(path.read_bytes() for path in dagster_databases)
     assert b"P-201" in event_logs and b"Martien" in event_logs
-    hits = find_pii(every_file, SECRETS)
-    assert not hits, "données personnelles trouvées :\n" + "\n".join(hits)
+    assert_no_pii(every_file, SECRETS)
 
 
 # --- 2. XML hardening -------------------------------------------------------------------------
