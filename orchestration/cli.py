@@ -47,6 +47,7 @@ def _run_and_summarise(settings, args: argparse.Namespace) -> int:
     outcome = run_pipeline(settings, period=args.period)
     with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
         print("\n".join(summary_lines(conn, outcome, settings.raw_dir)))
+        refused = args.strict and (outcome.misnamed or _any_refused(conn, outcome))
     print(f"Entrepôt : {settings.warehouse}")
     print(f"Copie publiée (lecture seule) : {settings.published_warehouse}")
     print(f"Classeurs consolidés et retours aux associations : {settings.outputs_dir}/<AAAA-MM>/")
@@ -55,23 +56,19 @@ def _run_and_summarise(settings, args: argparse.Namespace) -> int:
         outcome.build_succeeded or outcome.blocking_checks_failed
     ):
         return 1
-    refused = outcome.misnamed or _any_refused(settings, outcome)
-    return 2 if args.strict and refused else 0
+    return 2 if refused else 0
 
 
-def _any_refused(settings, outcome) -> bool:
-    from orchestration.ingest import warehouse
-
-    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
-        return any(
-            conn.execute(
-                "select status from quality.submissions where strftime(period, '%Y-%m') = ? "
-                "and association_code = ? order by version desc limit 1",
-                [period, code],
-            ).fetchone()
-            == ("rejected",)
-            for period, code in outcome.ingested
-        )
+def _any_refused(conn, outcome) -> bool:
+    return any(
+        conn.execute(
+            "select status from quality.submissions where strftime(period, '%Y-%m') = ? "
+            "and association_code = ? order by version desc limit 1",
+            [period, code],
+        ).fetchone()
+        == ("rejected",)
+        for period, code in outcome.ingested
+    )
 
 
 def _template(args: argparse.Namespace) -> int:

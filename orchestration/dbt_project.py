@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Mapping
 from pathlib import Path
+from unittest import mock
 
 from dagster_dbt import DbtProject
 
@@ -25,20 +24,6 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "ASE_IMPACT_WAREHOUSE": str(settings.warehouse),
         "ASE_IMPACT_MIN_CELL": str(settings.min_cell),
     }
-
-
-@contextlib.contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
@@ -64,7 +49,8 @@ def prepare_manifest() -> Path:
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(
         dbt_project.project_dir
     ):
-        with _environment(dbt_environment(load_settings())):
+        # patch.dict restores os.environ as it was once the parse is done.
+        with mock.patch.dict(os.environ, dbt_environment(load_settings())):
             dbt_project.preparer.prepare(dbt_project)
     return manifest
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.partitions import ASSOCIATION
 from orchestration.settings import PROJECT_ROOT
 
 
@@ -32,6 +33,6 @@ def project_instance(dagster_home: Path) -> dg.DagsterInstance:
         fcntl.flock(lock, fcntl.LOCK_EX)
         instance = dg.DagsterInstance.get()
         instance.get_runs(limit=1)  # opens (and on first use creates) every storage table
-        instance.get_dynamic_partitions("association")
+        instance.get_dynamic_partitions(ASSOCIATION)
         fcntl.flock(lock, fcntl.LOCK_UN)
     return instance

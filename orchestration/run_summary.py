@@ -5,12 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestration.ingest.pipeline import display_name
+from orchestration.outputs.feedback import SUBMISSION_STATUS_FR
 
-STATUS_FR = {
-    "accepted": "accepté",
-    "accepted_with_rejections": "accepté, avec des lignes rejetées",
-    "rejected": "refusé (erreur bloquante sur le fichier, rien n'a été intégré)",
-}
 FIRST_REJECTIONS = 3
 
 
@@ -31,7 +27,7 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
     lines = [
         f"- {period} · {association_code} ({name or 'nom inconnu'})"
         f" — {file_name}, version {version}",
-        f"    statut : {STATUS_FR[status]}",
+        f"    statut : {SUBMISSION_STATUS_FR[status].lower()}",
     ]
     if status == "rejected":
         lines.append(f"    {message}")

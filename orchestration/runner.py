@@ -126,25 +126,24 @@ def run_pipeline(
 
 def _failed_on_file_error(result: dg.ExecuteInProcessResult) -> bool:
     """A refused file fails its partition on purpose (dagster.Failure): that is a data error."""
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            if error and error.cls_name == "Failure":
-                return True
-    return False
+    return any(
+        event.step_failure_data.error and event.step_failure_data.error.cls_name == "Failure"
+        for event in result.get_step_failure_events()
+    )
 
 
 def _step_errors(result: dg.ExecuteInProcessResult) -> dict[str, str]:
     """Each failed step's own error message, without Dagster's wrapper or the class name."""
     errors = {}
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data.error:
-            error = event.step_failure_data.error
-            if error.cls_name == "DagsterExecutionStepExecutionError" and error.cause:
-                error = error.cause
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        if error and error.cls_name == "DagsterExecutionStepExecutionError" and error.cause:
+            error = error.cause
+        if error:
+            # "module.ClassName: text", as traceback.format_exception_only writes it.
             message = error.message.strip()
-            prefix, separator, text = message.partition(": ")
-            named = separator and prefix.endswith(error.cls_name)
+            name, separator, text = message.partition(": ")
+            named = separator and name.endswith(error.cls_name)
             errors[event.step_key] = text if named else message
     return errors
 

@@ -34,7 +34,8 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["outputs", "consolidated_workbooks"],
-    deps=[*MART_KEYS, dg.AssetKey(["raw", "pairs"])],
+    # The Données sheet reads the pairs through dbt's staging view, with their age band.
+    deps=[*MART_KEYS, dg.AssetKey(["staging", "stg_reporting__pairs"])],
     pool="duckdb",
     group_name="outputs",
     description=(

@@ -14,6 +14,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from orchestration.ingest import warehouse
+
 Severity = Literal["ERROR", "WARN"]
 
 # Every value of fct_indicators is checked against the range of its catalogue unit.
@@ -27,7 +29,8 @@ UNIT_RANGES: dict[str, tuple[float, float | None]] = {
     "days": (0, None),
     "ratio": (0, None),
 }
-SUBMISSION_STATUSES = ("accepted", "accepted_with_rejections", "rejected", "missing")
+# What ingestion records, and the marts' status of an expected file never received.
+SUBMISSION_STATUSES = (*warehouse.SUBMISSION_STATUSES, "missing")
 # A month-over-month ratio outside these bounds is a move of more than ±50 %.
 VOLUME_RATIO_BOUNDS = (0.5, 1.5)
 VOLUME_INDICATOR = "youth_accompanied"

@@ -12,7 +12,6 @@ A build rewrites only the months whose figures changed since their workbooks wer
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import re
 import shutil
@@ -34,9 +33,11 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orchestration import referentiel
-from orchestration.ingest.warehouse import period_start
+from orchestration.ingest.dates import period_start
 from orchestration.outputs.excel_safety import (
+    filter_table,
     fit_column_widths,
+    is_missing,
     print_on_page_width,
     save_atomically,
     set_column_widths,
@@ -58,6 +59,8 @@ DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 DECIMALS_KEPT = 9  # drops float noise (-1e-15) that a format would show as -0.0
 YOUTH_KEY_SHOWN = 12  # hex characters of the pseudonymous key: enough to follow a youth
+# raw.pairs as dbt's staging reads it, with each pair's age band.
+PAIRS = "staging.stg_reporting__pairs"
 
 # The month's key figures, in the order the Synthèse shows them (département, totals).
 KEY_FIGURES = (
@@ -161,10 +164,6 @@ class ChartReferences:
 # --- Reading the month ----------------------------------------------------------------------
 
 
-def _is_missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
-
-
 @cache
 def _category_orders() -> dict[str, dict[str, int]]:
     """Display order of each charted breakdown's categories, from the référentiel."""
@@ -196,7 +195,9 @@ def suppressed_counts(counts: Sequence[int], min_cell: int) -> list[bool]:
 
     Primary: a count from 1 to min_cell − 1. Secondary: when exactly one cell is primary, the
     smallest other cell (non-empty first) is masked too, so the first cannot be recovered by
-    subtraction from the total.
+    subtraction from the total. That is the marts' breakdown round with the total taken as
+    published; their cross-scope rounds have nothing to act on, as only the département's
+    counts are shown.
     """
     flags = [1 <= count < min_cell for count in counts]
     if sum(flags) == 1:
@@ -209,7 +210,7 @@ def suppressed_counts(counts: Sequence[int], min_cell: int) -> list[bool]:
 def _status_chart(conn, start, min_cell: int) -> ChartBlock:
     counted = dict(
         conn.execute(
-            "SELECT status, count(*) FROM raw.pairs WHERE period = ? GROUP BY status", [start]
+            f"SELECT status, count(*) FROM {PAIRS} WHERE period = ? GROUP BY status", [start]
         ).fetchall()
     )
     labels = referentiel.list_labels("status")
@@ -302,7 +303,7 @@ def _dimensions(conn, start) -> tuple[pd.DataFrame, dict]:
         [start],
     ).fetchall()
     wave_figures = {
-        tuple(row[:5]): (None if _is_missing(row[5]) else row[5], bool(row[6])) for row in by_wave
+        tuple(row[:5]): (None if is_missing(row[5]) else row[5], bool(row[6])) for row in by_wave
     }
     return _scope_sorted(dimensions, "dimension_sort_order"), wave_figures
 
@@ -318,7 +319,7 @@ def _submissions(conn, start) -> pd.DataFrame:
 def _pairs(conn, start) -> pd.DataFrame:
     return conn.execute(
         "SELECT pairs.*, coalesce(association.association_name, pairs.association_code) "
-        "AS association_name FROM raw.pairs AS pairs "
+        f"AS association_name FROM {PAIRS} AS pairs "
         "LEFT JOIN marts.dim_association AS association USING (association_code) "
         "WHERE pairs.period = ? ORDER BY association_name, pairs.pair_id",
         [start],
@@ -356,7 +357,7 @@ def shown_value(value: object, unit: str, is_suppressed: bool, diffusion: bool) 
     """What a published value's cell holds: the number, or why there is none."""
     if diffusion and is_suppressed:
         return SUPPRESSED_TEXT
-    if _is_missing(value):
+    if is_missing(value):
         return UNDEFINED_TEXT
     if unit == "count" and float(value).is_integer():
         return int(value)
@@ -504,14 +505,13 @@ def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool)
         for item in figures.value_chain.itertuples()
     ]
     last = _write_formatted_rows(sheet, 1, headers, rows)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:F{max(last, 2)}"
+    filter_table(sheet, 1, len(headers), last)
     fit_column_widths(sheet)
 
 
 def _dimension_row(dimension, figures: MonthFigures, waves: Sequence[str], diffusion: bool):
     values: list[object] = [dimension.scope_label, dimension.dimension_label_fr]
-    code = None if _is_missing(dimension.association_code) else dimension.association_code
+    code = None if is_missing(dimension.association_code) else dimension.association_code
     scope_key = (dimension.scope, code, dimension.mis_pe_dimension)
     for wave in waves:
         respondents = figures.wave_figures.get((*scope_key, "mispe_respondents", wave), (0, False))
@@ -602,21 +602,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
     fit_column_widths(sheet)
 
 
-@cache
-def _age_bands() -> tuple[tuple[int, int, str], ...]:
-    return tuple(
-        (int(row["min_age"]), int(row["max_age"]), row["label_fr"])
-        for row in referentiel.read_seed("ref_age_bands")
-    )
-
-
-def age_band(age: object) -> str | None:
-    if _is_missing(age):
-        return None
-    return next((label for low, high, label in _age_bands() if low <= age <= high), None)
-
-
-# raw.pairs columns « Données » shows, under the reporting workbook's own headers.
+# Pair columns « Données » shows, under the reporting workbook's own headers.
 PAIR_FIELDS = (
     "pair_id",
     "sex",
@@ -641,12 +627,11 @@ PAIR_DATE_FIELDS = frozenset({"application_date", "match_date", "end_date"})
 
 def _pair_rows(pairs: pd.DataFrame) -> list[tuple]:
     """One tuple per pair, in the order of « Données »; columns computed whole, not per row."""
-    ages = pairs["age_at_period_end"]
     columns = [
         pairs["association_name"],
         pairs["pair_id"],
         pairs["youth_key"].str[:YOUTH_KEY_SHOWN],
-        ages.map({age: age_band(age) for age in ages.dropna().unique()}),
+        pairs["age_band"],
         *(pairs[field] for field in PAIR_FIELDS[1:]),
         pairs["has_alerts"].map({True: "Oui", False: "Non"}),
     ]
@@ -712,7 +697,7 @@ def write_consolidated_workbooks(
 # these rows, of min_cell and of the code and seeds below, and are rewritten when one changes.
 MONTH_INPUTS = (
     "marts.dim_period",
-    "raw.pairs",
+    PAIRS,
     "marts.fct_indicators",
     "marts.mart_value_chain",
     "marts.mart_impact_dimensions",

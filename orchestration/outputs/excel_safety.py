@@ -61,7 +61,8 @@ def is_formula_like(text: str) -> bool:
     return text.startswith(CONTROL_TRIGGERS) or text.lstrip(" \t\r\n").startswith(FORMULA_TRIGGERS)
 
 
-def _is_missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """None, NaN, pd.NA or NaT: a cell left empty."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float | np.floating) and math.isnan(value)
@@ -74,7 +75,7 @@ def safe_cell_value(value: object) -> object:
     ones; text loses the control characters an xlsx file cannot hold and is cut at Excel's
     limit; anything else is written as its text.
     """
-    if _is_missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, bool | np.bool_):
         return bool(value)
@@ -167,11 +168,12 @@ def write_table(
     for last_row, values in enumerate(rows, top_row + 1):
         write_row(sheet, last_row, values, number_formats=number_formats)
     if filterable:
-        _filter_table(sheet, top_row, len(headers), last_row)
+        filter_table(sheet, top_row, len(headers), last_row)
     return last_row
 
 
-def _filter_table(sheet: Worksheet, top_row: int, column_count: int, last_row: int) -> None:
+def filter_table(sheet: Worksheet, top_row: int, column_count: int, last_row: int) -> None:
+    """Freeze the rows down to a table's header and put the sheet's autofilter on the table."""
     sheet.freeze_panes = f"A{top_row + 1}"  # a coordinate: sheet.cell() would add a cell
     last_column = get_column_letter(column_count)
     sheet.auto_filter.ref = f"A{top_row}:{last_column}{max(last_row, top_row + 1)}"
@@ -303,7 +305,7 @@ def write_large_table(
     """
     write_header(sheet, top_row, headers)
     last_row = top_row + len(rows)
-    _filter_table(sheet, top_row, len(headers), last_row)
+    filter_table(sheet, top_row, len(headers), last_row)
     formats = list(number_formats or [None] * len(headers))
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(headers)
     header_cells = sheet[top_row][: len(headers)]

@@ -19,7 +19,8 @@ from openpyxl.styles import Alignment, Font
 
 from orchestration import referentiel
 from orchestration.contracts import rules
-from orchestration.ingest.warehouse import FINDING_TABLE_BY_SEVERITY, period_start
+from orchestration.ingest.dates import period_start
+from orchestration.ingest.warehouse import FINDING_TABLE_BY_SEVERITY
 from orchestration.outputs.excel_safety import (
     fit_column_widths,
     print_on_page_width,
