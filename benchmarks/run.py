@@ -51,7 +51,8 @@ from benchmarks.workloads import (
     corrected_file,
     generate,
 )
-from orchestration.settings import DBT_PROJECT_DIR, DEFAULT_MIN_CELL, PROJECT_ROOT, Settings
+from orchestration.dbt_project import last_build_dir
+from orchestration.settings import DEFAULT_MIN_CELL, PROJECT_ROOT, Settings
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCHMARKS_DIR / "work"
@@ -240,18 +241,19 @@ def _epoch(iso_text: str) -> float:
     return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp()
 
 
-def dbt_breakdown(run_id: str) -> dict | None:
+def dbt_breakdown(warehouse: Path, build_started_at: float) -> dict | None:
     """dbt's own figures for the build run: elapsed time, time by node type, first and last node.
 
-    dagster-dbt gives each invocation its own target folder, named after the run id.
+    The build keeps dbt's run_results.json and log beside the warehouse (last_build_dir); a
+    file older than this build's start is an earlier build's, so nothing is reported.
     """
-    found = sorted(
-        (DBT_PROJECT_DIR / "target").glob(f"ase_impact_dbt_models-{run_id[:7]}-*/run_results.json"),
-        key=lambda path: path.stat().st_mtime,
-    )
-    if not found:
+    kept = last_build_dir(warehouse)
+    results_file = kept / "run_results.json"
+    if not results_file.exists():
         return None
-    run_results = json.loads(found[-1].read_text())
+    run_results = json.loads(results_file.read_text())
+    if _epoch(run_results["metadata"]["generated_at"]) < build_started_at:
+        return None
     by_type: Counter[str] = Counter()
     for result in run_results["results"]:
         by_type[result["unique_id"].split(".")[0]] += result["execution_time"]
@@ -266,7 +268,7 @@ def dbt_breakdown(run_id: str) -> dict | None:
         "execution_seconds": dict(by_type),
         "first_node_started_at": min(_epoch(timing["started_at"]) for timing in timings),
         "last_node_completed_at": max(_epoch(timing["completed_at"]) for timing in timings),
-        **_dbt_log_milestones(found[-1].parent / "dbt.log"),
+        **_dbt_log_milestones(kept / "dbt.log"),
     }
 
 
@@ -315,11 +317,11 @@ def _work_before_first_output(events) -> float:
     return 0.0
 
 
-def dagster_stages(dagster_home: Path, since: float, cli_end: float) -> dict:
+def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
     """Stages of the CLI run from the runs, steps and events Dagster recorded after `since`."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
         records = [
             record
             for record in instance.get_run_records(ascending=True)
@@ -371,7 +373,7 @@ def dagster_stages(dagster_home: Path, since: float, cli_end: float) -> dict:
                 phases[BUILD_PHASES.get(step.step_key, step.step_key)] += (
                     step.end_time - step.start_time
                 )
-        dbt = dbt_breakdown(run_id)
+        dbt = dbt_breakdown(settings.warehouse, build.start_time)
         dbt_step = next(
             (step for step in steps[run_id] if BUILD_PHASES.get(step.step_key) == "dbt build"),
             None,
@@ -530,7 +532,7 @@ def run_workload(name: str, seed: int) -> dict:
     print(f"[{name}] {len(generated.files)} files generated; ase-impact run…", flush=True)
     cli = run_cli(settings, work / "logs" / "run")
     cli_end = cli["started_at"] + cli["wall_seconds"]
-    stages = dagster_stages(settings.dagster_home, cli["started_at"], cli_end)
+    stages = dagster_stages(settings, cli["started_at"], cli_end)
     counts = submission_counts(settings.warehouse)
     if cli["exit_code"] == 0 and stages["build_status"] == "SUCCESS":
         (work / STATE_MARKER).write_text(json.dumps({"seed": seed, "files": len(generated.files)}))
@@ -580,7 +582,7 @@ def run_incremental(seed: int) -> dict:
     print("[incremental] ase-impact run with one corrected file…", flush=True)
     cli = run_cli(settings, work / "logs" / "run")
     cli_end = cli["started_at"] + cli["wall_seconds"]
-    stages = dagster_stages(settings.dagster_home, cli["started_at"], cli_end)
+    stages = dagster_stages(settings, cli["started_at"], cli_end)
     counts = submission_counts(settings.warehouse)
     return {
         "workload": "incremental",

@@ -16,6 +16,7 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 
 _DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -55,14 +56,16 @@ def prepare_manifest() -> Path:
     return manifest
 
 
-def parse_state_path(warehouse: Path) -> Path:
-    """dbt's partial-parse state of the last build on this warehouse, kept beside it.
+def last_build_dir(warehouse: Path) -> Path:
+    """What dbt left from the last successful build on this warehouse, kept beside it.
 
-    dbt parses the whole project again (seconds) when the profile differs from the one its
-    state was saved with, and the profile holds the warehouse's path: the project's own
-    state in target/ serves one warehouse at best, this one serves each.
+    The partial-parse state: dbt parses the whole project again (seconds) when the profile
+    differs from the one its state was saved with, and the profile holds the warehouse's path,
+    so the project's own state in target/ serves one warehouse at best, this one serves each.
+    With it, run_results.json and dbt.log: what ran and how long, for whoever looks into a
+    build (and for the benchmark) after its own target folder is gone.
     """
-    return warehouse.with_name(f".{warehouse.stem}.dbt_{PARTIAL_PARSE_FILE}")
+    return warehouse.with_name(f".{warehouse.stem}.dbt_last_build")
 
 
 def build_target_path(warehouse: Path, prefix: str) -> Path:
@@ -72,17 +75,18 @@ def build_target_path(warehouse: Path, prefix: str) -> Path:
     """
     target = dbt_project.project_dir / dbt_project.target_path / f"{prefix}-{uuid.uuid4().hex}"
     target.mkdir(parents=True)
-    state = parse_state_path(warehouse)
+    state = last_build_dir(warehouse) / PARTIAL_PARSE_FILE
     if state.exists():
         shutil.copyfile(state, target / PARTIAL_PARSE_FILE)
     return target
 
 
-def keep_parse_state(target: Path, warehouse: Path) -> None:
-    """Save the state an invocation's parse left in its target folder for the next build."""
-    parsed = target / PARTIAL_PARSE_FILE
-    if parsed.exists():
-        state = parse_state_path(warehouse)
-        partial = state.with_name(f"{state.name}.{os.getpid()}.tmp")
-        shutil.copyfile(parsed, partial)
-        os.replace(partial, state)
+def keep_last_build(target: Path, warehouse: Path) -> None:
+    """Keep an invocation's parse state, results and log beside the warehouse (see above)."""
+    kept = last_build_dir(warehouse)
+    kept.mkdir(exist_ok=True)
+    for name in LAST_BUILD_FILES:
+        if (target / name).exists():
+            partial = kept / f"{name}.{os.getpid()}.tmp"
+            shutil.copyfile(target / name, partial)
+            os.replace(partial, kept / name)

@@ -17,7 +17,7 @@ from orchestration.dbt_project import (
     build_target_path,
     dbt_environment,
     dbt_project,
-    keep_parse_state,
+    keep_last_build,
     prepare_manifest,
 )
 from orchestration.ingest.warehouse import exclusive_access
@@ -65,6 +65,6 @@ def ase_impact_dbt_models(
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
         yield from dbt.cli(["build"], context=context, target_path=target).stream()
-        keep_parse_state(target, settings.warehouse)
+        keep_last_build(target, settings.warehouse)
     # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
     shutil.rmtree(target, ignore_errors=True)

@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from orchestration import referentiel
+from orchestration.dbt_project import last_build_dir
 from orchestration.settings import PROJECT_ROOT
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
@@ -55,6 +56,17 @@ def test_both_runs_succeed_and_the_second_changes_nothing(demo_run):
     assert all(count > 0 for count in first_counts.values())
     versions = _query(demo_run["warehouse"], "select max(version) from quality.submissions")
     assert versions == [(1,)]
+
+
+def test_the_last_build_keeps_its_dbt_results_and_the_second_build_parses_partially(demo_run):
+    kept = last_build_dir(demo_run["warehouse"])
+    results = json.loads((kept / "run_results.json").read_text())["results"]
+    assert results and {result["status"] for result in results} <= {"success", "pass"}
+    assert (kept / "partial_parse.msgpack").stat().st_size > 0
+    # The first build's parse state, kept beside the warehouse, spared the second a full parse.
+    second_build_log = (kept / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in second_build_log
+    assert "partial pars" in second_build_log.casefold()
 
 
 def test_rejected_rows_and_alerts_are_exactly_the_deliberate_errors(demo_run):
