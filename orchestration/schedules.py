@@ -22,12 +22,16 @@ def previous_period(day: date) -> str:
 
 
 def expected_associations(period: str) -> set[str]:
-    """Registry associations expected to report for a period (AAAA-MM)."""
+    """Registry associations expected to report for a period (AAAA-MM).
+
+    As in mart_submissions: from the month of expected_from (a registry date may fall
+    mid-month), until expected_until if it is on or after the period's first day.
+    """
     month_start = f"{period}-01"
     return {
         row["association_code"]
         for row in referentiel.associations()
-        if row["expected_from"] <= month_start
+        if row["expected_from"][:7] <= period
         and (not row["expected_until"] or row["expected_until"] >= month_start)
     }
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
+from orchestration import referentiel
 from orchestration.instance import project_instance
 from orchestration.jobs import INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import ASSOCIATION, submission_partition_key
@@ -113,6 +114,20 @@ def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(in
     _ingest(instance, settings, "2026-10", "cap-avenir")
     skipped = monthly_schedule(context)
     assert isinstance(skipped, dg.SkipReason) and relance in skipped.skip_message
+
+
+def test_an_association_is_chased_from_the_month_of_its_expected_from_date(monkeypatch):
+    registry = (
+        {"association_code": "mi-mois", "expected_from": "2026-01-15", "expected_until": ""},
+        {
+            "association_code": "partie",
+            "expected_from": "2024-01-01",
+            "expected_until": "2025-12-31",
+        },
+    )
+    monkeypatch.setattr(referentiel, "associations", lambda: registry)
+    assert expected_associations("2025-12") == {"partie"}
+    assert expected_associations("2026-01") == {"mi-mois"}
 
 
 def test_the_schedule_runs_on_the_tenth_at_six_paris_time():
