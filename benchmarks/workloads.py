@@ -44,11 +44,11 @@ from orchestration.demo_data import (
     label,
 )
 from orchestration.settings import SEEDS_DIR
+from orchestration.submission_keys import period_bounds
 from orchestration.template import (
     LIST_HEADER_ROW,
     LIST_TITLE_ROW,
     LIST_TITLES_FR,
-    period_bounds,
     used_list_codes,
 )
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from orchestration.submission_keys import PERIOD
 
 
 def _period(value: str) -> str:
-    if not PERIOD_PATTERN.match(value):
+    if not PERIOD.fullmatch(value):
         raise argparse.ArgumentTypeError(f"période invalide « {value} » : format attendu AAAA-MM")
     return value
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from openpyxl.styles import Font
 
 from orchestration import referentiel
-from orchestration.template import append_data_row, build_template, period_bounds
+from orchestration.submission_keys import period_bounds
+from orchestration.template import append_data_row, build_template
 
 DEMO_PERIODS = ("2026-08", "2026-09", "2026-10")
 HISTORY_START = date(2025, 9, 1)

@@ -6,8 +6,6 @@ Every sheet, header, help note and drop-down list comes from the seeds (through
 
 from __future__ import annotations
 
-import calendar
-import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -21,6 +19,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orchestration import referentiel
+from orchestration.submission_keys import ASSOCIATION_CODE, PERIOD, period_bounds
 
 # Last Excel row covered by the drop-downs, validations and unlocked data cells.
 LAST_DATA_ROW = 2000
@@ -31,8 +30,6 @@ LIST_HEADER_ROW = 7
 # Earliest date accepted by the date validations (birth dates of the oldest youth included).
 EARLIEST_DATE = date(1990, 1, 1)
 
-PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-ASSOCIATION_CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,40}$")
 
 # French title of each drop-down list, shown above its column on "Paramètres figés".
 LIST_TITLES_FR = {
@@ -80,12 +77,12 @@ def build_template(
     association_code: str, period: str, association_name: str | None = None
 ) -> Workbook:
     """The blank reporting workbook, in memory (the demo generator fills it before saving)."""
-    if not ASSOCIATION_CODE_PATTERN.match(association_code):
+    if not ASSOCIATION_CODE.fullmatch(association_code):
         raise ValueError(
             f"Code association « {association_code} » invalide : lettres minuscules, chiffres "
             "et tirets uniquement (par exemple cap-avenir)."
         )
-    if not PERIOD_PATTERN.match(period):
+    if not PERIOD.fullmatch(period):
         raise ValueError(f"Période « {period} » invalide : format attendu AAAA-MM (ex. 2026-10).")
     name = association_name or registry_name(association_code) or association_code
 
@@ -147,12 +144,6 @@ def append_data_row(sheet: Worksheet, values: Sequence[object]) -> int:
         if isinstance(cell.value, date):
             cell.number_format = DATE_FORMAT
     return excel_row
-
-
-def period_bounds(period: str) -> tuple[date, date]:
-    """First and last day of a "YYYY-MM" month."""
-    year, month = (int(part) for part in period.split("-"))
-    return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
 
 
 def _excel_date(value: date) -> str:

@@ -15,7 +15,6 @@ which cost more than the checks themselves on sheets of a thousand rows.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
@@ -47,11 +46,11 @@ from orchestration.contracts.rules import (
     rules_of,
 )
 from orchestration.ingest.dates import age_at
+from orchestration.submission_keys import PERIOD
 
 RECEIVED = "__received"
 # An end questionnaire may be answered up to this long before the pair's end date.
 END_QUESTIONNAIRE_LEAD = timedelta(days=31)
-PERIOD_TEXT = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 CheckFunction = Callable[[pd.Series | pd.DataFrame], pd.Series]
 # A row rule's check: the check-frame column it reads alone, or None for the whole frame.
@@ -386,7 +385,7 @@ def _identity_checks(period: str | None, association_code: str | None) -> dict[s
     expected_code = referentiel.match_key(association_code)
 
     def well_formed(periods: pd.Series) -> pd.Series:
-        return periods.str.fullmatch(PERIOD_TEXT.pattern).fillna(False).astype(bool)
+        return periods.str.fullmatch(PERIOD.pattern).fillna(False).astype(bool)
 
     return {
         "PAR-001": ("association_name", lambda names: names.notna()),

@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from orchestration import referentiel
+from orchestration import referentiel, submission_keys
 from orchestration.contracts import schemas
 from orchestration.contracts.findings import (
     FINDING_COLUMNS,
@@ -17,7 +17,6 @@ from orchestration.contracts.findings import (
     received_text,
 )
 from orchestration.contracts.rules import ERREUR, RULES, column_spec
-from orchestration.ingest import dates
 from orchestration.ingest.workbook import SheetRows, Workbook
 
 
@@ -31,11 +30,11 @@ class FileContext:
 
     @property
     def period_start(self) -> date:
-        return dates.period_start(self.period)
+        return submission_keys.period_start(self.period)
 
     @property
     def period_end(self) -> date:
-        return dates.period_end(self.period)
+        return submission_keys.period_end(self.period)
 
     def message_values(self) -> dict[str, str]:
         return {"period": self.period, "period_end": self.period_end.strftime("%d/%m/%Y")}

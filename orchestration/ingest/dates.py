@@ -6,7 +6,6 @@ anything else is not a date. Nothing here logs or echoes a value: birth dates ar
 
 from __future__ import annotations
 
-import calendar
 import math
 import re
 from datetime import date, datetime
@@ -15,17 +14,6 @@ import pandas as pd
 
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-
-
-def period_start(period: str) -> date:
-    """First day of a "YYYY-MM" period, as stored in every period column."""
-    return datetime.strptime(period, "%Y-%m").date()
-
-
-def period_end(period: str) -> date:
-    """Last day of a "YYYY-MM" period."""
-    start = period_start(period)
-    return start.replace(day=calendar.monthrange(start.year, start.month)[1])
 
 
 def is_blank(value: object) -> bool:

@@ -21,11 +21,11 @@ from orchestration.contracts.rules import quoted_list
 from orchestration.contracts.validate import FileContext, ValidatedSheet, validate_workbook
 from orchestration.ingest import warehouse
 from orchestration.ingest.archive import archive_file, sha256_of
-from orchestration.ingest.dates import period_start
 from orchestration.ingest.errors import FileLevelError, file_level_error
 from orchestration.ingest.pseudonymise import load_key, pseudonymise_frame
 from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
 from orchestration.settings import Settings
+from orchestration.submission_keys import period_start
 
 # Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from orchestration.ingest.dates import period_start
 from orchestration.ingest.pseudonymise import PII_FIELDS
+from orchestration.submission_keys import period_start
 
 # Columns every raw table starts with; the loader fills the first three from the file.
 PARTITION_COLUMNS = (

@@ -14,7 +14,6 @@ number is left as is, and the date rule rejects the row.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -32,9 +31,8 @@ from orchestration.contracts.schemas import identity_failures
 from orchestration.ingest.dates import is_blank, parse_date_cell
 from orchestration.ingest.errors import FileLevelError, file_level_error
 from orchestration.ingest.file_checks import check_sheet_cells, sheet_parts
+from orchestration.submission_keys import ASSOCIATION_CODE, PERIOD
 
-ASSOCIATION_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
-MONTH_FOLDER = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 WORKBOOK_SUFFIX = ".xlsx"
 HEADER_ROW = 1
 # Below this similarity a misspelt header or sheet name gets no did-you-mean hint.
@@ -82,7 +80,7 @@ def parse_submission_path(raw_dir: Path, path: Path) -> tuple[str, str]:
     if len(relative.parts) != 2:
         raise file_level_error("FIC-001", file=display_name)
     folder, file_name = relative.parts
-    if not MONTH_FOLDER.fullmatch(folder):
+    if not PERIOD.fullmatch(folder):
         raise file_level_error("FIC-002", file=display_name, folder=folder)
     stem, suffix = file_name[: -len(WORKBOOK_SUFFIX)], file_name[-len(WORKBOOK_SUFFIX) :]
     if suffix.lower() != WORKBOOK_SUFFIX or not ASSOCIATION_CODE.fullmatch(stem):
@@ -221,7 +219,7 @@ def _identity_text(field: str, value: object) -> str | None:
 
 def _period_text(value: object) -> str:
     """A Période cell as "YYYY-MM", even when Excel turned it into a date; else the text."""
-    if isinstance(value, str) and MONTH_FOLDER.fullmatch(value.strip()):
+    if isinstance(value, str) and PERIOD.fullmatch(value.strip()):
         return value.strip()
     try:
         as_date = parse_date_cell(value)  # never None: blank cells are handled by the caller

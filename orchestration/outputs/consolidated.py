@@ -33,7 +33,6 @@ from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from orchestration import referentiel
-from orchestration.ingest.dates import period_start
 from orchestration.outputs.excel_safety import (
     filter_table,
     fit_column_widths,
@@ -50,6 +49,7 @@ from orchestration.outputs.excel_safety import (
 )
 from orchestration.outputs.feedback import SUBMISSION_STATUS_FR
 from orchestration.settings import SEEDS_DIR, load_settings
+from orchestration.submission_keys import period_start
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"

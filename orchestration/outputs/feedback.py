@@ -19,7 +19,6 @@ from openpyxl.styles import Alignment, Font
 
 from orchestration import referentiel
 from orchestration.contracts import rules
-from orchestration.ingest.dates import period_start
 from orchestration.ingest.warehouse import FINDING_TABLE_BY_SEVERITY
 from orchestration.outputs.excel_safety import (
     fit_column_widths,
@@ -31,6 +30,7 @@ from orchestration.outputs.excel_safety import (
     write_table,
     write_title,
 )
+from orchestration.submission_keys import period_end, period_start
 
 SUBMISSION_STATUS_FR = {
     "accepted": "Accepté",
@@ -149,7 +149,7 @@ def rule_description(code: str, period: str, file_name: str) -> str:
         message = rules.rule(code).message_fr
     except KeyError:
         return code
-    end = (pd.Timestamp(period_start(period)) + pd.offsets.MonthEnd(0)).strftime("%d/%m/%Y")
+    end = period_end(period).strftime("%d/%m/%Y")
     text = message.format_map(
         _PlainPlaceholders(period=period, period_end=end, file=file_name)
     ).strip()

@@ -21,7 +21,7 @@ from orchestration.demo_data import (
 from orchestration.ingest.dates import parse_date_cell
 from orchestration.ingest.errors import FileLevelError
 from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
-from orchestration.template import period_bounds
+from orchestration.submission_keys import period_bounds
 
 READ_DATA_SHEETS = [s for s in referentiel.sheets() if s.is_read and s.sheet_code != "parameters"]
 REGISTRY = {row["association_code"]: row for row in referentiel.associations()}
