@@ -52,7 +52,14 @@ from benchmarks.workloads import (
     generate,
 )
 from orchestration.dbt_project import last_build_dir
-from orchestration.settings import DEFAULT_MIN_CELL, PROJECT_ROOT, Settings
+from orchestration.ingest.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
+from orchestration.settings import (
+    DEFAULT_MIN_CELL,
+    MIN_CELL_VARIABLE,
+    PROJECT_ROOT,
+    Settings,
+    settings_environment,
+)
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCHMARKS_DIR / "work"
@@ -68,7 +75,7 @@ RSS_SAMPLE_SECONDS = 0.2
 STATE_DIRS = ("raw", "warehouse", "archive", "outputs", "reports", "secrets", "dagster_home")
 STATE_MARKER = "state.json"
 # A key or deployment setting of the caller's shell must not reach the benchmark's runs.
-UNSET_VARIABLES = ("ASE_IMPACT_PSEUDONYMISATION_KEY", "ASE_IMPACT_ENV", "ASE_IMPACT_MIN_CELL")
+UNSET_VARIABLES = (KEY_ENV_VAR, DEPLOYMENT_ENV_VAR, MIN_CELL_VARIABLE)
 CLI_OUTCOME_PREFIXES = ("Construction", "Publication bloquée", "Échecs techniques")
 PACKAGES = (
     "dagster",
@@ -206,15 +213,7 @@ def workload_settings(work: Path) -> Settings:
 def subprocess_env(settings: Settings) -> dict[str, str]:
     """The environment of `ase-impact run`: every path under the workload's folder."""
     env = {name: value for name, value in os.environ.items() if name not in UNSET_VARIABLES}
-    return env | {
-        "ASE_IMPACT_RAW_DIR": str(settings.raw_dir),
-        "ASE_IMPACT_WAREHOUSE": str(settings.warehouse),
-        "ASE_IMPACT_ARCHIVE_DIR": str(settings.archive_dir),
-        "ASE_IMPACT_OUTPUTS_DIR": str(settings.outputs_dir),
-        "ASE_IMPACT_REPORTS_DIR": str(settings.reports_dir),
-        "ASE_IMPACT_SECRETS_DIR": str(settings.secrets_dir),
-        "DAGSTER_HOME": str(settings.dagster_home),
-    }
+    return env | settings_environment(settings)
 
 
 def place_raw_files(generated: GeneratedWorkload, raw_dir: Path) -> None:

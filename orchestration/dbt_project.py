@@ -10,7 +10,13 @@ from unittest import mock
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import DBT_PROJECT_DIR, Settings, load_settings
+from orchestration.settings import (
+    DBT_PROJECT_DIR,
+    MIN_CELL_VARIABLE,
+    PATH_SETTINGS,
+    Settings,
+    load_settings,
+)
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -22,8 +28,8 @@ LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """What profiles.yml and dbt_project.yml read from the environment of a dbt process."""
     return {
-        "ASE_IMPACT_WAREHOUSE": str(settings.warehouse),
-        "ASE_IMPACT_MIN_CELL": str(settings.min_cell),
+        PATH_SETTINGS["warehouse"][0]: str(settings.warehouse),
+        MIN_CELL_VARIABLE: str(settings.min_cell),
     }
 
 

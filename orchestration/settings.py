@@ -11,6 +11,17 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
 DEFAULT_MIN_CELL = 11
+MIN_CELL_VARIABLE = "ASE_IMPACT_MIN_CELL"
+# Each path setting: the environment variable that moves it, and its place in the project.
+PATH_SETTINGS = {
+    "raw_dir": ("ASE_IMPACT_RAW_DIR", "raw"),
+    "warehouse": ("ASE_IMPACT_WAREHOUSE", "warehouse/ase_impact.duckdb"),
+    "archive_dir": ("ASE_IMPACT_ARCHIVE_DIR", "archive"),
+    "outputs_dir": ("ASE_IMPACT_OUTPUTS_DIR", "outputs"),
+    "reports_dir": ("ASE_IMPACT_REPORTS_DIR", "reports"),
+    "secrets_dir": ("ASE_IMPACT_SECRETS_DIR", "secrets"),
+    "dagster_home": ("DAGSTER_HOME", ".dagster_home"),
+}
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -42,19 +53,20 @@ class Settings:
 
 def load_settings(**overrides: Path | int | None) -> Settings:
     """Build settings from ASE_IMPACT_* env vars; explicit overrides (CLI options) win."""
-    values = {
-        "raw_dir": _path_from_env("ASE_IMPACT_RAW_DIR", PROJECT_ROOT / "raw"),
-        "warehouse": _path_from_env(
-            "ASE_IMPACT_WAREHOUSE", PROJECT_ROOT / "warehouse" / "ase_impact.duckdb"
-        ),
-        "archive_dir": _path_from_env("ASE_IMPACT_ARCHIVE_DIR", PROJECT_ROOT / "archive"),
-        "outputs_dir": _path_from_env("ASE_IMPACT_OUTPUTS_DIR", PROJECT_ROOT / "outputs"),
-        "reports_dir": _path_from_env("ASE_IMPACT_REPORTS_DIR", PROJECT_ROOT / "reports"),
-        "secrets_dir": _path_from_env("ASE_IMPACT_SECRETS_DIR", PROJECT_ROOT / "secrets"),
-        "dagster_home": _path_from_env("DAGSTER_HOME", PROJECT_ROOT / ".dagster_home"),
-        "min_cell": int(os.environ.get("ASE_IMPACT_MIN_CELL", DEFAULT_MIN_CELL)),
+    values: dict[str, Path | int] = {
+        field: _path_from_env(variable, PROJECT_ROOT / default)
+        for field, (variable, default) in PATH_SETTINGS.items()
     }
+    values["min_cell"] = int(os.environ.get(MIN_CELL_VARIABLE, DEFAULT_MIN_CELL))
     for name, value in overrides.items():
         if value is not None:
             values[name] = Path(value).resolve() if isinstance(value, (str, Path)) else value
     return Settings(**values)
+
+
+def settings_environment(settings: Settings) -> dict[str, str]:
+    """The environment variables under which another process loads these same settings."""
+    paths = {
+        variable: str(getattr(settings, field)) for field, (variable, _) in PATH_SETTINGS.items()
+    }
+    return paths | {MIN_CELL_VARIABLE: str(settings.min_cell)}

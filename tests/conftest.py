@@ -6,16 +6,14 @@ from pathlib import Path
 
 import pytest
 
-PATH_VARIABLES = {
-    "ASE_IMPACT_RAW_DIR": "raw",
-    "ASE_IMPACT_WAREHOUSE": "warehouse/ase_impact.duckdb",
-    "ASE_IMPACT_ARCHIVE_DIR": "archive",
-    "ASE_IMPACT_OUTPUTS_DIR": "outputs",
-    "ASE_IMPACT_REPORTS_DIR": "reports",
-    "ASE_IMPACT_SECRETS_DIR": "secrets",
-    "DAGSTER_HOME": "dagster_home",
+from orchestration.ingest.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
+from orchestration.settings import MIN_CELL_VARIABLE, PATH_SETTINGS
+
+# Each path setting's folder under a test's root (Dagster's home is not hidden there).
+TEST_PATHS = {field: default for field, (_, default) in PATH_SETTINGS.items()} | {
+    "dagster_home": "dagster_home"
 }
-UNSET_VARIABLES = ("ASE_IMPACT_PSEUDONYMISATION_KEY", "ASE_IMPACT_ENV", "ASE_IMPACT_MIN_CELL")
+UNSET_VARIABLES = (KEY_ENV_VAR, DEPLOYMENT_ENV_VAR, MIN_CELL_VARIABLE)
 
 
 @contextmanager
@@ -26,8 +24,8 @@ def isolated_environment(root: Path, variables: Mapping[str, str] | None = None)
     inherits the whole environment.
     """
     with pytest.MonkeyPatch.context() as patch:
-        for variable, relative in PATH_VARIABLES.items():
-            patch.setenv(variable, str(root / relative))
+        for field, relative in TEST_PATHS.items():
+            patch.setenv(PATH_SETTINGS[field][0], str(root / relative))
         for variable in UNSET_VARIABLES:
             patch.delenv(variable, raising=False)
         for variable, value in (variables or {}).items():
