@@ -71,8 +71,7 @@ HELP_RUNS = 5
 # L-sized files ingested in-process when L itself is not run, to extrapolate it.
 LARGE_SAMPLE_FILES = 20
 RSS_SAMPLE_SECONDS = 0.2
-# The state of a finished run, reused by the incremental workload instead of reloading M.
-STATE_DIRS = ("raw", "warehouse", "archive", "outputs", "reports", "secrets", "dagster_home")
+# Marks M's folders as M's finished run left them: the incremental workload continues there.
 STATE_MARKER = "state.json"
 # A key or deployment setting of the caller's shell must not reach the benchmark's runs.
 UNSET_VARIABLES = (KEY_ENV_VAR, DEPLOYMENT_ENV_VAR, MIN_CELL_VARIABLE)
@@ -299,21 +298,17 @@ def git_state() -> dict:
     return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_changes": bool(changed)}
 
 
-def _work_before_first_output(events) -> float:
-    """Seconds from STEP_START to the step's first output: its own work, before it reports."""
-    import dagster as dg
+def _created(record) -> float:
+    """When a run was created: its planned-materialization events are written then."""
+    return record.create_timestamp.timestamp()
 
-    started = None
-    for event in events:
-        event_type = event.dagster_event.event_type if event.dagster_event else None
-        if event_type == dg.DagsterEventType.STEP_START:
-            started = event.timestamp
-        elif started is not None and event_type in (
-            dg.DagsterEventType.STEP_OUTPUT,
-            dg.DagsterEventType.STEP_FAILURE,
-        ):
-            return event.timestamp - started
-    return 0.0
+
+def _count_events(events, event_type) -> int:
+    return sum(
+        1
+        for event in events
+        if event.dagster_event and event.dagster_event.event_type == event_type
+    )
 
 
 def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
@@ -336,28 +331,30 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
         }
     ingestion = [record for record in records if record.dagster_run.job_name == "ingestion_job"]
     builds = [record for record in records if record.dagster_run.job_name == "build_job"]
+    ingestion_logs = [event for record in ingestion for event in events[record.dagster_run.run_id]]
     stages = {
-        "startup_seconds": (records[0].start_time if records else cli_end) - since,
+        "startup_seconds": (_created(records[0]) if records else cli_end) - since,
         "ingestion_runs": len(ingestion),
         "ingestion_failed_runs": sum(
             record.dagster_run.status != dg.DagsterRunStatus.SUCCESS for record in ingestion
         ),
+        "ingestion_creation_seconds": sum(
+            record.start_time - _created(record) for record in ingestion
+        ),
         "ingestion_window_seconds": (
             ingestion[-1].end_time - ingestion[0].start_time if ingestion else 0.0
         ),
-        "ingestion_step_seconds": sum(
-            step.end_time - step.start_time
-            for record in ingestion
-            for step in steps[record.dagster_run.run_id]
-            if step.start_time and step.end_time
+        "ingestion_events": len(ingestion_logs),
+        "ingestion_planned_events": _count_events(
+            ingestion_logs, dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
         ),
-        "ingestion_work_seconds": sum(
-            _work_before_first_output(events[record.dagster_run.run_id]) for record in ingestion
+        "ingestion_materializations": _count_events(
+            ingestion_logs, dg.DagsterEventType.ASSET_MATERIALIZATION
         ),
-        "ingestion_events": sum(len(events[record.dagster_run.run_id]) for record in ingestion),
         "between_ingestion_and_build_seconds": 0.0,
         "build_status": "absent",
         "build_run_seconds": 0.0,
+        "build_creation_seconds": 0.0,
         "build_phases": {},
         "build_events": 0,
         "dbt": None,
@@ -386,15 +383,14 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
         stages |= {
             "build_status": build.dagster_run.status.value,
             "build_run_seconds": build.end_time - build.start_time,
+            "build_creation_seconds": build.start_time - _created(build),
             "build_phases": dict(phases),
             "build_events": len(events[run_id]),
             "dbt": dbt,
             "after_build_seconds": cli_end - build.end_time,
         }
         if ingestion:
-            stages["between_ingestion_and_build_seconds"] = (
-                build.start_time - ingestion[-1].end_time
-            )
+            stages["between_ingestion_and_build_seconds"] = _created(build) - ingestion[-1].end_time
     return stages
 
 
@@ -553,33 +549,32 @@ def run_workload(name: str, seed: int) -> dict:
     }
 
 
-def _copy_state(source: Path, target: Path) -> None:
-    for name in STATE_DIRS:
-        if (source / name).exists():
-            shutil.copytree(source / name, target / name, symlinks=True)
-
-
 def run_incremental(seed: int) -> dict:
-    """M loaded, then one association drops its corrected file over the first one."""
-    base = WORK_DIR / INCREMENTAL_BASE
+    """M loaded, then one association drops its corrected file over the first one.
+
+    It runs in M's own folders, as a département's next run does: the warehouse keeps its
+    path, so dbt's saved parse state applies (a copy elsewhere would change dbt's profile).
+    """
+    work = WORK_DIR / INCREMENTAL_BASE
     generated = generate(WORKLOADS[INCREMENTAL_BASE], seed)
-    work = WORK_DIR / "incremental"
-    settings = _fresh(work)
-    marker = base / STATE_MARKER
+    marker = work / STATE_MARKER
     setup_seconds = None
     if marker.exists() and json.loads(marker.read_text())["seed"] == seed:
-        _copy_state(base, work)
+        settings = workload_settings(work)
     else:
         print(f"[incremental] loading {INCREMENTAL_BASE} first (not measured)…", flush=True)
+        settings = _fresh(work)
         place_raw_files(generated, settings.raw_dir)
         setup_seconds = run_cli(settings, work / "logs" / "setup")["wall_seconds"]
+    # From here on, the folders no longer hold M's state as M's run left it.
+    marker.unlink(missing_ok=True)
     period = WORKLOADS[INCREMENTAL_BASE].periods[-1]
     corrected = corrected_file(generated, period, INCREMENTAL_ASSOCIATION)
     target = settings.raw_dir / period / f"{INCREMENTAL_ASSOCIATION}.xlsx"
     target.unlink()
     shutil.copy2(corrected, target)
     print("[incremental] ase-impact run with one corrected file…", flush=True)
-    cli = run_cli(settings, work / "logs" / "run")
+    cli = run_cli(settings, work / "logs" / "incremental")
     cli_end = cli["started_at"] + cli["wall_seconds"]
     stages = dagster_stages(settings, cli["started_at"], cli_end)
     counts = submission_counts(settings.warehouse)
@@ -599,16 +594,30 @@ def run_incremental(seed: int) -> dict:
         "cli": cli,
         "stages": stages,
         "counts": counts,
-        **_in_process([(period, INCREMENTAL_ASSOCIATION)], settings.raw_dir, [target], work),
+        **_in_process(
+            [(period, INCREMENTAL_ASSOCIATION)],
+            settings.raw_dir,
+            [target],
+            WORK_DIR / "incremental",
+        ),
     }
+
+
+def _best_of(times: int, function: Callable) -> float:
+    durations = []
+    for _ in range(times):
+        start = time.perf_counter()
+        function()
+        durations.append(time.perf_counter() - start)
+    return min(durations)
 
 
 def probe_large(seed: int) -> dict:
     """What M cannot tell about L, measured cheaply, for L's extrapolation.
 
     L's files are half the size of M's: a sample of them goes through the in-process ingest
-    phases. Every partition scans raw/ to find its own file: that scan is timed over a raw/
-    holding L's 2,400 file names (empty files: only names are read).
+    phases. Planning lists raw/ once per run, and each partition lists its month's folder to
+    find its file: both are timed over a raw/ holding L's 2,400 file names (empty files).
     """
     large = WORKLOADS["L"]
     sample = dataclasses.replace(
@@ -621,19 +630,18 @@ def probe_large(seed: int) -> dict:
     for period, code in large.submissions():
         (names_dir / period).mkdir(parents=True, exist_ok=True)
         (names_dir / period / f"{code}.xlsx").touch()
-    from orchestration.ingest.pipeline import submission_files
+    from orchestration.ingest.pipeline import partition_files, submission_files
 
-    scans = []
-    for _ in range(3):
-        start = time.perf_counter()
-        submission_files(names_dir)
-        scans.append(time.perf_counter() - start)
+    period, code = large.submissions()[0]
+    scan_seconds = _best_of(3, lambda: submission_files(names_dir))
+    partition_seconds = _best_of(3, lambda: partition_files(names_dir, period, code))
     paths = [generated.path(generated_file) for generated_file in generated.files]
     return {
         "sample_files": len(generated.files),
         "sample_rows": generated.row_count,
         "files": len(large.submissions()),
-        "raw_scan_seconds": min(scans),
+        "raw_scan_seconds": scan_seconds,
+        "partition_scan_seconds": partition_seconds,
         **_in_process(sample.submissions(), generated.raw_dir, paths, work),
     }
 

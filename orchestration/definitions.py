@@ -1,7 +1,6 @@
 """The one Definitions object of the ase_impact code location."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.assets.ingestion import ingest_workbook, workbook
 from orchestration.assets.publication import consolidated_workbooks, published_snapshot
@@ -9,7 +8,7 @@ from orchestration.assets.publication_gate import publication_gate
 from orchestration.assets.transformations import ase_impact_dbt_models
 from orchestration.dbt_project import dbt_project
 from orchestration.jobs import build_job, ingestion_job
-from orchestration.resources import PipelineSettings
+from orchestration.resources import InstalledDbtCliResource, PipelineSettings
 from orchestration.schedules import monthly_schedule
 from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
 
@@ -25,5 +24,8 @@ defs = dg.Definitions(
     jobs=[ingestion_job, build_job],
     schedules=[monthly_schedule],
     sensors=[raw_files_sensor, build_after_ingestion_sensor],
-    resources={"pipeline": PipelineSettings(), "dbt": DbtCliResource(project_dir=dbt_project)},
+    resources={
+        "pipeline": PipelineSettings(),
+        "dbt": InstalledDbtCliResource(project_dir=dbt_project),
+    },
 )

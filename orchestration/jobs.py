@@ -1,4 +1,4 @@
-"""The two jobs: ingest one (month, association) partition; build everything downstream once."""
+"""The two jobs: ingest a range of (month, association) partitions; build downstream once."""
 
 import dagster as dg
 
@@ -12,7 +12,10 @@ ingestion_job = dg.define_asset_job(
     INGESTION_JOB,
     selection=dg.AssetSelection.assets(ingest_workbook),
     partitions_def=submission_partitions,
-    description="Intègre le classeur d'une association pour un mois (une partition).",
+    description=(
+        "Intègre les classeurs d'une plage de partitions (mois × associations) en un seul run ; "
+        "une partition dont le fichier est refusé échoue, les autres sont intégrées."
+    ),
 )
 
 # Everything that is not ingestion: dbt models and tests, the publication gate, the outputs.

@@ -19,7 +19,12 @@ from orchestration.ingest.archive import sha256_of
 from orchestration.ingest.pipeline import discover_files, ingest_file, submission_files
 from orchestration.instance import project_instance
 from orchestration.jobs import BUILD_JOB, INGESTION_JOB, pipeline_run_config
-from orchestration.partitions import register_associations, submission_partition_key
+from orchestration.partitions import (
+    ASSOCIATION,
+    range_tags,
+    register_associations,
+    submission_ranges,
+)
 from orchestration.settings import Settings
 
 CLI_TAGS = {"ase_impact/source": "cli"}
@@ -73,7 +78,7 @@ def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
 def run_pipeline(
     settings: Settings, period: str | None = None, progress: Callable[[str], None] = print
 ) -> RunOutcome:
-    """Ingest every new or changed file (one run per partition), then build once."""
+    """Ingest every new or changed file (one run per range of partitions), then build once."""
     from orchestration.assets.transformations import ase_impact_dbt_models
     from orchestration.definitions import defs
 
@@ -88,20 +93,18 @@ def run_pipeline(
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     ingestion = defs.resolve_job_def(INGESTION_JOB)
     failures = []
-    for file_period, code in plan.to_ingest:
-        progress(f"Intégration de {file_period}/{code}…")
+    association_order = list(instance.get_dynamic_partitions(ASSOCIATION))
+    for partition_range, batch in submission_ranges(association_order, set(plan.to_ingest)).items():
+        progress(f"Intégration de {_batch_label(batch)}…")
         result = ingestion.execute_in_process(
             run_config=run_config,
             instance=instance,
-            partition_key=submission_partition_key(file_period, code),
             raise_on_error=False,
-            tags=CLI_TAGS,
+            tags=CLI_TAGS | range_tags(partition_range),
         )
         if not result.success and not _failed_on_file_error(result):
             causes = " ; ".join(_step_errors(result).values())
-            failures.append(
-                f"{file_period}/{code} ({causes})" if causes else f"{file_period}/{code}"
-            )
+            failures.append(causes or _batch_label(batch))
     progress("Construction des marts (dbt build) et des sorties…")
     # dbt's own console output goes to the run's logs; it is shown here only on failure.
     dbt_console = io.StringIO()
@@ -122,6 +125,12 @@ def run_pipeline(
         blocking_checks_failed=blocking_failed,
         build_step_errors=step_errors,
     )
+
+
+def _batch_label(batch: list[tuple[str, str]]) -> str:
+    """ "2026-10/cap-avenir", or "12 fichiers (2026-10/cap-avenir … 2026-10/envol)"."""
+    first, last = (f"{period}/{code}" for period, code in (min(batch), max(batch)))
+    return first if len(batch) == 1 else f"{len(batch)} fichiers ({first} … {last})"
 
 
 def _failed_on_file_error(result: dg.ExecuteInProcessResult) -> bool:

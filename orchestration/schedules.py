@@ -8,7 +8,7 @@ from orchestration import referentiel
 from orchestration.jobs import ingestion_job
 from orchestration.partitions import ASSOCIATION
 from orchestration.resources import PipelineSettings
-from orchestration.sensors import new_file_requests
+from orchestration.sensors import new_file_requests, new_files
 
 MONTHLY_CRON = "0 6 10 * *"
 TIMEZONE = "Europe/Paris"
@@ -59,7 +59,9 @@ def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSe
     received = {code for file_period, code, _ in submission_files(raw_dir) if file_period == period}
     relance = ", ".join(relance_list(period, received)) or "aucune"
     run_requests, new_codes = new_file_requests(
-        context.instance, raw_dir, period, tags={PERIOD_TAG: period, RELANCE_TAG: relance}
+        context.instance,
+        new_files(context.instance, raw_dir, period),
+        tags={PERIOD_TAG: period, RELANCE_TAG: relance},
     )
     if not run_requests:
         return dg.SkipReason(

@@ -1,5 +1,8 @@
-"""Sensors: a new or changed file in raw/ becomes a partition run; ingestion is followed by
-one build once every pending ingestion run has finished."""
+"""Sensors: new or changed files in raw/ become ingestion runs (one per range of
+partitions); ingestion is followed by one build once every pending ingestion run has finished."""
+
+import hashlib
+import json
 
 import dagster as dg
 
@@ -8,7 +11,9 @@ from orchestration.jobs import build_job, ingestion_job
 from orchestration.partitions import (
     ASSOCIATION,
     association_partitions,
+    range_tags,
     submission_partition_key,
+    submission_ranges,
 )
 from orchestration.referentiel import sheet
 from orchestration.resources import PipelineSettings
@@ -33,34 +38,47 @@ def ingested_sha256(instance: dg.DagsterInstance, partition_key: str) -> str | N
     return metadata["sha256"].value if "sha256" in metadata else None
 
 
-def new_file_requests(
-    instance: dg.DagsterInstance, raw_dir, period: str | None = None, tags=None
-) -> tuple[list[dg.RunRequest], set[str]]:
-    """Run requests for the files of raw/ not yet ingested as they are now, and the
-    association codes not yet known as partitions. The run key is the file's SHA-256 within
-    its partition: the same file never runs twice, a changed file runs again."""
+def new_files(
+    instance: dg.DagsterInstance, raw_dir, period: str | None = None
+) -> dict[tuple[str, str], str]:
+    """SHA-256 of each file of raw/ not yet ingested as it is now, by (period, association)."""
     from orchestration.ingest.archive import sha256_of
     from orchestration.ingest.pipeline import submission_files
 
-    known_codes = set(instance.get_dynamic_partitions(ASSOCIATION))
-    new_codes, run_requests = set(), []
+    shas = {}
     for file_period, code, path in submission_files(raw_dir):
         if period and file_period != period:
             continue
-        partition_key = submission_partition_key(file_period, code)
         sha256 = sha256_of(path)
-        if code not in known_codes:
-            new_codes.add(code)
-        elif ingested_sha256(instance, partition_key) == sha256:
-            continue
-        run_requests.append(
-            dg.RunRequest(
-                partition_key=partition_key,
-                run_key=f"{file_period}/{code}/{sha256}",
-                tags=tags or {},
-            )
+        if ingested_sha256(instance, submission_partition_key(file_period, code)) != sha256:
+            shas[(file_period, code)] = sha256
+    return shas
+
+
+def new_file_requests(
+    instance: dg.DagsterInstance, files: dict[tuple[str, str], str], tags=None
+) -> tuple[list[dg.RunRequest], set[str]]:
+    """Run requests ingesting these files, one per range of partitions, and the association
+    codes not yet known as partitions. A run key names its files' SHA-256: the same batch
+    never runs twice, a changed file runs again."""
+    association_order = list(instance.get_dynamic_partitions(ASSOCIATION))
+    new_codes = {code for _, code in files} - set(association_order)
+    # New associations are registered with the requests, after the known ones.
+    association_order += sorted(new_codes)
+    run_requests = [
+        dg.RunRequest(
+            run_key=_batch_run_key(batch, files),
+            tags={**(tags or {}), **range_tags(partition_range)},
         )
+        for partition_range, batch in submission_ranges(association_order, set(files)).items()
+    ]
     return run_requests, new_codes
+
+
+def _batch_run_key(batch: list[tuple[str, str]], files: dict[tuple[str, str], str]) -> str:
+    """The batch's files and their SHA-256, hashed: a run key of bounded length."""
+    names = "\n".join(f"{period}/{code}/{files[period, code]}" for period, code in sorted(batch))
+    return f"ingestion-{hashlib.sha256(names.encode()).hexdigest()}"
 
 
 def add_partitions_requests(codes: set[str]) -> list[dg.AddDynamicPartitionsRequest]:
@@ -69,10 +87,23 @@ def add_partitions_requests(codes: set[str]) -> list[dg.AddDynamicPartitionsRequ
 
 @dg.sensor(job=ingestion_job, minimum_interval_seconds=30)
 def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSettings):
-    """One ingestion run per new or changed workbook dropped in raw/."""
-    run_requests, new_codes = new_file_requests(context.instance, pipeline.resolve().raw_dir)
+    """Ingestion runs for the new or changed workbooks dropped in raw/, one per range.
+
+    The cursor remembers each file already requested ("AAAA-MM/code" → SHA-256), so a file
+    whose run is still queued is not requested again with the next batch.
+    """
+    requested = json.loads(context.cursor) if context.cursor else {}
+    files = {
+        partition: sha256
+        for partition, sha256 in new_files(context.instance, pipeline.resolve().raw_dir).items()
+        if requested.get("/".join(partition)) != sha256
+    }
+    run_requests, new_codes = new_file_requests(context.instance, files)
+    requested.update({"/".join(partition): sha256 for partition, sha256 in files.items()})
     return dg.SensorResult(
-        run_requests=run_requests, dynamic_partitions_requests=add_partitions_requests(new_codes)
+        run_requests=run_requests,
+        dynamic_partitions_requests=add_partitions_requests(new_codes),
+        cursor=json.dumps(requested, sort_keys=True),
     )
 
 

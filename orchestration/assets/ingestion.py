@@ -1,19 +1,34 @@
-"""Ingestion assets: one workbook per (month, association) partition → raw and quality tables."""
+"""Ingestion assets: one workbook per (month, association) partition → raw and quality tables.
+
+One run ingests a range of partitions (a single-run backfill): Dagster's bookkeeping is paid
+once per batch, not once per file. Each partition still gets its own materializations, with
+its file's figures; a partition whose file is refused gets none, so Dagster marks it failed.
+"""
 
 from collections import Counter
+from dataclasses import dataclass, field
 
 import dagster as dg
+import duckdb
 import pandas as pd
 
 from orchestration import referentiel
-from orchestration.partitions import ASSOCIATION, MONTH, submission_partitions
+from orchestration.partitions import (
+    ASSOCIATION,
+    MONTH,
+    submission_partition_key,
+    submission_partitions,
+)
 from orchestration.resources import PipelineSettings
 
 FIRST_REJECTIONS_SHOWN = 20
 TOP_RULES_SHOWN = 5
 
 WORKBOOK_KEY = dg.AssetKey(["reporting", "workbook"])
-QUALITY_TABLES = ("submissions", "rejected_rows", "row_alerts", "file_errors")
+# The quality table dbt reads. The other three (rejected_rows, row_alerts, file_errors) are
+# written alongside it and reported through the contract checks and the feedback workbooks:
+# as assets they would only add two events per partition to Dagster's storage.
+SUBMISSIONS_KEY = dg.AssetKey(["quality", "submissions"])
 
 workbook = dg.AssetSpec(
     WORKBOOK_KEY,
@@ -42,19 +57,23 @@ def _specs() -> list[dg.AssetSpec]:
             description=f"Lignes acceptées de l'onglet « {sheet.name_fr} » (pseudonymisées).",
             deps=[WORKBOOK_KEY],
             group_name="ingestion",
+            # Materialized per partition by the asset itself (see ingest_workbook).
+            skippable=True,
         )
         for sheet in _read_sheets()
     ]
-    quality_specs = [
-        dg.AssetSpec(
-            dg.AssetKey(["quality", table]),
-            description=f"Table de qualité quality.{table}.",
-            deps=[WORKBOOK_KEY],
-            group_name="ingestion",
-        )
-        for table in QUALITY_TABLES
-    ]
-    return raw_specs + quality_specs
+    submissions_spec = dg.AssetSpec(
+        SUBMISSIONS_KEY,
+        description=(
+            "Table quality.submissions : une ligne par version du fichier de chaque partition. "
+            "Les lignes rejetées, les alertes et les fichiers refusés sont dans "
+            "quality.rejected_rows, quality.row_alerts et quality.file_errors."
+        ),
+        deps=[WORKBOOK_KEY],
+        group_name="ingestion",
+        skippable=True,
+    )
+    return [*raw_specs, submissions_spec]
 
 
 def _check_specs() -> list[dg.AssetCheckSpec]:
@@ -62,20 +81,26 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
         dg.AssetCheckSpec(
             contract_check_name(sheet),
             asset=raw_table_key(sheet),
-            description=f"Contrat pandera de l'onglet « {sheet.name_fr} » (règles du référentiel).",
+            description=(
+                f"Contrat pandera de l'onglet « {sheet.name_fr} » (règles du référentiel), "
+                "sur les fichiers du lot intégré."
+            ),
         )
         for sheet in _read_sheets()
     ]
 
 
 def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int, int]) -> dict:
-    """Metadata of one sheet's contract check: counts, top broken rules, first rejections.
+    """Metadata of one sheet's contract check over a batch: counts, top rules, first rejections.
 
     findings hold no PII: values of PII columns are masked before they get here.
     """
     received, accepted, rejected, alerts = counts
     top_rules = Counter(findings["rule_code"]).most_common(TOP_RULES_SHOWN)
-    first = findings.sort_values(["excel_row", "rule_code"]).head(FIRST_REJECTIONS_SHOWN)
+    first = findings.sort_values(["file_name", "excel_row", "rule_code"]).head(
+        FIRST_REJECTIONS_SHOWN
+    )
+    columns = ("fichier", "ligne", "binome", "colonne", "valeur", "regle", "gravite", "message")
     return {
         "lignes_recues": dg.MetadataValue.int(received),
         "lignes_acceptees": dg.MetadataValue.int(accepted),
@@ -88,6 +113,7 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
             records=[
                 dg.TableRecord(
                     {
+                        "fichier": str(row.file_name),
                         "ligne": int(row.excel_row),
                         "binome": str(row.pair_id or ""),
                         "colonne": str(row.column_header or ""),
@@ -101,17 +127,128 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
             ],
             schema=dg.TableSchema(
                 columns=[
-                    dg.TableColumn("ligne", "int"),
-                    dg.TableColumn("binome", "string"),
-                    dg.TableColumn("colonne", "string"),
-                    dg.TableColumn("valeur", "string"),
-                    dg.TableColumn("regle", "string"),
-                    dg.TableColumn("gravite", "string"),
-                    dg.TableColumn("message", "string"),
+                    dg.TableColumn(name, "int" if name == "ligne" else "string") for name in columns
                 ]
             ),
         ),
     }
+
+
+@dataclass
+class _Batch:
+    """What a run's partitions gave: reports of loaded files, refusals and crashes."""
+
+    loaded: list = field(default_factory=list)
+    refused: list = field(default_factory=list)
+    # "2026-10/cap-avenir : message" for each partition that could not be ingested.
+    crashed: list[str] = field(default_factory=list)
+
+
+class PartitionsNotIngested(Exception):
+    """Partitions of the batch that failed for a technical reason (the others are loaded)."""
+
+
+def _partition_events(report, feedback) -> list:
+    """One materialization per asset of the partition, with its file's figures."""
+    partition = str(submission_partition_key(report.period, report.association_code))
+    common = {
+        "fichier": dg.MetadataValue.text(report.file_name),
+        "sha256": dg.MetadataValue.text(report.sha256),
+        "version": dg.MetadataValue.int(report.version),
+        "statut": dg.MetadataValue.text(report.status),
+        "retour_association": dg.MetadataValue.path(str(feedback)),
+    }
+    events = []
+    for sheet in _read_sheets():
+        received, accepted, rejected, alerts = report.sheet_counts[sheet.sheet_code]
+        metadata = {
+            **common,
+            "dagster/row_count": dg.MetadataValue.int(accepted),
+            "lignes_recues": dg.MetadataValue.int(received),
+            "lignes_rejetees": dg.MetadataValue.int(rejected),
+            "lignes_en_alerte": dg.MetadataValue.int(alerts),
+        }
+        events.append(
+            dg.AssetMaterialization(
+                asset_key=raw_table_key(sheet), partition=partition, metadata=metadata
+            )
+        )
+    events.append(
+        dg.AssetMaterialization(asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common)
+    )
+    return events
+
+
+def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
+    """Each sheet's contract over the batch's loaded files (WARN: rejected rows are reported)."""
+    results = []
+    for sheet in _read_sheets():
+        counts = [report.sheet_counts[sheet.sheet_code] for report in loaded]
+        totals = tuple(sum(column) for column in zip(*counts, strict=True)) or (0, 0, 0, 0)
+        findings = [
+            report.findings[report.findings["sheet"] == sheet.name_fr].assign(
+                file_name=report.file_name
+            )
+            for report in loaded
+        ]
+        findings = pd.concat(findings, ignore_index=True) if findings else _no_findings()
+        results.append(
+            dg.AssetCheckResult(
+                asset_key=raw_table_key(sheet),
+                check_name=contract_check_name(sheet),
+                passed=totals[2] == 0,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "fichiers": dg.MetadataValue.int(len(loaded)),
+                    **contract_check_metadata(findings, totals),
+                },
+            )
+        )
+    return results
+
+
+def _no_findings() -> pd.DataFrame:
+    from orchestration.contracts.findings import FINDING_COLUMNS
+
+    return pd.DataFrame(columns=[*FINDING_COLUMNS, "file_name"])
+
+
+def _is_storage_failure(error: Exception) -> bool:
+    return isinstance(error, duckdb.IOException) or (
+        isinstance(error, OSError) and not isinstance(error, FileNotFoundError)
+    )
+
+
+def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
+    """Ingest every partition of the run on one warehouse connection; one failure stops none."""
+    # Imported here: the reading stack is heavy and only needed when a partition runs.
+    from orchestration.ingest import warehouse
+    from orchestration.ingest.pipeline import ingest_partition_into
+    from orchestration.outputs.feedback import write_feedback_workbook
+
+    batch = _Batch()
+    with warehouse.locked_connection(settings.warehouse) as conn:
+        warehouse.ensure_schema(conn)
+        for partition in context.partition_keys:
+            keys = submission_partitions.get_partition_key_from_str(partition).keys_by_dimension
+            period, code = keys[MONTH], keys[ASSOCIATION]
+            try:
+                report = ingest_partition_into(conn, settings, period, code)
+                feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
+            except Exception as error:
+                if _is_storage_failure(error):
+                    raise  # a full disk or a read-only folder would fail every next file too
+                # A bug met by one file must not stop the others; the run fails at the end.
+                context.log.exception(f"Échec technique pour {period}/{code}")
+                batch.crashed.append(f"{period}/{code} : {type(error).__name__}: {error}")
+                continue
+            if report.status == "rejected":
+                batch.refused.append((report, feedback))
+            else:
+                batch.loaded.append(report)
+                for event in _partition_events(report, feedback):
+                    context.log_event(event)
+    return batch
 
 
 @dg.multi_asset(
@@ -119,58 +256,33 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
     specs=_specs(),
     check_specs=_check_specs(),
     partitions_def=submission_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
     pool="duckdb",
     description=(
-        "Lit le classeur d'une association pour un mois, applique les contrats, pseudonymise "
-        "les jeunes et remplace la partition dans les tables raw et quality."
+        "Lit les classeurs des associations pour les partitions du run (une par mois et "
+        "association), applique les contrats, pseudonymise les jeunes et remplace chaque "
+        "partition dans les tables raw et quality."
     ),
 )
 def ingest_workbook(context: dg.AssetExecutionContext, pipeline: PipelineSettings):
-    # Imported here: the reading stack is heavy and only needed when a partition runs.
-    from orchestration.ingest import warehouse
-    from orchestration.ingest.pipeline import ingest_partition
-    from orchestration.outputs.feedback import write_feedback_workbook
-
-    keys = context.partition_key.keys_by_dimension
-    period, association_code = keys[MONTH], keys[ASSOCIATION]
-    settings = pipeline.resolve()
-    report = ingest_partition(settings, period=period, association_code=association_code)
-    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
-        feedback = write_feedback_workbook(conn, period, association_code, settings.outputs_dir)
-    if report.status == "rejected":
+    batch = _ingest_batch(context, pipeline.resolve())
+    yield from _check_results(batch.loaded)
+    if batch.crashed:
+        raise PartitionsNotIngested(
+            f"{len(batch.crashed)} fichier(s) non intégré(s) (erreur technique, les autres "
+            "fichiers du lot sont intégrés) : " + " ; ".join(batch.crashed)
+        )
+    if batch.refused:
+        # A refused file is a data error: its partition fails, with the French reason.
         raise dg.Failure(
-            description=report.message_fr,
+            description="\n".join(report.message_fr for report, _ in batch.refused),
             metadata={
-                "fichier": report.file_name,
-                "sha256": report.sha256 or "",
-                "retour_association": dg.MetadataValue.path(str(feedback)),
+                "fichiers_refuses": dg.MetadataValue.md(
+                    "\n".join(
+                        f"- {report.file_name} (sha256 {report.sha256}) : retour {feedback}"
+                        for report, feedback in batch.refused
+                    )
+                ),
             },
             allow_retries=False,
-        )
-    common = {
-        "fichier": dg.MetadataValue.text(report.file_name),
-        "sha256": dg.MetadataValue.text(report.sha256),
-        "version": dg.MetadataValue.int(report.version),
-        "statut": dg.MetadataValue.text(report.status),
-    }
-    for sheet in _read_sheets():
-        counts = report.sheet_counts[sheet.sheet_code]
-        yield dg.MaterializeResult(
-            asset_key=raw_table_key(sheet),
-            metadata={**common, "dagster/row_count": dg.MetadataValue.int(counts[1])},
-        )
-    for table in QUALITY_TABLES:
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(["quality", table]), metadata=common)
-    for sheet in _read_sheets():
-        sheet_findings = report.findings[report.findings["sheet"] == sheet.name_fr]
-        counts = report.sheet_counts[sheet.sheet_code]
-        yield dg.AssetCheckResult(
-            asset_key=raw_table_key(sheet),
-            check_name=contract_check_name(sheet),
-            passed=counts[2] == 0,
-            severity=dg.AssetCheckSeverity.WARN,
-            metadata={
-                **contract_check_metadata(sheet_findings, counts),
-                "retour_association": dg.MetadataValue.path(str(feedback)),
-            },
         )

@@ -339,17 +339,24 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
     Several files of different contents for one partition (cap-avenir.xlsx and
     cap-avenir.XLSX) are all refused: which one is meant cannot be known.
     """
+    with warehouse.locked_connection(settings.warehouse) as conn:
+        warehouse.ensure_schema(conn)
+        return ingest_partition_into(conn, settings, period, association_code)
+
+
+def ingest_partition_into(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, period: str, association_code: str
+) -> IngestionReport:
+    """ingest_partition on an open connection: a batch of partitions shares one."""
     paths = partition_files(settings.raw_dir, period, association_code)
     if not paths:
         raise FileNotFoundError(
             f"Aucun fichier pour l'association « {association_code} » et la période {period} "
             f"dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
         )
-    with warehouse.locked_connection(settings.warehouse) as conn:
-        warehouse.ensure_schema(conn)
-        if _contents_differ(paths):
-            return refuse_conflicting_files(paths, settings, conn)
-        return ingest_file(paths[0], settings, conn)
+    if _contents_differ(paths):
+        return refuse_conflicting_files(paths, settings, conn)
+    return ingest_file(paths[0], settings, conn)
 
 
 def refuse_conflicting_files(

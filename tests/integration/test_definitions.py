@@ -1,5 +1,7 @@
 """The code location loads as `dagster dev` loads it, with one connected graph."""
 
+import importlib.metadata
+
 import dagster as dg
 
 from orchestration.definitions import defs
@@ -76,3 +78,20 @@ def test_the_graph_runs_from_workbook_to_gate_and_outputs():
     }
     assert ("marts/fct_indicators", "gate_ranges_indicators") in gate_checks
     assert ("marts/mart_submissions", "gate_completeness_submissions") in gate_checks
+
+
+def test_the_dbt_resource_knows_dbt_version_without_starting_dbt(monkeypatch):
+    import dagster_dbt.core.resource as dagster_dbt_resource
+    from dagster_dbt import DbtCliResource
+
+    from orchestration.resources import InstalledDbtCliResource
+
+    # The attribute overridden is the one dagster-dbt reads (a rename would undo the saving).
+    assert "_cli_version" in vars(DbtCliResource)
+
+    def no_process(*args, **kwargs):
+        raise AssertionError(f"dbt started: {args}")
+
+    monkeypatch.setattr(dagster_dbt_resource, "check_output", no_process)
+    resource = InstalledDbtCliResource(project_dir=str(defs.resources["dbt"].project_dir))
+    assert str(resource._cli_version) == importlib.metadata.version("dbt-core")

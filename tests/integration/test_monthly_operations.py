@@ -9,10 +9,17 @@ import pytest
 from orchestration import referentiel
 from orchestration.instance import project_instance
 from orchestration.jobs import INGESTION_JOB, pipeline_run_config
-from orchestration.partitions import ASSOCIATION, submission_partition_key
+from orchestration.partitions import (
+    ASSOCIATION,
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
+    range_tags,
+    submission_partitions,
+)
+from orchestration.partitions import submission_partition_key as key
 from orchestration.resources import PipelineSettings
 from orchestration.schedules import RELANCE_TAG, expected_associations, monthly_schedule
-from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
+from orchestration.sensors import PAIRS_KEY, build_after_ingestion_sensor, raw_files_sensor
 from orchestration.settings import load_settings
 from tests.integration.sample_rows import write_submission
 
@@ -34,45 +41,97 @@ def _resources(settings) -> dict:
     }
 
 
-def _evaluate_files_sensor(instance, settings) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, resources=_resources(settings))
+def _evaluate_files_sensor(instance, settings, cursor=None) -> dg.SensorResult:
+    context = dg.build_sensor_context(
+        instance=instance, resources=_resources(settings), cursor=cursor
+    )
     return raw_files_sensor(context)
 
 
 def _ingest(instance, settings, period, code):
+    return _execute_ingestion(
+        instance, settings, range_tags(dg.PartitionKeyRange(*[str(key(period, code))] * 2))
+    )
+
+
+def _execute_ingestion(instance, settings, tags):
     from orchestration.definitions import defs
 
     return defs.resolve_job_def(INGESTION_JOB).execute_in_process(
         run_config=pipeline_run_config(settings.raw_dir, settings.warehouse),
         instance=instance,
-        partition_key=submission_partition_key(period, code),
+        tags=tags,
+        raise_on_error=False,
     )
 
 
-def test_the_files_sensor_requests_new_and_changed_files_only(instance):
+def _requested_range(request: dg.RunRequest) -> tuple[str, str]:
+    return request.tags[PARTITION_RANGE_START_TAG], request.tags[PARTITION_RANGE_END_TAG]
+
+
+def test_the_files_sensor_requests_new_and_changed_files_in_one_run(instance):
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir")
     write_submission(settings.raw_dir, "2026-10", "envol-mentorat")
 
     first = _evaluate_files_sensor(instance, settings)
-    assert [request.partition_key for request in first.run_requests] == [
-        submission_partition_key("2026-10", "cap-avenir"),
-        submission_partition_key("2026-10", "envol-mentorat"),
-    ]
+    [both] = first.run_requests
+    assert _requested_range(both) == (
+        str(key("2026-10", "cap-avenir")),
+        str(key("2026-10", "envol-mentorat")),
+    )
     assert first.dynamic_partitions_requests[0].partition_keys == ["cap-avenir", "envol-mentorat"]
+    # While that run waits in the queue, the next evaluation requests nothing again.
+    assert _evaluate_files_sensor(instance, settings, first.cursor).run_requests == []
 
     instance.add_dynamic_partitions(ASSOCIATION, ["cap-avenir", "envol-mentorat"])
     _ingest(instance, settings, "2026-10", "cap-avenir")
-    second = _evaluate_files_sensor(instance, settings)
-    assert [request.partition_key for request in second.run_requests] == [
-        submission_partition_key("2026-10", "envol-mentorat")
-    ]
-    assert second.run_requests[0].run_key == first.run_requests[1].run_key
+    second = _evaluate_files_sensor(instance, settings)  # a sensor without a cursor
+    [envol] = second.run_requests
+    assert _requested_range(envol) == (str(key("2026-10", "envol-mentorat")),) * 2
+    assert envol.run_key != both.run_key
 
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=5)  # a corrected file
-    third = _evaluate_files_sensor(instance, settings)
-    corrected = [r for r in third.run_requests if "cap-avenir" in r.partition_key]
-    assert len(corrected) == 1 and corrected[0].run_key != first.run_requests[0].run_key
+    third = _evaluate_files_sensor(instance, settings, first.cursor)
+    [corrected] = third.run_requests
+    assert _requested_range(corrected) == (str(key("2026-10", "cap-avenir")),) * 2
+
+
+def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition(instance):
+    settings = load_settings()
+    write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=2)
+    (settings.raw_dir / "2026-10" / "envol-mentorat.xlsx").write_bytes(b"not a workbook")
+    write_submission(settings.raw_dir, "2026-10", "grandir-ensemble", pairs=3)
+    codes = ["cap-avenir", "envol-mentorat", "grandir-ensemble"]
+    instance.add_dynamic_partitions(ASSOCIATION, codes)
+    partitions = [str(key("2026-10", code)) for code in codes]
+
+    result = _execute_ingestion(
+        instance, settings, range_tags(dg.PartitionKeyRange(partitions[0], partitions[-1]))
+    )
+
+    assert not result.success  # the refused file fails the run, with its French reason
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    assert "envol-mentorat.xlsx" in failure.step_failure_data.user_failure_data.description
+    status = instance.get_status_by_partition(PAIRS_KEY, partitions, submission_partitions)
+    assert status == {
+        partitions[0]: dg.AssetPartitionStatus.MATERIALIZED,
+        partitions[1]: dg.AssetPartitionStatus.FAILED,
+        partitions[2]: dg.AssetPartitionStatus.MATERIALIZED,
+    }
+    counts = {
+        record.partition_key: record.asset_materialization.metadata["lignes_recues"].value
+        for record in instance.fetch_materializations(PAIRS_KEY, limit=10).records
+    }
+    # Per partition, its own file's rows: 2 + 1 closed pair, 3 + 1 closed pair.
+    assert counts == {partitions[0]: 3, partitions[2]: 4}
+    [check] = [
+        evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.check_name == "contrat_pairs"
+    ]
+    assert check.metadata["fichiers"].value == 2
+    assert check.metadata["lignes_recues"].value == 7
 
 
 def test_the_build_waits_for_ingestion_and_runs_once_per_batch(instance):
@@ -108,7 +167,7 @@ def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(in
     assert "cap-avenir" in expected and "envol-mentorat" in relance
 
     [request] = monthly_schedule(context)
-    assert request.partition_key == submission_partition_key("2026-10", "cap-avenir")
+    assert _requested_range(request) == (str(key("2026-10", "cap-avenir")),) * 2
     assert request.tags[RELANCE_TAG] == relance
 
     _ingest(instance, settings, "2026-10", "cap-avenir")
@@ -147,14 +206,13 @@ def _execute_build(instance, settings):
     assert result.success
 
 
-def _ingest_what_the_sensor_requests(instance, settings) -> list[str]:
+def _ingest_what_the_sensor_requests(instance, settings) -> list[tuple[str, str]]:
     result = _evaluate_files_sensor(instance, settings)
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(ASSOCIATION, list(request.partition_keys))
     for request in result.run_requests:
-        keys = request.partition_key.keys_by_dimension
-        _ingest(instance, settings, keys["month"], keys[ASSOCIATION])
-    return [request.partition_key.keys_by_dimension[ASSOCIATION] for request in result.run_requests]
+        assert _execute_ingestion(instance, settings, request.tags).success
+    return [_requested_range(request) for request in result.run_requests]
 
 
 def _synthesis_figure(path, label: str):
@@ -173,7 +231,9 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=3)
     write_submission(settings.raw_dir, "2026-10", "envol-mentorat", pairs=3)
-    assert _ingest_what_the_sensor_requests(instance, settings) == ["cap-avenir", "envol-mentorat"]
+    assert _ingest_what_the_sensor_requests(instance, settings) == [
+        (str(key("2026-10", "cap-avenir")), str(key("2026-10", "envol-mentorat")))
+    ]
     _execute_build(instance, settings)
 
     def state():
@@ -208,7 +268,9 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=5)  # the correction
     # An analyst keeps the published snapshot open, read-only, while the runs write.
     with duckdb.connect(str(settings.published_warehouse), read_only=True) as analyst:
-        assert _ingest_what_the_sensor_requests(instance, settings) == ["cap-avenir"]
+        assert _ingest_what_the_sensor_requests(instance, settings) == [
+            (str(key("2026-10", "cap-avenir")),) * 2
+        ]
         _execute_build(instance, settings)
         still_seen = analyst.execute(
             "select value from marts.fct_indicators where indicator_code = 'pairs_active' "
