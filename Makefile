@@ -12,8 +12,10 @@ RUN := $(UV) run --frozen --no-sync
 $(CURDIR)/.tools/bin/uv:
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv
 
+# Bytecode compiled once at install: every process (CLI, dbt, Dagster's run workers) would
+# otherwise compile the whole stack again at import when PYTHONDONTWRITEBYTECODE is set.
 .venv/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 install: .venv/.installed

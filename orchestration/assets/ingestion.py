@@ -223,17 +223,24 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     """Ingest every partition of the run on one warehouse connection; one failure stops none."""
     # Imported here: the reading stack is heavy and only needed when a partition runs.
     from orchestration.ingest import warehouse
-    from orchestration.ingest.pipeline import ingest_partition_into
+    from orchestration.ingest.pipeline import ingest_partitions, preparing_workers
     from orchestration.outputs.feedback import write_feedback_workbook
 
+    partitions = [
+        (keys[MONTH], keys[ASSOCIATION])
+        for keys in (
+            submission_partitions.get_partition_key_from_str(key).keys_by_dimension
+            for key in context.partition_keys
+        )
+    ]
     batch = _Batch()
     with warehouse.locked_connection(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
-        for partition in context.partition_keys:
-            keys = submission_partitions.get_partition_key_from_str(partition).keys_by_dimension
-            period, code = keys[MONTH], keys[ASSOCIATION]
+        workers = preparing_workers(len(partitions))
+        for (period, code), outcome in ingest_partitions(conn, settings, partitions, workers):
             try:
-                report = ingest_partition_into(conn, settings, period, code)
+                if isinstance(outcome, Exception):
+                    raise outcome
                 feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
             except Exception as error:
                 if _is_storage_failure(error):
@@ -242,11 +249,11 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
                 context.log.exception(f"Échec technique pour {period}/{code}")
                 batch.crashed.append(f"{period}/{code} : {type(error).__name__}: {error}")
                 continue
-            if report.status == "rejected":
-                batch.refused.append((report, feedback))
+            if outcome.status == "rejected":
+                batch.refused.append((outcome, feedback))
             else:
-                batch.loaded.append(report)
-                for event in _partition_events(report, feedback):
+                batch.loaded.append(outcome)
+                for event in _partition_events(outcome, feedback):
                     context.log_event(event)
     return batch
 

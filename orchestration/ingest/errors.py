@@ -13,6 +13,10 @@ class FileLevelError(Exception):
         self.code = code
         self.message_fr = message_fr
 
+    def __reduce__(self):
+        # Rebuilt from both fields when a worker process hands a refusal back.
+        return (FileLevelError, (self.code, self.message_fr))
+
 
 def file_level_error(code: str, **values: str) -> FileLevelError:
     """The error of a registered file-level rule, its French message filled with values."""

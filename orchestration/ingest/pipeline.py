@@ -7,6 +7,13 @@ exception is a bug and propagates.
 
 from __future__ import annotations
 
+import functools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,13 +29,21 @@ from orchestration.contracts.validate import FileContext, ValidatedSheet, valida
 from orchestration.ingest import warehouse
 from orchestration.ingest.archive import archive_file, sha256_of
 from orchestration.ingest.errors import FileLevelError, file_level_error
-from orchestration.ingest.pseudonymise import load_key, pseudonymise_frame
+from orchestration.ingest.pseudonymise import (
+    PseudonymisationKeyError,
+    load_key,
+    pseudonymise_frame,
+)
 from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
 from orchestration.settings import Settings
 from orchestration.submission_keys import period_start
 
 # Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
+# Files prepared ahead of loading, per worker: enough to keep workers busy, few in memory.
+PREPARED_AHEAD_PER_WORKER = 2
+# Starting a worker process costs about what preparing a few files does.
+FILES_PER_WORKER = 4
 # MIS PE's own scope; answers outside it are kept and flagged.
 MISPE_SCOPE_AGES = (13, 18)
 
@@ -267,13 +282,28 @@ def _refusal_report(
     )
 
 
-def ingest_file(
-    path: Path,
-    settings: Settings,
-    conn: duckdb.DuckDBPyConnection,
-    received_at: datetime | None = None,
-) -> IngestionReport:
-    """Ingest one received file into the warehouse and say what happened, in French."""
+@dataclass(frozen=True, eq=False)
+class PreparedFile:
+    """A received file archived, read, validated and pseudonymised: what loading needs.
+
+    Made without the warehouse, so that worker processes can prepare files while the one
+    writer loads. A refused file carries its error instead of tables.
+    """
+
+    refused: _RefusedFile | None = None
+    error: FileLevelError | None = None
+    period: str | None = None
+    association_code: str | None = None
+    tables: dict[str, pd.DataFrame] | None = None
+    findings: pd.DataFrame | None = None
+    submission: dict | None = None
+    sheet_counts: dict[str, SheetCounts] | None = None
+
+
+def prepare_file(
+    path: Path, settings: Settings, received_at: datetime | None = None
+) -> PreparedFile:
+    """Archive, read, check, validate and pseudonymise one received file."""
     received_at = received_at or datetime.now()
     name = display_name(settings.raw_dir, path)
     archived = archive_file(path, settings.archive_dir)
@@ -289,7 +319,7 @@ def ingest_file(
         validated = validate_workbook(workbook, context)
     except FileLevelError as error:
         refused = _RefusedFile(period, association_code, name, sha256, received_at, identity)
-        return _record_refusal(conn, refused, error)
+        return PreparedFile(refused=refused, error=error)
 
     key = load_key(settings)
     tables = {
@@ -301,10 +331,8 @@ def ingest_file(
         sum(column) for column in zip(*counts.values(), strict=True)
     )
     status = "accepted" if rejected == 0 else "accepted_with_rejections"
-    message = _rows_message(received, rejected, alerts)
-    findings = _file_findings(validated)
     # What quality.submissions records and the report says alike.
-    recorded = {
+    submission = {
         "association_name": identity.get("association_name"),
         "file_name": name,
         "sha256": sha256,
@@ -313,24 +341,55 @@ def ingest_file(
         "rows_rejected": rejected,
         "rows_with_alerts": alerts,
         "status": status,
-        "message_fr": message,
-    }
-    submission = {
-        **recorded,
+        "message_fr": _rows_message(received, rejected, alerts),
         "received_at": received_at,
         "template_version": identity.get("template_version"),
     }
-    version = warehouse.replace_partition(
-        conn, period, association_code, tables, findings, submission
-    )
-    return IngestionReport(
+    return PreparedFile(
         period=period,
         association_code=association_code,
-        version=version,
+        tables=tables,
+        findings=_file_findings(validated),
+        submission=submission,
         sheet_counts=counts,
-        findings=findings,
-        **recorded,
     )
+
+
+def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> IngestionReport:
+    """Load a prepared file (replacing its partition) or record its refusal."""
+    if prepared.error is not None:
+        return _record_refusal(conn, prepared.refused, prepared.error)
+    version = warehouse.replace_partition(
+        conn,
+        prepared.period,
+        prepared.association_code,
+        prepared.tables,
+        prepared.findings,
+        prepared.submission,
+    )
+    reported = {
+        name: value
+        for name, value in prepared.submission.items()
+        if name not in ("received_at", "template_version")
+    }
+    return IngestionReport(
+        period=prepared.period,
+        association_code=prepared.association_code,
+        version=version,
+        sheet_counts=prepared.sheet_counts,
+        findings=prepared.findings,
+        **reported,
+    )
+
+
+def ingest_file(
+    path: Path,
+    settings: Settings,
+    conn: duckdb.DuckDBPyConnection,
+    received_at: datetime | None = None,
+) -> IngestionReport:
+    """Ingest one received file into the warehouse and say what happened, in French."""
+    return load_prepared(conn, prepare_file(path, settings, received_at))
 
 
 def ingest_partition(settings: Settings, period: str, association_code: str) -> IngestionReport:
@@ -347,16 +406,90 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
 def ingest_partition_into(
     conn: duckdb.DuckDBPyConnection, settings: Settings, period: str, association_code: str
 ) -> IngestionReport:
-    """ingest_partition on an open connection: a batch of partitions shares one."""
-    paths = partition_files(settings.raw_dir, period, association_code)
-    if not paths:
-        raise FileNotFoundError(
-            f"Aucun fichier pour l'association « {association_code} » et la période {period} "
-            f"dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
-        )
-    if _contents_differ(paths):
-        return refuse_conflicting_files(paths, settings, conn)
-    return ingest_file(paths[0], settings, conn)
+    """ingest_partition on an open connection."""
+    [(_, outcome)] = ingest_partitions(conn, settings, [(period, association_code)])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def ingest_partitions(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    partitions: list[tuple[str, str]],
+    workers: int = 1,
+) -> Iterator[tuple[tuple[str, str], IngestionReport | Exception]]:
+    """Ingest partitions in order on one connection: each one's report, or the error it met.
+
+    With workers > 1, that many processes prepare the next files (read, validate,
+    pseudonymise) while this process loads them: the warehouse keeps a single writer, and
+    a few files at most wait prepared in memory.
+    """
+    if workers > 1:
+        # A first run makes the key here, once, rather than in racing workers.
+        with suppress(PseudonymisationKeyError):
+            load_key(settings)
+    with _file_preparer(workers) as prepare:
+        ahead: deque = deque()
+        for partition in partitions:
+            ahead.append((partition, _start(prepare, settings, partition)))
+            if len(ahead) > PREPARED_AHEAD_PER_WORKER * workers:
+                yield _finish(conn, settings, *ahead.popleft())
+        while ahead:
+            yield _finish(conn, settings, *ahead.popleft())
+
+
+def preparing_workers(file_count: int) -> int:
+    """Worker processes worth starting for a batch: one per core, if it has files enough."""
+    return max(1, min(os.cpu_count() or 1, file_count // FILES_PER_WORKER))
+
+
+@contextmanager
+def _file_preparer(workers: int) -> Iterator[Callable[..., Future]]:
+    """prepare_file run by worker processes, or in this process when workers is 1."""
+    if workers <= 1:
+
+        def prepare_here(*args) -> Future:
+            future: Future = Future()
+            try:
+                future.set_result(prepare_file(*args))
+            except Exception as error:  # noqa: BLE001 — handed over as the partition's outcome
+                future.set_exception(error)
+            return future
+
+        yield prepare_here
+        return
+    # Spawned, not forked: this process holds DuckDB's and Dagster's threads, and workers
+    # must see the environment (key, deployment) as it is now.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield functools.partial(pool.submit, prepare_file)
+
+
+def _start(prepare, settings: Settings, partition: tuple[str, str]):
+    """The partition's files, and the preparation of its file when there is exactly one."""
+    paths = partition_files(settings.raw_dir, *partition)
+    if len(paths) == 1 or (paths and not _contents_differ(paths)):
+        return paths, prepare(paths[0], settings, datetime.now())
+    return paths, None
+
+
+def _finish(
+    conn, settings: Settings, partition: tuple[str, str], started
+) -> tuple[tuple[str, str], IngestionReport | Exception]:
+    paths, preparation = started
+    period, association_code = partition
+    try:
+        if not paths:
+            raise FileNotFoundError(
+                f"Aucun fichier pour l'association « {association_code} » et la période "
+                f"{period} dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
+            )
+        if preparation is None:
+            return partition, refuse_conflicting_files(paths, settings, conn)
+        return partition, load_prepared(conn, preparation.result())
+    except Exception as error:  # noqa: BLE001 — the caller decides what an error stops
+        return partition, error
 
 
 def refuse_conflicting_files(

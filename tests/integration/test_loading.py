@@ -254,3 +254,51 @@ def test_discovery_finds_month_files_and_skips_lock_and_hidden_files(tmp_path):
         "2026-10/envol.XLSX",
         "perdu.xlsx",
     ]
+
+
+def test_worker_processes_load_the_same_as_this_process(settings, conn, tmp_path):
+    from orchestration.ingest.pipeline import ingest_partitions
+
+    write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=2)
+    write_submission(
+        settings.raw_dir,
+        PERIOD,
+        "envol-mentorat",
+        extra_pairs=[pair_row("B-050", "Nomerr", "Prenomerr", date(2010, 2, 2), Sexe="Martien")],
+    )
+    write_submission(settings.raw_dir, PERIOD, "grandir-ensemble", period="2026-09")  # refused
+    partitions = [
+        (PERIOD, code) for code in ("cap-avenir", "envol-mentorat", "grandir-ensemble", "absente")
+    ]
+
+    def outcomes(connection, workers):
+        return [
+            (partition, type(outcome).__name__, getattr(outcome, "status", None))
+            for partition, outcome in ingest_partitions(
+                connection, settings, partitions, workers=workers
+            )
+        ]
+
+    in_workers = outcomes(conn, workers=2)
+    assert in_workers == [
+        ((PERIOD, "cap-avenir"), "IngestionReport", "accepted"),
+        ((PERIOD, "envol-mentorat"), "IngestionReport", "accepted_with_rejections"),
+        ((PERIOD, "grandir-ensemble"), "IngestionReport", "rejected"),
+        ((PERIOD, "absente"), "FileNotFoundError", None),
+    ]
+    here = warehouse.connect(tmp_path / "here.duckdb")
+    warehouse.ensure_schema(here)
+    assert outcomes(here, workers=1) == in_workers
+    # Same rows, reception times aside (each run stamps its own).
+    assert _without_reception_times(table_dump(here)) == _without_reception_times(table_dump(conn))
+    here.close()
+
+
+def _without_reception_times(dump: dict[str, list[tuple]]) -> dict[str, list[tuple]]:
+    return {
+        table: sorted(
+            (tuple(value for value in row if not isinstance(value, datetime)) for row in rows),
+            key=repr,
+        )
+        for table, rows in dump.items()
+    }
