@@ -125,8 +125,9 @@ def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
     return _named_submissions(raw_dir, discover_files(raw_dir))
 
 
-def partition_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
-    """The files of raw/ that name the partition (several only if extensions differ in case).
+def month_files(raw_dir: Path, period: str) -> dict[tuple[str, str], list[Path]]:
+    """The files of raw/<period>/ by the partition their name gives (several only if
+    extensions differ in case).
 
     Only raw/<period>/ is listed: a partition's file can live nowhere else, and scanning the
     whole of raw/ for each partition would grow with the square of the files.
@@ -134,14 +135,17 @@ def partition_files(raw_dir: Path, period: str, association_code: str) -> list[P
     folder = raw_dir / period
     root = raw_dir.resolve()
     if _is_ignored(folder) or not folder.is_dir() or not folder.resolve().is_relative_to(root):
-        return []
-    return sorted(
-        path
-        for file_period, code, path in _named_submissions(
-            raw_dir, _month_folder_files(root, folder)
-        )
-        if (file_period, code) == (period, association_code)
-    )
+        return {}
+    found: dict[tuple[str, str], list[Path]] = {}
+    for file_period, code, path in _named_submissions(raw_dir, _month_folder_files(root, folder)):
+        if file_period == period:
+            found.setdefault((file_period, code), []).append(path)
+    return {partition: sorted(paths) for partition, paths in found.items()}
+
+
+def partition_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
+    """The files of raw/ that name the partition (see month_files)."""
+    return month_files(raw_dir, period).get((period, association_code), [])
 
 
 def conflicting_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
@@ -429,10 +433,13 @@ def ingest_partitions(
         # A first run makes the key here, once, rather than in racing workers.
         with suppress(PseudonymisationKeyError):
             load_key(settings)
+    # Each month's folder is listed once for the batch, not once per partition.
+    listed = functools.cache(functools.partial(month_files, settings.raw_dir))
     with _file_preparer(workers) as prepare:
         ahead: deque = deque()
         for partition in partitions:
-            ahead.append((partition, _start(prepare, settings, partition)))
+            paths = listed(partition[0]).get(partition, [])
+            ahead.append((partition, _start(prepare, settings, paths)))
             if len(ahead) > PREPARED_AHEAD_PER_WORKER * workers:
                 yield _finish(conn, settings, *ahead.popleft())
         while ahead:
@@ -466,9 +473,8 @@ def _file_preparer(workers: int) -> Iterator[Callable[..., Future]]:
         yield functools.partial(pool.submit, prepare_file)
 
 
-def _start(prepare, settings: Settings, partition: tuple[str, str]):
+def _start(prepare, settings: Settings, paths: list[Path]):
     """The partition's files, and the preparation of its file when there is exactly one."""
-    paths = partition_files(settings.raw_dir, *partition)
     if len(paths) == 1 or (paths and not _contents_differ(paths)):
         return paths, prepare(paths[0], settings, datetime.now())
     return paths, None
