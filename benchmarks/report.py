@@ -454,10 +454,12 @@ def _phases(measured: dict[str, Figures]) -> list[str]:
     return [
         "## Ingest phases, in-process, and the floor",
         "",
-        "The same files through `orchestration.ingest.pipeline.ingest_partition` in the harness's "
-        "process (imports already done), with the functions `ingest_file` calls wrapped in timers, "
-        "then the feedback workbook as the ingestion asset writes it; the floor reads the six read "
-        "sheets of each file with `python_calamine` (`to_python`), file after file.",
+        "The same files through `orchestration.ingest.pipeline.ingest_partitions` in the "
+        "harness's process, one file after another on one connection (imports already done; the "
+        "ingestion runs prepare files in two worker processes instead), with the functions "
+        "`ingest_file` calls wrapped in timers, then the feedback workbook as the ingestion "
+        "asset writes it; the floor reads the six read sheets of each file with "
+        "`python_calamine` (`to_python`), file after file.",
         "",
         *_table(["phase", *measured], rows),
         "",
@@ -740,15 +742,20 @@ def _method() -> list[str]:
         "",
         "- Each workload starts from empty folders under `benchmarks/work/<workload>/` (raw, "
         "warehouse, archive, outputs, reports, secrets, DAGSTER_HOME), passed to the subprocess "
-        "through the `ASE_IMPACT_*` variables and `DAGSTER_HOME`; the incremental workload "
-        "starts from a copy of M's final state (or loads M first when M was not run).",
+        "through the `ASE_IMPACT_*` variables and `DAGSTER_HOME`. Before the measured run, the "
+        "dbt project is parsed for the workload's settings (not measured), as an installation's "
+        "first command does: the run starts as a monthly run does, dbt ready, warehouse empty. "
+        "The incremental workload continues in M's folders after M (or loads M there first "
+        "when M was not run): the warehouse keeps its path, as a département's does.",
         "- Wall time: `.venv/bin/ase-impact run --raw-dir … --warehouse …` as a subprocess, from "
         "spawn to exit. Peak RSS: `ru_maxrss` from `os.wait4` (what `/usr/bin/time -v` reports: "
         "the largest single process, dbt's subprocess included) and the summed RSS of the "
         "process tree sampled every 0.2 s.",
         "- Stages: run and step start/end times from the run's Dagster instance "
         "(`get_run_records`, `get_run_step_stats`); dbt's own times from the build's "
-        "`run_results.json`. The CLI's progress lines were not used (stdout is buffered).",
+        "`run_results.json`. The CLI's progress lines were not used (stdout is buffered). The "
+        "cost of one event is the ingestion runs' creation time over their planned events; "
+        "Dagster's share applies it to every event of the runs: an estimate.",
         "- Ingest phases and floor: in the harness's process after the CLI run, same files, "
         "imports excluded; `--help`: five new processes, the first and the median reported.",
         "- Workloads are drawn by `benchmarks/workloads.py` (seeded, one generator per file) and "
