@@ -40,7 +40,7 @@ demo-data: install
 	$(RUN) ase-impact demo-data
 
 bench: install
-	$(RUN) python -m benchmarks.run --workloads M,incremental
+	$(RUN) python -m benchmarks.run --workloads M,incremental --runs 3
 
 bench-large: install
 	$(RUN) python -m benchmarks.run --workloads L

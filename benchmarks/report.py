@@ -252,6 +252,14 @@ def _end_to_end(measured: dict[str, Figures], large: LargeEstimate | None) -> li
     rows = [
         ["wall time", *(_s(f.wall) for f in measured.values()), *estimate],
         [
+            "wall times of the runs (the median one is reported)",
+            *(
+                ", ".join(_s(wall) for wall in f.data.get("wall_seconds_of_runs", [f.wall]))
+                for f in measured.values()
+            ),
+            *(["–"] if large else []),
+        ],
+        [
             "peak RSS, largest process",
             *(_mib(f.data["cli"]["peak_rss_largest_process_mib"]) for f in measured.values()),
             *(["not extrapolated"] if large else []),
