@@ -697,6 +697,14 @@ def _incremental_analysis(inc: Figures) -> list[str]:
     ]
 
 
+def _events_per_partition(f: Figures) -> int:
+    """Planned events and materializations per partition of the ingestion runs."""
+    per_run = f.stages.get("ingestion_planned_events", 0) + f.stages.get(
+        "ingestion_materializations", 0
+    )
+    return round(per_run / max(f.files, 1))
+
+
 def _large_analysis(large: LargeEstimate, m: Figures, probe: dict) -> list[str]:
     ranked = sorted(large.parts.items(), key=lambda item: -item[1])
     sample = probe["ingest_phases"]
@@ -723,6 +731,13 @@ def _large_analysis(large: LargeEstimate, m: Figures, probe: dict) -> list[str]:
         f"{WORKLOADS['L'].association_count * WORKLOADS['L'].pairs_per_file:,} pairs in its "
         "`Données` sheet, written by the first build. Memory was not extrapolated; "
         "`make bench-large` measures it.",
+        "",
+        "What would close it (estimates): the ingestion runs' events — "
+        f"{_events_per_partition(m)} per partition, about "
+        f"{_events_per_partition(m) * m.event_seconds * probe['files']:,.0f} s for L at M's "
+        "cost per event — in a Dagster storage that writes them faster (PostgreSQL), and more "
+        "cores for the worker processes that prepare the files (their share of the ingestion "
+        "runs halves with each doubling); dbt and the gate grow with the rows and stay.",
         "",
     ]
 
