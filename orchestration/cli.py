@@ -18,15 +18,13 @@ def _period(value: str) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import duckdb
-
     from orchestration.ingest import warehouse
     from orchestration.settings import load_settings
 
     settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
     try:
         return _run_and_summarise(settings, args)
-    except (OSError, duckdb.IOException) as error:
+    except warehouse.STORAGE_ERRORS as error:
         # Storage failures (read-only folder, full disk) are the operator's to fix: say so in
         # French, without a traceback. Every write is transactional, so nothing is half done.
         print(

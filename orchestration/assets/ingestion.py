@@ -9,7 +9,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
 from orchestration import referentiel
@@ -213,12 +212,6 @@ def _no_findings() -> pd.DataFrame:
     return pd.DataFrame(columns=[*FINDING_COLUMNS, "file_name"])
 
 
-def _is_storage_failure(error: Exception) -> bool:
-    return isinstance(error, duckdb.IOException) or (
-        isinstance(error, OSError) and not isinstance(error, FileNotFoundError)
-    )
-
-
 def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     """Ingest every partition of the run on one warehouse connection; one failure stops none."""
     # Imported here: the reading stack is heavy and only needed when a partition runs.
@@ -237,18 +230,13 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     with warehouse.locked_connection(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
         workers = preparing_workers(len(partitions))
+        # Storage failures stop the batch (raised); any other error fails its partition only.
         for (period, code), outcome in ingest_partitions(conn, settings, partitions, workers):
-            try:
-                if isinstance(outcome, Exception):
-                    raise outcome
-                feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
-            except Exception as error:
-                if _is_storage_failure(error):
-                    raise  # a full disk or a read-only folder would fail every next file too
-                # A bug met by one file must not stop the others; the run fails at the end.
-                context.log.exception(f"Échec technique pour {period}/{code}")
-                batch.crashed.append(f"{period}/{code} : {type(error).__name__}: {error}")
+            if isinstance(outcome, Exception):
+                context.log.error(f"Échec technique pour {period}/{code}", exc_info=outcome)
+                batch.crashed.append(f"{period}/{code} : {type(outcome).__name__}: {outcome}")
                 continue
+            feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
             if outcome.status == "rejected":
                 batch.refused.append((outcome, feedback))
             else:

@@ -404,14 +404,7 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
     """
     with warehouse.locked_connection(settings.warehouse) as conn:
         warehouse.ensure_schema(conn)
-        return ingest_partition_into(conn, settings, period, association_code)
-
-
-def ingest_partition_into(
-    conn: duckdb.DuckDBPyConnection, settings: Settings, period: str, association_code: str
-) -> IngestionReport:
-    """ingest_partition on an open connection."""
-    [(_, outcome)] = ingest_partitions(conn, settings, [(period, association_code)])
+        [(_, outcome)] = ingest_partitions(conn, settings, [(period, association_code)])
     if isinstance(outcome, Exception):
         raise outcome
     return outcome
@@ -423,7 +416,9 @@ def ingest_partitions(
     partitions: list[tuple[str, str]],
     workers: int = 1,
 ) -> Iterator[tuple[tuple[str, str], IngestionReport | Exception]]:
-    """Ingest partitions in order on one connection: each one's report, or the error it met.
+    """Ingest partitions in order on one connection: each one's report, or the error it met
+    (a missing file, a bug). Storage failures (warehouse.STORAGE_ERRORS) are raised: every
+    next file would meet them too.
 
     With workers > 1, that many processes prepare the next files (read, validate,
     pseudonymise) while this process loads them: the warehouse keeps a single writer, and
@@ -485,16 +480,18 @@ def _finish(
 ) -> tuple[tuple[str, str], IngestionReport | Exception]:
     paths, preparation = started
     period, association_code = partition
+    if not paths:
+        return partition, FileNotFoundError(
+            f"Aucun fichier pour l'association « {association_code} » et la période "
+            f"{period} dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
+        )
     try:
-        if not paths:
-            raise FileNotFoundError(
-                f"Aucun fichier pour l'association « {association_code} » et la période "
-                f"{period} dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
-            )
         if preparation is None:
             return partition, refuse_conflicting_files(paths, settings, conn)
         return partition, load_prepared(conn, preparation.result())
-    except Exception as error:  # noqa: BLE001 — the caller decides what an error stops
+    except warehouse.STORAGE_ERRORS:
+        raise
+    except Exception as error:  # noqa: BLE001 — a bug met by one file must not stop the others
         return partition, error
 
 

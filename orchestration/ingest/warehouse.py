@@ -150,6 +150,11 @@ STORAGE_FAILURES_FR = {
 }
 
 
+# Failures of the disk or the database file (full disk, read-only folder): the operator's to
+# fix, and every next file would meet them too, so they stop a run instead of one file.
+STORAGE_ERRORS = (OSError, duckdb.IOException)
+
+
 def storage_failure_fr(error: BaseException) -> str:
     """The French cause of a failed read or write, with the system's own words as detail.
 

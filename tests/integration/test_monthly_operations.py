@@ -283,3 +283,33 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
     assert after[1] == {"cap-avenir": 6, "envol-mentorat": 4, "departement": 10}
     assert after[2] == before[2]  # the other partition's rows are untouched
     assert after[3] == 10
+
+
+def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instance, monkeypatch):
+    from orchestration.ingest import pipeline
+
+    settings = load_settings()
+    for code in ("cap-avenir", "envol-mentorat"):
+        write_submission(settings.raw_dir, "2026-10", code)
+    instance.add_dynamic_partitions(ASSOCIATION, ["cap-avenir", "envol-mentorat"])
+    validate = pipeline.validate_workbook
+
+    def failing_on_cap_avenir(workbook, context):
+        if context.association_code == "cap-avenir":
+            raise KeyError("colonne inattendue")
+        return validate(workbook, context)
+
+    monkeypatch.setattr(pipeline, "validate_workbook", failing_on_cap_avenir)
+    partitions = [str(key("2026-10", code)) for code in ("cap-avenir", "envol-mentorat")]
+    result = _execute_ingestion(
+        instance, settings, range_tags(dg.PartitionKeyRange(partitions[0], partitions[-1]))
+    )
+
+    assert not result.success
+    failure = next(event for event in result.all_events if event.is_step_failure)
+    message = failure.step_failure_data.error.cause.message
+    assert "2026-10/cap-avenir : KeyError" in message and "envol-mentorat" not in message
+    assert instance.get_status_by_partition(PAIRS_KEY, partitions, submission_partitions) == {
+        partitions[0]: dg.AssetPartitionStatus.FAILED,
+        partitions[1]: dg.AssetPartitionStatus.MATERIALIZED,
+    }
