@@ -86,6 +86,11 @@ class Figures:
         return self.ingest_in_process + self.phases.get("feedback workbook", 0.0)
 
     @property
+    def workers(self) -> int:
+        """Processes that prepared the files in the measured runs."""
+        return self.data.get("workers", 1)
+
+    @property
     def event_seconds(self) -> float:
         """What writing one event costs: the ingestion runs' creation writes only planned ones
         (with enough of them to outweigh the run record itself)."""
@@ -463,10 +468,10 @@ def _phases(measured: dict[str, Figures]) -> list[str]:
         "## Ingest phases, in-process, and the floor",
         "",
         "The same files through `orchestration.ingest.pipeline.ingest_partitions` in the "
-        "harness's process, one file after another on one connection (imports already done; the "
-        "ingestion runs prepare files in two worker processes instead), with the functions "
-        "`ingest_file` calls wrapped in timers, then the feedback workbook as the ingestion "
-        "asset writes it; the floor reads the six read sheets of each file with "
+        "harness's process, one file after another on one connection (imports already done; "
+        "the ingestion runs prepare files in worker processes, one per core, instead), with the "
+        "functions `ingest_file` calls wrapped in timers, then the feedback workbook as the "
+        "ingestion asset writes it; the floor reads the six read sheets of each file with "
         "`python_calamine` (`to_python`), file after file.",
         "",
         *_table(["phase", *measured], rows),
@@ -596,15 +601,14 @@ def _dbt_sentence(f: Figures) -> str:
 def _m_analysis(m: Figures) -> list[str]:
     stages = m.stages
     dagster = _dagster_seconds(m)
-    workers = 2  # the ingestion runs prepare files on both cores of this machine
     savings = {
         "a Dagster instance whose storage writes events in batches or faster (PostgreSQL, as "
         "production Dagster deployments use; not measurable on this machine): most of "
         "Dagster's share": 0.7 * dagster,
-        "ingest phases at 3× the floor, on the two workers": max(
+        f"ingest phases at 3× the floor, on the {m.workers} worker process(es)": max(
             0.0, m.ingest_in_process - TARGET_FLOOR_RATIO * m.floor
         )
-        / workers,
+        / m.workers,
         "dbt started once and kept warm, or run in-process, instead of a new process per "
         "build (its imports and dagster-dbt's preparation)": m.dbt_milestone(
             "before_dbt_logs_seconds"
@@ -751,7 +755,8 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
         "",
         f"- Ingestion: the runs' creation {_s(stages['ingestion_creation_seconds'])} (one planned "
         f"event per asset and partition), then {_s(stages['ingestion_window_seconds'])} in which "
-        f"the two worker processes prepare the {big.files:,} files ({_s(big.ingest_work)} of "
+        f"{big.workers} worker process(es) prepare the {big.files:,} files "
+        f"({_s(big.ingest_work)} of "
         "work measured in one process) while the writer loads them and records their events: "
         f"{events:,} events at about {big.event_seconds * 1000:.0f} ms each, "
         f"{_s(events * big.event_seconds)} in all.",

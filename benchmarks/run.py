@@ -495,9 +495,10 @@ def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings
         with warehouse.locked_connection(settings.warehouse) as conn:
             with timer.phase("ingest total"):
                 warehouse.ensure_schema(conn)
-            for period, code in submissions:
+            outcomes = pipeline.ingest_partitions(conn, settings, submissions)
+            for _ in submissions:
                 with timer.phase("ingest total"):
-                    pipeline.ingest_partition_into(conn, settings, period, code)
+                    (period, code), _outcome = next(outcomes)
                 with timer.phase("feedback workbook"):
                     write_feedback_workbook(conn, period, code, settings.outputs_dir)
     seconds = dict(timer.seconds)
@@ -555,6 +556,8 @@ def _measured_run(name: str, generated: GeneratedWorkload, work: Path) -> dict:
 def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     """The workload run `runs` times from empty folders; the run of median wall time is kept
     (the machine's speed varies by several seconds from one run to the next)."""
+    from orchestration.ingest.pipeline import preparing_workers
+
     workload = WORKLOADS[name]
     started = time.perf_counter()
     generated = generate(workload, seed)
@@ -580,6 +583,8 @@ def run_workload(name: str, seed: int, runs: int = 1) -> dict:
         "rows_generated": generated.row_count,
         "rows_planted_rejected": generated.rejected_rows,
         "wall_seconds_of_runs": [run["cli"]["wall_seconds"] for run in measured],
+        # Processes that prepared the files in the runs (the pipeline's own choice).
+        "workers": preparing_workers(len(generated.files)),
         **kept,
         **_in_process(workload.submissions(), generated.raw_dir, paths, work),
     }
