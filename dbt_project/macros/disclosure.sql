@@ -19,3 +19,13 @@
             partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value
         )
 {%- endmacro %}
+
+{#-
+    A group of cells that add up to a whole leaks a masked cell when exactly one of its cells
+    and its whole is unknown: one part masked under a published whole, or no part masked
+    under a masked whole (the whole is then their sum).
+-#}
+{% macro exactly_one_unknown(masked_parts, is_whole_masked) -%}
+    (({{ masked_parts }} = 1 and not {{ is_whole_masked }})
+        or ({{ masked_parts }} = 0 and {{ is_whole_masked }}))
+{%- endmacro %}

@@ -62,18 +62,12 @@ masked_round_{{ round }} as (
         or (
             breakdown <> 'total'
             and breakdown_rank = 1
-            and (
-                (masked_in_breakdown = 1 and not is_total_masked)
-                or (masked_in_breakdown = 0 and is_total_masked)
-            )
+            and {{ exactly_one_unknown('masked_in_breakdown', 'is_total_masked') }}
         )
         or (
             scope = 'association'
             and association_rank = 1
-            and (
-                (masked_associations = 1 and not is_departement_masked)
-                or (masked_associations = 0 and is_departement_masked)
-            )
+            and {{ exactly_one_unknown('masked_associations', 'is_departement_masked') }}
         )
         or (
             scope = 'departement'
