@@ -27,8 +27,8 @@ test: install
 	$(RUN) pytest -q
 
 lint: install
-	$(RUN) ruff check orchestration tests benchmarks
-	$(RUN) ruff format --check orchestration tests benchmarks
+	$(RUN) ruff check ase_impact orchestration devtools tests benchmarks
+	$(RUN) ruff format --check ase_impact orchestration devtools tests benchmarks
 
 ui: install
 	$(RUN) ase-impact ui
@@ -37,7 +37,7 @@ template: install
 	$(RUN) ase-impact template --association $(or $(ASSOCIATION),exemple-association) --period $(or $(PERIOD),$(shell date +%Y-%m)) -o $(or $(OUT),modele_tableau_de_pilotage.xlsx)
 
 demo-data: install
-	$(RUN) ase-impact demo-data
+	$(RUN) python -m devtools.demo_data
 
 bench: install
 	$(RUN) python -m benchmarks.run --workloads M,incremental --runs 3

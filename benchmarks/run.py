@@ -41,6 +41,14 @@ from importlib import metadata
 from pathlib import Path
 from unittest import mock
 
+from ase_impact.core.settings import (
+    DEFAULT_MIN_CELL,
+    MIN_CELL_VARIABLE,
+    PROJECT_ROOT,
+    Settings,
+    settings_environment,
+)
+from ase_impact.intake.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
 from benchmarks.report import render_results
 from benchmarks.workloads import (
     DEFAULT_SEED,
@@ -52,14 +60,6 @@ from benchmarks.workloads import (
     generate,
 )
 from orchestration.dbt_project import last_build_dir
-from orchestration.ingest.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
-from orchestration.settings import (
-    DEFAULT_MIN_CELL,
-    MIN_CELL_VARIABLE,
-    PROJECT_ROOT,
-    Settings,
-    settings_environment,
-)
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCHMARKS_DIR / "work"
@@ -470,8 +470,9 @@ class PhaseTimer:
 def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings) -> dict:
     """Ingest the files as the ingestion asset does (one connection for the batch), timing
     each function ingest_file calls."""
-    from orchestration.ingest import pipeline, warehouse, workbook
-    from orchestration.outputs.feedback import write_feedback_workbook
+    from ase_impact.intake import pipeline, workbook
+    from ase_impact.publish.feedback import write_feedback_workbook
+    from ase_impact.warehouse import warehouse
 
     timer = PhaseTimer()
     wrapped = {
@@ -510,7 +511,7 @@ def measure_floor(paths: list[Path]) -> float:
     """python-calamine alone reading the sheets the pipeline reads, file after file."""
     import python_calamine
 
-    from orchestration import referentiel
+    from ase_impact.core import referentiel
 
     names = [spec.name_fr for spec in referentiel.sheets() if spec.is_read]
     start = time.perf_counter()
@@ -556,7 +557,7 @@ def _measured_run(name: str, generated: GeneratedWorkload, work: Path) -> dict:
 def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     """The workload run `runs` times from empty folders; the run of median wall time is kept
     (the machine's speed varies by several seconds from one run to the next)."""
-    from orchestration.ingest.pipeline import preparing_workers
+    from ase_impact.intake.pipeline import preparing_workers
 
     workload = WORKLOADS[name]
     started = time.perf_counter()
@@ -671,7 +672,7 @@ def probe_large(seed: int) -> dict:
     for period, code in large.submissions():
         (names_dir / period).mkdir(parents=True, exist_ok=True)
         (names_dir / period / f"{code}.xlsx").touch()
-    from orchestration.ingest.pipeline import month_files, submission_files
+    from ase_impact.intake.pipeline import month_files, submission_files
 
     scan_seconds = _best_of(3, lambda: submission_files(names_dir))
     month_seconds = _best_of(3, lambda: month_files(names_dir, large.periods[0]))

@@ -25,8 +25,16 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from orchestration import referentiel
-from orchestration.demo_data import (
+from ase_impact.core import referentiel
+from ase_impact.core.keys import period_bounds
+from ase_impact.core.settings import SEEDS_DIR
+from ase_impact.publish.template import (
+    LIST_HEADER_ROW,
+    LIST_TITLE_ROW,
+    LIST_TITLES_FR,
+    used_list_codes,
+)
+from devtools.demo_data import (
     ACTIVITIES_WITHOUT_PARTICIPANTS,
     ACTIVITY_TITLES,
     FEMALE_FIRST_NAMES,
@@ -42,14 +50,6 @@ from orchestration.demo_data import (
     SEX_WEIGHTS,
     UNKNOWN_TERRITORY,
     label,
-)
-from orchestration.settings import SEEDS_DIR
-from orchestration.submission_keys import period_bounds
-from orchestration.template import (
-    LIST_HEADER_ROW,
-    LIST_TITLE_ROW,
-    LIST_TITLES_FR,
-    used_list_codes,
 )
 
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"

@@ -1,0 +1,1 @@
+"""The Dagster layer over the ase_impact library: assets, jobs, sensors, schedules, resources."""

@@ -10,7 +10,7 @@ from unittest import mock
 
 from dagster_dbt import DbtProject
 
-from orchestration.settings import (
+from ase_impact.core.settings import (
     DBT_PROJECT_DIR,
     MIN_CELL_VARIABLE,
     PATH_SETTINGS,

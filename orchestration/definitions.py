@@ -8,7 +8,7 @@ from orchestration.assets.publication_gate import publication_gate
 from orchestration.assets.transformations import ase_impact_dbt_models
 from orchestration.dbt_project import dbt_project
 from orchestration.jobs import build_job, ingestion_job
-from orchestration.resources import InstalledDbtCliResource, PipelineSettings
+from orchestration.resources import PipelineSettings, installed_dbt
 from orchestration.schedules import monthly_schedule
 from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
 
@@ -26,6 +26,6 @@ defs = dg.Definitions(
     sensors=[raw_files_sensor, build_after_ingestion_sensor],
     resources={
         "pipeline": PipelineSettings(),
-        "dbt": InstalledDbtCliResource(project_dir=dbt_project),
+        "dbt": installed_dbt(dbt_project),
     },
 )

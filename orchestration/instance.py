@@ -8,8 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from ase_impact.core.settings import PROJECT_ROOT
 from orchestration.partitions import ASSOCIATION
-from orchestration.settings import PROJECT_ROOT
 
 
 def prepare_dagster_home(dagster_home: Path) -> Path:

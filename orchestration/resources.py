@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import importlib.metadata
+import sys
 from functools import cached_property
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 from packaging import version
 
-from orchestration.settings import Settings, load_settings
+from ase_impact.core.settings import Settings, load_settings
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -22,6 +24,11 @@ class PipelineSettings(dg.ConfigurableResource):
         return load_settings(raw_dir=self.raw_dir or None, warehouse=self.warehouse or None)
 
 
+# dbt as installed beside this interpreter: cron or systemd call the console script with a
+# minimal PATH and no virtual environment activated.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+
 class InstalledDbtCliResource(DbtCliResource):
     """dagster-dbt's dbt resource, told dbt's version instead of asking a new dbt process.
 
@@ -32,3 +39,8 @@ class InstalledDbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         return version.parse(importlib.metadata.version("dbt-core"))
+
+
+def installed_dbt(project_dir) -> InstalledDbtCliResource:
+    """The dbt resource of a dbt project, running the dbt installed beside this interpreter."""
+    return InstalledDbtCliResource(project_dir=project_dir, dbt_executable=DBT_EXECUTABLE)

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from orchestration.ingest import warehouse
-from orchestration.ingest.archive import sha256_of
-from orchestration.ingest.pipeline import discover_files, ingest_file, submission_files
-from orchestration.instance import project_instance
+from ase_impact.cli.run_summary import RunOutcome
+from ase_impact.core.settings import PROJECT_ROOT, Settings
+from ase_impact.intake.archive import sha256_of
+from ase_impact.intake.pipeline import discover_files, ingest_file, submission_files
+from ase_impact.warehouse import warehouse
+from orchestration.instance import prepare_dagster_home, project_instance
 from orchestration.jobs import BUILD_JOB, INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import (
     ASSOCIATION,
@@ -25,7 +30,6 @@ from orchestration.partitions import (
     register_associations,
     submission_ranges,
 )
-from orchestration.settings import Settings
 
 CLI_TAGS = {"ase_impact/source": "cli"}
 # The headless run prints its own French summary; Dagster's event stream stays in the run
@@ -41,18 +45,6 @@ class RunPlan:
     to_ingest: list[tuple[str, str]] = field(default_factory=list)
     unchanged: list[tuple[str, str]] = field(default_factory=list)
     misnamed: list[Path] = field(default_factory=list)
-
-
-@dataclass
-class RunOutcome:
-    ingested: list[tuple[str, str]]
-    unchanged: list[tuple[str, str]]
-    misnamed: list[Path]
-    technical_failures: list[str]
-    build_succeeded: bool
-    blocking_checks_failed: list[str] = field(default_factory=list)
-    # Failed build step → what its error said (French for the project's own errors).
-    build_step_errors: dict[str, str] = field(default_factory=dict)
 
 
 def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
@@ -166,3 +158,11 @@ def _failed_blocking_checks(result: dg.ExecuteInProcessResult) -> list[str]:
         for evaluation in [event.asset_check_evaluation_data]
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     ]
+
+
+def open_ui(settings: Settings, port: int) -> int:
+    """`dagster dev` on the project's instance, from this interpreter's own environment."""
+    prepare_dagster_home(settings.dagster_home)
+    dagster = Path(sys.executable).with_name("dagster")
+    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(port)]
+    return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy())

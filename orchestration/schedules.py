@@ -4,7 +4,7 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration import referentiel
+from ase_impact.core import referentiel
 from orchestration.jobs import ingestion_job
 from orchestration.partitions import ASSOCIATION
 from orchestration.resources import PipelineSettings
@@ -52,7 +52,7 @@ def relance_list(period: str, received_codes: set[str]) -> list[str]:
     ),
 )
 def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSettings):
-    from orchestration.ingest.pipeline import submission_files
+    from ase_impact.intake.pipeline import submission_files
 
     period = previous_period(context.scheduled_execution_time.date())
     raw_dir = pipeline.resolve().raw_dir

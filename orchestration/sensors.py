@@ -6,6 +6,7 @@ import json
 
 import dagster as dg
 
+from ase_impact.core.referentiel import sheet
 from orchestration.assets.ingestion import raw_table_key
 from orchestration.jobs import build_job, ingestion_job
 from orchestration.partitions import (
@@ -15,7 +16,6 @@ from orchestration.partitions import (
     submission_partition_key,
     submission_ranges,
 )
-from orchestration.referentiel import sheet
 from orchestration.resources import PipelineSettings
 
 PAIRS_KEY = raw_table_key(sheet("pairs"))
@@ -42,8 +42,8 @@ def new_files(
     instance: dg.DagsterInstance, raw_dir, period: str | None = None
 ) -> dict[tuple[str, str], str]:
     """SHA-256 of each file of raw/ not yet ingested as it is now, by (period, association)."""
-    from orchestration.ingest.archive import sha256_of
-    from orchestration.ingest.pipeline import submission_files
+    from ase_impact.intake.archive import sha256_of
+    from ase_impact.intake.pipeline import submission_files
 
     shas = {}
     for file_period, code, path in submission_files(raw_dir):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.ingest.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
-from orchestration.settings import MIN_CELL_VARIABLE, PATH_SETTINGS
+from ase_impact.core.settings import MIN_CELL_VARIABLE, PATH_SETTINGS
+from ase_impact.intake.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
 
 # Each path setting's folder under a test's root (Dagster's home is not hidden there).
 TEST_PATHS = {field: default for field, (_, default) in PATH_SETTINGS.items()} | {

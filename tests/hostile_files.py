@@ -8,7 +8,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestration.ingest.file_checks import (
+from ase_impact.intake.file_checks import (
     ENCRYPTED_PACKAGE_STREAM,
     MEGABYTE,
     OLE2_SIGNATURE,

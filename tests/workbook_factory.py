@@ -7,7 +7,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from orchestration import referentiel
+from ase_impact.core import referentiel
 
 Row = Mapping[str, object]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 
-from orchestration import referentiel
+from ase_impact.core import referentiel
 from orchestration.partitions import (
     ASSOCIATION,
     MONTH,
@@ -207,7 +207,7 @@ def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
 
 
 def _no_findings() -> pd.DataFrame:
-    from orchestration.contracts.findings import FINDING_COLUMNS
+    from ase_impact.contracts.findings import FINDING_COLUMNS
 
     return pd.DataFrame(columns=[*FINDING_COLUMNS, "file_name"])
 
@@ -215,9 +215,9 @@ def _no_findings() -> pd.DataFrame:
 def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     """Ingest every partition of the run on one warehouse connection; one failure stops none."""
     # Imported here: the reading stack is heavy and only needed when a partition runs.
-    from orchestration.ingest import warehouse
-    from orchestration.ingest.pipeline import ingest_partitions, preparing_workers
-    from orchestration.outputs.feedback import write_feedback_workbook
+    from ase_impact.intake.pipeline import ingest_partitions, preparing_workers
+    from ase_impact.publish.feedback import write_feedback_workbook
+    from ase_impact.warehouse import warehouse
 
     partitions = [
         (keys[MONTH], keys[ASSOCIATION])

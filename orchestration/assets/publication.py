@@ -19,7 +19,7 @@ MART_KEYS = [key for key in ase_impact_dbt_models.keys if key.path[0] == "marts"
     ),
 )
 def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
-    from orchestration.snapshot import publish_snapshot
+    from ase_impact.publish.snapshot import publish_snapshot
 
     settings = pipeline.resolve()
     counts = publish_snapshot(settings.warehouse, settings.published_warehouse)
@@ -45,8 +45,8 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
     ),
 )
 def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
-    from orchestration.ingest import warehouse
-    from orchestration.outputs.consolidated import write_changed_months
+    from ase_impact.publish.consolidated import write_changed_months
+    from ase_impact.warehouse import warehouse
 
     settings = pipeline.resolve()
     with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:

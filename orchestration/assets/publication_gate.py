@@ -7,8 +7,8 @@ path of the suite's Data Docs page.
 
 import dagster as dg
 
-from orchestration.gate.run import GateResult, SuiteResult, run_publication_gate
-from orchestration.gate.suites import SUITES
+from ase_impact.gate.run import GateResult, SuiteResult, run_publication_gate
+from ase_impact.gate.suites import SUITES
 from orchestration.resources import PipelineSettings
 
 CHECK_SEVERITY = {"ERROR": dg.AssetCheckSeverity.ERROR, "WARN": dg.AssetCheckSeverity.WARN}

@@ -13,6 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from ase_impact.warehouse.warehouse import exclusive_access
 from orchestration.dbt_project import (
     build_target_path,
     dbt_environment,
@@ -20,7 +21,6 @@ from orchestration.dbt_project import (
     keep_last_build,
     prepare_manifest,
 )
-from orchestration.ingest.warehouse import exclusive_access
 from orchestration.resources import PipelineSettings
 
 

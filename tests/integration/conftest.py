@@ -2,9 +2,9 @@
 
 import pytest
 
-from orchestration.ingest import warehouse
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
-from orchestration.settings import load_settings
+from ase_impact.core.settings import load_settings
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.warehouse import warehouse
 
 TEST_KEY = "cle-de-test-0123456789abcdef0123456789"
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 
-from orchestration.settings import DBT_PROJECT_DIR
+from ase_impact.core.settings import DBT_PROJECT_DIR
 
 
 def run_dbt_build(work_dir: Path) -> dbtRunnerResult:

@@ -19,16 +19,17 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from orchestration.ingest import file_checks, warehouse
-from orchestration.ingest.pipeline import (
+from ase_impact.core.settings import Settings, load_settings
+from ase_impact.intake import file_checks
+from ase_impact.intake.pipeline import (
     IngestionReport,
     discover_files,
     ingest_file,
     ingest_partition,
     submission_files,
 )
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
-from orchestration.settings import Settings, load_settings
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.warehouse import warehouse
 from tests.conftest import isolated_environment
 from tests.hostile_files import (
     ole2_file,
@@ -207,7 +208,7 @@ def calamine_opened(monkeypatch) -> list[str]:
     """The files calamine is asked to open: none, when a file is refused before loading."""
     opened: list[str] = []
     calamine = SimpleNamespace(CalamineWorkbook=SimpleNamespace(from_path=opened.append))
-    monkeypatch.setattr("orchestration.ingest.workbook.python_calamine", calamine)
+    monkeypatch.setattr("ase_impact.intake.workbook.python_calamine", calamine)
     return opened
 
 

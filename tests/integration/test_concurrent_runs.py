@@ -4,7 +4,7 @@ import subprocess
 
 import duckdb
 
-from orchestration.settings import load_settings
+from ase_impact.core.settings import load_settings
 from tests.integration.cli_runs import CLI_COMMAND
 from tests.integration.sample_rows import write_submission
 

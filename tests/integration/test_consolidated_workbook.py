@@ -22,21 +22,20 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
 
-from orchestration import referentiel
-from orchestration.ingest import warehouse
-from orchestration.ingest.pipeline import ingest_file
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
-from orchestration.outputs import consolidated
-from orchestration.outputs.consolidated import (
+from ase_impact.core import referentiel
+from ase_impact.core.settings import load_settings
+from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.publish import consolidated
+from ase_impact.publish.consolidated import (
     SUPPRESSED_TEXT,
     UNDEFINED_TEXT,
-    chart_references,
-    render_pdf,
     suppressed_counts,
     write_changed_months,
     write_consolidated_workbooks,
 )
-from orchestration.settings import load_settings
+from ase_impact.publish.pdf import render_pdf
+from ase_impact.warehouse import warehouse
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_feedback_workbook import (
@@ -45,6 +44,7 @@ from tests.integration.test_feedback_workbook import (
     keep_formulas_as_text,
 )
 from tests.integration.test_pii import SECRETS, PiiSecrets
+from tests.workbook_charts import chart_references
 
 PERIOD = "2026-10"
 MIN_CELL = 11

@@ -8,11 +8,11 @@ import dagster as dg
 import duckdb
 import pytest
 
+from ase_impact.core.settings import load_settings
 from orchestration.assets.ingestion import ingest_workbook, workbook
 from orchestration.instance import project_instance
 from orchestration.partitions import register_associations, submission_partition_key
 from orchestration.resources import PipelineSettings
-from orchestration.settings import load_settings
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_pii import SECRETS, assert_no_pii
 from tests.workbook_factory import write_workbook

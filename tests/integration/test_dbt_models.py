@@ -22,11 +22,11 @@ from typing import NamedTuple
 import duckdb
 import pytest
 
-from orchestration import referentiel
-from orchestration.ingest import warehouse
-from orchestration.ingest.pipeline import IngestionReport, ingest_file
-from orchestration.ingest.pseudonymise import load_key, youth_key
-from orchestration.settings import load_settings
+from ase_impact.core import referentiel
+from ase_impact.core.settings import load_settings
+from ase_impact.intake.pipeline import IngestionReport, ingest_file
+from ase_impact.intake.pseudonymise import load_key, youth_key
+from ase_impact.warehouse import warehouse
 from tests.conftest import isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import resource_row, write_submission

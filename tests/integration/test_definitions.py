@@ -84,7 +84,7 @@ def test_the_dbt_resource_knows_dbt_version_without_starting_dbt(monkeypatch):
     import dagster_dbt.core.resource as dagster_dbt_resource
     from dagster_dbt import DbtCliResource
 
-    from orchestration.resources import InstalledDbtCliResource
+    from orchestration.resources import installed_dbt
 
     # The attribute overridden is the one dagster-dbt reads (a rename would undo the saving).
     assert "_cli_version" in vars(DbtCliResource)
@@ -93,5 +93,5 @@ def test_the_dbt_resource_knows_dbt_version_without_starting_dbt(monkeypatch):
         raise AssertionError(f"dbt started: {args}")
 
     monkeypatch.setattr(dagster_dbt_resource, "check_output", no_process)
-    resource = InstalledDbtCliResource(project_dir=str(defs.resources["dbt"].project_dir))
+    resource = installed_dbt(str(defs.resources["dbt"].project_dir))
     assert str(resource._cli_version) == importlib.metadata.version("dbt-core")

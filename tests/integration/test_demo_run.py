@@ -10,9 +10,9 @@ import shutil
 import duckdb
 import pytest
 
-from orchestration import referentiel
+from ase_impact.core import referentiel
+from ase_impact.core.settings import PROJECT_ROOT
 from orchestration.dbt_project import last_build_dir
-from orchestration.settings import PROJECT_ROOT
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.test_loading import raw_counts

@@ -20,13 +20,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration import snapshot
-from orchestration.ingest import warehouse
-from orchestration.ingest.pipeline import ingest_partition
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
+from ase_impact.core.settings import PROJECT_ROOT, Settings, load_settings
+from ase_impact.intake.pipeline import ingest_partition
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.publish import snapshot
+from ase_impact.publish.snapshot import SnapshotError, publish_snapshot
+from ase_impact.warehouse import warehouse
 from orchestration.runner import plan_run
-from orchestration.settings import PROJECT_ROOT, Settings, load_settings
-from orchestration.snapshot import SnapshotError, publish_snapshot
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import CliRun, run_cli
 from tests.integration.conftest import TEST_KEY
@@ -43,9 +43,9 @@ BUILD_SUCCEEDED = "Construction (marts dbt, contrôle de publication, sorties) :
 LOAD_PAUSED_BEFORE_COMMIT = """
 import sys, time
 from pathlib import Path
-from orchestration.ingest import warehouse
-from orchestration.ingest.pipeline import ingest_partition
-from orchestration.settings import load_settings
+from ase_impact.warehouse import warehouse
+from ase_impact.intake.pipeline import ingest_partition
+from ase_impact.core.settings import load_settings
 
 def pause_inside_the_transaction(*args, **kwargs):
     Path(sys.argv[1]).write_text("in transaction")

@@ -10,8 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from orchestration.ingest.pipeline import ingest_file
-from orchestration.outputs.feedback import write_feedback_workbook
+from ase_impact.intake.pipeline import ingest_file
+from ase_impact.publish.feedback import write_feedback_workbook
 from tests.integration.sample_rows import mispe_row, pair_row, write_submission
 from tests.integration.test_pii import SECRETS
 

@@ -6,14 +6,14 @@ from datetime import date, datetime
 
 import pytest
 
-from orchestration import referentiel
-from orchestration.ingest import warehouse
-from orchestration.ingest.archive import sha256_of
-from orchestration.ingest.pipeline import (
+from ase_impact.core import referentiel
+from ase_impact.intake.archive import sha256_of
+from ase_impact.intake.pipeline import (
     discover_files,
     ingest_file,
     ingest_partition,
 )
+from ase_impact.warehouse import warehouse
 from tests.integration.sample_rows import pair_row, write_submission
 
 PERIOD = "2026-10"
@@ -257,7 +257,7 @@ def test_discovery_finds_month_files_and_skips_lock_and_hidden_files(tmp_path):
 
 
 def test_worker_processes_load_the_same_as_this_process(settings, conn, tmp_path):
-    from orchestration.ingest.pipeline import ingest_partitions
+    from ase_impact.intake.pipeline import ingest_partitions
 
     write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=2)
     write_submission(

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import pytest
 
-from orchestration import referentiel
+from ase_impact.core import referentiel
+from ase_impact.core.settings import load_settings
 from orchestration.instance import project_instance
 from orchestration.jobs import INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import (
@@ -20,7 +21,6 @@ from orchestration.partitions import submission_partition_key as key
 from orchestration.resources import PipelineSettings
 from orchestration.schedules import RELANCE_TAG, expected_associations, monthly_schedule
 from orchestration.sensors import PAIRS_KEY, build_after_ingestion_sensor, raw_files_sensor
-from orchestration.settings import load_settings
 from tests.integration.sample_rows import write_submission
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -286,7 +286,7 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
 
 
 def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instance, monkeypatch):
-    from orchestration.ingest import pipeline
+    from ase_impact.intake import pipeline
 
     settings = load_settings()
     for code in ("cap-avenir", "envol-mentorat"):

@@ -17,9 +17,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.ingest import warehouse
-from orchestration.ingest.pipeline import ingest_file
-from orchestration.ingest.pseudonymise import normalise_name
+from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.pseudonymise import normalise_name
+from ase_impact.warehouse import warehouse
 from tests.integration.sample_rows import mispe_row, pair_row, write_submission
 
 EXCEL_EPOCH = date(1899, 12, 30)

@@ -27,11 +27,11 @@ import openpyxl.xml
 import pytest
 from openpyxl import load_workbook
 
-from orchestration.ingest.pipeline import ingest_file
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
-from orchestration.outputs.consolidated import SUPPRESSED_TEXT, UNDEFINED_TEXT, YOUTH_CHARTS
-from orchestration.settings import DBT_PROJECT_DIR
-from orchestration.template import build_template, write_template
+from ase_impact.core.settings import DBT_PROJECT_DIR
+from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.publish.consolidated import SUPPRESSED_TEXT, UNDEFINED_TEXT, YOUTH_CHARTS
+from ase_impact.publish.template import build_template, write_template
 from tests.conftest import isolated_environment
 from tests.hostile_files import rewrite_parts, sheet_part
 from tests.integration.cli_runs import CLI_COMMAND

@@ -15,13 +15,13 @@ import dagster as dg
 import duckdb
 import pytest
 
+from ase_impact.core.settings import load_settings
+from ase_impact.gate.run import gate_blocks_outputs, run_publication_gate
+from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.warehouse import warehouse
 from orchestration.assets.publication_gate import gate_check_specs, publication_gate
-from orchestration.gate.run import gate_blocks_outputs, run_publication_gate
-from orchestration.ingest import warehouse
-from orchestration.ingest.pipeline import ingest_file
-from orchestration.ingest.pseudonymise import KEY_ENV_VAR
 from orchestration.resources import PipelineSettings
-from orchestration.settings import load_settings
 from tests.conftest import isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import write_submission

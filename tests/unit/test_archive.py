@@ -8,8 +8,8 @@ import stat
 
 import pytest
 
-from orchestration.ingest import archive
-from orchestration.ingest.archive import CHUNK_SIZE, archive_file, sha256_of
+from ase_impact.intake import archive
+from ase_impact.intake.archive import CHUNK_SIZE, archive_file, sha256_of
 
 
 @pytest.fixture

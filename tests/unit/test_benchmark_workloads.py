@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
+from ase_impact.intake.validate import FileContext, validate_workbook
+from ase_impact.intake.workbook import read_workbook
 from benchmarks.workloads import Workload, corrected_file, draft_file, generate
-from orchestration.contracts.validate import FileContext, validate_workbook
-from orchestration.ingest.workbook import read_workbook
 
 TINY = Workload("tiny", 2, ("2026-10",), 200, 60, 60)
 SEED = 7

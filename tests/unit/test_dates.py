@@ -7,8 +7,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from orchestration.contracts.cells import to_dates
-from orchestration.ingest.dates import age_at, parse_date_cell
+from ase_impact.contracts.cells import to_dates
+from ase_impact.core.dates import age_at, parse_date_cell
 
 
 @pytest.mark.parametrize(

@@ -10,18 +10,18 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from orchestration import referentiel
-from orchestration.contracts.validate import FileContext, validate_workbook
-from orchestration.demo_data import (
+from ase_impact.contracts.errors import FileLevelError
+from ase_impact.core import referentiel
+from ase_impact.core.dates import parse_date_cell
+from ase_impact.core.keys import period_bounds
+from ase_impact.intake.validate import FileContext, validate_workbook
+from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
+from devtools.demo_data import (
     DEMO_PERIODS,
     MANIFEST_FILE_NAME,
     DemoManifest,
     generate_demo_data,
 )
-from orchestration.ingest.dates import parse_date_cell
-from orchestration.ingest.errors import FileLevelError
-from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
-from orchestration.submission_keys import period_bounds
 
 READ_DATA_SHEETS = [s for s in referentiel.sheets() if s.is_read and s.sheet_code != "parameters"]
 REGISTRY = {row["association_code"]: row for row in referentiel.associations()}

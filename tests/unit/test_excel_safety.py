@@ -12,7 +12,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
-from orchestration.outputs.excel_safety import (
+from ase_impact.publish.excel_safety import (
     MAX_CELL_TEXT,
     fit_column_widths,
     is_formula_like,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration.gate.run import (
+from ase_impact.gate.run import (
     FailingExpectation,
     GateResult,
     SuiteResult,
@@ -17,7 +17,7 @@ from orchestration.gate.run import (
     describe_arguments,
     gate_blocks_outputs,
 )
-from orchestration.gate.suites import (
+from ase_impact.gate.suites import (
     SUITES,
     UNIT_RANGES,
     expected_submission_keys,

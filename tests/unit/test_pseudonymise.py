@@ -11,7 +11,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from orchestration.ingest.pseudonymise import (
+from ase_impact.core.settings import load_settings
+from ase_impact.intake.pseudonymise import (
     DEPLOYMENT_ENV_VAR,
     KEY_ENV_VAR,
     PseudonymisationKeyError,
@@ -20,7 +21,6 @@ from orchestration.ingest.pseudonymise import (
     pseudonymise_frame,
     youth_key,
 )
-from orchestration.settings import load_settings
 
 KEY = b"0123456789abcdef0123456789abcdef"
 OTHER_KEY = b"fedcba9876543210fedcba9876543210"

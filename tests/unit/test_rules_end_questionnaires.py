@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from orchestration import referentiel
-from orchestration.contracts.rules import QUESTIONNAIRE_ANSWER_FIELDS
+from ase_impact.contracts.rules import QUESTIONNAIRE_ANSWER_FIELDS
+from ase_impact.core import referentiel
 from tests.unit.test_rules_pairs import ONGOING, pair_row
 from tests.unit.test_rules_registry import case, sheet_rule_tests
 

@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from orchestration.contracts.rules import RULES
-from orchestration.ingest.errors import FileLevelError
-from orchestration.ingest.pipeline import conflicting_files
-from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
+from ase_impact.contracts.errors import FileLevelError
+from ase_impact.contracts.rules import RULES
+from ase_impact.intake.pipeline import conflicting_files
+from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
 from tests.hostile_files import declare_size, ole2_file, with_cached_results
 from tests.unit.test_rules_registry import ASSOCIATION, DISPLAY_NAME, PERIOD, case
 from tests.workbook_factory import headers_of, write_workbook

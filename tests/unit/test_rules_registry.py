@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration import referentiel
-from orchestration.contracts.rules import (
+from ase_impact.contracts.rules import (
     ALERTE,
     ERREUR,
     FILE,
@@ -27,9 +26,10 @@ from orchestration.contracts.rules import (
     RULES,
     rules_of,
 )
-from orchestration.contracts.schemas import sheet_checks
-from orchestration.contracts.validate import FileContext, ValidatedSheet, validate_workbook
-from orchestration.ingest.workbook import read_workbook
+from ase_impact.contracts.schemas import sheet_checks
+from ase_impact.core import referentiel
+from ase_impact.intake.validate import FileContext, ValidatedSheet, validate_workbook
+from ase_impact.intake.workbook import read_workbook
 from tests.workbook_factory import write_workbook
 
 PERIOD = "2026-10"

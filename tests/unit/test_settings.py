@@ -1,6 +1,6 @@
 """Settings come from environment variables; another process given settings_environment agrees."""
 
-from orchestration.settings import PATH_SETTINGS, load_settings, settings_environment
+from ase_impact.core.settings import PATH_SETTINGS, load_settings, settings_environment
 
 
 def test_every_path_setting_moves_with_its_variable(tmp_path, monkeypatch):

@@ -2,7 +2,7 @@
 
 import duckdb
 
-from orchestration.snapshot import publish_snapshot
+from ase_impact.publish.snapshot import publish_snapshot
 
 
 def _warehouse(path, rows: int):

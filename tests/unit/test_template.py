@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
-from orchestration import referentiel
-from orchestration.contracts.validate import FileContext, validate_workbook
-from orchestration.ingest.workbook import check_identity, read_workbook
-from orchestration.template import (
+from ase_impact.core import referentiel
+from ase_impact.intake.validate import FileContext, validate_workbook
+from ase_impact.intake.workbook import check_identity, read_workbook
+from ase_impact.publish.template import (
     LAST_DATA_ROW,
     LIST_HEADER_ROW,
     LIST_TITLES_FR,

@@ -8,11 +8,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from orchestration import referentiel
-from orchestration.contracts.findings import FINDING_COLUMNS
-from orchestration.contracts.validate import FileContext, validate_workbook
-from orchestration.ingest.pipeline import _file_findings
-from orchestration.ingest.workbook import read_workbook
+from ase_impact.contracts.findings import FINDING_COLUMNS
+from ase_impact.core import referentiel
+from ase_impact.intake.pipeline import _file_findings
+from ase_impact.intake.validate import FileContext, validate_workbook
+from ase_impact.intake.workbook import read_workbook
 from tests.unit.test_rules_mispe import BASE_MISPE, ITEM_HEADERS
 from tests.unit.test_rules_pairs import BASE_PAIR, ONGOING
 from tests.unit.test_rules_resources import BASE_RESOURCE, TOOL

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from orchestration import referentiel
-from orchestration.contracts.validate import FileContext, validate_workbook
-from orchestration.ingest.errors import FileLevelError
-from orchestration.ingest.workbook import check_identity, parse_submission_path, read_workbook
+from ase_impact.contracts.errors import FileLevelError
+from ase_impact.core import referentiel
+from ase_impact.intake.validate import FileContext, validate_workbook
+from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
 from tests.hostile_files import rewrite_parts, sheet_part
 from tests.unit.test_rules_pairs import BASE_PAIR
 from tests.workbook_factory import headers_of, write_workbook

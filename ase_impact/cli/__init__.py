@@ -1,0 +1,1 @@
+"""The `ase-impact` command line and its French run summary."""

@@ -1,0 +1,125 @@
+"""`ase-impact` command line. Heavy imports stay inside the subcommands so --help is instant.
+
+The commands that run the pipeline or open its UI need an orchestrator: the console script
+(orchestration/cli.py) passes the Dagster one in, so this library never imports Dagster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from ase_impact.core.keys import PERIOD
+
+if TYPE_CHECKING:
+    from ase_impact.cli.run_summary import RunOutcome
+    from ase_impact.core.settings import Settings
+
+
+class Orchestrator(Protocol):
+    """What runs the pipeline: ingest what is new in raw/, then build, gate and publish."""
+
+    def run(self, settings: Settings, period: str | None) -> RunOutcome: ...
+
+    def ui(self, settings: Settings, port: int) -> int: ...
+
+
+def _period(value: str) -> str:
+    if not PERIOD.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"période invalide « {value} » : format attendu AAAA-MM")
+    return value
+
+
+def _run(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
+    from ase_impact.core.settings import load_settings
+    from ase_impact.warehouse.warehouse import STORAGE_ERRORS, storage_failure_fr
+
+    settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
+    try:
+        return _run_and_summarise(settings, args, orchestrator)
+    except STORAGE_ERRORS as error:
+        # Storage failures (read-only folder, full disk) are the operator's to fix: say so in
+        # French, without a traceback. Every write is transactional, so nothing is half done.
+        print(
+            f"Échec technique : {storage_failure_fr(error)}. Rien n'est resté écrit "
+            f"à moitié dans l'entrepôt {settings.warehouse} ni dans sa copie publiée ; "
+            "corrigez la cause puis relancez « ase-impact run ».",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _run_and_summarise(settings, args: argparse.Namespace, orchestrator: Orchestrator) -> int:
+    from ase_impact.cli.run_summary import exit_code, summary_lines
+    from ase_impact.warehouse.warehouse import locked_connection
+
+    outcome = orchestrator.run(settings, args.period)
+    with locked_connection(settings.warehouse, read_only=True) as conn:
+        print("\n".join(summary_lines(conn, outcome, settings)))
+        return exit_code(conn, outcome, strict=args.strict)
+
+
+def _template(args: argparse.Namespace, _: Orchestrator) -> int:
+    from ase_impact.publish.template import write_template
+
+    path = write_template(args.output, args.association, args.period)
+    print(f"Modèle écrit : {path}")
+    return 0
+
+
+def _pdf(args: argparse.Namespace, _: Orchestrator) -> int:
+    from ase_impact.publish.pdf import render_pdf
+
+    for workbook in args.workbooks:
+        print(f"PDF écrit : {render_pdf(workbook, args.output_dir or workbook.parent)}")
+    return 0
+
+
+def _ui(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
+    from ase_impact.core.settings import load_settings
+
+    return orchestrator.ui(load_settings(), args.port)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ase-impact",
+        description="Pipeline mensuel des tableaux de pilotage des associations (ASE).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="intègre les fichiers de raw/ puis construit les marts")
+    run.add_argument("--raw-dir", type=Path, default=None, help="dossier des fichiers déposés")
+    run.add_argument("--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt")
+    run.add_argument(
+        "--period", type=_period, default=None, help="ne traiter que ce mois (AAAA-MM)"
+    )
+    run.add_argument(
+        "--strict", action="store_true", help="code de sortie non nul si un fichier est refusé"
+    )
+    run.set_defaults(handler=_run)
+
+    template = commands.add_parser("template", help="écrit le classeur vierge d'une association")
+    template.add_argument("--association", required=True, help="code de l'association")
+    template.add_argument("--period", required=True, type=_period, help="mois (AAAA-MM)")
+    template.add_argument("-o", "--output", type=Path, required=True, help="fichier .xlsx à écrire")
+    template.set_defaults(handler=_template)
+
+    pdf = commands.add_parser(
+        "pdf", help="convertit des classeurs en PDF avec LibreOffice (vérification visuelle)"
+    )
+    pdf.add_argument("workbooks", type=Path, nargs="+", help="classeurs .xlsx à convertir")
+    pdf.add_argument("-o", "--output-dir", type=Path, default=None, help="dossier des PDF")
+    pdf.set_defaults(handler=_pdf)
+
+    ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(handler=_ui)
+    return parser
+
+
+def main(argv: list[str] | None, orchestrator: Orchestrator) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args, orchestrator)

@@ -1,0 +1,1 @@
+"""What every layer shares: settings, submission keys, the référentiel and its vocabularies."""

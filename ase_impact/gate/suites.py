@@ -1,0 +1,333 @@
+"""The publication gate's expectation suites, as data: which mart, which rows, which expectations.
+
+Nothing here imports great-expectations (its import alone takes seconds): an expectation is a
+GX type name with its arguments, turned into a GX expectation by `run.py` when the gate runs.
+Descriptions are in French: they are what Data Docs and the Dagster UI show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ase_impact.warehouse import warehouse
+
+Severity = Literal["ERROR", "WARN"]
+
+# Every value of fct_indicators is checked against the range of its catalogue unit.
+UNIT_RANGES: dict[str, tuple[float, float | None]] = {
+    "percent": (0, 100),
+    "score": (0, 100),
+    "points": (-100, 100),
+    "count": (0, None),
+    "EUR": (0, None),
+    "FTE": (0, None),
+    "days": (0, None),
+    "ratio": (0, None),
+}
+# What ingestion records, and the marts' status of an expected file never received.
+SUBMISSION_STATUSES = (*warehouse.SUBMISSION_STATUSES, "missing")
+# A month-over-month ratio outside these bounds is a move of more than ±50 %.
+VOLUME_RATIO_BOUNDS = (0.5, 1.5)
+VOLUME_INDICATOR = "youth_accompanied"
+
+# What the suites read, one query per frame; the warehouse is opened read-only for them.
+MART_QUERIES: dict[str, str] = {
+    "fct_indicators": "SELECT * FROM marts.fct_indicators",
+    "indicator_catalog": "SELECT indicator_code, unit FROM marts.indicator_catalog",
+    "impact_dimensions": "SELECT * FROM marts.mart_impact_dimensions",
+    "submissions": "SELECT * FROM marts.mart_submissions",
+    "associations": (
+        "SELECT association_code, is_registered, expected_from, expected_until "
+        "FROM marts.dim_association"
+    ),
+    "periods": "SELECT period FROM marts.dim_period",
+    # What ingestion recorded as received: the partitions mart_submissions must show besides
+    # the registry's expected ones.
+    "received": (
+        "SELECT DISTINCT period, association_code FROM quality.submissions "
+        "WHERE period IS NOT NULL AND association_code IS NOT NULL"
+    ),
+}
+
+MartFrames = Mapping[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class ExpectationSpec:
+    """One GX expectation: its snake_case type, its arguments and what it means, in French."""
+
+    type: str
+    kwargs: Mapping[str, Any]
+    description_fr: str
+    # (column, values): validate only the rows whose column holds one of the values.
+    rows_where_in: tuple[str, tuple[str, ...]] | None = None
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """One suite, validated on one DataFrame built from the marts, reported on one mart asset."""
+
+    name: str
+    asset_key: tuple[str, ...]
+    severity: Severity
+    description_fr: str
+    # Columns shown for each failing row in the results (never PII: the marts hold none).
+    row_columns: tuple[str, ...]
+    batch: Callable[[MartFrames], pd.DataFrame] = field(repr=False)
+    expectations: Callable[[MartFrames], list[ExpectationSpec]] = field(repr=False)
+
+
+def not_null(column: str, label_fr: str) -> ExpectationSpec:
+    return ExpectationSpec(
+        "expect_column_values_to_not_be_null",
+        {"column": column},
+        f"{label_fr} est toujours renseigné.",
+    )
+
+
+def between(
+    column: str,
+    minimum: float,
+    maximum: float | None,
+    label_fr: str,
+    rows_where_in: tuple[str, tuple[str, ...]] | None = None,
+) -> ExpectationSpec:
+    bounds = f"entre {minimum:g} et {maximum:g}" if maximum is not None else f"≥ {minimum:g}"
+    return ExpectationSpec(
+        "expect_column_values_to_be_between",
+        {"column": column, "min_value": minimum, "max_value": maximum},
+        f"{label_fr} est {bounds}.",
+        rows_where_in,
+    )
+
+
+# --- Ranges -------------------------------------------------------------------------------------
+def indicators_with_unit(marts: MartFrames) -> pd.DataFrame:
+    """fct_indicators with each indicator's catalogue unit (NULL for an unknown indicator)."""
+    return marts["fct_indicators"].merge(
+        marts["indicator_catalog"], on="indicator_code", how="left", validate="many_to_one"
+    )
+
+
+def unit_range_expectations() -> list[ExpectationSpec]:
+    """One expectation on `value` per distinct range, restricted to the units sharing it."""
+    units_by_range: dict[tuple[float, float | None], list[str]] = {}
+    for unit, bounds in UNIT_RANGES.items():
+        units_by_range.setdefault(bounds, []).append(unit)
+    return [
+        between(
+            "value",
+            minimum,
+            maximum,
+            f"La valeur des indicateurs d'unité {', '.join(units)}",
+            rows_where_in=("unit", tuple(units)),
+        )
+        for (minimum, maximum), units in units_by_range.items()
+    ]
+
+
+def indicator_range_expectations(_: MartFrames) -> list[ExpectationSpec]:
+    keys = [
+        not_null("period", "La période"),
+        not_null("scope", "Le périmètre"),
+        not_null("indicator_code", "Le code indicateur"),
+        not_null("breakdown", "La ventilation"),
+        not_null("is_suppressed", "Le drapeau de secret statistique (is_suppressed)"),
+    ]
+    unit = ExpectationSpec(
+        "expect_column_values_to_be_in_set",
+        {"column": "unit", "value_set": list(UNIT_RANGES)},
+        "Chaque indicateur a une unité du catalogue dont la plage est contrôlée.",
+    )
+    denominator = between("denominator", 0, None, "Le dénominateur")
+    return [*keys, unit, *unit_range_expectations(), denominator]
+
+
+def impact_dimension_range_expectations(_: MartFrames) -> list[ExpectationSpec]:
+    return [
+        not_null("period", "La période"),
+        not_null("scope", "Le périmètre"),
+        not_null("mis_pe_dimension", "La dimension MIS PE"),
+        not_null("is_suppressed", "Le drapeau de secret statistique (is_suppressed)"),
+        between("mean_score", 0, 100, "Le score moyen MIS PE"),
+        between("favourable_share", 0, 100, "La part de réponses favorables"),
+        between("score_change", -100, 100, "L'évolution du score T0 → T1 (points)"),
+        between("respondents", 0, None, "Le nombre de répondants"),
+        between("youth_paired", 0, None, "Le nombre de jeunes ayant un T0 et un T1"),
+        between("mentoring_positive_answers", 0, None, "Le nombre de réponses « Oui »"),
+    ]
+
+
+# --- Completeness -------------------------------------------------------------------------------
+def submission_key(periods: pd.Series, association_codes: pd.Series) -> pd.Series:
+    """'YYYY-MM/association_code', how a (month, association) partition is named to people."""
+    return pd.to_datetime(periods).dt.strftime("%Y-%m") + "/" + association_codes.astype(str)
+
+
+def expected_submission_keys(marts: MartFrames) -> list[str]:
+    """Every (month, association) mart_submissions must show, as submission keys.
+
+    The registry's associations for each month of dim_period between their expected_from
+    month and expected_until, plus every partition ingestion recorded as received.
+    """
+    periods = pd.to_datetime(marts["periods"]["period"])
+    registry = marts["associations"][marts["associations"]["is_registered"]]
+    pairs = registry.merge(pd.DataFrame({"period": periods}), how="cross")
+    starts = pd.to_datetime(pairs["expected_from"]).dt.to_period("M").dt.to_timestamp()
+    ends = pd.to_datetime(pairs["expected_until"])
+    expected = pairs[(starts <= pairs["period"]) & (ends.isna() | (ends >= pairs["period"]))]
+    received = marts["received"]
+    keys = set(submission_key(expected["period"], expected["association_code"]))
+    keys |= set(submission_key(received["period"], received["association_code"]))
+    return sorted(keys)
+
+
+def submissions_with_key(marts: MartFrames) -> pd.DataFrame:
+    submissions = marts["submissions"]
+    return submissions.assign(
+        submission_key=submission_key(submissions["period"], submissions["association_code"])
+    )
+
+
+def completeness_expectations(marts: MartFrames) -> list[ExpectationSpec]:
+    expected = expected_submission_keys(marts)
+    return [
+        ExpectationSpec(
+            "expect_table_row_count_to_equal",
+            {"value": len(expected)},
+            "Une ligne par association attendue (registre) ou reçue, pour chaque mois couvert.",
+        ),
+        ExpectationSpec(
+            "expect_column_distinct_values_to_contain_set",
+            {"column": "submission_key", "value_set": expected},
+            "Chaque association attendue a une ligne de soumission chaque mois.",
+        ),
+        ExpectationSpec(
+            "expect_column_values_to_be_unique",
+            {"column": "submission_key"},
+            "Une seule ligne par mois et par association.",
+        ),
+        not_null("status", "Le statut de soumission"),
+        ExpectationSpec(
+            "expect_column_values_to_be_in_set",
+            {"column": "status", "value_set": list(SUBMISSION_STATUSES)},
+            "Le statut de soumission est accepted, accepted_with_rejections, rejected ou missing.",
+        ),
+    ]
+
+
+# --- Volume -------------------------------------------------------------------------------------
+def month_over_month(counts: pd.DataFrame) -> pd.DataFrame:
+    """Each association's value against its value of the month before.
+
+    counts: association_code, period, value. Returns association_code, period,
+    previous, current, ratio for every month whose previous month is also present. A
+    ratio is undefined (NaN) from 0 to 0, and infinite from 0 to any positive count.
+    """
+    frame = counts.assign(period=pd.to_datetime(counts["period"])).sort_values(
+        ["association_code", "period"]
+    )
+    previous = frame.assign(period=frame["period"] + pd.DateOffset(months=1))
+    moves = frame.merge(
+        previous, on=["association_code", "period"], suffixes=("_current", "_previous")
+    )
+    current = moves["value_current"].astype(float)
+    before = moves["value_previous"].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = current / before
+    return pd.DataFrame(
+        {
+            "association_code": moves["association_code"],
+            "period": moves["period"],
+            "previous": before,
+            "current": current,
+            "ratio": ratio,
+        }
+    ).reset_index(drop=True)
+
+
+def youth_accompanied_moves(marts: MartFrames) -> pd.DataFrame:
+    indicators = marts["fct_indicators"]
+    totals = indicators[
+        (indicators["indicator_code"] == VOLUME_INDICATOR)
+        & (indicators["scope"] == "association")
+        & (indicators["breakdown"] == "total")
+    ]
+    return month_over_month(totals[["association_code", "period", "value"]])
+
+
+def volume_expectations(_: MartFrames) -> list[ExpectationSpec]:
+    low, high = VOLUME_RATIO_BOUNDS
+    return [
+        ExpectationSpec(
+            "expect_column_values_to_be_between",
+            {"column": "ratio", "min_value": low, "max_value": high, "mostly": 1.0},
+            "Le nombre de jeunes accompagnés d'une association ne varie pas de plus de 50 % "
+            "d'un mois sur l'autre.",
+        )
+    ]
+
+
+SUITES: tuple[SuiteSpec, ...] = (
+    SuiteSpec(
+        name="gate_ranges_indicators",
+        asset_key=("marts", "fct_indicators"),
+        severity="ERROR",
+        description_fr=(
+            "Porte de publication : plages des indicateurs (pourcentages et scores entre 0 et "
+            "100, comptages ≥ 0) et clés renseignées. Bloque les sorties."
+        ),
+        row_columns=(
+            "period",
+            "scope",
+            "association_code",
+            "indicator_code",
+            "mis_pe_dimension",
+            "breakdown",
+            "breakdown_value",
+        ),
+        batch=indicators_with_unit,
+        expectations=indicator_range_expectations,
+    ),
+    SuiteSpec(
+        name="gate_ranges_impact_dimensions",
+        asset_key=("marts", "mart_impact_dimensions"),
+        severity="ERROR",
+        description_fr=(
+            "Porte de publication : scores MIS PE et parts entre 0 et 100, effectifs ≥ 0. "
+            "Bloque les sorties."
+        ),
+        row_columns=("period", "scope", "association_code", "mis_pe_dimension"),
+        batch=lambda marts: marts["impact_dimensions"],
+        expectations=impact_dimension_range_expectations,
+    ),
+    SuiteSpec(
+        name="gate_completeness_submissions",
+        asset_key=("marts", "mart_submissions"),
+        severity="ERROR",
+        description_fr=(
+            "Porte de publication : chaque association attendue a un statut de soumission "
+            "chaque mois (missing si rien n'a été reçu). Bloque les sorties."
+        ),
+        row_columns=("submission_key",),
+        batch=submissions_with_key,
+        expectations=completeness_expectations,
+    ),
+    SuiteSpec(
+        name="gate_volume_youth_accompanied",
+        asset_key=("marts", "fct_indicators"),
+        severity="WARN",
+        description_fr=(
+            "Porte de publication : alerte quand les jeunes accompagnés d'une association "
+            "varient de plus de ±50 % d'un mois sur l'autre. N'empêche pas la publication."
+        ),
+        row_columns=("association_code", "period", "previous", "current"),
+        batch=youth_accompanied_moves,
+        expectations=volume_expectations,
+    ),
+)

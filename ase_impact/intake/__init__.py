@@ -1,0 +1,1 @@
+"""Intake of a received workbook: file checks, reading, validation, pseudonymisation, archive."""

@@ -1,0 +1,549 @@
+"""One received file, end to end: archive, read, check, validate, pseudonymise, load.
+
+A file-level problem refuses the whole file (recorded in quality, the partition's previous
+accepted version stays in force); row-level problems reject rows and the rest loads. Any other
+exception is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import functools
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+import duckdb
+import pandas as pd
+
+from ase_impact.contracts.errors import FileLevelError, file_level_error
+from ase_impact.contracts.findings import FINDING_COLUMNS, received_text
+from ase_impact.contracts.rules import quoted_list
+from ase_impact.core import referentiel
+from ase_impact.core.keys import period_start
+from ase_impact.core.settings import Settings
+from ase_impact.intake.archive import archive_file, sha256_of
+from ase_impact.intake.pseudonymise import (
+    PseudonymisationKeyError,
+    load_key,
+    pseudonymise_frame,
+)
+from ase_impact.intake.validate import FileContext, ValidatedSheet, validate_workbook
+from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
+from ase_impact.warehouse import warehouse
+
+# Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
+# Files prepared ahead of loading, per worker: enough to keep workers busy, few in memory.
+PREPARED_AHEAD_PER_WORKER = 2
+# Starting a worker process costs about what preparing a few files does.
+FILES_PER_WORKER = 4
+# MIS PE's own scope; answers outside it are kept and flagged.
+MISPE_SCOPE_AGES = (13, 18)
+
+
+class SheetCounts(NamedTuple):
+    received: int
+    accepted: int
+    rejected: int
+    alerts: int
+
+
+@dataclass(frozen=True, eq=False)
+class IngestionReport:
+    """What happened to one file. findings hold no PII (values of PII columns are masked)."""
+
+    period: str | None
+    association_code: str | None
+    file_name: str
+    sha256: str
+    version: int | None
+    status: str
+    association_name: str | None
+    rows_received: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    rows_with_alerts: int | None
+    sheet_counts: dict[str, SheetCounts]
+    findings: pd.DataFrame
+    message_fr: str
+
+
+def _is_ignored(path: Path) -> bool:
+    """Hidden files and the lock files Excel (~$) and LibreOffice (.~lock) leave behind."""
+    return path.name.startswith((".", "~$"))
+
+
+def _month_folder_files(root: Path, folder: Path) -> list[Path]:
+    """The files of one folder of raw/, minus hidden ones and links leading out of raw/."""
+    return [
+        path
+        for path in folder.iterdir()
+        if path.is_file() and not _is_ignored(path) and path.resolve().is_relative_to(root)
+    ]
+
+
+def discover_files(raw_dir: Path) -> list[Path]:
+    """Every file dropped as raw/<folder>/<file>, plus workbooks misplaced at raw/'s top.
+
+    Whatever sits in a month folder is returned, even a .xls or .csv, so that it is reported
+    rather than silently ignored; deeper folders are not read. A symbolic link leading out of
+    raw/ is never returned: nothing outside raw/ is read or archived.
+    """
+    if not raw_dir.is_dir():
+        return []
+    root = raw_dir.resolve()
+    found = []
+    for entry in raw_dir.iterdir():
+        if _is_ignored(entry) or not entry.resolve().is_relative_to(root):
+            continue
+        if entry.is_dir():
+            found += _month_folder_files(root, entry)
+        elif entry.is_file() and entry.suffix.lower() in SPREADSHEET_SUFFIXES:
+            found.append(entry)
+    return sorted(found)
+
+
+def _named_submissions(raw_dir: Path, paths: list[Path]) -> list[tuple[str, str, Path]]:
+    found = []
+    for path in paths:
+        try:
+            found.append((*parse_submission_path(raw_dir, path), path))
+        except FileLevelError:
+            continue
+    return found
+
+
+def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
+    """(period, association_code, path) of every file whose name gives a partition."""
+    return _named_submissions(raw_dir, discover_files(raw_dir))
+
+
+def month_files(raw_dir: Path, period: str) -> dict[tuple[str, str], list[Path]]:
+    """The files of raw/<period>/ by the partition their name gives (several only if
+    extensions differ in case).
+
+    Only raw/<period>/ is listed: a partition's file can live nowhere else, and scanning the
+    whole of raw/ for each partition would grow with the square of the files.
+    """
+    folder = raw_dir / period
+    root = raw_dir.resolve()
+    if _is_ignored(folder) or not folder.is_dir() or not folder.resolve().is_relative_to(root):
+        return {}
+    found: dict[tuple[str, str], list[Path]] = {}
+    for file_period, code, path in _named_submissions(raw_dir, _month_folder_files(root, folder)):
+        if file_period == period:
+            found.setdefault((file_period, code), []).append(path)
+    return {partition: sorted(paths) for partition, paths in found.items()}
+
+
+def partition_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
+    """The files of raw/ that name the partition (see month_files)."""
+    return month_files(raw_dir, period).get((period, association_code), [])
+
+
+def conflicting_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
+    """The partition's files when several of different contents name it; else []."""
+    paths = partition_files(raw_dir, period, association_code)
+    return paths if _contents_differ(paths) else []
+
+
+def _contents_differ(paths: list[Path]) -> bool:
+    return len(paths) > 1 and len({sha256_of(path) for path in paths}) > 1
+
+
+def display_name(raw_dir: Path, path: Path) -> str:
+    """How a file is named to people and in quality tables: "2026-10/cap-avenir.xlsx"."""
+    try:
+        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _plural(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count <= 1 else plural}"
+
+
+def _rows_message(received: int, rejected: int, alerts: int) -> str:
+    if received == 0:
+        return "Aucune ligne reçue."
+    if rejected == 0:
+        message = f"{_plural(received, 'ligne reçue', 'lignes reçues')}, aucune rejetée"
+    else:
+        rejected_rows = _plural(rejected, "ligne rejetée", "lignes rejetées")
+        message = f"{rejected_rows} sur {received} {'reçue' if received <= 1 else 'reçues'}"
+    if alerts:
+        message += (
+            f" ; {_plural(alerts, 'ligne acceptée avec alerte', 'lignes acceptées avec alerte')}"
+        )
+    return message + "."
+
+
+def _pii_headers() -> frozenset[str]:
+    return frozenset(
+        column.header_fr
+        for sheet in referentiel.sheets()
+        for column in referentiel.columns(sheet.sheet_code)
+        if column.is_pii
+    )
+
+
+def _masked(findings: pd.DataFrame) -> pd.DataFrame:
+    """Mask values of PII columns again: a finding must never carry a name or a birth date.
+
+    As when the finding was made, an empty cell stays empty: "***" says a value was typed.
+    """
+    masked = findings.copy()
+    is_pii = masked["column_header"].isin(_pii_headers())
+    masked.loc[is_pii, "value_received"] = [
+        received_text(value, is_pii=True) for value in masked.loc[is_pii, "value_received"]
+    ]
+    return masked
+
+
+def _raw_frame(sheet_code: str, accepted: pd.DataFrame, key: bytes, context: FileContext):
+    if sheet_code == "pairs":
+        return pseudonymise_frame(accepted, key, context.period_end, "age_at_period_end")
+    if sheet_code == "mispe_questionnaires":
+        frame = pseudonymise_frame(accepted, key, accepted["answered_on"], "age_at_answer")
+        youngest, oldest = MISPE_SCOPE_AGES
+        frame["is_out_of_mispe_scope"] = ~frame["age_at_answer"].between(youngest, oldest)
+        return frame
+    return accepted
+
+
+def _sheet_counts(sheet: ValidatedSheet) -> SheetCounts:
+    accepted = len(sheet.accepted)
+    return SheetCounts(
+        received=sheet.rows_received,
+        accepted=accepted,
+        rejected=sheet.rows_received - accepted,
+        alerts=int(sheet.accepted["has_alerts"].sum()),
+    )
+
+
+def _file_findings(validated: dict[str, ValidatedSheet]) -> pd.DataFrame:
+    """Every sheet's findings (header findings included), in sheet order."""
+    parts = [sheet.findings for sheet in validated.values() if not sheet.findings.empty]
+    if not parts:
+        return pd.DataFrame(columns=FINDING_COLUMNS)
+    return _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS])
+
+
+@dataclass(frozen=True)
+class _RefusedFile:
+    period: str | None
+    association_code: str | None
+    file_name: str
+    sha256: str
+    received_at: datetime
+    identity: dict[str, str | None]
+
+
+def _record_refusal(
+    conn: duckdb.DuckDBPyConnection, refused: _RefusedFile, error: FileLevelError
+) -> IngestionReport:
+    """Record a file-level error (raw is not touched) and report the file as rejected."""
+    version = warehouse.record_file_error(
+        conn,
+        period=refused.period,
+        association_code=refused.association_code,
+        file_name=refused.file_name,
+        sha256=refused.sha256,
+        received_at=refused.received_at,
+        error_code=error.code,
+        message_fr=error.message_fr,
+        association_name=refused.identity.get("association_name"),
+        template_version=refused.identity.get("template_version"),
+    )
+    return _refusal_report(refused, error, version)
+
+
+def _refusal_report(
+    refused: _RefusedFile, error: FileLevelError, version: int | None = None
+) -> IngestionReport:
+    return IngestionReport(
+        period=refused.period,
+        association_code=refused.association_code,
+        file_name=refused.file_name,
+        sha256=refused.sha256,
+        version=version,
+        status="rejected",
+        association_name=refused.identity.get("association_name"),
+        rows_received=None,
+        rows_accepted=None,
+        rows_rejected=None,
+        rows_with_alerts=None,
+        sheet_counts={},
+        findings=pd.DataFrame(columns=FINDING_COLUMNS),
+        message_fr=error.message_fr,
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedFile:
+    """A received file archived, read, validated and pseudonymised: what loading needs.
+
+    Made without the warehouse, so that worker processes can prepare files while the one
+    writer loads. A refused file carries its error instead of tables.
+    """
+
+    refused: _RefusedFile | None = None
+    error: FileLevelError | None = None
+    period: str | None = None
+    association_code: str | None = None
+    tables: dict[str, pd.DataFrame] | None = None
+    findings: pd.DataFrame | None = None
+    submission: dict | None = None
+    sheet_counts: dict[str, SheetCounts] | None = None
+
+
+def prepare_file(
+    path: Path, settings: Settings, received_at: datetime | None = None
+) -> PreparedFile:
+    """Archive, read, check, validate and pseudonymise one received file."""
+    received_at = received_at or datetime.now()
+    name = display_name(settings.raw_dir, path)
+    archived = archive_file(path, settings.archive_dir)
+    sha256 = archived.stem
+    period = association_code = None
+    identity: dict[str, str | None] = {}
+    try:
+        period, association_code = parse_submission_path(settings.raw_dir, path)
+        workbook = read_workbook(archived, name)
+        identity = workbook.identity
+        check_identity(identity, period, association_code, name)
+        context = FileContext(name, period, association_code)
+        validated = validate_workbook(workbook, context)
+    except FileLevelError as error:
+        refused = _RefusedFile(period, association_code, name, sha256, received_at, identity)
+        return PreparedFile(refused=refused, error=error)
+
+    key = load_key(settings)
+    tables = {
+        referentiel.sheet(code).raw_table: _raw_frame(code, sheet.accepted, key, context)
+        for code, sheet in validated.items()
+    }
+    counts = {code: _sheet_counts(sheet) for code, sheet in validated.items()}
+    received, accepted, rejected, alerts = (
+        sum(column) for column in zip(*counts.values(), strict=True)
+    )
+    status = "accepted" if rejected == 0 else "accepted_with_rejections"
+    # What quality.submissions records and the report says alike.
+    submission = {
+        "association_name": identity.get("association_name"),
+        "file_name": name,
+        "sha256": sha256,
+        "rows_received": received,
+        "rows_accepted": accepted,
+        "rows_rejected": rejected,
+        "rows_with_alerts": alerts,
+        "status": status,
+        "message_fr": _rows_message(received, rejected, alerts),
+        "received_at": received_at,
+        "template_version": identity.get("template_version"),
+    }
+    return PreparedFile(
+        period=period,
+        association_code=association_code,
+        tables=tables,
+        findings=_file_findings(validated),
+        submission=submission,
+        sheet_counts=counts,
+    )
+
+
+def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> IngestionReport:
+    """Load a prepared file (replacing its partition) or record its refusal."""
+    if prepared.error is not None:
+        return _record_refusal(conn, prepared.refused, prepared.error)
+    version = warehouse.replace_partition(
+        conn,
+        prepared.period,
+        prepared.association_code,
+        prepared.tables,
+        prepared.findings,
+        prepared.submission,
+    )
+    reported = {
+        name: value
+        for name, value in prepared.submission.items()
+        if name not in ("received_at", "template_version")
+    }
+    return IngestionReport(
+        period=prepared.period,
+        association_code=prepared.association_code,
+        version=version,
+        sheet_counts=prepared.sheet_counts,
+        findings=prepared.findings,
+        **reported,
+    )
+
+
+def ingest_file(
+    path: Path,
+    settings: Settings,
+    conn: duckdb.DuckDBPyConnection,
+    received_at: datetime | None = None,
+) -> IngestionReport:
+    """Ingest one received file into the warehouse and say what happened, in French."""
+    return load_prepared(conn, prepare_file(path, settings, received_at))
+
+
+def ingest_partition(settings: Settings, period: str, association_code: str) -> IngestionReport:
+    """Ingest the file of raw/ that holds a (period, association) partition.
+
+    Several files of different contents for one partition (cap-avenir.xlsx and
+    cap-avenir.XLSX) are all refused: which one is meant cannot be known.
+    """
+    with warehouse.locked_connection(settings.warehouse) as conn:
+        warehouse.ensure_schema(conn)
+        [(_, outcome)] = ingest_partitions(conn, settings, [(period, association_code)])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def ingest_partitions(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    partitions: list[tuple[str, str]],
+    workers: int = 1,
+) -> Iterator[tuple[tuple[str, str], IngestionReport | Exception]]:
+    """Ingest partitions in order on one connection: each one's report, or the error it met
+    (a missing file, a bug). Storage failures (warehouse.STORAGE_ERRORS) are raised: every
+    next file would meet them too.
+
+    With workers > 1, that many processes prepare the next files (read, validate,
+    pseudonymise) while this process loads them: the warehouse keeps a single writer, and
+    a few files at most wait prepared in memory.
+    """
+    if workers > 1:
+        # A first run makes the key here, once, rather than in racing workers.
+        with suppress(PseudonymisationKeyError):
+            load_key(settings)
+    # Each month's folder is listed once for the batch, not once per partition.
+    listed = functools.cache(functools.partial(month_files, settings.raw_dir))
+    with _file_preparer(workers) as prepare:
+        ahead: deque = deque()
+        for partition in partitions:
+            paths = listed(partition[0]).get(partition, [])
+            ahead.append((partition, _start(prepare, settings, paths)))
+            if len(ahead) > PREPARED_AHEAD_PER_WORKER * workers:
+                yield _finish(conn, settings, *ahead.popleft())
+        while ahead:
+            yield _finish(conn, settings, *ahead.popleft())
+
+
+def preparing_workers(file_count: int) -> int:
+    """Worker processes worth starting for a batch: one per core, if it has files enough."""
+    return max(1, min(os.cpu_count() or 1, file_count // FILES_PER_WORKER))
+
+
+@contextmanager
+def _file_preparer(workers: int) -> Iterator[Callable[..., Future]]:
+    """prepare_file run by worker processes, or in this process when workers is 1."""
+    if workers <= 1:
+
+        def prepare_here(*args) -> Future:
+            future: Future = Future()
+            try:
+                future.set_result(prepare_file(*args))
+            except Exception as error:  # noqa: BLE001 — handed over as the partition's outcome
+                future.set_exception(error)
+            return future
+
+        yield prepare_here
+        return
+    # Spawned, not forked: this process holds DuckDB's and Dagster's threads, and workers
+    # must see the environment (key, deployment) as it is now.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield functools.partial(pool.submit, prepare_file)
+
+
+def _start(prepare, settings: Settings, paths: list[Path]):
+    """The partition's files, and the preparation of its file when there is exactly one."""
+    if len(paths) == 1 or (paths and not _contents_differ(paths)):
+        return paths, prepare(paths[0], settings, datetime.now())
+    return paths, None
+
+
+def _finish(
+    conn, settings: Settings, partition: tuple[str, str], started
+) -> tuple[tuple[str, str], IngestionReport | Exception]:
+    paths, preparation = started
+    period, association_code = partition
+    if not paths:
+        return partition, FileNotFoundError(
+            f"Aucun fichier pour l'association « {association_code} » et la période "
+            f"{period} dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
+        )
+    try:
+        if preparation is None:
+            return partition, refuse_conflicting_files(paths, settings, conn)
+        return partition, load_prepared(conn, preparation.result())
+    except warehouse.STORAGE_ERRORS:
+        raise
+    except Exception as error:  # noqa: BLE001 — a bug met by one file must not stop the others
+        return partition, error
+
+
+def refuse_conflicting_files(
+    paths: list[Path],
+    settings: Settings,
+    conn: duckdb.DuckDBPyConnection,
+    received_at: datetime | None = None,
+) -> IngestionReport:
+    """Refuse each of a partition's files (FIC-015), naming them all; returns the first report.
+
+    The partition's rows stay as they are. A file whose bytes are the version in force is not
+    recorded as refused (that would mark the rows in force as rejected), nor is a file already
+    refused for this reason (a rerun adds no version).
+    """
+    received_at = received_at or datetime.now()
+    period, association_code = parse_submission_path(settings.raw_dir, paths[0])
+    names = [display_name(settings.raw_dir, path) for path in paths]
+    in_force = _sha256_in_force(conn, period, association_code)
+    reports = []
+    for path, name in zip(paths, names, strict=True):
+        error = file_level_error(
+            "FIC-015",
+            file=name,
+            count="deux" if len(paths) == 2 else str(len(paths)),
+            files=quoted_list(names),
+            expected=f"{period}/{association_code}.xlsx",
+        )
+        sha256 = archive_file(path, settings.archive_dir).stem
+        refused = _RefusedFile(period, association_code, name, sha256, received_at, {})
+        if sha256 == in_force or _already_refused(conn, refused, error.code):
+            reports.append(_refusal_report(refused, error))
+        else:
+            reports.append(_record_refusal(conn, refused, error))
+    return next((report for report in reports if report.sha256 != in_force), reports[0])
+
+
+def _sha256_in_force(conn, period: str, association_code: str) -> str | None:
+    """SHA-256 of the partition's latest loaded (not refused) file, whose rows raw holds."""
+    row = conn.execute(
+        "SELECT sha256 FROM quality.submissions WHERE period = ? AND association_code = ? "
+        "AND status <> 'rejected' ORDER BY version DESC LIMIT 1",
+        [period_start(period), association_code],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _already_refused(conn, refused: _RefusedFile, error_code: str) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM quality.file_errors WHERE file_name = ? AND file_sha256 = ? "
+            "AND error_code = ?",
+            [refused.file_name, refused.sha256, error_code],
+        ).fetchone()[0]
+    )

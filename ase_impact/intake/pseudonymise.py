@@ -1,0 +1,143 @@
+"""Pseudonymisation of youth at the door: names and birth dates become a keyed hash.
+
+youth_key = HMAC-SHA256(key, "<last name>|<first name>|<birth date AAAA-MM-JJ>"), hex digest,
+where both names are normalised by `normalise_name`. The same youth spelt two ways by two
+associations gets the same key, so the warehouse can count one youth once without ever holding
+a name. Nothing in this module logs or prints a name or a birth date.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import stat
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from ase_impact.core.dates import age_at
+from ase_impact.core.settings import Settings
+
+KEY_ENV_VAR = "ASE_IMPACT_PSEUDONYMISATION_KEY"
+DEPLOYMENT_ENV_VAR = "ASE_IMPACT_ENV"
+PII_FIELDS = ("last_name", "first_name", "birth_date")
+# A short key would let anyone with the warehouse test candidate names and birth dates.
+MIN_KEY_LENGTH = 32
+KEY_FILE_BYTES = 32
+
+# Separators removed entirely: whitespace, hyphens and dashes, apostrophes and backquotes.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212'`\u00b4\u2018\u2019\u02bc]+")
+# Ligatures that NFKD leaves alone but people type either way ("Lœtitia" / "Loetitia").
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
+
+
+class PseudonymisationKeyError(RuntimeError):
+    """The key is missing, too weak or badly protected; the message is French for the operator."""
+
+
+def normalise_name(name: str) -> str:
+    """The form of a name that is hashed: accents stripped, case-folded, separators removed.
+
+    Spaces, hyphens and apostrophes are removed entirely (not replaced by one space), so
+    "Le Gall-Kérouac", "le gall kerouac" and "LEGALL KEROUAC" all give "legallkerouac", and
+    "N'Diaye" matches "Ndiaye". Ligatures œ and æ become "oe" and "ae".
+    """
+    decomposed = unicodedata.normalize("NFKD", name)
+    without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _SEPARATORS.sub("", without_accents.casefold().translate(_LIGATURES))
+
+
+def _hmac_hex(key: bytes, last_name: str, first_name: str, birth_date_iso: str) -> str:
+    message = f"{normalise_name(last_name)}|{normalise_name(first_name)}|{birth_date_iso}"
+    return hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def youth_key(key: bytes, last_name: str, first_name: str, birth_date: date) -> str:
+    """The pseudonymous key of one youth (hex HMAC-SHA256)."""
+    return _hmac_hex(key, last_name, first_name, birth_date.isoformat())
+
+
+def pseudonymise_frame(
+    frame: pd.DataFrame, key: bytes, reference: date | pd.Series, age_column: str
+) -> pd.DataFrame:
+    """Replace last_name, first_name and birth_date by youth_key, birth_month and an age.
+
+    reference is the date the age is computed at: the period's last day for Données
+    (age_column "age_at_period_end") or the answered_on column for Questionnaire MIS PE
+    (age_column "age_at_answer"). The new columns take the place of last_name.
+    Accepted rows always carry the three fields; a missing one is a bug upstream.
+    """
+    missing = [field for field in PII_FIELDS if field not in frame.columns]
+    if missing:
+        raise ValueError(f"cannot pseudonymise: columns {missing} are absent")
+    if frame[list(PII_FIELDS)].isna().any().any():
+        raise ValueError("cannot pseudonymise: an accepted row lacks a name or a birth date")
+    birth_dates = pd.to_datetime(frame["birth_date"])
+    keys = [
+        _hmac_hex(key, last_name, first_name, birth_iso)
+        for last_name, first_name, birth_iso in zip(
+            frame["last_name"].astype(str),
+            frame["first_name"].astype(str),
+            birth_dates.dt.strftime("%Y-%m-%d"),
+            strict=True,
+        )
+    ]
+    position = frame.columns.get_loc("last_name")
+    result = frame.drop(columns=list(PII_FIELDS))
+    result.insert(position, "youth_key", pd.Series(keys, index=frame.index, dtype="string"))
+    result.insert(position + 1, "birth_month", birth_dates.dt.strftime("%Y-%m").astype("string"))
+    result.insert(position + 2, age_column, age_at(birth_dates, reference).astype("Int64"))
+    return result
+
+
+def load_key(settings: Settings) -> bytes:
+    """The HMAC key: env var first, else the key file, created on first use outside production."""
+    from_env = os.environ.get(KEY_ENV_VAR, "").strip()
+    if from_env:
+        return _checked_key(from_env, f"la variable d'environnement {KEY_ENV_VAR}")
+    key_file = settings.key_file
+    if key_file.exists():
+        return _read_key_file(key_file)
+    if os.environ.get(DEPLOYMENT_ENV_VAR, "").strip().casefold() == "production":
+        raise PseudonymisationKeyError(
+            f"Aucune clé de pseudonymisation configurée en production : définissez "
+            f"{KEY_ENV_VAR} ou déposez le fichier {key_file} (droits 600). Une nouvelle clé "
+            f"n'est jamais créée en production, car elle rendrait les jeunes déjà intégrés "
+            f"impossibles à rapprocher."
+        )
+    return _create_key_file(key_file)
+
+
+def _checked_key(text: str, source: str) -> bytes:
+    if len(text) < MIN_KEY_LENGTH:
+        raise PseudonymisationKeyError(
+            f"La clé de pseudonymisation lue dans {source} est trop courte : "
+            f"{MIN_KEY_LENGTH} caractères au moins sont exigés."
+        )
+    return text.encode("utf-8")
+
+
+def _read_key_file(key_file: Path) -> bytes:
+    mode = stat.S_IMODE(key_file.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise PseudonymisationKeyError(
+            f"Le fichier de clé de pseudonymisation {key_file} est accessible à d'autres "
+            f"utilisateurs (droits {mode:o}) : restreignez-le avec « chmod 600 {key_file} »."
+        )
+    return _checked_key(key_file.read_text(encoding="utf-8").strip(), f"le fichier {key_file}")
+
+
+def _create_key_file(key_file: Path) -> bytes:
+    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return _read_key_file(key_file)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_hex(KEY_FILE_BYTES) + "\n")
+    return _read_key_file(key_file)

@@ -1,0 +1,1 @@
+"""What leaves the warehouse: feedback and consolidated workbooks, the template, the snapshot."""

@@ -1,0 +1,794 @@
+"""The département's consolidated workbook of a month, rebuilt from the marts, and its PDF.
+
+Two files under `outputs/<AAAA-MM>/`: `tableau_de_pilotage_consolide.xlsx`, the internal
+version (with the pseudonymised rows of « Données »), and `..._diffusion.xlsx`, the version
+meant to leave the département: every value flagged `is_suppressed` is replaced by a text
+marker (chart data cells are left empty) and the row-level « Données » sheet is left out.
+Charts are native Excel charts whose series point at a data block written on their sheet.
+A build rewrites only the months whose figures changed since their workbooks were written
+(`write_changed_months`): a digest of what they show is kept beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.chart import BarChart, PieChart, Reference
+from openpyxl.chart.label import DataLabelList
+from openpyxl.worksheet.pagebreak import Break
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ase_impact.core import referentiel
+from ase_impact.core.keys import period_start
+from ase_impact.core.settings import SEEDS_DIR, load_settings
+from ase_impact.publish.excel_safety import (
+    filter_table,
+    fit_column_widths,
+    is_missing,
+    print_on_page_width,
+    save_atomically,
+    set_column_widths,
+    write_header,
+    write_large_table,
+    write_note,
+    write_row,
+    write_table,
+    write_title,
+)
+from ase_impact.publish.feedback import SUBMISSION_STATUS_FR
+
+CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
+SUPPRESSED_TEXT = "< seuil"
+UNDEFINED_TEXT = "non calculable"
+DEPARTEMENT_LABEL = "Département"
+DATE_FORMAT = "DD/MM/YYYY"
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+DECIMALS_KEPT = 9  # drops float noise (-1e-15) that a format would show as -0.0
+YOUTH_KEY_SHOWN = 12  # hex characters of the pseudonymous key: enough to follow a youth
+# raw.pairs as dbt's staging reads it, with each pair's age band.
+PAIRS = "staging.stg_reporting__pairs"
+
+# The month's key figures, in the order the Synthèse shows them (département, totals).
+KEY_FIGURES = (
+    "youth_accompanied",
+    "youth_new",
+    "youth_waiting",
+    "pairs_active",
+    "pairs_closed",
+    "pairs_abandoned",
+    "abandonment_rate",
+    "objective_met_rate",
+    "mentors_active",
+    "mentors_trained",
+    "attendance_rate",
+    "questionnaire_response_rate",
+)
+UNIT_FR = {
+    "count": "nombre",
+    "percent": "%",
+    "score": "sur 100",
+    "points": "points",
+    "days": "jours",
+    "EUR": "€",
+    "FTE": "ETP",
+    "ratio": "ratio",
+}
+NUMBER_FORMATS = {
+    "count": "0",
+    "percent": "0.0",
+    "score": "0.0",
+    "points": "+0.0;-0.0;0.0",
+    "days": "0.0",
+    "EUR": "#,##0",
+    "FTE": "0.00",
+    "ratio": "0.00",
+}
+# The youth_accompanied breakdowns the dashboard charts (breakdown, title, chart kind).
+YOUTH_CHARTS = (
+    ("territory", "Jeunes accompagnés par territoire", "col"),
+    ("age_band", "Jeunes accompagnés par tranche d'âge", "col"),
+    ("sex", "Jeunes accompagnés par sexe", "pie"),
+    ("placement_type", "Jeunes accompagnés par type de placement", "bar"),
+)
+DASHBOARD_FIRST_ROW = 4
+DASHBOARD_BLOCK_ROWS = 18  # a chart of 7.5 cm spans about 14 rows
+CHARTS_PER_PAGE = 2
+CHART_ANCHOR_COLUMN = "E"
+SYNTHESIS_WIDTHS = (52, 16, 12)
+KEY_FIGURES_ROW = 5
+DASHBOARD_WIDTHS = (34, 12, 12)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One bar or slice of a chart: its label, its count and whether it must be masked."""
+
+    label: str
+    value: float | None
+    is_suppressed: bool
+
+
+@dataclass(frozen=True)
+class ChartBlock:
+    title: str
+    value_header: str
+    kind: str  # "col", "bar" or "pie"
+    categories: tuple[Category, ...]
+
+
+@dataclass(frozen=True)
+class MonthFigures:
+    """Everything the two workbooks show, read once from the warehouse."""
+
+    period: str
+    period_label: str
+    min_cell: int
+    key_figures: pd.DataFrame
+    charts: tuple[ChartBlock, ...]
+    value_chain: pd.DataFrame
+    dimensions: pd.DataFrame
+    wave_figures: dict[tuple, tuple[float | None, bool]]
+    submissions: pd.DataFrame
+    pairs: pd.DataFrame
+
+
+# --- Reading the month ----------------------------------------------------------------------
+
+
+@cache
+def _category_orders() -> dict[str, dict[str, int]]:
+    """Display order of each charted breakdown's categories, from the référentiel."""
+    orders = {
+        breakdown: {value.label_fr: value.order for value in referentiel.list_values(breakdown)}
+        for breakdown in ("sex", "placement_type", "territory", "status")
+    }
+    orders["age_band"] = {
+        row["label_fr"]: int(row["sort_order"]) for row in referentiel.read_seed("ref_age_bands")
+    }
+    return orders
+
+
+@cache
+def _dimension_labels() -> dict[str, tuple[int, str]]:
+    return {
+        row["dimension_code"]: (int(row["sort_order"]), row["label_fr"])
+        for row in referentiel.read_seed("mispe_dimensions")
+    }
+
+
+def _sorted_categories(breakdown: str, categories: list[Category]) -> tuple[Category, ...]:
+    order = _category_orders()[breakdown]
+    return tuple(sorted(categories, key=lambda c: (order.get(c.label, len(order)), c.label)))
+
+
+def suppressed_counts(counts: Sequence[int], min_cell: int) -> list[bool]:
+    """The marts' disclosure rule for counts computed outside dbt (int_indicators_suppressed).
+
+    Primary: a count from 1 to min_cell − 1. Secondary: when exactly one cell is primary, the
+    smallest other cell (non-empty first) is masked too, so the first cannot be recovered by
+    subtraction from the total. That is the marts' breakdown round with the total taken as
+    published; their cross-scope rounds have nothing to act on, as only the département's
+    counts are shown.
+    """
+    flags = [1 <= count < min_cell for count in counts]
+    if sum(flags) == 1:
+        others = [index for index, flagged in enumerate(flags) if not flagged]
+        if others:
+            flags[min(others, key=lambda i: (counts[i] == 0, counts[i], i))] = True
+    return flags
+
+
+def _status_chart(conn, start, min_cell: int) -> ChartBlock:
+    counted = dict(
+        conn.execute(
+            f"SELECT status, count(*) FROM {PAIRS} WHERE period = ? GROUP BY status", [start]
+        ).fetchall()
+    )
+    labels = referentiel.list_labels("status")
+    counts = [counted.get(label, 0) for label in labels]
+    flags = suppressed_counts(counts, min_cell)
+    return ChartBlock(
+        "Statut des binômes déclarés",
+        "Binômes",
+        "pie",
+        tuple(map(Category, labels, counts, flags)),
+    )
+
+
+def _youth_charts(conn, start) -> list[ChartBlock]:
+    rows = conn.execute(
+        "SELECT breakdown, breakdown_value, value, is_suppressed FROM marts.fct_indicators "
+        "WHERE period = ? AND scope = 'departement' AND indicator_code = 'youth_accompanied' "
+        "AND breakdown <> 'total'",
+        [start],
+    ).fetchall()
+    charts = []
+    for breakdown, title, kind in YOUTH_CHARTS:
+        categories = [
+            Category(label, value, bool(suppressed))
+            for name, label, value, suppressed in rows
+            if name == breakdown
+        ]
+        charts.append(ChartBlock(title, "Jeunes", kind, _sorted_categories(breakdown, categories)))
+    return charts
+
+
+def _key_figures(conn, start) -> pd.DataFrame:
+    figures = conn.execute(
+        "SELECT catalog.indicator_code, catalog.label_fr, catalog.unit, indicators.value, "
+        "coalesce(indicators.is_suppressed, false) AS is_suppressed "
+        "FROM marts.indicator_catalog AS catalog "
+        "LEFT JOIN marts.fct_indicators AS indicators "
+        "ON indicators.indicator_code = catalog.indicator_code AND indicators.period = ? "
+        "AND indicators.scope = 'departement' AND indicators.breakdown = 'total' "
+        "AND indicators.mis_pe_dimension IS NULL "
+        f"WHERE catalog.indicator_code IN ({', '.join('?' for _ in KEY_FIGURES)})",
+        [start, *KEY_FIGURES],
+    ).df()
+    order = {code: index for index, code in enumerate(KEY_FIGURES)}
+    return figures.sort_values("indicator_code", key=lambda codes: codes.map(order))
+
+
+def _scope_sorted(frame: pd.DataFrame, *then: str) -> pd.DataFrame:
+    """Département first, then associations by name; `then` orders rows within a scope."""
+    frame = frame.assign(
+        scope_label=frame["association_name"].where(frame["scope"] == "association"),
+        is_association=frame["scope"] == "association",
+    )
+    frame["scope_label"] = frame["scope_label"].fillna(DEPARTEMENT_LABEL)
+    return frame.sort_values(["is_association", "scope_label", *then]).reset_index(drop=True)
+
+
+def _value_chain(conn, start) -> pd.DataFrame:
+    chain = conn.execute(
+        "SELECT chain.*, coalesce(association.association_name, chain.association_code) "
+        "AS association_name FROM marts.mart_value_chain AS chain "
+        "LEFT JOIN marts.dim_association AS association USING (association_code) "
+        "WHERE chain.period = ?",
+        [start],
+    ).df()
+    catalog_order = {
+        row["indicator_code"]: index for index, row in enumerate(referentiel.indicator_catalog())
+    }
+    dimensions = _dimension_labels()
+    chain["catalog_order"] = chain["indicator_code"].map(catalog_order)
+    dimension_orders = {code: order for code, (order, _) in dimensions.items()}
+    chain["dimension_order"] = chain["mis_pe_dimension"].map(dimension_orders).fillna(0)
+    dimension_labels = {code: label for code, (_, label) in dimensions.items()}
+    chain["dimension_label_fr"] = chain["mis_pe_dimension"].map(dimension_labels)
+    return _scope_sorted(chain, "value_chain_rank", "catalog_order", "dimension_order")
+
+
+def _dimensions(conn, start) -> tuple[pd.DataFrame, dict]:
+    dimensions = conn.execute(
+        "SELECT dims.*, coalesce(association.association_name, dims.association_code) "
+        "AS association_name FROM marts.mart_impact_dimensions AS dims "
+        "LEFT JOIN marts.dim_association AS association USING (association_code) "
+        "WHERE dims.period = ?",
+        [start],
+    ).df()
+    by_wave = conn.execute(
+        "SELECT scope, association_code, mis_pe_dimension, indicator_code, breakdown_value, "
+        "value, is_suppressed FROM marts.fct_indicators WHERE period = ? "
+        "AND indicator_code IN ('mispe_respondents', 'mispe_score') AND breakdown = 'wave'",
+        [start],
+    ).fetchall()
+    wave_figures = {
+        tuple(row[:5]): (None if is_missing(row[5]) else row[5], bool(row[6])) for row in by_wave
+    }
+    return _scope_sorted(dimensions, "dimension_sort_order"), wave_figures
+
+
+def _submissions(conn, start) -> pd.DataFrame:
+    return conn.execute(
+        "SELECT * FROM marts.mart_submissions WHERE period = ? "
+        "ORDER BY coalesce(association_name, association_code)",
+        [start],
+    ).df()
+
+
+def _pairs(conn, start) -> pd.DataFrame:
+    return conn.execute(
+        "SELECT pairs.*, coalesce(association.association_name, pairs.association_code) "
+        f"AS association_name FROM {PAIRS} AS pairs "
+        "LEFT JOIN marts.dim_association AS association USING (association_code) "
+        "WHERE pairs.period = ? ORDER BY association_name, pairs.pair_id",
+        [start],
+    ).df()
+
+
+def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> MonthFigures:
+    start = period_start(period)
+    found = conn.execute("SELECT label_fr FROM marts.dim_period WHERE period = ?", [start])
+    label = found.fetchone()
+    if label is None:
+        raise LookupError(
+            f"Aucune donnée pour la période {period} dans les marts : intégrez les fichiers "
+            "du mois et construisez les marts avant de produire le tableau de pilotage."
+        )
+    dimensions, wave_figures = _dimensions(conn, start)
+    return MonthFigures(
+        period=period,
+        period_label=label[0],
+        min_cell=min_cell,
+        key_figures=_key_figures(conn, start),
+        charts=(_status_chart(conn, start, min_cell), *_youth_charts(conn, start)),
+        value_chain=_value_chain(conn, start),
+        dimensions=dimensions,
+        wave_figures=wave_figures,
+        submissions=_submissions(conn, start),
+        pairs=_pairs(conn, start),
+    )
+
+
+# --- Writing the sheets ---------------------------------------------------------------------
+
+
+def shown_value(value: object, unit: str, is_suppressed: bool, diffusion: bool) -> object:
+    """What a published value's cell holds: the number, or why there is none."""
+    if diffusion and is_suppressed:
+        return SUPPRESSED_TEXT
+    if is_missing(value):
+        return UNDEFINED_TEXT
+    if unit == "count" and float(value).is_integer():
+        return int(value)
+    return round(float(value), DECIMALS_KEPT) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
+
+
+def _version_note(figures: MonthFigures, diffusion: bool) -> str:
+    if diffusion:
+        return (
+            f"Version de diffusion : toute valeur portant sur 1 à {figures.min_cell - 1} "
+            f"jeunes ou binômes est masquée (« {SUPPRESSED_TEXT} »), ainsi que les valeurs qui "
+            "permettraient de la retrouver. Aucune donnée individuelle."
+        )
+    return (
+        "Version interne : contient des données individuelles pseudonymisées (onglet "
+        "« Données ») ; à ne pas diffuser hors des services habilités du Département."
+    )
+
+
+def _submissions_note(submissions: pd.DataFrame) -> str:
+    expected = int(submissions["expected"].sum())
+    in_force = int(submissions["version_in_force"].notna().sum())
+    refused = int((submissions["status"] == "rejected").sum())
+    missing = int((submissions["status"] == "missing").sum())
+    return (
+        f"Associations dont les données sont prises en compte : {in_force} "
+        f"(associations attendues : {expected}) ; dernier fichier refusé : {refused} ; "
+        f"aucun fichier reçu : {missing}."
+    )
+
+
+def _write_formatted_rows(
+    sheet: Worksheet,
+    header_row: int,
+    headers: Sequence[str],
+    rows: Sequence[tuple[Sequence[object], Sequence[str | None]]],
+) -> int:
+    """A table whose number formats vary by row (one unit per row); returns its last row."""
+    write_header(sheet, header_row, headers)
+    for offset, (values, number_formats) in enumerate(rows, 1):
+        write_row(sheet, header_row + offset, values, number_formats=number_formats)
+    return header_row + len(rows)
+
+
+def _write_synthesis(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    write_title(sheet, 1, f"Tableau de pilotage consolidé — {figures.period_label}")
+    write_note(sheet, 2, _version_note(figures, diffusion), SYNTHESIS_WIDTHS)
+    write_note(sheet, 3, _submissions_note(figures.submissions), SYNTHESIS_WIDTHS)
+    key_figures = [
+        (
+            (
+                figure.label_fr,
+                shown_value(figure.value, figure.unit, figure.is_suppressed, diffusion),
+                UNIT_FR[figure.unit],
+            ),
+            (None, NUMBER_FORMATS[figure.unit], None),
+        )
+        for figure in figures.key_figures.itertuples()
+    ]
+    headers = ("Chiffres clés du mois (Département)", "Valeur", "Unité")
+    last = _write_formatted_rows(sheet, KEY_FIGURES_ROW, headers, key_figures)
+    departement = figures.dimensions[figures.dimensions["scope"] == "departement"]
+    mispe = [
+        (
+            (
+                dimension.dimension_label_fr,
+                shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
+                shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
+            ),
+            (None, NUMBER_FORMATS["count"], NUMBER_FORMATS["score"]),
+        )
+        for dimension in departement.itertuples()
+    ]
+    headers = ("Questionnaire MIS PE (Département)", "Répondants", "Score moyen (0-100)")
+    _write_formatted_rows(sheet, last + 2, headers, mispe)
+    set_column_widths(sheet, SYNTHESIS_WIDTHS, first_row=KEY_FIGURES_ROW)
+
+
+def _chart(block: ChartBlock, sheet: Worksheet, header_row: int, last_row: int):
+    if block.kind == "pie":
+        chart = PieChart()
+    else:
+        chart = BarChart()
+        chart.type = block.kind
+        chart.legend = None
+        chart.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told otherwise
+        chart.y_axis.delete = False
+        chart.y_axis.title = block.value_header
+    chart.title = block.title
+    chart.width, chart.height = 16, 7.5
+    chart.add_data(
+        Reference(sheet, min_col=2, min_row=header_row, max_row=last_row), titles_from_data=True
+    )
+    chart.set_categories(Reference(sheet, min_col=1, min_row=header_row + 1, max_row=last_row))
+    # The value only: LibreOffice shows category and series names unless told not to.
+    chart.dataLabels = DataLabelList(
+        showVal=True, showCatName=False, showSerName=False, showLegendKey=False
+    )
+    return chart
+
+
+def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    write_title(sheet, 1, f"Tableau de bord — {figures.period_label}")
+    write_note(sheet, 2, _version_note(figures, diffusion), DASHBOARD_WIDTHS)
+    for index, block in enumerate(figures.charts):
+        top = DASHBOARD_FIRST_ROW + index * DASHBOARD_BLOCK_ROWS
+        write_title(sheet, top, block.title, heading=True)
+        header_row = top + 1
+        write_header(sheet, header_row, ("Catégorie", block.value_header, "Remarque"))
+        last_row = header_row
+        for last_row, category in enumerate(block.categories, header_row + 1):
+            masked = diffusion and category.is_suppressed
+            # A masked count leaves its chart cell empty; the remark says why.
+            value = None if masked else shown_value(category.value, "count", False, False)
+            write_row(
+                sheet,
+                last_row,
+                (category.label, value, SUPPRESSED_TEXT if masked else None),
+                number_formats=[None, NUMBER_FORMATS["count"], None],
+            )
+        if block.categories:
+            chart = _chart(block, sheet, header_row, last_row)
+            sheet.add_chart(chart, f"{CHART_ANCHOR_COLUMN}{top}")
+        else:
+            write_row(sheet, header_row + 1, ["Aucune donnée pour ce mois."])
+        if index % CHARTS_PER_PAGE == CHARTS_PER_PAGE - 1:
+            sheet.row_breaks.append(Break(id=top + DASHBOARD_BLOCK_ROWS - 1))
+    set_column_widths(sheet, DASHBOARD_WIDTHS, first_row=DASHBOARD_FIRST_ROW)
+
+
+def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    headers = ("Périmètre", "Niveau", "Indicateur", "Dimension MIS PE", "Valeur", "Unité")
+    rows = [
+        (
+            (
+                item.scope_label,
+                item.value_chain_level_label_fr,
+                item.label_fr,
+                item.dimension_label_fr,
+                shown_value(item.value, item.unit, item.is_suppressed, diffusion),
+                UNIT_FR.get(item.unit, item.unit),
+            ),
+            (None, None, None, None, NUMBER_FORMATS.get(item.unit), None),
+        )
+        for item in figures.value_chain.itertuples()
+    ]
+    last = _write_formatted_rows(sheet, 1, headers, rows)
+    filter_table(sheet, 1, len(headers), last)
+    fit_column_widths(sheet)
+
+
+def _dimension_row(dimension, figures: MonthFigures, waves: Sequence[str], diffusion: bool):
+    values: list[object] = [dimension.scope_label, dimension.dimension_label_fr]
+    code = None if is_missing(dimension.association_code) else dimension.association_code
+    scope_key = (dimension.scope, code, dimension.mis_pe_dimension)
+    for wave in waves:
+        respondents = figures.wave_figures.get((*scope_key, "mispe_respondents", wave), (0, False))
+        score = figures.wave_figures.get((*scope_key, "mispe_score", wave), (None, False))
+        values.append(shown_value(respondents[0], "count", respondents[1], diffusion))
+        values.append(shown_value(score[0], "score", score[1], diffusion))
+    values += [
+        shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
+        shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
+        shown_value(dimension.favourable_share, "percent", dimension.is_suppressed, diffusion),
+        shown_value(
+            dimension.score_change, "points", dimension.is_score_change_suppressed, diffusion
+        ),
+        shown_value(
+            dimension.youth_paired, "count", dimension.is_score_change_suppressed, diffusion
+        ),
+        shown_value(
+            dimension.mentoring_positive_answers,
+            "count",
+            dimension.is_mentoring_suppressed,
+            diffusion,
+        ),
+    ]
+    return values
+
+
+def _write_dimensions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    waves = referentiel.list_labels("wave")
+    headers = ["Périmètre", "Dimension"]
+    units = [None, None]
+    for wave in waves:
+        headers += [f"Répondants {wave}", f"Score {wave}"]
+        units += ["count", "score"]
+    headers += [
+        "Répondants (toutes vagues)",
+        "Score moyen (0-100)",
+        "Part de réponses favorables (%)",
+        "Évolution du score T0 → T1 (points)",
+        "Jeunes ayant un T0 et un T1",
+        "Réponses « Oui » au questionnaire de fin de mentorat",
+    ]
+    units += ["count", "score", "percent", "points", "count", "count"]
+    formats = [NUMBER_FORMATS.get(unit) for unit in units]
+    rows = [
+        _dimension_row(dimension, figures, waves, diffusion)
+        for dimension in figures.dimensions.itertuples()
+    ]
+    write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
+    fit_column_widths(sheet)
+
+
+def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
+    headers = (
+        "Association",
+        "Code association",
+        "Attendue",
+        "Fichier",
+        "Version reçue",
+        "Version prise en compte",
+        "Reçu le",
+        "Lignes reçues",
+        "Lignes acceptées",
+        "Lignes rejetées",
+        "Lignes avec alerte",
+        "Statut",
+        "Message",
+    )
+    rows = [
+        (
+            item.association_name,
+            item.association_code,
+            "Oui" if item.expected else "Non",
+            item.file_name,
+            item.version,
+            item.version_in_force,
+            item.received_at,
+            item.rows_received,
+            item.rows_accepted,
+            item.rows_rejected,
+            item.rows_with_alerts,
+            SUBMISSION_STATUS_FR.get(item.status, item.status),
+            item.message,
+        )
+        for item in figures.submissions.itertuples()
+    ]
+    formats = [None] * 6 + [DATETIME_FORMAT] + [None] * 6
+    write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
+    fit_column_widths(sheet)
+
+
+# Pair columns « Données » shows, under the reporting workbook's own headers.
+PAIR_FIELDS = (
+    "pair_id",
+    "sex",
+    "school_level",
+    "placement_type",
+    "territory",
+    "status",
+    "application_date",
+    "match_date",
+    "end_date",
+    "end_reason",
+    "objective",
+    "mode",
+    "renewal",
+    "mentor_trained",
+    "objective_met",
+    "sessions_planned",
+    "sessions_held",
+)
+PAIR_DATE_FIELDS = frozenset({"application_date", "match_date", "end_date"})
+
+
+def _pair_rows(pairs: pd.DataFrame) -> list[tuple]:
+    """One tuple per pair, in the order of « Données »; columns computed whole, not per row."""
+    columns = [
+        pairs["association_name"],
+        pairs["pair_id"],
+        pairs["youth_key"].str[:YOUTH_KEY_SHOWN],
+        pairs["age_band"],
+        *(pairs[field] for field in PAIR_FIELDS[1:]),
+        pairs["has_alerts"].map({True: "Oui", False: "Non"}),
+    ]
+    # Lists, not itertuples: iterating Arrow-backed text column by column is far faster.
+    return list(zip(*(column.tolist() for column in columns), strict=True))
+
+
+def _write_pairs(sheet: Worksheet, figures: MonthFigures) -> None:
+    header_of = {column.field: column.header_fr for column in referentiel.columns("pairs")}
+    headers = [
+        "Association",
+        header_of["pair_id"],
+        f"Clé jeune ({YOUTH_KEY_SHOWN} premiers caractères)",
+        "Tranche d'âge",
+        *(header_of[field] for field in PAIR_FIELDS[1:]),
+        "Ligne signalée",
+    ]
+    formats = [None] * 4 + [
+        DATE_FORMAT if field in PAIR_DATE_FIELDS else None for field in PAIR_FIELDS[1:]
+    ]
+    write_large_table(sheet, headers, _pair_rows(figures.pairs), formats + [None])
+
+
+def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:
+    book = Workbook()
+    synthesis = book.active
+    synthesis.title = "Synthèse des résultats"
+    _write_synthesis(synthesis, figures, diffusion)
+    _write_dashboard(book.create_sheet("Tableau de bord"), figures, diffusion)
+    _write_value_chain(book.create_sheet("Chaîne de valeur"), figures, diffusion)
+    _write_dimensions(book.create_sheet("Dimensions MIS PE"), figures, diffusion)
+    _write_submissions(book.create_sheet("Soumissions"), figures)
+    if not diffusion:  # row-level data never leaves the département
+        _write_pairs(book.create_sheet("Données"), figures)
+    for sheet in book.worksheets:
+        print_on_page_width(sheet)
+    return book
+
+
+def consolidated_paths(outputs_dir: Path, period: str) -> tuple[Path, Path]:
+    folder = outputs_dir / period
+    return folder / f"{CONSOLIDATED_NAME}.xlsx", folder / f"{CONSOLIDATED_NAME}_diffusion.xlsx"
+
+
+def write_consolidated_workbooks(
+    conn: duckdb.DuckDBPyConnection, period: str, outputs_dir: Path, min_cell: int | None = None
+) -> tuple[Path, Path]:
+    """Write the internal and the diffusion workbooks of period "AAAA-MM" from the marts.
+
+    min_cell: the disclosure threshold, for the counts of pair statuses that the marts do not
+    hold (default: ASE_IMPACT_MIN_CELL, the one the marts were built with).
+    """
+    figures = read_month(conn, period, min_cell or load_settings().min_cell)
+    internal_path, diffusion_path = consolidated_paths(outputs_dir, period)
+    save_atomically(build_workbook(figures, diffusion=False), internal_path)
+    save_atomically(build_workbook(figures, diffusion=True), diffusion_path)
+    return internal_path, diffusion_path
+
+
+# --- Rewriting only the months whose inputs changed --------------------------------------------
+
+# The tables read_month reads, by period and whole: a month's workbooks are a function of
+# these rows, of min_cell and of the code and seeds below, and are rewritten when one changes.
+MONTH_INPUTS = (
+    "marts.dim_period",
+    PAIRS,
+    "marts.fct_indicators",
+    "marts.mart_value_chain",
+    "marts.mart_impact_dimensions",
+    "marts.mart_submissions",
+)
+SHARED_INPUTS = ("marts.indicator_catalog", "marts.dim_association")
+FINGERPRINT_SUFFIX = ".empreinte"
+
+
+@cache
+def _code_fingerprint() -> str:
+    """The outputs' code and the référentiel's seeds: a new layout rewrites every month."""
+    files = sorted(
+        [
+            *Path(__file__).parent.glob("*.py"),
+            Path(referentiel.__file__),
+            *SEEDS_DIR.glob("*.csv"),
+        ]
+    )
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _row_hash(conn: duckdb.DuckDBPyConnection, table: str) -> str:
+    """A DuckDB expression hashing a row of `table`, its floats rounded as the cells show them.
+
+    DuckDB sums floats in no fixed order: a rebuild of the same data may differ in the last
+    bits, which the workbooks round away (DECIMALS_KEPT) and the digest must ignore too.
+    """
+    schema, name = table.split(".")
+    columns = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    values = [
+        f'round("{column}", {DECIMALS_KEPT})'
+        if data_type in ("DOUBLE", "FLOAT") or data_type.startswith("DECIMAL")
+        else f'"{column}"'
+        for column, data_type in columns
+    ]
+    return f"hash({', '.join(values)})"
+
+
+def month_fingerprints(conn: duckdb.DuckDBPyConnection, min_cell: int) -> dict[str, str]:
+    """Each month with submissions ("AAAA-MM") and a digest of everything its workbooks show.
+
+    Row hashes are summed, so the digest does not depend on the order of the rows.
+    """
+    by_period = " UNION ALL ".join(
+        f"SELECT period, '{table}', count(*), sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR "
+        f"FROM {table} GROUP BY period"
+        for table in MONTH_INPUTS
+    )
+    whole = " UNION ALL ".join(
+        f"SELECT '{table}', count(*), sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR FROM {table}"
+        for table in SHARED_INPUTS
+    )
+    shared = repr(sorted(conn.execute(whole).fetchall()))
+    monthly: dict[object, list[tuple]] = {}
+    for period, *digest in conn.execute(by_period).fetchall():
+        monthly.setdefault(period, []).append(tuple(digest))
+    months = conn.execute(
+        "SELECT period, period_code FROM marts.dim_period WHERE has_submissions ORDER BY period"
+    ).fetchall()
+    return {
+        code: hashlib.sha256(
+            "\n".join(
+                [_code_fingerprint(), str(min_cell), shared, repr(sorted(monthly.get(start, [])))]
+            ).encode()
+        ).hexdigest()
+        for start, code in months
+    }
+
+
+def _fingerprint_path(outputs_dir: Path, period: str) -> Path:
+    return outputs_dir / period / f".{CONSOLIDATED_NAME}{FINGERPRINT_SUFFIX}"
+
+
+def _stamp(fingerprint: str, paths: Sequence[Path]) -> str:
+    """The inputs' digest, and the workbooks as written: replaced or edited ones are redone."""
+    files = [f"{path.name} {path.stat().st_size} {path.stat().st_mtime_ns}" for path in paths]
+    return "\n".join([fingerprint, *files])
+
+
+def _is_up_to_date(outputs_dir: Path, period: str, fingerprint: str) -> bool:
+    paths = consolidated_paths(outputs_dir, period)
+    stamp_path = _fingerprint_path(outputs_dir, period)
+    if not (stamp_path.exists() and all(path.exists() for path in paths)):
+        return False
+    return stamp_path.read_text(encoding="utf-8") == _stamp(fingerprint, paths)
+
+
+def write_changed_months(
+    conn: duckdb.DuckDBPyConnection, outputs_dir: Path, min_cell: int
+) -> tuple[list[tuple[Path, Path]], list[str]]:
+    """Write the workbooks of every month with submissions whose inputs changed since they
+    were last written, or whose workbooks are missing; returns the written workbooks and the
+    months left as they were."""
+    written, unchanged = [], []
+    for period, fingerprint in month_fingerprints(conn, min_cell).items():
+        if _is_up_to_date(outputs_dir, period, fingerprint):
+            unchanged.append(period)
+            continue
+        stamp_path = _fingerprint_path(outputs_dir, period)
+        stamp_path.unlink(missing_ok=True)  # a crash below must not leave a stale stamp
+        paths = write_consolidated_workbooks(conn, period, outputs_dir, min_cell)
+        partial = stamp_path.with_name(f"{stamp_path.name}.{os.getpid()}.tmp")
+        partial.write_text(_stamp(fingerprint, paths), encoding="utf-8")
+        os.replace(partial, stamp_path)
+        written.append(paths)
+    return written, unchanged

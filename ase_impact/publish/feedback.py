@@ -1,0 +1,280 @@
+"""The feedback workbook an association receives for its latest file of a month, in French.
+
+`outputs/<AAAA-MM>/retours/<association>.xlsx`: a « Synthèse » (the file, its status, row
+counts and the anomalies counted by rule) and the « Anomalies » list (one line per rejected
+cell or alert, as recorded in the quality tables, PII values already masked there).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+
+from ase_impact.contracts import rules
+from ase_impact.core import referentiel
+from ase_impact.core.keys import period_end, period_start
+from ase_impact.publish.excel_safety import (
+    fit_column_widths,
+    print_on_page_width,
+    save_atomically,
+    set_column_widths,
+    write_note,
+    write_row,
+    write_table,
+    write_title,
+)
+from ase_impact.warehouse.warehouse import FINDING_TABLE_BY_SEVERITY
+
+SUBMISSION_STATUS_FR = {
+    "accepted": "Accepté",
+    "accepted_with_rejections": "Accepté, avec des lignes rejetées",
+    "rejected": "Refusé (erreur bloquante, rien n'a été intégré)",
+    "missing": "Non reçu",
+}
+SEVERITY_FR = {
+    rules.ERREUR: "Erreur (ligne rejetée)",
+    rules.ALERTE: "Alerte (ligne conservée)",
+}
+ANOMALY_HEADERS = (
+    "Onglet",
+    "Ligne Excel",
+    "Identifiant binôme",
+    "Colonne",
+    "Valeur reçue",
+    "Règle",
+    "Gravité",
+    "Message",
+)
+RULE_SUMMARY_HEADERS = ("Code de la règle", "Règle", "Gravité", "Nombre de signalements")
+DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+FEEDBACK_FOLDER = "retours"
+LABEL_FONT = Font(bold=True)
+VALUE_ALIGNMENT = Alignment(horizontal="left", vertical="top", wrap_text=True)
+# Synthèse: labels and rule codes, values and rule messages, severity, count.
+SUMMARY_WIDTHS = (30, 80, 26, 26)
+FIRST_LINE_ROW = 4
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The latest version received of a (period, association), as quality.submissions has it."""
+
+    period: str
+    association_code: str
+    association_name: str | None
+    file_name: str
+    sha256: str
+    received_at: datetime
+    version: int
+    rows_received: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    rows_with_alerts: int | None
+    status: str
+    message_fr: str | None
+
+
+def feedback_path(outputs_dir: Path, period: str, association_code: str) -> Path:
+    return outputs_dir / period / FEEDBACK_FOLDER / f"{association_code}.xlsx"
+
+
+def _latest_submission(conn, period: str, association_code: str) -> Submission:
+    row = conn.execute(
+        "SELECT association_name, file_name, sha256, received_at, version, rows_received, "
+        "rows_accepted, rows_rejected, rows_with_alerts, status, message_fr "
+        "FROM quality.submissions WHERE period = ? AND association_code = ? "
+        "ORDER BY version DESC LIMIT 1",
+        [period_start(period), association_code],
+    ).fetchone()
+    if row is None:
+        raise LookupError(
+            f"Aucun fichier enregistré pour l'association « {association_code} » et la "
+            f"période {period} : pas de retour à produire."
+        )
+    return Submission(period, association_code, *row)
+
+
+def _findings(conn, submission: Submission) -> pd.DataFrame:
+    """The file's rejected cells and alerts, ordered by sheet, Excel row, severity, rule."""
+    selects = [
+        f"SELECT sheet, excel_row, pair_id, column_header, value_received, rule_code, severity, "
+        f"message_fr FROM quality.{table} "
+        f"WHERE period = ? AND association_code = ? AND file_sha256 = ?"
+        for table in FINDING_TABLE_BY_SEVERITY.values()
+    ]
+    key = [period_start(submission.period), submission.association_code, submission.sha256]
+    findings = conn.execute(" UNION ALL ".join(selects), key * len(selects)).df()
+    sheet_order = {sheet.name_fr: sheet.order for sheet in referentiel.sheets()}
+    findings["sheet_order"] = findings["sheet"].map(sheet_order)
+    findings["severity_order"] = (findings["severity"] != rules.ERREUR).astype(int)
+    return findings.sort_values(
+        ["sheet_order", "excel_row", "severity_order", "rule_code"], na_position="first"
+    ).reset_index(drop=True)
+
+
+def _file_error(conn, submission: Submission) -> tuple[str, str] | None:
+    return conn.execute(
+        "SELECT error_code, message_fr FROM quality.file_errors "
+        "WHERE file_name = ? AND file_sha256 = ? ORDER BY received_at DESC LIMIT 1",
+        [submission.file_name, submission.sha256],
+    ).fetchone()
+
+
+def _version_in_force(conn, submission: Submission) -> tuple[int, object] | None:
+    """The latest accepted version of the partition: what the indicators still use."""
+    return conn.execute(
+        "SELECT version, received_at FROM quality.submissions WHERE period = ? "
+        "AND association_code = ? AND status <> 'rejected' ORDER BY version DESC LIMIT 1",
+        [period_start(submission.period), submission.association_code],
+    ).fetchone()
+
+
+class _PlainPlaceholders(dict):
+    """Fills a rule message's placeholders that a by-rule summary cannot know with nothing."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def rule_description(code: str, period: str, file_name: str) -> str:
+    """The rule's own message as a sentence, without any one row's details."""
+    try:
+        message = rules.rule(code).message_fr
+    except KeyError:
+        return code
+    end = period_end(period).strftime("%d/%m/%Y")
+    text = message.format_map(
+        _PlainPlaceholders(period=period, period_end=end, file=file_name)
+    ).strip()
+    return text[:1].upper() + text[1:]
+
+
+def _rule_counts(findings: pd.DataFrame, submission: Submission) -> list[tuple]:
+    counts = Counter(zip(findings["rule_code"], findings["severity"], strict=True))
+    ordered = sorted(counts.items(), key=lambda item: (item[0][1] != rules.ERREUR, item[0][0]))
+    return [
+        (
+            code,
+            rule_description(code, submission.period, submission.file_name),
+            SEVERITY_FR.get(severity, severity),
+            count,
+        )
+        for (code, severity), count in ordered
+    ]
+
+
+def _identity_lines(submission: Submission) -> list[tuple[str, object, str | None]]:
+    lines = [
+        ("Association", submission.association_name or submission.association_code, None),
+        ("Code association", submission.association_code, None),
+        ("Période", submission.period, None),
+        ("Fichier", submission.file_name, None),
+        ("Version", submission.version, None),
+        ("Reçu le", submission.received_at, DATETIME_FORMAT),
+        ("Statut", SUBMISSION_STATUS_FR[submission.status], None),
+    ]
+    if submission.status != "rejected":
+        lines += [
+            ("Lignes reçues", submission.rows_received, None),
+            ("Lignes acceptées", submission.rows_accepted, None),
+            ("Lignes rejetées", submission.rows_rejected, None),
+            ("Lignes acceptées avec alerte", submission.rows_with_alerts, None),
+            ("Bilan", submission.message_fr, None),
+        ]
+    return lines
+
+
+def _refusal_lines(conn, submission: Submission) -> list[tuple[str, object, str | None]]:
+    error = _file_error(conn, submission)
+    code, message = error or (None, submission.message_fr)
+    lines = [("Motif du refus", message, None), ("Code de l'erreur", code, None)]
+    in_force = _version_in_force(conn, submission)
+    if in_force:
+        version, received_at = in_force
+        note = (
+            f"La version {version} reçue le {received_at:%d/%m/%Y à %H:%M} reste celle "
+            f"prise en compte pour {submission.period}."
+        )
+    else:
+        note = f"Aucune donnée de votre association n'est prise en compte pour {submission.period}."
+    return lines + [("Données prises en compte", note, None)]
+
+
+def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) -> None:
+    write_title(sheet, 1, "Retour sur votre fichier de suivi mensuel")
+    write_note(
+        sheet,
+        2,
+        "Classeur produit automatiquement par le Département à la réception de votre fichier.",
+        SUMMARY_WIDTHS,
+    )
+    lines = _identity_lines(submission)
+    if submission.status == "rejected":
+        lines += _refusal_lines(conn, submission)
+    for row, (label, value, number_format) in enumerate(lines, FIRST_LINE_ROW):
+        label_cell, value_cell = write_row(
+            sheet, row, [label, value], number_formats=[None, number_format]
+        )
+        label_cell.font = LABEL_FONT
+        value_cell.alignment = VALUE_ALIGNMENT
+    row = FIRST_LINE_ROW + len(lines) + 1
+    write_title(sheet, row, "Anomalies par règle", heading=True)
+    if findings.empty:
+        advice = (
+            "Fichier refusé : corrigez le motif ci-dessus puis déposez le fichier à nouveau."
+            if submission.status == "rejected"
+            else "Aucune anomalie : toutes les lignes lues ont été intégrées."
+        )
+        write_note(sheet, row + 1, advice, SUMMARY_WIDTHS)
+        return
+    last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, _rule_counts(findings, submission))
+    write_note(
+        sheet,
+        last + 2,
+        "Corrigez les lignes listées dans l'onglet « Anomalies » puis déposez à nouveau le "
+        "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci.",
+        SUMMARY_WIDTHS,
+    )
+
+
+def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
+    rows = (
+        (
+            finding.sheet,
+            finding.excel_row,
+            finding.pair_id,
+            finding.column_header,
+            finding.value_received,
+            finding.rule_code,
+            SEVERITY_FR.get(finding.severity, finding.severity),
+            finding.message_fr,
+        )
+        for finding in findings.itertuples(index=False)
+    )
+    write_table(sheet, 1, ANOMALY_HEADERS, rows, filterable=True)
+
+
+def write_feedback_workbook(
+    conn: duckdb.DuckDBPyConnection, period: str, association_code: str, outputs_dir: Path
+) -> Path:
+    """Write the feedback workbook of the latest file of (period "AAAA-MM", association)."""
+    submission = _latest_submission(conn, period, association_code)
+    findings = _findings(conn, submission)
+    book = Workbook()
+    summary = book.active
+    summary.title = "Synthèse"
+    _write_summary(summary, conn, submission, findings)
+    set_column_widths(summary, SUMMARY_WIDTHS, first_row=FIRST_LINE_ROW)
+    anomalies = book.create_sheet("Anomalies")
+    _write_anomalies(anomalies, findings)
+    fit_column_widths(anomalies)
+    for sheet in book.worksheets:
+        print_on_page_width(sheet)
+    return save_atomically(book, feedback_path(outputs_dir, period, association_code))

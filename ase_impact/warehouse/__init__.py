@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connection and lock, schema from the seeds, loader, and every read."""

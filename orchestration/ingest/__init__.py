@@ -1,1 +1,0 @@
-"""Workbook ingestion: reading, pseudonymisation, archiving and loading into DuckDB."""

@@ -1,1 +1,0 @@
-"""The workbooks the pipeline writes: feedback to associations and the consolidated workbook."""
