@@ -472,7 +472,7 @@ def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings
     each function ingest_file calls."""
     from ase_impact.intake import pipeline, workbook
     from ase_impact.publish.feedback import write_feedback_workbook
-    from ase_impact.warehouse import warehouse
+    from ase_impact.warehouse import connection, loader, schema
 
     timer = PhaseTimer()
     wrapped = {
@@ -483,7 +483,7 @@ def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings
         (pipeline, "validate_workbook"): "validate",
         (pipeline, "load_key"): "pseudonymise",
         (pipeline, "pseudonymise_frame"): "pseudonymise",
-        (warehouse, "replace_partition"): "load",
+        (loader, "replace_partition"): "load",
         # Part of "read": the XML pass of the file checks.
         (workbook, "check_sheet_cells"): "read: file checks",
     }
@@ -493,9 +493,9 @@ def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings
             if hasattr(module, name):
                 timed = timer.wrap(phase, getattr(module, name))
                 patches.enter_context(mock.patch.object(module, name, timed))
-        with warehouse.locked_connection(settings.warehouse) as conn:
+        with connection.locked_connection(settings.warehouse) as conn:
             with timer.phase("ingest total"):
-                warehouse.ensure_schema(conn)
+                schema.ensure_schema(conn)
             outcomes = pipeline.ingest_partitions(conn, settings, submissions)
             for _ in submissions:
                 with timer.phase("ingest total"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import uuid
 from pathlib import Path
 from unittest import mock
@@ -56,8 +57,10 @@ def prepare_manifest() -> Path:
     if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime(
         dbt_project.project_dir
     ):
-        # patch.dict restores os.environ as it was once the parse is done.
-        with mock.patch.dict(os.environ, dbt_environment(load_settings())):
+        # patch.dict restores os.environ as it was once the parse is done. The preparer runs
+        # `dbt` from PATH: the one installed beside this interpreter comes first.
+        path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+        with mock.patch.dict(os.environ, {**dbt_environment(load_settings()), "PATH": path}):
             dbt_project.preparer.prepare(dbt_project)
     return manifest
 

@@ -21,7 +21,9 @@ from ase_impact.cli.run_summary import RunOutcome
 from ase_impact.core.settings import PROJECT_ROOT, Settings
 from ase_impact.intake.archive import sha256_of
 from ase_impact.intake.pipeline import discover_files, ingest_file, submission_files
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import locked_connection
+from ase_impact.warehouse.schema import ensure_schema
 from orchestration.instance import prepare_dagster_home, project_instance
 from orchestration.jobs import BUILD_JOB, INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import (
@@ -49,7 +51,7 @@ class RunPlan:
 
 def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
     """Sort every file of raw/ into new-or-changed, unchanged, and unusable names."""
-    latest = warehouse.latest_submission_shas(conn)
+    latest = queries.latest_sha256_by_partition(conn)
     submissions = submission_files(settings.raw_dir)
     named = {path for _, _, path in submissions}
     plan = RunPlan(
@@ -75,8 +77,8 @@ def run_pipeline(
     from orchestration.definitions import defs
 
     instance = project_instance(settings.dagster_home)
-    with warehouse.locked_connection(settings.warehouse) as conn:
-        warehouse.ensure_schema(conn)
+    with locked_connection(settings.warehouse) as conn:
+        ensure_schema(conn)
         plan = plan_run(settings, conn, period)
         # A file whose name gives no partition is still recorded, with its French message.
         for path in plan.misnamed:

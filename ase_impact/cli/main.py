@@ -34,7 +34,7 @@ def _period(value: str) -> str:
 
 def _run(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
     from ase_impact.core.settings import load_settings
-    from ase_impact.warehouse.warehouse import STORAGE_ERRORS, storage_failure_fr
+    from ase_impact.warehouse.connection import STORAGE_ERRORS, storage_failure_fr
 
     settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
     try:
@@ -53,7 +53,7 @@ def _run(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
 
 def _run_and_summarise(settings, args: argparse.Namespace, orchestrator: Orchestrator) -> int:
     from ase_impact.cli.run_summary import exit_code, summary_lines
-    from ase_impact.warehouse.warehouse import locked_connection
+    from ase_impact.warehouse.connection import locked_connection
 
     outcome = orchestrator.run(settings, args.period)
     with locked_connection(settings.warehouse, read_only=True) as conn:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.pipeline import display_name
-from ase_impact.publish.feedback import SUBMISSION_STATUS_FR
+from ase_impact.warehouse import queries
 
 FIRST_REJECTIONS = 3
 
@@ -27,51 +28,34 @@ class RunOutcome:
 
 
 def _submission_lines(conn, period: str, association_code: str) -> list[str]:
-    row = conn.execute(
-        """
-        select association_name, file_name, version, rows_received, rows_accepted,
-               rows_rejected, rows_with_alerts, status, message_fr, sha256
-        from quality.submissions
-        where strftime(period, '%Y-%m') = ? and association_code = ?
-        order by version desc limit 1
-        """,
-        [period, association_code],
-    ).fetchone()
-    if row is None:
+    submission = queries.latest_submission(conn, period, association_code)
+    if submission is None:
         return [f"- {period} · {association_code} : aucune soumission enregistrée"]
-    name, file_name, version, received, accepted, rejected, alerts, status, message, sha = row
     lines = [
-        f"- {period} · {association_code} ({name or 'nom inconnu'})"
-        f" — {file_name}, version {version}",
-        f"    statut : {SUBMISSION_STATUS_FR[status].lower()}",
+        f"- {period} · {association_code} ({submission.association_name or 'nom inconnu'})"
+        f" — {submission.file_name}, version {submission.version}",
+        f"    statut : {vocabulary.status_label(submission.status).lower()}",
     ]
-    if status == "rejected":
-        lines.append(f"    {message}")
+    if submission.is_refused:
+        lines.append(f"    {submission.message_fr}")
         return lines
     lines[-1] += (
-        f" ; lignes reçues {received}, acceptées {accepted}, rejetées {rejected}, "
-        f"en alerte {alerts}"
+        f" ; lignes reçues {submission.rows_received}, acceptées {submission.rows_accepted}, "
+        f"rejetées {submission.rows_rejected}, en alerte {submission.rows_with_alerts}"
     )
-    first = conn.execute(
-        """
-        select message_fr from quality.rejected_rows
-        where file_sha256 = ? order by sheet, excel_row, rule_code limit ?
-        """,
-        [sha, FIRST_REJECTIONS],
-    ).fetchall()
-    lines += [f"    · {message}" for (message,) in first]
-    if rejected > len(first):
-        lines.append(f"    · … voir quality.rejected_rows ({rejected} lignes rejetées au total)")
+    first = queries.first_rejection_messages(conn, submission.sha256, FIRST_REJECTIONS)
+    lines += [f"    · {message}" for message in first]
+    if submission.rows_rejected > len(first):
+        lines.append(
+            f"    · … voir quality.rejected_rows ({submission.rows_rejected} lignes rejetées "
+            "au total)"
+        )
     return lines
 
 
 def _misnamed_lines(conn, file_name: str) -> list[str]:
-    row = conn.execute(
-        "select message_fr from quality.file_errors where file_name = ? "
-        "order by received_at desc limit 1",
-        [file_name],
-    ).fetchone()
-    return [f"- {file_name} : refusé", f"    {row[0] if row else 'nom de fichier invalide'}"]
+    error = queries.file_error(conn, file_name)
+    return [f"- {file_name} : refusé", f"    {error[1] if error else 'nom de fichier invalide'}"]
 
 
 def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
@@ -111,13 +95,6 @@ def exit_code(conn, outcome: RunOutcome, strict: bool) -> int:
         outcome.build_succeeded or outcome.blocking_checks_failed
     ):
         return 1
-    refused = outcome.misnamed or any(
-        conn.execute(
-            "select status from quality.submissions where strftime(period, '%Y-%m') = ? "
-            "and association_code = ? order by version desc limit 1",
-            [period, code],
-        ).fetchone()
-        == ("rejected",)
-        for period, code in outcome.ingested
-    )
+    latest = [queries.latest_submission(conn, period, code) for period, code in outcome.ingested]
+    refused = outcome.misnamed or any(s is not None and s.is_refused for s in latest)
     return 2 if strict and refused else 0

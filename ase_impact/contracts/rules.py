@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ase_impact.core import referentiel
-
-ERREUR = "erreur"  # the row (or the file) is rejected
-ALERTE = "alerte"  # the row is kept and flagged
+from ase_impact.core.vocabulary import ALERTE, ERREUR
 
 # Kinds of rule. Generic kinds are checked the same way on every column they apply to;
 # "row" rules have their own check in contracts/schemas.py.

@@ -44,7 +44,7 @@ from ase_impact.contracts.rules import (
     column_spec,
     rules_of,
 )
-from ase_impact.core import referentiel
+from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.dates import age_at
 from ase_impact.core.keys import PERIOD
 
@@ -332,9 +332,6 @@ def sheet_checks(sheet_code: str, period_end: date) -> dict[str, RowCheck]:
     }
 
 
-_DTYPES = {"date": "datetime64[ns]", "integer": "Int64", "number": "Float64", "score": "Int64"}
-
-
 @cache
 def sheet_schema(sheet_code: str, period_end: date) -> pa.DataFrameSchema:
     """The pandera contract of a read sheet, validating a check frame (see check_frame)."""
@@ -351,7 +348,7 @@ def sheet_schema(sheet_code: str, period_end: date) -> pa.DataFrameSchema:
     columns = {"excel_row": pa.Column("int64")}
     for spec in referentiel.columns(sheet_code):
         columns[spec.field] = pa.Column(
-            _DTYPES.get(spec.data_type, "str"),
+            vocabulary.data_types()[spec.data_type].pandas_dtype,
             nullable=True,
             checks=column_checks.pop(spec.field, []),
         )

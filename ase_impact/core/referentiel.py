@@ -147,6 +147,14 @@ def label_lookup(list_code: str) -> dict[str, str]:
 
 
 @cache
+def pii_fields() -> frozenset[str]:
+    """Fields that identify a youth (is_pii): read to pseudonymise, never stored."""
+    return frozenset(
+        column.field for sheet in sheets() for column in columns(sheet.sheet_code) if column.is_pii
+    )
+
+
+@cache
 def associations() -> tuple[dict[str, str], ...]:
     return tuple(read_seed("associations"))
 

@@ -14,23 +14,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ase_impact.warehouse import warehouse
+from ase_impact.core import vocabulary
 
 Severity = Literal["ERROR", "WARN"]
 
 # Every value of fct_indicators is checked against the range of its catalogue unit.
 UNIT_RANGES: dict[str, tuple[float, float | None]] = {
-    "percent": (0, 100),
-    "score": (0, 100),
-    "points": (-100, 100),
-    "count": (0, None),
-    "EUR": (0, None),
-    "FTE": (0, None),
-    "days": (0, None),
-    "ratio": (0, None),
+    unit.code: (unit.minimum, unit.maximum) for unit in vocabulary.units().values()
 }
-# What ingestion records, and the marts' status of an expected file never received.
-SUBMISSION_STATUSES = (*warehouse.SUBMISSION_STATUSES, "missing")
+SUBMISSION_STATUSES = tuple(vocabulary.submission_statuses())
 # A month-over-month ratio outside these bounds is a move of more than ±50 %.
 VOLUME_RATIO_BOUNDS = (0.5, 1.5)
 VOLUME_INDICATOR = "youth_accompanied"
@@ -46,12 +38,6 @@ MART_QUERIES: dict[str, str] = {
         "FROM marts.dim_association"
     ),
     "periods": "SELECT period FROM marts.dim_period",
-    # What ingestion recorded as received: the partitions mart_submissions must show besides
-    # the registry's expected ones.
-    "received": (
-        "SELECT DISTINCT period, association_code FROM quality.submissions "
-        "WHERE period IS NOT NULL AND association_code IS NOT NULL"
-    ),
 }
 
 MartFrames = Mapping[str, pd.DataFrame]
@@ -216,7 +202,8 @@ def completeness_expectations(marts: MartFrames) -> list[ExpectationSpec]:
         ExpectationSpec(
             "expect_column_values_to_be_in_set",
             {"column": "status", "value_set": list(SUBMISSION_STATUSES)},
-            "Le statut de soumission est accepted, accepted_with_rejections, rejected ou missing.",
+            f"Le statut de soumission est l'un de ceux du référentiel : "
+            f"{', '.join(SUBMISSION_STATUSES)}.",
         ),
     ]
 

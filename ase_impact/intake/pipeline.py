@@ -25,8 +25,7 @@ import pandas as pd
 from ase_impact.contracts.errors import FileLevelError, file_level_error
 from ase_impact.contracts.findings import FINDING_COLUMNS, received_text
 from ase_impact.contracts.rules import quoted_list
-from ase_impact.core import referentiel
-from ase_impact.core.keys import period_start
+from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import archive_file, sha256_of
 from ase_impact.intake.pseudonymise import (
@@ -36,7 +35,8 @@ from ase_impact.intake.pseudonymise import (
 )
 from ase_impact.intake.validate import FileContext, ValidatedSheet, validate_workbook
 from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import loader, queries, schema
+from ase_impact.warehouse.connection import STORAGE_ERRORS, locked_connection
 
 # Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
@@ -250,7 +250,7 @@ def _record_refusal(
     conn: duckdb.DuckDBPyConnection, refused: _RefusedFile, error: FileLevelError
 ) -> IngestionReport:
     """Record a file-level error (raw is not touched) and report the file as rejected."""
-    version = warehouse.record_file_error(
+    version = loader.record_file_error(
         conn,
         period=refused.period,
         association_code=refused.association_code,
@@ -274,7 +274,7 @@ def _refusal_report(
         file_name=refused.file_name,
         sha256=refused.sha256,
         version=version,
-        status="rejected",
+        status=vocabulary.REJECTED,
         association_name=refused.identity.get("association_name"),
         rows_received=None,
         rows_accepted=None,
@@ -334,7 +334,7 @@ def prepare_file(
     received, accepted, rejected, alerts = (
         sum(column) for column in zip(*counts.values(), strict=True)
     )
-    status = "accepted" if rejected == 0 else "accepted_with_rejections"
+    status = vocabulary.ACCEPTED if rejected == 0 else vocabulary.ACCEPTED_WITH_REJECTIONS
     # What quality.submissions records and the report says alike.
     submission = {
         "association_name": identity.get("association_name"),
@@ -363,7 +363,7 @@ def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> In
     """Load a prepared file (replacing its partition) or record its refusal."""
     if prepared.error is not None:
         return _record_refusal(conn, prepared.refused, prepared.error)
-    version = warehouse.replace_partition(
+    version = loader.replace_partition(
         conn,
         prepared.period,
         prepared.association_code,
@@ -402,8 +402,8 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
     Several files of different contents for one partition (cap-avenir.xlsx and
     cap-avenir.XLSX) are all refused: which one is meant cannot be known.
     """
-    with warehouse.locked_connection(settings.warehouse) as conn:
-        warehouse.ensure_schema(conn)
+    with locked_connection(settings.warehouse) as conn:
+        schema.ensure_schema(conn)
         [(_, outcome)] = ingest_partitions(conn, settings, [(period, association_code)])
     if isinstance(outcome, Exception):
         raise outcome
@@ -417,7 +417,7 @@ def ingest_partitions(
     workers: int = 1,
 ) -> Iterator[tuple[tuple[str, str], IngestionReport | Exception]]:
     """Ingest partitions in order on one connection: each one's report, or the error it met
-    (a missing file, a bug). Storage failures (warehouse.STORAGE_ERRORS) are raised: every
+    (a missing file, a bug). Storage failures (STORAGE_ERRORS) are raised: every
     next file would meet them too.
 
     With workers > 1, that many processes prepare the next files (read, validate,
@@ -489,7 +489,7 @@ def _finish(
         if preparation is None:
             return partition, refuse_conflicting_files(paths, settings, conn)
         return partition, load_prepared(conn, preparation.result())
-    except warehouse.STORAGE_ERRORS:
+    except STORAGE_ERRORS:
         raise
     except Exception as error:  # noqa: BLE001 — a bug met by one file must not stop the others
         return partition, error
@@ -510,7 +510,7 @@ def refuse_conflicting_files(
     received_at = received_at or datetime.now()
     period, association_code = parse_submission_path(settings.raw_dir, paths[0])
     names = [display_name(settings.raw_dir, path) for path in paths]
-    in_force = _sha256_in_force(conn, period, association_code)
+    in_force = queries.sha256_in_force(conn, period, association_code)
     reports = []
     for path, name in zip(paths, names, strict=True):
         error = file_level_error(
@@ -522,28 +522,8 @@ def refuse_conflicting_files(
         )
         sha256 = archive_file(path, settings.archive_dir).stem
         refused = _RefusedFile(period, association_code, name, sha256, received_at, {})
-        if sha256 == in_force or _already_refused(conn, refused, error.code):
+        if sha256 == in_force or queries.is_already_refused(conn, name, sha256, error.code):
             reports.append(_refusal_report(refused, error))
         else:
             reports.append(_record_refusal(conn, refused, error))
     return next((report for report in reports if report.sha256 != in_force), reports[0])
-
-
-def _sha256_in_force(conn, period: str, association_code: str) -> str | None:
-    """SHA-256 of the partition's latest loaded (not refused) file, whose rows raw holds."""
-    row = conn.execute(
-        "SELECT sha256 FROM quality.submissions WHERE period = ? AND association_code = ? "
-        "AND status <> 'rejected' ORDER BY version DESC LIMIT 1",
-        [period_start(period), association_code],
-    ).fetchone()
-    return row[0] if row else None
-
-
-def _already_refused(conn, refused: _RefusedFile, error_code: str) -> bool:
-    return bool(
-        conn.execute(
-            "SELECT count(*) FROM quality.file_errors WHERE file_name = ? AND file_sha256 = ? "
-            "AND error_code = ?",
-            [refused.file_name, refused.sha256, error_code],
-        ).fetchone()[0]
-    )

@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ase_impact.core import referentiel
 from ase_impact.core.dates import age_at
 from ase_impact.core.settings import Settings
 
 KEY_ENV_VAR = "ASE_IMPACT_PSEUDONYMISATION_KEY"
 DEPLOYMENT_ENV_VAR = "ASE_IMPACT_ENV"
-PII_FIELDS = ("last_name", "first_name", "birth_date")
+# What the key is computed from, in this order (architecture.md).
+KEY_FIELDS = ("last_name", "first_name", "birth_date")
 # A short key would let anyone with the warehouse test candidate names and birth dates.
 MIN_KEY_LENGTH = 32
 KEY_FILE_BYTES = 32
@@ -72,10 +74,10 @@ def pseudonymise_frame(
     (age_column "age_at_answer"). The new columns take the place of last_name.
     Accepted rows always carry the three fields; a missing one is a bug upstream.
     """
-    missing = [field for field in PII_FIELDS if field not in frame.columns]
+    missing = [field for field in KEY_FIELDS if field not in frame.columns]
     if missing:
         raise ValueError(f"cannot pseudonymise: columns {missing} are absent")
-    if frame[list(PII_FIELDS)].isna().any().any():
+    if frame[list(KEY_FIELDS)].isna().any().any():
         raise ValueError("cannot pseudonymise: an accepted row lacks a name or a birth date")
     birth_dates = pd.to_datetime(frame["birth_date"])
     keys = [
@@ -88,7 +90,7 @@ def pseudonymise_frame(
         )
     ]
     position = frame.columns.get_loc("last_name")
-    result = frame.drop(columns=list(PII_FIELDS))
+    result = frame.drop(columns=sorted(referentiel.pii_fields() & set(frame.columns)))
     result.insert(position, "youth_key", pd.Series(keys, index=frame.index, dtype="string"))
     result.insert(position + 1, "birth_month", birth_dates.dt.strftime("%Y-%m").astype("string"))
     result.insert(position + 2, age_column, age_at(birth_dates, reference).astype("Int64"))

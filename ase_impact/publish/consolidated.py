@@ -26,7 +26,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ase_impact.core import referentiel
+from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.keys import period_start
 from ase_impact.core.settings import SEEDS_DIR, load_settings
 from ase_impact.publish.excel_safety import (
@@ -43,7 +43,6 @@ from ase_impact.publish.excel_safety import (
     write_table,
     write_title,
 )
-from ase_impact.publish.feedback import SUBMISSION_STATUS_FR
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
@@ -71,26 +70,6 @@ KEY_FIGURES = (
     "attendance_rate",
     "questionnaire_response_rate",
 )
-UNIT_FR = {
-    "count": "nombre",
-    "percent": "%",
-    "score": "sur 100",
-    "points": "points",
-    "days": "jours",
-    "EUR": "€",
-    "FTE": "ETP",
-    "ratio": "ratio",
-}
-NUMBER_FORMATS = {
-    "count": "0",
-    "percent": "0.0",
-    "score": "0.0",
-    "points": "+0.0;-0.0;0.0",
-    "days": "0.0",
-    "EUR": "#,##0",
-    "FTE": "0.00",
-    "ratio": "0.00",
-}
 # The youth_accompanied breakdowns the dashboard charts (breakdown, title, chart kind).
 YOUTH_CHARTS = (
     ("territory", "Jeunes accompagnés par territoire", "col"),
@@ -138,6 +117,14 @@ class MonthFigures:
     wave_figures: dict[tuple, tuple[float | None, bool]]
     submissions: pd.DataFrame
     pairs: pd.DataFrame
+
+
+def _unit_label(unit: str) -> str:
+    return vocabulary.units()[unit].label_fr
+
+
+def _number_format(unit: str) -> str:
+    return vocabulary.units()[unit].excel_number_format
 
 
 # --- Reading the month ----------------------------------------------------------------------
@@ -359,8 +346,8 @@ def _version_note(figures: MonthFigures, diffusion: bool) -> str:
 def _submissions_note(submissions: pd.DataFrame) -> str:
     expected = int(submissions["expected"].sum())
     in_force = int(submissions["version_in_force"].notna().sum())
-    refused = int((submissions["status"] == "rejected").sum())
-    missing = int((submissions["status"] == "missing").sum())
+    refused = int((submissions["status"] == vocabulary.REJECTED).sum())
+    missing = int((submissions["status"] == vocabulary.MISSING).sum())
     return (
         f"Associations dont les données sont prises en compte : {in_force} "
         f"(associations attendues : {expected}) ; dernier fichier refusé : {refused} ; "
@@ -390,9 +377,9 @@ def _write_synthesis(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
             (
                 figure.label_fr,
                 shown_value(figure.value, figure.unit, figure.is_suppressed, diffusion),
-                UNIT_FR[figure.unit],
+                _unit_label(figure.unit),
             ),
-            (None, NUMBER_FORMATS[figure.unit], None),
+            (None, _number_format(figure.unit), None),
         )
         for figure in figures.key_figures.itertuples()
     ]
@@ -406,7 +393,7 @@ def _write_synthesis(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
                 shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
                 shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
             ),
-            (None, NUMBER_FORMATS["count"], NUMBER_FORMATS["score"]),
+            (None, _number_format("count"), _number_format("score")),
         )
         for dimension in departement.itertuples()
     ]
@@ -455,7 +442,7 @@ def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
                 sheet,
                 last_row,
                 (category.label, value, SUPPRESSED_TEXT if masked else None),
-                number_formats=[None, NUMBER_FORMATS["count"], None],
+                number_formats=[None, _number_format("count"), None],
             )
         if block.categories:
             chart = _chart(block, sheet, header_row, last_row)
@@ -477,9 +464,9 @@ def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool)
                 item.label_fr,
                 item.dimension_label_fr,
                 shown_value(item.value, item.unit, item.is_suppressed, diffusion),
-                UNIT_FR.get(item.unit, item.unit),
+                _unit_label(item.unit),
             ),
-            (None, None, None, None, NUMBER_FORMATS.get(item.unit), None),
+            (None, None, None, None, _number_format(item.unit), None),
         )
         for item in figures.value_chain.itertuples()
     ]
@@ -533,7 +520,7 @@ def _write_dimensions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) 
         "Réponses « Oui » au questionnaire de fin de mentorat",
     ]
     units += ["count", "score", "percent", "points", "count", "count"]
-    formats = [NUMBER_FORMATS.get(unit) for unit in units]
+    formats = [unit and _number_format(unit) for unit in units]
     rows = [
         _dimension_row(dimension, figures, waves, diffusion)
         for dimension in figures.dimensions.itertuples()
@@ -571,7 +558,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
             item.rows_accepted,
             item.rows_rejected,
             item.rows_with_alerts,
-            SUBMISSION_STATUS_FR.get(item.status, item.status),
+            vocabulary.status_label(item.status),
             item.message,
         )
         for item in figures.submissions.itertuples()

@@ -8,8 +8,6 @@ cell or alert, as recorded in the quality tables, PII values already masked ther
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -18,8 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from ase_impact.contracts import rules
-from ase_impact.core import referentiel
-from ase_impact.core.keys import period_end, period_start
+from ase_impact.core import referentiel, vocabulary
+from ase_impact.core.keys import period_end
 from ase_impact.publish.excel_safety import (
     fit_column_widths,
     print_on_page_width,
@@ -30,18 +28,9 @@ from ase_impact.publish.excel_safety import (
     write_table,
     write_title,
 )
-from ase_impact.warehouse.warehouse import FINDING_TABLE_BY_SEVERITY
+from ase_impact.warehouse import queries
+from ase_impact.warehouse.queries import Submission
 
-SUBMISSION_STATUS_FR = {
-    "accepted": "Accepté",
-    "accepted_with_rejections": "Accepté, avec des lignes rejetées",
-    "rejected": "Refusé (erreur bloquante, rien n'a été intégré)",
-    "missing": "Non reçu",
-}
-SEVERITY_FR = {
-    rules.ERREUR: "Erreur (ligne rejetée)",
-    rules.ALERTE: "Alerte (ligne conservée)",
-}
 ANOMALY_HEADERS = (
     "Onglet",
     "Ligne Excel",
@@ -62,78 +51,29 @@ SUMMARY_WIDTHS = (30, 80, 26, 26)
 FIRST_LINE_ROW = 4
 
 
-@dataclass(frozen=True)
-class Submission:
-    """The latest version received of a (period, association), as quality.submissions has it."""
-
-    period: str
-    association_code: str
-    association_name: str | None
-    file_name: str
-    sha256: str
-    received_at: datetime
-    version: int
-    rows_received: int | None
-    rows_accepted: int | None
-    rows_rejected: int | None
-    rows_with_alerts: int | None
-    status: str
-    message_fr: str | None
-
-
 def feedback_path(outputs_dir: Path, period: str, association_code: str) -> Path:
     return outputs_dir / period / FEEDBACK_FOLDER / f"{association_code}.xlsx"
 
 
 def _latest_submission(conn, period: str, association_code: str) -> Submission:
-    row = conn.execute(
-        "SELECT association_name, file_name, sha256, received_at, version, rows_received, "
-        "rows_accepted, rows_rejected, rows_with_alerts, status, message_fr "
-        "FROM quality.submissions WHERE period = ? AND association_code = ? "
-        "ORDER BY version DESC LIMIT 1",
-        [period_start(period), association_code],
-    ).fetchone()
-    if row is None:
+    submission = queries.latest_submission(conn, period, association_code)
+    if submission is None:
         raise LookupError(
             f"Aucun fichier enregistré pour l'association « {association_code} » et la "
             f"période {period} : pas de retour à produire."
         )
-    return Submission(period, association_code, *row)
+    return submission
 
 
 def _findings(conn, submission: Submission) -> pd.DataFrame:
     """The file's rejected cells and alerts, ordered by sheet, Excel row, severity, rule."""
-    selects = [
-        f"SELECT sheet, excel_row, pair_id, column_header, value_received, rule_code, severity, "
-        f"message_fr FROM quality.{table} "
-        f"WHERE period = ? AND association_code = ? AND file_sha256 = ?"
-        for table in FINDING_TABLE_BY_SEVERITY.values()
-    ]
-    key = [period_start(submission.period), submission.association_code, submission.sha256]
-    findings = conn.execute(" UNION ALL ".join(selects), key * len(selects)).df()
+    findings = queries.file_findings(conn, submission)
     sheet_order = {sheet.name_fr: sheet.order for sheet in referentiel.sheets()}
     findings["sheet_order"] = findings["sheet"].map(sheet_order)
-    findings["severity_order"] = (findings["severity"] != rules.ERREUR).astype(int)
+    findings["severity_order"] = (findings["severity"] != vocabulary.ERREUR).astype(int)
     return findings.sort_values(
         ["sheet_order", "excel_row", "severity_order", "rule_code"], na_position="first"
     ).reset_index(drop=True)
-
-
-def _file_error(conn, submission: Submission) -> tuple[str, str] | None:
-    return conn.execute(
-        "SELECT error_code, message_fr FROM quality.file_errors "
-        "WHERE file_name = ? AND file_sha256 = ? ORDER BY received_at DESC LIMIT 1",
-        [submission.file_name, submission.sha256],
-    ).fetchone()
-
-
-def _version_in_force(conn, submission: Submission) -> tuple[int, object] | None:
-    """The latest accepted version of the partition: what the indicators still use."""
-    return conn.execute(
-        "SELECT version, received_at FROM quality.submissions WHERE period = ? "
-        "AND association_code = ? AND status <> 'rejected' ORDER BY version DESC LIMIT 1",
-        [period_start(submission.period), submission.association_code],
-    ).fetchone()
 
 
 class _PlainPlaceholders(dict):
@@ -158,12 +98,12 @@ def rule_description(code: str, period: str, file_name: str) -> str:
 
 def _rule_counts(findings: pd.DataFrame, submission: Submission) -> list[tuple]:
     counts = Counter(zip(findings["rule_code"], findings["severity"], strict=True))
-    ordered = sorted(counts.items(), key=lambda item: (item[0][1] != rules.ERREUR, item[0][0]))
+    ordered = sorted(counts.items(), key=lambda item: (item[0][1] != vocabulary.ERREUR, item[0][0]))
     return [
         (
             code,
             rule_description(code, submission.period, submission.file_name),
-            SEVERITY_FR.get(severity, severity),
+            vocabulary.severity_label(severity),
             count,
         )
         for (code, severity), count in ordered
@@ -178,9 +118,9 @@ def _identity_lines(submission: Submission) -> list[tuple[str, object, str | Non
         ("Fichier", submission.file_name, None),
         ("Version", submission.version, None),
         ("Reçu le", submission.received_at, DATETIME_FORMAT),
-        ("Statut", SUBMISSION_STATUS_FR[submission.status], None),
+        ("Statut", vocabulary.status_label(submission.status), None),
     ]
-    if submission.status != "rejected":
+    if not submission.is_refused:
         lines += [
             ("Lignes reçues", submission.rows_received, None),
             ("Lignes acceptées", submission.rows_accepted, None),
@@ -192,14 +132,13 @@ def _identity_lines(submission: Submission) -> list[tuple[str, object, str | Non
 
 
 def _refusal_lines(conn, submission: Submission) -> list[tuple[str, object, str | None]]:
-    error = _file_error(conn, submission)
+    error = queries.file_error(conn, submission.file_name, submission.sha256)
     code, message = error or (None, submission.message_fr)
     lines = [("Motif du refus", message, None), ("Code de l'erreur", code, None)]
-    in_force = _version_in_force(conn, submission)
-    if in_force:
-        version, received_at = in_force
+    if submission.version_in_force:
         note = (
-            f"La version {version} reçue le {received_at:%d/%m/%Y à %H:%M} reste celle "
+            f"La version {submission.version_in_force} reçue le "
+            f"{submission.received_at_in_force:%d/%m/%Y à %H:%M} reste celle "
             f"prise en compte pour {submission.period}."
         )
     else:
@@ -216,7 +155,7 @@ def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) 
         SUMMARY_WIDTHS,
     )
     lines = _identity_lines(submission)
-    if submission.status == "rejected":
+    if submission.is_refused:
         lines += _refusal_lines(conn, submission)
     for row, (label, value, number_format) in enumerate(lines, FIRST_LINE_ROW):
         label_cell, value_cell = write_row(
@@ -229,7 +168,7 @@ def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) 
     if findings.empty:
         advice = (
             "Fichier refusé : corrigez le motif ci-dessus puis déposez le fichier à nouveau."
-            if submission.status == "rejected"
+            if submission.is_refused
             else "Aucune anomalie : toutes les lignes lues ont été intégrées."
         )
         write_note(sheet, row + 1, advice, SUMMARY_WIDTHS)
@@ -253,7 +192,7 @@ def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
             finding.column_header,
             finding.value_received,
             finding.rule_code,
-            SEVERITY_FR.get(finding.severity, finding.severity),
+            vocabulary.severity_label(finding.severity),
             finding.message_fr,
         )
         for finding in findings.itertuples(index=False)

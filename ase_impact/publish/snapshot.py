@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from ase_impact.warehouse.warehouse import exclusive_access, storage_failure_fr
+from ase_impact.warehouse.connection import exclusive_access, storage_failure_fr
 
 PUBLISHED_SCHEMAS = ("marts", "quality")
 

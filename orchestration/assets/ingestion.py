@@ -12,6 +12,7 @@ import dagster as dg
 import pandas as pd
 
 from ase_impact.core import referentiel
+from ase_impact.core.vocabulary import REJECTED
 from orchestration.partitions import (
     ASSOCIATION,
     MONTH,
@@ -217,7 +218,8 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     # Imported here: the reading stack is heavy and only needed when a partition runs.
     from ase_impact.intake.pipeline import ingest_partitions, preparing_workers
     from ase_impact.publish.feedback import write_feedback_workbook
-    from ase_impact.warehouse import warehouse
+    from ase_impact.warehouse.connection import locked_connection
+    from ase_impact.warehouse.schema import ensure_schema
 
     partitions = [
         (keys[MONTH], keys[ASSOCIATION])
@@ -227,8 +229,8 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
         )
     ]
     batch = _Batch()
-    with warehouse.locked_connection(settings.warehouse) as conn:
-        warehouse.ensure_schema(conn)
+    with locked_connection(settings.warehouse) as conn:
+        ensure_schema(conn)
         workers = preparing_workers(len(partitions))
         # Storage failures stop the batch (raised); any other error fails its partition only.
         for (period, code), outcome in ingest_partitions(conn, settings, partitions, workers):
@@ -237,7 +239,7 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
                 batch.crashed.append(f"{period}/{code} : {type(outcome).__name__}: {outcome}")
                 continue
             feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
-            if outcome.status == "rejected":
+            if outcome.status == REJECTED:
                 batch.refused.append((outcome, feedback))
             else:
                 batch.loaded.append(outcome)

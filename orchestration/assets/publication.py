@@ -46,10 +46,10 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
 )
 def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
     from ase_impact.publish.consolidated import write_changed_months
-    from ase_impact.warehouse import warehouse
+    from ase_impact.warehouse.connection import locked_connection
 
     settings = pipeline.resolve()
-    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
+    with locked_connection(settings.warehouse, read_only=True) as conn:
         written, unchanged = write_changed_months(conn, settings.outputs_dir, settings.min_cell)
     return dg.MaterializeResult(
         metadata={

@@ -13,7 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ase_impact.warehouse.warehouse import exclusive_access
+from ase_impact.warehouse.connection import exclusive_access
 from orchestration.dbt_project import (
     build_target_path,
     dbt_environment,

@@ -4,7 +4,7 @@ import pytest
 
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, schema
 
 TEST_KEY = "cle-de-test-0123456789abcdef0123456789"
 
@@ -18,7 +18,7 @@ def settings(monkeypatch):
 
 @pytest.fixture
 def conn(settings):
-    connection = warehouse.connect(settings.warehouse)
-    warehouse.ensure_schema(connection)
-    yield connection
-    connection.close()
+    opened = connection.connect(settings.warehouse)
+    schema.ensure_schema(opened)
+    yield opened
+    opened.close()

@@ -29,7 +29,7 @@ from ase_impact.intake.pipeline import (
     submission_files,
 )
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, schema
 from tests.conftest import isolated_environment
 from tests.hostile_files import (
     ole2_file,
@@ -60,8 +60,8 @@ def accepted_state(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("accepted")
     with isolated_environment(root, {KEY_ENV_VAR: TEST_KEY}):
         settings = load_settings()
-        with warehouse.connect(settings.warehouse) as conn:
-            warehouse.ensure_schema(conn)
+        with connection.connect(settings.warehouse) as conn:
+            schema.ensure_schema(conn)
             for code in (CODE, OTHER_CODE):
                 path = write_submission(settings.raw_dir, PERIOD, code)
                 report = ingest_file(path, settings, conn, received_at=ACCEPTED_AT)
@@ -512,7 +512,7 @@ def _conflict_message(file_name: str, files: str, code: str = CODE) -> str:
 
 
 def _file_errors(settings) -> list[tuple]:
-    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+    with connection.connect(settings.warehouse, read_only=True) as conn:
         return conn.execute(
             "SELECT file_name, error_code, message_fr FROM quality.file_errors ORDER BY file_name"
         ).fetchall()
@@ -533,7 +533,7 @@ def test_two_files_for_a_new_partition_are_both_refused(settings, conn, previous
         (f"2026-10/{code}.XLSX", "FIC-015", messages[0]),
         (f"2026-10/{code}.xlsx", "FIC-015", messages[1]),
     ]
-    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+    with connection.connect(settings.warehouse, read_only=True) as conn:
         assert raw_state(conn) == previous.raw
         assert submission_statuses(conn, code) == [(1, "rejected"), (2, "rejected")]
 
@@ -552,7 +552,7 @@ def test_a_second_file_next_to_the_accepted_one_keeps_it_in_force(settings, conn
     assert _file_errors(settings) == [
         ("2026-10/cap-avenir.XLSX", "FIC-015", _conflict_message("cap-avenir.XLSX", both))
     ]
-    with warehouse.connect(settings.warehouse, read_only=True) as reopened:
+    with connection.connect(settings.warehouse, read_only=True) as reopened:
         assert raw_state(reopened) == previous.raw
         assert submission_statuses(reopened) == [(1, "accepted"), (2, "rejected")]
 
@@ -565,7 +565,7 @@ def test_an_xls_next_to_the_xlsx_does_not_block_it(settings):
         "envol-mentorat.xlsx",
     ]
     assert ingest_partition(settings, PERIOD, CODE).sheet_counts["pairs"].accepted == 6
-    with warehouse.connect(settings.warehouse) as conn:
+    with connection.connect(settings.warehouse) as conn:
         report = ingest_file(path.with_suffix(".xls"), settings, conn)
     assert (report.status, report.message_fr) == (
         "rejected",

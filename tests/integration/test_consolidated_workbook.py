@@ -35,7 +35,7 @@ from ase_impact.publish.consolidated import (
     write_consolidated_workbooks,
 )
 from ase_impact.publish.pdf import render_pdf
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, schema
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_feedback_workbook import (
@@ -118,8 +118,8 @@ def workbooks(tmp_path_factory, monkeypatch_module):
         outputs_dir=root / "outputs",
     )
     monkeypatch_module.setenv("ASE_IMPACT_WAREHOUSE", str(settings.warehouse))
-    with warehouse.connect(settings.warehouse) as conn:
-        warehouse.ensure_schema(conn)
+    with connection.connect(settings.warehouse) as conn:
+        schema.ensure_schema(conn)
         statuses = [
             ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, minute)).status
             for minute, path in enumerate(write_month(settings.raw_dir))

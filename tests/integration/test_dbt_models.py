@@ -26,7 +26,7 @@ from ase_impact.core import referentiel
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.pipeline import IngestionReport, ingest_file
 from ase_impact.intake.pseudonymise import load_key, youth_key
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, schema
 from tests.conftest import isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import resource_row, write_submission
@@ -471,8 +471,8 @@ def build(tmp_path_factory):
             raw_dir=root / "raw", warehouse=root / "warehouse" / "ase_impact.duckdb"
         )
         patch.setenv("ASE_IMPACT_WAREHOUSE", str(settings.warehouse))
-        with warehouse.connect(settings.warehouse) as conn:
-            warehouse.ensure_schema(conn)
+        with connection.connect(settings.warehouse) as conn:
+            schema.ensure_schema(conn)
             reports = ingest_files(settings, conn)
         key = load_key(settings)
         youth_keys = {youth: youth_key(key, *IDENTITY[youth]) for youth in IDENTITY}

@@ -25,7 +25,7 @@ from ase_impact.intake.pipeline import ingest_partition
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish import snapshot
 from ase_impact.publish.snapshot import SnapshotError, publish_snapshot
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, schema
 from orchestration.runner import plan_run
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import CliRun, run_cli
@@ -43,7 +43,7 @@ BUILD_SUCCEEDED = "Construction (marts dbt, contrôle de publication, sorties) :
 LOAD_PAUSED_BEFORE_COMMIT = """
 import sys, time
 from pathlib import Path
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, loader, schema
 from ase_impact.intake.pipeline import ingest_partition
 from ase_impact.core.settings import load_settings
 
@@ -51,7 +51,7 @@ def pause_inside_the_transaction(*args, **kwargs):
     Path(sys.argv[1]).write_text("in transaction")
     time.sleep(600)
 
-warehouse._upsert_submission = pause_inside_the_transaction
+loader._upsert_submission = pause_inside_the_transaction
 ingest_partition(load_settings(), sys.argv[2], sys.argv[3])
 """
 
@@ -86,7 +86,7 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
     write_submission(settings.raw_dir, PERIOD, OTHER_ASSOCIATION, pairs=2)
     ingest_partition(settings, PERIOD, ASSOCIATION)
     ingest_partition(settings, PERIOD, OTHER_ASSOCIATION)
-    with warehouse.locked_connection(settings.warehouse) as conn:
+    with connection.locked_connection(settings.warehouse) as conn:
         before = table_dump(conn)
     write_submission(settings.raw_dir, PERIOD, ASSOCIATION, pairs=5)  # a corrected file
 
@@ -108,7 +108,7 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
     # The lock is an flock on a file that stays behind: the kernel released it with the
     # process, so the stale file blocks nobody.
     assert lock_file.exists() and _lock_is_free(lock_file)
-    with warehouse.locked_connection(settings.warehouse) as conn:
+    with connection.locked_connection(settings.warehouse) as conn:
         assert table_dump(conn) == before
         plan = plan_run(settings, conn)
     assert plan.to_ingest == [(PERIOD, ASSOCIATION)]
@@ -116,7 +116,7 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
 
     report = ingest_partition(settings, PERIOD, ASSOCIATION)
     assert (report.version, report.status) == (2, "accepted")
-    with warehouse.locked_connection(settings.warehouse, read_only=True) as conn:
+    with connection.locked_connection(settings.warehouse, read_only=True) as conn:
         pairs = conn.execute(
             "select association_code, count(*) from raw.pairs group by all order by all"
         ).fetchall()
@@ -315,8 +315,8 @@ def test_a_full_disk_leaves_the_previous_snapshot_or_none(settings, disk_full, h
     if had_snapshot:
         published, previous = _previous_snapshot(settings)
     else:
-        with warehouse.locked_connection(settings.warehouse) as conn:
-            warehouse.ensure_schema(conn)
+        with connection.locked_connection(settings.warehouse) as conn:
+            schema.ensure_schema(conn)
         published = settings.published_warehouse
     folder_before = _folder_listing(published.parent)
 

@@ -13,12 +13,12 @@ from ase_impact.intake.pipeline import (
     ingest_file,
     ingest_partition,
 )
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, loader, schema
 from tests.integration.sample_rows import pair_row, write_submission
 
 PERIOD = "2026-10"
 RECEIVED_AT = datetime(2026, 11, 3, 9, 30)
-RAW_TABLES = tuple(f"raw.{table}" for table in warehouse.RAW_TABLE_COLUMNS)
+RAW_TABLES = tuple(f"raw.{table}" for table in schema.raw_table_columns())
 QUALITY_TABLES = tuple(
     f"quality.{table}" for table in ("submissions", "rejected_rows", "row_alerts", "file_errors")
 )
@@ -37,7 +37,7 @@ def raw_counts(conn, association_code: str | None = None) -> dict[str, int]:
     parameters = [association_code] if association_code else []
     return {
         table: conn.execute(f"SELECT count(*) FROM raw.{table} {where}", parameters).fetchone()[0]
-        for table in warehouse.RAW_TABLE_COLUMNS
+        for table in schema.raw_table_columns()
     }
 
 
@@ -50,7 +50,7 @@ def submissions(conn) -> list[tuple]:
 
 
 def test_schema_types_are_explicit_and_creation_idempotent(conn):
-    warehouse.ensure_schema(conn)
+    schema.ensure_schema(conn)
     types = dict(
         conn.execute(
             "SELECT column_name, data_type FROM information_schema.columns "
@@ -65,7 +65,7 @@ def test_schema_types_are_explicit_and_creation_idempotent(conn):
 def test_raw_tables_hold_every_non_pii_field_of_their_sheet():
     for sheet in referentiel.sheets():
         if sheet.raw_table:
-            stored = {name for name, _ in warehouse.RAW_TABLE_COLUMNS[sheet.raw_table]}
+            stored = {name for name, _ in schema.raw_table_columns()[sheet.raw_table]}
             expected = {c.field for c in referentiel.columns(sheet.sheet_code) if not c.is_pii}
             assert expected <= stored, sheet.sheet_code
 
@@ -184,14 +184,14 @@ def test_a_failure_while_loading_rolls_back_to_the_previous_state(settings, conn
     path = write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=3)
     ingest_file(path, settings, conn, received_at=RECEIVED_AT)
     state = table_dump(conn)
-    real_insert = warehouse._insert_frame
+    real_insert = loader._insert_frame
 
     def insert_then_fail(conn, table, *args):
         if table == "raw.mispe_questionnaires":
             raise RuntimeError("disque plein (simulé)")
         real_insert(conn, table, *args)
 
-    monkeypatch.setattr(warehouse, "_insert_frame", insert_then_fail)
+    monkeypatch.setattr(loader, "_insert_frame", insert_then_fail)
     corrected = write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=1)
     with pytest.raises(RuntimeError, match="simulé"):
         ingest_file(corrected, settings, conn, received_at=RECEIVED_AT)
@@ -223,7 +223,7 @@ def test_a_partition_is_ingested_from_its_file_in_raw(settings):
         "2026-11/cap-avenir.xlsx",
         "accepted",
     )
-    with warehouse.connect(settings.warehouse, read_only=True) as conn:
+    with connection.connect(settings.warehouse, read_only=True) as conn:
         assert submissions(conn) == [
             ("cap-avenir", "2026-11", 1, report.sha256, "accepted", 8, 8, 0)
         ]
@@ -286,8 +286,8 @@ def test_worker_processes_load_the_same_as_this_process(settings, conn, tmp_path
         ((PERIOD, "grandir-ensemble"), "IngestionReport", "rejected"),
         ((PERIOD, "absente"), "FileNotFoundError", None),
     ]
-    here = warehouse.connect(tmp_path / "here.duckdb")
-    warehouse.ensure_schema(here)
+    here = connection.connect(tmp_path / "here.duckdb")
+    schema.ensure_schema(here)
     assert outcomes(here, workers=1) == in_workers
     # Same rows, reception times aside (each run stamps its own).
     assert _without_reception_times(table_dump(here)) == _without_reception_times(table_dump(conn))

@@ -19,7 +19,7 @@ import pytest
 
 from ase_impact.intake.pipeline import ingest_file
 from ase_impact.intake.pseudonymise import normalise_name
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, schema
 from tests.integration.sample_rows import mispe_row, pair_row, write_submission
 
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -165,8 +165,8 @@ def _write_identifying_workbook(raw_dir: Path) -> Path:
 
 def test_no_name_or_birth_date_reaches_the_warehouse(settings):
     path = _write_identifying_workbook(settings.raw_dir)
-    with warehouse.connect(settings.warehouse) as conn:
-        warehouse.ensure_schema(conn)
+    with connection.connect(settings.warehouse) as conn:
+        schema.ensure_schema(conn)
         report = ingest_file(path, settings, conn)
         rejected_pairs = conn.execute(
             "SELECT DISTINCT pair_id FROM quality.rejected_rows WHERE sheet = 'Données'"

@@ -19,7 +19,7 @@ from ase_impact.core.settings import load_settings
 from ase_impact.gate.run import gate_blocks_outputs, run_publication_gate
 from ase_impact.intake.pipeline import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
-from ase_impact.warehouse import warehouse
+from ase_impact.warehouse import connection, schema
 from orchestration.assets.publication_gate import gate_check_specs, publication_gate
 from orchestration.resources import PipelineSettings
 from tests.conftest import isolated_environment
@@ -62,8 +62,8 @@ def marts(tmp_path_factory):
     with isolated_environment(root), pytest.MonkeyPatch.context() as patch:
         patch.setenv(KEY_ENV_VAR, "cle-de-test-0123456789abcdef0123456789")
         settings = load_settings()
-        with warehouse.connect(settings.warehouse) as conn:
-            warehouse.ensure_schema(conn)
+        with connection.connect(settings.warehouse) as conn:
+            schema.ensure_schema(conn)
             for folder, association_code, pairs in SUBMISSIONS:
                 path = write_submission(settings.raw_dir, folder, association_code, pairs=pairs)
                 ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, 0))

@@ -1,0 +1,205 @@
+"""Writing the warehouse: a (period, association) partition replaced by one file's rows, or a
+refused file recorded; each in one transaction, so a crash leaves the previous state.
+
+quality.submissions keeps one row per version of a partition's file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from ase_impact.core import referentiel, vocabulary
+from ase_impact.core.keys import period_start
+from ase_impact.warehouse import queries
+from ase_impact.warehouse.schema import (
+    PARTITION_COLUMNS,
+    SUBMISSION_COLUMNS,
+    finding_table_columns,
+    raw_table_columns,
+)
+
+
+def _insert_frame(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[tuple[str, str], ...],
+    frame: pd.DataFrame,
+    partition_values: list[object],
+) -> None:
+    """Bulk INSERT … SELECT from the registered frame, partition columns given as parameters."""
+    view = "incoming_" + table.replace(".", "_")
+    target = ", ".join(f'"{name}"' for name, _ in PARTITION_COLUMNS + columns)
+    selected = ", ".join(f'CAST("{name}" AS {sql_type})' for name, sql_type in columns)
+    conn.register(view, frame)
+    try:
+        conn.execute(
+            f"INSERT INTO {table} ({target}) SELECT ?, ?, ?, {selected} FROM {view}",
+            partition_values,
+        )
+    finally:
+        conn.unregister(view)
+
+
+def _upsert_submission(conn, period: date, association_code: str, submission: Mapping) -> int:
+    """Write the file's submission row; returns its version.
+
+    The same bytes as the latest version keep that version and its received_at (a rerun is
+    not a new reception); different bytes make a new version.
+    """
+    row = {**submission, "period": period, "association_code": association_code}
+    latest = queries.latest_version(conn, period, association_code)
+    if latest is None:
+        row["version"] = 1
+    elif latest[1] == submission["sha256"]:
+        row["version"], row["received_at"] = latest[0], latest[2]
+        conn.execute(
+            "DELETE FROM quality.submissions WHERE period = ? AND association_code = ? "
+            "AND version = ?",
+            [period, association_code, latest[0]],
+        )
+    else:
+        row["version"] = latest[0] + 1
+    names = [name for name, _ in SUBMISSION_COLUMNS]
+    conn.execute(
+        f"INSERT INTO quality.submissions ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [row[name] for name in names],
+    )
+    return row["version"]
+
+
+def _delete_findings(conn, period: date, association_code: str, sha256: str) -> None:
+    for severity in vocabulary.severities().values():
+        conn.execute(
+            f"DELETE FROM quality.{severity.quality_table} "
+            "WHERE period = ? AND association_code = ? AND file_sha256 = ?",
+            [period, association_code, sha256],
+        )
+
+
+def _delete_file_errors(conn, file_name: str, sha256: str) -> None:
+    conn.execute(
+        "DELETE FROM quality.file_errors WHERE file_name = ? AND file_sha256 = ?",
+        [file_name, sha256],
+    )
+
+
+def _refuse_pii_columns(tables: Mapping[str, pd.DataFrame]) -> None:
+    for table, frame in tables.items():
+        if table not in raw_table_columns():
+            raise ValueError(f"unknown raw table {table!r}")
+        leaked = [field for field in referentiel.pii_fields() if field in frame.columns]
+        if leaked:
+            raise ValueError(f"raw.{table} frame still holds PII columns {leaked}")
+
+
+def replace_partition(
+    conn: duckdb.DuckDBPyConnection,
+    period: str,
+    association_code: str,
+    tables: Mapping[str, pd.DataFrame],
+    findings: pd.DataFrame,
+    submission: Mapping[str, object],
+) -> int:
+    """Replace a (period, association) partition by one file's accepted rows; returns its version.
+
+    tables: raw table name → accepted, pseudonymised frame (the table's columns from excel_row
+    to has_alerts; extra columns are ignored). A raw table absent from tables is emptied for
+    the partition. findings: FINDING_COLUMNS rows of the file, split by severity into
+    quality.rejected_rows and quality.row_alerts, replacing that file's previous ones.
+    submission: the quality.submissions fields except period, association_code and version.
+    All of it commits together or not at all.
+    """
+    _refuse_pii_columns(tables)
+    unknown_severities = set(findings["severity"]) - set(vocabulary.severities())
+    if unknown_severities:
+        raise ValueError(f"unknown finding severities {sorted(unknown_severities)}")
+    start = period_start(period)
+    sha256 = str(submission["sha256"])
+    partition_values = [start, association_code, sha256]
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for table in raw_table_columns():
+            conn.execute(
+                f"DELETE FROM raw.{table} WHERE period = ? AND association_code = ?",
+                [start, association_code],
+            )
+        for table, frame in tables.items():
+            _insert_frame(conn, f"raw.{table}", raw_table_columns()[table], frame, partition_values)
+        _delete_findings(conn, start, association_code, sha256)
+        for severity in vocabulary.severities().values():
+            selected = findings[findings["severity"] == severity.code]
+            _insert_frame(
+                conn,
+                f"quality.{severity.quality_table}",
+                finding_table_columns(),
+                selected,
+                partition_values,
+            )
+        _delete_file_errors(conn, str(submission["file_name"]), sha256)
+        version = _upsert_submission(conn, start, association_code, submission)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return version
+
+
+def record_file_error(
+    conn: duckdb.DuckDBPyConnection,
+    *,
+    period: str | None,
+    association_code: str | None,
+    file_name: str,
+    sha256: str,
+    received_at: datetime,
+    error_code: str,
+    message_fr: str,
+    association_name: str | None = None,
+    template_version: str | None = None,
+) -> int | None:
+    """Record a refused file without touching raw: the partition's accepted version stays.
+
+    Adds the quality.file_errors row and, when the file's path names its partition, a
+    'rejected' submission row (row counts NULL: nothing was counted); returns its version,
+    or None when the partition is unknown.
+    """
+    start = period_start(period) if period else None
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        _delete_file_errors(conn, file_name, sha256)
+        version = None
+        if start and association_code:
+            _delete_findings(conn, start, association_code, sha256)
+            version = _upsert_submission(
+                conn,
+                start,
+                association_code,
+                {
+                    "association_name": association_name,
+                    "file_name": file_name,
+                    "sha256": sha256,
+                    "received_at": received_at,
+                    "template_version": template_version,
+                    "rows_received": None,
+                    "rows_accepted": None,
+                    "rows_rejected": None,
+                    "rows_with_alerts": None,
+                    "status": vocabulary.REJECTED,
+                    "message_fr": message_fr,
+                },
+            )
+        conn.execute(
+            "INSERT INTO quality.file_errors (period, association_code, file_name, file_sha256, "
+            "received_at, error_code, message_fr) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [start, association_code, file_name, sha256, received_at, error_code, message_fr],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return version

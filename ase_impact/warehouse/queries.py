@@ -1,0 +1,139 @@
+"""Every read of the quality schema: what ingestion, the feedback, the CLI and the orchestrator
+ask about the files received. Each question is answered here once, from
+quality.latest_submissions where it is about a partition's latest or in-force version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from ase_impact.core import vocabulary
+from ase_impact.core.keys import period_start
+
+Partition = tuple[str, str]  # ("AAAA-MM", association_code)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The latest version received of a (period, association), with the version in force."""
+
+    period: str
+    association_code: str
+    association_name: str | None
+    file_name: str
+    sha256: str
+    received_at: datetime
+    version: int
+    rows_received: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    rows_with_alerts: int | None
+    status: str
+    message_fr: str | None
+    version_in_force: int | None
+    received_at_in_force: datetime | None
+
+    @property
+    def is_refused(self) -> bool:
+        return self.status == vocabulary.REJECTED
+
+
+def latest_submission(
+    conn: duckdb.DuckDBPyConnection, period: str, association_code: str
+) -> Submission | None:
+    """The latest version received of a partition, or None when nothing was received."""
+    row = conn.execute(
+        "SELECT association_name, file_name, sha256, received_at, version, rows_received, "
+        "rows_accepted, rows_rejected, rows_with_alerts, status, message_fr, "
+        "version_in_force, received_at_in_force "
+        "FROM quality.latest_submissions WHERE period = ? AND association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    return None if row is None else Submission(period, association_code, *row)
+
+
+def latest_version(
+    conn: duckdb.DuckDBPyConnection, start: date, association_code: str
+) -> tuple[int, str, datetime] | None:
+    """(version, sha256, received_at) of a partition's latest version, by its first day."""
+    return conn.execute(
+        "SELECT version, sha256, received_at FROM quality.latest_submissions "
+        "WHERE period = ? AND association_code = ?",
+        [start, association_code],
+    ).fetchone()
+
+
+def latest_sha256_by_partition(conn: duckdb.DuckDBPyConnection) -> dict[Partition, str]:
+    """SHA-256 of each partition's latest version received: a file of raw/ with these bytes
+    is already ingested."""
+    rows = conn.execute(
+        "SELECT strftime(period, '%Y-%m'), association_code, sha256 FROM quality.latest_submissions"
+    ).fetchall()
+    return {(period, code): sha256 for period, code, sha256 in rows}
+
+
+def sha256_in_force(
+    conn: duckdb.DuckDBPyConnection, period: str, association_code: str
+) -> str | None:
+    """SHA-256 of the partition's version in force, whose rows raw holds."""
+    row = conn.execute(
+        "SELECT sha256_in_force FROM quality.latest_submissions "
+        "WHERE period = ? AND association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def file_error(
+    conn: duckdb.DuckDBPyConnection, file_name: str, sha256: str | None = None
+) -> tuple[str, str] | None:
+    """(error_code, message_fr) of the latest refusal of a file (of these bytes, if given)."""
+    return conn.execute(
+        "SELECT error_code, message_fr FROM quality.file_errors "
+        "WHERE file_name = ? AND (? IS NULL OR file_sha256 = ?) "
+        "ORDER BY received_at DESC LIMIT 1",
+        [file_name, sha256, sha256],
+    ).fetchone()
+
+
+def is_already_refused(
+    conn: duckdb.DuckDBPyConnection, file_name: str, sha256: str, error_code: str
+) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM quality.file_errors WHERE file_name = ? AND file_sha256 = ? "
+            "AND error_code = ?",
+            [file_name, sha256, error_code],
+        ).fetchone()[0]
+    )
+
+
+def file_findings(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd.DataFrame:
+    """Rejected cells and alerts of the submission's file, every severity's table together."""
+    selects = [
+        "SELECT sheet, excel_row, pair_id, column_header, value_received, rule_code, severity, "
+        f"message_fr FROM quality.{severity.quality_table} "
+        "WHERE period = ? AND association_code = ? AND file_sha256 = ?"
+        for severity in vocabulary.severities().values()
+    ]
+    key = [period_start(submission.period), submission.association_code, submission.sha256]
+    return conn.execute(" UNION ALL ".join(selects), key * len(selects)).df()
+
+
+def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit: int) -> list[str]:
+    table = vocabulary.severities()[vocabulary.ERREUR].quality_table
+    rows = conn.execute(
+        f"SELECT message_fr FROM quality.{table} WHERE file_sha256 = ? "
+        "ORDER BY sheet, excel_row, rule_code LIMIT ?",
+        [sha256, limit],
+    ).fetchall()
+    return [message for (message,) in rows]
+
+
+def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """period and association_code of every partition a file was received for."""
+    return conn.execute("SELECT period, association_code FROM quality.latest_submissions").df()

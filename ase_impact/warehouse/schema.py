@@ -1,0 +1,159 @@
+"""The warehouse's ingestion side as the seeds describe it: schemas raw and quality.
+
+Each raw table holds a read sheet's accepted rows: its columns are the sheet's référentiel
+columns (reporting_columns) without the personal ones, plus what ingestion derives from them
+(derived_columns), typed by the data_types seed. quality.latest_submissions says, for each
+(period, association), which version came last and which version is in force: ingestion,
+the feedback, the CLI and dbt all read it there.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import duckdb
+
+from ase_impact.contracts.findings import FINDING_COLUMNS
+from ase_impact.core import referentiel, vocabulary
+
+# Columns every raw and findings table starts with; the loader fills them from the file.
+PARTITION_COLUMNS = (
+    ("period", "DATE"),
+    ("association_code", "VARCHAR"),
+    ("file_sha256", "VARCHAR"),
+)
+FINDING_TYPES = {"excel_row": "INTEGER"}
+SUBMISSION_COLUMNS = (
+    ("period", "DATE NOT NULL"),
+    ("association_code", "VARCHAR NOT NULL"),
+    ("association_name", "VARCHAR"),
+    ("file_name", "VARCHAR NOT NULL"),
+    ("sha256", "VARCHAR NOT NULL"),
+    ("received_at", "TIMESTAMP NOT NULL"),
+    ("version", "INTEGER NOT NULL"),
+    ("template_version", "VARCHAR"),
+    ("rows_received", "INTEGER"),
+    ("rows_accepted", "INTEGER"),
+    ("rows_rejected", "INTEGER"),
+    ("rows_with_alerts", "INTEGER"),
+    ("status", "VARCHAR NOT NULL"),
+    ("message_fr", "VARCHAR"),
+)
+FILE_ERROR_COLUMNS = (
+    ("period", "DATE"),
+    ("association_code", "VARCHAR"),
+    ("file_name", "VARCHAR NOT NULL"),
+    ("file_sha256", "VARCHAR NOT NULL"),
+    ("received_at", "TIMESTAMP NOT NULL"),
+    ("error_code", "VARCHAR NOT NULL"),
+    ("message_fr", "VARCHAR NOT NULL"),
+)
+
+
+def _sql_type(data_type: str) -> str:
+    return vocabulary.data_types()[data_type].sql_type
+
+
+@cache
+def raw_table_columns() -> dict[str, tuple[tuple[str, str], ...]]:
+    """Per raw table, the columns its accepted frame provides, in table order."""
+    derived = referentiel.read_seed("derived_columns")
+    tables = {}
+    for sheet in referentiel.sheets():
+        if not sheet.raw_table:
+            continue
+        kept = [
+            (column.field, _sql_type(column.data_type))
+            for column in referentiel.columns(sheet.sheet_code)
+            if not column.is_pii
+        ]
+        added = [
+            (row["field"], _sql_type(row["data_type"]))
+            for row in sorted(derived, key=lambda row: int(row["column_order"]))
+            if row["sheet_code"] == sheet.sheet_code
+        ]
+        tables[sheet.raw_table] = (
+            ("excel_row", "INTEGER"),
+            *kept,
+            *added,
+            ("has_alerts", "BOOLEAN"),
+        )
+    return tables
+
+
+def finding_table_columns() -> tuple[tuple[str, str], ...]:
+    return tuple((name, FINDING_TYPES.get(name, "VARCHAR")) for name in FINDING_COLUMNS)
+
+
+def _quoted(values) -> str:
+    return ", ".join("'" + value.replace("'", "''") + "'" for value in values)
+
+
+def latest_submissions_view() -> str:
+    """One row per (period, association): its latest version received, whatever its status,
+    and the latest accepted version, whose rows are the ones in force (a refused file leaves
+    the previous accepted version in force)."""
+    columns = ", ".join(f"latest.{name}" for name, _ in SUBMISSION_COLUMNS)
+    return f"""
+        CREATE OR REPLACE VIEW quality.latest_submissions AS
+        WITH ranked AS (
+            SELECT *,
+                row_number() OVER (
+                    PARTITION BY period, association_code ORDER BY version DESC
+                ) AS recency,
+                row_number() OVER (
+                    PARTITION BY period, association_code,
+                        status IN ({_quoted(vocabulary.ACCEPTED_STATUSES)})
+                    ORDER BY version DESC
+                ) AS recency_by_acceptance
+            FROM quality.submissions
+        ),
+        in_force AS (
+            SELECT period, association_code, version AS version_in_force,
+                sha256 AS sha256_in_force, received_at AS received_at_in_force
+            FROM ranked
+            WHERE recency_by_acceptance = 1
+                AND status IN ({_quoted(vocabulary.ACCEPTED_STATUSES)})
+        )
+        SELECT {columns},
+            in_force.version_in_force, in_force.sha256_in_force, in_force.received_at_in_force
+        FROM ranked AS latest
+        LEFT JOIN in_force
+            ON in_force.period = latest.period
+            AND in_force.association_code = latest.association_code
+        WHERE latest.recency = 1
+    """
+
+
+def _create_table(conn: duckdb.DuckDBPyConnection, name: str, columns) -> None:
+    body = ",\n    ".join(f'"{column}" {sql_type}' for column, sql_type in columns)
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {name} (\n    {body}\n)")
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create schemas raw and quality, their tables and views; safe on every connection."""
+    conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    conn.execute("CREATE SCHEMA IF NOT EXISTS quality")
+    partition_not_null = tuple(
+        (name, f"{sql_type} NOT NULL") for name, sql_type in PARTITION_COLUMNS
+    )
+    for table, columns in raw_table_columns().items():
+        _create_table(conn, f"raw.{table}", partition_not_null + columns)
+    for severity in vocabulary.severities().values():
+        severity_checked = tuple(
+            (name, f"{sql_type} NOT NULL CHECK (severity = '{severity.code}')")
+            if name == "severity"
+            else (name, sql_type)
+            for name, sql_type in finding_table_columns()
+        )
+        _create_table(
+            conn, f"quality.{severity.quality_table}", partition_not_null + severity_checked
+        )
+    statuses = _quoted(vocabulary.RECEIVED_STATUSES)
+    submission_columns = tuple(
+        (name, f"{sql_type} CHECK (status IN ({statuses}))" if name == "status" else sql_type)
+        for name, sql_type in SUBMISSION_COLUMNS
+    )
+    _create_table(conn, "quality.submissions", submission_columns)
+    _create_table(conn, "quality.file_errors", FILE_ERROR_COLUMNS)
+    conn.execute(latest_submissions_view())
