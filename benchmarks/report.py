@@ -467,7 +467,7 @@ def _phases(measured: dict[str, Figures]) -> list[str]:
     return [
         "## Ingest phases, in-process, and the floor",
         "",
-        "The same files through `ase_impact.intake.pipeline.ingest_partitions` in the "
+        "The same files through `ase_impact.intake.ingestion.ingest_partitions` in the "
         "harness's process, one file after another on one connection (imports already done; "
         "the ingestion runs prepare files in worker processes, one per core, instead), with the "
         "functions `ingest_file` calls wrapped in timers, then the feedback workbook as the "

@@ -470,19 +470,19 @@ class PhaseTimer:
 def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings) -> dict:
     """Ingest the files as the ingestion asset does (one connection for the batch), timing
     each function ingest_file calls."""
-    from ase_impact.intake import pipeline, workbook
+    from ase_impact.intake import ingestion, workbook
     from ase_impact.publish.feedback import write_feedback_workbook
     from ase_impact.warehouse import connection, loader, schema
 
     timer = PhaseTimer()
     wrapped = {
-        (pipeline, "archive_file"): "archive",
-        (pipeline, "month_files"): "find file",
-        (pipeline, "read_workbook"): "read",
-        (pipeline, "check_identity"): "read",
-        (pipeline, "validate_workbook"): "validate",
-        (pipeline, "load_key"): "pseudonymise",
-        (pipeline, "pseudonymise_frame"): "pseudonymise",
+        (ingestion, "archive_file"): "archive",
+        (ingestion, "month_files"): "find file",
+        (ingestion, "read_workbook"): "read",
+        (ingestion, "check_identity"): "read",
+        (ingestion, "validate_workbook"): "validate",
+        (ingestion, "load_key"): "pseudonymise",
+        (ingestion, "pseudonymise_frame"): "pseudonymise",
         (loader, "replace_partition"): "load",
         # Part of "read": the XML pass of the file checks.
         (workbook, "check_sheet_cells"): "read: file checks",
@@ -496,7 +496,7 @@ def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings
         with connection.locked_connection(settings.warehouse) as conn:
             with timer.phase("ingest total"):
                 schema.ensure_schema(conn)
-            outcomes = pipeline.ingest_partitions(conn, settings, submissions)
+            outcomes = ingestion.ingest_partitions(conn, settings, submissions)
             for _ in submissions:
                 with timer.phase("ingest total"):
                     (period, code), _outcome = next(outcomes)
@@ -557,7 +557,7 @@ def _measured_run(name: str, generated: GeneratedWorkload, work: Path) -> dict:
 def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     """The workload run `runs` times from empty folders; the run of median wall time is kept
     (the machine's speed varies by several seconds from one run to the next)."""
-    from ase_impact.intake.pipeline import preparing_workers
+    from ase_impact.intake.ingestion import preparing_workers
 
     workload = WORKLOADS[name]
     started = time.perf_counter()
@@ -672,7 +672,7 @@ def probe_large(seed: int) -> dict:
     for period, code in large.submissions():
         (names_dir / period).mkdir(parents=True, exist_ok=True)
         (names_dir / period / f"{code}.xlsx").touch()
-    from ase_impact.intake.pipeline import month_files, submission_files
+    from ase_impact.intake.discovery import month_files, submission_files
 
     scan_seconds = _best_of(3, lambda: submission_files(names_dir))
     month_seconds = _best_of(3, lambda: month_files(names_dir, large.periods[0]))

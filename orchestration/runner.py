@@ -20,7 +20,8 @@ import dagster as dg
 from ase_impact.cli.run_summary import RunOutcome
 from ase_impact.core.settings import PROJECT_ROOT, Settings
 from ase_impact.intake.archive import sha256_of
-from ase_impact.intake.pipeline import discover_files, ingest_file, submission_files
+from ase_impact.intake.discovery import discover_files, submission_files
+from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import locked_connection
 from ase_impact.warehouse.schema import ensure_schema

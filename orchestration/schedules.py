@@ -52,7 +52,7 @@ def relance_list(period: str, received_codes: set[str]) -> list[str]:
     ),
 )
 def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSettings):
-    from ase_impact.intake.pipeline import submission_files
+    from ase_impact.intake.discovery import submission_files
 
     period = previous_period(context.scheduled_execution_time.date())
     raw_dir = pipeline.resolve().raw_dir

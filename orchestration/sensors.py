@@ -43,7 +43,7 @@ def new_files(
 ) -> dict[tuple[str, str], str]:
     """SHA-256 of each file of raw/ not yet ingested as it is now, by (period, association)."""
     from ase_impact.intake.archive import sha256_of
-    from ase_impact.intake.pipeline import submission_files
+    from ase_impact.intake.discovery import submission_files
 
     shas = {}
     for file_period, code, path in submission_files(raw_dir):

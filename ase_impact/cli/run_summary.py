@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
-from ase_impact.intake.pipeline import display_name
+from ase_impact.intake.discovery import display_name
 from ase_impact.warehouse import queries
 
 FIRST_REJECTIONS = 3

@@ -216,7 +216,7 @@ def _no_findings() -> pd.DataFrame:
 def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     """Ingest every partition of the run on one warehouse connection; one failure stops none."""
     # Imported here: the reading stack is heavy and only needed when a partition runs.
-    from ase_impact.intake.pipeline import ingest_partitions, preparing_workers
+    from ase_impact.intake.ingestion import ingest_partitions, preparing_workers
     from ase_impact.publish.feedback import write_feedback_workbook
     from ase_impact.warehouse.connection import locked_connection
     from ase_impact.warehouse.schema import ensure_schema

@@ -21,13 +21,8 @@ from openpyxl.utils import get_column_letter
 
 from ase_impact.core.settings import Settings, load_settings
 from ase_impact.intake import file_checks
-from ase_impact.intake.pipeline import (
-    IngestionReport,
-    discover_files,
-    ingest_file,
-    ingest_partition,
-    submission_files,
-)
+from ase_impact.intake.discovery import discover_files, submission_files
+from ase_impact.intake.ingestion import IngestionReport, ingest_file, ingest_partition
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse import connection, schema
 from tests.conftest import isolated_environment

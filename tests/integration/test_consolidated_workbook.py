@@ -24,7 +24,7 @@ from python_calamine import CalamineWorkbook
 
 from ase_impact.core import referentiel
 from ase_impact.core.settings import load_settings
-from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish import consolidated
 from ase_impact.publish.consolidated import (

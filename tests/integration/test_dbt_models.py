@@ -24,7 +24,7 @@ import pytest
 
 from ase_impact.core import referentiel
 from ase_impact.core.settings import load_settings
-from ase_impact.intake.pipeline import IngestionReport, ingest_file
+from ase_impact.intake.ingestion import IngestionReport, ingest_file
 from ase_impact.intake.pseudonymise import load_key, youth_key
 from ase_impact.warehouse import connection, schema
 from tests.conftest import isolated_environment

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from ase_impact.core.settings import PROJECT_ROOT, Settings, load_settings
-from ase_impact.intake.pipeline import ingest_partition
+from ase_impact.intake.ingestion import ingest_partition
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish import snapshot
 from ase_impact.publish.snapshot import SnapshotError, publish_snapshot
@@ -44,7 +44,7 @@ LOAD_PAUSED_BEFORE_COMMIT = """
 import sys, time
 from pathlib import Path
 from ase_impact.warehouse import connection, loader, schema
-from ase_impact.intake.pipeline import ingest_partition
+from ase_impact.intake.ingestion import ingest_partition
 from ase_impact.core.settings import load_settings
 
 def pause_inside_the_transaction(*args, **kwargs):

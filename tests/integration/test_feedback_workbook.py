@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
-from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.ingestion import ingest_file
 from ase_impact.publish.feedback import write_feedback_workbook
 from tests.integration.sample_rows import mispe_row, pair_row, write_submission
 from tests.integration.test_pii import SECRETS

@@ -8,11 +8,8 @@ import pytest
 
 from ase_impact.core import referentiel
 from ase_impact.intake.archive import sha256_of
-from ase_impact.intake.pipeline import (
-    discover_files,
-    ingest_file,
-    ingest_partition,
-)
+from ase_impact.intake.discovery import discover_files
+from ase_impact.intake.ingestion import ingest_file, ingest_partition
 from ase_impact.warehouse import connection, loader, schema
 from tests.integration.sample_rows import pair_row, write_submission
 
@@ -257,7 +254,7 @@ def test_discovery_finds_month_files_and_skips_lock_and_hidden_files(tmp_path):
 
 
 def test_worker_processes_load_the_same_as_this_process(settings, conn, tmp_path):
-    from ase_impact.intake.pipeline import ingest_partitions
+    from ase_impact.intake.ingestion import ingest_partitions
 
     write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=2)
     write_submission(

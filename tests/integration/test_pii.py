@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import normalise_name
 from ase_impact.warehouse import connection, schema
 from tests.integration.sample_rows import mispe_row, pair_row, write_submission

@@ -28,7 +28,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ase_impact.core.settings import DBT_PROJECT_DIR
-from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish.consolidated import SUPPRESSED_TEXT, UNDEFINED_TEXT, YOUTH_CHARTS
 from ase_impact.publish.template import build_template, write_template

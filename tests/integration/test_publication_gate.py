@@ -17,7 +17,7 @@ import pytest
 
 from ase_impact.core.settings import load_settings
 from ase_impact.gate.run import gate_blocks_outputs, run_publication_gate
-from ase_impact.intake.pipeline import ingest_file
+from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse import connection, schema
 from orchestration.assets.publication_gate import gate_check_specs, publication_gate

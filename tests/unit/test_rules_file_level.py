@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 
 from ase_impact.contracts.errors import FileLevelError
 from ase_impact.contracts.rules import RULES
-from ase_impact.intake.pipeline import conflicting_files
+from ase_impact.intake.discovery import conflicting_files
 from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
 from tests.hostile_files import declare_size, ole2_file, with_cached_results
 from tests.unit.test_rules_registry import ASSOCIATION, DISPLAY_NAME, PERIOD, case

@@ -27,7 +27,8 @@ from ase_impact.contracts.findings import FINDING_COLUMNS, received_text
 from ase_impact.contracts.rules import quoted_list
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.settings import Settings
-from ase_impact.intake.archive import archive_file, sha256_of
+from ase_impact.intake.archive import archive_file
+from ase_impact.intake.discovery import contents_differ, display_name, month_files
 from ase_impact.intake.pseudonymise import (
     PseudonymisationKeyError,
     load_key,
@@ -38,8 +39,6 @@ from ase_impact.intake.workbook import check_identity, parse_submission_path, re
 from ase_impact.warehouse import loader, queries, schema
 from ase_impact.warehouse.connection import STORAGE_ERRORS, locked_connection
 
-# Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
-SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
 # Files prepared ahead of loading, per worker: enough to keep workers busy, few in memory.
 PREPARED_AHEAD_PER_WORKER = 2
 # Starting a worker process costs about what preparing a few files does.
@@ -73,97 +72,6 @@ class IngestionReport:
     sheet_counts: dict[str, SheetCounts]
     findings: pd.DataFrame
     message_fr: str
-
-
-def _is_ignored(path: Path) -> bool:
-    """Hidden files and the lock files Excel (~$) and LibreOffice (.~lock) leave behind."""
-    return path.name.startswith((".", "~$"))
-
-
-def _month_folder_files(root: Path, folder: Path) -> list[Path]:
-    """The files of one folder of raw/, minus hidden ones and links leading out of raw/."""
-    return [
-        path
-        for path in folder.iterdir()
-        if path.is_file() and not _is_ignored(path) and path.resolve().is_relative_to(root)
-    ]
-
-
-def discover_files(raw_dir: Path) -> list[Path]:
-    """Every file dropped as raw/<folder>/<file>, plus workbooks misplaced at raw/'s top.
-
-    Whatever sits in a month folder is returned, even a .xls or .csv, so that it is reported
-    rather than silently ignored; deeper folders are not read. A symbolic link leading out of
-    raw/ is never returned: nothing outside raw/ is read or archived.
-    """
-    if not raw_dir.is_dir():
-        return []
-    root = raw_dir.resolve()
-    found = []
-    for entry in raw_dir.iterdir():
-        if _is_ignored(entry) or not entry.resolve().is_relative_to(root):
-            continue
-        if entry.is_dir():
-            found += _month_folder_files(root, entry)
-        elif entry.is_file() and entry.suffix.lower() in SPREADSHEET_SUFFIXES:
-            found.append(entry)
-    return sorted(found)
-
-
-def _named_submissions(raw_dir: Path, paths: list[Path]) -> list[tuple[str, str, Path]]:
-    found = []
-    for path in paths:
-        try:
-            found.append((*parse_submission_path(raw_dir, path), path))
-        except FileLevelError:
-            continue
-    return found
-
-
-def submission_files(raw_dir: Path) -> list[tuple[str, str, Path]]:
-    """(period, association_code, path) of every file whose name gives a partition."""
-    return _named_submissions(raw_dir, discover_files(raw_dir))
-
-
-def month_files(raw_dir: Path, period: str) -> dict[tuple[str, str], list[Path]]:
-    """The files of raw/<period>/ by the partition their name gives (several only if
-    extensions differ in case).
-
-    Only raw/<period>/ is listed: a partition's file can live nowhere else, and scanning the
-    whole of raw/ for each partition would grow with the square of the files.
-    """
-    folder = raw_dir / period
-    root = raw_dir.resolve()
-    if _is_ignored(folder) or not folder.is_dir() or not folder.resolve().is_relative_to(root):
-        return {}
-    found: dict[tuple[str, str], list[Path]] = {}
-    for file_period, code, path in _named_submissions(raw_dir, _month_folder_files(root, folder)):
-        if file_period == period:
-            found.setdefault((file_period, code), []).append(path)
-    return {partition: sorted(paths) for partition, paths in found.items()}
-
-
-def partition_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
-    """The files of raw/ that name the partition (see month_files)."""
-    return month_files(raw_dir, period).get((period, association_code), [])
-
-
-def conflicting_files(raw_dir: Path, period: str, association_code: str) -> list[Path]:
-    """The partition's files when several of different contents name it; else []."""
-    paths = partition_files(raw_dir, period, association_code)
-    return paths if _contents_differ(paths) else []
-
-
-def _contents_differ(paths: list[Path]) -> bool:
-    return len(paths) > 1 and len({sha256_of(path) for path in paths}) > 1
-
-
-def display_name(raw_dir: Path, path: Path) -> str:
-    """How a file is named to people and in quality tables: "2026-10/cap-avenir.xlsx"."""
-    try:
-        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
-    except ValueError:
-        return path.name
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
@@ -470,7 +378,7 @@ def _file_preparer(workers: int) -> Iterator[Callable[..., Future]]:
 
 def _start(prepare, settings: Settings, paths: list[Path]):
     """The partition's files, and the preparation of its file when there is exactly one."""
-    if len(paths) == 1 or (paths and not _contents_differ(paths)):
+    if len(paths) == 1 or (paths and not contents_differ(paths)):
         return paths, prepare(paths[0], settings, datetime.now())
     return paths, None
 
