@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: install run test lint ui template demo-data bench bench-large clean
+.PHONY: install system-deps run test test-e2e lint ui template demo-data bench bench-large clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv
@@ -20,11 +20,25 @@ $(CURDIR)/.tools/bin/uv:
 
 install: .venv/.installed
 
+# What the rendering and browser tests need from Debian: LibreOffice (workbooks → PDF),
+# poppler (PDF → PNG) and Chromium (driven by Playwright; no browser is ever downloaded).
+SYSTEM_PACKAGES := libreoffice-calc chromium fonts-dejavu-core poppler-utils
+system-deps:
+	@if ! command -v soffice >/dev/null || ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		if [ "$$(id -u)" != 0 ]; then echo "Installez en root : apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+	fi
+
 run: install
 	$(RUN) ase-impact run
 
-test: install
-	$(RUN) pytest -q
+# make test: every unit and integration test but the end-to-end runs (under 10 minutes on
+# 2 cores); make test-e2e: whole `ase-impact run`s (pytest marker "slow"). CI runs both.
+test: install system-deps
+	$(RUN) pytest -q -m "not slow"
+
+test-e2e: install system-deps
+	$(RUN) pytest -q -m slow
 
 lint: install
 	$(RUN) ruff check ase_impact orchestration devtools tests benchmarks

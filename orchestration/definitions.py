@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets.ingestion import ingest_workbook, workbook
+from orchestration.assets.ingestion import file_accepted, ingest_workbook, workbook
 from orchestration.assets.publication import consolidated_workbooks, published_snapshot
 from orchestration.assets.publication_gate import publication_gate
 from orchestration.assets.transformations import ase_impact_dbt_models
@@ -20,7 +20,7 @@ defs = dg.Definitions(
         published_snapshot,
         consolidated_workbooks,
     ],
-    asset_checks=[publication_gate],
+    asset_checks=[publication_gate, file_accepted],
     jobs=[ingestion_job, build_job],
     schedules=[monthly_schedule],
     sensors=[raw_files_sensor, build_after_ingestion_sensor],

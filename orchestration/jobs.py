@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from orchestration.assets.ingestion import ingest_workbook
+from orchestration.assets.ingestion import file_accepted, ingest_workbook
 from orchestration.partitions import submission_partitions
 
 INGESTION_JOB = "ingestion_job"
@@ -10,11 +10,13 @@ BUILD_JOB = "build_job"
 
 ingestion_job = dg.define_asset_job(
     INGESTION_JOB,
-    selection=dg.AssetSelection.assets(ingest_workbook),
+    # The acceptance check is evaluated by the ingestion itself, per partition of the run.
+    selection=dg.AssetSelection.assets(ingest_workbook) - dg.AssetSelection.checks(file_accepted),
     partitions_def=submission_partitions,
     description=(
         "Intègre les classeurs d'une plage de partitions (mois × associations) en un seul run ; "
-        "une partition dont le fichier est refusé échoue, les autres sont intégrées."
+        "un fichier refusé fait échouer le contrôle « fichier_accepte » de sa partition, avec "
+        "son motif, et les autres sont intégrés."
     ),
 )
 
@@ -22,7 +24,9 @@ ingestion_job = dg.define_asset_job(
 build_job = dg.define_asset_job(
     BUILD_JOB,
     selection=(
-        dg.AssetSelection.all().materializable() - dg.AssetSelection.assets(ingest_workbook)
+        dg.AssetSelection.all().materializable()
+        - dg.AssetSelection.assets(ingest_workbook)
+        - dg.AssetSelection.checks(file_accepted)
     ),
     description=(
         "Construit les marts (dbt build), applique le contrôle de publication et écrit les "

@@ -12,15 +12,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
 from ase_impact.cli.run_summary import RunOutcome
 from ase_impact.core.settings import PROJECT_ROOT, Settings
-from ase_impact.intake.archive import sha256_of
-from ase_impact.intake.discovery import discover_files, submission_files
+from ase_impact.intake.discovery import pending_files
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import locked_connection
@@ -29,9 +27,11 @@ from orchestration.instance import prepare_dagster_home, project_instance
 from orchestration.jobs import BUILD_JOB, INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import (
     ASSOCIATION,
-    range_tags,
+    MONTH,
+    PARTITION_RANGE_END_TAG,
+    PARTITION_RANGE_START_TAG,
     register_associations,
-    submission_ranges,
+    submission_partitions,
 )
 
 CLI_TAGS = {"ase_impact/source": "cli"}
@@ -41,65 +41,34 @@ BUILD_LOG_SHOWN_ON_FAILURE = 6000
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
-@dataclass
-class RunPlan:
-    """What a run will do with the files found in raw/."""
-
-    to_ingest: list[tuple[str, str]] = field(default_factory=list)
-    unchanged: list[tuple[str, str]] = field(default_factory=list)
-    misnamed: list[Path] = field(default_factory=list)
-
-
-def plan_run(settings: Settings, conn, period: str | None = None) -> RunPlan:
-    """Sort every file of raw/ into new-or-changed, unchanged, and unusable names."""
-    latest = queries.latest_sha256_by_partition(conn)
-    submissions = submission_files(settings.raw_dir)
-    named = {path for _, _, path in submissions}
-    plan = RunPlan(
-        misnamed=[path for path in discover_files(settings.raw_dir) if path not in named]
-    )
-    for file_period, code, path in submissions:
-        partition = (file_period, code)
-        if (period and file_period != period) or partition in plan.to_ingest:
-            continue
-        if latest.get(partition) == sha256_of(path):
-            plan.unchanged.append(partition)
-        else:
-            # Two files for one partition: its single run refuses both (FIC-015).
-            plan.to_ingest.append(partition)
-    return plan
-
-
 def run_pipeline(
     settings: Settings, period: str | None = None, progress: Callable[[str], None] = print
 ) -> RunOutcome:
-    """Ingest every new or changed file (one run per range of partitions), then build once."""
+    """Ingest every new or changed file, as the files sensor would request it (one run per
+    range of partitions), then build once; the runs go through the project's instance."""
     from orchestration.assets.transformations import ase_impact_dbt_models
     from orchestration.definitions import defs
+    from orchestration.sensors import new_file_requests
 
     instance = project_instance(settings.dagster_home)
     with locked_connection(settings.warehouse) as conn:
         ensure_schema(conn)
-        plan = plan_run(settings, conn, period)
+        ingested = queries.latest_sha256_by_partition(conn)
+        pending = pending_files(settings.raw_dir, ingested, period)
         # A file whose name gives no partition is still recorded, with its French message.
-        for path in plan.misnamed:
+        for path in pending.misnamed:
             ingest_file(path, settings, conn)
-    register_associations(instance, {code for _, code in plan.to_ingest})
+    requests, new_codes = new_file_requests(instance, pending.new_or_changed, tags=CLI_TAGS)
+    register_associations(instance, new_codes)
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     ingestion = defs.resolve_job_def(INGESTION_JOB)
     failures = []
-    association_order = list(instance.get_dynamic_partitions(ASSOCIATION))
-    for partition_range, batch in submission_ranges(association_order, set(plan.to_ingest)).items():
-        progress(f"Intégration de {_batch_label(batch)}…")
+    for request in requests:
+        progress(f"Intégration de {_range_label(request.tags)}…")
         result = ingestion.execute_in_process(
-            run_config=run_config,
-            instance=instance,
-            raise_on_error=False,
-            tags=CLI_TAGS | range_tags(partition_range),
+            run_config=run_config, instance=instance, raise_on_error=False, tags=request.tags
         )
-        if not result.success and not _failed_on_file_error(result):
-            causes = " ; ".join(_step_errors(result).values())
-            failures.append(causes or _batch_label(batch))
+        failures += [_failure_text(event) for event in result.get_step_failure_events()]
     progress("Construction des marts (dbt build) et des sorties…")
     # dbt's own console output goes to the run's logs; it is shown here only on failure.
     dbt_console = io.StringIO()
@@ -107,14 +76,20 @@ def run_pipeline(
         build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
         )
-    blocking_failed = _failed_blocking_checks(build)
-    step_errors = _step_errors(build)
+    blocking_failed = [
+        f"{evaluation.asset_key.to_user_string()} · {evaluation.check_name}"
+        for evaluation in build.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    step_errors = {
+        event.step_key: _failure_text(event) for event in build.get_step_failure_events()
+    }
     if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
         progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
     return RunOutcome(
-        ingested=plan.to_ingest,
-        unchanged=plan.unchanged,
-        misnamed=plan.misnamed,
+        ingested=list(pending.new_or_changed),
+        unchanged=pending.unchanged,
+        misnamed=pending.misnamed,
         technical_failures=failures,
         build_succeeded=build.success,
         blocking_checks_failed=blocking_failed,
@@ -122,45 +97,26 @@ def run_pipeline(
     )
 
 
-def _batch_label(batch: list[tuple[str, str]]) -> str:
-    """ "2026-10/cap-avenir", or "12 fichiers (2026-10/cap-avenir … 2026-10/envol)"."""
-    first, last = (f"{period}/{code}" for period, code in (min(batch), max(batch)))
-    return first if len(batch) == 1 else f"{len(batch)} fichiers ({first} … {last})"
-
-
-def _failed_on_file_error(result: dg.ExecuteInProcessResult) -> bool:
-    """A refused file fails its partition on purpose (dagster.Failure): that is a data error."""
-    return any(
-        event.step_failure_data.error and event.step_failure_data.error.cls_name == "Failure"
-        for event in result.get_step_failure_events()
+def _range_label(tags: dict[str, str]) -> str:
+    """ "2026-10/cap-avenir", or "2026-10/cap-avenir … 2026-10/envol-mentorat"."""
+    first, last = (
+        "/".join(
+            submission_partitions.get_partition_key_from_str(tags[tag]).keys_by_dimension[name]
+            for name in (MONTH, ASSOCIATION)
+        )
+        for tag in (PARTITION_RANGE_START_TAG, PARTITION_RANGE_END_TAG)
     )
+    return first if first == last else f"{first} … {last}"
 
 
-def _step_errors(result: dg.ExecuteInProcessResult) -> dict[str, str]:
-    """Each failed step's own error message, without Dagster's wrapper or the class name."""
-    errors = {}
-    for event in result.get_step_failure_events():
-        error = event.step_failure_data.error
-        if error and error.cls_name == "DagsterExecutionStepExecutionError" and error.cause:
-            error = error.cause
-        if error:
-            # "module.ClassName: text", as traceback.format_exception_only writes it.
-            message = error.message.strip()
-            name, separator, text = message.partition(": ")
-            named = separator and name.endswith(error.cls_name)
-            errors[event.step_key] = text if named else message
-    return errors
-
-
-def _failed_blocking_checks(result: dg.ExecuteInProcessResult) -> list[str]:
-    """Checks of severity ERROR that failed: data that must not be published, not a crash."""
-    return [
-        f"{evaluation.asset_key.to_user_string()} · {evaluation.check_name}"
-        for event in result.all_events
-        if event.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
-        for evaluation in [event.asset_check_evaluation_data]
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
-    ]
+def _failure_text(event: dg.DagsterEvent) -> str:
+    """What a failed step says: the French description our steps give (dagster.Failure), or
+    the error itself for anything unexpected."""
+    failure = event.step_failure_data
+    if failure.user_failure_data and failure.user_failure_data.description:
+        return failure.user_failure_data.description
+    error = failure.error.cause or failure.error
+    return error.message.strip()
 
 
 def open_ui(settings: Settings, port: int) -> int:

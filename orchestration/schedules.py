@@ -8,7 +8,7 @@ from ase_impact.core import referentiel
 from orchestration.jobs import ingestion_job
 from orchestration.partitions import ASSOCIATION
 from orchestration.resources import PipelineSettings
-from orchestration.sensors import new_file_requests, new_files
+from orchestration.sensors import new_file_requests
 
 MONTHLY_CRON = "0 6 10 * *"
 TIMEZONE = "Europe/Paris"
@@ -52,15 +52,25 @@ def relance_list(period: str, received_codes: set[str]) -> list[str]:
     ),
 )
 def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSettings):
-    from ase_impact.intake.discovery import submission_files
+    from ase_impact.intake.discovery import pending_against_warehouse, submission_files
+    from ase_impact.warehouse.connection import WarehouseBusy
 
     period = previous_period(context.scheduled_execution_time.date())
-    raw_dir = pipeline.resolve().raw_dir
-    received = {code for file_period, code, _ in submission_files(raw_dir) if file_period == period}
+    settings = pipeline.resolve()
+    received = {
+        code for file_period, code, _ in submission_files(settings.raw_dir) if file_period == period
+    }
     relance = ", ".join(relance_list(period, received)) or "aucune"
+    try:
+        pending = pending_against_warehouse(settings, period, wait=False)
+    except WarehouseBusy:
+        return dg.SkipReason(
+            f"L'entrepôt est en cours d'écriture : les fichiers de {period} sont intégrés par le "
+            f"capteur de fichiers dès qu'il est libre. Associations à relancer : {relance}."
+        )
     run_requests, new_codes = new_file_requests(
         context.instance,
-        new_files(context.instance, raw_dir, period),
+        pending.new_or_changed,
         tags={PERIOD_TAG: period, RELANCE_TAG: relance},
     )
     if not run_requests:

@@ -6,53 +6,22 @@ import json
 
 import dagster as dg
 
-from ase_impact.core.referentiel import sheet
-from orchestration.assets.ingestion import raw_table_key
+from orchestration.assets.ingestion import SUBMISSIONS_KEY
 from orchestration.jobs import build_job, ingestion_job
 from orchestration.partitions import (
     ASSOCIATION,
     association_partitions,
     range_tags,
-    submission_partition_key,
     submission_ranges,
 )
 from orchestration.resources import PipelineSettings
 
-PAIRS_KEY = raw_table_key(sheet("pairs"))
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
     dg.DagsterRunStatus.STARTING,
     dg.DagsterRunStatus.STARTED,
 ]
-
-
-def ingested_sha256(instance: dg.DagsterInstance, partition_key: str) -> str | None:
-    """The sha256 of the file last ingested for a partition, from its materialization."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=PAIRS_KEY, asset_partitions=[partition_key]), limit=1
-    ).records
-    if not records:
-        return None
-    metadata = records[0].asset_materialization.metadata
-    return metadata["sha256"].value if "sha256" in metadata else None
-
-
-def new_files(
-    instance: dg.DagsterInstance, raw_dir, period: str | None = None
-) -> dict[tuple[str, str], str]:
-    """SHA-256 of each file of raw/ not yet ingested as it is now, by (period, association)."""
-    from ase_impact.intake.archive import sha256_of
-    from ase_impact.intake.discovery import submission_files
-
-    shas = {}
-    for file_period, code, path in submission_files(raw_dir):
-        if period and file_period != period:
-            continue
-        sha256 = sha256_of(path)
-        if ingested_sha256(instance, submission_partition_key(file_period, code)) != sha256:
-            shas[(file_period, code)] = sha256
-    return shas
 
 
 def new_file_requests(
@@ -89,13 +58,24 @@ def add_partitions_requests(codes: set[str]) -> list[dg.AddDynamicPartitionsRequ
 def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSettings):
     """Ingestion runs for the new or changed workbooks dropped in raw/, one per range.
 
-    The cursor remembers each file already requested ("AAAA-MM/code" → SHA-256), so a file
-    whose run is still queued is not requested again with the next batch.
+    A file is new when the warehouse has not received its bytes as the partition's latest
+    version (the same record `ase-impact run` reads). The cursor remembers each file already
+    requested ("AAAA-MM/code" → SHA-256), so a file whose run is still queued is not requested
+    again with the next batch.
     """
+    from ase_impact.intake.discovery import pending_against_warehouse
+    from ase_impact.warehouse.connection import WarehouseBusy
+
     requested = json.loads(context.cursor) if context.cursor else {}
+    try:
+        pending = pending_against_warehouse(pipeline.resolve(), wait=False)
+    except WarehouseBusy:
+        return dg.SkipReason(
+            "L'entrepôt est en cours d'écriture : nouvel examen au prochain passage."
+        )
     files = {
         partition: sha256
-        for partition, sha256 in new_files(context.instance, pipeline.resolve().raw_dir).items()
+        for partition, sha256 in pending.new_or_changed.items()
         if requested.get("/".join(partition)) != sha256
     }
     run_requests, new_codes = new_file_requests(context.instance, files)
@@ -116,7 +96,7 @@ def build_after_ingestion_sensor(context: dg.SensorEvaluationContext):
     )
     if pending:
         return dg.SkipReason("Des intégrations de fichiers sont en cours : construction différée.")
-    latest = context.instance.fetch_materializations(PAIRS_KEY, limit=1).records
+    latest = context.instance.fetch_materializations(SUBMISSIONS_KEY, limit=1).records
     if not latest:
         return dg.SkipReason("Aucun fichier intégré pour l'instant.")
     storage_id = latest[0].storage_id

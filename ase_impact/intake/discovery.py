@@ -6,11 +6,16 @@ ignored; nothing outside raw/ is ever listed, even through a symbolic link.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ase_impact.contracts.errors import FileLevelError
+from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import sha256_of
 from ase_impact.intake.workbook import parse_submission_path
+from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import locked_connection
 
 # Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".ods", ".csv"})
@@ -105,3 +110,53 @@ def display_name(raw_dir: Path, path: Path) -> str:
         return path.resolve().relative_to(raw_dir.resolve()).as_posix()
     except ValueError:
         return path.name
+
+
+@dataclass
+class PendingFiles:
+    """What raw/ holds against what the warehouse has already ingested."""
+
+    # (period, association) → SHA-256 of its file, for files not ingested as they are now.
+    new_or_changed: dict[tuple[str, str], str] = field(default_factory=dict)
+    unchanged: list[tuple[str, str]] = field(default_factory=list)
+    # Files whose name gives no partition: refused for their name (FIC-003…).
+    misnamed: list[Path] = field(default_factory=list)
+
+
+def pending_files(
+    raw_dir: Path, ingested: Mapping[tuple[str, str], str], period: str | None = None
+) -> PendingFiles:
+    """Sort the files of raw/ (of one period, if given) by whether they are ingested already.
+
+    ingested: each partition's SHA-256 of its latest version received. A partition with two
+    files of different contents is pending once: its run refuses both (FIC-015).
+    """
+    submissions = submission_files(raw_dir)
+    named = {path for _, _, path in submissions}
+    pending = PendingFiles(
+        misnamed=[path for path in discover_files(raw_dir) if path not in named]
+    )
+    for file_period, code, path in submissions:
+        partition = (file_period, code)
+        if (period and file_period != period) or partition in pending.new_or_changed:
+            continue
+        sha256 = sha256_of(path)
+        if ingested.get(partition) == sha256:
+            pending.unchanged.append(partition)
+        else:
+            pending.new_or_changed[partition] = sha256
+    return pending
+
+
+def pending_against_warehouse(
+    settings: Settings, period: str | None = None, wait: bool = True
+) -> PendingFiles:
+    """pending_files against the warehouse's record of what it received, read under its lock.
+
+    With wait=False, raises WarehouseBusy instead of waiting while a run holds the warehouse.
+    """
+    ingested = {}
+    if settings.warehouse.exists():
+        with locked_connection(settings.warehouse, read_only=True, wait=wait) as conn:
+            ingested = queries.latest_sha256_by_partition(conn)
+    return pending_files(settings.raw_dir, ingested, period)

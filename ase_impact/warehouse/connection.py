@@ -47,9 +47,13 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only)
 
 
+class WarehouseBusy(Exception):
+    """Another process holds the warehouse (asked not to wait)."""
+
+
 @contextmanager
-def exclusive_access(path: Path) -> Iterator[None]:
-    """Wait for, then hold, the warehouse's lock file.
+def exclusive_access(path: Path, wait: bool = True) -> Iterator[None]:
+    """Wait for (or, with wait=False, try once), then hold, the warehouse's lock file.
 
     DuckDB allows one process at a time on a file (a second one fails at once with a lock
     error). Dagster's "duckdb" pool serialises the steps of runs it launches; this lock also
@@ -60,7 +64,10 @@ def exclusive_access(path: Path) -> Iterator[None]:
     lock_file = path.with_name(path.name + ".lock")
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError as busy:
+            raise WarehouseBusy(str(path)) from busy
         try:
             yield
         finally:
@@ -68,7 +75,9 @@ def exclusive_access(path: Path) -> Iterator[None]:
 
 
 @contextmanager
-def locked_connection(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def locked_connection(
+    path: Path, read_only: bool = False, wait: bool = True
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection held under the warehouse lock, closed before the lock is released."""
-    with exclusive_access(path), connect(path, read_only=read_only) as conn:
+    with exclusive_access(path, wait), connect(path, read_only=read_only) as conn:
         yield conn

@@ -69,7 +69,9 @@ def latest_version(
 
 def latest_sha256_by_partition(conn: duckdb.DuckDBPyConnection) -> dict[Partition, str]:
     """SHA-256 of each partition's latest version received: a file of raw/ with these bytes
-    is already ingested."""
+    is already ingested. Empty for a warehouse that has received nothing yet."""
+    if not _exists(conn, "quality", "latest_submissions"):
+        return {}
     rows = conn.execute(
         "SELECT strftime(period, '%Y-%m'), association_code, sha256 FROM quality.latest_submissions"
     ).fetchall()
@@ -137,3 +139,13 @@ def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit
 def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """period and association_code of every partition a file was received for."""
     return conn.execute("SELECT period, association_code FROM quality.latest_submissions").df()
+
+
+def _exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )

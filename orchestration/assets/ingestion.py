@@ -2,9 +2,12 @@
 
 One run ingests a range of partitions (a single-run backfill): Dagster's bookkeeping is paid
 once per batch, not once per file. Each partition still gets its own materializations, with
-its file's figures; a partition whose file is refused gets none, so Dagster marks it failed.
+its file's figures, and its own result of the check `fichier_accepte`: a refused file is a
+failed check with its French reason, never a failed run (it is a data outcome). A run fails
+only when a file could not be ingested for a technical reason.
 """
 
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -12,7 +15,7 @@ import dagster as dg
 import pandas as pd
 
 from ase_impact.core import referentiel
-from ase_impact.core.vocabulary import REJECTED
+from ase_impact.core.vocabulary import REJECTED, status_label
 from orchestration.partitions import (
     ASSOCIATION,
     MONTH,
@@ -29,6 +32,7 @@ WORKBOOK_KEY = dg.AssetKey(["reporting", "workbook"])
 # written alongside it and reported through the contract checks and the feedback workbooks:
 # as assets they would only add two events per partition to Dagster's storage.
 SUBMISSIONS_KEY = dg.AssetKey(["quality", "submissions"])
+ACCEPTANCE_CHECK = "fichier_accepte"
 
 workbook = dg.AssetSpec(
     WORKBOOK_KEY,
@@ -136,28 +140,41 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
 
 @dataclass
 class _Batch:
-    """What a run's partitions gave: reports of loaded files, refusals and crashes."""
+    """What a run's partitions gave: reports of loaded files, and crashes."""
 
     loaded: list = field(default_factory=list)
-    refused: list = field(default_factory=list)
     # "2026-10/cap-avenir : message" for each partition that could not be ingested.
     crashed: list[str] = field(default_factory=list)
 
 
-class PartitionsNotIngested(Exception):
-    """Partitions of the batch that failed for a technical reason (the others are loaded)."""
-
-
-def _partition_events(report, feedback) -> list:
-    """One materialization per asset of the partition, with its file's figures."""
-    partition = str(submission_partition_key(report.period, report.association_code))
-    common = {
+def _submission_metadata(report, feedback) -> dict[str, dg.MetadataValue]:
+    return {
         "fichier": dg.MetadataValue.text(report.file_name),
         "sha256": dg.MetadataValue.text(report.sha256),
         "version": dg.MetadataValue.int(report.version),
-        "statut": dg.MetadataValue.text(report.status),
+        "statut": dg.MetadataValue.text(status_label(report.status)),
         "retour_association": dg.MetadataValue.path(str(feedback)),
     }
+
+
+def _partition_events(report, feedback) -> list:
+    """One materialization per asset the file changed, with its figures, and its acceptance.
+
+    A refused file changes quality.submissions only: the raw tables keep the version in force.
+    """
+    partition = str(submission_partition_key(report.period, report.association_code))
+    common = _submission_metadata(report, feedback)
+    submission = dg.AssetMaterialization(
+        asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common
+    )
+    acceptance = dg.AssetCheckEvaluation(
+        asset_key=SUBMISSIONS_KEY,
+        check_name=ACCEPTANCE_CHECK,
+        partition=partition,
+        **acceptance_outcome(report.status, report.message_fr, common),
+    )
+    if report.status == REJECTED:
+        return [submission, acceptance]
     events = []
     for sheet in _read_sheets():
         received, accepted, rejected, alerts = report.sheet_counts[sheet.sheet_code]
@@ -173,10 +190,58 @@ def _partition_events(report, feedback) -> list:
                 asset_key=raw_table_key(sheet), partition=partition, metadata=metadata
             )
         )
-    events.append(
-        dg.AssetMaterialization(asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common)
+    return [*events, submission, acceptance]
+
+
+def acceptance_outcome(status: str, message_fr: str | None, metadata: dict) -> dict:
+    """A file's acceptance as a partition check: refused is a failed check of severity ERROR,
+    with the French reason; the run itself succeeds (a refused file is a data outcome)."""
+    refused = status == REJECTED
+    return {
+        "passed": not refused,
+        "severity": dg.AssetCheckSeverity.ERROR,
+        "description": message_fr if refused else None,
+        "metadata": {**metadata, "motif": dg.MetadataValue.text(message_fr or "")},
+    }
+
+
+def _file_accepted(context: dg.AssetCheckExecutionContext, pipeline: PipelineSettings):
+    from ase_impact.publish.feedback import feedback_path
+    from ase_impact.warehouse import queries
+    from ase_impact.warehouse.connection import locked_connection
+
+    keys = submission_partitions.get_partition_key_from_str(context.partition_key)
+    period, code = keys.keys_by_dimension[MONTH], keys.keys_by_dimension[ASSOCIATION]
+    settings = pipeline.resolve()
+    with locked_connection(settings.warehouse, read_only=True) as conn:
+        submission = queries.latest_submission(conn, period, code)
+    if submission is None:
+        return dg.AssetCheckResult(
+            passed=False,
+            description=f"Aucun fichier reçu pour {period}/{code}.",
+        )
+    feedback = feedback_path(settings.outputs_dir, period, code)
+    return dg.AssetCheckResult(
+        **acceptance_outcome(
+            submission.status, submission.message_fr, _submission_metadata(submission, feedback)
+        )
     )
-    return events
+
+
+# Partitioned asset checks are a Dagster preview: said once here, not at every import.
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", dg.PreviewWarning)
+    file_accepted = dg.asset_check(
+        asset=SUBMISSIONS_KEY,
+        name=ACCEPTANCE_CHECK,
+        partitions_def=submission_partitions,
+        description=(
+            "Le dernier fichier déposé pour ce mois et cette association est accepté (lisible, "
+            "onglets et colonnes attendus, identité conforme). Un fichier refusé laisse en vigueur "
+            "la version acceptée précédente ; le motif en français est dans le résultat. Évalué à "
+            "chaque intégration ; relancé seul, il relit l'entrepôt."
+        ),
+    )(_file_accepted)
 
 
 def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
@@ -239,12 +304,10 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
                 batch.crashed.append(f"{period}/{code} : {type(outcome).__name__}: {outcome}")
                 continue
             feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
-            if outcome.status == REJECTED:
-                batch.refused.append((outcome, feedback))
-            else:
+            if outcome.status != REJECTED:
                 batch.loaded.append(outcome)
-                for event in _partition_events(outcome, feedback):
-                    context.log_event(event)
+            for event in _partition_events(outcome, feedback):
+                context.log_event(event)
     return batch
 
 
@@ -265,21 +328,11 @@ def ingest_workbook(context: dg.AssetExecutionContext, pipeline: PipelineSetting
     batch = _ingest_batch(context, pipeline.resolve())
     yield from _check_results(batch.loaded)
     if batch.crashed:
-        raise PartitionsNotIngested(
-            f"{len(batch.crashed)} fichier(s) non intégré(s) (erreur technique, les autres "
-            "fichiers du lot sont intégrés) : " + " ; ".join(batch.crashed)
-        )
-    if batch.refused:
-        # A refused file is a data error: its partition fails, with the French reason.
+        # A technical failure, not a data outcome: the step fails, naming what was not loaded.
         raise dg.Failure(
-            description="\n".join(report.message_fr for report, _ in batch.refused),
-            metadata={
-                "fichiers_refuses": dg.MetadataValue.md(
-                    "\n".join(
-                        f"- {report.file_name} (sha256 {report.sha256}) : retour {feedback}"
-                        for report, feedback in batch.refused
-                    )
-                ),
-            },
+            description=(
+                f"{len(batch.crashed)} fichier(s) non intégré(s) (erreur technique, les autres "
+                "fichiers du lot sont intégrés) : " + " ; ".join(batch.crashed)
+            ),
             allow_retries=False,
         )

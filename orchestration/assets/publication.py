@@ -19,10 +19,13 @@ MART_KEYS = [key for key in ase_impact_dbt_models.keys if key.path[0] == "marts"
     ),
 )
 def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
-    from ase_impact.publish.snapshot import publish_snapshot
+    from ase_impact.publish.snapshot import SnapshotError, publish_snapshot
 
     settings = pipeline.resolve()
-    counts = publish_snapshot(settings.warehouse, settings.published_warehouse)
+    try:
+        counts = publish_snapshot(settings.warehouse, settings.published_warehouse)
+    except SnapshotError as error:
+        raise dg.Failure(description=error.message_fr, allow_retries=False) from error
     return dg.MaterializeResult(
         metadata={
             "fichier": dg.MetadataValue.path(str(settings.published_warehouse)),

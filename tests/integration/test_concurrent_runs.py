@@ -3,10 +3,13 @@
 import subprocess
 
 import duckdb
+import pytest
 
 from ase_impact.core.settings import load_settings
 from tests.integration.cli_runs import CLI_COMMAND
 from tests.integration.sample_rows import write_submission
+
+pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
 
 
 def test_two_simultaneous_runs_queue_instead_of_failing_on_the_duckdb_lock():

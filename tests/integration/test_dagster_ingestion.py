@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ase_impact.core.settings import load_settings
-from orchestration.assets.ingestion import ingest_workbook, workbook
+from orchestration.assets.ingestion import ACCEPTANCE_CHECK, ingest_workbook, workbook
 from orchestration.instance import project_instance
 from orchestration.partitions import register_associations, submission_partition_key
 from orchestration.resources import PipelineSettings
@@ -68,7 +68,9 @@ def test_a_partition_loads_its_rows_and_reports_each_sheet_contract(instance):
         "contrat_mispe_questionnaires",
         "contrat_resources",
         "contrat_activities",
+        ACCEPTANCE_CHECK,
     }
+    assert checks[ACCEPTANCE_CHECK].passed  # rows were rejected, the file is accepted
     pairs_check = checks["contrat_pairs"]
     assert not pairs_check.passed
     assert pairs_check.metadata["lignes_recues"].value == 5
@@ -81,7 +83,7 @@ def test_a_partition_loads_its_rows_and_reports_each_sheet_contract(instance):
         assert conn.execute("select count(*) from raw.pairs").fetchone()[0] == 4
 
 
-def test_a_refused_file_fails_its_partition_with_the_french_reason(instance):
+def test_a_refused_file_fails_its_partition_check_with_the_french_reason(instance):
     settings = load_settings()
     write_workbook(
         settings.raw_dir / "2026-10" / "cap-avenir.xlsx",
@@ -91,10 +93,12 @@ def test_a_refused_file_fails_its_partition_with_the_french_reason(instance):
 
     result = _materialize(instance, settings, "2026-10", "cap-avenir")
 
-    assert not result.success
-    failure = next(event for event in result.all_events if event.is_step_failure)
-    description = failure.step_failure_data.user_failure_data.description
-    assert "2026-09" in description and "2026-10" in description
+    assert result.success  # a refused file is a data outcome, not a failed run
+    check = _check_results(result)[ACCEPTANCE_CHECK]
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    assert check.partition == str(submission_partition_key("2026-10", "cap-avenir"))
+    assert "2026-09" in check.description and "2026-10" in check.description
+    assert check.metadata["statut"].value.startswith("Refusé")
 
 
 def test_no_name_or_birth_date_reaches_the_dagster_event_log(instance):

@@ -17,6 +17,8 @@ from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.test_loading import raw_counts
 
+pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
+
 
 def _query(warehouse, sql: str) -> list[tuple]:
     with duckdb.connect(str(warehouse), read_only=True) as conn:

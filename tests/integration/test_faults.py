@@ -21,12 +21,12 @@ import duckdb
 import pytest
 
 from ase_impact.core.settings import PROJECT_ROOT, Settings, load_settings
+from ase_impact.intake.discovery import pending_files
 from ase_impact.intake.ingestion import ingest_partition
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish import snapshot
 from ase_impact.publish.snapshot import SnapshotError, publish_snapshot
-from ase_impact.warehouse import connection, schema
-from orchestration.runner import plan_run
+from ase_impact.warehouse import connection, queries, schema
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import CliRun, run_cli
 from tests.integration.conftest import TEST_KEY
@@ -110,9 +110,9 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
     assert lock_file.exists() and _lock_is_free(lock_file)
     with connection.locked_connection(settings.warehouse) as conn:
         assert table_dump(conn) == before
-        plan = plan_run(settings, conn)
-    assert plan.to_ingest == [(PERIOD, ASSOCIATION)]
-    assert plan.unchanged == [(PERIOD, OTHER_ASSOCIATION)]
+        pending = pending_files(settings.raw_dir, queries.latest_sha256_by_partition(conn))
+    assert list(pending.new_or_changed) == [(PERIOD, ASSOCIATION)]
+    assert pending.unchanged == [(PERIOD, OTHER_ASSOCIATION)]
 
     report = ingest_partition(settings, PERIOD, ASSOCIATION)
     assert (report.version, report.status) == (2, "accepted")

@@ -8,6 +8,7 @@ import pytest
 
 from ase_impact.core import referentiel
 from ase_impact.core.settings import load_settings
+from orchestration.assets.ingestion import ACCEPTANCE_CHECK, SUBMISSIONS_KEY, raw_table_key
 from orchestration.instance import project_instance
 from orchestration.jobs import INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import (
@@ -20,10 +21,11 @@ from orchestration.partitions import (
 from orchestration.partitions import submission_partition_key as key
 from orchestration.resources import PipelineSettings
 from orchestration.schedules import RELANCE_TAG, expected_associations, monthly_schedule
-from orchestration.sensors import PAIRS_KEY, build_after_ingestion_sensor, raw_files_sensor
+from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
 from tests.integration.sample_rows import write_submission
 
 PARIS = ZoneInfo("Europe/Paris")
+PAIRS_KEY = raw_table_key(referentiel.sheet("pairs"))
 
 
 @pytest.fixture
@@ -97,7 +99,7 @@ def test_the_files_sensor_requests_new_and_changed_files_in_one_run(instance):
     assert _requested_range(corrected) == (str(key("2026-10", "cap-avenir")),) * 2
 
 
-def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition(instance):
+def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition_check(instance):
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=2)
     (settings.raw_dir / "2026-10" / "envol-mentorat.xlsx").write_bytes(b"not a workbook")
@@ -110,15 +112,29 @@ def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition(ins
         instance, settings, range_tags(dg.PartitionKeyRange(partitions[0], partitions[-1]))
     )
 
-    assert not result.success  # the refused file fails the run, with its French reason
-    failure = next(event for event in result.all_events if event.is_step_failure)
-    assert "envol-mentorat.xlsx" in failure.step_failure_data.user_failure_data.description
+    # A refused file is a data outcome: the run succeeds, the file's check fails in French.
+    assert result.success
+    acceptance = {
+        evaluation.partition: evaluation
+        for evaluation in result.get_asset_check_evaluations()
+        if evaluation.check_name == ACCEPTANCE_CHECK
+    }
+    assert [acceptance[partition].passed for partition in partitions] == [True, False, True]
+    refused = acceptance[partitions[1]]
+    assert refused.severity == dg.AssetCheckSeverity.ERROR
+    assert "envol-mentorat.xlsx" in refused.description
+    assert refused.metadata["motif"].value == refused.description
+    # Its raw tables keep what was in force (nothing); quality.submissions records the refusal.
     status = instance.get_status_by_partition(PAIRS_KEY, partitions, submission_partitions)
     assert status == {
         partitions[0]: dg.AssetPartitionStatus.MATERIALIZED,
-        partitions[1]: dg.AssetPartitionStatus.FAILED,
+        partitions[1]: None,  # never loaded, and not failed: the refusal is in its check
         partitions[2]: dg.AssetPartitionStatus.MATERIALIZED,
     }
+    submissions = instance.get_status_by_partition(
+        SUBMISSIONS_KEY, partitions, submission_partitions
+    )
+    assert set(submissions.values()) == {dg.AssetPartitionStatus.MATERIALIZED}
     counts = {
         record.partition_key: record.asset_materialization.metadata["lignes_recues"].value
         for record in instance.fetch_materializations(PAIRS_KEY, limit=10).records
@@ -225,6 +241,7 @@ def _synthesis_figure(path, label: str):
     raise AssertionError(f"{label} absent de la synthèse")
 
 
+@pytest.mark.slow
 def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(instance):
     import duckdb
 
@@ -307,7 +324,7 @@ def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instanc
 
     assert not result.success
     failure = next(event for event in result.all_events if event.is_step_failure)
-    message = failure.step_failure_data.error.cause.message
+    message = failure.step_failure_data.user_failure_data.description
     assert "2026-10/cap-avenir : KeyError" in message and "envol-mentorat" not in message
     assert instance.get_status_by_partition(PAIRS_KEY, partitions, submission_partitions) == {
         partitions[0]: dg.AssetPartitionStatus.FAILED,

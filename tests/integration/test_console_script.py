@@ -1,0 +1,63 @@
+"""The installed console script as cron or systemd calls it: no virtual environment activated,
+a minimal PATH, another working directory, settings from environment variables only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ase_impact.core.settings import PATH_SETTINGS, load_settings, settings_environment
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from tests.integration.conftest import TEST_KEY
+from tests.integration.sample_rows import write_submission
+
+CONSOLE_SCRIPT = Path(sys.executable).with_name("ase-impact")
+
+
+@pytest.mark.slow
+def test_the_console_script_runs_from_cron_without_the_virtual_environment(tmp_path):
+    settings = load_settings()
+    write_submission(settings.raw_dir, "2026-10", "cap-avenir")
+    # As a crontab line would set it: the key and the folders, nothing of this shell.
+    environment = {
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+        "PATH": "/usr/bin:/bin",
+        KEY_ENV_VAR: TEST_KEY,
+        **settings_environment(settings),
+    }
+    raw_dir, warehouse = (
+        environment.pop(PATH_SETTINGS[name][0]) for name in ("raw_dir", "warehouse")
+    )
+    elsewhere = tmp_path / "cron_cwd"
+    elsewhere.mkdir()
+
+    completed = subprocess.run(
+        [
+            "env",
+            "-i",
+            *(f"{name}={value}" for name, value in environment.items()),
+            str(CONSOLE_SCRIPT),
+            "run",
+            "--raw-dir",
+            raw_dir,
+            "--warehouse",
+            warehouse,
+        ],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert "Traceback" not in output
+    assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in output
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        assert conn.execute("select count(*) from marts.fct_indicators").fetchone()[0] > 0
+    assert list(elsewhere.iterdir()) == []  # nothing written where cron happened to start it
