@@ -133,9 +133,7 @@ def pending_files(
     """
     submissions = submission_files(raw_dir)
     named = {path for _, _, path in submissions}
-    pending = PendingFiles(
-        misnamed=[path for path in discover_files(raw_dir) if path not in named]
-    )
+    pending = PendingFiles(misnamed=[path for path in discover_files(raw_dir) if path not in named])
     for file_period, code, path in submissions:
         partition = (file_period, code)
         if (period and file_period != period) or partition in pending.new_or_changed:
