@@ -3,8 +3,12 @@
 One run ingests a range of partitions (a single-run backfill): Dagster's bookkeeping is paid
 once per batch, not once per file. Each partition still gets its own materializations, with
 its file's figures; a partition whose file is refused gets none, so Dagster marks it failed.
+The quality.submissions materialization also says where the file's time went (seconds per
+phase, as the intake timed them, and the feedback workbook's), and how many processes prepared
+the batch's files: Dagster shows them per partition and plots them across partitions.
 """
 
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -29,6 +33,18 @@ WORKBOOK_KEY = dg.AssetKey(["reporting", "workbook"])
 # written alongside it and reported through the contract checks and the feedback workbooks:
 # as assets they would only add two events per partition to Dagster's storage.
 SUBMISSIONS_KEY = dg.AssetKey(["quality", "submissions"])
+# Metadata of the quality.submissions materialization: seconds of each phase of the file's
+# ingestion (ase_impact.intake.ingestion.PHASES), then of its feedback workbook.
+PHASE_METADATA_KEYS = {
+    "archive": "duree_archivage_s",
+    "read": "duree_lecture_s",
+    "validate": "duree_validation_s",
+    "pseudonymise": "duree_pseudonymisation_s",
+    "load": "duree_chargement_s",
+}
+FEEDBACK_METADATA_KEY = "duree_retour_association_s"
+# Worker processes that prepared the batch's files (1: prepared by the writer itself).
+WORKERS_METADATA_KEY = "processus_de_preparation"
 
 workbook = dg.AssetSpec(
     WORKBOOK_KEY,
@@ -148,8 +164,23 @@ class PartitionsNotIngested(Exception):
     """Partitions of the batch that failed for a technical reason (the others are loaded)."""
 
 
-def _partition_events(report, feedback) -> list:
-    """One materialization per asset of the partition, with its file's figures."""
+def _timings_metadata(report, feedback_seconds: float, workers: int) -> dict:
+    """Where the file's time went, and how many processes prepared the batch."""
+    seconds = {
+        key: report.seconds_by_phase[phase]
+        for phase, key in PHASE_METADATA_KEYS.items()
+        if phase in report.seconds_by_phase
+    } | {FEEDBACK_METADATA_KEY: feedback_seconds}
+    return {key: dg.MetadataValue.float(round(value, 4)) for key, value in seconds.items()} | {
+        WORKERS_METADATA_KEY: dg.MetadataValue.int(workers)
+    }
+
+
+def _partition_events(report, feedback, timings: dict) -> list:
+    """One materialization per asset of the partition, with its file's figures.
+
+    timings (_timings_metadata) go on the quality.submissions materialization only.
+    """
     partition = str(submission_partition_key(report.period, report.association_code))
     common = {
         "fichier": dg.MetadataValue.text(report.file_name),
@@ -174,7 +205,9 @@ def _partition_events(report, feedback) -> list:
             )
         )
     events.append(
-        dg.AssetMaterialization(asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common)
+        dg.AssetMaterialization(
+            asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common | timings
+        )
     )
     return events
 
@@ -238,12 +271,15 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
                 context.log.error(f"Échec technique pour {period}/{code}", exc_info=outcome)
                 batch.crashed.append(f"{period}/{code} : {type(outcome).__name__}: {outcome}")
                 continue
+            start = time.perf_counter()
             feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
+            feedback_seconds = time.perf_counter() - start
             if outcome.status == REJECTED:
                 batch.refused.append((outcome, feedback))
             else:
                 batch.loaded.append(outcome)
-                for event in _partition_events(outcome, feedback):
+                timings = _timings_metadata(outcome, feedback_seconds, workers)
+                for event in _partition_events(outcome, feedback, timings):
                     context.log_event(event)
     return batch
 
