@@ -82,13 +82,19 @@ class Figures:
 
     @property
     def ingest_work(self) -> float:
-        """The ingestion runs' own work as measured apart, in-process: ingest + feedback."""
-        return self.ingest_in_process + self.phases.get("feedback workbook", 0.0)
+        """The files' own work in the ingestion runs, as the pipeline timed it: ingest phases
+        + feedback workbooks, summed over the files."""
+        return self.ingest_total + self.phases.get("feedback workbook", 0.0)
 
     @property
     def workers(self) -> int:
-        """Processes that prepared the files in the measured runs."""
-        return self.data.get("workers", 1)
+        """Processes that prepared the files in the measured runs, as the pipeline recorded."""
+        return self.data.get("workers") or 1
+
+    @property
+    def timed_files(self) -> int:
+        """Files whose phases the pipeline recorded (a refused file has none)."""
+        return self.data.get("timed_files") or self.files
 
     @property
     def event_seconds(self) -> float:
@@ -118,16 +124,23 @@ class Figures:
         return self.data["ingest_phases"]
 
     @property
-    def ingest_in_process(self) -> float:
+    def ingest_total(self) -> float:
+        """The ingest phases of the timed files, summed."""
         return self.phases["ingest total"]
 
     @property
     def floor(self) -> float:
+        """python-calamine alone reading the sheets of every file of the workload."""
         return self.data["floor_seconds"]
 
     @property
+    def timed_floor(self) -> float:
+        """The floor of the timed files alone (the files are of one size)."""
+        return self.floor * self.timed_files / self.files
+
+    @property
     def floor_ratio(self) -> float:
-        return self.ingest_in_process / self.floor
+        return self.ingest_total / self.timed_floor
 
     @property
     def cost_per_1000_rows(self) -> float:
@@ -151,28 +164,26 @@ def extrapolate_large(m: Figures, probe: dict) -> LargeEstimate:
     """Scale each part of M by what drives it in L, with L's own per-file costs where measured.
 
     The ingestion runs (creation, events, the work spread on the cores) scale with the files,
-    each costing what an M file does times the ratio of their in-process work per file (the
-    probe ingests L-sized files in-process); the listings of raw/ are timed over L's 2,400
-    names; dbt's execution and the gate scale with rows; the consolidated workbooks with
-    months × pairs per month; start-up and dbt's start-up stay as in M.
+    each costing what an M file does times the ratio of their work per file as the pipeline
+    timed it (the probe runs L-sized files through `ase-impact run`); dbt's execution and the
+    gate scale with rows; the consolidated workbooks with months × pairs per month; start-up
+    and planning (listing and hashing raw/) and dbt's start-up stay as in M.
     """
     large = WORKLOADS["L"]
     files = probe["files"]
     rows = round(probe["sample_rows"] / probe["sample_files"] * files)
     row_scale = rows / m.rows
     sample = probe["ingest_phases"]
-    work_per_file = (sample["ingest total"] + sample["feedback workbook"]) / probe["sample_files"]
+    sample_timed = probe.get("timed_files") or probe["sample_files"]
+    work_per_file = (sample["ingest total"] + sample["feedback workbook"]) / sample_timed
     m_ingestion = m.stages["ingestion_creation_seconds"] + m.stages["ingestion_window_seconds"]
-    ingestion_per_file = m_ingestion / m.files * work_per_file / (m.ingest_work / m.files)
+    ingestion_per_file = m_ingestion / m.files * work_per_file / (m.ingest_work / m.timed_files)
     pairs_per_month = large.association_count * large.pairs_per_file
     m_pairs_per_month = WORKLOADS["M"].association_count * WORKLOADS["M"].pairs_per_file
     dbt_own = m.dbt_own or m.build("dbt build")
     parts = {
         "start-up and planning (as M)": m.stages["startup_seconds"],
         "ingestion runs (M's per file × L's work per file / M's)": ingestion_per_file * files,
-        "listing raw/, then each month's folder, once (timed over 2,400 names)": (
-            probe["raw_scan_seconds"] + probe.get("month_listing_seconds", 0.0) * len(large.periods)
-        ),
         "dbt start-up and parse (as M)": m.build("dbt build") - dbt_own,
         "dbt execution (M's, per row)": dbt_own * row_scale,
         "gate (M's, per row)": m.build("gate") * row_scale,
@@ -342,7 +353,7 @@ def _stages(measured: dict[str, Figures]) -> list[str]:
             ),
         ),
         row(
-            "  · the same work in-process, measured apart (ingest + feedback workbooks)",
+            "  · the files' own work as the pipeline timed it (phases + feedback workbooks)",
             lambda f: _s(f.ingest_work),
         ),
         row(
@@ -417,13 +428,10 @@ def _stages(measured: dict[str, Figures]) -> list[str]:
 def _phases(measured: dict[str, Figures]) -> list[str]:
     labels = {
         "archive": "archive (SHA-256 + copy)",
-        "find file": "find the partitions' files (each month's folder listed once)",
         "read": "read (file checks, calamine, frames, identity)",
-        "read: file checks": "  · of which the file checks' XML pass",
-        "validate": "validate (pandera contracts, findings)",
+        "validate": "validate (pandera contracts, findings, masking, counts)",
         "pseudonymise": "pseudonymise (key, HMAC, ages)",
         "load": "load (DuckDB partition replace)",
-        "other": "other (connection, schema, counts, masking)",
         "ingest total": "**ingest phase total**",
     }
     rows = []
@@ -432,18 +440,24 @@ def _phases(measured: dict[str, Figures]) -> list[str]:
         for f in measured.values():
             seconds = f.phases.get(phase, 0.0)
             cells.append(
-                f"{_s(seconds)} · {seconds / f.files * 1000:,.0f} ms/file · "
-                f"{seconds / f.floor:.1f}× floor"
+                f"{_s(seconds)} · {seconds / f.timed_files * 1000:,.0f} ms/file · "
+                f"{seconds / f.timed_floor:.1f}× floor"
             )
         rows.append([label, *cells])
     rows.append(
         [
             "feedback workbook (an output, written per file)",
             *(
-                f"{_s(seconds)} · {seconds / f.files * 1000:,.0f} ms/file"
+                f"{_s(seconds)} · {seconds / f.timed_files * 1000:,.0f} ms/file"
                 for f in measured.values()
                 for seconds in [f.phases.get("feedback workbook", 0.0)]
             ),
+        ]
+    )
+    rows.append(
+        [
+            "files timed · processes that prepared them",
+            *(f"{f.timed_files:,} of {f.files:,} · {f.workers}" for f in measured.values()),
         ]
     )
     rows.append(
@@ -465,14 +479,18 @@ def _phases(measured: dict[str, Figures]) -> list[str]:
         ]
     )
     return [
-        "## Ingest phases, in-process, and the floor",
+        "## Ingest phases, as the pipeline timed them, and the floor",
         "",
-        "The same files through `ase_impact.intake.ingestion.ingest_partitions` in the "
-        "harness's process, one file after another on one connection (imports already done; "
-        "the ingestion runs prepare files in worker processes, one per core, instead), with the "
-        "functions `ingest_file` calls wrapped in timers, then the feedback workbook as the "
-        "ingestion asset writes it; the floor reads the six read sheets of each file with "
-        "`python_calamine` (`to_python`), file after file.",
+        "The intake times each phase of every file it ingests, where the phase runs (a worker "
+        "process prepares the file: archive, read, validate, pseudonymise; the writer loads "
+        "it), and the ingestion asset writes the seconds, with its feedback workbook's, on the "
+        "partition's `quality/submissions` materialization (`duree_*_s`, beside "
+        "`processus_de_preparation`). The harness reads them back from the measured run's "
+        "Dagster instance (`fetch_materializations`) and sums them over the files: time spent "
+        "in the process that ran each phase, while the other processes worked too, not wall "
+        "time. A refused file has no materialization, so no phases. The floor reads the six "
+        "read sheets of each file with `python_calamine` (`to_python`), file after file, in "
+        "the harness's process; it is compared with the timed files' share of it.",
         "",
         *_table(["phase", *measured], rows),
         "",
@@ -606,7 +624,7 @@ def _m_analysis(m: Figures) -> list[str]:
         "production Dagster deployments use; not measurable on this machine): most of "
         "Dagster's share": 0.7 * dagster,
         f"ingest phases at 3× the floor, on the {m.workers} worker process(es)": max(
-            0.0, m.ingest_in_process - TARGET_FLOOR_RATIO * m.floor
+            0.0, m.ingest_total - TARGET_FLOOR_RATIO * m.timed_floor
         )
         / m.workers,
         "dbt started once and kept warm, or run in-process, instead of a new process per "
@@ -633,8 +651,9 @@ def _m_analysis(m: Figures) -> list[str]:
         f"- **Start-up**: {_s(stages['startup_seconds'])} before the first run is created: "
         "importing Dagster, dagster-dbt and pandas, loading the dbt manifest, opening the "
         "instance (a new DAGSTER_HOME also creates its storage), hashing raw/ to plan.",
-        f"- **The ingest work**: {_s(m.ingest_work)} in-process ({m.floor_ratio:.1f}× the floor "
-        "for the ingest phases; the feedback workbooks are an output written per file).",
+        f"- **The ingest work**: {_s(m.ingest_work)} as the pipeline timed each file "
+        f"({m.floor_ratio:.1f}× the floor for the ingest phases; the feedback workbooks are an "
+        "output written per file), spread over the processes that prepare and load the files.",
         f"- **{_dbt_sentence(m)}.**",
         f"- Gate {_s(m.build('gate'))}; outputs {_s(m.build('outputs'))}; after the build "
         f"(summary, exit) {_s(stages['after_build_seconds'])}.",
@@ -657,27 +676,27 @@ def _floor_analysis(m: Figures) -> list[str]:
     ranked = sorted(
         (
             (phase, m.phases.get(phase, 0.0))
-            for phase in ("read", "validate", "pseudonymise", "load", "archive", "find file")
+            for phase in ("read", "validate", "pseudonymise", "load", "archive")
         ),
         key=lambda item: -item[1],
     )
-    other = m.phases.get("other", 0.0)
     return [
         f"### M ingest phase / floor: {m.floor_ratio:.1f} for a target of {TARGET_FLOOR_RATIO}",
         "",
-        f"The floor reads all {m.files} files in {_s(m.floor)}; the ingest phase takes "
-        f"{_s(m.ingest_in_process)}, i.e. {_s(TARGET_FLOOR_RATIO * m.floor)} would be the "
-        "target. By phase, in multiples of the floor: "
-        + ", ".join(f"{phase} {seconds / m.floor:.1f}×" for phase, seconds in ranked)
-        + f", other (findings, counts, masking) {other / m.floor:.1f}×.",
+        f"The floor reads the {m.timed_files} timed files in {_s(m.timed_floor)}; their ingest "
+        f"phases take {_s(m.ingest_total)}, i.e. {_s(TARGET_FLOOR_RATIO * m.timed_floor)} would "
+        "be the target. By phase, in multiples of the floor: "
+        + ", ".join(f"{phase} {seconds / m.timed_floor:.1f}×" for phase, seconds in ranked)
+        + ".",
         "",
         "The floor only parses the sheets. Beyond it, reading checks each file as a whole "
         "(structure, formulas without a value, identity) and builds typed frames; validation "
         "evaluates every rule of the référentiel as vectorised masks and writes a French "
         "message per finding; loading replaces the partition in DuckDB in one transaction, "
-        "through Arrow. Each is a small multiple of the floor; they add up. This ratio is for "
-        "one process: the ingestion runs prepare files (read, validate, pseudonymise) in two "
-        "worker processes while one writer loads them.",
+        "through Arrow. Each is a small multiple of the floor; they add up. The phases are "
+        f"timed in the measured run, where {m.workers} worker process(es) prepare files (read, "
+        "validate, pseudonymise) while one writer loads them and records the runs' events: "
+        "the processes share the machine's cores, the floor had them to itself.",
         "",
     ]
 
@@ -712,18 +731,19 @@ def _events_per_partition(f: Figures) -> int:
 def _large_analysis(large: LargeEstimate, m: Figures, probe: dict) -> list[str]:
     ranked = sorted(large.parts.items(), key=lambda item: -item[1])
     sample = probe["ingest_phases"]
-    sample_per_row = sample["ingest total"] / probe["sample_rows"]
-    m_per_row = m.ingest_in_process / m.rows
+    sample_timed = probe.get("timed_files") or probe["sample_files"]
+    sample_rows = probe["sample_rows"] * sample_timed / probe["sample_files"]
+    sample_per_row = sample["ingest total"] / sample_rows
+    m_per_row = m.ingest_total / (m.rows * m.timed_files / m.files)
     return [
         "### L: extrapolated (not measured)",
         "",
         f"L has about {large.rows:,} rows ({large.rows / m.rows:.1f}× M) in {probe['files']:,} "
         f"files ({probe['files'] / m.files:.0f}× M's files, each half the size). Measured for "
-        f"it: {probe['sample_files']} of its files ingested in-process "
-        f"({sample['ingest total'] / probe['sample_files']:.2f} s per file, "
+        f"it: {probe['sample_files']} of its files run through `ase-impact run`, their phases "
+        f"as the pipeline timed them ({sample['ingest total'] / sample_timed:.2f} s per file, "
         f"{sample_per_row / m_per_row:.2f}× M's ingest cost per row: the per-file costs do not "
-        "halve with the rows) and the listings of a raw/ holding its "
-        f"{probe['files']:,} file names. The rest scales M's parts. Estimated total "
+        "halve with the rows). The rest scales M's parts. Estimated total "
         f"{_s(large.wall)}, {large.cost_per_1000_rows / m.cost_per_1000_rows:.1f}× M's cost "
         "per row:",
         "",
@@ -756,8 +776,8 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
         f"- Ingestion: the runs' creation {_s(stages['ingestion_creation_seconds'])} (one planned "
         f"event per asset and partition), then {_s(stages['ingestion_window_seconds'])} in which "
         f"{big.workers} worker process(es) prepare the {big.files:,} files "
-        f"({_s(big.ingest_work)} of "
-        "work measured in one process) while the writer loads them and records their events: "
+        f"({_s(big.ingest_work)} of work, as the pipeline timed each file) while the writer "
+        "loads them and records their events: "
         f"{events:,} events at about {big.event_seconds * 1000:.0f} ms each, "
         f"{_s(events * big.event_seconds)} in all.",
         f"- Build {_s(stages['build_run_seconds'])}: dbt {_s(big.build('dbt build'))} (DuckDB "
@@ -793,11 +813,15 @@ def _method() -> list[str]:
         "process tree sampled every 0.2 s.",
         "- Stages: run and step start/end times from the run's Dagster instance "
         "(`get_run_records`, `get_run_step_stats`); dbt's own times from the build's "
-        "`run_results.json`. The CLI's progress lines were not used (stdout is buffered). The "
-        "cost of one event is the ingestion runs' creation time over their planned events; "
-        "Dagster's share applies it to every event of the runs: an estimate.",
-        "- Ingest phases and floor: in the harness's process after the CLI run, same files, "
-        "imports excluded; `--help`: five new processes, the first and the median reported.",
+        "`run_results.json`, kept beside the warehouse. The CLI's progress lines were not used "
+        "(stdout is buffered). The cost of one event is the ingestion runs' creation time "
+        "over their planned events; Dagster's share applies it to every event of the runs: an "
+        "estimate.",
+        "- Ingest phases: what the pipeline timed for each file of the measured run and wrote "
+        "on the partition's `quality/submissions` materialization, read back with "
+        "`fetch_materializations`, with the number of processes that prepared the files. "
+        "Floor: in the harness's process after the CLI run, same files, imports excluded. "
+        "`--help`: five new processes, the first and the median reported.",
         "- Workloads are drawn by `benchmarks/workloads.py` (seeded, one generator per file) and "
         "cached under `benchmarks/.cache/<workload>-<seed>/`.",
         "",

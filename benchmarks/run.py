@@ -1,23 +1,26 @@
 """`python -m benchmarks.run --workloads M,incremental`: measure the pipeline, write RESULTS.md.
 
 Each workload runs from an empty warehouse, Dagster instance, archive and outputs under
-benchmarks/work/<workload>/. Three kinds of figures, each measured where it is reliable:
+benchmarks/work/<workload>/. The pipeline is only reached through its public entry points: the
+console script, the Dagster instance it records its runs in, and what it keeps beside the
+warehouse. Three kinds of figures, each measured where it is reliable:
 
 - end to end: `ase-impact run` as a subprocess (wall clock; peak memory from os.wait4's
   ru_maxrss, the figure /usr/bin/time reports, plus the process tree's summed RSS sampled
   every 0.2 s, because dbt runs as a second process next to Dagster);
-- stages of that run: the runs, steps and events Dagster recorded in the run's instance (one
-  ingestion run per file, then the build run's steps: dbt build, gate, outputs), and dbt's
-  own run_results.json and log for the build;
-- ingest phases: the same files through `ingest_partition` in this process, with the
-  functions it calls (archive, read, validate, pseudonymise, load) wrapped in timers, then the
-  feedback workbook as the ingestion asset writes it; and the floor: python-calamine alone
-  reading the same sheets of the same files, in one process.
+- stages of that run: the runs, steps and events Dagster recorded in the run's instance (the
+  ingestion runs, then the build run's steps: dbt build, gate, outputs), and dbt's own
+  run_results.json and log of the build, kept beside the warehouse;
+- ingest phases: what the pipeline timed itself for each file of the run (archive, read,
+  validate, pseudonymise, load, then the feedback workbook) and wrote on the partition's
+  quality/submissions materialization, with the number of processes that prepared the files;
+  and the floor: python-calamine alone reading the same sheets of the same files, in one
+  process.
 
-When M runs and L does not, a probe measures what M cannot tell about L (L-sized files
-in-process, raw/ holding L's 2,400 names) so that RESULTS.md can extrapolate L, labelled so.
-Every workload's figures are kept in benchmarks/results.json, so `make bench-large` adds L to
-the M figures of `make bench`; RESULTS.md is rendered from it.
+When M runs and L does not, a probe runs a sample of L-sized files through `ase-impact run`
+and reads their phases, so that RESULTS.md can extrapolate L, labelled so. Every workload's
+figures are kept in benchmarks/results.json, so `make bench-large` adds L to the M figures of
+`make bench`; RESULTS.md is rendered from it.
 """
 
 from __future__ import annotations
@@ -34,21 +37,19 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from unittest import mock
 
 from ase_impact.core.settings import (
+    DBT_PROJECT_DIR,
     DEFAULT_MIN_CELL,
-    MIN_CELL_VARIABLE,
     PROJECT_ROOT,
     Settings,
     settings_environment,
 )
-from ase_impact.intake.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
 from benchmarks.report import render_results
 from benchmarks.workloads import (
     DEFAULT_SEED,
@@ -59,22 +60,23 @@ from benchmarks.workloads import (
     corrected_file,
     generate,
 )
-from orchestration.dbt_project import last_build_dir
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCHMARKS_DIR / "work"
 RESULTS_JSON = BENCHMARKS_DIR / "results.json"
 RESULTS_MD = BENCHMARKS_DIR / "RESULTS.md"
 CLI = PROJECT_ROOT / ".venv" / "bin" / "ase-impact"
+DBT = PROJECT_ROOT / ".venv" / "bin" / "dbt"
 WORKLOAD_CHOICES = (*WORKLOADS, "incremental")
 HELP_RUNS = 5
-# L-sized files ingested in-process when L itself is not run, to extrapolate it.
+# L-sized files run through the pipeline when L itself is not run, to extrapolate it.
 LARGE_SAMPLE_FILES = 20
 RSS_SAMPLE_SECONDS = 0.2
 # Marks M's folders as M's finished run left them: the incremental workload continues there.
 STATE_MARKER = "state.json"
-# A key or deployment setting of the caller's shell must not reach the benchmark's runs.
-UNSET_VARIABLES = (KEY_ENV_VAR, DEPLOYMENT_ENV_VAR, MIN_CELL_VARIABLE)
+# The pipeline's settings (paths, key, deployment, threshold) all start with this: none of
+# the caller's shell reaches the benchmark's runs, which get the workload's own.
+SETTINGS_PREFIX = "ASE_IMPACT_"
 CLI_OUTCOME_PREFIXES = ("Construction", "Publication bloquée", "Échecs techniques")
 PACKAGES = (
     "dagster",
@@ -97,7 +99,21 @@ BUILD_PHASES = {
 }
 # dbt's log events saying it parses the whole project (no usable saved state).
 FULL_PARSE_EVENTS = ("UnableToPartialParse", "PartialParsingNotEnabled", "ParsedFileLoadFailed")
-INGEST_PHASES = ("archive", "find file", "read", "validate", "pseudonymise", "load")
+# What the ingestion asset records on each partition's quality/submissions materialization:
+# seconds of each phase of the file (metadata key → the benchmark's phase), then the number of
+# processes that prepared the batch's files.
+SUBMISSIONS_ASSET = ("quality", "submissions")
+PHASE_METADATA = {
+    "duree_archivage_s": "archive",
+    "duree_lecture_s": "read",
+    "duree_validation_s": "validate",
+    "duree_pseudonymisation_s": "pseudonymise",
+    "duree_chargement_s": "load",
+}
+FEEDBACK_METADATA = "duree_retour_association_s"
+WORKERS_METADATA = "processus_de_preparation"
+INGEST_PHASES = tuple(PHASE_METADATA.values())
+MATERIALIZATIONS_PAGE = 1000
 
 
 # --- the machine -------------------------------------------------------------------------------
@@ -213,7 +229,11 @@ def workload_settings(work: Path) -> Settings:
 
 def subprocess_env(settings: Settings) -> dict[str, str]:
     """The environment of `ase-impact run`: every path under the workload's folder."""
-    env = {name: value for name, value in os.environ.items() if name not in UNSET_VARIABLES}
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(SETTINGS_PREFIX) and name != "DAGSTER_HOME"
+    }
     return env | settings_environment(settings)
 
 
@@ -229,17 +249,17 @@ def place_raw_files(generated: GeneratedWorkload, raw_dir: Path) -> None:
 
 
 def prepare_dbt_project(settings: Settings) -> None:
-    """Parse the dbt project for these settings, as an installation's first command does.
+    """Parse the dbt project for these settings (`dbt parse`), as an installation's first
+    command does.
 
-    Measured runs then start as a département's monthly run does: dbt's manifest and parse
-    state ready for its warehouse, whatever benchmark or test ran before.
+    Measured runs then start as a département's monthly run does: dbt's manifest ready for its
+    warehouse, whatever benchmark or test ran before.
     """
-    script = "from orchestration.dbt_project import dbt_project; "
-    script += "dbt_project.preparer.prepare(dbt_project)"
     subprocess.run(
-        [str(PROJECT_ROOT / ".venv" / "bin" / "python"), "-c", script],
+        [str(DBT), "--quiet", "parse"]
+        + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         env=subprocess_env(settings),
-        cwd=PROJECT_ROOT,
+        cwd=DBT_PROJECT_DIR,
         check=True,
         capture_output=True,
     )
@@ -258,13 +278,19 @@ def _epoch(iso_text: str) -> float:
     return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp()
 
 
+def kept_build_dir(warehouse: Path) -> Path:
+    """Where a build keeps dbt's run_results.json and dbt.log, beside the warehouse (README:
+    `warehouse/.ase_impact.dbt_last_build/` for `warehouse/ase_impact.duckdb`)."""
+    return warehouse.with_name(f".{warehouse.stem}.dbt_last_build")
+
+
 def dbt_breakdown(warehouse: Path, build_started_at: float) -> dict | None:
     """dbt's own figures for the build run: elapsed time, time by node type, first and last node.
 
-    The build keeps dbt's run_results.json and log beside the warehouse (last_build_dir); a
-    file older than this build's start is an earlier build's, so nothing is reported.
+    The build keeps dbt's run_results.json and log beside the warehouse; a file older than
+    this build's start is an earlier build's, so nothing is reported.
     """
-    kept = last_build_dir(warehouse)
+    kept = kept_build_dir(warehouse)
     results_file = kept / "run_results.json"
     if not results_file.exists():
         return None
@@ -330,16 +356,43 @@ def _count_events(events, event_type) -> int:
     )
 
 
-def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
-    """Stages of the CLI run from the runs, steps and events Dagster recorded after `since`."""
+@contextmanager
+def dagster_instance(settings: Settings) -> Iterator:
+    """The run's Dagster instance, opened as Dagster opens it: DagsterInstance.get() under the
+    run's DAGSTER_HOME (set for the call, then restored)."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(settings.dagster_home)) as instance:
-        records = [
-            record
-            for record in instance.get_run_records(ascending=True)
-            if record.start_time and record.start_time >= since
-        ]
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(settings.dagster_home)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+
+
+def _run_records(instance, since: float) -> list:
+    return [
+        record
+        for record in instance.get_run_records(ascending=True)
+        if record.start_time and record.start_time >= since
+    ]
+
+
+def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
+    """Stages of the CLI run from the runs, steps and events Dagster recorded after `since`.
+
+    Runs come from get_run_records (Dagster's public instance API); step times and the runs'
+    events from get_run_step_stats and all_logs, the instance's methods for them (Dagster
+    marks no public equivalent).
+    """
+    import dagster as dg
+
+    with dagster_instance(settings) as instance:
+        records = _run_records(instance, since)
         steps = {
             record.dagster_run.run_id: instance.get_run_step_stats(record.dagster_run.run_id)
             for record in records
@@ -413,6 +466,53 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
     return stages
 
 
+def recorded_ingestion(settings: Settings, since: float, until: float) -> dict:
+    """The phases the pipeline timed for each file ingested between since and until, summed
+    over the files, as the ingestion runs wrote them on the quality/submissions
+    materializations; and the processes that prepared the files (the most any batch had).
+
+    A refused file has no materialization: its phases are not in the sums (timed_files).
+    """
+    import dagster as dg
+
+    seconds: Counter[str] = Counter()
+    timed_files = workers = 0
+    with dagster_instance(settings) as instance:
+        ingestion_runs = {
+            record.dagster_run.run_id
+            for record in _run_records(instance, since)
+            if record.dagster_run.job_name == "ingestion_job"
+        }
+        records_filter = dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(list(SUBMISSIONS_ASSET)),
+            after_timestamp=since,
+            before_timestamp=until,
+        )
+        cursor = None
+        while True:
+            page = instance.fetch_materializations(
+                records_filter, limit=MATERIALIZATIONS_PAGE, cursor=cursor, ascending=True
+            )
+            for record in page.records:
+                if record.run_id not in ingestion_runs:
+                    continue
+                metadata = record.asset_materialization.metadata
+                if WORKERS_METADATA not in metadata:
+                    continue  # written by a pipeline that did not time its files
+                timed_files += 1
+                workers = max(workers, metadata[WORKERS_METADATA].value)
+                for key, phase in PHASE_METADATA.items():
+                    seconds[phase] += metadata[key].value if key in metadata else 0.0
+                seconds["feedback workbook"] += metadata[FEEDBACK_METADATA].value
+            if not page.has_more:
+                break
+            cursor = page.cursor
+    phases = {phase: seconds[phase] for phase in INGEST_PHASES}
+    phases["ingest total"] = sum(phases.values())
+    phases["feedback workbook"] = seconds["feedback workbook"]
+    return {"ingest_phases": phases, "timed_files": timed_files, "workers": workers}
+
+
 def submission_counts(warehouse: Path) -> dict:
     """Rows of the latest version of every partition, as the quality tables hold them."""
     import duckdb
@@ -439,72 +539,7 @@ def submission_counts(warehouse: Path) -> dict:
     }
 
 
-# --- ingest phases in-process, and the floor ----------------------------------------------------
-
-
-class PhaseTimer:
-    """Accumulates the time spent in wrapped functions, by phase."""
-
-    def __init__(self) -> None:
-        self.seconds: Counter[str] = Counter()
-
-    def wrap(self, phase: str, function: Callable) -> Callable:
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.seconds[phase] += time.perf_counter() - start
-
-        return timed
-
-    @contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] += time.perf_counter() - start
-
-
-def measure_ingest_phases(submissions: list[tuple[str, str]], settings: Settings) -> dict:
-    """Ingest the files as the ingestion asset does (one connection for the batch), timing
-    each function ingest_file calls."""
-    from ase_impact.intake import ingestion, workbook
-    from ase_impact.publish.feedback import write_feedback_workbook
-    from ase_impact.warehouse import connection, loader, schema
-
-    timer = PhaseTimer()
-    wrapped = {
-        (ingestion, "archive_file"): "archive",
-        (ingestion, "month_files"): "find file",
-        (ingestion, "read_workbook"): "read",
-        (ingestion, "check_identity"): "read",
-        (ingestion, "validate_workbook"): "validate",
-        (ingestion, "load_key"): "pseudonymise",
-        (ingestion, "pseudonymise_frame"): "pseudonymise",
-        (loader, "replace_partition"): "load",
-        # Part of "read": the XML pass of the file checks.
-        (workbook, "check_sheet_cells"): "read: file checks",
-    }
-    with ExitStack() as patches:
-        for (module, name), phase in wrapped.items():
-            # A function the pipeline no longer has simply leaves its phase out.
-            if hasattr(module, name):
-                timed = timer.wrap(phase, getattr(module, name))
-                patches.enter_context(mock.patch.object(module, name, timed))
-        with connection.locked_connection(settings.warehouse) as conn:
-            with timer.phase("ingest total"):
-                schema.ensure_schema(conn)
-            outcomes = ingestion.ingest_partitions(conn, settings, submissions)
-            for _ in submissions:
-                with timer.phase("ingest total"):
-                    (period, code), _outcome = next(outcomes)
-                with timer.phase("feedback workbook"):
-                    write_feedback_workbook(conn, period, code, settings.outputs_dir)
-    seconds = dict(timer.seconds)
-    seconds["other"] = seconds["ingest total"] - sum(seconds.get(p, 0.0) for p in INGEST_PHASES)
-    return seconds
+# --- the floor -----------------------------------------------------------------------------------
 
 
 def measure_floor(paths: list[Path]) -> float:
@@ -532,33 +567,33 @@ def _fresh(work: Path) -> Settings:
     return workload_settings(work)
 
 
-def _in_process(submissions: list[tuple[str, str]], raw_dir: Path, paths: list[Path], work: Path):
-    scratch = _fresh(work / "in_process")
-    phases = measure_ingest_phases(submissions, dataclasses.replace(scratch, raw_dir=raw_dir))
-    return {"ingest_phases": phases, "floor_seconds": measure_floor(paths)}
+def _recorded_run(settings: Settings, log_stem: Path) -> dict:
+    """`ase-impact run` on these settings, then what Dagster and the pipeline recorded of it:
+    stages, the files' phases, and the warehouse's counts."""
+    cli = run_cli(settings, log_stem)
+    cli_end = cli["started_at"] + cli["wall_seconds"]
+    return {
+        "cli": cli,
+        "stages": dagster_stages(settings, cli["started_at"], cli_end),
+        **recorded_ingestion(settings, cli["started_at"], cli_end),
+        "counts": submission_counts(settings.warehouse),
+    }
 
 
 def _measured_run(name: str, generated: GeneratedWorkload, work: Path) -> dict:
-    """One `ase-impact run` of the workload from empty folders, with its stages and counts."""
+    """One `ase-impact run` of the workload from empty folders, with what it recorded."""
     settings = _fresh(work)
     place_raw_files(generated, settings.raw_dir)
     prepare_dbt_project(settings)
     print(f"[{name}] {len(generated.files)} files; ase-impact run…", flush=True)
-    cli = run_cli(settings, work / "logs" / "run")
-    cli_end = cli["started_at"] + cli["wall_seconds"]
-    print(f"[{name}] run took {cli['wall_seconds']:.1f} s", flush=True)
-    return {
-        "cli": cli,
-        "stages": dagster_stages(settings, cli["started_at"], cli_end),
-        "counts": submission_counts(settings.warehouse),
-    }
+    measured = _recorded_run(settings, work / "logs" / "run")
+    print(f"[{name}] run took {measured['cli']['wall_seconds']:.1f} s", flush=True)
+    return measured
 
 
 def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     """The workload run `runs` times from empty folders; the run of median wall time is kept
     (the machine's speed varies by several seconds from one run to the next)."""
-    from ase_impact.intake.ingestion import preparing_workers
-
     workload = WORKLOADS[name]
     started = time.perf_counter()
     generated = generate(workload, seed)
@@ -572,7 +607,7 @@ def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     kept = measured[len(measured) // 2]
     if kept["cli"]["exit_code"] == 0 and kept["stages"]["build_status"] == "SUCCESS":
         (work / STATE_MARKER).write_text(json.dumps({"seed": seed, "files": len(generated.files)}))
-    print(f"[{name}] ingest phases in-process…", flush=True)
+    print(f"[{name}] floor: python-calamine alone…", flush=True)
     paths = [generated.path(generated_file) for generated_file in generated.files]
     return {
         "workload": name,
@@ -584,10 +619,9 @@ def run_workload(name: str, seed: int, runs: int = 1) -> dict:
         "rows_generated": generated.row_count,
         "rows_planted_rejected": generated.rejected_rows,
         "wall_seconds_of_runs": [run["cli"]["wall_seconds"] for run in measured],
-        # Processes that prepared the files in the runs (the pipeline's own choice).
-        "workers": preparing_workers(len(generated.files)),
+        # With the run's ingest phases and the processes that prepared its files, as recorded.
         **kept,
-        **_in_process(workload.submissions(), generated.raw_dir, paths, work),
+        "floor_seconds": measure_floor(paths),
     }
 
 
@@ -616,10 +650,7 @@ def run_incremental(seed: int) -> dict:
     target.unlink()
     shutil.copy2(corrected, target)
     print("[incremental] ase-impact run with one corrected file…", flush=True)
-    cli = run_cli(settings, work / "logs" / "incremental")
-    cli_end = cli["started_at"] + cli["wall_seconds"]
-    stages = dagster_stages(settings, cli["started_at"], cli_end)
-    counts = submission_counts(settings.warehouse)
+    measured = _recorded_run(settings, work / "logs" / "incremental")
     return {
         "workload": "incremental",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -633,57 +664,34 @@ def run_incremental(seed: int) -> dict:
             if generated_file.file_name == f"{period}/{INCREMENTAL_ASSOCIATION}.xlsx"
         ),
         "rows_planted_rejected": 0,
-        "cli": cli,
-        "stages": stages,
-        "counts": counts,
-        **_in_process(
-            [(period, INCREMENTAL_ASSOCIATION)],
-            settings.raw_dir,
-            [target],
-            WORK_DIR / "incremental",
-        ),
+        **measured,
+        "floor_seconds": measure_floor([target]),
     }
-
-
-def _best_of(times: int, function: Callable) -> float:
-    durations = []
-    for _ in range(times):
-        start = time.perf_counter()
-        function()
-        durations.append(time.perf_counter() - start)
-    return min(durations)
 
 
 def probe_large(seed: int) -> dict:
     """What M cannot tell about L, measured cheaply, for L's extrapolation.
 
-    L's files are half the size of M's: a sample of them goes through the in-process ingest
-    phases. Planning lists raw/ once per run, and ingestion lists each month's folder once to
-    find its files: both are timed over a raw/ holding L's 2,400 file names (empty files).
+    L's files are half the size of M's: a sample of them goes through `ase-impact run`, and
+    their phases come back as the pipeline timed them (with as many preparing processes as
+    L's batches get on this machine).
     """
     large = WORKLOADS["L"]
     sample = dataclasses.replace(
         large, name="L-sample", association_count=LARGE_SAMPLE_FILES, periods=large.periods[-1:]
     )
     generated = generate(sample, seed)
-    work = WORK_DIR / "L-probe"
-    _fresh(work)
-    names_dir = work / "raw_names"
-    for period, code in large.submissions():
-        (names_dir / period).mkdir(parents=True, exist_ok=True)
-        (names_dir / period / f"{code}.xlsx").touch()
-    from ase_impact.intake.discovery import month_files, submission_files
-
-    scan_seconds = _best_of(3, lambda: submission_files(names_dir))
-    month_seconds = _best_of(3, lambda: month_files(names_dir, large.periods[0]))
+    measured = _measured_run("L-probe", generated, WORK_DIR / "L-probe")
     paths = [generated.path(generated_file) for generated_file in generated.files]
     return {
         "sample_files": len(generated.files),
         "sample_rows": generated.row_count,
         "files": len(large.submissions()),
-        "raw_scan_seconds": scan_seconds,
-        "month_listing_seconds": month_seconds,
-        **_in_process(sample.submissions(), generated.raw_dir, paths, work),
+        "exit_code": measured["cli"]["exit_code"],
+        "ingest_phases": measured["ingest_phases"],
+        "timed_files": measured["timed_files"],
+        "workers": measured["workers"],
+        "floor_seconds": measure_floor(paths),
     }
 
 
@@ -710,8 +718,6 @@ def main(argv: list[str] | None = None) -> int:
         "--runs", type=int, default=1, help="runs of M (the median one is reported)"
     )
     args = parser.parse_args(argv)
-    for name in UNSET_VARIABLES:
-        os.environ.pop(name, None)
     if not CLI.exists():
         parser.error(f"{CLI} is missing: run `make install` first")
 

@@ -3,6 +3,9 @@
 A file-level problem refuses the whole file (recorded in quality, the partition's previous
 accepted version stays in force); row-level problems reject rows and the rest loads. Any other
 exception is a bug and propagates.
+
+Each file's report says how long each phase took (seconds_by_phase), measured where the phase
+ran: a worker process for the phases that prepare the file, the writer for the load.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -45,6 +49,10 @@ PREPARED_AHEAD_PER_WORKER = 2
 FILES_PER_WORKER = 4
 # MIS PE's own scope; answers outside it are kept and flagged.
 MISPE_SCOPE_AGES = (13, 18)
+# The timed phases of one file, in order (keys of seconds_by_phase). "read" includes the file
+# checks and the identity check; "validate" the findings, their masking and the counts;
+# "load" the partition's replacement, or the refusal's record.
+PHASES = ("archive", "read", "validate", "pseudonymise", "load")
 
 
 class SheetCounts(NamedTuple):
@@ -72,6 +80,19 @@ class IngestionReport:
     sheet_counts: dict[str, SheetCounts]
     findings: pd.DataFrame
     message_fr: str
+    # Seconds spent in each phase of PHASES that ran for this file.
+    seconds_by_phase: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def _timed(seconds_by_phase: dict[str, float], phase: str) -> Iterator[None]:
+    """Add the time spent in the block to the phase's seconds, even when the block raises."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        elapsed = time.perf_counter() - start
+        seconds_by_phase[phase] = seconds_by_phase.get(phase, 0.0) + elapsed
 
 
 def _plural(count: int, singular: str, plural: str) -> str:
@@ -210,6 +231,7 @@ class PreparedFile:
     findings: pd.DataFrame | None = None
     submission: dict | None = None
     sheet_counts: dict[str, SheetCounts] | None = None
+    seconds_by_phase: dict[str, float] = field(default_factory=dict)
 
 
 def prepare_file(
@@ -217,28 +239,34 @@ def prepare_file(
 ) -> PreparedFile:
     """Archive, read, check, validate and pseudonymise one received file."""
     received_at = received_at or datetime.now()
+    seconds: dict[str, float] = {}
     name = display_name(settings.raw_dir, path)
-    archived = archive_file(path, settings.archive_dir)
+    with _timed(seconds, "archive"):
+        archived = archive_file(path, settings.archive_dir)
     sha256 = archived.stem
     period = association_code = None
     identity: dict[str, str | None] = {}
     try:
-        period, association_code = parse_submission_path(settings.raw_dir, path)
-        workbook = read_workbook(archived, name)
-        identity = workbook.identity
-        check_identity(identity, period, association_code, name)
-        context = FileContext(name, period, association_code)
-        validated = validate_workbook(workbook, context)
+        with _timed(seconds, "read"):
+            period, association_code = parse_submission_path(settings.raw_dir, path)
+            workbook = read_workbook(archived, name)
+            identity = workbook.identity
+            check_identity(identity, period, association_code, name)
+        with _timed(seconds, "validate"):
+            context = FileContext(name, period, association_code)
+            validated = validate_workbook(workbook, context)
+            findings = _file_findings(validated)
+            counts = {code: _sheet_counts(sheet) for code, sheet in validated.items()}
     except FileLevelError as error:
         refused = _RefusedFile(period, association_code, name, sha256, received_at, identity)
-        return PreparedFile(refused=refused, error=error)
+        return PreparedFile(refused=refused, error=error, seconds_by_phase=seconds)
 
-    key = load_key(settings)
-    tables = {
-        referentiel.sheet(code).raw_table: _raw_frame(code, sheet.accepted, key, context)
-        for code, sheet in validated.items()
-    }
-    counts = {code: _sheet_counts(sheet) for code, sheet in validated.items()}
+    with _timed(seconds, "pseudonymise"):
+        key = load_key(settings)
+        tables = {
+            referentiel.sheet(code).raw_table: _raw_frame(code, sheet.accepted, key, context)
+            for code, sheet in validated.items()
+        }
     received, accepted, rejected, alerts = (
         sum(column) for column in zip(*counts.values(), strict=True)
     )
@@ -261,24 +289,29 @@ def prepare_file(
         period=period,
         association_code=association_code,
         tables=tables,
-        findings=_file_findings(validated),
+        findings=findings,
         submission=submission,
         sheet_counts=counts,
+        seconds_by_phase=seconds,
     )
 
 
 def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> IngestionReport:
     """Load a prepared file (replacing its partition) or record its refusal."""
+    seconds = dict(prepared.seconds_by_phase)
     if prepared.error is not None:
-        return _record_refusal(conn, prepared.refused, prepared.error)
-    version = loader.replace_partition(
-        conn,
-        prepared.period,
-        prepared.association_code,
-        prepared.tables,
-        prepared.findings,
-        prepared.submission,
-    )
+        with _timed(seconds, "load"):
+            refusal = _record_refusal(conn, prepared.refused, prepared.error)
+        return replace(refusal, seconds_by_phase=seconds)
+    with _timed(seconds, "load"):
+        version = loader.replace_partition(
+            conn,
+            prepared.period,
+            prepared.association_code,
+            prepared.tables,
+            prepared.findings,
+            prepared.submission,
+        )
     reported = {
         name: value
         for name, value in prepared.submission.items()
@@ -290,6 +323,7 @@ def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> In
         version=version,
         sheet_counts=prepared.sheet_counts,
         findings=prepared.findings,
+        seconds_by_phase=seconds,
         **reported,
     )
 

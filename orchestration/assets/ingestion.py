@@ -5,8 +5,12 @@ once per batch, not once per file. Each partition still gets its own materializa
 its file's figures, and its own result of the check `fichier_accepte`: a refused file is a
 failed check with its French reason, never a failed run (it is a data outcome). A run fails
 only when a file could not be ingested for a technical reason.
+The quality.submissions materialization also says where the file's time went (seconds per
+phase, as the intake timed them, and the feedback workbook's), and how many processes prepared
+the batch's files: Dagster shows them per partition and plots them across partitions.
 """
 
+import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,6 +37,18 @@ WORKBOOK_KEY = dg.AssetKey(["reporting", "workbook"])
 # as assets they would only add two events per partition to Dagster's storage.
 SUBMISSIONS_KEY = dg.AssetKey(["quality", "submissions"])
 ACCEPTANCE_CHECK = "fichier_accepte"
+# Metadata of the quality.submissions materialization: seconds of each phase of the file's
+# ingestion (ase_impact.intake.ingestion.PHASES), then of its feedback workbook.
+PHASE_METADATA_KEYS = {
+    "archive": "duree_archivage_s",
+    "read": "duree_lecture_s",
+    "validate": "duree_validation_s",
+    "pseudonymise": "duree_pseudonymisation_s",
+    "load": "duree_chargement_s",
+}
+FEEDBACK_METADATA_KEY = "duree_retour_association_s"
+# Worker processes that prepared the batch's files (1: prepared by the writer itself).
+WORKERS_METADATA_KEY = "processus_de_preparation"
 
 workbook = dg.AssetSpec(
     WORKBOOK_KEY,
@@ -157,15 +173,28 @@ def _submission_metadata(report, feedback) -> dict[str, dg.MetadataValue]:
     }
 
 
-def _partition_events(report, feedback) -> list:
+def _timings_metadata(report, feedback_seconds: float, workers: int) -> dict:
+    """Where the file's time went, and how many processes prepared the batch."""
+    seconds = {
+        key: report.seconds_by_phase[phase]
+        for phase, key in PHASE_METADATA_KEYS.items()
+        if phase in report.seconds_by_phase
+    } | {FEEDBACK_METADATA_KEY: feedback_seconds}
+    return {key: dg.MetadataValue.float(round(value, 4)) for key, value in seconds.items()} | {
+        WORKERS_METADATA_KEY: dg.MetadataValue.int(workers)
+    }
+
+
+def _partition_events(report, feedback, timings: dict) -> list:
     """One materialization per asset the file changed, with its figures, and its acceptance.
 
     A refused file changes quality.submissions only: the raw tables keep the version in force.
+    timings (_timings_metadata) go on the quality.submissions materialization only.
     """
     partition = str(submission_partition_key(report.period, report.association_code))
     common = _submission_metadata(report, feedback)
     submission = dg.AssetMaterialization(
-        asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common
+        asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common | timings
     )
     acceptance = dg.AssetCheckEvaluation(
         asset_key=SUBMISSIONS_KEY,
@@ -303,10 +332,13 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
                 context.log.error(f"Échec technique pour {period}/{code}", exc_info=outcome)
                 batch.crashed.append(f"{period}/{code} : {type(outcome).__name__}: {outcome}")
                 continue
+            start = time.perf_counter()
             feedback = write_feedback_workbook(conn, period, code, settings.outputs_dir)
+            feedback_seconds = time.perf_counter() - start
             if outcome.status != REJECTED:
                 batch.loaded.append(outcome)
-            for event in _partition_events(outcome, feedback):
+            timings = _timings_metadata(outcome, feedback_seconds, workers)
+            for event in _partition_events(outcome, feedback, timings):
                 context.log_event(event)
     return batch
 

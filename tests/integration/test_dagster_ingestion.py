@@ -9,7 +9,15 @@ import duckdb
 import pytest
 
 from ase_impact.core.settings import load_settings
-from orchestration.assets.ingestion import ACCEPTANCE_CHECK, ingest_workbook, workbook
+from orchestration.assets.ingestion import (
+    ACCEPTANCE_CHECK,
+    FEEDBACK_METADATA_KEY,
+    PHASE_METADATA_KEYS,
+    SUBMISSIONS_KEY,
+    WORKERS_METADATA_KEY,
+    ingest_workbook,
+    workbook,
+)
 from orchestration.instance import project_instance
 from orchestration.partitions import register_associations, submission_partition_key
 from orchestration.resources import PipelineSettings
@@ -81,6 +89,23 @@ def test_a_partition_loads_its_rows_and_reports_each_sheet_contract(instance):
     assert checks["contrat_resources"].passed
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         assert conn.execute("select count(*) from raw.pairs").fetchone()[0] == 4
+
+
+def test_the_submission_materialization_says_where_the_file_time_went(instance):
+    settings = load_settings()
+    write_submission(settings.raw_dir, "2026-10", "cap-avenir")
+
+    result = _materialize(instance, settings, "2026-10", "cap-avenir")
+
+    assert result.success
+    [record] = instance.fetch_materializations(SUBMISSIONS_KEY, limit=10).records
+    metadata = record.asset_materialization.metadata
+    durations = [*PHASE_METADATA_KEYS.values(), FEEDBACK_METADATA_KEY]
+    assert all(metadata[key].value >= 0 for key in durations)
+    assert metadata[WORKERS_METADATA_KEY].value == 1
+    # The raw tables' materializations keep to their rows.
+    pairs = instance.fetch_materializations(dg.AssetKey(["raw", "pairs"]), limit=10).records
+    assert not set(durations) & set(pairs[0].asset_materialization.metadata)
 
 
 def test_a_refused_file_fails_its_partition_check_with_the_french_reason(instance):
