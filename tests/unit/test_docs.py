@@ -1,0 +1,116 @@
+"""The README and docs/ stay true to the repository: links resolve, paths exist, rules are listed.
+
+The README is the front door and must stay short; the detail lives in docs/.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from ase_impact.contracts.rules import RULES
+from ase_impact.core.settings import PROJECT_ROOT
+
+README = PROJECT_ROOT / "README.md"
+DOCS = sorted((PROJECT_ROOT / "docs").glob("*.md"))
+PAGES = [README, *DOCS]
+README_MAX_LINES = 120
+
+# [text](target) outside code; images too. Absolute URLs are not checked.
+LINK = re.compile(r"!?\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+# A path of the repository named in backquotes, a file with its extension or a folder with its
+# slash: `ase_impact/contracts/rules.py`, `dbt_project/seeds/` (not a tag: `ase_impact/relance`).
+SOURCE_PATH = re.compile(
+    r"`((?:ase_impact|orchestration|dbt_project|devtools|benchmarks|tests|docs)/"
+    r"[^`\s]*(?:/|\.\w+))`"
+)
+# Folders the docs name that exist only once the pipeline or the benchmarks ran (git-ignored).
+RUNTIME_PATHS = {"dbt_project/target/", "benchmarks/.cache/"}
+RULE_CODE = re.compile(r"\b(?:FIC|ENT|PAR|DON|QFM|MIS|RES|ACT)-\d{3}\b")
+
+
+def _prose(page: Path) -> str:
+    return FENCE.sub("", page.read_text(encoding="utf-8"))
+
+
+def _anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    text = re.sub(r"[`*_]", "", heading).strip().lower()
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def _anchors(page: Path) -> set[str]:
+    return {_anchor(heading) for heading in HEADING.findall(_prose(page))}
+
+
+def _links(page: Path) -> list[str]:
+    return [
+        target
+        for target in LINK.findall(_prose(page))
+        if not re.match(r"^[a-z][a-z0-9+.-]*:", target)  # http:, https:, mailto:
+    ]
+
+
+def test_there_are_docs_pages():
+    names = {page.name for page in DOCS}
+    assert {
+        "operations.md",
+        "rules.md",
+        "marts.md",
+        "privacy.md",
+        "performance.md",
+        "architecture.md",
+    } <= names
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_relative_link_points_to_an_existing_file(page):
+    broken = []
+    for target in _links(page):
+        path_part, _, anchor = target.partition("#")
+        linked = (page.parent / path_part).resolve() if path_part else page
+        if not linked.exists():
+            broken.append(f"{target}: no file {linked}")
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            broken.append(f"{target}: no heading #{anchor} in {linked.name}")
+    assert not broken, f"{page.name}: " + "; ".join(broken)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_every_repository_path_named_exists(page):
+    text = page.read_text(encoding="utf-8")
+    missing = [
+        path
+        for path in SOURCE_PATH.findall(text)
+        if not any(char in path for char in "<*…")
+        and path not in RUNTIME_PATHS
+        and not (PROJECT_ROOT / path).exists()
+    ]
+    assert not missing, f"{page.name} names paths that do not exist: {missing}"
+
+
+def test_the_readme_stays_short():
+    lines = README.read_text(encoding="utf-8").splitlines()
+    assert len(lines) < README_MAX_LINES, (
+        f"README.md has {len(lines)} lines: move the detail into docs/"
+    )
+
+
+def test_the_readme_links_every_docs_page():
+    linked = {Path(target.partition("#")[0]).name for target in _links(README)}
+    assert {page.name for page in DOCS} <= linked
+
+
+def test_rules_page_lists_exactly_the_registered_rules():
+    listed = set(RULE_CODE.findall((PROJECT_ROOT / "docs" / "rules.md").read_text("utf-8")))
+    assert sorted(set(RULES) - listed) == [], "rules missing from docs/rules.md"
+    assert sorted(listed - set(RULES)) == [], "docs/rules.md names rules the registry lacks"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
+def test_commands_use_what_a_fresh_clone_has(page):
+    """uv is not on the PATH of a fresh clone (the Makefile installs it in .tools/bin)."""
+    text = page.read_text(encoding="utf-8")
+    assert "uv run" not in text, f"{page.name}: write `make …` or `.venv/bin/…`, not `uv run`"
