@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ase_impact.core.keys import PERIOD
+from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD
 
 if TYPE_CHECKING:
     from ase_impact.cli.run_summary import RunOutcome
@@ -29,6 +29,15 @@ class Orchestrator(Protocol):
 def _period(value: str) -> str:
     if not PERIOD.fullmatch(value):
         raise argparse.ArgumentTypeError(f"période invalide « {value} » : format attendu AAAA-MM")
+    return value
+
+
+def _association_code(value: str) -> str:
+    if not ASSOCIATION_CODE.fullmatch(value):
+        raise argparse.ArgumentTypeError(
+            f"code d'association invalide « {value} » : lettres minuscules, chiffres et tirets "
+            "(2 à 41 caractères), comme dans le registre des associations"
+        )
     return value
 
 
@@ -102,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     template = commands.add_parser("template", help="écrit le classeur vierge d'une association")
-    template.add_argument("--association", required=True, help="code de l'association")
+    template.add_argument(
+        "--association", required=True, type=_association_code, help="code de l'association"
+    )
     template.add_argument("--period", required=True, type=_period, help="mois (AAAA-MM)")
     template.add_argument("-o", "--output", type=Path, required=True, help="fichier .xlsx à écrire")
     template.set_defaults(handler=_template)
