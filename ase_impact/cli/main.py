@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,7 +108,9 @@ def _ui(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
     return orchestrator.ui(load_settings(), args.port)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser:
+    """The `ase-impact` parser; each extension adds its own subcommands (the console script
+    passes the portal's, a peer of this package)."""
     parser = argparse.ArgumentParser(
         prog="ase-impact",
         description="Pipeline mensuel des tableaux de pilotage des associations (ASE).",
@@ -168,9 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=_ui)
+    for extension in extensions:
+        extension(commands)
     return parser
 
 
-def main(argv: list[str] | None, orchestrator: Orchestrator) -> int:
-    args = build_parser().parse_args(argv)
+def main(
+    argv: list[str] | None, orchestrator: Orchestrator, extensions: Sequence[Callable] = ()
+) -> int:
+    args = build_parser(extensions).parse_args(argv)
     return args.handler(args, orchestrator)
