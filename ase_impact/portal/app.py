@@ -361,7 +361,11 @@ class Portal:
         except UploadRefused as refused:
             destination.unlink(missing_ok=True)
             self.audit(request, "depot", f"refuse_{refused.status_code}", account)
-            return self.error(request, refused.status_code, refused.message_fr, account)
+            response = self.error(request, refused.status_code, refused.message_fr, account)
+            # The rest of the body is not wanted: the server closes the connection instead of
+            # reading it to the end (a client sending 200 MB stops being read at the cap).
+            response.headers["connection"] = "close"
+            return response
         try:
             async with self.checks:
                 checked = await run_in_threadpool(
