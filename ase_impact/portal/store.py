@@ -298,6 +298,16 @@ class Store:
             ).fetchall()
         return [_upload(row) for row in rows]
 
+    def unsent_uploads(self, association_code: str, period: str) -> list[Upload]:
+        """The association's uploads for the month checked but not sent."""
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT * FROM uploads WHERE association_code = ? AND period = ? "
+                "AND sent_at IS NULL",
+                [association_code, period],
+            ).fetchall()
+        return [_upload(row) for row in rows]
+
     def mark_sent(self, upload_id: str, receipt: Receipt) -> int:
         """Record the receipt and mark the upload sent, once; returns the receipt's id."""
         with self._connection() as conn:

@@ -341,6 +341,10 @@ def send_upload(
     )
     receipt_id = store.mark_sent(upload.id, receipt)
     source.unlink(missing_ok=True)
+    # Earlier uploads of the month are superseded by the file sent: their workbooks (which
+    # hold names) are not kept waiting any longer.
+    for superseded in store.unsent_uploads(code, upload.period):
+        pending_workbook(config, superseded.id).unlink(missing_ok=True)
     return Receipt(**{**receipt.__dict__, "id": receipt_id})
 
 

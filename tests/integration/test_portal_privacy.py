@@ -4,8 +4,9 @@ template it serves to the association that sent them.
 The workbooks carry the distinctive identities of tests/integration/test_pii.py, on accepted
 and on rejected rows; every page the officers and the project lead see, every feedback
 workbook, the SQLite database (with its write-ahead log) and the audit log are scanned with the
-same helpers. Only the uploaded workbooks waiting to be sent hold names, as raw/ does: they are
-the association's own file, deleted once sent or after a day.
+same helpers. Only an uploaded workbook waiting to be sent holds names, as raw/ does: it is
+the association's own file, deleted once it or a later upload of the month is sent (as here),
+or after a day.
 """
 
 from __future__ import annotations
@@ -83,12 +84,9 @@ def test_nothing_the_portal_shows_or_keeps_names_a_youth(portal, settings, tmp_p
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(page.content)
         saved.append(path)
-    kept = [
-        path
-        for path in portal.config.portal_dir.rglob("*")
-        if path.is_file()
-        and not (path.parent == portal.config.pending_dir and path.name == f"{first}.xlsx")
-    ]
+    kept = [path for path in portal.config.portal_dir.rglob("*") if path.is_file()]
+    pending = sorted(p.name for p in portal.config.pending_dir.iterdir())
+    assert pending == sorted([f"{first}.retour.xlsx", f"{second}.retour.xlsx"])
     assert {p.name for p in kept} >= {"portal.sqlite3", f"{first}.retour.xlsx"}
     assert_no_pii(saved + kept, SECRETS)
     audit = [line["action"] for line in portal.app.state.portal.store.audit_lines()]
