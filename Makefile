@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: install system-deps run test test-e2e lint ui template demo-data bench bench-large clean
+.PHONY: install system-deps run test test-e2e lint ui portal template demo-data bench bench-large clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv
@@ -46,6 +46,10 @@ lint: install
 
 ui: install
 	$(RUN) ase-impact ui
+
+# The associations' portal (docs/portal.md); accounts: ase-impact portal-user add …
+portal: install
+	$(RUN) ase-impact portal --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 template: install
 	$(RUN) ase-impact template --association $(or $(ASSOCIATION),exemple-association) --period $(or $(PERIOD),$(shell date +%Y-%m)) -o $(or $(OUT),modele_tableau_de_pilotage.xlsx)

@@ -222,6 +222,7 @@ def workload_settings(work: Path) -> Settings:
         outputs_dir=work / "outputs",
         reports_dir=work / "reports",
         secrets_dir=work / "secrets",
+        portal_dir=work / "portal",
         dagster_home=work / "dagster_home",
         min_cell=DEFAULT_MIN_CELL,
     )

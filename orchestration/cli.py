@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 
 from ase_impact.cli import main as cli
+from ase_impact.portal import commands as portal_commands
 
 
 class DagsterOrchestrator:
@@ -26,7 +27,7 @@ class DagsterOrchestrator:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return cli.main(argv, DagsterOrchestrator())
+    return cli.main(argv, DagsterOrchestrator(), extensions=[portal_commands.register])
 
 
 if __name__ == "__main__":

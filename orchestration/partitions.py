@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ase_impact.core.keys import FIRST_PERIOD
+
 MONTH = "month"
 ASSOCIATION = "association"
 
-month_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01", fmt="%Y-%m", end_offset=1)
+# The months a file can exist for: from the first template version's month to this month.
+month_partitions = dg.MonthlyPartitionsDefinition(
+    start_date=FIRST_PERIOD, fmt="%Y-%m", end_offset=1
+)
 association_partitions = dg.DynamicPartitionsDefinition(name=ASSOCIATION)
 submission_partitions = dg.MultiPartitionsDefinition(
     {MONTH: month_partitions, ASSOCIATION: association_partitions}

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD
+
+# argparse's own exit status for a usage error, used for the ones found after parsing too.
+USAGE_ERROR = 2
 
 if TYPE_CHECKING:
     from ase_impact.cli.run_summary import RunOutcome
@@ -78,6 +82,20 @@ def _template(args: argparse.Namespace, _: Orchestrator) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace, _: Orchestrator) -> int:
+    from ase_impact.cli.check import run_check, summary_lines
+    from ase_impact.core.settings import load_settings
+
+    if not args.file.is_file():
+        print(f"Fichier introuvable : {args.file}", file=sys.stderr)
+        return USAGE_ERROR
+    checked, feedback = run_check(
+        args.file, load_settings(), args.period, args.association, args.output
+    )
+    print("\n".join(summary_lines(checked, feedback)))
+    return 1 if checked.is_refused or (args.strict and checked.totals.rejected) else 0
+
+
 def _pdf(args: argparse.Namespace, _: Orchestrator) -> int:
     from ase_impact.publish.pdf import render_pdf
 
@@ -92,7 +110,9 @@ def _ui(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
     return orchestrator.ui(load_settings(), args.port)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser:
+    """The `ase-impact` parser; each extension adds its own subcommands (the console script
+    passes the portal's, a peer of this package)."""
     parser = argparse.ArgumentParser(
         prog="ase-impact",
         description="Pipeline mensuel des tableaux de pilotage des associations (ASE).",
@@ -118,6 +138,34 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("-o", "--output", type=Path, required=True, help="fichier .xlsx à écrire")
     template.set_defaults(handler=_template)
 
+    check = commands.add_parser(
+        "check",
+        help="vérifie un classeur avant envoi (aucune donnée enregistrée, aucune clé requise)",
+        description=(
+            "Applique toutes les règles du pipeline à un classeur et écrit le classeur de "
+            "retour à côté de lui. Code de sortie 0 si le fichier serait accepté, 1 s'il serait "
+            "refusé, 2 en cas d'erreur d'utilisation."
+        ),
+    )
+    check.add_argument("file", type=Path, help="classeur .xlsx à vérifier")
+    check.add_argument(
+        "--association",
+        default=None,
+        type=_association_code,
+        help="code de l'association (par défaut : celui du nom du fichier ou de son onglet "
+        "« Paramètres figés »)",
+    )
+    check.add_argument(
+        "--period", type=_period, default=None, help="mois du fichier (AAAA-MM), de même"
+    )
+    check.add_argument(
+        "-o", "--output", type=Path, default=None, help="classeur de retour à écrire"
+    )
+    check.add_argument(
+        "--strict", action="store_true", help="code de sortie 1 aussi si des lignes sont rejetées"
+    )
+    check.set_defaults(handler=_check)
+
     pdf = commands.add_parser(
         "pdf", help="convertit des classeurs en PDF avec LibreOffice (vérification visuelle)"
     )
@@ -128,9 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=_ui)
+    for extension in extensions:
+        extension(commands)
     return parser
 
 
-def main(argv: list[str] | None, orchestrator: Orchestrator) -> int:
-    args = build_parser().parse_args(argv)
+def main(
+    argv: list[str] | None, orchestrator: Orchestrator, extensions: Sequence[Callable] = ()
+) -> int:
+    args = build_parser(extensions).parse_args(argv)
     return args.handler(args, orchestrator)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 ASSOCIATION_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
@@ -28,3 +28,24 @@ def period_end(period: str) -> date:
 def period_bounds(period: str) -> tuple[date, date]:
     """First and last day of a "YYYY-MM" period."""
     return period_start(period), period_end(period)
+
+
+# The first month a file can be sent for: that of the first template version (2026.1).
+FIRST_PERIOD = "2026-01"
+
+
+def period_of(day: date) -> str:
+    """The "YYYY-MM" period a day belongs to."""
+    return day.strftime("%Y-%m")
+
+
+def open_periods(today: date) -> list[str]:
+    """The periods a file can be sent for on `today`: this month, then each earlier one back to
+    FIRST_PERIOD (newest first). A month that has not begun has nothing to report yet."""
+    periods = []
+    month = today.replace(day=1)
+    first = period_start(FIRST_PERIOD)
+    while month >= first:
+        periods.append(period_of(month))
+        month = (month - timedelta(days=1)).replace(day=1)
+    return periods

@@ -20,6 +20,8 @@ PATH_SETTINGS = {
     "outputs_dir": ("ASE_IMPACT_OUTPUTS_DIR", "outputs"),
     "reports_dir": ("ASE_IMPACT_REPORTS_DIR", "reports"),
     "secrets_dir": ("ASE_IMPACT_SECRETS_DIR", "secrets"),
+    # The portal's own state: accounts, sessions, pending uploads, receipts, audit log.
+    "portal_dir": ("ASE_IMPACT_PORTAL_DIR", "portal"),
     "dagster_home": ("DAGSTER_HOME", ".dagster_home"),
 }
 
@@ -39,6 +41,7 @@ class Settings:
     outputs_dir: Path
     reports_dir: Path
     secrets_dir: Path
+    portal_dir: Path
     dagster_home: Path
     min_cell: int
 

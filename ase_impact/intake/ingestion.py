@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import multiprocessing
 import os
-import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,25 +20,26 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 import duckdb
 import pandas as pd
 
 from ase_impact.contracts.errors import FileLevelError, file_level_error
-from ase_impact.contracts.findings import FINDING_COLUMNS, received_text
+from ase_impact.contracts.findings import FINDING_COLUMNS
 from ase_impact.contracts.rules import quoted_list
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import archive_file
+from ase_impact.intake.check import SheetCounts, check_file
+from ase_impact.intake.check import timed as _timed
 from ase_impact.intake.discovery import contents_differ, display_name, month_files
 from ase_impact.intake.pseudonymise import (
     PseudonymisationKeyError,
     load_key,
     pseudonymise_frame,
 )
-from ase_impact.intake.validate import FileContext, ValidatedSheet, validate_workbook
-from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
+from ase_impact.intake.validate import FileContext
+from ase_impact.intake.workbook import parse_submission_path
 from ase_impact.warehouse import loader, queries, schema
 from ase_impact.warehouse.connection import STORAGE_ERRORS, locked_connection
 
@@ -53,13 +53,6 @@ MISPE_SCOPE_AGES = (13, 18)
 # checks and the identity check; "validate" the findings, their masking and the counts;
 # "load" the partition's replacement, or the refusal's record.
 PHASES = ("archive", "read", "validate", "pseudonymise", "load")
-
-
-class SheetCounts(NamedTuple):
-    received: int
-    accepted: int
-    rejected: int
-    alerts: int
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,58 +77,6 @@ class IngestionReport:
     seconds_by_phase: dict[str, float] = field(default_factory=dict)
 
 
-@contextmanager
-def _timed(seconds_by_phase: dict[str, float], phase: str) -> Iterator[None]:
-    """Add the time spent in the block to the phase's seconds, even when the block raises."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        elapsed = time.perf_counter() - start
-        seconds_by_phase[phase] = seconds_by_phase.get(phase, 0.0) + elapsed
-
-
-def _plural(count: int, singular: str, plural: str) -> str:
-    return f"{count} {singular if count <= 1 else plural}"
-
-
-def _rows_message(received: int, rejected: int, alerts: int) -> str:
-    if received == 0:
-        return "Aucune ligne reçue."
-    if rejected == 0:
-        message = f"{_plural(received, 'ligne reçue', 'lignes reçues')}, aucune rejetée"
-    else:
-        rejected_rows = _plural(rejected, "ligne rejetée", "lignes rejetées")
-        message = f"{rejected_rows} sur {received} {'reçue' if received <= 1 else 'reçues'}"
-    if alerts:
-        message += (
-            f" ; {_plural(alerts, 'ligne acceptée avec alerte', 'lignes acceptées avec alerte')}"
-        )
-    return message + "."
-
-
-def _pii_headers() -> frozenset[str]:
-    return frozenset(
-        column.header_fr
-        for sheet in referentiel.sheets()
-        for column in referentiel.columns(sheet.sheet_code)
-        if column.is_pii
-    )
-
-
-def _masked(findings: pd.DataFrame) -> pd.DataFrame:
-    """Mask values of PII columns again: a finding must never carry a name or a birth date.
-
-    As when the finding was made, an empty cell stays empty: "***" says a value was typed.
-    """
-    masked = findings.copy()
-    is_pii = masked["column_header"].isin(_pii_headers())
-    masked.loc[is_pii, "value_received"] = [
-        received_text(value, is_pii=True) for value in masked.loc[is_pii, "value_received"]
-    ]
-    return masked
-
-
 def _raw_frame(sheet_code: str, accepted: pd.DataFrame, key: bytes, context: FileContext):
     if sheet_code == "pairs":
         return pseudonymise_frame(accepted, key, context.period_end, "age_at_period_end")
@@ -145,24 +86,6 @@ def _raw_frame(sheet_code: str, accepted: pd.DataFrame, key: bytes, context: Fil
         frame["is_out_of_mispe_scope"] = ~frame["age_at_answer"].between(youngest, oldest)
         return frame
     return accepted
-
-
-def _sheet_counts(sheet: ValidatedSheet) -> SheetCounts:
-    accepted = len(sheet.accepted)
-    return SheetCounts(
-        received=sheet.rows_received,
-        accepted=accepted,
-        rejected=sheet.rows_received - accepted,
-        alerts=int(sheet.accepted["has_alerts"].sum()),
-    )
-
-
-def _file_findings(validated: dict[str, ValidatedSheet]) -> pd.DataFrame:
-    """Every sheet's findings (header findings included), in sheet order."""
-    parts = [sheet.findings for sheet in validated.values() if not sheet.findings.empty]
-    if not parts:
-        return pd.DataFrame(columns=FINDING_COLUMNS)
-    return _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS])
 
 
 @dataclass(frozen=True)
@@ -244,33 +167,27 @@ def prepare_file(
     with _timed(seconds, "archive"):
         archived = archive_file(path, settings.archive_dir)
     sha256 = archived.stem
-    period = association_code = None
-    identity: dict[str, str | None] = {}
     try:
         with _timed(seconds, "read"):
             period, association_code = parse_submission_path(settings.raw_dir, path)
-            workbook = read_workbook(archived, name)
-            identity = workbook.identity
-            check_identity(identity, period, association_code, name)
-        with _timed(seconds, "validate"):
-            context = FileContext(name, period, association_code)
-            validated = validate_workbook(workbook, context)
-            findings = _file_findings(validated)
-            counts = {code: _sheet_counts(sheet) for code, sheet in validated.items()}
     except FileLevelError as error:
-        refused = _RefusedFile(period, association_code, name, sha256, received_at, identity)
+        refused = _RefusedFile(None, None, name, sha256, received_at, {})
         return PreparedFile(refused=refused, error=error, seconds_by_phase=seconds)
+    checked = check_file(archived, name, period, association_code, seconds)
+    if checked.is_refused:
+        identity = checked.identity
+        refused = _RefusedFile(period, association_code, name, sha256, received_at, identity)
+        return PreparedFile(refused=refused, error=checked.error, seconds_by_phase=seconds)
 
+    identity = checked.identity
+    context = FileContext(name, period, association_code)
     with _timed(seconds, "pseudonymise"):
         key = load_key(settings)
         tables = {
             referentiel.sheet(code).raw_table: _raw_frame(code, sheet.accepted, key, context)
-            for code, sheet in validated.items()
+            for code, sheet in checked.sheets.items()
         }
-    received, accepted, rejected, alerts = (
-        sum(column) for column in zip(*counts.values(), strict=True)
-    )
-    status = vocabulary.ACCEPTED if rejected == 0 else vocabulary.ACCEPTED_WITH_REJECTIONS
+    received, accepted, rejected, alerts = checked.totals
     # What quality.submissions records and the report says alike.
     submission = {
         "association_name": identity.get("association_name"),
@@ -280,8 +197,8 @@ def prepare_file(
         "rows_accepted": accepted,
         "rows_rejected": rejected,
         "rows_with_alerts": alerts,
-        "status": status,
-        "message_fr": _rows_message(received, rejected, alerts),
+        "status": checked.status,
+        "message_fr": checked.message_fr,
         "received_at": received_at,
         "template_version": identity.get("template_version"),
     }
@@ -289,9 +206,9 @@ def prepare_file(
         period=period,
         association_code=association_code,
         tables=tables,
-        findings=findings,
+        findings=checked.findings,
         submission=submission,
-        sheet_counts=counts,
+        sheet_counts=checked.sheet_counts,
         seconds_by_phase=seconds,
     )
 

@@ -1,13 +1,20 @@
-"""The feedback workbook an association receives for its latest file of a month, in French.
+"""The feedback workbook an association receives for a file, in French.
 
-`outputs/<AAAA-MM>/retours/<association>.xlsx`: a « Synthèse » (the file, its status, row
-counts and the anomalies counted by rule) and the « Anomalies » list (one line per rejected
-cell or alert, as recorded in the quality tables, PII values already masked there).
+A « Synthèse » (the file, its status, row counts and the anomalies counted by rule) and the
+« Anomalies » list (one line per rejected cell or alert, PII values already masked).
+
+One renderer (render_feedback_workbook) draws it from data: the file's facts (FeedbackFacts),
+its findings and, for a refused file, the refusal. The pipeline writes
+`outputs/<AAAA-MM>/retours/<association>.xlsx` from the quality tables
+(write_feedback_workbook); `ase-impact check` and the portal write the very same workbook from
+a file checked in memory (checked_file_facts), before anything is sent.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -18,6 +25,7 @@ from openpyxl.styles import Alignment, Font
 from ase_impact.contracts import rules
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.keys import period_end
+from ase_impact.intake.check import CheckedFile
 from ase_impact.publish.excel_safety import (
     fit_column_widths,
     print_on_page_width,
@@ -49,10 +57,50 @@ VALUE_ALIGNMENT = Alignment(horizontal="left", vertical="top", wrap_text=True)
 # Synthèse: labels and rule codes, values and rule messages, severity, count.
 SUMMARY_WIDTHS = (30, 80, 26, 26)
 FIRST_LINE_ROW = 4
+RECEIPT_NOTE = (
+    "Classeur produit automatiquement par le Département à la réception de votre fichier."
+)
+CHECK_NOTE = (
+    "Vérification avant envoi : ce fichier n'a pas encore été transmis au Département. "
+    "Les mêmes règles lui seront appliquées à sa réception."
+)
 
 
 def feedback_path(outputs_dir: Path, period: str, association_code: str) -> Path:
     return outputs_dir / period / FEEDBACK_FOLDER / f"{association_code}.xlsx"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a file was refused as a whole, and which data of the month stay in force."""
+
+    error_code: str | None
+    message_fr: str
+    in_force_note: str | None  # None when not known (a file checked before sending)
+
+
+@dataclass(frozen=True)
+class FeedbackFacts:
+    """What the « Synthèse » says about one file (rows counts are None for a refused file)."""
+
+    period: str
+    association_code: str
+    association_name: str | None
+    file_name: str
+    status: str
+    message_fr: str | None
+    received_at: datetime | None
+    version: int | None = None  # None for a file checked before sending
+    rows_received: int | None = None
+    rows_accepted: int | None = None
+    rows_rejected: int | None = None
+    rows_with_alerts: int | None = None
+    refusal: Refusal | None = None
+    checked_before_sending: bool = False
+
+    @property
+    def is_refused(self) -> bool:
+        return self.status == vocabulary.REJECTED
 
 
 def _latest_submission(conn, period: str, association_code: str) -> Submission:
@@ -65,9 +113,9 @@ def _latest_submission(conn, period: str, association_code: str) -> Submission:
     return submission
 
 
-def _findings(conn, submission: Submission) -> pd.DataFrame:
-    """The file's rejected cells and alerts, ordered by sheet, Excel row, severity, rule."""
-    findings = queries.file_findings(conn, submission)
+def sorted_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    """Rejected cells and alerts ordered by sheet, Excel row, severity, rule."""
+    findings = findings.copy()
     sheet_order = {sheet.name_fr: sheet.order for sheet in referentiel.sheets()}
     findings["sheet_order"] = findings["sheet"].map(sheet_order)
     findings["severity_order"] = (findings["severity"] != vocabulary.ERREUR).astype(int)
@@ -96,13 +144,13 @@ def rule_description(code: str, period: str, file_name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _rule_counts(findings: pd.DataFrame, submission: Submission) -> list[tuple]:
+def _rule_counts(findings: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]:
     counts = Counter(zip(findings["rule_code"], findings["severity"], strict=True))
     ordered = sorted(counts.items(), key=lambda item: (item[0][1] != vocabulary.ERREUR, item[0][0]))
     return [
         (
             code,
-            rule_description(code, submission.period, submission.file_name),
+            rule_description(code, facts.period, facts.file_name),
             vocabulary.severity_label(severity),
             count,
         )
@@ -110,53 +158,62 @@ def _rule_counts(findings: pd.DataFrame, submission: Submission) -> list[tuple]:
     ]
 
 
-def _identity_lines(submission: Submission) -> list[tuple[str, object, str | None]]:
+def _identity_lines(facts: FeedbackFacts) -> list[tuple[str, object, str | None]]:
     lines = [
-        ("Association", submission.association_name or submission.association_code, None),
-        ("Code association", submission.association_code, None),
-        ("Période", submission.period, None),
-        ("Fichier", submission.file_name, None),
-        ("Version", submission.version, None),
-        ("Reçu le", submission.received_at, DATETIME_FORMAT),
-        ("Statut", vocabulary.status_label(submission.status), None),
+        ("Association", facts.association_name or facts.association_code, None),
+        ("Code association", facts.association_code, None),
+        ("Période", facts.period, None),
+        ("Fichier", facts.file_name, None),
     ]
-    if not submission.is_refused:
+    if facts.version is not None:
+        lines.append(("Version", facts.version, None))
+    received = "Vérifié le" if facts.checked_before_sending else "Reçu le"
+    lines += [
+        (received, facts.received_at, DATETIME_FORMAT),
+        ("Statut", vocabulary.status_label(facts.status), None),
+    ]
+    if not facts.is_refused:
         lines += [
-            ("Lignes reçues", submission.rows_received, None),
-            ("Lignes acceptées", submission.rows_accepted, None),
-            ("Lignes rejetées", submission.rows_rejected, None),
-            ("Lignes acceptées avec alerte", submission.rows_with_alerts, None),
-            ("Bilan", submission.message_fr, None),
+            ("Lignes reçues", facts.rows_received, None),
+            ("Lignes acceptées", facts.rows_accepted, None),
+            ("Lignes rejetées", facts.rows_rejected, None),
+            ("Lignes acceptées avec alerte", facts.rows_with_alerts, None),
+            ("Bilan", facts.message_fr, None),
         ]
     return lines
 
 
-def _refusal_lines(conn, submission: Submission) -> list[tuple[str, object, str | None]]:
-    error = queries.file_error(conn, submission.file_name, submission.sha256)
-    code, message = error or (None, submission.message_fr)
-    lines = [("Motif du refus", message, None), ("Code de l'erreur", code, None)]
+def _refusal_lines(refusal: Refusal) -> list[tuple[str, object, str | None]]:
+    lines = [
+        ("Motif du refus", refusal.message_fr, None),
+        ("Code de l'erreur", refusal.error_code, None),
+    ]
+    if refusal.in_force_note:
+        lines.append(("Données prises en compte", refusal.in_force_note, None))
+    return lines
+
+
+def _in_force_note(submission: Submission) -> str:
     if submission.version_in_force:
-        note = (
+        return (
             f"La version {submission.version_in_force} reçue le "
             f"{submission.received_at_in_force:%d/%m/%Y à %H:%M} reste celle "
             f"prise en compte pour {submission.period}."
         )
-    else:
-        note = f"Aucune donnée de votre association n'est prise en compte pour {submission.period}."
-    return lines + [("Données prises en compte", note, None)]
+    return f"Aucune donnée de votre association n'est prise en compte pour {submission.period}."
 
 
-def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) -> None:
+def _write_summary(sheet, facts: FeedbackFacts, findings: pd.DataFrame) -> None:
     write_title(sheet, 1, "Retour sur votre fichier de suivi mensuel")
     write_note(
         sheet,
         2,
-        "Classeur produit automatiquement par le Département à la réception de votre fichier.",
+        CHECK_NOTE if facts.checked_before_sending else RECEIPT_NOTE,
         SUMMARY_WIDTHS,
     )
-    lines = _identity_lines(submission)
-    if submission.is_refused:
-        lines += _refusal_lines(conn, submission)
+    lines = _identity_lines(facts)
+    if facts.refusal is not None:
+        lines += _refusal_lines(facts.refusal)
     for row, (label, value, number_format) in enumerate(lines, FIRST_LINE_ROW):
         label_cell, value_cell = write_row(
             sheet, row, [label, value], number_formats=[None, number_format]
@@ -165,19 +222,31 @@ def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) 
         value_cell.alignment = VALUE_ALIGNMENT
     row = FIRST_LINE_ROW + len(lines) + 1
     write_title(sheet, row, "Anomalies par règle", heading=True)
+    before_sending = facts.checked_before_sending
     if findings.empty:
-        advice = (
-            "Fichier refusé : corrigez le motif ci-dessus puis déposez le fichier à nouveau."
-            if submission.is_refused
-            else "Aucune anomalie : toutes les lignes lues ont été intégrées."
-        )
+        if facts.is_refused:
+            advice = (
+                "Fichier refusé : il ne peut pas être envoyé. Corrigez le motif ci-dessus puis "
+                "vérifiez le fichier à nouveau."
+                if before_sending
+                else "Fichier refusé : corrigez le motif ci-dessus puis déposez le fichier à "
+                "nouveau."
+            )
+        else:
+            advice = "Aucune anomalie : toutes les lignes lues " + (
+                "seront intégrées." if before_sending else "ont été intégrées."
+            )
         write_note(sheet, row + 1, advice, SUMMARY_WIDTHS)
         return
-    last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, _rule_counts(findings, submission))
+    last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, _rule_counts(findings, facts))
     write_note(
         sheet,
         last + 2,
-        "Corrigez les lignes listées dans l'onglet « Anomalies » puis déposez à nouveau le "
+        "Corrigez les lignes listées dans l'onglet « Anomalies » puis vérifiez à nouveau le "
+        "fichier complet avant de l'envoyer : les lignes signalées « Erreur » ne seraient pas "
+        "intégrées."
+        if before_sending
+        else "Corrigez les lignes listées dans l'onglet « Anomalies » puis déposez à nouveau le "
         "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci.",
         SUMMARY_WIDTHS,
     )
@@ -200,20 +269,82 @@ def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
     write_table(sheet, 1, ANOMALY_HEADERS, rows, filterable=True)
 
 
-def write_feedback_workbook(
-    conn: duckdb.DuckDBPyConnection, period: str, association_code: str, outputs_dir: Path
-) -> Path:
-    """Write the feedback workbook of the latest file of (period "AAAA-MM", association)."""
-    submission = _latest_submission(conn, period, association_code)
-    findings = _findings(conn, submission)
+def feedback_workbook(facts: FeedbackFacts, findings: pd.DataFrame) -> Workbook:
+    """The feedback workbook of one file, in memory: its facts and its findings (masked)."""
+    findings = sorted_findings(findings)
     book = Workbook()
     summary = book.active
     summary.title = "Synthèse"
-    _write_summary(summary, conn, submission, findings)
+    _write_summary(summary, facts, findings)
     set_column_widths(summary, SUMMARY_WIDTHS, first_row=FIRST_LINE_ROW)
     anomalies = book.create_sheet("Anomalies")
     _write_anomalies(anomalies, findings)
     fit_column_widths(anomalies)
     for sheet in book.worksheets:
         print_on_page_width(sheet)
-    return save_atomically(book, feedback_path(outputs_dir, period, association_code))
+    return book
+
+
+def render_feedback_workbook(facts: FeedbackFacts, findings: pd.DataFrame, path: Path) -> Path:
+    """Write the feedback workbook of one file to path, atomically."""
+    return save_atomically(feedback_workbook(facts, findings), path)
+
+
+def submission_facts(conn: duckdb.DuckDBPyConnection, submission: Submission) -> FeedbackFacts:
+    """The facts of a file as the quality tables recorded it."""
+    refusal = None
+    if submission.is_refused:
+        error = queries.file_error(conn, submission.file_name, submission.sha256)
+        code, message = error or (None, submission.message_fr)
+        refusal = Refusal(code, message, _in_force_note(submission))
+    return FeedbackFacts(
+        period=submission.period,
+        association_code=submission.association_code,
+        association_name=submission.association_name,
+        file_name=submission.file_name,
+        status=submission.status,
+        message_fr=submission.message_fr,
+        received_at=submission.received_at,
+        version=submission.version,
+        rows_received=submission.rows_received,
+        rows_accepted=submission.rows_accepted,
+        rows_rejected=submission.rows_rejected,
+        rows_with_alerts=submission.rows_with_alerts,
+        refusal=refusal,
+    )
+
+
+def checked_file_facts(checked: CheckedFile, checked_at: datetime) -> FeedbackFacts:
+    """The facts of a file checked in memory, before it is sent (no version, no record)."""
+    totals = checked.totals
+    refusal = None
+    if checked.is_refused:
+        refusal = Refusal(checked.error.code, checked.error.message_fr, None)
+    return FeedbackFacts(
+        period=checked.period or "",
+        association_code=checked.association_code or "",
+        association_name=checked.identity.get("association_name"),
+        file_name=checked.display_name,
+        status=checked.status,
+        message_fr=checked.message_fr,
+        received_at=checked_at,
+        rows_received=totals.received if totals else None,
+        rows_accepted=totals.accepted if totals else None,
+        rows_rejected=totals.rejected if totals else None,
+        rows_with_alerts=totals.alerts if totals else None,
+        refusal=refusal,
+        checked_before_sending=True,
+    )
+
+
+def write_feedback_workbook(
+    conn: duckdb.DuckDBPyConnection, period: str, association_code: str, outputs_dir: Path
+) -> Path:
+    """Write the feedback workbook of the latest file of (period "AAAA-MM", association)."""
+    submission = _latest_submission(conn, period, association_code)
+    findings = queries.file_findings(conn, submission)
+    return render_feedback_workbook(
+        submission_facts(conn, submission),
+        findings,
+        feedback_path(outputs_dir, period, association_code),
+    )

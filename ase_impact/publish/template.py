@@ -7,7 +7,7 @@ Every sheet, header, help note and drop-down list comes from the seeds (through
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -102,6 +102,36 @@ def build_template(
             _write_unread_note(sheet)
     book.active = 0
     return book
+
+
+def build_prefilled_template(
+    association_code: str,
+    period: str,
+    pair_rows: Sequence[dict[str, object]],
+    association_name: str | None = None,
+) -> Workbook:
+    """The month's workbook with « Données » holding pair_rows (field → value), so that an
+    officer updates last month's pairs instead of typing them again.
+
+    The rows come from the association's own last accepted file and hold the youth's names:
+    the workbook goes to that association only, and is never logged nor kept.
+    """
+    book = build_template(association_code, period, association_name)
+    sheet = book[referentiel.sheet("pairs").name_fr]
+    fields = [column.field for column in referentiel.columns("pairs")]
+    for row in pair_rows:
+        append_data_row(sheet, [_typed_cell(row.get(field)) for field in fields])
+    return book
+
+
+def _typed_cell(value: object) -> object:
+    """A value read back from a workbook as it is written again: 3.0 as 3, a datetime at
+    midnight as its date."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, datetime) and value.time() == time.min:
+        return value.date()
+    return value
 
 
 def registry_name(association_code: str) -> str | None:

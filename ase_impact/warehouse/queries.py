@@ -149,3 +149,80 @@ def _exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
             [schema, name],
         ).fetchone()[0]
     )
+
+
+# --- what the portal shows, read from the published copy (marts and quality tables) ----------
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version received of an association's file for a month, as quality.submissions has it."""
+
+    period: str
+    version: int
+    sha256: str
+    received_at: datetime
+    status: str
+    rows_received: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    rows_with_alerts: int | None
+    message_fr: str | None
+
+
+def submission_versions(conn: duckdb.DuckDBPyConnection, association_code: str) -> list[Version]:
+    """Every version an association sent, newest month first, newest version first."""
+    if not _exists(conn, "quality", "submissions"):
+        return []
+    rows = conn.execute(
+        "SELECT strftime(period, '%Y-%m'), version, sha256, received_at, status, rows_received, "
+        "rows_accepted, rows_rejected, rows_with_alerts, message_fr FROM quality.submissions "
+        "WHERE association_code = ? ORDER BY period DESC, version DESC",
+        [association_code],
+    ).fetchall()
+    return [Version(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class MonthSubmission:
+    """An association's line of marts.mart_submissions for one month."""
+
+    association_code: str
+    association_name: str | None
+    expected: bool
+    received: bool
+    sha256: str | None
+    received_at: datetime | None
+    version: int | None
+    rows_accepted: int | None
+    rows_rejected: int | None
+    status: str
+    message: str | None
+
+
+def month_submissions(conn: duckdb.DuckDBPyConnection, period: str) -> list[MonthSubmission]:
+    """Every association expected or seen for the month, with its latest version's status."""
+    if not _exists(conn, "marts", "mart_submissions"):
+        return []
+    rows = conn.execute(
+        "SELECT association_code, association_name, expected, received, sha256, received_at, "
+        "version, rows_accepted, rows_rejected, status, message FROM marts.mart_submissions "
+        "WHERE period = ? ORDER BY association_code",
+        [period_start(period)],
+    ).fetchall()
+    return [MonthSubmission(*row) for row in rows]
+
+
+def last_accepted_sha256(
+    conn: duckdb.DuckDBPyConnection, association_code: str, up_to_period: str
+) -> str | None:
+    """SHA-256 of the association's latest accepted file for a month up to up_to_period."""
+    if not _exists(conn, "quality", "submissions"):
+        return None
+    row = conn.execute(
+        "SELECT sha256 FROM quality.submissions WHERE association_code = ? AND period <= ? "
+        f"AND status IN ({', '.join('?' for _ in vocabulary.ACCEPTED_STATUSES)}) "
+        "ORDER BY period DESC, version DESC LIMIT 1",
+        [association_code, period_start(up_to_period), *vocabulary.ACCEPTED_STATUSES],
+    ).fetchone()
+    return row[0] if row else None

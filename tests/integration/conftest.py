@@ -22,3 +22,12 @@ def conn(settings):
     schema.ensure_schema(opened)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def portal(settings):
+    """The portal over the test's settings, with two associations' accounts and the
+    département's (tests/integration/portal_fixtures.py)."""
+    from tests.integration.portal_fixtures import make_portal
+
+    return make_portal(settings)

@@ -10,7 +10,7 @@ import pytest
 
 from ase_impact.contracts.findings import FINDING_COLUMNS
 from ase_impact.core import referentiel
-from ase_impact.intake.ingestion import _file_findings
+from ase_impact.intake.check import file_findings as _file_findings
 from ase_impact.intake.validate import FileContext, validate_workbook
 from ase_impact.intake.workbook import read_workbook
 from tests.unit.test_rules_mispe import BASE_MISPE, ITEM_HEADERS

@@ -1,0 +1,139 @@
+"""`ase-impact check FILE.xlsx`: the pipeline's rules on one workbook before it is sent.
+
+No key, no archive, no warehouse: the only file written is the feedback workbook, and it is
+the very workbook the pipeline writes for the same file once ingested (same anomalies, same
+messages).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from ase_impact.core.settings import load_settings
+from ase_impact.intake.ingestion import ingest_file
+from ase_impact.publish.feedback import write_feedback_workbook
+from tests.integration.cli_runs import run_cli
+from tests.integration.sample_rows import write_submission
+from tests.integration.test_feedback_workbook import (
+    assert_no_formula_and_no_pii,
+    label_values,
+    write_file_with_anomalies,
+)
+
+PERIOD, CODE = "2026-10", "cap-avenir"
+
+
+def files_under(folder) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def elsewhere(tmp_path):
+    """A folder outside every path setting, as an officer's downloads folder."""
+    folder = tmp_path / "telechargements"
+    folder.mkdir()
+    return folder
+
+
+def test_a_file_with_rejected_rows_would_be_accepted(isolated_paths, elsewhere):
+    path = write_file_with_anomalies(elsewhere / "brouillon")
+    moved = path.rename(elsewhere / "mon fichier.xlsx")
+
+    run = run_cli("check", str(moved), "--association", CODE, "--period", PERIOD)
+
+    assert run.exit_code == 0, run.stderr
+    assert "Résultat : accepté, avec des lignes rejetées ; lignes reçues 12, acceptées 10, " in (
+        run.stdout
+    )
+    assert "Fichier 2026-10/cap-avenir.xlsx, onglet « Données », ligne 7, colonne « Sexe »" in (
+        run.stdout
+    )
+    feedback = elsewhere / "mon fichier_retour.xlsx"
+    assert f"Classeur de retour : {feedback}" in run.stdout
+    summary = label_values(load_workbook(feedback)["Synthèse"])
+    assert summary["Statut"] == "Accepté, avec des lignes rejetées"
+    assert "Version" not in summary and "Vérifié le" in summary
+    assert_no_formula_and_no_pii(feedback)
+    # Nothing else written: no key created, no archive, no warehouse.
+    assert files_under(elsewhere) == ["mon fichier.xlsx", "mon fichier_retour.xlsx"]
+    assert files_under(isolated_paths) == []
+
+
+def test_the_destination_comes_from_the_place_or_the_file_itself(isolated_paths, elsewhere):
+    placed = write_submission(elsewhere, PERIOD, CODE)  # <AAAA-MM>/<code>.xlsx
+    run = run_cli("check", str(placed))
+    assert run.exit_code == 0
+    assert (
+        "Fichier vérifié : 2026-10/cap-avenir.xlsx (association cap-avenir, période 2026-10)"
+        in (run.stdout)
+    )
+    loose = placed.rename(elsewhere / "export.xlsx")
+    run = run_cli("check", str(loose))
+    assert run.exit_code == 0
+    assert "Fichier vérifié : export.xlsx (association cap-avenir, période 2026-10)" in run.stdout
+
+
+def test_a_refused_file_exits_1_with_the_pipeline_message(isolated_paths, elsewhere):
+    path = write_submission(elsewhere, PERIOD, CODE, period="2026-09")
+    run = run_cli("check", str(path))
+    assert run.exit_code == 1
+    message = (
+        "Fichier 2026-10/cap-avenir.xlsx, onglet « Paramètres figés » : le fichier indique la "
+        "période 2026-09 mais a été déposé dans 2026-10."
+    )
+    assert message in run.stdout
+    summary = label_values(load_workbook(elsewhere / PERIOD / "cap-avenir_retour.xlsx")["Synthèse"])
+    assert summary["Motif du refus"] == message
+    assert summary["Code de l'erreur"] == "PAR-005"
+
+
+def test_strict_exits_1_on_rejected_rows(isolated_paths, elsewhere):
+    path = write_file_with_anomalies(elsewhere)
+    assert run_cli("check", str(path), "--strict").exit_code == 1
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        ("absent.xlsx",),
+        ("{file}", "--period", "2026-13"),
+        ("{file}", "--association", "Cap Avenir"),
+    ],
+)
+def test_usage_errors_exit_2(isolated_paths, elsewhere, arguments):
+    path = write_submission(elsewhere, PERIOD, CODE)
+    arguments = [argument.format(file=path) for argument in arguments]
+    try:
+        exit_code = run_cli("check", *arguments).exit_code
+    except SystemExit as stop:  # argparse refuses a malformed option itself
+        exit_code = stop.code
+    assert exit_code == 2
+
+
+def test_a_file_in_raw_gets_its_feedback_outside_raw(isolated_paths):
+    settings = load_settings()
+    path = write_submission(settings.raw_dir, PERIOD, CODE)
+    run = run_cli("check", str(path))
+    assert run.exit_code == 0
+    assert files_under(settings.raw_dir) == ["2026-10/cap-avenir.xlsx"]
+    assert (settings.outputs_dir / "verifications" / PERIOD / "cap-avenir_retour.xlsx").is_file()
+
+
+def test_check_and_the_pipeline_write_the_same_anomalies(settings, conn, elsewhere):
+    path = write_file_with_anomalies(settings.raw_dir)
+    copy = elsewhere / PERIOD / f"{CODE}.xlsx"
+    copy.parent.mkdir()
+    copy.write_bytes(path.read_bytes())
+    run_cli("check", str(copy))
+    ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, 30))
+    pipeline = write_feedback_workbook(conn, PERIOD, CODE, settings.outputs_dir)
+
+    checked_book = load_workbook(elsewhere / PERIOD / f"{CODE}_retour.xlsx")
+    pipeline_book = load_workbook(pipeline)
+    assert list(checked_book["Anomalies"].values) == list(pipeline_book["Anomalies"].values)
+    checked, ingested = (label_values(book["Synthèse"]) for book in (checked_book, pipeline_book))
+    same = ("Fichier", "Statut", "Lignes reçues", "Lignes acceptées", "Lignes rejetées", "Bilan")
+    assert {label: checked[label] for label in same} == {label: ingested[label] for label in same}
