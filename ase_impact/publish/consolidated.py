@@ -52,8 +52,8 @@ DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 DECIMALS_KEPT = 9  # drops float noise (-1e-15) that a format would show as -0.0
 YOUTH_KEY_SHOWN = 12  # hex characters of the pseudonymous key: enough to follow a youth
-# raw.pairs as dbt's staging reads it, with each pair's age band.
-PAIRS = "staging.stg_reporting__pairs"
+# The pairs of the month coded by dbt, with each pair's age band.
+PAIRS = "intermediate.int_pairs_coded"
 
 # The month's key figures, in the order the Synthèse shows them (département, totals).
 KEY_FIGURES = (

@@ -34,8 +34,8 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["outputs", "consolidated_workbooks"],
-    # The Données sheet reads the pairs through dbt's staging view, with their age band.
-    deps=[*MART_KEYS, dg.AssetKey(["staging", "stg_reporting__pairs"])],
+    # The Données sheet reads the pairs as dbt codes them, with their age band.
+    deps=[*MART_KEYS, dg.AssetKey(["intermediate", "int_pairs_coded"])],
     pool="duckdb",
     group_name="outputs",
     description=(
