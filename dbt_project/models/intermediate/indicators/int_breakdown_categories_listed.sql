@@ -6,6 +6,12 @@ list_values as (
     select * from {{ ref('ref_list_values') }}
 ),
 
+catalog_breakdowns as (
+    select distinct unnest(string_split(breakdowns, '|')) as breakdown
+    from {{ ref('indicator_catalog') }}
+    where coalesce(breakdowns, '') <> ''
+),
+
 age_bands as (
     select * from {{ ref('ref_age_bands') }}
 ),
@@ -15,12 +21,10 @@ territories as (
 ),
 
 categories as (
-    -- Breakdowns named after their list.
+    -- Breakdowns named after their list (sex, status, wave, …).
     select list_code as breakdown, label_fr as breakdown_value, sort_order
     from list_values
-    where list_code in (
-        'sex', 'placement_type', 'objective', 'mode', 'meeting_frequency', 'end_reason', 'wave'
-    )
+    where list_code in (select breakdown from catalog_breakdowns)
     union all
     select 'school_level_group', category_label_fr, min(sort_order)
     from list_values
