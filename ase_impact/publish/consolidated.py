@@ -91,7 +91,8 @@ class MonthFigures:
     charts: tuple[ChartBlock, ...]
     value_chain: pd.DataFrame
     dimensions: pd.DataFrame
-    wave_figures: dict[tuple, tuple[float | None, bool]]
+    # (scope, association, dimension, wave) → (respondents, masked, mean score, masked)
+    wave_figures: dict[tuple, tuple[float, bool, float | None, bool]]
     submissions: pd.DataFrame
     pairs: pd.DataFrame
 
@@ -107,11 +108,9 @@ def _number_format(unit: str) -> str:
 # --- Reading the month ----------------------------------------------------------------------
 
 
-def _month(conn, table: str, start, columns: str = "*") -> pd.DataFrame:
-    """A reporting model's (or mart's) rows of one month, in the order dbt gave them."""
-    return conn.execute(
-        f"SELECT {columns} FROM {table} WHERE period = ? ORDER BY row_order", [start]
-    ).df()
+def _month(conn, model: str, start) -> pd.DataFrame:
+    """A reporting model's rows of one month, in the order dbt gives them (row_order)."""
+    return conn.execute(f"SELECT * FROM {model} WHERE period = ? ORDER BY row_order", [start]).df()
 
 
 def _charts(conn, start) -> tuple[ChartBlock, ...]:
@@ -131,23 +130,17 @@ def _charts(conn, start) -> tuple[ChartBlock, ...]:
     )
 
 
-def _wave_figures(conn, start) -> dict[tuple, tuple[float | None, bool]]:
-    """(scope, association, dimension, indicator, wave) → (value, is_suppressed)."""
+def _wave_figures(conn, start) -> dict[tuple, tuple[float, bool, float | None, bool]]:
     rows = conn.execute(
         "SELECT scope, association_code, mis_pe_dimension, wave, respondents, "
         "is_respondents_suppressed, mean_score, is_score_suppressed "
         "FROM reporting.rpt_impact_dimension_waves WHERE period = ?",
         [start],
     ).fetchall()
-    figures = {}
-    for scope, code, dimension, wave, respondents, respondents_masked, score, score_masked in rows:
-        key = (scope, code, dimension)
-        figures[(*key, "mispe_respondents", wave)] = (respondents, bool(respondents_masked))
-        figures[(*key, "mispe_score", wave)] = (
-            None if is_missing(score) else score,
-            bool(score_masked),
-        )
-    return figures
+    return {
+        tuple(key): (respondents, bool(masked), None if is_missing(score) else score, bool(hidden))
+        for *key, respondents, masked, score, hidden in rows
+    }
 
 
 def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> MonthFigures:
@@ -337,10 +330,11 @@ def _dimension_row(dimension, figures: MonthFigures, waves: Sequence[str], diffu
     code = None if is_missing(dimension.association_code) else dimension.association_code
     scope_key = (dimension.scope, code, dimension.mis_pe_dimension)
     for wave in waves:
-        respondents = figures.wave_figures.get((*scope_key, "mispe_respondents", wave), (0, False))
-        score = figures.wave_figures.get((*scope_key, "mispe_score", wave), (None, False))
-        values.append(shown_value(respondents[0], "count", respondents[1], diffusion))
-        values.append(shown_value(score[0], "score", score[1], diffusion))
+        respondents, respondents_masked, score, score_masked = figures.wave_figures.get(
+            (*scope_key, wave), (0, False, None, False)
+        )
+        values.append(shown_value(respondents, "count", respondents_masked, diffusion))
+        values.append(shown_value(score, "score", score_masked, diffusion))
     values += [
         shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
         shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
