@@ -116,9 +116,17 @@ def columns(sheet_code: str) -> tuple[ColumnSpec, ...]:
 def list_values(list_code: str) -> tuple[ListValue, ...]:
     """The allowed values of a fixed list; territories come from their own seed."""
     if list_code == "territory":
+        rows = sorted(read_seed("territories"), key=lambda r: int(r["sort_order"]))
         return tuple(
-            ListValue("territory", row["territory_code"], row["label_fr"], order, None, None)
-            for order, row in enumerate(read_seed("territories"), 1)
+            ListValue(
+                "territory",
+                row["territory_code"],
+                row["label_fr"],
+                int(row["sort_order"]),
+                None,
+                None,
+            )
+            for row in rows
         )
     rows = [row for row in read_seed("ref_list_values") if row["list_code"] == list_code]
     if not rows:

@@ -33,11 +33,10 @@ MART_QUERIES: dict[str, str] = {
     "indicator_catalog": "SELECT indicator_code, unit FROM marts.indicator_catalog",
     "impact_dimensions": "SELECT * FROM marts.mart_impact_dimensions",
     "submissions": "SELECT * FROM marts.mart_submissions",
-    "associations": (
-        "SELECT association_code, is_registered, expected_from, expected_until "
-        "FROM marts.dim_association"
+    # Who the registry expects each month: the rule is dbt's, stated once in that model.
+    "associations_expected": (
+        "SELECT period, association_code FROM intermediate.int_associations_expected"
     ),
-    "periods": "SELECT period FROM marts.dim_period",
 }
 
 MartFrames = Mapping[str, pd.DataFrame]
@@ -158,15 +157,11 @@ def submission_key(periods: pd.Series, association_codes: pd.Series) -> pd.Serie
 def expected_submission_keys(marts: MartFrames) -> list[str]:
     """Every (month, association) mart_submissions must show, as submission keys.
 
-    The registry's associations for each month of dim_period between their expected_from
-    month and expected_until, plus every partition ingestion recorded as received.
+    The (month, association) the registry expects a file from, as dbt's
+    int_associations_expected lists them over the calendar of published periods, plus every
+    partition ingestion recorded as received (quality.latest_submissions).
     """
-    periods = pd.to_datetime(marts["periods"]["period"])
-    registry = marts["associations"][marts["associations"]["is_registered"]]
-    pairs = registry.merge(pd.DataFrame({"period": periods}), how="cross")
-    starts = pd.to_datetime(pairs["expected_from"]).dt.to_period("M").dt.to_timestamp()
-    ends = pd.to_datetime(pairs["expected_until"])
-    expected = pairs[(starts <= pairs["period"]) & (ends.isna() | (ends >= pairs["period"]))]
+    expected = marts["associations_expected"]
     received = marts["received"]
     keys = set(submission_key(expected["period"], expected["association_code"]))
     keys |= set(submission_key(received["period"], received["association_code"]))

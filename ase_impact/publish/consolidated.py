@@ -5,8 +5,11 @@ version (with the pseudonymised rows of « Données »), and `..._diffusion.xlsx
 meant to leave the département: every value flagged `is_suppressed` is replaced by a text
 marker (chart data cells are left empty) and the row-level « Données » sheet is left out.
 Charts are native Excel charts whose series point at a data block written on their sheet.
-A build rewrites only the months whose figures changed since their workbooks were written
-(`write_changed_months`): a digest of what they show is kept beside them.
+Everything shown is read from the marts and from dbt's reporting models (`reporting.rpt_*`),
+which shape the figures for the workbooks (labels, order, chart categories): this module
+only writes cells, and masks what dbt flagged. A build rewrites only the months whose figures
+changed since their workbooks were written (`write_changed_months`): a digest of what they
+show is kept beside them.
 """
 
 from __future__ import annotations
@@ -47,36 +50,10 @@ from ase_impact.publish.excel_safety import (
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
 UNDEFINED_TEXT = "non calculable"
-DEPARTEMENT_LABEL = "Département"
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 DECIMALS_KEPT = 9  # drops float noise (-1e-15) that a format would show as -0.0
 YOUTH_KEY_SHOWN = 12  # hex characters of the pseudonymous key: enough to follow a youth
-# raw.pairs as dbt's staging reads it, with each pair's age band.
-PAIRS = "staging.stg_reporting__pairs"
-
-# The month's key figures, in the order the Synthèse shows them (département, totals).
-KEY_FIGURES = (
-    "youth_accompanied",
-    "youth_new",
-    "youth_waiting",
-    "pairs_active",
-    "pairs_closed",
-    "pairs_abandoned",
-    "abandonment_rate",
-    "objective_met_rate",
-    "mentors_active",
-    "mentors_trained",
-    "attendance_rate",
-    "questionnaire_response_rate",
-)
-# The youth_accompanied breakdowns the dashboard charts (breakdown, title, chart kind).
-YOUTH_CHARTS = (
-    ("territory", "Jeunes accompagnés par territoire", "col"),
-    ("age_band", "Jeunes accompagnés par tranche d'âge", "col"),
-    ("sex", "Jeunes accompagnés par sexe", "pie"),
-    ("placement_type", "Jeunes accompagnés par type de placement", "bar"),
-)
 DASHBOARD_FIRST_ROW = 4
 DASHBOARD_BLOCK_ROWS = 18  # a chart of 7.5 cm spans about 14 rows
 CHARTS_PER_PAGE = 2
@@ -114,7 +91,8 @@ class MonthFigures:
     charts: tuple[ChartBlock, ...]
     value_chain: pd.DataFrame
     dimensions: pd.DataFrame
-    wave_figures: dict[tuple, tuple[float | None, bool]]
+    # (scope, association, dimension, wave) → (respondents, masked, mean score, masked)
+    wave_figures: dict[tuple, tuple[float, bool, float | None, bool]]
     submissions: pd.DataFrame
     pairs: pd.DataFrame
 
@@ -130,166 +108,39 @@ def _number_format(unit: str) -> str:
 # --- Reading the month ----------------------------------------------------------------------
 
 
-@cache
-def _category_orders() -> dict[str, dict[str, int]]:
-    """Display order of each charted breakdown's categories, from the référentiel."""
-    orders = {
-        breakdown: {value.label_fr: value.order for value in referentiel.list_values(breakdown)}
-        for breakdown in ("sex", "placement_type", "territory", "status")
-    }
-    orders["age_band"] = {
-        row["label_fr"]: int(row["sort_order"]) for row in referentiel.read_seed("ref_age_bands")
-    }
-    return orders
+def _month(conn, model: str, start) -> pd.DataFrame:
+    """A reporting model's rows of one month, in the order dbt gives them (row_order)."""
+    return conn.execute(f"SELECT * FROM {model} WHERE period = ? ORDER BY row_order", [start]).df()
 
 
-@cache
-def _dimension_labels() -> dict[str, tuple[int, str]]:
-    return {
-        row["dimension_code"]: (int(row["sort_order"]), row["label_fr"])
-        for row in referentiel.read_seed("mispe_dimensions")
-    }
-
-
-def _sorted_categories(breakdown: str, categories: list[Category]) -> tuple[Category, ...]:
-    order = _category_orders()[breakdown]
-    return tuple(sorted(categories, key=lambda c: (order.get(c.label, len(order)), c.label)))
-
-
-def suppressed_counts(counts: Sequence[int], min_cell: int) -> list[bool]:
-    """The marts' disclosure rule for counts computed outside dbt (int_indicators_suppressed).
-
-    Primary: a count from 1 to min_cell − 1. Secondary: when exactly one cell is primary, the
-    smallest other cell (non-empty first) is masked too, so the first cannot be recovered by
-    subtraction from the total. That is the marts' breakdown round with the total taken as
-    published; their cross-scope rounds have nothing to act on, as only the département's
-    counts are shown.
-    """
-    flags = [1 <= count < min_cell for count in counts]
-    if sum(flags) == 1:
-        others = [index for index, flagged in enumerate(flags) if not flagged]
-        if others:
-            flags[min(others, key=lambda i: (counts[i] == 0, counts[i], i))] = True
-    return flags
-
-
-def _status_chart(conn, start, min_cell: int) -> ChartBlock:
-    counted = dict(
-        conn.execute(
-            f"SELECT status, count(*) FROM {PAIRS} WHERE period = ? GROUP BY status", [start]
-        ).fetchall()
-    )
-    labels = referentiel.list_labels("status")
-    counts = [counted.get(label, 0) for label in labels]
-    flags = suppressed_counts(counts, min_cell)
-    return ChartBlock(
-        "Statut des binômes déclarés",
-        "Binômes",
-        "pie",
-        tuple(map(Category, labels, counts, flags)),
-    )
-
-
-def _youth_charts(conn, start) -> list[ChartBlock]:
+def _charts(conn, start) -> tuple[ChartBlock, ...]:
     rows = conn.execute(
-        "SELECT breakdown, breakdown_value, value, is_suppressed FROM marts.fct_indicators "
-        "WHERE period = ? AND scope = 'departement' AND indicator_code = 'youth_accompanied' "
-        "AND breakdown <> 'total'",
+        "SELECT chart_order, title_fr, value_header_fr, chart_kind, category, value, "
+        "is_suppressed FROM reporting.rpt_dashboard_charts WHERE period = ? ORDER BY row_order",
         [start],
     ).fetchall()
-    charts = []
-    for breakdown, title, kind in YOUTH_CHARTS:
-        categories = [
-            Category(label, value, bool(suppressed))
-            for name, label, value, suppressed in rows
-            if name == breakdown
-        ]
-        charts.append(ChartBlock(title, "Jeunes", kind, _sorted_categories(breakdown, categories)))
-    return charts
-
-
-def _key_figures(conn, start) -> pd.DataFrame:
-    figures = conn.execute(
-        "SELECT catalog.indicator_code, catalog.label_fr, catalog.unit, indicators.value, "
-        "coalesce(indicators.is_suppressed, false) AS is_suppressed "
-        "FROM marts.indicator_catalog AS catalog "
-        "LEFT JOIN marts.fct_indicators AS indicators "
-        "ON indicators.indicator_code = catalog.indicator_code AND indicators.period = ? "
-        "AND indicators.scope = 'departement' AND indicators.breakdown = 'total' "
-        "AND indicators.mis_pe_dimension IS NULL "
-        f"WHERE catalog.indicator_code IN ({', '.join('?' for _ in KEY_FIGURES)})",
-        [start, *KEY_FIGURES],
-    ).df()
-    order = {code: index for index, code in enumerate(KEY_FIGURES)}
-    return figures.sort_values("indicator_code", key=lambda codes: codes.map(order))
-
-
-def _scope_sorted(frame: pd.DataFrame, *then: str) -> pd.DataFrame:
-    """Département first, then associations by name; `then` orders rows within a scope."""
-    frame = frame.assign(
-        scope_label=frame["association_name"].where(frame["scope"] == "association"),
-        is_association=frame["scope"] == "association",
+    charts: dict[int, tuple[tuple[str, str, str], list[Category]]] = {}
+    for order, title, header, kind, category, value, suppressed in rows:
+        _, categories = charts.setdefault(order, ((title, header, kind), []))
+        if category is not None:
+            categories.append(Category(category, value, bool(suppressed)))
+    return tuple(
+        ChartBlock(title, header, kind, tuple(categories))
+        for (title, header, kind), categories in charts.values()
     )
-    frame["scope_label"] = frame["scope_label"].fillna(DEPARTEMENT_LABEL)
-    return frame.sort_values(["is_association", "scope_label", *then]).reset_index(drop=True)
 
 
-def _value_chain(conn, start) -> pd.DataFrame:
-    chain = conn.execute(
-        "SELECT chain.*, coalesce(association.association_name, chain.association_code) "
-        "AS association_name FROM marts.mart_value_chain AS chain "
-        "LEFT JOIN marts.dim_association AS association USING (association_code) "
-        "WHERE chain.period = ?",
-        [start],
-    ).df()
-    catalog_order = {
-        row["indicator_code"]: index for index, row in enumerate(referentiel.indicator_catalog())
-    }
-    dimensions = _dimension_labels()
-    chain["catalog_order"] = chain["indicator_code"].map(catalog_order)
-    dimension_orders = {code: order for code, (order, _) in dimensions.items()}
-    chain["dimension_order"] = chain["mis_pe_dimension"].map(dimension_orders).fillna(0)
-    dimension_labels = {code: label for code, (_, label) in dimensions.items()}
-    chain["dimension_label_fr"] = chain["mis_pe_dimension"].map(dimension_labels)
-    return _scope_sorted(chain, "value_chain_rank", "catalog_order", "dimension_order")
-
-
-def _dimensions(conn, start) -> tuple[pd.DataFrame, dict]:
-    dimensions = conn.execute(
-        "SELECT dims.*, coalesce(association.association_name, dims.association_code) "
-        "AS association_name FROM marts.mart_impact_dimensions AS dims "
-        "LEFT JOIN marts.dim_association AS association USING (association_code) "
-        "WHERE dims.period = ?",
-        [start],
-    ).df()
-    by_wave = conn.execute(
-        "SELECT scope, association_code, mis_pe_dimension, indicator_code, breakdown_value, "
-        "value, is_suppressed FROM marts.fct_indicators WHERE period = ? "
-        "AND indicator_code IN ('mispe_respondents', 'mispe_score') AND breakdown = 'wave'",
+def _wave_figures(conn, start) -> dict[tuple, tuple[float, bool, float | None, bool]]:
+    rows = conn.execute(
+        "SELECT scope, association_code, mis_pe_dimension, wave, respondents, "
+        "is_respondents_suppressed, mean_score, is_score_suppressed "
+        "FROM reporting.rpt_impact_dimension_waves WHERE period = ?",
         [start],
     ).fetchall()
-    wave_figures = {
-        tuple(row[:5]): (None if is_missing(row[5]) else row[5], bool(row[6])) for row in by_wave
+    return {
+        tuple(key): (respondents, bool(masked), None if is_missing(score) else score, bool(hidden))
+        for *key, respondents, masked, score, hidden in rows
     }
-    return _scope_sorted(dimensions, "dimension_sort_order"), wave_figures
-
-
-def _submissions(conn, start) -> pd.DataFrame:
-    return conn.execute(
-        "SELECT * FROM marts.mart_submissions WHERE period = ? "
-        "ORDER BY coalesce(association_name, association_code)",
-        [start],
-    ).df()
-
-
-def _pairs(conn, start) -> pd.DataFrame:
-    return conn.execute(
-        "SELECT pairs.*, coalesce(association.association_name, pairs.association_code) "
-        f"AS association_name FROM {PAIRS} AS pairs "
-        "LEFT JOIN marts.dim_association AS association USING (association_code) "
-        "WHERE pairs.period = ? ORDER BY association_name, pairs.pair_id",
-        [start],
-    ).df()
 
 
 def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> MonthFigures:
@@ -301,18 +152,17 @@ def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> M
             f"Aucune donnée pour la période {period} dans les marts : intégrez les fichiers "
             "du mois et construisez les marts avant de produire le tableau de pilotage."
         )
-    dimensions, wave_figures = _dimensions(conn, start)
     return MonthFigures(
         period=period,
         period_label=label[0],
         min_cell=min_cell,
-        key_figures=_key_figures(conn, start),
-        charts=(_status_chart(conn, start, min_cell), *_youth_charts(conn, start)),
-        value_chain=_value_chain(conn, start),
-        dimensions=dimensions,
-        wave_figures=wave_figures,
-        submissions=_submissions(conn, start),
-        pairs=_pairs(conn, start),
+        key_figures=_month(conn, "reporting.rpt_key_figures", start),
+        charts=_charts(conn, start),
+        value_chain=_month(conn, "reporting.rpt_value_chain", start),
+        dimensions=_month(conn, "reporting.rpt_impact_dimensions", start),
+        wave_figures=_wave_figures(conn, start),
+        submissions=_month(conn, "reporting.rpt_submissions", start),
+        pairs=_month(conn, "reporting.rpt_consolidated_pairs", start),
     )
 
 
@@ -480,10 +330,11 @@ def _dimension_row(dimension, figures: MonthFigures, waves: Sequence[str], diffu
     code = None if is_missing(dimension.association_code) else dimension.association_code
     scope_key = (dimension.scope, code, dimension.mis_pe_dimension)
     for wave in waves:
-        respondents = figures.wave_figures.get((*scope_key, "mispe_respondents", wave), (0, False))
-        score = figures.wave_figures.get((*scope_key, "mispe_score", wave), (None, False))
-        values.append(shown_value(respondents[0], "count", respondents[1], diffusion))
-        values.append(shown_value(score[0], "score", score[1], diffusion))
+        respondents, respondents_masked, score, score_masked = figures.wave_figures.get(
+            (*scope_key, wave), (0, False, None, False)
+        )
+        values.append(shown_value(respondents, "count", respondents_masked, diffusion))
+        values.append(shown_value(score, "score", score_masked, diffusion))
     values += [
         shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
         shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
@@ -549,7 +400,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
         (
             item.association_name,
             item.association_code,
-            "Oui" if item.expected else "Non",
+            item.expected_label,
             item.file_name,
             item.version,
             item.version_in_force,
@@ -558,7 +409,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
             item.rows_accepted,
             item.rows_rejected,
             item.rows_with_alerts,
-            vocabulary.status_label(item.status),
+            item.status_label_fr,
             item.message,
         )
         for item in figures.submissions.itertuples()
@@ -599,7 +450,7 @@ def _pair_rows(pairs: pd.DataFrame) -> list[tuple]:
         pairs["youth_key"].str[:YOUTH_KEY_SHOWN],
         pairs["age_band"],
         *(pairs[field] for field in PAIR_FIELDS[1:]),
-        pairs["has_alerts"].map({True: "Oui", False: "Non"}),
+        pairs["has_alerts_label"],
     ]
     # Lists, not itertuples: iterating Arrow-backed text column by column is far faster.
     return list(zip(*(column.tolist() for column in columns), strict=True))
@@ -647,8 +498,8 @@ def write_consolidated_workbooks(
 ) -> tuple[Path, Path]:
     """Write the internal and the diffusion workbooks of period "AAAA-MM" from the marts.
 
-    min_cell: the disclosure threshold, for the counts of pair statuses that the marts do not
-    hold (default: ASE_IMPACT_MIN_CELL, the one the marts were built with).
+    min_cell: the disclosure threshold the marts were built with, which the workbooks' notes
+    state (default: ASE_IMPACT_MIN_CELL); the masks themselves are dbt's.
     """
     figures = read_month(conn, period, min_cell or load_settings().min_cell)
     internal_path, diffusion_path = consolidated_paths(outputs_dir, period)
@@ -659,17 +510,18 @@ def write_consolidated_workbooks(
 
 # --- Rewriting only the months whose inputs changed --------------------------------------------
 
-# The tables read_month reads, by period and whole: a month's workbooks are a function of
-# these rows, of min_cell and of the code and seeds below, and are rewritten when one changes.
+# The tables read_month reads, by period: a month's workbooks are a function of these rows, of
+# min_cell and of the code and seeds below, and are rewritten when one changes.
 MONTH_INPUTS = (
     "marts.dim_period",
-    PAIRS,
-    "marts.fct_indicators",
-    "marts.mart_value_chain",
-    "marts.mart_impact_dimensions",
-    "marts.mart_submissions",
+    "reporting.rpt_key_figures",
+    "reporting.rpt_dashboard_charts",
+    "reporting.rpt_value_chain",
+    "reporting.rpt_impact_dimensions",
+    "reporting.rpt_impact_dimension_waves",
+    "reporting.rpt_submissions",
+    "reporting.rpt_consolidated_pairs",
 )
-SHARED_INPUTS = ("marts.indicator_catalog", "marts.dim_association")
 FINGERPRINT_SUFFIX = ".empreinte"
 
 
@@ -721,11 +573,6 @@ def month_fingerprints(conn: duckdb.DuckDBPyConnection, min_cell: int) -> dict[s
         f"FROM {table} GROUP BY period"
         for table in MONTH_INPUTS
     )
-    whole = " UNION ALL ".join(
-        f"SELECT '{table}', count(*), sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR FROM {table}"
-        for table in SHARED_INPUTS
-    )
-    shared = repr(sorted(conn.execute(whole).fetchall()))
     monthly: dict[object, list[tuple]] = {}
     for period, *digest in conn.execute(by_period).fetchall():
         monthly.setdefault(period, []).append(tuple(digest))
@@ -735,7 +582,7 @@ def month_fingerprints(conn: duckdb.DuckDBPyConnection, min_cell: int) -> dict[s
     return {
         code: hashlib.sha256(
             "\n".join(
-                [_code_fingerprint(), str(min_cell), shared, repr(sorted(monthly.get(start, [])))]
+                [_code_fingerprint(), str(min_cell), repr(sorted(monthly.get(start, [])))]
             ).encode()
         ).hexdigest()
         for start, code in months

@@ -1,6 +1,6 @@
--- Values by unit: percent and score within 0–100, points within ±100, counts whole and ≥ 0,
--- amounts, days and ratios ≥ 0; counts and amounts are never NULL; a rate equals its
--- numerator ÷ denominator.
+-- Values by unit, as indicator_units states them: within the unit's range (min_value,
+-- max_value); quantities (not is_ratio: counts, amounts) never NULL; counts whole; a percent
+-- equals its numerator ÷ denominator × 100.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_indicators'}}}) }}  -- shown on the mart in Dagster
 select
     indicators.*,
@@ -8,11 +8,12 @@ select
 from {{ ref('fct_indicators') }} as indicators
 inner join {{ ref('indicator_catalog') }} as catalog
     on catalog.indicator_code = indicators.indicator_code
-where (catalog.unit in ('percent', 'score') and not indicators.value between 0 and 100)
-    or (catalog.unit = 'points' and not indicators.value between -100 and 100)
-    or (catalog.unit in ('count', 'EUR', 'FTE', 'days', 'ratio') and indicators.value < 0)
+inner join {{ ref('indicator_units') }} as units
+    on units.unit = catalog.unit
+where indicators.value < units.min_value
+    or indicators.value > units.max_value
+    or (not units.is_ratio and indicators.value is null)
     or (catalog.unit = 'count' and indicators.value <> floor(indicators.value))
-    or (catalog.unit in ('count', 'EUR', 'FTE') and indicators.value is null)
     or (
         catalog.unit = 'percent'
         and abs(indicators.value - 100 * indicators.numerator / indicators.denominator) > 1e-9

@@ -6,6 +6,8 @@ from orchestration.assets.transformations import ase_impact_dbt_models
 from orchestration.resources import PipelineSettings
 
 MART_KEYS = [key for key in ase_impact_dbt_models.keys if key.path[0] == "marts"]
+# dbt's reporting models: what the consolidated workbooks show, shaped from the marts.
+REPORT_KEYS = [key for key in ase_impact_dbt_models.keys if key.path[0] == "reporting"]
 
 
 @dg.asset(
@@ -37,8 +39,7 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
 
 @dg.asset(
     key=["outputs", "consolidated_workbooks"],
-    # The Données sheet reads the pairs through dbt's staging view, with their age band.
-    deps=[*MART_KEYS, dg.AssetKey(["staging", "stg_reporting__pairs"])],
+    deps=[*MART_KEYS, *REPORT_KEYS],
     pool="duckdb",
     group_name="outputs",
     description=(

@@ -30,7 +30,6 @@ from ase_impact.publish import consolidated
 from ase_impact.publish.consolidated import (
     SUPPRESSED_TEXT,
     UNDEFINED_TEXT,
-    suppressed_counts,
     write_changed_months,
     write_consolidated_workbooks,
 )
@@ -361,18 +360,33 @@ def test_no_formula_and_no_name_in_either_file(workbooks, version):
     assert not {name: found for name, found in leaks.items() if found}
 
 
-@pytest.mark.parametrize(
-    ("counts", "expected"),
-    [
-        ([12, 1, 0], [True, True, False]),  # the lone small cell and the one giving it away
-        ([1, 14, 2, 0], [True, False, True, False]),  # two small cells protect each other
-        ([1, 0, 30, 20], [True, False, False, True]),  # the smallest non-empty other cell
-        ([1, 0], [True, True]),
-        ([0, 0, 11], [False, False, False]),
-    ],
-)
-def test_status_counts_follow_the_marts_disclosure_rule(counts, expected):
-    assert suppressed_counts(counts, MIN_CELL) == expected
+def test_the_status_chart_shows_pairs_declared_as_the_marts_mask_it(workbooks):
+    # The chart's counts and masks are the marts' pairs_declared by status (disclosure control
+    # by dbt, primary and secondary), not a count of its own.
+    internal_book, diffusion_book = workbooks["books"]
+    title = "Statut des binômes déclarés"
+    _, labels, counts = charted(workbooks["internal"], internal_book)[title]
+    _, shown_labels, shown = charted(workbooks["diffusion"], diffusion_book)[title]
+    marts = {
+        label: (value, suppressed)
+        for label, value, suppressed in workbooks["conn"]
+        .execute(
+            "SELECT breakdown_value, value, is_suppressed FROM marts.fct_indicators "
+            "WHERE period = DATE '2026-10-01' AND scope = 'departement' "
+            "AND indicator_code = 'pairs_declared' AND breakdown = 'status'"
+        )
+        .fetchall()
+    }
+    assert labels == shown_labels == list(referentiel.list_labels("status"))
+    assert set(marts) == set(labels)
+    assert counts == [marts[label][0] for label in labels]
+    assert shown == [None if marts[label][1] else marts[label][0] for label in labels]
+    # The statuses add up to the pairs of the month's files: 13 of cap-avenir, 4 of envol.
+    declared = workbooks["conn"].execute(
+        "SELECT value FROM marts.fct_indicators WHERE period = DATE '2026-10-01' "
+        "AND scope = 'departement' AND indicator_code = 'pairs_declared' AND breakdown = 'total'"
+    )
+    assert sum(counts) == declared.fetchone()[0] == 17
 
 
 def test_pdf_rendering_says_when_libreoffice_is_missing(tmp_path, monkeypatch):
@@ -407,7 +421,7 @@ def test_only_months_whose_inputs_changed_are_written_again(workbooks, tmp_path,
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(
-            "UPDATE raw.pairs SET sessions_held = sessions_held + 5 "
+            "UPDATE reporting.rpt_consolidated_pairs SET sessions_held = sessions_held + 5 "
             "WHERE association_code = ? AND pair_id = 'B-001'",
             [CAP],
         )
@@ -423,8 +437,8 @@ def test_only_months_whose_inputs_changed_are_written_again(workbooks, tmp_path,
         conn.execute("BEGIN TRANSACTION")
         try:
             conn.execute(
-                "UPDATE marts.fct_indicators SET value = value + ? "
-                "WHERE indicator_code = 'mispe_score' AND value IS NOT NULL",
+                "UPDATE reporting.rpt_impact_dimensions SET mean_score = mean_score + ? "
+                "WHERE mean_score IS NOT NULL",
                 [change],
             )
             assert write() == rewritten

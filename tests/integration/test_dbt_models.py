@@ -560,6 +560,16 @@ EXPECTED_VALUES = [
     (APRIL, "association", B, "youth_new", None, "total", None, 0),
     # Waiting: Y4 at A in March.
     (MARCH, D, None, "youth_waiting", None, "total", None, 1),
+    # Pairs declared: every pair of the month's files, whatever its status. March: A-01…A-04
+    # (A-04 waiting) + B-01, B-02 = 6. April: A's version 2 holds A-01…A-05 (A-03, closed in
+    # March, is still in the file; version 1's A-99 is gone) = 5; département by status:
+    # Abandonné A-02, B-02 = 2, nobody waiting any more.
+    (MARCH, D, None, "pairs_declared", None, "total", None, 6),
+    (MARCH, D, None, "pairs_declared", None, "status", "En attente de binôme", 1),
+    (MARCH, D, None, "pairs_declared", None, "status", "En cours", 3),
+    (APRIL, "association", A, "pairs_declared", None, "total", None, 5),
+    (APRIL, D, None, "pairs_declared", None, "status", "Abandonné", 2),
+    (APRIL, D, None, "pairs_declared", None, "status", "En attente de binôme", 0),
     # Pairs active: 4 (A) + 2 (B) in April; A-03 ended in March is no longer active.
     (APRIL, D, None, "pairs_active", None, "total", None, 6),
     # By mode, April: Présentiel A-01, A-04, A-05, B-03 = 4; Distanciel A-02, B-01 = 2.
@@ -730,15 +740,15 @@ def test_every_indicator_has_a_total_for_each_reporting_scope_only(build):
         "SELECT period, scope, association_code, count(*) FROM marts.fct_indicators "
         "WHERE breakdown = 'total' GROUP BY ALL ORDER BY ALL"
     ).fetchall()
-    # 38 single indicators + 4 MIS PE indicators × 6 dimensions = 62 totals per scope.
+    # 39 single indicators + 4 MIS PE indicators × 6 dimensions = 63 totals per scope.
     # les-tilleuls' April file was refused: it has no indicators.
     assert scopes == [
-        (MARCH, "association", B, 62),
-        (MARCH, "association", A, 62),
-        (MARCH, D, None, 62),
-        (APRIL, "association", B, 62),
-        (APRIL, "association", A, 62),
-        (APRIL, D, None, 62),
+        (MARCH, "association", B, 63),
+        (MARCH, "association", A, 63),
+        (MARCH, D, None, 63),
+        (APRIL, "association", B, 63),
+        (APRIL, "association", A, 63),
+        (APRIL, D, None, 63),
     ]
 
 

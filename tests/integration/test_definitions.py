@@ -71,6 +71,10 @@ def test_the_graph_runs_from_workbook_to_gate_and_outputs():
         ancestors = _ancestors(graph, dg.AssetKey(["outputs", output]))
         assert dg.AssetKey(["reporting", "workbook"]) in ancestors
         assert dg.AssetKey(["marts", "fct_indicators"]) in ancestors
+    # The consolidated workbooks read the marts and dbt's reporting models, nothing below.
+    workbook_parents = graph.get(dg.AssetKey(["outputs", "consolidated_workbooks"])).parent_keys
+    assert {key.path[0] for key in workbook_parents} == {"marts", "reporting"}
+    assert dg.AssetKey(["reporting", "rpt_consolidated_pairs"]) in workbook_parents
     gate_checks = {
         (key.asset_key.to_user_string(), key.name)
         for key in graph.asset_check_keys

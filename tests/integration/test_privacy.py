@@ -30,7 +30,7 @@ from openpyxl import load_workbook
 from ase_impact.core.settings import DBT_PROJECT_DIR
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
-from ase_impact.publish.consolidated import SUPPRESSED_TEXT, UNDEFINED_TEXT, YOUTH_CHARTS
+from ase_impact.publish.consolidated import SUPPRESSED_TEXT, UNDEFINED_TEXT
 from ase_impact.publish.template import build_template, write_template
 from tests.conftest import isolated_environment
 from tests.hostile_files import rewrite_parts, sheet_part
@@ -507,6 +507,15 @@ def _marts(run: dict, sql: str) -> list[tuple]:
         return conn.execute(sql).fetchall()
 
 
+def _charts(run: dict) -> list[tuple]:
+    """(indicator, breakdown, title) of each dashboard chart, as dbt's reporting lists them."""
+    return _marts(
+        run,
+        "SELECT indicator_code, breakdown, title_fr FROM reporting.rpt_dashboard_charts "
+        f"WHERE period = DATE '{PERIOD}-01' GROUP BY ALL ORDER BY min(chart_order)",
+    )
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -565,19 +574,24 @@ def test_the_diffusion_version_shows_no_value_flagged_suppressed(pipeline_run):
         label: flags[label] for label in shown if label in flags
     }
     assert _masked(shown["Jeunes en attente de binôme"]) and not _masked(shown["Binômes actifs"])
-    youth_flags = {
-        (breakdown, category): flagged
-        for breakdown, category, flagged in _marts(
+    # Every chart (pair statuses and youth breakdowns) likewise, cell by cell.
+    chart_flags = {
+        (indicator, breakdown, category): flagged
+        for indicator, breakdown, category, flagged in _marts(
             pipeline_run,
-            "SELECT breakdown, breakdown_value, is_suppressed FROM marts.fct_indicators "
-            f"WHERE period = DATE '{PERIOD}-01' AND scope = 'departement' "
-            "AND indicator_code = 'youth_accompanied' AND breakdown <> 'total'",
+            "SELECT indicator_code, breakdown, breakdown_value, is_suppressed "
+            f"FROM marts.fct_indicators WHERE period = DATE '{PERIOD}-01' "
+            "AND scope = 'departement' AND breakdown <> 'total'",
         )
     }
     blocks = _dashboard_blocks(diffusion["Tableau de bord"])
-    for breakdown, title, _ in YOUTH_CHARTS:
+    charts = _charts(pipeline_run)
+    assert {indicator for indicator, _, _ in charts} == {"pairs_declared", "youth_accompanied"}
+    for indicator, breakdown, title in charts:
+        assert blocks[title], title
         for category, value, remark in blocks[title]:
-            assert _masked(value, remark) == youth_flags[(breakdown, category)], (title, category)
+            flagged = chart_flags[(indicator, breakdown, category)]
+            assert _masked(value, remark) == flagged, (title, category)
     # The value chain: as many masks as flagged rows.
     flagged_rows = _marts(
         pipeline_run,
@@ -616,7 +630,8 @@ def test_a_breakdown_never_masks_a_single_cell_under_a_published_total(pipeline_
     assert [count for count in by_sex.values() if 1 <= count < MIN_CELL] == [1]
     groups = [
         (title, total_youth, [row[1:] for row in shown_blocks[title]], [row[1] for row in rows])
-        for _, title, _ in YOUTH_CHARTS
+        for indicator, _, title in _charts(pipeline_run)
+        if indicator == "youth_accompanied"
         for rows in [kept_blocks[title]]
     ]
     # MIS PE: respondents of each wave under « Répondants (toutes vagues) » of their row.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -100,29 +99,36 @@ def test_youth_moves_use_association_totals_only():
     ]
 
 
-def test_expected_submissions_follow_the_registry_dates_and_add_what_was_received():
-    associations = pd.DataFrame(
-        {
-            "association_code": ["early", "joins-mid-october", "left-in-september", "stranger"],
-            "is_registered": [True, True, True, False],
-            "expected_from": [date(2026, 1, 1), date(2026, 10, 15), date(2026, 1, 1), None],
-            "expected_until": [None, None, date(2026, 9, 30), None],
-        }
-    )
+def test_expected_submissions_are_the_registry_months_and_what_was_received():
+    # The registry's dates are dbt's to apply (int_associations_expected and its unit tests):
+    # the suite takes its rows as they are and adds every partition received.
     marts = {
-        "associations": associations,
-        "periods": pd.DataFrame({"period": pd.to_datetime(["2026-09-01", "2026-10-01"])}),
+        "associations_expected": pd.DataFrame(
+            {
+                "period": pd.to_datetime(["2026-10-01", "2026-09-01", "2026-10-01"]),
+                "association_code": ["early", "early", "joins-mid-october"],
+            }
+        ),
         "received": pd.DataFrame(
-            {"period": pd.to_datetime(["2026-10-01"]), "association_code": ["stranger"]}
+            {
+                "period": pd.to_datetime(["2026-10-01", "2026-10-01"]),
+                "association_code": ["stranger", "early"],
+            }
         ),
     }
     assert expected_submission_keys(marts) == [
         "2026-09/early",
-        "2026-09/left-in-september",
         "2026-10/early",
         "2026-10/joins-mid-october",
         "2026-10/stranger",
     ]
+
+
+def test_nothing_expected_and_nothing_received_expects_no_submission():
+    empty = pd.DataFrame(
+        {"period": pd.to_datetime([]), "association_code": pd.Series([], dtype=str)}
+    )
+    assert expected_submission_keys({"associations_expected": empty, "received": empty}) == []
 
 
 def test_every_unit_has_exactly_one_range_and_only_its_units_share_it():

@@ -1,8 +1,8 @@
 -- The association registry, plus any association that sent a file without being registered.
 with
 
-registry as (
-    select * from {{ ref('associations') }}
+registered as (
+    select * from {{ ref('int_associations_registered') }}
 ),
 
 territories as (
@@ -24,20 +24,22 @@ received as (
 )
 
 select
-    coalesce(registry.association_code, received.association_code) as association_code,
-    coalesce(registry.association_name, received.association_name) as association_name,
-    registry.territory_code,
+    coalesce(registered.association_code, received.association_code) as association_code,
+    coalesce(registered.association_name, received.association_name) as association_name,
+    registered.territory_code,
     territories.label_fr as territory_label_fr,
-    registry.expected_from,
-    registry.expected_until,
-    registry.does_mentoring,
-    registry.does_residential_care,
-    registry.association_code is not null as is_registered,
+    registered.expected_from,
+    registered.expected_until,
+    registered.does_mentoring,
+    registered.does_residential_care,
+    registered.association_code is not null as is_registered,
     received.first_period_received,
-    received.last_period_received
-from registry
+    received.last_period_received,
+    registered.first_expected_period,
+    registered.last_expected_period
+from registered
 full outer join received
-    on received.association_code = registry.association_code
+    on received.association_code = registered.association_code
 left join territories
-    on territories.territory_code = registry.territory_code
+    on territories.territory_code = registered.territory_code
 order by 1

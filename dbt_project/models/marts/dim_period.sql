@@ -2,33 +2,20 @@
 with
 
 periods as (
-    select * from {{ ref('int_periods_reported') }}
-),
-
-bounds as (
-    select min(period) as first_period, max(period) as last_period
-    from periods
-),
-
-calendar as (
-    select unnest(generate_series(first_period, last_period, interval 1 month))::date as period
-    from bounds
-    where first_period is not null
+    select * from {{ ref('int_periods_covered') }}
 )
 
 select
-    calendar.period,
-    last_day(calendar.period) as period_end,
-    strftime(calendar.period, '%Y-%m') as period_code,
-    year(calendar.period)::integer as year,
-    month(calendar.period)::integer as month,
+    period,
+    period_end,
+    strftime(period, '%Y-%m') as period_code,
+    year(period)::integer as year,
+    month(period)::integer as month,
     [
         'janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
         'septembre', 'octobre', 'novembre', 'décembre'
-    ][month(calendar.period)] || ' ' || year(calendar.period) as label_fr,
-    periods.period is not null as has_submissions,
-    calendar.period = (select last_period from bounds) as is_latest
-from calendar
-left join periods
-    on periods.period = calendar.period
-order by calendar.period
+    ][month(period)] || ' ' || year(period) as label_fr,
+    has_submissions,
+    is_latest
+from periods
+order by period

@@ -1,38 +1,18 @@
 -- Expected vs received, per month: every registry association expected that month and every
--- association that sent something, with the latest version received.
+-- association that sent something, with the latest version received and the version in force
+-- (both as quality.latest_submissions states them).
 with
 
-periods as (
-    select * from {{ ref('dim_period') }}
-),
-
-registry as (
-    select * from {{ ref('associations') }}
-),
-
-submissions as (
-    select * from {{ ref('stg_quality__submissions') }}
+expected as (
+    select * from {{ ref('int_associations_expected') }}
 ),
 
 latest as (
-    select *
-    from submissions
-    qualify row_number() over (partition by period, association_code order by version desc) = 1
+    select * from {{ ref('stg_quality__latest_submissions') }}
 ),
 
-versions_in_force as (
-    select period, association_code, max(version) as version_in_force
-    from submissions
-    where is_accepted
-    group by all
-),
-
-expected as (
-    select periods.period, registry.association_code, registry.association_name
-    from periods
-    inner join registry
-        on date_trunc('month', registry.expected_from) <= periods.period
-        and (registry.expected_until is null or registry.expected_until >= periods.period)
+statuses as (
+    select * from {{ ref('submission_statuses') }}
 ),
 
 expected_or_seen as (
@@ -51,13 +31,17 @@ select
     latest.sha256,
     latest.received_at,
     latest.version,
-    versions_in_force.version_in_force,
+    latest.version_in_force,
     latest.template_version,
     latest.rows_received,
     latest.rows_accepted,
     latest.rows_rejected,
     latest.rows_with_alerts,
-    coalesce(latest.status, 'missing') as status,
+    -- Nothing received: the one status of an expected file that did not come.
+    coalesce(
+        latest.status,
+        (select status_code from statuses where not is_received)
+    ) as status,
     coalesce(
         latest.message_fr,
         case when latest.association_code is null
@@ -72,7 +56,4 @@ left join expected
 left join latest
     on latest.period = expected_or_seen.period
     and latest.association_code = expected_or_seen.association_code
-left join versions_in_force
-    on versions_in_force.period = expected_or_seen.period
-    and versions_in_force.association_code = expected_or_seen.association_code
 order by expected_or_seen.period, expected_or_seen.association_code

@@ -19,7 +19,6 @@ renamed as (
         rows_rejected,
         rows_with_alerts,
         status,
-        status in ('accepted', 'accepted_with_rejections') as is_accepted,
         message_fr
     from submissions
 )

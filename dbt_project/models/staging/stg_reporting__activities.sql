@@ -1,26 +1,22 @@
+-- raw.activities as received (the file's month).
 with
 
 activities as (
     select * from {{ source('raw', 'activities') }}
 ),
 
-coded as (
+renamed as (
     select
-        activities.period,
-        activities.association_code,
-        activities.file_sha256,
-        activities.excel_row,
-        activities.activity_date,
-        activities.activity_type,
-        activity_types.value_code as activity_type_code,
-        -- The seed's category of an activity type is the indicator that counts it.
-        activity_types.category_code as indicator_code,
-        activities.title,
-        lower(trim(activities.title)) as title_key,
-        activities.participants,
-        activities.has_alerts
+        period,
+        association_code,
+        file_sha256,
+        excel_row,
+        activity_date,
+        activity_type,
+        title,
+        participants,
+        has_alerts
     from activities
-    {{ join_list_value('activity_type', 'activities.activity_type', 'activity_types') }}
 )
 
-select * from coded
+select * from renamed

@@ -1,32 +1,27 @@
-{%- set questions = [
-    'q_confidence', 'q_better_grades', 'q_internship', 'q_oral',
-    'q_bonds', 'q_someone', 'q_discoveries',
-] -%}
-
+-- raw.end_questionnaires as received (the tab is cumulative over the year).
 with
 
 end_questionnaires as (
     select * from {{ source('raw', 'end_questionnaires') }}
 ),
 
-coded as (
+renamed as (
     select
-        end_questionnaires.period,
-        end_questionnaires.association_code,
-        end_questionnaires.file_sha256,
-        end_questionnaires.excel_row,
-        end_questionnaires.pair_id,
-        end_questionnaires.answered_on,
-        date_trunc('month', end_questionnaires.answered_on)::date as answered_period,
-        {%- for question in questions %}
-        end_questionnaires.{{ question }},
-        {{ question }}_answers.value_code as {{ question }}_code,
-        {%- endfor %}
-        end_questionnaires.has_alerts
+        period,
+        association_code,
+        file_sha256,
+        excel_row,
+        pair_id,
+        answered_on,
+        q_confidence,
+        q_better_grades,
+        q_internship,
+        q_oral,
+        q_bonds,
+        q_someone,
+        q_discoveries,
+        has_alerts
     from end_questionnaires
-    {%- for question in questions %}
-    {{ join_list_value('questionnaire_answer', 'end_questionnaires.' ~ question, question ~ '_answers') }}
-    {%- endfor %}
 )
 
-select * from coded
+select * from renamed

@@ -1,29 +1,27 @@
+-- raw.mispe_questionnaires as received (cumulative); q01…q18 in 1–4, NULL = no answer. The
+-- birth month stays in raw: the age at answer is enough.
 with
 
 mispe_questionnaires as (
     select * from {{ source('raw', 'mispe_questionnaires') }}
 ),
 
-coded as (
+renamed as (
     select
-        mispe_questionnaires.period,
-        mispe_questionnaires.association_code,
-        mispe_questionnaires.file_sha256,
-        mispe_questionnaires.excel_row,
-        mispe_questionnaires.youth_key,
-        mispe_questionnaires.age_at_answer,
-        mispe_questionnaires.wave,
-        waves.value_code as wave_code,
-        waves.sort_order as wave_order,
-        mispe_questionnaires.answered_on,
-        date_trunc('month', mispe_questionnaires.answered_on)::date as answered_period,
+        period,
+        association_code,
+        file_sha256,
+        excel_row,
+        youth_key,
+        age_at_answer,
+        wave,
+        answered_on,
         {%- for item in range(1, 19) %}
-        mispe_questionnaires.q{{ '%02d' % item }},
+        q{{ '%02d' % item }},
         {%- endfor %}
-        mispe_questionnaires.is_out_of_mispe_scope,
-        mispe_questionnaires.has_alerts
+        is_out_of_mispe_scope,
+        has_alerts
     from mispe_questionnaires
-    {{ join_list_value('wave', 'mispe_questionnaires.wave', 'waves') }}
 )
 
-select * from coded
+select * from renamed

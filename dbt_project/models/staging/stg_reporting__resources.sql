@@ -1,23 +1,22 @@
+-- raw.resources as received (the calendar year to date).
 with
 
 resources as (
     select * from {{ source('raw', 'resources') }}
 ),
 
-coded as (
+renamed as (
     select
-        resources.period,
-        resources.association_code,
-        resources.file_sha256,
-        resources.excel_row,
-        resources.category,
-        categories.value_code as category_code,
-        trim(resources.detail) as detail,
-        resources.amount,
-        resources.unit,
-        resources.has_alerts
+        period,
+        association_code,
+        file_sha256,
+        excel_row,
+        category,
+        detail,
+        amount,
+        unit,
+        has_alerts
     from resources
-    {{ join_list_value('resource_category', 'resources.category', 'categories') }}
 )
 
-select * from coded
+select * from renamed

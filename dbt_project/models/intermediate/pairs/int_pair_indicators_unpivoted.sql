@@ -7,7 +7,8 @@ aggregated as (
 )
 
 {%- set counts = [
-    'youth_accompanied', 'youth_new', 'youth_waiting', 'pairs_active', 'mentors_active',
+    'youth_accompanied', 'youth_new', 'youth_waiting', 'pairs_declared', 'pairs_active',
+    'mentors_active',
     'mentors_trained', 'structures_mobilized', 'pairs_closed', 'pairs_abandoned',
     'pairs_objective_met',
 ] %}

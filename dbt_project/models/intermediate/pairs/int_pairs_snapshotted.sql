@@ -3,7 +3,7 @@
 with
 
 pairs as (
-    select * from {{ ref('stg_reporting__pairs') }}
+    select * from {{ ref('int_pairs_coded') }}
 ),
 
 flagged as (

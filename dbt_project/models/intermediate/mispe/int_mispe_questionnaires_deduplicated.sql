@@ -2,7 +2,7 @@
 with
 
 mispe_questionnaires as (
-    select * from {{ ref('stg_reporting__mispe_questionnaires') }}
+    select * from {{ ref('int_mispe_questionnaires_coded') }}
 ),
 
 latest as (

@@ -13,6 +13,8 @@ counted as (
         association_code,
         breakdown,
         breakdown_value,
+        -- Every pair of the month's files, whatever its status.
+        count(*) as pairs_declared,
         count(distinct youth_key) filter (where is_active) as youth_accompanied,
         count(distinct youth_key) filter (
             where is_active and renewal_code = 'new' and is_matched_in_period

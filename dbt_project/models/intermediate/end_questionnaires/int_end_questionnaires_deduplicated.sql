@@ -3,7 +3,7 @@
 with
 
 end_questionnaires as (
-    select * from {{ ref('stg_reporting__end_questionnaires') }}
+    select * from {{ ref('int_end_questionnaires_coded') }}
 ),
 
 pairs as (

@@ -1,6 +1,7 @@
 -- Every indicator cell, computed or not: the computed cells of the published breakdowns,
--- restricted to the published scopes, merged with the expected cells. A count with nothing
--- is 0; a rate, mean or ratio with a zero denominator has no value (NULL).
+-- restricted to the published scopes, merged with the expected cells. A quantity (count,
+-- amount) with nothing is 0; a rate, mean or ratio (indicator_units.is_ratio) carries its
+-- numerator and denominator and has no value (NULL) when the denominator is zero.
 {%- set indicator_models = [
     'int_pair_indicators_unpivoted',
     'int_end_questionnaire_indicators_aggregated',
@@ -17,6 +18,10 @@ with
 
 catalog as (
     select * from {{ ref('indicator_catalog') }}
+),
+
+units as (
+    select * from {{ ref('indicator_units') }}
 ),
 
 scopes as (
@@ -117,17 +122,11 @@ select
     merged.breakdown_order,
     catalog.unit,
     case
-        when catalog.unit in ('count', 'EUR', 'FTE') then coalesce(merged.value, 0)
-        else merged.value
+        when units.is_ratio then merged.value
+        else coalesce(merged.value, 0)
     end as value,
-    case
-        when catalog.unit in ('percent', 'days', 'score', 'points', 'ratio')
-            then coalesce(merged.numerator, 0)
-    end as numerator,
-    case
-        when catalog.unit in ('percent', 'days', 'score', 'points', 'ratio')
-            then coalesce(merged.denominator, 0)
-    end as denominator,
+    case when units.is_ratio then coalesce(merged.numerator, 0) end as numerator,
+    case when units.is_ratio then coalesce(merged.denominator, 0) end as denominator,
     -- 0 when nobody is behind the cell or when it does not count people (resources, activities).
     coalesce(merged.cell_count, 0) as cell_count,
     merged.computed_rows,
@@ -135,6 +134,8 @@ select
 from merged
 inner join catalog
     on catalog.indicator_code = merged.indicator_code
+inner join units
+    on units.unit = catalog.unit
 -- Categories outside the référentiel (« Non renseigné », free-text details) show only when
 -- they hold something.
 where merged.is_expected

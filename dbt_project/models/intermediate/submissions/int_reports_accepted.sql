@@ -1,9 +1,10 @@
--- One row per (period, association) whose data is in force: an accepted file (a file refused
--- as a whole leaves the previous accepted version in force) or rows present in raw.
+-- One row per (period, association) whose data is in force: a version in force (an accepted
+-- file; a file refused as a whole leaves the previous accepted version in force) or rows
+-- present in raw.
 with
 
-submissions as (
-    select * from {{ ref('stg_quality__submissions') }}
+latest_submissions as (
+    select * from {{ ref('stg_quality__latest_submissions') }}
 ),
 
 {%- set reporting_models = [
@@ -16,8 +17,8 @@ submissions as (
 
 reports as (
     select period, association_code
-    from submissions
-    where is_accepted
+    from latest_submissions
+    where version_in_force is not null
     {%- for model in reporting_models %}
     union
     select period, association_code

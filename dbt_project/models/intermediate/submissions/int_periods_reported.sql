@@ -1,8 +1,8 @@
 -- The months indicators are published for: every month with at least one file received.
 with
 
-submissions as (
-    select * from {{ ref('stg_quality__submissions') }}
+latest_submissions as (
+    select * from {{ ref('stg_quality__latest_submissions') }}
 ),
 
 reports as (
@@ -10,7 +10,7 @@ reports as (
 ),
 
 periods as (
-    select period from submissions
+    select period from latest_submissions
     union
     select period from reports
 )

@@ -8,7 +8,7 @@ reports as (
 ),
 
 resources as (
-    select * from {{ ref('stg_reporting__resources') }}
+    select * from {{ ref('int_resources_coded') }}
 ),
 
 latest_files as (

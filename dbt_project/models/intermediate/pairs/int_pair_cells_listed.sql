@@ -1,7 +1,7 @@
 -- Each snapshot row once per scope and once per breakdown cell it falls in (the total, its
 -- sex, its age band, …): the aggregates are then computed the same way for every cell.
 {%- set pair_breakdowns = [
-    'sex', 'age_band', 'school_level_group', 'placement_type', 'territory',
+    'sex', 'age_band', 'school_level_group', 'placement_type', 'territory', 'status',
     'objective', 'mode', 'meeting_frequency', 'end_reason', 'end_reason_kind',
 ] %}
 

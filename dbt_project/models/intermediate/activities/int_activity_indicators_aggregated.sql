@@ -6,7 +6,7 @@
 with
 
 activities as (
-    select * from {{ ref('stg_reporting__activities') }}
+    select * from {{ ref('int_activities_coded') }}
 ),
 
 scoped as (

@@ -1,0 +1,22 @@
+-- The association registry (the seed the département edits), with the months it expects a
+-- file from each association: from the month of expected_from to the month of
+-- expected_until (NULL while still expected). An association is expected in period P when
+-- first_expected_period <= P and (last_expected_period is NULL or last_expected_period >= P),
+-- that is expected_until >= P's first day: the rule is stated here once.
+with
+
+registry as (
+    select * from {{ ref('associations') }}
+)
+
+select
+    association_code,
+    association_name,
+    territory_code,
+    expected_from,
+    expected_until,
+    date_trunc('month', expected_from)::date as first_expected_period,
+    date_trunc('month', expected_until)::date as last_expected_period,
+    does_mentoring,
+    does_residential_care
+from registry

@@ -1,0 +1,70 @@
+-- The charts of the consolidated workbook's « Tableau de bord »: for each month, each chart's
+-- categories (a breakdown of a département indicator) in the référentiel's order, with their
+-- count and disclosure flag from fct_indicators. A chart without any category for the month
+-- keeps one row, its category NULL.
+with
+
+periods as (
+    select * from {{ ref('dim_period') }}
+),
+
+indicators as (
+    select * from {{ ref('fct_indicators') }}
+    where scope = 'departement'
+        and breakdown <> 'total'
+),
+
+categories as (
+    select * from {{ ref('int_breakdown_categories_listed') }}
+),
+
+charts (chart_order, indicator_code, breakdown, title_fr, value_header_fr, chart_kind) as (
+    values
+        (1, 'pairs_declared', 'status', 'Statut des binômes déclarés', 'Binômes', 'pie'),
+        (2, 'youth_accompanied', 'territory', 'Jeunes accompagnés par territoire', 'Jeunes', 'col'),
+        (3, 'youth_accompanied', 'age_band', 'Jeunes accompagnés par tranche d''âge', 'Jeunes', 'col'),
+        (4, 'youth_accompanied', 'sex', 'Jeunes accompagnés par sexe', 'Jeunes', 'pie'),
+        (5, 'youth_accompanied', 'placement_type', 'Jeunes accompagnés par type de placement', 'Jeunes', 'bar')
+),
+
+charted as (
+    select
+        periods.period,
+        charts.chart_order,
+        charts.indicator_code,
+        charts.breakdown,
+        charts.title_fr,
+        charts.value_header_fr,
+        charts.chart_kind,
+        indicators.breakdown_value as category,
+        -- Categories outside the référentiel (« Non renseigné ») come last.
+        categories.display_order as category_order,
+        indicators.value,
+        indicators.is_suppressed
+    from periods
+    cross join charts
+    left join indicators
+        on indicators.period = periods.period
+        and indicators.indicator_code = charts.indicator_code
+        and indicators.breakdown = charts.breakdown
+    left join categories
+        on categories.breakdown = indicators.breakdown
+        and categories.breakdown_value = indicators.breakdown_value
+)
+
+select
+    period,
+    chart_order::integer as chart_order,
+    indicator_code,
+    breakdown,
+    title_fr,
+    value_header_fr,
+    chart_kind,
+    category,
+    value,
+    coalesce(is_suppressed, false) as is_suppressed,
+    row_number() over (
+        partition by period
+        order by chart_order, category_order nulls last, category
+    )::integer as row_order
+from charted

@@ -1,0 +1,31 @@
+-- quality.latest_submissions: one row per (period, association), its latest version received
+-- and the version in force, as ingestion states them once.
+with
+
+latest_submissions as (
+    select * from {{ source('quality', 'latest_submissions') }}
+),
+
+renamed as (
+    select
+        period,
+        association_code,
+        association_name,
+        file_name,
+        sha256,
+        received_at,
+        version,
+        template_version,
+        rows_received,
+        rows_accepted,
+        rows_rejected,
+        rows_with_alerts,
+        status,
+        message_fr,
+        version_in_force,
+        sha256_in_force,
+        received_at_in_force
+    from latest_submissions
+)
+
+select * from renamed
