@@ -4,7 +4,6 @@ from datetime import date
 
 import dagster as dg
 
-from ase_impact.core import referentiel
 from orchestration.jobs import ingestion_job
 from orchestration.partitions import ASSOCIATION
 from orchestration.resources import PipelineSettings
@@ -21,24 +20,17 @@ def previous_period(day: date) -> str:
     return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
 
 
-def expected_associations(period: str) -> set[str]:
-    """Registry associations expected to report for a period (AAAA-MM).
+def relance_text(settings, period: str, received_codes: set[str]) -> str:
+    """Who the project lead must chase, "a, b", or "aucune": expected for the period (as the
+    published marts state it), no file received."""
+    from ase_impact.warehouse import queries
+    from ase_impact.warehouse.connection import connect
 
-    As in mart_submissions: from the month of expected_from (a registry date may fall
-    mid-month), until expected_until if it is on or after the period's first day.
-    """
-    month_start = f"{period}-01"
-    return {
-        row["association_code"]
-        for row in referentiel.associations()
-        if row["expected_from"][:7] <= period
-        and (not row["expected_until"] or row["expected_until"] >= month_start)
-    }
-
-
-def relance_list(period: str, received_codes: set[str]) -> list[str]:
-    """Who the project lead must chase: expected for the period, no file received."""
-    return sorted(expected_associations(period) - received_codes)
+    if not settings.published_warehouse.exists():
+        return "inconnue (aucune copie publiée : lancez « ase-impact run »)"
+    with connect(settings.published_warehouse, read_only=True) as conn:
+        expected = queries.expected_association_codes(conn, period)
+    return ", ".join(sorted(expected - received_codes)) or "aucune"
 
 
 @dg.schedule(
@@ -60,7 +52,7 @@ def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSe
     received = {
         code for file_period, code, _ in submission_files(settings.raw_dir) if file_period == period
     }
-    relance = ", ".join(relance_list(period, received)) or "aucune"
+    relance = relance_text(settings, period, received)
     try:
         pending = pending_against_warehouse(settings, period, wait=False)
     except WarehouseBusy:

@@ -226,3 +226,16 @@ def last_accepted_sha256(
         [association_code, period_start(up_to_period), *vocabulary.ACCEPTED_STATUSES],
     ).fetchone()
     return row[0] if row else None
+
+
+def expected_association_codes(conn: duckdb.DuckDBPyConnection, period: str) -> set[str]:
+    """Associations the registry expects a file from for a period, by the months
+    marts.dim_association states for each (dbt's int_associations_registered)."""
+    start = period_start(period)
+    rows = conn.execute(
+        "SELECT association_code FROM marts.dim_association WHERE is_registered "
+        "AND first_expected_period <= ? "
+        "AND (last_expected_period IS NULL OR last_expected_period >= ?)",
+        [start, start],
+    ).fetchall()
+    return {code for (code,) in rows}

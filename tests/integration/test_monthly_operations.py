@@ -1,9 +1,10 @@
 """Sensor, build sensor and monthly schedule, evaluated against the project's real instance."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import dagster as dg
+import duckdb
 import pytest
 
 from ase_impact.core import referentiel
@@ -20,7 +21,7 @@ from orchestration.partitions import (
 )
 from orchestration.partitions import submission_partition_key as key
 from orchestration.resources import PipelineSettings
-from orchestration.schedules import RELANCE_TAG, expected_associations, monthly_schedule
+from orchestration.schedules import RELANCE_TAG, monthly_schedule
 from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
 from tests.integration.sample_rows import write_submission
 
@@ -178,9 +179,19 @@ def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(in
         scheduled_execution_time=datetime(2026, 11, 10, 6, 0, tzinfo=PARIS),
         resources=_resources(settings),
     )
-    expected = expected_associations("2026-10")
-    relance = ", ".join(sorted(expected - {"cap-avenir"}))
-    assert "cap-avenir" in expected and "envol-mentorat" in relance
+    # The published marts say who is expected in October: the schedule reads them there.
+    _publish_registry(
+        settings.published_warehouse,
+        [
+            ("cap-avenir", True, date(2026, 1, 1), None),
+            ("envol-mentorat", True, date(2026, 10, 1), None),
+            ("grandir-ensemble", True, date(2026, 1, 1), None),
+            ("partie-en-septembre", True, date(2026, 1, 1), date(2026, 9, 1)),
+            ("arrive-en-novembre", True, date(2026, 11, 1), None),
+            ("hors-registre", False, None, None),
+        ],
+    )
+    relance = "envol-mentorat, grandir-ensemble"
 
     [request] = monthly_schedule(context)
     assert _requested_range(request) == (str(key("2026-10", "cap-avenir")),) * 2
@@ -191,18 +202,28 @@ def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(in
     assert isinstance(skipped, dg.SkipReason) and relance in skipped.skip_message
 
 
-def test_an_association_is_chased_from_the_month_of_its_expected_from_date(monkeypatch):
-    registry = (
-        {"association_code": "mi-mois", "expected_from": "2026-01-15", "expected_until": ""},
-        {
-            "association_code": "partie",
-            "expected_from": "2024-01-01",
-            "expected_until": "2025-12-31",
-        },
+def test_without_a_published_copy_the_schedule_says_who_to_chase_is_unknown(instance):
+    settings = load_settings()
+    write_submission(settings.raw_dir, "2026-10", "cap-avenir")
+    context = dg.build_schedule_context(
+        instance=instance,
+        scheduled_execution_time=datetime(2026, 11, 10, 6, 0, tzinfo=PARIS),
+        resources=_resources(settings),
     )
-    monkeypatch.setattr(referentiel, "associations", lambda: registry)
-    assert expected_associations("2025-12") == {"partie"}
-    assert expected_associations("2026-01") == {"mi-mois"}
+    [request] = monthly_schedule(context)
+    assert request.tags[RELANCE_TAG].startswith("inconnue")
+
+
+def _publish_registry(path, associations):
+    """A published copy holding only marts.dim_association's expected months."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as conn:
+        conn.execute("create schema marts")
+        conn.execute(
+            "create table marts.dim_association (association_code varchar, "
+            "is_registered boolean, first_expected_period date, last_expected_period date)"
+        )
+        conn.executemany("insert into marts.dim_association values (?, ?, ?, ?)", associations)
 
 
 def test_the_schedule_runs_on_the_tenth_at_six_paris_time():
