@@ -141,6 +141,15 @@ def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return conn.execute("SELECT period, association_code FROM quality.latest_submissions").df()
 
 
+def _records(conn: duckdb.DuckDBPyConnection, table: str, sql: str, parameters, record) -> list:
+    """The rows of a query as records; none while its table does not exist yet (a copy
+    published before the table was)."""
+    schema, name = table.split(".")
+    if not _exists(conn, schema, name):
+        return []
+    return [record(*row) for row in conn.execute(sql, parameters).fetchall()]
+
+
 def _exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return bool(
         conn.execute(
@@ -172,15 +181,15 @@ class Version:
 
 def submission_versions(conn: duckdb.DuckDBPyConnection, association_code: str) -> list[Version]:
     """Every version an association sent, newest month first, newest version first."""
-    if not _exists(conn, "quality", "submissions"):
-        return []
-    rows = conn.execute(
+    return _records(
+        conn,
+        "quality.submissions",
         "SELECT strftime(period, '%Y-%m'), version, sha256, received_at, status, rows_received, "
         "rows_accepted, rows_rejected, rows_with_alerts, message_fr FROM quality.submissions "
         "WHERE association_code = ? ORDER BY period DESC, version DESC",
         [association_code],
-    ).fetchall()
-    return [Version(*row) for row in rows]
+        Version,
+    )
 
 
 @dataclass(frozen=True)
@@ -202,15 +211,15 @@ class MonthSubmission:
 
 def month_submissions(conn: duckdb.DuckDBPyConnection, period: str) -> list[MonthSubmission]:
     """Every association expected or seen for the month, with its latest version's status."""
-    if not _exists(conn, "marts", "mart_submissions"):
-        return []
-    rows = conn.execute(
+    return _records(
+        conn,
+        "marts.mart_submissions",
         "SELECT association_code, association_name, expected, received, sha256, received_at, "
         "version, rows_accepted, rows_rejected, status, message FROM marts.mart_submissions "
         "WHERE period = ? ORDER BY association_code",
         [period_start(period)],
-    ).fetchall()
-    return [MonthSubmission(*row) for row in rows]
+        MonthSubmission,
+    )
 
 
 def last_accepted_sha256(
