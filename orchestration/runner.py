@@ -46,11 +46,18 @@ def run_pipeline(
 ) -> RunOutcome:
     """Ingest every new or changed file, as the files sensor would request it (one run per
     range of partitions), then build once; the runs go through the project's instance."""
+    # Entered, the instance is also the one Dagster's definitions loading reads; disposed after.
+    with project_instance(settings.dagster_home) as instance:
+        return _ingest_and_build(instance, settings, period, progress)
+
+
+def _ingest_and_build(
+    instance: dg.DagsterInstance, settings: Settings, period: str | None, progress
+) -> RunOutcome:
     from orchestration.assets.transformations import ase_impact_dbt_models
     from orchestration.definitions import defs
     from orchestration.sensors import new_file_requests
 
-    instance = project_instance(settings.dagster_home)
     with locked_connection(settings.warehouse) as conn:
         ensure_schema(conn)
         ingested = queries.latest_sha256_by_partition(conn)

@@ -324,20 +324,20 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
 
 
 def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instance, monkeypatch):
-    from ase_impact.intake import ingestion
+    from ase_impact.intake import check
 
     settings = load_settings()
     for code in ("cap-avenir", "envol-mentorat"):
         write_submission(settings.raw_dir, "2026-10", code)
     instance.add_dynamic_partitions(ASSOCIATION, ["cap-avenir", "envol-mentorat"])
-    validate = ingestion.validate_workbook
+    validate = check.validate_workbook
 
     def failing_on_cap_avenir(workbook, context):
         if context.association_code == "cap-avenir":
             raise KeyError("colonne inattendue")
         return validate(workbook, context)
 
-    monkeypatch.setattr(ingestion, "validate_workbook", failing_on_cap_avenir)
+    monkeypatch.setattr(check, "validate_workbook", failing_on_cap_avenir)
     partitions = [str(key("2026-10", code)) for code in ("cap-avenir", "envol-mentorat")]
     result = _execute_ingestion(
         instance, settings, range_tags(dg.PartitionKeyRange(partitions[0], partitions[-1]))

@@ -196,7 +196,12 @@ def run_gate_checks(warehouse_path) -> dg.ExecuteInProcessResult:
         jobs=[dg.define_asset_job("gate", selection=dg.AssetSelection.checks(publication_gate))],
         resources={"pipeline": PipelineSettings(warehouse=str(warehouse_path))},
     )
-    return defs.resolve_job_def("gate").execute_in_process(raise_on_error=False)
+    # Entered, the instance is the one Dagster's definitions loading sees (a context variable),
+    # whatever instance an earlier test of this process left behind.
+    with dg.DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def("gate").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
 
 
 def evaluations_of(result: dg.ExecuteInProcessResult) -> dict:
