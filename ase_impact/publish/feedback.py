@@ -1,8 +1,10 @@
 """The feedback workbook an association receives for its latest file of a month, in French.
 
 `outputs/<AAAA-MM>/retours/<association>.xlsx`: a « Synthèse » (the file, its status, row
-counts and the anomalies counted by rule) and the « Anomalies » list (one line per rejected
-cell or alert, as recorded in the quality tables, PII values already masked there).
+counts and the anomalies counted by rule, exactly, from quality.rule_counts) and the
+« Anomalies » list (one line per rejected cell or alert, as recorded in the quality tables,
+PII values already masked there; at most the first MAX_FINDINGS_PER_RULE of each rule, the
+Synthèse says how many are listed).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from ase_impact.contracts import rules
+from ase_impact.contracts.findings import MAX_FINDINGS_PER_RULE, count_by_rule
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.keys import period_end
 from ase_impact.publish.excel_safety import (
@@ -41,13 +44,19 @@ ANOMALY_HEADERS = (
     "Gravité",
     "Message",
 )
-RULE_SUMMARY_HEADERS = ("Code de la règle", "Règle", "Gravité", "Nombre de signalements")
+RULE_SUMMARY_HEADERS = (
+    "Code de la règle",
+    "Règle",
+    "Gravité",
+    "Nombre de signalements",
+    "Dont listés dans « Anomalies »",
+)
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 FEEDBACK_FOLDER = "retours"
 LABEL_FONT = Font(bold=True)
 VALUE_ALIGNMENT = Alignment(horizontal="left", vertical="top", wrap_text=True)
-# Synthèse: labels and rule codes, values and rule messages, severity, count.
-SUMMARY_WIDTHS = (30, 80, 26, 26)
+# Synthèse: labels and rule codes, values and rule messages, severity, counts.
+SUMMARY_WIDTHS = (30, 80, 26, 26, 26)
 FIRST_LINE_ROW = 4
 
 
@@ -96,17 +105,23 @@ def rule_description(code: str, period: str, file_name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _rule_counts(findings: pd.DataFrame, submission: Submission) -> list[tuple]:
-    counts = Counter(zip(findings["rule_code"], findings["severity"], strict=True))
-    ordered = sorted(counts.items(), key=lambda item: (item[0][1] != vocabulary.ERREUR, item[0][0]))
+def _rule_counts(rule_counts: pd.DataFrame, submission: Submission) -> list[tuple]:
+    """One line per rule: every finding counted, and how many the « Anomalies » sheet lists."""
+    counts: Counter = Counter()
+    listed: Counter = Counter()
+    for row in rule_counts.itertuples(index=False):
+        counts[row.rule_code, row.severity] += int(row.findings)
+        listed[row.rule_code, row.severity] += int(row.findings_listed)
+    ordered = sorted(counts, key=lambda item: (item[1] != vocabulary.ERREUR, item[0]))
     return [
         (
             code,
             rule_description(code, submission.period, submission.file_name),
             vocabulary.severity_label(severity),
-            count,
+            counts[code, severity],
+            listed[code, severity],
         )
-        for (code, severity), count in ordered
+        for code, severity in ordered
     ]
 
 
@@ -146,7 +161,9 @@ def _refusal_lines(conn, submission: Submission) -> list[tuple[str, object, str 
     return lines + [("Données prises en compte", note, None)]
 
 
-def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) -> None:
+def _write_summary(
+    sheet, conn, submission: Submission, findings: pd.DataFrame, rule_counts: pd.DataFrame
+) -> None:
     write_title(sheet, 1, "Retour sur votre fichier de suivi mensuel")
     write_note(
         sheet,
@@ -165,7 +182,7 @@ def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) 
         value_cell.alignment = VALUE_ALIGNMENT
     row = FIRST_LINE_ROW + len(lines) + 1
     write_title(sheet, row, "Anomalies par règle", heading=True)
-    if findings.empty:
+    if findings.empty and rule_counts.empty:
         advice = (
             "Fichier refusé : corrigez le motif ci-dessus puis déposez le fichier à nouveau."
             if submission.is_refused
@@ -173,14 +190,19 @@ def _write_summary(sheet, conn, submission: Submission, findings: pd.DataFrame) 
         )
         write_note(sheet, row + 1, advice, SUMMARY_WIDTHS)
         return
-    last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, _rule_counts(findings, submission))
-    write_note(
-        sheet,
-        last + 2,
+    lines = _rule_counts(rule_counts, submission)
+    last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, lines)
+    advice = (
         "Corrigez les lignes listées dans l'onglet « Anomalies » puis déposez à nouveau le "
-        "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci.",
-        SUMMARY_WIDTHS,
+        "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci."
     )
+    if any(count > listed for *_, count, listed in lines):
+        advice += (
+            f" Pour une règle enfreinte plus de {MAX_FINDINGS_PER_RULE} fois, seules les "
+            "premières lignes sont listées : la même erreur se répète sans doute sur toute la "
+            "colonne ; corrigez-la partout."
+        )
+    write_note(sheet, last + 2, advice, SUMMARY_WIDTHS)
 
 
 def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
@@ -206,10 +228,13 @@ def write_feedback_workbook(
     """Write the feedback workbook of the latest file of (period "AAAA-MM", association)."""
     submission = _latest_submission(conn, period, association_code)
     findings = _findings(conn, submission)
+    rule_counts = queries.file_rule_counts(conn, submission)
+    if rule_counts.empty and not findings.empty:  # a file loaded before rules were counted
+        rule_counts = count_by_rule(findings)
     book = Workbook()
     summary = book.active
     summary.title = "Synthèse"
-    _write_summary(summary, conn, submission, findings)
+    _write_summary(summary, conn, submission, findings, rule_counts)
     set_column_widths(summary, SUMMARY_WIDTHS, first_row=FIRST_LINE_ROW)
     anomalies = book.create_sheet("Anomalies")
     _write_anomalies(anomalies, findings)
