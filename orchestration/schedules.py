@@ -4,7 +4,7 @@ from datetime import date
 
 import dagster as dg
 
-from ase_impact.core import referentiel
+from ase_impact.core.registry import Registry, load_registry
 from orchestration.jobs import ingestion_job
 from orchestration.partitions import ASSOCIATION
 from orchestration.resources import PipelineSettings
@@ -21,24 +21,10 @@ def previous_period(day: date) -> str:
     return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
 
 
-def expected_associations(period: str) -> set[str]:
-    """Registry associations expected to report for a period (AAAA-MM).
-
-    As in mart_submissions: from the month of expected_from (a registry date may fall
-    mid-month), until expected_until if it is on or after the period's first day.
-    """
-    month_start = f"{period}-01"
-    return {
-        row["association_code"]
-        for row in referentiel.associations()
-        if row["expected_from"][:7] <= period
-        and (not row["expected_until"] or row["expected_until"] >= month_start)
-    }
-
-
-def relance_list(period: str, received_codes: set[str]) -> list[str]:
-    """Who the project lead must chase: expected for the period, no file received."""
-    return sorted(expected_associations(period) - received_codes)
+def relance_list(registry: Registry, period: str, received_codes: set[str]) -> list[str]:
+    """Who the project lead must chase: expected for the period (as in mart_submissions),
+    no file received."""
+    return sorted(registry.expected(period) - received_codes)
 
 
 @dg.schedule(
@@ -58,9 +44,10 @@ def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSe
     period = previous_period(context.scheduled_execution_time.date())
     settings = pipeline.resolve()
     received = {
-        code for file_period, code, _ in submission_files(settings.raw_dir) if file_period == period
+        code for file_period, code, _ in submission_files(settings) if file_period == period
     }
-    relance = ", ".join(relance_list(period, received)) or "aucune"
+    registry = load_registry(settings.registry)
+    relance = ", ".join(relance_list(registry, period, received)) or "aucune"
     try:
         pending = pending_against_warehouse(settings, period, wait=False)
     except WarehouseBusy:

@@ -1,4 +1,10 @@
-"""dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion."""
+"""dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion.
+
+Before each build, the département's registry (ASE_IMPACT_REGISTRY) is loaded whole into
+raw.associations, the dbt source the marts read it from: Python and SQL see the same rows.
+dbt runs as a child process; when the step stops early (a stop signal, an error), the child is
+stopped too, so that it never outlives the run holding the warehouse.
+"""
 
 import os
 import shutil
@@ -13,7 +19,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ase_impact.warehouse.connection import exclusive_access
+from ase_impact.core.registry import load_registry
+from ase_impact.warehouse.connection import connect, exclusive_access
+from ase_impact.warehouse.loader import replace_registry
 from orchestration.dbt_project import (
     build_target_path,
     dbt_environment,
@@ -68,3 +76,16 @@ def ase_impact_dbt_models(
         keep_last_build(target, settings.warehouse)
     # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
     shutil.rmtree(target, ignore_errors=True)
+# The registry the dbt source raw.associations reads: loaded by the dbt step itself, from the
+# département's CSV, before each build.
+registry_table = dg.AssetSpec(
+    ["raw", "associations"],
+    description=(
+        "Registre des associations du département (fichier CSV ASE_IMPACT_REGISTRY), rechargé "
+        "en entier dans raw.associations avant chaque construction."
+    ),
+    group_name="referentiel",
+)
+
+        with connect(settings.warehouse) as conn:
+            replace_registry(conn, load_registry(settings.registry))

@@ -7,6 +7,7 @@ import dagster as dg
 import pytest
 
 from ase_impact.core import referentiel
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import load_settings
 from orchestration.assets.ingestion import ACCEPTANCE_CHECK, SUBMISSIONS_KEY, raw_table_key
 from orchestration.instance import project_instance
@@ -20,7 +21,7 @@ from orchestration.partitions import (
 )
 from orchestration.partitions import submission_partition_key as key
 from orchestration.resources import PipelineSettings
-from orchestration.schedules import RELANCE_TAG, expected_associations, monthly_schedule
+from orchestration.schedules import RELANCE_TAG, monthly_schedule
 from orchestration.sensors import build_after_ingestion_sensor, raw_files_sensor
 from tests.integration.sample_rows import write_submission
 
@@ -103,8 +104,8 @@ def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition_che
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=2)
     (settings.raw_dir / "2026-10" / "envol-mentorat.xlsx").write_bytes(b"not a workbook")
-    write_submission(settings.raw_dir, "2026-10", "grandir-ensemble", pairs=3)
-    codes = ["cap-avenir", "envol-mentorat", "grandir-ensemble"]
+    write_submission(settings.raw_dir, "2026-10", "passerelles-jeunes", pairs=3)
+    codes = ["cap-avenir", "envol-mentorat", "passerelles-jeunes"]
     instance.add_dynamic_partitions(ASSOCIATION, codes)
     partitions = [str(key("2026-10", code)) for code in codes]
 
@@ -178,7 +179,7 @@ def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(in
         scheduled_execution_time=datetime(2026, 11, 10, 6, 0, tzinfo=PARIS),
         resources=_resources(settings),
     )
-    expected = expected_associations("2026-10")
+    expected = load_registry(settings.registry).expected("2026-10")
     relance = ", ".join(sorted(expected - {"cap-avenir"}))
     assert "cap-avenir" in expected and "envol-mentorat" in relance
 
@@ -189,20 +190,6 @@ def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(in
     _ingest(instance, settings, "2026-10", "cap-avenir")
     skipped = monthly_schedule(context)
     assert isinstance(skipped, dg.SkipReason) and relance in skipped.skip_message
-
-
-def test_an_association_is_chased_from_the_month_of_its_expected_from_date(monkeypatch):
-    registry = (
-        {"association_code": "mi-mois", "expected_from": "2026-01-15", "expected_until": ""},
-        {
-            "association_code": "partie",
-            "expected_from": "2024-01-01",
-            "expected_until": "2025-12-31",
-        },
-    )
-    monkeypatch.setattr(referentiel, "associations", lambda: registry)
-    assert expected_associations("2025-12") == {"partie"}
-    assert expected_associations("2026-01") == {"mi-mois"}
 
 
 def test_the_schedule_runs_on_the_tenth_at_six_paris_time():

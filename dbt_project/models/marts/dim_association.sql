@@ -2,7 +2,7 @@
 with
 
 registry as (
-    select * from {{ ref('associations') }}
+    select * from {{ source('raw', 'associations') }}
 ),
 
 territories as (

@@ -7,7 +7,7 @@ periods as (
 ),
 
 registry as (
-    select * from {{ ref('associations') }}
+    select * from {{ source('raw', 'associations') }}
 ),
 
 submissions as (
