@@ -28,6 +28,20 @@ STORAGE_FAILURES_FR = {
 # Failures of the disk or the database file (full disk, read-only folder): the operator's to
 # fix, and every next file would meet them too, so they stop a run instead of one file.
 STORAGE_ERRORS = (OSError, duckdb.IOException)
+# What a damaged database file makes DuckDB say: its checksums, its header, its length.
+CORRUPTION_SIGNS = (
+    "Corrupt database file",
+    "not a valid DuckDB database file",
+    "Could not read enough bytes",
+)
+# Every failure of the warehouse the command line explains in French: storage failures, and a
+# damaged file (DuckDB reports a bad checksum as its base error).
+WAREHOUSE_ERRORS = (OSError, duckdb.Error)
+
+
+def is_corrupted(error: BaseException) -> bool:
+    """Whether an error says the warehouse file is damaged (`ase-impact rebuild` recreates it)."""
+    return isinstance(error, duckdb.Error) and any(sign in str(error) for sign in CORRUPTION_SIGNS)
 
 
 def storage_failure_fr(error: BaseException) -> str:
@@ -53,6 +67,48 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
 
 class WarehouseBusy(Exception):
     """Another process holds the warehouse (asked not to wait)."""
+
+
+@dataclass
+class _Holding:
+    """This process's hold on one lock file: the open file holding the flock, and how many
+    nested exclusive_access blocks of this process are inside it."""
+
+    guard: threading.RLock
+    handle: object = None
+    depth: int = 0
+
+
+_holdings: dict[Path, _Holding] = {}
+_holdings_guard = threading.Lock()
+
+
+def lock_file_of(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+def _holding(lock_file: Path) -> _Holding:
+    with _holdings_guard:
+        return _holdings.setdefault(lock_file, _Holding(threading.RLock()))
+
+
+def _print_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def lock_holder(lock_file: Path) -> str:
+    """Who holds a lock file, as its holder wrote it: "le processus 123 (ase-impact run) …"."""
+    try:
+        text = lock_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        text = ""
+    return text or "un autre processus"
+
+
+def _holder_text() -> str:
+    command = " ".join(Path(arg).name if i == 0 else arg for i, arg in enumerate(sys.argv[:3]))
+    since = datetime.now().strftime("%d/%m/%Y à %H:%M:%S")
+    return f"le processus {os.getpid()} ({command or 'python'}) tient l'entrepôt depuis le {since}"
 
 
 @contextmanager
@@ -97,48 +153,6 @@ def _take_flock(path: Path, lock_file: Path, wait: bool, notify: Callable[[str],
     handle = open(lock_file, "a+", encoding="utf-8")  # noqa: SIM115 — held beyond this call
     try:
         try:
-@dataclass
-class _Holding:
-    """This process's hold on one lock file: the open file holding the flock, and how many
-    nested exclusive_access blocks of this process are inside it."""
-
-    guard: threading.RLock
-    handle: object = None
-    depth: int = 0
-
-
-_holdings: dict[Path, _Holding] = {}
-_holdings_guard = threading.Lock()
-
-
-def lock_file_of(path: Path) -> Path:
-    return path.with_name(path.name + ".lock")
-
-
-def _holding(lock_file: Path) -> _Holding:
-    with _holdings_guard:
-        return _holdings.setdefault(lock_file, _Holding(threading.RLock()))
-
-
-def _print_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def lock_holder(lock_file: Path) -> str:
-    """Who holds a lock file, as its holder wrote it: "le processus 123 (ase-impact run) …"."""
-    try:
-        text = lock_file.read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    return text or "un autre processus"
-
-
-def _holder_text() -> str:
-    command = " ".join(Path(arg).name if i == 0 else arg for i, arg in enumerate(sys.argv[:3]))
-    since = datetime.now().strftime("%d/%m/%Y à %H:%M:%S")
-    return f"le processus {os.getpid()} ({command or 'python'}) tient l'entrepôt depuis le {since}"
-
-
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as busy:
             if not wait:
