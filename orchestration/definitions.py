@@ -5,7 +5,7 @@ import dagster as dg
 from orchestration.assets.ingestion import file_accepted, ingest_workbook, workbook
 from orchestration.assets.publication import consolidated_workbooks, published_snapshot
 from orchestration.assets.publication_gate import publication_gate
-from orchestration.assets.transformations import ase_impact_dbt_models
+from orchestration.assets.transformations import ase_impact_dbt_models, registry_table
 from orchestration.dbt_project import dbt_project
 from orchestration.jobs import build_job, ingestion_job
 from orchestration.resources import PipelineSettings, installed_dbt
@@ -16,6 +16,7 @@ defs = dg.Definitions(
     assets=[
         workbook,
         ingest_workbook,
+        registry_table,
         ase_impact_dbt_models,
         published_snapshot,
         consolidated_workbooks,

@@ -1,7 +1,9 @@
 """The headless main job behind `ase-impact run`: ingest what is new, then build the marts once.
 
 Runs go through the project's Dagster instance, so they show in the UI's run history exactly
-as runs launched from the UI do.
+as runs launched from the UI do. A stop signal (SIGTERM, SIGINT) stops the run at once: Dagster
+stops the step it runs, and the run learns of the signal as soon as that step returns
+(ase_impact.cli.interrupt), instead of going on with the next stage.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from ase_impact.cli import interrupt
 from ase_impact.cli.run_summary import RunOutcome
 from ase_impact.core.settings import PROJECT_ROOT, Settings
 from ase_impact.intake.discovery import pending_files
@@ -41,11 +44,25 @@ BUILD_LOG_SHOWN_ON_FAILURE = 6000
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
+# The stages of a run, as the French stop message names them.
+STAGE_PLANNING = "la recherche des fichiers nouveaux"
+STAGE_INGESTION = "l'intégration des fichiers"
+STAGE_BUILD = "la construction"
+STAGE_REBUILD = "la reconstruction de l'entrepôt depuis l'archive"
+# The build job's steps by the stage they are (step keys start with these).
+BUILD_STAGES = {
+    "ase_impact_dbt_models": "la construction des marts (dbt build)",
+    "publication_gate": "le contrôle de publication",
+    "outputs": "l'écriture des sorties",
+}
+
+
 def run_pipeline(
     settings: Settings, period: str | None = None, progress: Callable[[str], None] = print
 ) -> RunOutcome:
     """Ingest every new or changed file, as the files sensor would request it (one run per
     range of partitions), then build once; the runs go through the project's instance."""
+    interrupt.entering(STAGE_PLANNING)
     # Entered, the instance is also the one Dagster's definitions loading reads; disposed after.
     with project_instance(settings.dagster_home) as instance:
         return _ingest_and_build(instance, settings, period, progress)
@@ -54,35 +71,71 @@ def run_pipeline(
 def _ingest_and_build(
     instance: dg.DagsterInstance, settings: Settings, period: str | None, progress
 ) -> RunOutcome:
-    from orchestration.assets.transformations import ase_impact_dbt_models
     from orchestration.definitions import defs
     from orchestration.sensors import new_file_requests
 
     with locked_connection(settings.warehouse) as conn:
         ensure_schema(conn)
         ingested = queries.latest_sha256_by_partition(conn)
-        pending = pending_files(settings.raw_dir, ingested, period)
+        pending = pending_files(settings, ingested, period)
         # A file whose name gives no partition is still recorded, with its French message.
         for path in pending.misnamed:
             ingest_file(path, settings, conn)
     requests, new_codes = new_file_requests(instance, pending.new_or_changed, tags=CLI_TAGS)
     register_associations(instance, new_codes)
+    interrupt.stop_if_signalled()
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     ingestion = defs.resolve_job_def(INGESTION_JOB)
     failures = []
+    interrupt.entering(STAGE_INGESTION)
     for request in requests:
         progress(f"Intégration de {_range_label(request.tags)}…")
         result = ingestion.execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, tags=request.tags
         )
+        interrupt.stop_if_signalled()
         failures += [_failure_text(event) for event in result.get_step_failure_events()]
+    outcome = _build(settings, instance, progress)
+    outcome.ingested = list(pending.new_or_changed)
+    outcome.unchanged = pending.unchanged
+    outcome.misnamed = pending.misnamed
+    outcome.ignored = pending.ignored
+    outcome.technical_failures = failures
+    return outcome
+
+
+def rebuild_pipeline(settings: Settings, progress: Callable[[str], None] = print):
+    """Recreate the warehouse from archive/ and the submissions journal, then build once.
+
+    Returns the rebuild's report and the build's outcome."""
+    from ase_impact.intake.rebuild import rebuild_warehouse
+
+    interrupt.entering(STAGE_REBUILD)
+    with project_instance(settings.dagster_home) as instance:
+        progress("Reconstruction de l'entrepôt depuis l'archive et le journal des soumissions…")
+        report = rebuild_warehouse(settings, progress)
+        interrupt.stop_if_signalled()
+        return report, _build(settings, instance, progress)
+
+
+def _build(settings: Settings, instance, progress: Callable[[str], None]) -> RunOutcome:
+    """The build job (dbt build, publication gate, outputs), once."""
+    from orchestration.assets.transformations import ase_impact_dbt_models, stop_running_dbt
+    from orchestration.definitions import defs
+
+    interrupt.entering(STAGE_BUILD)
+    run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     progress("Construction des marts (dbt build) et des sorties…")
     # dbt's own console output goes to the run's logs; it is shown here only on failure.
     dbt_console = io.StringIO()
-    with contextlib.redirect_stdout(dbt_console):
-        build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
-        )
+    try:
+        with contextlib.redirect_stdout(dbt_console):
+            build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
+            )
+    finally:
+        stop_running_dbt()  # none, unless a stop left one behind
+    interrupt.stop_if_signalled(_interrupted_stage(build))
     blocking_failed = [
         f"{evaluation.asset_key.to_user_string()} · {evaluation.check_name}"
         for evaluation in build.get_asset_check_evaluations()
@@ -94,14 +147,35 @@ def _ingest_and_build(
     if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
         progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
     return RunOutcome(
-        ingested=list(pending.new_or_changed),
-        unchanged=pending.unchanged,
-        misnamed=pending.misnamed,
-        technical_failures=failures,
+        ingested=[],
+        unchanged=[],
+        misnamed=[],
+        technical_failures=[],
         build_succeeded=build.success,
         blocking_checks_failed=blocking_failed,
         build_step_errors=step_errors,
     )
+
+
+def _interrupted_stage(result) -> str:
+    """The stage of the build step a signal stopped: the step that started last and did not
+    succeed."""
+    started = [
+        event.step_key
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_START and event.step_key
+    ]
+    succeeded = {
+        event.step_key
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_SUCCESS
+    }
+    unfinished = [key for key in started if key not in succeeded] or started[-1:]
+    for key in reversed(unfinished):
+        for prefix, stage in BUILD_STAGES.items():
+            if key.startswith(prefix):
+                return stage
+    return STAGE_BUILD
 
 
 def _range_label(tags: dict[str, str]) -> str:

@@ -6,11 +6,17 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ase_impact.core.errors import ConfigurationError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 
 DEFAULT_MIN_CELL = 11
+# The disclosure threshold may not go below this: no published figure may describe fewer than
+# 3 people (the statistical secrecy rule). 11 (the default) is INSEE's rule for individuals'
+# tax data, 5 a weaker but common choice.
+MIN_CELL_FLOOR = 3
 MIN_CELL_VARIABLE = "ASE_IMPACT_MIN_CELL"
 # Each path setting: the environment variable that moves it, and its place in the project.
 PATH_SETTINGS = {
@@ -23,7 +29,13 @@ PATH_SETTINGS = {
     # The portal's own state: accounts, sessions, pending uploads, receipts, audit log.
     "portal_dir": ("ASE_IMPACT_PORTAL_DIR", "portal"),
     "dagster_home": ("DAGSTER_HOME", ".dagster_home"),
+    # The département's registry of associations (its own CSV; the demo's by default).
+    "registry": ("ASE_IMPACT_REGISTRY", "dbt_project/seeds/associations.csv"),
 }
+
+
+class SettingsError(ConfigurationError):
+    """An environment variable holds a value the pipeline refuses."""
 
 
 def _path_from_env(name: str, default: Path) -> Path:
@@ -43,6 +55,7 @@ class Settings:
     secrets_dir: Path
     portal_dir: Path
     dagster_home: Path
+    registry: Path
     min_cell: int
 
     @property
@@ -60,11 +73,37 @@ def load_settings(**overrides: Path | int | None) -> Settings:
         field: _path_from_env(variable, PROJECT_ROOT / default)
         for field, (variable, default) in PATH_SETTINGS.items()
     }
-    values["min_cell"] = int(os.environ.get(MIN_CELL_VARIABLE, DEFAULT_MIN_CELL))
+    values["min_cell"] = _min_cell(os.environ.get(MIN_CELL_VARIABLE))
     for name, value in overrides.items():
         if value is not None:
             values[name] = Path(value).resolve() if isinstance(value, (str, Path)) else value
+    _check_min_cell(values["min_cell"], f"le seuil de diffusion ({MIN_CELL_VARIABLE})")
     return Settings(**values)
+
+
+def _min_cell(text: str | None) -> int:
+    """The disclosure threshold set in the environment, as a whole number."""
+    if text is None or not text.strip():
+        return DEFAULT_MIN_CELL
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise SettingsError(
+            f"La variable {MIN_CELL_VARIABLE} vaut « {text} » : le seuil de diffusion doit être "
+            f"un nombre entier (par exemple {DEFAULT_MIN_CELL}, la valeur par défaut). "
+            f"Corrigez-la ou retirez-la, puis relancez."
+        ) from None
+
+
+def _check_min_cell(min_cell: object, source: str) -> None:
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < MIN_CELL_FLOOR:
+        raise SettingsError(
+            f"{source[:1].upper()}{source[1:]} vaut {min_cell} : il doit être un nombre entier "
+            f"d'au moins {MIN_CELL_FLOOR}, sinon des effectifs de moins de {MIN_CELL_FLOOR} "
+            f"personnes seraient publiés sans masquage (valeur par défaut "
+            f"{DEFAULT_MIN_CELL}, la règle de l'INSEE ; 5 est un choix plus faible). Corrigez-le "
+            "puis relancez."
+        )
 
 
 def settings_environment(settings: Settings) -> dict[str, str]:

@@ -513,7 +513,7 @@ class Portal:
     @admin_only
     async def admin_feedback(self, request: Request, account: Account, csrf: str) -> Response:
         period = self.chosen_period(request.path_params["period"])
-        known = portal_status.known_associations(self.store)
+        known = portal_status.known_associations(self.settings, self.store)
         code = next((c for c in known if c == request.path_params["code"]), None)
         path = feedback_path(self.settings.outputs_dir, period, code) if period and code else None
         if path is None or not path.is_file():

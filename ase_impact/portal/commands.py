@@ -84,6 +84,7 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def _add_user(args: argparse.Namespace, _) -> int:
+    from ase_impact.core.settings import load_settings
     from ase_impact.portal.auth import USERNAME, PasswordRefused, hash_password, normalise_username
     from ase_impact.publish.template import registry_name
 
@@ -120,8 +121,8 @@ def _add_user(args: argparse.Namespace, _) -> int:
         if registry_name(code) is None:
             print(
                 f"Attention : {code} n'est pas dans le registre des associations "
-                "(dbt_project/seeds/associations.csv) ; ses fichiers seront lus mais elle "
-                "n'y est pas attendue chaque mois."
+                f"({load_settings().registry}) ; ses fichiers seront refusés tant qu'elle n'y "
+                "est pas inscrite."
             )
     return 0
 

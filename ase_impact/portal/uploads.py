@@ -268,7 +268,10 @@ def check_upload(
     checked = check_file(form.file_path, submission_name(period, code), period, code)
     now = datetime.now().replace(microsecond=0)
     render_feedback_workbook(
-        checked_file_facts(checked, now), checked.findings, pending_feedback(config, upload_id)
+        checked_file_facts(checked, now),
+        checked.findings,
+        checked.rule_counts,
+        pending_feedback(config, upload_id),
     )
     if checked.is_refused:
         form.file_path.unlink(missing_ok=True)

@@ -56,6 +56,44 @@ def latest_submission(
     return None if row is None else Submission(period, association_code, *row)
 
 
+@dataclass(frozen=True)
+class RowsInForce:
+    """The version in force of a partition, and how many rows of one raw table it holds."""
+
+    version: int
+    received_at: datetime
+    rows: int
+
+
+def rows_in_force(
+    conn: duckdb.DuckDBPyConnection, period: str, association_code: str, raw_table: str
+) -> RowsInForce | None:
+    """The partition's version in force and its rows in raw.<raw_table>; None when no version
+    of the partition is in force."""
+    row = conn.execute(
+        "SELECT version_in_force, received_at_in_force FROM quality.latest_submissions "
+        "WHERE period = ? AND association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    (rows,) = conn.execute(
+        f"SELECT count(*) FROM raw.{raw_table} WHERE period = ? AND association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    return RowsInForce(version=row[0], received_at=row[1], rows=rows)
+
+
+def file_rule_counts(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd.DataFrame:
+    """How many findings each rule gave on the submission's file, and how many are listed."""
+    return conn.execute(
+        "SELECT sheet, rule_code, severity, findings, findings_listed FROM quality.rule_counts "
+        "WHERE period = ? AND association_code = ? AND file_sha256 = ? "
+        "ORDER BY sheet, rule_code",
+        [period_start(submission.period), submission.association_code, submission.sha256],
+    ).df()
+
+
 def latest_version(
     conn: duckdb.DuckDBPyConnection, start: date, association_code: str
 ) -> tuple[int, str, datetime] | None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import dagster as dg
 import pandas as pd
 
+from ase_impact.contracts.findings import FINDING_COLUMNS, empty_rule_counts
 from ase_impact.core import referentiel
 from ase_impact.core.vocabulary import REJECTED, status_label
 from orchestration.partitions import (
@@ -110,13 +111,20 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
     ]
 
 
-def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int, int]) -> dict:
+def contract_check_metadata(
+    findings: pd.DataFrame, counts: tuple[int, int, int, int], rule_counts: pd.DataFrame
+) -> dict:
     """Metadata of one sheet's contract check over a batch: counts, top rules, first rejections.
 
-    findings hold no PII: values of PII columns are masked before they get here.
+    findings (the ones listed, capped per file and rule) hold no PII: values of PII columns are
+    masked before they get here. rule_counts (RULE_COUNT_COLUMNS) count every finding.
     """
     received, accepted, rejected, alerts = counts
-    top_rules = Counter(findings["rule_code"]).most_common(TOP_RULES_SHOWN)
+    by_rule = Counter()
+    for code, number in zip(rule_counts["rule_code"], rule_counts["findings"], strict=True):
+        by_rule[code] += int(number)
+    top_rules = by_rule.most_common(TOP_RULES_SHOWN)
+    unlisted = int(rule_counts["findings"].sum() - rule_counts["findings_listed"].sum())
     first = findings.sort_values(["file_name", "excel_row", "rule_code"]).head(
         FIRST_REJECTIONS_SHOWN
     )
@@ -126,6 +134,7 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
         "lignes_acceptees": dg.MetadataValue.int(accepted),
         "lignes_rejetees": dg.MetadataValue.int(rejected),
         "lignes_en_alerte": dg.MetadataValue.int(alerts),
+        "anomalies_non_listees": dg.MetadataValue.int(unlisted),
         "regles_les_plus_enfreintes": dg.MetadataValue.md(
             "\n".join(f"- `{code}` : {count}" for code, count in top_rules) or "Aucune"
         ),
@@ -286,6 +295,12 @@ def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
             for report in loaded
         ]
         findings = pd.concat(findings, ignore_index=True) if findings else _no_findings()
+        rule_counts = [
+            report.rule_counts[report.rule_counts["sheet"] == sheet.name_fr] for report in loaded
+        ]
+        rule_counts = (
+            pd.concat(rule_counts, ignore_index=True) if rule_counts else empty_rule_counts()
+        )
         results.append(
             dg.AssetCheckResult(
                 asset_key=raw_table_key(sheet),
@@ -294,7 +309,7 @@ def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={
                     "fichiers": dg.MetadataValue.int(len(loaded)),
-                    **contract_check_metadata(findings, totals),
+                    **contract_check_metadata(findings, totals, rule_counts),
                 },
             )
         )
@@ -302,8 +317,6 @@ def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
 
 
 def _no_findings() -> pd.DataFrame:
-    from ase_impact.contracts.findings import FINDING_COLUMNS
-
     return pd.DataFrame(columns=[*FINDING_COLUMNS, "file_name"])
 
 

@@ -1,7 +1,15 @@
-"""dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion."""
+"""dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion.
+
+Before each build, the département's registry (ASE_IMPACT_REGISTRY) is loaded whole into
+raw.associations, the dbt source the marts read it from: Python and SQL see the same rows.
+dbt runs as a child process; when the step stops early (a stop signal, an error), the child is
+stopped too, so that it never outlives the run holding the warehouse.
+"""
 
 import os
 import shutil
+import signal
+import subprocess
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,7 +21,9 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ase_impact.warehouse.connection import exclusive_access
+from ase_impact.core.registry import load_registry
+from ase_impact.warehouse.connection import connect, exclusive_access
+from ase_impact.warehouse.loader import replace_registry
 from orchestration.dbt_project import (
     build_target_path,
     dbt_environment,
@@ -22,6 +32,42 @@ from orchestration.dbt_project import (
     prepare_manifest,
 )
 from orchestration.resources import PipelineSettings
+
+# How long dbt is given to stop after SIGINT (then SIGTERM, then SIGKILL): a stopped run must
+# end within seconds, not after dagster-dbt's default 25.
+DBT_STOP_SECONDS = 3
+
+
+# dbt processes this process started and that may still run: a step stopped while its
+# generator is suspended does not reach its `finally` before the generator is collected, so the
+# headless run stops them itself once the build returns (stop_running_dbt).
+running_dbt: set[subprocess.Popen] = set()
+
+
+def stop_running_dbt() -> None:
+    """Stop every dbt process this process started and that still runs."""
+    for process in list(running_dbt):
+        stop_child(process)
+        running_dbt.discard(process)
+
+
+def stop_child(process: subprocess.Popen) -> None:
+    """Stop a child process still running: SIGINT (dbt cancels its queries), then SIGTERM,
+    then SIGKILL, DBT_STOP_SECONDS apart. Its output pipe is closed first, so that a child
+    writing to it gets an error instead of blocking on a pipe nobody reads."""
+    if process.poll() is not None:
+        return
+    if process.stdout is not None:
+        process.stdout.close()
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        try:
+            process.send_signal(stop)
+            process.wait(timeout=DBT_STOP_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            return
 
 
 class AseImpactDbtTranslator(DagsterDbtTranslator):
@@ -43,6 +89,17 @@ class AseImpactDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
 
 
+# The registry the dbt source raw.associations reads: loaded by the dbt step itself, from the
+# département's CSV, before each build.
+registry_table = dg.AssetSpec(
+    ["raw", "associations"],
+    description=(
+        "Registre des associations du département (fichier CSV ASE_IMPACT_REGISTRY), rechargé "
+        "en entier dans raw.associations avant chaque construction."
+    ),
+    group_name="referentiel",
+)
+
 dbt_translator = AseImpactDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
 )
@@ -61,10 +118,19 @@ def ase_impact_dbt_models(
     # profiles.yml and dbt_project.yml read them from the environment of the dbt subprocess.
     os.environ.update(dbt_environment(settings))
     with exclusive_access(settings.warehouse):
+        with connect(settings.warehouse) as conn:
+            replace_registry(conn, load_registry(settings.registry))
         # The invocation's own folder starts with this warehouse's partial-parse state.
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        invocation = dbt.cli(["build"], context=context, target_path=target)
+        invocation.termination_timeout_seconds = DBT_STOP_SECONDS
+        running_dbt.add(invocation.process)
+        try:
+            yield from invocation.stream()
+        finally:
+            stop_child(invocation.process)
+            running_dbt.discard(invocation.process)
         keep_last_build(target, settings.warehouse)
     # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
     shutil.rmtree(target, ignore_errors=True)

@@ -21,6 +21,7 @@ from orchestration.assets.ingestion import (
 from orchestration.instance import project_instance
 from orchestration.partitions import register_associations, submission_partition_key
 from orchestration.resources import PipelineSettings
+from tests.hostile_files import garbage_rows
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_pii import SECRETS, assert_no_pii
 from tests.workbook_factory import write_workbook
@@ -148,3 +149,19 @@ def test_no_name_or_birth_date_reaches_the_dagster_event_log(instance):
     assert not SECRETS.found_in_bytes(serialized.encode())
     storage_files = [path for path in settings.dagster_home.rglob("*") if path.is_file()]
     assert_no_pii([*storage_files, settings.warehouse], SECRETS)
+
+
+def test_the_contract_check_counts_every_finding_and_lists_the_first(instance):
+    # 300 rows of garbage: each of the 11 required rules fails 300 times; 100 of each are kept,
+    # 1,000 in all for the file.
+    settings = load_settings()
+    garbage_rows(settings.raw_dir, "2026-10", "cap-avenir", rows=300)
+    result = _materialize(instance, settings, "2026-10", "cap-avenir")
+
+    assert result.success
+    pairs_check = _check_results(result)["contrat_pairs"]
+    assert pairs_check.metadata["lignes_rejetees"].value == 300
+    top = pairs_check.metadata["regles_les_plus_enfreintes"].value
+    assert top.count(" : 300") == 5  # the five rules shown, each counted exactly
+    assert pairs_check.metadata["anomalies_non_listees"].value == 11 * 300 - 1_000
+    assert len(pairs_check.metadata["premieres_anomalies"].value.records) == 20

@@ -104,8 +104,8 @@ def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition_che
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=2)
     (settings.raw_dir / "2026-10" / "envol-mentorat.xlsx").write_bytes(b"not a workbook")
-    write_submission(settings.raw_dir, "2026-10", "grandir-ensemble", pairs=3)
-    codes = ["cap-avenir", "envol-mentorat", "grandir-ensemble"]
+    write_submission(settings.raw_dir, "2026-10", "passerelles-jeunes", pairs=3)
+    codes = ["cap-avenir", "envol-mentorat", "passerelles-jeunes"]
     instance.add_dynamic_partitions(ASSOCIATION, codes)
     partitions = [str(key("2026-10", code)) for code in codes]
 
