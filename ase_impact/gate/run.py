@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlparse
 
 import pandas as pd
 
+from ase_impact.core.settings import QUALITY_DOCS_SUBDIR
 from ase_impact.gate.offline_docs import make_offline
 from ase_impact.gate.suites import (
     MART_QUERIES,
@@ -35,7 +36,6 @@ from ase_impact.gate.suites import (
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import locked_connection
 
-DATA_DOCS_SUBDIR = "quality"
 DATA_DOCS_SITE = "quality"
 DATA_SOURCE = "marts"
 RUN_NAME = "porte_de_publication"
@@ -105,7 +105,7 @@ def run_publication_gate(warehouse_path: Path, reports_dir: Path) -> GateResult:
     read_at = time.perf_counter()
     gx = _import_great_expectations()
     imported_at = time.perf_counter()
-    docs_dir = Path(reports_dir) / DATA_DOCS_SUBDIR
+    docs_dir = Path(reports_dir) / QUALITY_DOCS_SUBDIR
     if docs_dir.exists():
         shutil.rmtree(docs_dir)
     context = _ephemeral_context(gx, docs_dir)

@@ -268,3 +268,12 @@ def months_completeness(conn: duckdb.DuckDBPyConnection) -> list[MonthCompletene
         MonthCompleteness(period, expected, received, tuple(tuple(item) for item in missing or []))
         for period, expected, received, missing in rows
     ]
+
+
+def table_columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """(schema, table, column, type) of every column of the warehouse, in a stable order:
+    what dbt's documentation catalog describes."""
+    return conn.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "ORDER BY table_schema, table_name, ordinal_position"
+    ).fetchall()
