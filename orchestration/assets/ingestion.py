@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
 from ase_impact.core import referentiel
 from ase_impact.core.vocabulary import MISSING, REJECTED, status_label
@@ -218,8 +221,8 @@ def _timings_metadata(report, feedback_seconds: float, workers: int) -> dict:
     }
 
 
-def _partition_events(report, feedback, timings: dict) -> list:
-    """One materialization per asset the file changed, with its figures, and its acceptance.
+def _partition_events(report, feedback, timings: dict) -> list[dg.AssetMaterialization]:
+    """One materialization per asset the file changed, with its figures.
 
     A refused file changes quality.submissions only: the raw tables keep the version in force.
     timings (_timings_metadata) go on the quality.submissions materialization only.
@@ -232,14 +235,8 @@ def _partition_events(report, feedback, timings: dict) -> list:
         description=submission_description(report.status, report.message_fr),
         metadata=common | timings,
     )
-    acceptance = dg.AssetCheckEvaluation(
-        asset_key=SUBMISSIONS_KEY,
-        check_name=ACCEPTANCE_CHECK,
-        partition=partition,
-        **acceptance_outcome(report.status, report.message_fr, common),
-    )
     if report.status == REJECTED:
-        return [submission, acceptance]
+        return [submission]
     events = []
     for sheet in _read_sheets():
         received, accepted, rejected, alerts = report.sheet_counts[sheet.sheet_code]
@@ -255,7 +252,28 @@ def _partition_events(report, feedback, timings: dict) -> list:
                 asset_key=raw_table_key(sheet), partition=partition, metadata=metadata
             )
         )
-    return [*events, submission, acceptance]
+    return [*events, submission]
+
+
+def acceptance_evaluation(report, feedback, instance: dg.DagsterInstance):
+    """The partition's `fichier_accepte`, pointing at the quality/submissions materialization
+    just logged: the UI counts a partition's check result only when it targets the
+    partition's latest materialization (otherwise the partition shows as never checked)."""
+    partition = str(submission_partition_key(report.period, report.association_code))
+    [record] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=SUBMISSIONS_KEY, asset_partitions=[partition]), limit=1
+    ).records
+    return dg.AssetCheckEvaluation(
+        asset_key=SUBMISSIONS_KEY,
+        check_name=ACCEPTANCE_CHECK,
+        partition=partition,
+        target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
+            storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+        ),
+        **acceptance_outcome(
+            report.status, report.message_fr, _submission_metadata(report, feedback)
+        ),
+    )
 
 
 def acceptance_outcome(status: str, message_fr: str | None, metadata: dict) -> dict:
@@ -456,6 +474,7 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
             timings = _timings_metadata(outcome, feedback_seconds, workers)
             for event in _partition_events(outcome, feedback, timings):
                 context.log_event(event)
+            context.log_event(acceptance_evaluation(outcome, feedback, context.instance))
     return batch
 
 

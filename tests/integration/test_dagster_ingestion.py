@@ -136,6 +136,8 @@ def test_a_refused_file_fails_its_partition_check_with_the_french_reason(instanc
     [record] = instance.fetch_materializations(SUBMISSIONS_KEY, limit=10).records
     materialization = record.asset_materialization
     assert materialization.partition == check.partition
+    # The check targets that materialization: the UI counts it for the partition.
+    assert check.target_materialization_data.storage_id == record.storage_id
     assert materialization.description == check.description
     assert materialization.metadata["motif"].value == check.metadata["motif"].value
     assert "2026-09" in materialization.metadata["motif"].value
