@@ -189,9 +189,15 @@ def test_every_documented_command_is_classified():
 
 
 def _environment(clone: Path) -> dict[str, str]:
-    keep = ("HOME", "LANG", "LC_ALL", "TMPDIR", "UV_CACHE_DIR", "XDG_CACHE_HOME", "TERM")
-    environment = {name: os.environ[name] for name in keep if name in os.environ}
-    return environment | {"PATH": SYSTEM_PATH, "PWD": str(clone), "CI": os.environ.get("CI", "")}
+    """The machine's environment (its network and certificate settings included) as a
+    newcomer's shell has it: no project setting, no virtual environment, the system's PATH."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("ASE_IMPACT_", "DAGSTER_", "PYTEST_", "UV_PROJECT"))
+        and name not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "MAKEFLAGS", "MAKELEVEL"}
+    }
+    return environment | {"PATH": SYSTEM_PATH, "PWD": str(clone)}
 
 
 def _run(command: str, clone: Path, log: Path, timeout: int) -> str:
