@@ -20,7 +20,7 @@ import dagster as dg
 
 from ase_impact.cli import interrupt
 from ase_impact.cli.run_summary import RunOutcome
-from ase_impact.core.settings import PROJECT_ROOT, Settings
+from ase_impact.core.settings import PROJECT_ROOT, Settings, settings_environment
 from ase_impact.intake.discovery import pending_files
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import queries
@@ -41,6 +41,7 @@ CLI_TAGS = {"ase_impact/source": "cli"}
 # The headless run prints its own French summary; Dagster's event stream stays in the run
 # history (make ui) instead of flooding the terminal.
 BUILD_LOG_SHOWN_ON_FAILURE = 6000
+UI_QUIET_WARNING = "ignore:Function `dev_command` is superseded"
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
@@ -200,9 +201,36 @@ def _failure_text(event: dg.DagsterEvent) -> str:
     return error.message.strip()
 
 
-def open_ui(settings: Settings, port: int) -> int:
-    """`dagster dev` on the project's instance, from this interpreter's own environment."""
+def ui_command(settings: Settings, port: int) -> tuple[list[str], Path, dict[str, str]]:
+    """`dagster dev` on the project's instance: its command line, folder and environment.
+
+    It starts in DAGSTER_HOME, whose dagster.yaml links to the project's: started in the
+    project folder, `dagster dev` would see the project's dagster.yaml beside it and warn that
+    it "will not be used", which is false. The code is still loaded from the project folder
+    (-d), and the settings are passed as absolute paths, as they were resolved here.
+    """
     prepare_dagster_home(settings.dagster_home)
     dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(port)]
-    return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy())
+    command = [
+        str(dagster),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-d",
+        str(PROJECT_ROOT),
+        "-p",
+        str(port),
+    ]
+    environment = os.environ | settings_environment(settings)
+    # `dagster dev` also warns that it is "superseded" by `dg dev`, a tool this project does
+    # not install: the advice is not for the person who typed `make ui`.
+    environment["PYTHONWARNINGS"] = ",".join(
+        filter(None, [os.environ.get("PYTHONWARNINGS"), UI_QUIET_WARNING])
+    )
+    return command, settings.dagster_home, environment
+
+
+def open_ui(settings: Settings, port: int) -> int:
+    """`dagster dev` on the project's instance, from this interpreter's own environment."""
+    command, folder, environment = ui_command(settings, port)
+    return subprocess.call(command, cwd=folder, env=environment)

@@ -175,6 +175,13 @@ def _ui(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
     return orchestrator.ui(load_settings(), args.port)
 
 
+def _docs(args: argparse.Namespace, _: Orchestrator) -> int:
+    from ase_impact.cli.docs_server import serve_docs
+    from ase_impact.core.settings import load_settings
+
+    return serve_docs(load_settings(), args.host, args.port)
+
+
 def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser:
     """The `ase-impact` parser; each extension adds its own subcommands (the console script
     passes the portal's, a peer of this package)."""
@@ -248,6 +255,14 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
     ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=_ui)
+
+    docs = commands.add_parser(
+        "docs",
+        help="sert la documentation des marts (dbt) et le contrôle de publication, hors ligne",
+    )
+    docs.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1)")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(handler=_docs)
     for extension in extensions:
         extension(commands)
     return parser

@@ -286,3 +286,41 @@ def expected_association_codes(conn: duckdb.DuckDBPyConnection, period: str) -> 
         [start, start],
     ).fetchall()
     return {code for (code,) in rows}
+
+
+@dataclass(frozen=True)
+class MonthCompleteness:
+    """Who the registry expected a file from for a month, and who has not sent one
+    (marts.mart_submissions, status « missing »)."""
+
+    period: str
+    expected: int
+    received: int
+    # (association_code, association_name) of each expected association without a file.
+    missing: tuple[tuple[str, str | None], ...]
+
+
+def months_completeness(conn: duckdb.DuckDBPyConnection) -> list[MonthCompleteness]:
+    """Every month of marts.mart_submissions, oldest first: expected, received, missing."""
+    rows = conn.execute(
+        "SELECT strftime(period, '%Y-%m'), "
+        "count(*) FILTER (WHERE expected), "
+        "count(*) FILTER (WHERE expected AND status <> ?), "
+        "list((association_code, association_name) ORDER BY association_code) "
+        "FILTER (WHERE expected AND status = ?) "
+        "FROM marts.mart_submissions GROUP BY period ORDER BY period",
+        [vocabulary.MISSING, vocabulary.MISSING],
+    ).fetchall()
+    return [
+        MonthCompleteness(period, expected, received, tuple(tuple(item) for item in missing or []))
+        for period, expected, received, missing in rows
+    ]
+
+
+def table_columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """(schema, table, column, type) of every column of the warehouse, in a stable order:
+    what dbt's documentation catalog describes."""
+    return conn.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "ORDER BY table_schema, table_name, ordinal_position"
+    ).fetchall()

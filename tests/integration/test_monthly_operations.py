@@ -124,7 +124,7 @@ def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition_che
     refused = acceptance[partitions[1]]
     assert refused.severity == dg.AssetCheckSeverity.ERROR
     assert "envol-mentorat.xlsx" in refused.description
-    assert refused.metadata["motif"].value == refused.description
+    assert refused.description == f"Fichier refusé : {refused.metadata['motif'].value}"
     # Its raw tables keep what was in force (nothing); quality.submissions records the refusal.
     status = instance.get_status_by_partition(PAIRS_KEY, partitions, submission_partitions)
     assert status == {
