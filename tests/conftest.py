@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ase_impact.core.secret_files import DEPLOYMENT_ENV_VAR
 from ase_impact.core.settings import MIN_CELL_VARIABLE, PATH_SETTINGS, PROJECT_ROOT
-from ase_impact.intake.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 
 # The registry tests read: the demo's (a test that needs another writes its own).
 DEMO_REGISTRY = PROJECT_ROOT / PATH_SETTINGS["registry"][1]

@@ -19,8 +19,6 @@ import hashlib
 import hmac
 import math
 import os
-import secrets
-import stat
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -31,10 +29,10 @@ from ase_impact.core import referentiel
 from ase_impact.core.dates import age_at
 from ase_impact.core.errors import ConfigurationError
 from ase_impact.core.identifiers import normalise_name
+from ase_impact.core.secret_files import create_secret_file, is_production, shared_mode
 from ase_impact.core.settings import Settings
 
 KEY_ENV_VAR = "ASE_IMPACT_PSEUDONYMISATION_KEY"
-DEPLOYMENT_ENV_VAR = "ASE_IMPACT_ENV"
 # What the key is computed from, in this order (architecture.md).
 KEY_FIELDS = ("last_name", "first_name", "birth_date")
 # A short or repetitive key would let anyone with the warehouse test candidate names and birth
@@ -100,14 +98,14 @@ def load_key(settings: Settings) -> bytes:
     key_file = settings.key_file
     if key_file.exists():
         return _read_key_file(key_file)
-    if os.environ.get(DEPLOYMENT_ENV_VAR, "").strip().casefold() == "production":
+    if is_production():
         raise PseudonymisationKeyError(
             f"Aucune clé de pseudonymisation configurée en production : définissez "
             f"{KEY_ENV_VAR} ou déposez le fichier {key_file} (droits 600). Une nouvelle clé "
             f"n'est jamais créée en production, car elle rendrait les jeunes déjà intégrés "
             f"impossibles à rapprocher."
         )
-    return _create_key_file(key_file)
+    return create_secret_file(key_file, _read_key_file)
 
 
 def estimated_entropy_bits(text: str) -> float:
@@ -142,8 +140,8 @@ def _checked_key(text: str, source: str) -> bytes:
 
 def _read_key_file(key_file: Path) -> bytes:
     try:
-        mode = stat.S_IMODE(key_file.stat().st_mode)
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        mode = shared_mode(key_file)
+        if mode is not None:
             raise PseudonymisationKeyError(
                 f"Le fichier de clé de pseudonymisation {key_file} est accessible à d'autres "
                 f"utilisateurs (droits {mode:o}) : restreignez-le avec « chmod 600 {key_file} »."
@@ -164,14 +162,3 @@ def _read_key_file(key_file: Path) -> bytes:
             f"que le pipeline crée (64 caractères hexadécimaux). {_NEW_KEY_ADVICE}"
         ) from None
     return _checked_key(text, f"le fichier {key_file}")
-
-
-def _create_key_file(key_file: Path) -> bytes:
-    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return _read_key_file(key_file)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_hex(KEY_FILE_BYTES) + "\n")
-    return _read_key_file(key_file)

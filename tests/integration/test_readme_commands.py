@@ -57,6 +57,8 @@ EXCLUDED = {
     ".venv/bin/ase-impact run": "what `make run` runs (run above); after `make demo-data` it "
     "would only ingest the regenerated demo files again, minutes for nothing new",
     "make template": "named in prose; the README's whole `make template …` command runs",
+    ".venv/bin/ase-impact rebuild": "replays every archived file of the demo run again, minutes; "
+    "tests/integration/test_rebuild.py rebuilds a warehouse and compares every table",
 }
 EXCLUDED_PREFIXES = {
     "install -d -m 700 /srv/": "production setup outside the clone (/srv), as the service user",
@@ -114,7 +116,7 @@ SERVER_START_TIMEOUT = 300
 class Command:
     page: str
     text: str
-    kind: str  # "shell", "script" (a whole block: heredoc), "sql"
+    kind: str  # "shell", "script" (a whole block: heredoc), "sql", "python" (a whole block)
 
     def __str__(self) -> str:
         return f"{self.page}: {self.text}"
@@ -141,8 +143,8 @@ def documented_commands() -> tuple[list[Command], list[tuple[str, str]]]:
         for match in FENCE.finditer(text):
             language, body = match.group(1), match.group(2)
             lines = [line for line in body.splitlines() if line.strip()]
-            if language == "sql":
-                commands.append(Command(name, body.strip(), "sql"))
+            if language in {"sql", "python"}:
+                commands.append(Command(name, body.strip(), language))
                 continue
             if language in {"nginx", "ini"} or any(
                 lines[0].startswith(start) for start in NOT_COMMANDS
@@ -318,6 +320,9 @@ def test_every_documented_command_runs_verbatim_on_a_fresh_clone(tmp_path):
     for command in commands:
         if command.kind == "sql":
             _query(command.text, clone)
+            continue
+        if command.kind == "python":  # run by the project's interpreter, in the clone
+            _run(f".venv/bin/python - <<'PYTHON'\n{command.text}\nPYTHON", clone, log, 300)
             continue
         for placeholder, maker in PLACEHOLDER_FILES.items():
             if placeholder in command.text and not (clone / placeholder).exists():

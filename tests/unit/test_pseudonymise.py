@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from ase_impact.core.identifiers import has_letter
+from ase_impact.core.secret_files import DEPLOYMENT_ENV_VAR
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.pseudonymise import (
-    DEPLOYMENT_ENV_VAR,
     KEY_ENV_VAR,
     MIN_KEY_ENTROPY_BITS,
     PseudonymisationKeyError,
