@@ -10,9 +10,7 @@ documentation and the gate's report as `make docs` serves them, with the network
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +25,7 @@ from tests.conftest import isolated_environment
 from tests.integration.browser import Screens, keep_artifacts, launch, needs_chromium
 from tests.integration.cli_runs import CLI_COMMAND, run_cli
 from tests.integration.portal_fixtures import free_port
+from tests.integration.processes import stop_process_group
 
 pytestmark = [pytest.mark.slow, needs_chromium]
 
@@ -52,18 +51,6 @@ def _wait_for_http(url: str, process: subprocess.Popen, log: Path, seconds: floa
     raise RuntimeError(f"{url}: not up after {seconds} s\n" + log.read_text()[-4000:])
 
 
-def _stop(process: subprocess.Popen) -> None:
-    """SIGINT to the server's process group (as Ctrl+C would), then SIGKILL if it lingers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-
-
 def _start(command: list[str], log: Path, probe: str, seconds: float) -> subprocess.Popen:
     with open(log, "wb") as output:
         process = subprocess.Popen(
@@ -77,7 +64,7 @@ def _start(command: list[str], log: Path, probe: str, seconds: float) -> subproc
     try:
         _wait_for_http(probe, process, log, seconds)
     except BaseException:
-        _stop(process)
+        stop_process_group(process)
         raise
     return process
 
@@ -105,7 +92,7 @@ def webserver(demo):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(process)
+        stop_process_group(process)
 
 
 @pytest.fixture(scope="module")
@@ -275,6 +262,6 @@ def test_dbt_docs_and_the_gate_report_are_served_offline(demo, browser, tmp_path
         screens.take("quality")
     finally:
         page.close()
-        _stop(server)
+        stop_process_group(server)
     assert attempted == []
     keep_artifacts(tmp_path / "screens", "docs")

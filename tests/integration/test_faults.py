@@ -6,7 +6,6 @@ that case is tests/integration/test_concurrent_runs.py and is not repeated here.
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import os
 import shutil
@@ -31,6 +30,7 @@ from orchestration.instance import project_instance
 from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.cli_runs import CliRun, run_cli
 from tests.integration.conftest import TEST_KEY
+from tests.integration.processes import lock_is_free
 from tests.integration.sample_rows import write_submission
 from tests.integration.test_loading import table_dump
 
@@ -59,16 +59,6 @@ ingest_partition(load_settings(), sys.argv[2], sys.argv[3])
 
 def _lock_file(settings: Settings) -> Path:
     return settings.warehouse.with_name(settings.warehouse.name + ".lock")
-
-
-def _lock_is_free(lock_file: Path) -> bool:
-    with open(lock_file, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
 
 
 def _wait_for(marker: Path, child: subprocess.Popen, child_log: Path) -> None:
@@ -101,14 +91,14 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
         )
     _wait_for(marker, child, child_log)
     lock_file = _lock_file(settings)
-    assert not _lock_is_free(lock_file)  # the child is inside exclusive_access
+    assert not lock_is_free(lock_file)  # the child is inside exclusive_access
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=CHILD_TIMEOUT_SECONDS)
     assert child.returncode == -signal.SIGKILL
 
     # The lock is an flock on a file that stays behind: the kernel released it with the
     # process, so the stale file blocks nobody.
-    assert lock_file.exists() and _lock_is_free(lock_file)
+    assert lock_file.exists() and lock_is_free(lock_file)
     with connection.locked_connection(settings.warehouse) as conn:
         assert table_dump(conn) == before
         pending = pending_files(settings, queries.latest_sha256_by_partition(conn))
@@ -495,10 +485,10 @@ def test_the_lock_is_reentrant_within_a_process(settings):
             connection.exclusive_access(settings.warehouse),
             connection.exclusive_access(settings.warehouse, wait=False),
         ):
-            assert not _lock_is_free(lock_file)
-        assert not _lock_is_free(lock_file)  # the outer block still holds it
+            assert not lock_is_free(lock_file)
+        assert not lock_is_free(lock_file)  # the outer block still holds it
         assert f"le processus {os.getpid()} " in lock_file.read_text()
-    assert _lock_is_free(lock_file)
+    assert lock_is_free(lock_file)
     assert lock_file.read_text() == ""
 
 

@@ -20,7 +20,6 @@ import os
 import pty
 import re
 import select
-import signal
 import socket
 import subprocess
 import time
@@ -33,6 +32,7 @@ import duckdb
 import pytest
 
 from ase_impact.core.settings import PROJECT_ROOT
+from tests.integration.processes import stop_process_group
 
 PAGES = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"))]
 FENCE = re.compile(r"^```([\w-]*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -286,13 +286,7 @@ def _serve(command: str, clone: Path, log: Path, probe: str | None) -> str:
             if probe:
                 raise AssertionError(f"{command}: {probe} never answered")
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGINT)
-            try:
-                process.wait(timeout=45)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
+        stop_process_group(process, timeout=45)
     text = output_file.read_text(errors="replace")
     with open(log, "a", encoding="utf-8") as journal:
         journal.write(f"\n$ {command}  (server, probed {probe})\n{text[-2000:]}")

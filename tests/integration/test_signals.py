@@ -29,6 +29,7 @@ from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse.connection import lock_file_of
 from tests.conftest import isolated_environment
 from tests.integration.conftest import TEST_KEY
+from tests.integration.processes import lock_is_free
 from tests.integration.sample_rows import write_submission
 
 pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
@@ -131,18 +132,6 @@ def _alive(pid: int) -> bool:
     return status.exists() and "State:\tZ" not in status.read_text()
 
 
-def _lock_is_free(lock_file: Path) -> bool:
-    import fcntl
-
-    with open(lock_file, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
-
-
 def _stopped_run(stop: Stop, work: Path, settings) -> StoppedRun:
     marker, log_path = work / f"{stop.stage}-{stop.signal_number}.paused", work / "child.log"
     target = stop.stage if stop.stage != "dbt" else "none"
@@ -182,7 +171,7 @@ def _stopped_run(stop: Stop, work: Path, settings) -> StoppedRun:
         output=log_path.read_text(),
         seconds_to_stop=seconds,
         dbt_pids=dbt_pids,
-        lock_free=_lock_is_free(lock_file_of(settings.warehouse)),
+        lock_free=lock_is_free(lock_file_of(settings.warehouse)),
         pairs_after=pairs,
     )
 
