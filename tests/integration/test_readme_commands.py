@@ -256,7 +256,8 @@ def _port_is_free(url: str) -> bool:
 
 
 def _serve(command: str, clone: Path, log: Path, probe: str | None) -> str:
-    """Start a server as typed, wait for its probe (or 20 s alive), stop it like Ctrl+C."""
+    """Start a server as typed, wait for its probe (or 20 s alive), stop it like Ctrl+C; what it
+    printed until then."""
     if probe and not _port_is_free(probe):
         pytest.fail(f"{command}: its port is taken on this machine ({probe}); free it first")
     output_file = log.with_name(f"{log.stem}-{abs(hash(command))}.log")
@@ -286,11 +287,14 @@ def _serve(command: str, clone: Path, log: Path, probe: str | None) -> str:
             if probe:
                 raise AssertionError(f"{command}: {probe} never answered")
     finally:
+        # What it printed until it was stopped: a run the daemon launched meanwhile prints its
+        # own interruption after that, as it would on an operator's Ctrl+C.
+        printed_before_stop = output_file.stat().st_size
         stop_process_group(process, timeout=45)
     text = output_file.read_text(errors="replace")
     with open(log, "a", encoding="utf-8") as journal:
         journal.write(f"\n$ {command}  (server, probed {probe})\n{text[-2000:]}")
-    return text
+    return output_file.read_bytes()[:printed_before_stop].decode(errors="replace")
 
 
 def _query(sql: str, clone: Path) -> None:
