@@ -145,7 +145,10 @@ def _wave_figures(conn, start) -> dict[tuple, tuple[float, bool, float | None, b
 
 def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> MonthFigures:
     start = period_start(period)
-    found = conn.execute("SELECT label_fr FROM marts.dim_period WHERE period = ?", [start])
+    found = conn.execute(
+        "SELECT label_fr FROM marts.dim_period WHERE period_grain = 'month' AND period = ?",
+        [start],
+    )
     label = found.fetchone()
     if label is None:
         raise LookupError(
@@ -577,7 +580,8 @@ def month_fingerprints(conn: duckdb.DuckDBPyConnection, min_cell: int) -> dict[s
     for period, *digest in conn.execute(by_period).fetchall():
         monthly.setdefault(period, []).append(tuple(digest))
     months = conn.execute(
-        "SELECT period, period_code FROM marts.dim_period WHERE has_submissions ORDER BY period"
+        "SELECT period, period_code FROM marts.dim_period "
+        "WHERE period_grain = 'month' AND has_submissions ORDER BY period"
     ).fetchall()
     return {
         code: hashlib.sha256(
