@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ase_impact.contracts.rules import RULES
 from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.discovery import display_name
 from ase_impact.warehouse import queries
 
 FIRST_REJECTIONS = 3
+# The plausibility queries (« À vérifier »): their rows are counted apart.
+QUERY_CODES = tuple(code for code, rule in RULES.items() if rule.category == vocabulary.QUERY)
 
 
 @dataclass
@@ -43,6 +46,9 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
         f" ; lignes reçues {submission.rows_received}, acceptées {submission.rows_accepted}, "
         f"rejetées {submission.rows_rejected}, en alerte {submission.rows_with_alerts}"
     )
+    to_check = queries.rows_with_findings_of(conn, submission.sha256, QUERY_CODES)
+    if to_check:
+        lines[-1] += f" (dont {to_check} à vérifier)"
     first = queries.first_rejection_messages(conn, submission.sha256, FIRST_REJECTIONS)
     lines += [f"    · {message}" for message in first]
     if submission.rows_rejected > len(first):

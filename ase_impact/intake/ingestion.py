@@ -33,6 +33,7 @@ from ase_impact.intake.archive import archive_file
 from ase_impact.intake.check import SheetCounts, check_file
 from ase_impact.intake.check import timed as _timed
 from ase_impact.intake.discovery import contents_differ, display_name, month_files
+from ase_impact.intake.history import with_history_queries
 from ase_impact.intake.pseudonymise import (
     PseudonymisationKeyError,
     load_key,
@@ -221,6 +222,8 @@ def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> In
             refusal = _record_refusal(conn, prepared.refused, prepared.error)
         return replace(refusal, seconds_by_phase=seconds)
     with _timed(seconds, "load"):
+        # Plausibility queries against the previous file in force, which the warehouse holds.
+        prepared = with_history_queries(conn, prepared, prepared.submission["file_name"])
         version = loader.replace_partition(
             conn,
             prepared.period,

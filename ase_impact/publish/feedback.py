@@ -144,21 +144,46 @@ def rule_description(code: str, period: str, file_name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def finding_label(rule_code: str, severity: str) -> str:
+    """The « Gravité » a finding shows: « À vérifier » for a plausibility query, else its
+    severity's label."""
+    if rules.is_query(rule_code):
+        return vocabulary.rule_categories()[vocabulary.QUERY].label_fr
+    return vocabulary.severity_label(severity)
+
+
+def rows_to_check(findings: pd.DataFrame) -> int:
+    """Rows with at least one plausibility query (« À vérifier »), counted apart."""
+    if findings.empty:
+        return 0
+    queried = findings[findings["rule_code"].map(rules.is_query).astype(bool)]
+    return len(queried[["sheet", "excel_row"]].drop_duplicates())
+
+
 def _rule_counts(findings: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]:
     counts = Counter(zip(findings["rule_code"], findings["severity"], strict=True))
-    ordered = sorted(counts.items(), key=lambda item: (item[0][1] != vocabulary.ERREUR, item[0][0]))
+    ordered = sorted(
+        counts.items(),
+        key=lambda item: (
+            item[0][1] != vocabulary.ERREUR,
+            rules.is_query(item[0][0]),
+            item[0][0],
+        ),
+    )
     return [
         (
             code,
             rule_description(code, facts.period, facts.file_name),
-            vocabulary.severity_label(severity),
+            finding_label(code, severity),
             count,
         )
         for (code, severity), count in ordered
     ]
 
 
-def _identity_lines(facts: FeedbackFacts) -> list[tuple[str, object, str | None]]:
+def _identity_lines(
+    facts: FeedbackFacts, findings: pd.DataFrame
+) -> list[tuple[str, object, str | None]]:
     lines = [
         ("Association", facts.association_name or facts.association_code, None),
         ("Code association", facts.association_code, None),
@@ -178,6 +203,7 @@ def _identity_lines(facts: FeedbackFacts) -> list[tuple[str, object, str | None]
             ("Lignes acceptées", facts.rows_accepted, None),
             ("Lignes rejetées", facts.rows_rejected, None),
             ("Lignes acceptées avec alerte", facts.rows_with_alerts, None),
+            ("dont lignes à vérifier (valeurs inhabituelles)", rows_to_check(findings), None),
             ("Bilan", facts.message_fr, None),
         ]
     return lines
@@ -211,7 +237,7 @@ def _write_summary(sheet, facts: FeedbackFacts, findings: pd.DataFrame) -> None:
         CHECK_NOTE if facts.checked_before_sending else RECEIPT_NOTE,
         SUMMARY_WIDTHS,
     )
-    lines = _identity_lines(facts)
+    lines = _identity_lines(facts, findings)
     if facts.refusal is not None:
         lines += _refusal_lines(facts.refusal)
     for row, (label, value, number_format) in enumerate(lines, FIRST_LINE_ROW):
@@ -261,7 +287,7 @@ def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
             finding.column_header,
             finding.value_received,
             finding.rule_code,
-            vocabulary.severity_label(finding.severity),
+            finding_label(finding.rule_code, finding.severity),
             finding.message_fr,
         )
         for finding in findings.itertuples(index=False)

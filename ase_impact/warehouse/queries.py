@@ -126,6 +126,20 @@ def file_findings(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd
     return conn.execute(" UNION ALL ".join(selects), key * len(selects)).df()
 
 
+def rows_with_findings_of(
+    conn: duckdb.DuckDBPyConnection, sha256: str, rule_codes: tuple[str, ...]
+) -> int:
+    """Rows of a file kept with a finding of one of these rules (e.g. the plausibility queries)."""
+    if not rule_codes:
+        return 0
+    table = vocabulary.severities()[vocabulary.ALERTE].quality_table
+    return conn.execute(
+        f"SELECT count(DISTINCT (sheet, excel_row)) FROM quality.{table} WHERE file_sha256 = ? "
+        f"AND rule_code IN ({', '.join('?' for _ in rule_codes)})",
+        [sha256, *rule_codes],
+    ).fetchone()[0]
+
+
 def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit: int) -> list[str]:
     table = vocabulary.severities()[vocabulary.ERREUR].quality_table
     rows = conn.execute(
@@ -134,6 +148,32 @@ def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit
         [sha256, limit],
     ).fetchall()
     return [message for (message,) in rows]
+
+
+def previous_file_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    period: str,
+    association_code: str,
+    columns: tuple[str, ...],
+    same_year: bool = False,
+) -> tuple[str, pd.DataFrame] | None:
+    """("AAAA-MM", rows) of the association's latest file in force for a month before period
+    (of the same year when same_year), as raw.<table> holds it; None when there is none."""
+    start = period_start(period)
+    found = conn.execute(
+        f"SELECT max(period) FROM raw.{table} WHERE association_code = ? AND period < ? "
+        "AND (NOT ? OR year(period) = year(?::DATE))",
+        [association_code, start, same_year, start],
+    ).fetchone()[0]
+    if found is None:
+        return None
+    selected = ", ".join(f'"{column}"' for column in columns)
+    rows = conn.execute(
+        f"SELECT {selected} FROM raw.{table} WHERE association_code = ? AND period = ?",
+        [association_code, found],
+    ).df()
+    return found.strftime("%Y-%m"), rows
 
 
 def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

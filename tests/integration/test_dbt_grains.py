@@ -9,6 +9,10 @@ The first quarter of 2026, three associations of the registry:
   questionnaire tab holds B-01's answer of 15/02, a month for which B sent nothing: the answer
   must still count in February, for B and the département, and in every longer grain. Y1
   (same identity) starts a second pair with B in March.
+- In A's February file, A-01's « Séances réalisées » is the typo of the issue: 330 for 11
+  planned. The file is accepted with a plausibility query (« À vérifier ») on that row, A-01
+  stays counted as a pair but its sessions are left out of the attendance rate, and the
+  publication gate passes.
 - les-tilleuls (H, a residential home without mentoring) sends a March file with 18 staff FTE
   and a 1 230 000 EUR grant, and no pair: it must move neither pairs_per_fte nor the
   subsidies of the département, and its own pairs_per_fte is « non applicable », not 0.
@@ -19,7 +23,9 @@ Names are invented; nothing here names anyone.
 
 from __future__ import annotations
 
+import shutil
 from datetime import date, datetime
+from pathlib import Path
 from typing import NamedTuple
 
 import duckdb
@@ -113,7 +119,10 @@ FILES = [
     (
         "2026-02",
         A,
-        {"pairs": [A_01, A_02_CLOSED], "resources": A_RESOURCES},
+        {
+            "pairs": [{**A_01, "Séances prévues": 11, "Séances réalisées": 330}, A_02_CLOSED],
+            "resources": A_RESOURCES,
+        },
         datetime(2026, 3, 9, 9),
     ),
     (
@@ -157,6 +166,8 @@ FILES = [
 class Build(NamedTuple):
     conn: duckdb.DuckDBPyConnection
     result: object
+    reports: dict
+    gated_warehouse: Path
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +180,7 @@ def build(tmp_path_factory):
         )
         patch.setenv("ASE_IMPACT_WAREHOUSE", str(settings.warehouse))
         patch.setenv("ASE_IMPACT_PSEUDONYMISATION_KEY", "cle-de-test-grains-0123456789abcdef")
+        reports = {}
         with connection.connect(settings.warehouse) as conn:
             schema.ensure_schema(conn)
             for period, code, sheets, received_at in FILES:
@@ -178,11 +190,15 @@ def build(tmp_path_factory):
                     period=period,
                     rows=sheets,
                 )
-                report = ingest_file(path, settings, conn, received_at)
-                assert report.rows_rejected == 0, report.findings.to_dict("records")
+                reports[period, code] = ingest_file(path, settings, conn, received_at)
         result = run_dbt_build(root)
         conn = duckdb.connect(str(settings.warehouse))
-        yield Build(conn, result)
+        # In-process dbt-duckdb keeps the built file open (read-write): the gate reads a copy.
+        conn.execute("CHECKPOINT")
+        copy = root / "gated" / "ase_impact.duckdb"
+        copy.parent.mkdir()
+        shutil.copyfile(settings.warehouse, copy)
+        yield Build(conn, result, reports, copy)
         conn.close()
 
 
@@ -371,3 +387,42 @@ def test_the_calendar_holds_every_grain(build):
         ("year", "2026", "année 2026", 3),
     ]
     assert {row["association_code"] for row in referentiel.associations()} >= {A, B, H}
+
+
+def test_the_typo_is_accepted_with_a_query_on_its_row(build):
+    report = build.reports["2026-02", A]
+    assert (report.status, report.rows_rejected, report.rows_with_alerts) == ("accepted", 0, 1)
+    (finding,) = report.findings.to_dict("records")
+    assert (finding["rule_code"], finding["severity"], finding["pair_id"]) == (
+        "DON-046",
+        "alerte",
+        "A-01",
+    )
+    assert (finding["column_header"], finding["value_received"]) == ("Séances réalisées", "330")
+    assert "à vérifier" in finding["message_fr"]
+    # The row is kept: A-01 is still a pair of February.
+    assert figure(build.conn, "month", FEB, "association", A, "pairs_active")[0] == 2
+    rows = build.conn.execute(
+        "SELECT pair_id, sessions_held, has_alerts FROM raw.pairs "
+        "WHERE association_code = ? AND period = ? ORDER BY pair_id",
+        [A, FEB],
+    ).fetchall()
+    assert rows == [("A-01", 330, True), ("A-02", 8, False)]
+
+
+def test_the_queried_sessions_are_left_out_of_the_attendance_rate(build):
+    conn = build.conn
+    # February: A-02's 8 held of 10 planned; A-01's 330 of 11 left out (with them: 338 of 21,
+    # 1 610 %, which the publication gate would refuse).
+    assert figure(conn, "month", FEB, "association", A, "attendance_rate")[:3] == (80.0, 8, 10)
+    # The quarter takes A-01 in its latest state (March: 8 of 10, corrected) and A-02 (8 of
+    # 10): 16 of 20.
+    assert figure(conn, "quarter", Q1, "association", A, "attendance_rate")[:3] == (80.0, 16, 20)
+
+
+def test_the_publication_gate_passes(build, tmp_path):
+    from ase_impact.gate.run import gate_blocks_outputs, run_publication_gate
+
+    gate = run_publication_gate(build.gated_warehouse, tmp_path / "reports")
+    failed = [suite.name for suite in gate.suites if not suite.passed and suite.severity == "ERROR"]
+    assert failed == [] and not gate_blocks_outputs(gate)
