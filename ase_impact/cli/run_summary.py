@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from ase_impact.contracts.rules import RULES
 from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
@@ -59,6 +61,26 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
     return lines
 
 
+def _quarantine_lines(conn) -> list[str]:
+    """The files in quarantine: left out of every figure, the previous version in force."""
+    quarantined = queries.quarantined_files(conn)
+    if quarantined.empty:
+        return []
+    lines = [
+        "Fichiers mis en quarantaine par le contrôle de publication (écartés de tous les "
+        "chiffres ; le reste est publié) :"
+    ]
+    for row in quarantined.itertuples():
+        in_force = (
+            f"la version {int(row.version_in_force)} reste en vigueur"
+            if not pd.isna(row.version_in_force)
+            else "aucune version n'est en vigueur"
+        )
+        lines.append(f"- {row.period} · {row.association_code}, version {row.version} : {in_force}")
+        lines.append(f"    {row.reason_fr}")
+    return lines
+
+
 def _misnamed_lines(conn, file_name: str) -> list[str]:
     error = queries.file_error(conn, file_name)
     return [f"- {file_name} : refusé", f"    {error[1] if error else 'nom de fichier invalide'}"]
@@ -85,6 +107,7 @@ def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
         lines += [
             f"    · étape {step} : {message}" for step, message in outcome.build_step_errors.items()
         ]
+    lines += _quarantine_lines(conn)
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
     return lines + [

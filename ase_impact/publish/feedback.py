@@ -97,6 +97,8 @@ class FeedbackFacts:
     rows_with_alerts: int | None = None
     refusal: Refusal | None = None
     checked_before_sending: bool = False
+    # Set when the publication gate put this file in quarantine: why, and what stays in force.
+    quarantine_note: str | None = None
 
     @property
     def is_refused(self) -> bool:
@@ -206,6 +208,8 @@ def _identity_lines(
             ("dont lignes à vérifier (valeurs inhabituelles)", rows_to_check(findings), None),
             ("Bilan", facts.message_fr, None),
         ]
+    if facts.quarantine_note:
+        lines.append(("Publication", facts.quarantine_note, None))
     return lines
 
 
@@ -316,6 +320,19 @@ def render_feedback_workbook(facts: FeedbackFacts, findings: pd.DataFrame, path:
     return save_atomically(feedback_workbook(facts, findings), path)
 
 
+def _quarantine_note(submission: Submission) -> str | None:
+    if not submission.is_quarantined:
+        return None
+    reason = submission.quarantine_reason_fr
+    return (
+        f"Fichier mis en quarantaine le {submission.quarantined_at:%d/%m/%Y à %H:%M} : "
+        f"{reason[:1].upper()}{reason[1:]} Ses chiffres ne sont pas publiés. "
+        + _in_force_note(submission)
+        + " Les autres associations sont publiées. Vérifiez le fichier puis déposez une "
+        "version corrigée : elle sera contrôlée à nouveau."
+    )
+
+
 def submission_facts(conn: duckdb.DuckDBPyConnection, submission: Submission) -> FeedbackFacts:
     """The facts of a file as the quality tables recorded it."""
     refusal = None
@@ -337,6 +354,7 @@ def submission_facts(conn: duckdb.DuckDBPyConnection, submission: Submission) ->
         rows_rejected=submission.rows_rejected,
         rows_with_alerts=submission.rows_with_alerts,
         refusal=refusal,
+        quarantine_note=_quarantine_note(submission),
     )
 
 

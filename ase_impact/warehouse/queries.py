@@ -36,10 +36,17 @@ class Submission:
     message_fr: str | None
     version_in_force: int | None
     received_at_in_force: datetime | None
+    # Set when the latest version is in quarantine (the publication gate refused its figures).
+    quarantine_reason_fr: str | None = None
+    quarantined_at: datetime | None = None
 
     @property
     def is_refused(self) -> bool:
         return self.status == vocabulary.REJECTED
+
+    @property
+    def is_quarantined(self) -> bool:
+        return self.quarantine_reason_fr is not None
 
 
 def latest_submission(
@@ -49,7 +56,7 @@ def latest_submission(
     row = conn.execute(
         "SELECT association_name, file_name, sha256, received_at, version, rows_received, "
         "rows_accepted, rows_rejected, rows_with_alerts, status, message_fr, "
-        "version_in_force, received_at_in_force "
+        "version_in_force, received_at_in_force, quarantine_reason_fr, quarantined_at "
         "FROM quality.latest_submissions WHERE period = ? AND association_code = ?",
         [period_start(period), association_code],
     ).fetchone()
@@ -174,6 +181,39 @@ def previous_file_rows(
         [association_code, found],
     ).df()
     return found.strftime("%Y-%m"), rows
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The version in force of a partition, and its file's sha256 (archive/<sha256>.xlsx)."""
+
+    version: int | None
+    sha256: str | None
+    file_name: str | None
+
+
+def in_force(conn: duckdb.DuckDBPyConnection, period: str, association_code: str) -> InForce:
+    """The partition's version in force as quality.latest_submissions states it (NULLs: none)."""
+    row = conn.execute(
+        "SELECT latest.version_in_force, latest.sha256_in_force, versions.file_name "
+        "FROM quality.latest_submissions AS latest LEFT JOIN quality.submissions AS versions "
+        "ON versions.period = latest.period AND versions.association_code = "
+        "latest.association_code AND versions.version = latest.version_in_force "
+        "WHERE latest.period = ? AND latest.association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    return InForce(*row) if row else InForce(None, None, None)
+
+
+def quarantined_files(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every partition whose latest version is in quarantine: period ("AAAA-MM"),
+    association_code, version, reason_fr, quarantined_at, version_in_force."""
+    return conn.execute(
+        "SELECT strftime(period, '%Y-%m') AS period, association_code, version, "
+        "quarantine_reason_fr AS reason_fr, quarantined_at, version_in_force "
+        "FROM quality.latest_submissions WHERE quarantine_reason_fr IS NOT NULL "
+        "ORDER BY period, association_code"
+    ).df()
 
 
 def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -53,6 +53,8 @@ select
                 || strftime(expected_or_seen.period, '%Y-%m') || '.'
         end
     ) as message,
+    latest.quarantine_reason_fr as quarantine_reason,
+    latest.quarantined_at,
     {{ due_date('expected_or_seen.period') }} as due_date,
     timed.first_received_at,
     coalesce(timed.is_on_time, false) as received_on_time
