@@ -75,10 +75,10 @@ def _pair_checks(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, _Fi
         return _Fired(differs(field), shown, previous_values)
 
     return {
-        "DON-051": fired("sex", current["sex"]),
-        "DON-052": fired("match_date", current["match_date"]),
+        "DON-055": fired("sex", current["sex"]),
+        "DON-056": fired("match_date", current["match_date"]),
         # The key hashes the name and the birth date: the row's received value is personal.
-        "DON-053": fired("youth_key", pd.Series(PII_MASK, index=current.index)),
+        "DON-057": fired("youth_key", pd.Series(PII_MASK, index=current.index)),
     }
 
 

@@ -583,7 +583,7 @@ def _plausibility_rules() -> list[Rule]:
     s = "pairs"
     return [
         _query(
-            "DON-046",
+            "DON-050",
             s,
             "sessions_held",
             ("sessions_held", "sessions_planned"),
@@ -592,28 +592,28 @@ def _plausibility_rules() -> list[Rule]:
             "ligne n'est pas corrigée.",
         ),
         _query(
-            "DON-047",
+            "DON-051",
             s,
             "application_date",
             ("application_date", "birth_date"),
             f"la date de candidature précède les 6 ans du jeune : {_TO_CHECK}.",
         ),
         _row(
-            "DON-048",
+            "DON-052",
             s,
             "application_date",
             ("application_date", "birth_date"),
             "la date de candidature ne peut pas être antérieure à la date de naissance du jeune.",
         ),
         _query(
-            "DON-049",
+            "DON-053",
             s,
             "match_date",
             ("match_date", "application_date"),
             f"plus d'un an entre la candidature et la mise en relation : {_TO_CHECK}.",
         ),
         _query(
-            "DON-050",
+            "DON-054",
             s,
             "school_level",
             ("school_level", "birth_date"),
@@ -621,7 +621,7 @@ def _plausibility_rules() -> list[Rule]:
             f"({{period_end}}) : {_TO_CHECK}.",
         ),
         _query(
-            "DON-051",
+            "DON-055",
             s,
             "sex",
             ("pair_id", "sex"),
@@ -630,7 +630,7 @@ def _plausibility_rules() -> list[Rule]:
             kind=HISTORY,
         ),
         _query(
-            "DON-052",
+            "DON-056",
             s,
             "match_date",
             ("pair_id", "match_date"),
@@ -639,7 +639,7 @@ def _plausibility_rules() -> list[Rule]:
             kind=HISTORY,
         ),
         _query(
-            "DON-053",
+            "DON-057",
             s,
             "birth_date",
             ("pair_id", "last_name", "first_name", "birth_date"),

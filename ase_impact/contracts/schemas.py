@@ -54,7 +54,7 @@ RECEIVED = "__received"
 END_QUESTIONNAIRE_LEAD = timedelta(days=31)
 # A pair's youth is aged 6 to 25 at the period's last day (DON-009).
 PAIR_AGES = (6, 25)
-# Plausibility queries (DON-047, DON-049): a youth applies from 6; a match within a year.
+# Plausibility queries (DON-051, DON-053): a youth applies from 6; a match within a year.
 MINIMUM_APPLICATION_AGE = 6
 LONGEST_MATCHING_DELAY = timedelta(days=365)
 
@@ -234,7 +234,7 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
     highest = {level: ages[1] for level, ages in school_ages.items()}
 
     # A query adds nothing to a value another rule rejects: an age outside 6–25 (DON-009), a
-    # negative number of sessions (DON-042), an application before birth (DON-048).
+    # negative number of sessions (DON-042), an application before birth (DON-052).
     def age_is_valid(frame: pd.DataFrame) -> pd.Series:
         return frame["age_at_period_end"].between(*PAIR_AGES)
 
@@ -279,11 +279,11 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
             lambda f: ~(f["status"].eq(STATUS_CLOSED) & f[received("objective_met")].isna()),
         ),
         # Plausibility: possible but unusual values are queried, impossible ones rejected.
-        "DON-046": (None, held_within_planned),
-        "DON-047": (None, applied_from_six),
-        "DON-048": (None, lambda f: ~applied_before_birth(f)),
-        "DON-049": (None, matched_within_a_year),
-        "DON-050": (None, school_level_fits_age),
+        "DON-050": (None, held_within_planned),
+        "DON-051": (None, applied_from_six),
+        "DON-052": (None, lambda f: ~applied_before_birth(f)),
+        "DON-053": (None, matched_within_a_year),
+        "DON-054": (None, school_level_fits_age),
     }
 
 

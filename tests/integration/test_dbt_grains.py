@@ -394,7 +394,7 @@ def test_the_typo_is_accepted_with_a_query_on_its_row(build):
     assert (report.status, report.rows_rejected, report.rows_with_alerts) == ("accepted", 0, 1)
     (finding,) = report.findings.to_dict("records")
     assert (finding["rule_code"], finding["severity"], finding["pair_id"]) == (
-        "DON-046",
+        "DON-050",
         "alerte",
         "A-01",
     )

@@ -186,10 +186,10 @@ def test_plausibility_queries_show_as_to_check_and_are_counted_apart(settings, c
     assert summary["dont lignes à vérifier (valeurs inhabituelles)"] == 1
     by_rule = table_below(book["Synthèse"], "Code de la règle")
     assert [(code, severity, count) for code, _, severity, count in by_rule] == [
-        ("DON-046", "À vérifier", 1)
+        ("DON-050", "À vérifier", 1)
     ]
     (row,) = book["Anomalies"].iter_rows(min_row=2, values_only=True)
-    assert row[:7] == ("Données", 6, "B-070", "Séances réalisées", "330", "DON-046", "À vérifier")
+    assert row[:7] == ("Données", 6, "B-070", "Séances réalisées", "330", "DON-050", "À vérifier")
     assert "ne comptent pas dans le taux de réalisation" in row[7]
 
 
@@ -214,7 +214,7 @@ def test_a_change_from_the_previous_month_is_queried_at_reception(settings, conn
     )
     report = ingest_file(october, settings, conn, received_at=datetime(2026, 11, 3, 9, 0))
     found = report.findings.sort_values("rule_code")[["rule_code", "pair_id", "value_received"]]
-    assert found.values.tolist() == [["DON-051", "B-001", "Homme"], ["RES-010", None, "120001"]]
+    assert found.values.tolist() == [["DON-055", "B-001", "Homme"], ["RES-010", None, "120001"]]
     assert report.rows_with_alerts == 2
     assert "fichier de 2026-09" in report.findings["message_fr"].iloc[0]
     # The rows are kept, flagged.

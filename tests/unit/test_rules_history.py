@@ -38,12 +38,12 @@ def resource_row(position: int, overrides: dict) -> dict:
 
 
 CASES = {
-    "DON-051": case({"Sexe": "Homme"}, [{}, {"Sexe": " femme "}]),
-    "DON-052": case(
+    "DON-055": case({"Sexe": "Homme"}, [{}, {"Sexe": " femme "}]),
+    "DON-056": case(
         {"Date de mise en relation": date(2026, 3, 3)}, {"Date de mise en relation": "01/03/2026"}
     ),
     # The birth date, or the name: the pseudonymous key changes.
-    "DON-053": case(
+    "DON-057": case(
         [{"Date de naissance": date(2010, 3, 5)}, {"Nom du bénéficiaire": "Testeuse"}],
         # Case and accents do not change who the youth is.
         {"Nom du bénéficiaire": "TESTEUR", "Prénom du bénéficiaire": "alix"},
@@ -124,7 +124,7 @@ def test_history_findings_are_queries_that_name_the_previous_file(compared, shee
 
 def test_the_identity_query_never_shows_the_birth_date(compared):
     _, _, findings = compared["pairs"]
-    identity = findings[findings["rule_code"] == "DON-053"]
+    identity = findings[findings["rule_code"] == "DON-057"]
     assert len(identity) == 2
     assert set(identity["value_received"]) == {"***"}
     header = next(c.header_fr for c in referentiel.columns("pairs") if c.field == "birth_date")

@@ -153,7 +153,7 @@ CASES = {
         [ONGOING, {"Statut du mentorat": "Abandonné", "Objectif atteint": None}],
     ),
     # Plausibility queries: the row is kept, flagged « À vérifier ».
-    "DON-046": case(
+    "DON-050": case(
         # The typo of the issue: 330 sessions held for 11 planned.
         [
             {"Séances prévues": 11, "Séances réalisées": 330},
@@ -164,12 +164,12 @@ CASES = {
             {"Séances prévues": 3, "Séances réalisées": None},
         ],
     ),
-    "DON-047": case(
+    "DON-051": case(
         # Born 04/03/2010: applying at 5 (the match in the same year).
         {"Date de candidature": date(2016, 3, 3), "Date de mise en relation": date(2016, 6, 1)},
         {"Date de candidature": date(2016, 3, 4), "Date de mise en relation": date(2016, 6, 1)},
     ),
-    "DON-048": case(
+    "DON-052": case(
         # 01/01/1850: impossible, rejected (the delay to the match would be 64 000 days).
         [
             {"Date de candidature": "01/01/1850", "Date de mise en relation": "01/02/1850"},
@@ -177,11 +177,11 @@ CASES = {
         ],
         {"Date de candidature": date(2016, 3, 4), "Date de mise en relation": date(2016, 6, 1)},
     ),
-    "DON-049": case(
+    "DON-053": case(
         {"Date de candidature": date(2025, 2, 28)},
         {"Date de candidature": date(2025, 3, 1)},
     ),
-    "DON-050": case(
+    "DON-054": case(
         # 16 in CP; « Non scolarisé » at 14, under the age of compulsory schooling.
         [
             {"Niveau scolaire": "CP"},

@@ -37,7 +37,7 @@ counted as (
         count(*) filter (where is_ended) as pairs_ended,
         coalesce(sum(end_date - match_date) filter (where is_ended), 0) as duration_days_total,
         -- Attendance counts only pairs whose planned and held sessions are both known, and
-        -- held no more than planned: more held than planned is queried at intake (DON-046,
+        -- held no more than planned: more held than planned is queried at intake (DON-050,
         -- « à vérifier ») and left out until corrected, so the rate stays within 0–100 %.
         count(*) filter (where is_active and are_sessions_counted) as pairs_with_sessions,
         coalesce(sum(sessions_held) filter (

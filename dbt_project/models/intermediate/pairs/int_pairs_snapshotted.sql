@@ -42,7 +42,7 @@ flagged as (
         coalesce(end_date between window_start and window_end, false) as is_ended,
         coalesce(match_date between window_start and window_end, false) as is_matched_in_period,
         -- Sessions the attendance rate reads: both known, some planned, no more held than
-        -- planned (more is queried at intake, DON-046, and left out until corrected).
+        -- planned (more is queried at intake, DON-050, and left out until corrected).
         coalesce(
             sessions_planned > 0 and sessions_held <= sessions_planned, false
         ) as are_sessions_counted,
