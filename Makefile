@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: install system-deps run test test-e2e lint ui portal template demo-data bench bench-large clean
+.PHONY: install system-deps run test test-e2e lint ui docs portal template demo-data bench bench-large clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv
@@ -46,6 +46,11 @@ lint: install
 
 ui: install
 	$(RUN) ase-impact ui
+
+# dbt's documentation of the marts and the publication gate's report, as the last build left
+# them, on http://127.0.0.1:8080 (no network needed).
+docs: install
+	$(RUN) ase-impact docs --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8080)
 
 # The associations' portal (docs/portal.md); accounts: ase-impact portal-user add …
 portal: install

@@ -256,7 +256,8 @@ def _workloads(measured: dict[str, Figures]) -> list[str]:
         "planted defect of one of eight kinds (value outside a list, closed pair without end "
         "date, unreadable date, duplicated pair id, questionnaire answer outside its list, MIS PE "
         "score 5, negative amount, activity of another month). The associations `bench-001`… "
-        "are not in the registry seed; the runs still succeed.",
+        "are listed in the workload's own registry (ASE_IMPACT_REGISTRY), written beside its "
+        "folders.",
         "",
     ]
 

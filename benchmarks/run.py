@@ -59,6 +59,7 @@ from benchmarks.workloads import (
     GeneratedWorkload,
     corrected_file,
     generate,
+    write_registry,
 )
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
@@ -224,6 +225,7 @@ def workload_settings(work: Path) -> Settings:
         secrets_dir=work / "secrets",
         portal_dir=work / "portal",
         dagster_home=work / "dagster_home",
+        registry=work / "registry.csv",
         min_cell=DEFAULT_MIN_CELL,
     )
 
@@ -585,6 +587,7 @@ def _measured_run(name: str, generated: GeneratedWorkload, work: Path) -> dict:
     """One `ase-impact run` of the workload from empty folders, with what it recorded."""
     settings = _fresh(work)
     place_raw_files(generated, settings.raw_dir)
+    write_registry(generated.workload, settings.registry)
     prepare_dbt_project(settings)
     print(f"[{name}] {len(generated.files)} files; ase-impact run…", flush=True)
     measured = _recorded_run(settings, work / "logs" / "run")
@@ -642,6 +645,7 @@ def run_incremental(seed: int) -> dict:
         print(f"[incremental] loading {INCREMENTAL_BASE} first (not measured)…", flush=True)
         settings = _fresh(work)
         place_raw_files(generated, settings.raw_dir)
+        write_registry(generated.workload, settings.registry)
         setup_seconds = run_cli(settings, work / "logs" / "setup")["wall_seconds"]
     # From here on, the folders no longer hold M's state as M's run left it.
     marker.unlink(missing_ok=True)

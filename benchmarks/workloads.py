@@ -83,6 +83,21 @@ class Workload:
         return [(period, code) for period in self.periods for code in self.association_codes()]
 
 
+def write_registry(workload: Workload, path: Path) -> Path:
+    """The registry of the workload's associations (ASE_IMPACT_REGISTRY of its runs): the
+    pipeline refuses a file from an association it does not list."""
+    from ase_impact.core.registry import REGISTRY_COLUMNS
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    expected_from = f"{workload.periods[0]}-01"
+    lines = [",".join(REGISTRY_COLUMNS)] + [
+        f"{code},Association {code},nord,{expected_from},,true,true"
+        for code in workload.association_codes()
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def months_ending(last_period: str, count: int) -> tuple[str, ...]:
     """The `count` months ending with `last_period`, oldest first ("YYYY-MM")."""
     year, month = (int(part) for part in last_period.split("-"))

@@ -24,7 +24,8 @@ from openpyxl.styles import Font
 
 from ase_impact.core import referentiel
 from ase_impact.core.keys import period_bounds
-from ase_impact.core.settings import load_settings
+from ase_impact.core.registry import RegisteredAssociation, load_registry
+from ase_impact.core.settings import SEEDS_DIR, load_settings
 from ase_impact.publish.template import append_data_row, build_template
 
 DEMO_PERIODS = ("2026-08", "2026-09", "2026-10")
@@ -221,8 +222,16 @@ def _codes(list_code: str, category_code: str | None = None) -> list[str]:
     ]
 
 
-def _registry(association_code: str) -> dict[str, str]:
-    return next(r for r in referentiel.associations() if r["association_code"] == association_code)
+# The demo files are those of the demo registry (the seed ASE_IMPACT_REGISTRY defaults to).
+DEMO_REGISTRY_FILE = SEEDS_DIR / "associations.csv"
+
+
+def _demo_registry() -> tuple[RegisteredAssociation, ...]:
+    return load_registry(DEMO_REGISTRY_FILE).associations
+
+
+def _registry(association_code: str) -> RegisteredAssociation:
+    return next(r for r in _demo_registry() if r.association_code == association_code)
 
 
 def _header(sheet_code: str, field_name: str) -> str:
@@ -343,12 +352,14 @@ class Draft:
 class AssociationHistory:
     """One association's simulated activity, advanced month by month."""
 
-    def __init__(self, registry_row: dict[str, str], seed: int, drawer: YouthDrawer, shared: Youth):
-        self.code = registry_row["association_code"]
-        self.name = registry_row["association_name"]
-        self.territory_code = registry_row["territory_code"]
-        self.does_mentoring = registry_row["does_mentoring"] == "true"
-        self.is_residential = registry_row["does_residential_care"] == "true"
+    def __init__(
+        self, registry_row: RegisteredAssociation, seed: int, drawer: YouthDrawer, shared: Youth
+    ):
+        self.code = registry_row.association_code
+        self.name = registry_row.association_name
+        self.territory_code = registry_row.territory_code
+        self.does_mentoring = registry_row.does_mentoring
+        self.is_residential = registry_row.does_residential_care
         self.rng = random.Random(f"{seed}:{self.code}")
         self.drawer = drawer
         self.shared_youth = shared
@@ -781,9 +792,7 @@ class _DefectPlanter:
         """A 19-year-old's entry questionnaire: kept, flagged outside the MIS PE age range."""
         rng = self.rng
         answered_on = _random_day(rng, *period_bounds(draft.period))
-        youth = self.drawer.draw(
-            19, answered_on, _registry(draft.association_code)["territory_code"]
-        )
+        youth = self.drawer.draw(19, answered_on, _registry(draft.association_code).territory_code)
         scores = tuple(rng.randint(1, 4) for _ in range(18))
         row = mispe_row(MispeAnswer(youth, "T0", answered_on, scores))
         draft.rows["mispe_questionnaires"].append(row)
@@ -830,12 +839,8 @@ def generate_demo_data(raw_dir: Path, seed: int = 2026) -> DemoManifest:
     """Write the demo files under raw_dir/<YYYY-MM>/ and raw_dir/demo_manifest.json."""
     drawer = YouthDrawer(random.Random(f"{seed}:youth"))
     first_follower = next(iter(SHARED_YOUTH_APPLICATIONS))
-    shared_youth = drawer.draw(
-        15, FIRST_DEMO_MONTH_END, _registry(first_follower)["territory_code"]
-    )
-    histories = [
-        AssociationHistory(row, seed, drawer, shared_youth) for row in referentiel.associations()
-    ]
+    shared_youth = drawer.draw(15, FIRST_DEMO_MONTH_END, _registry(first_follower).territory_code)
+    histories = [AssociationHistory(row, seed, drawer, shared_youth) for row in _demo_registry()]
     drafts: dict[tuple[str, str], Draft] = {}
     month_start = HISTORY_START
     last_period_start, _ = period_bounds(DEMO_PERIODS[-1])

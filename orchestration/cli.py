@@ -1,13 +1,15 @@
 """The `ase-impact` console script: the library's commands, run by Dagster.
 
 Only this light module is imported for --help; Dagster is imported when a run or the UI
-starts.
+starts. SIGTERM and SIGINT stop a command in order (ase_impact.cli.interrupt): a French
+message, the warehouse's lock released, dbt's process stopped, a non-zero exit.
 """
 
 from __future__ import annotations
 
 import sys
 
+from ase_impact.cli import interrupt
 from ase_impact.cli import main as cli
 from ase_impact.portal import commands as portal_commands
 
@@ -18,7 +20,14 @@ class DagsterOrchestrator:
     def run(self, settings, period):
         from orchestration.runner import run_pipeline
 
-        return run_pipeline(settings, period=period)
+        with _storage_errors_in_french(settings):
+            return run_pipeline(settings, period=period)
+
+    def rebuild(self, settings):
+        from orchestration.runner import rebuild_pipeline
+
+        with _storage_errors_in_french(settings):
+            return rebuild_pipeline(settings)
 
     def ui(self, settings, port: int) -> int:
         from orchestration.runner import open_ui
@@ -26,8 +35,28 @@ class DagsterOrchestrator:
         return open_ui(settings, port)
 
 
+class _storage_errors_in_french:  # noqa: N801 — a context manager, named as it reads
+    """Dagster's storage failing mid-run (read-only, full disk) is said in French."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        import sqlalchemy.exc
+
+        from orchestration.instance import DagsterStorageError
+
+        if isinstance(error, sqlalchemy.exc.OperationalError):
+            raise DagsterStorageError.of(self.settings.dagster_home, error) from None
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
-    return cli.main(argv, DagsterOrchestrator(), extensions=[portal_commands.register])
+    with interrupt.signals_stop_the_command():
+        return cli.main(argv, DagsterOrchestrator(), extensions=[portal_commands.register])
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from ase_impact.core.settings import (
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
-_DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
+DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
 
@@ -38,7 +38,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
 
 
 def _newest_source_mtime(project_dir: Path) -> float:
-    paths = [project_dir / name for name in _DBT_SOURCES]
+    paths = [project_dir / name for name in DBT_SOURCES]
     files = [
         p
         for path in paths

@@ -1,17 +1,24 @@
-"""Ingestion partitions: one per (month, association), as architecture.md decides."""
+"""Ingestion partitions: one per (month, association), as architecture.md decides.
+
+The months are those a submission may have (ase_impact.core.keys.supported_period_range): from
+the first supported month to the current one. Dagster's monthly partitions end with the last
+complete month; one more (end_offset=1) is the month running now, never a month to come. A file
+of raw/ outside that range is refused by the intake before it becomes a partition (FIC-016).
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from ase_impact.core.keys import FIRST_PERIOD
+from ase_impact.core import keys
 
 MONTH = "month"
 ASSOCIATION = "association"
+# Partitions after the last complete month: the current month only.
+CURRENT_MONTH_OFFSET = 1
 
-# The months a file can exist for: from the first template version's month to this month.
 month_partitions = dg.MonthlyPartitionsDefinition(
-    start_date=FIRST_PERIOD, fmt="%Y-%m", end_offset=1
+    start_date=keys.FIRST_PERIOD, fmt="%Y-%m", end_offset=CURRENT_MONTH_OFFSET
 )
 association_partitions = dg.DynamicPartitionsDefinition(name=ASSOCIATION)
 submission_partitions = dg.MultiPartitionsDefinition(

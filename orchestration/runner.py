@@ -1,7 +1,9 @@
 """The headless main job behind `ase-impact run`: ingest what is new, then build the marts once.
 
 Runs go through the project's Dagster instance, so they show in the UI's run history exactly
-as runs launched from the UI do.
+as runs launched from the UI do. A stop signal (SIGTERM, SIGINT) stops the run at once: Dagster
+stops the step it runs, and the run learns of the signal as soon as that step returns
+(ase_impact.cli.interrupt), instead of going on with the next stage.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from ase_impact.cli import interrupt
 from ase_impact.cli.run_summary import RunOutcome
-from ase_impact.core.settings import PROJECT_ROOT, Settings
+from ase_impact.core.settings import PROJECT_ROOT, Settings, settings_environment
 from ase_impact.intake.discovery import pending_files
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import queries
@@ -41,7 +44,21 @@ MAX_QUARANTINE_BUILDS = 3
 # The headless run prints its own French summary; Dagster's event stream stays in the run
 # history (make ui) instead of flooding the terminal.
 BUILD_LOG_SHOWN_ON_FAILURE = 6000
+UI_QUIET_WARNING = "ignore:Function `dev_command` is superseded"
 QUIET_LOGGERS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+# The stages of a run, as the French stop message names them.
+STAGE_PLANNING = "la recherche des fichiers nouveaux"
+STAGE_INGESTION = "l'intégration des fichiers"
+STAGE_BUILD = "la construction"
+STAGE_REBUILD = "la reconstruction de l'entrepôt depuis l'archive"
+# The build job's steps by the stage they are (step keys start with these).
+BUILD_STAGES = {
+    "ase_impact_dbt_models": "la construction des marts (dbt build)",
+    "publication_gate": "le contrôle de publication",
+    "outputs": "l'écriture des sorties",
+}
 
 
 def run_pipeline(
@@ -49,61 +66,107 @@ def run_pipeline(
 ) -> RunOutcome:
     """Ingest every new or changed file, as the files sensor would request it (one run per
     range of partitions), then build once; the runs go through the project's instance."""
-    from orchestration.assets.transformations import ase_impact_dbt_models
+    interrupt.entering(STAGE_PLANNING)
+    # Entered, the instance is also the one Dagster's definitions loading reads; disposed after.
+    with project_instance(settings.dagster_home) as instance:
+        return _ingest_and_build(instance, settings, period, progress)
+
+
+def _ingest_and_build(
+    instance: dg.DagsterInstance, settings: Settings, period: str | None, progress
+) -> RunOutcome:
     from orchestration.definitions import defs
     from orchestration.sensors import new_file_requests
 
-    instance = project_instance(settings.dagster_home)
     with locked_connection(settings.warehouse) as conn:
         ensure_schema(conn)
         ingested = queries.latest_sha256_by_partition(conn)
-        pending = pending_files(settings.raw_dir, ingested, period)
+        pending = pending_files(settings, ingested, period)
         # A file whose name gives no partition is still recorded, with its French message.
         for path in pending.misnamed:
             ingest_file(path, settings, conn)
     requests, new_codes = new_file_requests(instance, pending.new_or_changed, tags=CLI_TAGS)
     register_associations(instance, new_codes)
+    interrupt.stop_if_signalled()
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     ingestion = defs.resolve_job_def(INGESTION_JOB)
     failures = []
+    interrupt.entering(STAGE_INGESTION)
     for request in requests:
         progress(f"Intégration de {_range_label(request.tags)}…")
         result = ingestion.execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, tags=request.tags
         )
+        interrupt.stop_if_signalled()
         failures += [_failure_text(event) for event in result.get_step_failure_events()]
+    outcome = _build(settings, instance, progress)
+    outcome.ingested = list(pending.new_or_changed)
+    outcome.unchanged = pending.unchanged
+    outcome.misnamed = pending.misnamed
+    outcome.ignored = pending.ignored
+    outcome.technical_failures = failures
+    return outcome
+
+
+def rebuild_pipeline(settings: Settings, progress: Callable[[str], None] = print):
+    """Recreate the warehouse from archive/ and the submissions journal, then build once.
+
+    Returns the rebuild's report and the build's outcome."""
+    from ase_impact.intake.rebuild import rebuild_warehouse
+
+    interrupt.entering(STAGE_REBUILD)
+    with project_instance(settings.dagster_home) as instance:
+        progress("Reconstruction de l'entrepôt depuis l'archive et le journal des soumissions…")
+        report = rebuild_warehouse(settings, progress)
+        interrupt.stop_if_signalled()
+        return report, _build(settings, instance, progress)
+
+
+def _build(settings: Settings, instance, progress: Callable[[str], None]) -> RunOutcome:
+    """The build job (dbt build, publication gate, outputs); again when its gate put files in
+    quarantine, so that everything else is published."""
+    from orchestration.assets.transformations import ase_impact_dbt_models
+
+    interrupt.entering(STAGE_BUILD)
+    run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     progress("Construction des marts (dbt build) et des sorties…")
-    build, blocking_failed, step_errors, dbt_console = _build(run_config, instance)
-    # A failed gate that quarantined association-months: build again without them, so that
-    # everything else is published (at most once per file: a quarantined file stays out).
+    build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
+    # A failed gate that quarantined association-months: build again without them (a
+    # quarantined file stays out, so each build can only leave out more).
     for _ in range(MAX_QUARANTINE_BUILDS):
         if not blocking_failed or not _quarantined_more(instance, build.run_id):
             break
         progress("Fichiers mis en quarantaine : nouvelle construction sans eux…")
-        build, blocking_failed, step_errors, dbt_console = _build(run_config, instance)
+        build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
     if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
         progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
     return RunOutcome(
-        ingested=list(pending.new_or_changed),
-        unchanged=pending.unchanged,
-        misnamed=pending.misnamed,
-        technical_failures=failures,
+        ingested=[],
+        unchanged=[],
+        misnamed=[],
+        technical_failures=[],
         build_succeeded=build.success,
         blocking_checks_failed=blocking_failed,
         build_step_errors=step_errors,
     )
 
 
-def _build(run_config: dict, instance: dg.DagsterInstance):
+def _build_once(run_config: dict, instance: dg.DagsterInstance):
     """One build job run: the result, its failed blocking checks, its failed steps and dbt's
     console output (shown only on failure)."""
+    from orchestration.assets.transformations import stop_running_dbt
     from orchestration.definitions import defs
 
+    # dbt's own console output goes to the run's logs; it is shown only on failure.
     dbt_console = io.StringIO()
-    with contextlib.redirect_stdout(dbt_console):
-        build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
-        )
+    try:
+        with contextlib.redirect_stdout(dbt_console):
+            build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
+                run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
+            )
+    finally:
+        stop_running_dbt()  # none, unless a stop left one behind
+    interrupt.stop_if_signalled(_interrupted_stage(build))
     blocking_failed = [
         f"{evaluation.asset_key.to_user_string()} · {evaluation.check_name}"
         for evaluation in build.get_asset_check_evaluations()
@@ -121,6 +184,27 @@ def _quarantined_more(instance: dg.DagsterInstance, run_id: str) -> bool:
         dg.AssetRecordsFilter(asset_key=SUBMISSIONS_KEY), limit=1
     ).records
     return bool(records) and records[0].run_id == run_id
+
+
+def _interrupted_stage(result) -> str:
+    """The stage of the build step a signal stopped: the step that started last and did not
+    succeed."""
+    started = [
+        event.step_key
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_START and event.step_key
+    ]
+    succeeded = {
+        event.step_key
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.STEP_SUCCESS
+    }
+    unfinished = [key for key in started if key not in succeeded] or started[-1:]
+    for key in reversed(unfinished):
+        for prefix, stage in BUILD_STAGES.items():
+            if key.startswith(prefix):
+                return stage
+    return STAGE_BUILD
 
 
 def _range_label(tags: dict[str, str]) -> str:
@@ -145,9 +229,36 @@ def _failure_text(event: dg.DagsterEvent) -> str:
     return error.message.strip()
 
 
-def open_ui(settings: Settings, port: int) -> int:
-    """`dagster dev` on the project's instance, from this interpreter's own environment."""
+def ui_command(settings: Settings, port: int) -> tuple[list[str], Path, dict[str, str]]:
+    """`dagster dev` on the project's instance: its command line, folder and environment.
+
+    It starts in DAGSTER_HOME, whose dagster.yaml links to the project's: started in the
+    project folder, `dagster dev` would see the project's dagster.yaml beside it and warn that
+    it "will not be used", which is false. The code is still loaded from the project folder
+    (-d), and the settings are passed as absolute paths, as they were resolved here.
+    """
     prepare_dagster_home(settings.dagster_home)
     dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(port)]
-    return subprocess.call(command, cwd=PROJECT_ROOT, env=os.environ.copy())
+    command = [
+        str(dagster),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-d",
+        str(PROJECT_ROOT),
+        "-p",
+        str(port),
+    ]
+    environment = os.environ | settings_environment(settings)
+    # `dagster dev` also warns that it is "superseded" by `dg dev`, a tool this project does
+    # not install: the advice is not for the person who typed `make ui`.
+    environment["PYTHONWARNINGS"] = ",".join(
+        filter(None, [os.environ.get("PYTHONWARNINGS"), UI_QUIET_WARNING])
+    )
+    return command, settings.dagster_home, environment
+
+
+def open_ui(settings: Settings, port: int) -> int:
+    """`dagster dev` on the project's instance, from this interpreter's own environment."""
+    command, folder, environment = ui_command(settings, port)
+    return subprocess.call(command, cwd=folder, env=environment)

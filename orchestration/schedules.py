@@ -50,7 +50,7 @@ def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSe
     period = previous_period(context.scheduled_execution_time.date())
     settings = pipeline.resolve()
     received = {
-        code for file_period, code, _ in submission_files(settings.raw_dir) if file_period == period
+        code for file_period, code, _ in submission_files(settings) if file_period == period
     }
     relance = relance_text(settings, period, received)
     try:

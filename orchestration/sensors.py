@@ -54,7 +54,16 @@ def add_partitions_requests(codes: set[str]) -> list[dg.AddDynamicPartitionsRequ
     return [association_partitions.build_add_request(sorted(codes))] if codes else []
 
 
-@dg.sensor(job=ingestion_job, minimum_interval_seconds=30)
+@dg.sensor(
+    job=ingestion_job,
+    minimum_interval_seconds=30,
+    description=(
+        "Toutes les 30 s : les fichiers nouveaux de `raw/` (ou dont le contenu a changé) "
+        "deviennent des runs d'intégration, un par plage de partitions (mois × associations) ; "
+        "un nouveau code d'association devient une partition. Un même fichier n'est jamais "
+        "intégré deux fois."
+    ),
+)
 def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSettings):
     """Ingestion runs for the new or changed workbooks dropped in raw/, one per range.
 
@@ -87,7 +96,15 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSett
     )
 
 
-@dg.sensor(job=build_job, minimum_interval_seconds=30)
+@dg.sensor(
+    job=build_job,
+    minimum_interval_seconds=30,
+    description=(
+        "Toutes les 30 s : dès qu'un fichier a été intégré et qu'aucune intégration n'est en "
+        "attente ou en cours, lance une construction (dbt build, contrôle de publication, "
+        "sorties) ; un lot de fichiers donne une seule construction."
+    ),
+)
 def build_after_ingestion_sensor(context: dg.SensorEvaluationContext):
     """Request one build once ingestion has produced something new and nothing is pending,
     so that a batch of files dropped together gives one dbt build, not one per file."""

@@ -6,13 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from ase_impact.core.settings import MIN_CELL_VARIABLE, PATH_SETTINGS
-from ase_impact.intake.pseudonymise import DEPLOYMENT_ENV_VAR, KEY_ENV_VAR
+from ase_impact.core.secret_files import DEPLOYMENT_ENV_VAR
+from ase_impact.core.settings import MIN_CELL_VARIABLE, PATH_SETTINGS, PROJECT_ROOT
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 
-# Each path setting's folder under a test's root (Dagster's home is not hidden there).
-TEST_PATHS = {field: default for field, (_, default) in PATH_SETTINGS.items()} | {
-    "dagster_home": "dagster_home"
-}
+# The registry tests read: the demo's (a test that needs another writes its own).
+DEMO_REGISTRY = PROJECT_ROOT / PATH_SETTINGS["registry"][1]
+# Each path setting's folder under a test's root (Dagster's home is not hidden there); the
+# registry is read, never written: every test starts from the demo's.
+TEST_PATHS = {
+    field: default for field, (_, default) in PATH_SETTINGS.items() if field != "registry"
+} | {"dagster_home": "dagster_home"}
 UNSET_VARIABLES = (KEY_ENV_VAR, DEPLOYMENT_ENV_VAR, MIN_CELL_VARIABLE)
 
 
@@ -26,6 +30,7 @@ def isolated_environment(root: Path, variables: Mapping[str, str] | None = None)
     with pytest.MonkeyPatch.context() as patch:
         for field, relative in TEST_PATHS.items():
             patch.setenv(PATH_SETTINGS[field][0], str(root / relative))
+        patch.setenv(PATH_SETTINGS["registry"][0], str(DEMO_REGISTRY))
         for variable in UNSET_VARIABLES:
             patch.delenv(variable, raising=False)
         for variable, value in (variables or {}).items():

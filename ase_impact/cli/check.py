@@ -88,6 +88,6 @@ def run_check(
     checked = check_file(path, name, period, association_code)
     facts = checked_file_facts(checked, now or datetime.now().replace(microsecond=0))
     feedback = render_feedback_workbook(
-        facts, checked.findings, feedback_destination(path, settings, output)
+        facts, checked.findings, checked.rule_counts, feedback_destination(path, settings, output)
     )
     return checked, feedback

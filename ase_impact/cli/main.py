@@ -1,7 +1,11 @@
 """`ase-impact` command line. Heavy imports stay inside the subcommands so --help is instant.
 
-The commands that run the pipeline or open its UI need an orchestrator: the console script
-(orchestration/cli.py) passes the Dagster one in, so this library never imports Dagster.
+The commands that run the pipeline (run, rebuild) or open its UI need an orchestrator: the
+console script (orchestration/cli.py) passes the Dagster one in, so this library never imports
+Dagster. Before a run reads any file, its configuration is checked once (settings, registry,
+pseudonymisation key, then the orchestrator's storage): a problem is one French message and
+exit code 1, never a traceback nor one message per file. A stop signal is a French message and
+exit code 128 + its number (cli.interrupt).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from ase_impact.core import keys
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD
 
 # argparse's own exit status for a usage error, used for the ones found after parsing too.
@@ -20,12 +25,16 @@ USAGE_ERROR = 2
 if TYPE_CHECKING:
     from ase_impact.cli.run_summary import RunOutcome
     from ase_impact.core.settings import Settings
+    from ase_impact.intake.rebuild import RebuildReport
 
 
 class Orchestrator(Protocol):
-    """What runs the pipeline: ingest what is new in raw/, then build, gate and publish."""
+    """What runs the pipeline: ingest what is new in raw/, then build, gate and publish; or
+    recreate the warehouse from the archive, then build."""
 
     def run(self, settings: Settings, period: str | None) -> RunOutcome: ...
+
+    def rebuild(self, settings: Settings) -> tuple[RebuildReport, RunOutcome]: ...
 
     def ui(self, settings: Settings, port: int) -> int: ...
 
@@ -45,33 +54,89 @@ def _association_code(value: str) -> str:
     return value
 
 
-def _run(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
-    from ase_impact.core.settings import load_settings
-    from ase_impact.warehouse.connection import STORAGE_ERRORS, storage_failure_fr
+def _run_period(value: str) -> str:
+    """A month a submission may have (keys.supported_period_range)."""
+    _period(value)
+    if not keys.is_supported_period(value):
+        first, last = keys.supported_period_range()
+        raise argparse.ArgumentTypeError(
+            f"période « {value} » hors de la période prise en charge ({first} à {last})"
+        )
+    return value
 
-    settings = load_settings(raw_dir=args.raw_dir, warehouse=args.warehouse)
-    try:
-        return _run_and_summarise(settings, args, orchestrator)
-    except STORAGE_ERRORS as error:
-        # Storage failures (read-only folder, full disk) are the operator's to fix: say so in
-        # French, without a traceback. Every write is transactional, so nothing is half done.
+
+def _checked_settings(args: argparse.Namespace) -> Settings:
+    """Settings, registry and pseudonymisation key, checked once before anything is read
+    (ConfigurationError in French otherwise). A first run creates the key here, once."""
+    from ase_impact.core.registry import load_registry
+    from ase_impact.core.settings import load_settings
+    from ase_impact.intake.pseudonymise import load_key
+
+    settings = load_settings(
+        raw_dir=getattr(args, "raw_dir", None), warehouse=getattr(args, "warehouse", None)
+    )
+    load_registry(settings.registry)
+    load_key(settings)
+    return settings
+
+
+def _storage_failure(settings: Settings, error: BaseException, command: str) -> int:
+    """A failed read or write of the warehouse, in French, with what to do; exit code 1."""
+    from ase_impact.warehouse.connection import is_corrupted, storage_failure_fr
+
+    if is_corrupted(error):
         print(
-            f"Échec technique : {storage_failure_fr(error)}. Rien n'est resté écrit "
-            f"à moitié dans l'entrepôt {settings.warehouse} ni dans sa copie publiée ; "
-            "corrigez la cause puis relancez « ase-impact run ».",
+            f"Échec technique : l'entrepôt {settings.warehouse} est endommagé (détail "
+            f"technique : {error}). Recréez-le depuis l'archive avec « ase-impact rebuild » : "
+            "l'entrepôt endommagé est mis de côté à côté de lui, jamais effacé, et chaque "
+            "version reçue est rejouée avec sa date de réception (docs/reliability.md).",
             file=sys.stderr,
         )
         return 1
+    # Storage failures (read-only folder, full disk) are the operator's to fix: say so in
+    # French, without a traceback. Every write is transactional, so nothing is half done.
+    print(
+        f"Échec technique : {storage_failure_fr(error)}. Rien n'est resté écrit "
+        f"à moitié dans l'entrepôt {settings.warehouse} ni dans sa copie publiée ; "
+        f"corrigez la cause puis relancez « {command} ».",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _run(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
+    from ase_impact.warehouse.connection import WAREHOUSE_ERRORS
+
+    settings = _checked_settings(args)
+    try:
+        return _run_and_summarise(settings, args, orchestrator)
+    except WAREHOUSE_ERRORS as error:
+        return _storage_failure(settings, error, "ase-impact run")
 
 
 def _run_and_summarise(settings, args: argparse.Namespace, orchestrator: Orchestrator) -> int:
+    from ase_impact.cli import interrupt
     from ase_impact.cli.run_summary import exit_code, summary_lines
     from ase_impact.warehouse.connection import locked_connection
 
     outcome = orchestrator.run(settings, args.period)
+    interrupt.entering("l'écriture du bilan")
     with locked_connection(settings.warehouse, read_only=True) as conn:
         print("\n".join(summary_lines(conn, outcome, settings)))
         return exit_code(conn, outcome, strict=args.strict)
+
+
+def _rebuild(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
+    from ase_impact.cli.run_summary import build_lines
+    from ase_impact.warehouse.connection import WAREHOUSE_ERRORS
+
+    settings = _checked_settings(args)
+    try:
+        report, outcome = orchestrator.rebuild(settings)
+    except WAREHOUSE_ERRORS as error:
+        return _storage_failure(settings, error, "ase-impact rebuild")
+    print("\n".join(report.lines() + build_lines(outcome, settings)))
+    return 0 if outcome.build_succeeded or outcome.blocking_checks_failed else 1
 
 
 def _template(args: argparse.Namespace, _: Orchestrator) -> int:
@@ -122,6 +187,13 @@ def _ui(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
     return orchestrator.ui(load_settings(), args.port)
 
 
+def _docs(args: argparse.Namespace, _: Orchestrator) -> int:
+    from ase_impact.cli.docs_server import serve_docs
+    from ase_impact.core.settings import load_settings
+
+    return serve_docs(load_settings(), args.host, args.port)
+
+
 def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser:
     """The `ase-impact` parser; each extension adds its own subcommands (the console script
     passes the portal's, a peer of this package)."""
@@ -135,12 +207,19 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
     run.add_argument("--raw-dir", type=Path, default=None, help="dossier des fichiers déposés")
     run.add_argument("--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt")
     run.add_argument(
-        "--period", type=_period, default=None, help="ne traiter que ce mois (AAAA-MM)"
+        "--period", type=_run_period, default=None, help="ne traiter que ce mois (AAAA-MM)"
     )
     run.add_argument(
         "--strict", action="store_true", help="code de sortie non nul si un fichier est refusé"
     )
     run.set_defaults(handler=_run)
+
+    rebuild = commands.add_parser(
+        "rebuild",
+        help="recrée l'entrepôt perdu ou endommagé depuis archive/ et le journal des soumissions",
+    )
+    rebuild.add_argument("--warehouse", type=Path, default=None, help="fichier DuckDB à recréer")
+    rebuild.set_defaults(handler=_rebuild)
 
     template = commands.add_parser("template", help="écrit le classeur vierge d'une association")
     template.add_argument(
@@ -204,6 +283,14 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
     ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(handler=_ui)
+
+    docs = commands.add_parser(
+        "docs",
+        help="sert la documentation des marts (dbt) et le contrôle de publication, hors ligne",
+    )
+    docs.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (127.0.0.1)")
+    docs.add_argument("--port", type=int, default=8080)
+    docs.set_defaults(handler=_docs)
     for extension in extensions:
         extension(commands)
     return parser
@@ -212,5 +299,15 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
 def main(
     argv: list[str] | None, orchestrator: Orchestrator, extensions: Sequence[Callable] = ()
 ) -> int:
+    from ase_impact.cli.interrupt import RunInterrupted
+    from ase_impact.core.errors import ConfigurationError
+
     args = build_parser(extensions).parse_args(argv)
-    return args.handler(args, orchestrator)
+    try:
+        return args.handler(args, orchestrator)
+    except ConfigurationError as error:
+        print(f"Configuration à corriger : {error.message_fr}", file=sys.stderr)
+        return 1
+    except RunInterrupted as stop:
+        print(stop.message_fr, file=sys.stderr)
+        return stop.exit_code

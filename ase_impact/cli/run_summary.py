@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.discovery import display_name
 from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import CORRUPTION_SIGNS
 
 FIRST_REJECTIONS = 3
 # The plausibility queries (« À vérifier »): their rows are counted apart.
@@ -30,6 +32,8 @@ class RunOutcome:
     blocking_checks_failed: list[str] = field(default_factory=list)
     # Failed build step → what its error said (French for the project's own errors).
     build_step_errors: dict[str, str] = field(default_factory=dict)
+    # Entries of raw/ that are not files to read (a folder, a link out of raw/), with why.
+    ignored: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _submission_lines(conn, period: str, association_code: str) -> list[str]:
@@ -83,18 +87,30 @@ def _quarantine_lines(conn) -> list[str]:
 
 def _misnamed_lines(conn, file_name: str) -> list[str]:
     error = queries.file_error(conn, file_name)
-    return [f"- {file_name} : refusé", f"    {error[1] if error else 'nom de fichier invalide'}"]
+    return [f"- {file_name} : refusé", f"    {error[1] if error else 'fichier non intégrable'}"]
 
 
 def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
     lines = [
         f"Fichiers intégrés : {len(outcome.ingested)} · inchangés (déjà intégrés) : "
-        f"{len(outcome.unchanged)} · refusés pour leur nom : {len(outcome.misnamed)}"
+        f"{len(outcome.unchanged)} · refusés avant lecture (emplacement, nom, mois, "
+        f"association) : {len(outcome.misnamed)} · entrées ignorées : {len(outcome.ignored)}"
     ]
     for period, code in sorted(outcome.ingested):
         lines += _submission_lines(conn, period, code)
     for path in outcome.misnamed:
         lines += _misnamed_lines(conn, display_name(settings.raw_dir, path))
+    for name, reason in outcome.ignored:
+        lines.append(f"- {name} : ignoré, {reason}")
+    return lines + build_lines(outcome, settings, _quarantine_lines(conn))
+
+
+def build_lines(
+    outcome: RunOutcome, settings: Settings, quarantine: Sequence[str] = ()
+) -> list[str]:
+    """How the build went (dbt, publication gate, outputs), the files in quarantine
+    (quarantine: _quarantine_lines) and where everything is."""
+    lines = []
     if outcome.build_succeeded:
         lines.append("Construction (marts dbt, contrôle de publication, sorties) : réussie")
     elif outcome.blocking_checks_failed:
@@ -107,7 +123,15 @@ def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
         lines += [
             f"    · étape {step} : {message}" for step, message in outcome.build_step_errors.items()
         ]
-    lines += _quarantine_lines(conn)
+        if any(
+            any(sign in message for sign in CORRUPTION_SIGNS)
+            for message in outcome.build_step_errors.values()
+        ):
+            lines.append(
+                f"    L'entrepôt {settings.warehouse} semble endommagé : recréez-le depuis "
+                "l'archive avec « ase-impact rebuild » (docs/reliability.md)."
+            )
+    lines += quarantine
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
     return lines + [

@@ -22,6 +22,7 @@ from ase_impact.contracts.findings import cell_text
 from ase_impact.contracts.rules import NO_ANSWER
 from ase_impact.core import referentiel
 from ase_impact.core.dates import is_blank, parse_date_cell
+from ase_impact.core.identifiers import has_letter, identifier_key, without_format_characters
 
 SCORE_VALUES = (1, 2, 3, 4)
 _NO_ANSWER_KEY = referentiel.match_key(NO_ANSWER)
@@ -125,17 +126,39 @@ def to_dates(values: pd.Series) -> pd.Series:
 
 def _text_or_none(value: object) -> str | None:
     if value.__class__ is str:  # most cells, and cell_text of text is the text stripped
-        return value.strip() or None
-    return cell_text(value) or None
+        return without_format_characters(value).strip() or None
+    return without_format_characters(cell_text(value)) or None
 
 
 def to_text(values: pd.Series) -> pd.Series:
-    """Text as shown in Excel (an identifier typed as a number, 12.0, reads "12"); NA if empty."""
+    """Text as shown in Excel (an identifier typed as a number, 12.0, reads "12"); NA if empty.
+
+    Invisible format characters (zero-width space, soft hyphen…) are not kept: "M01" pasted
+    with a zero-width space is the mentor "M01".
+    """
     texts = _per_distinct(
         values.to_numpy(dtype=object),
         lambda cells: _objects([_text_or_none(cell) for cell in cells]),
     )
     return pd.Series(pd.array(texts, dtype="str"), index=values.index)
+
+
+def identifier_keys(values: pd.Series) -> pd.Series:
+    """Each identifier's canonical key (core.identifiers.identifier_key); NA where empty."""
+    keys = _per_distinct(
+        values.to_numpy(dtype=object),
+        lambda cells: _objects([None if is_blank(c) else identifier_key(str(c)) for c in cells]),
+    )
+    return pd.Series(keys, index=values.index, dtype=object)
+
+
+def names_with_a_letter(values: pd.Series) -> pd.Series:
+    """Whether each name holds a letter once normalised as for pseudonymisation; NA where empty."""
+    letters = _per_distinct(
+        values.to_numpy(dtype=object),
+        lambda cells: _objects([None if is_blank(c) else has_letter(str(c)) for c in cells]),
+    )
+    return pd.Series(letters, index=values.index, dtype="boolean")
 
 
 def _match_key(value: object) -> str | None:

@@ -1,8 +1,13 @@
 """Findings: one broken rule on one row, explained in French down to the Excel row and column.
 
 severity "erreur" rejects the row, "alerte" keeps it flagged. value_received is the cell as
-the association typed it, as text, masked for PII columns so a finding never carries a name
-or a birth date.
+the association typed it, as text (cut at MAX_VALUE_SHOWN characters), masked for PII columns so
+a finding never carries a name or a birth date.
+
+A file's findings are capped: of each rule, at most MAX_FINDINGS_PER_RULE are kept (the first by
+sheet and row), and at most MAX_FINDINGS_PER_FILE in all. How many each rule found is counted
+exactly beside them (RULE_COUNT_COLUMNS): 49,999 rows of garbage give a few hundred findings
+listed and exact counts, not 600,000 findings to store, write and read.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ FINDING_COLUMNS = [
     "pair_id",
 ]
 PII_MASK = "***"
+# Findings kept per file: of each rule, then in all (the others are only counted).
+MAX_FINDINGS_PER_RULE = 100
+MAX_FINDINGS_PER_FILE = 1_000
+# Characters of a received value a finding shows; longer values are cut.
+MAX_VALUE_SHOWN = 100
+# Per file, how many findings each rule of each sheet gave, and how many of them are kept.
+RULE_COUNT_COLUMNS = ["sheet", "rule_code", "severity", "findings", "findings_listed"]
 
 
 def empty_findings() -> pd.DataFrame:
@@ -54,9 +66,17 @@ def cell_text(value: object) -> str:
 
 
 def received_text(value: object, is_pii: bool) -> str:
-    """The cell as shown in a finding: masked when it is personal data and not empty."""
+    """The cell as shown in a finding: masked when it is personal data and not empty, cut when
+    it is long."""
     text = cell_text(value)
-    return PII_MASK if is_pii and text else text
+    return PII_MASK if is_pii and text else shown_text(text)
+
+
+def shown_text(text: str) -> str:
+    """At most MAX_VALUE_SHOWN characters of a value, saying how long it was when cut."""
+    if len(text) <= MAX_VALUE_SHOWN:
+        return text
+    return f"{text[:MAX_VALUE_SHOWN]}… ({len(text):,} caractères)".replace(",", " ")
 
 
 def finding_message(
@@ -104,6 +124,46 @@ def rule_findings(
         },
         columns=FINDING_COLUMNS,
     )
+
+
+def empty_rule_counts() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            column: np.empty(0, dtype="int64" if column.startswith("findings") else object)
+            for column in RULE_COUNT_COLUMNS
+        }
+    )
+
+
+def count_by_rule(findings: pd.DataFrame) -> pd.DataFrame:
+    """RULE_COUNT_COLUMNS of findings that are all kept (findings_listed = findings)."""
+    if findings.empty:
+        return empty_rule_counts()
+    counts = findings.groupby(["sheet", "rule_code", "severity"], sort=True).size()
+    frame = counts.rename("findings").reset_index()
+    frame["findings"] = frame["findings"].astype("int64")
+    frame["findings_listed"] = frame["findings"]
+    return frame[RULE_COUNT_COLUMNS]
+
+
+def first_of_each_rule(order: pd.DataFrame, limit: int = MAX_FINDINGS_PER_RULE) -> pd.Index:
+    """Index of the first `limit` rows of each rule_code, in the frame's order."""
+    return order.groupby("rule_code", sort=False).head(limit).index
+
+
+def cap_file_findings(
+    findings: pd.DataFrame, rule_counts: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The first MAX_FINDINGS_PER_FILE findings of a file, and its counts with findings_listed
+    recounted from what is kept."""
+    kept = findings.head(MAX_FINDINGS_PER_FILE).reset_index(drop=True)
+    if rule_counts.empty:
+        return kept, empty_rule_counts()
+    listed = kept.groupby(["sheet", "rule_code"]).size()
+    counts = rule_counts.copy()
+    keys = pd.MultiIndex.from_frame(counts[["sheet", "rule_code"]])
+    counts["findings_listed"] = listed.reindex(keys, fill_value=0).to_numpy().astype("int64")
+    return kept, counts[RULE_COUNT_COLUMNS].reset_index(drop=True)
 
 
 def concat_findings(frames: list[pd.DataFrame]) -> pd.DataFrame:

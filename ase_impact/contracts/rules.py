@@ -1,9 +1,10 @@
 """The rule registry: every check the pipeline applies to a workbook, with a stable code.
 
 Codes never change meaning once published: a new rule takes the next free number of its
-prefix. Prefixes: FIC (the file as a whole), ENT (headers), PAR (identity in « Paramètres
-figés »), DON (Données), QFM (Questionnaire fin de mentorat), MIS (Questionnaire MIS PE),
-RES (Ressources), ACT (Activités).
+prefix. Prefixes: FIC (the file as a whole), ENT (headers), CEL (a cell of any column of any
+read sheet, judged as Excel holds it: an error, a logical value, a percentage, a text too long),
+PAR (identity in « Paramètres figés »), DON (Données), QFM (Questionnaire fin de mentorat),
+MIS (Questionnaire MIS PE), RES (Ressources), ACT (Activités).
 
 Messages are French sentence tails, or whole sentences for file-level rules; placeholders in
 braces are filled when a finding is reported ({period}, {period_end}, {file}, …). Every rule
@@ -23,6 +24,7 @@ REQUIRED = "required"
 IN_LIST = "in_list"
 DATE = "date"
 NON_NEGATIVE_INTEGER = "non_negative_integer"
+INTEGER_AT_MOST = "integer_at_most"
 NUMBER = "number"
 SCORE = "score"
 ROW = "row"
@@ -32,6 +34,13 @@ FILE = "file"
 # A rule comparing a row with the same pair (or resource) in the association's previous file
 # in force: checked at reception, against the warehouse (contracts/history.py).
 HISTORY = "history"
+CELL = "cell"
+
+# The largest whole number a count column (sessions, participants) accepts: far above any real
+# count, far below what the warehouse's INTEGER holds (2,147,483,647).
+MAX_INTEGER = 1_000_000
+# The longest text a cell may hold (Excel itself allows 32,767 characters).
+MAX_TEXT_LENGTH = 500
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,16 @@ def _non_negative_integer(code: str, sheet_code: str, field: str) -> Rule:
     return Rule(code, sheet_code, field, (field,), NON_NEGATIVE_INTEGER, ERREUR, message)
 
 
+def _at_most(code: str, sheet_code: str, field: str) -> Rule:
+    message = f"la valeur dépasse {_thousands(MAX_INTEGER)}, le maximum admis pour ce nombre."
+    return Rule(code, sheet_code, field, (field,), INTEGER_AT_MOST, ERREUR, message)
+
+
+def _thousands(number: int) -> str:
+    """1000000 → "1 000 000", as French writes it."""
+    return f"{number:,}".replace(",", " ")
+
+
 def _row(
     code: str,
     sheet_code: str,
@@ -142,6 +161,14 @@ def _required_if_ended(code: str, sheet_code: str, field: str, subject: str) -> 
         f"« {STATUS_ABANDONED} »."
     )
     return _row(code, sheet_code, field, (field, "status"), message)
+
+
+def _no_letter(code: str, sheet_code: str, field: str, subject: str) -> Rule:
+    message = (
+        f"{subject} ne contient aucune lettre (seulement des tirets, apostrophes, espaces ou "
+        "chiffres) : le jeune ne peut pas être identifié ; saisissez son vrai nom."
+    )
+    return _row(code, sheet_code, field, (field,), message)
 
 
 def _pairs_rules() -> list[Rule]:
@@ -230,6 +257,10 @@ def _pairs_rules() -> list[Rule]:
             ("objective_met", "status"),
             f"l'objectif atteint est obligatoire quand le statut est « {STATUS_CLOSED} ».",
         ),
+        _no_letter("DON-046", s, "last_name", "le nom"),
+        _no_letter("DON-047", s, "first_name", "le prénom"),
+        _at_most("DON-048", s, "sessions_planned"),
+        _at_most("DON-049", s, "sessions_held"),
     ]
 
 
@@ -318,6 +349,10 @@ def _mispe_rules() -> list[Rule]:
             f"{column_spec(s, MISPE_ITEM_FIELDS[-1]).header_fr}",
         ),
     ]
+    rules += [
+        _no_letter("MIS-031", s, "last_name", "le nom"),
+        _no_letter("MIS-032", s, "first_name", "le prénom"),
+    ]
     score_message = (
         f"la réponse doit être 1, 2, 3 ou 4 ; laissez la cellule vide ou saisissez "
         f"« {NO_ANSWER} » en l'absence de réponse."
@@ -389,6 +424,7 @@ def _activities_rules() -> list[Rule]:
         _in_list("ACT-005", s, "activity_type"),
         _required("ACT-006", s, "title"),
         _non_negative_integer("ACT-007", s, "participants"),
+        _at_most("ACT-008", s, "participants"),
     ]
 
 
@@ -551,6 +587,65 @@ def _file_rules() -> list[Rule]:
             "même mois ({files}) ; aucun n'a été chargé et la version déjà intégrée, "
             "s'il y en a une, reste en vigueur. Ne laissez que {expected} puis relancez.",
         ),
+        file_rule(
+            "FIC-016",
+            "Fichier {file} : le mois {period} est hors de la période prise en charge ({first} "
+            "à {last}) ; rien n'a été chargé. {advice}",
+        ),
+        file_rule(
+            "FIC-017",
+            "Fichier {file} : l'association « {association} » n'est pas inscrite au registre des "
+            "associations du département ; rien n'a été chargé. Vérifiez le nom du fichier (le "
+            "code de l'association suivi de .xlsx) ; {how_to_register}.",
+        ),
+        file_rule(
+            "FIC-018",
+            "Fichier {file} : {sheets} ; rien n'a été chargé, car on ne peut pas savoir lequel "
+            "lire. Supprimez les onglets en trop (y compris masqués : clic droit sur un onglet "
+            "> Afficher) pour ne garder qu'un onglet de chaque nom, puis déposez le fichier à "
+            "nouveau.",
+        ),
+        file_rule(
+            "FIC-019",
+            "Fichier {file} : l'onglet « {sheet} » ne contient aucune ligne alors que la version "
+            "en vigueur (version {version} reçue le {received_at}) en compte {rows_in_force} ; "
+            "c'est sans doute un modèle vierge déposé par erreur. Rien n'a été chargé et la "
+            "version {version} reste prise en compte. Déposez le fichier rempli ; l'onglet "
+            "garde chaque mois tous les binômes, y compris ceux terminés (statut "
+            f"« {STATUS_CLOSED} » ou « {STATUS_ABANDONED} »).",
+        ),
+    ]
+
+
+def _cell_rules() -> list[Rule]:
+    """Rules on a cell of any column of a read sheet, judged as Excel holds it; {detail} is that
+    cell's error, logical value, percentage or length (never a value of a personal column)."""
+
+    def cell_rule(code: str, message: str) -> Rule:
+        return Rule(code, None, None, (), CELL, ERREUR, message)
+
+    return [
+        cell_rule(
+            "CEL-001",
+            "la cellule affiche l'erreur Excel « {detail} » au lieu d'une valeur ; corrigez la "
+            "formule ou saisissez la valeur elle-même.",
+        ),
+        cell_rule(
+            "CEL-002",
+            "la cellule contient la valeur logique {detail} (par exemple une case à cocher ou le "
+            "résultat d'une comparaison) au lieu d'une valeur de la colonne ; saisissez la "
+            "valeur attendue.",
+        ),
+        cell_rule(
+            "CEL-003",
+            "le nombre est au format pourcentage ({detail}) : Excel l'enregistre divisé par 100. "
+            "Saisissez la valeur elle-même dans une cellule au format Nombre.",
+        ),
+        cell_rule(
+            "CEL-004",
+            "le texte compte {detail} caractères, au-delà de la limite de "
+            f"{_thousands(MAX_TEXT_LENGTH)} ; raccourcissez-le.",
+        ),
     ]
 
 
@@ -665,6 +760,7 @@ RULES: dict[str, Rule] = {
     for registered in (
         _file_rules()
         + _header_rules()
+        + _cell_rules()
         + _identity_rules()
         + _pairs_rules()
         + _end_questionnaire_rules()

@@ -30,6 +30,8 @@ from ase_impact.contracts.rules import (
     ENDED_STATUSES,
     HISTORY,
     IN_LIST,
+    INTEGER_AT_MOST,
+    MAX_INTEGER,
     MISPE_ITEM_FIELDS,
     NON_NEGATIVE_INTEGER,
     NUMBER,
@@ -169,6 +171,7 @@ _TYPE_OF_KIND = {
     IN_LIST: "list",
     DATE: "date",
     NON_NEGATIVE_INTEGER: "integer",
+    INTEGER_AT_MOST: "integer",
     NUMBER: "number",
     SCORE: "score",
 }
@@ -191,11 +194,17 @@ def _generic_check(rule: Rule) -> RowCheck:
         integers = frame[field].to_numpy(dtype=float, na_value=np.nan)
         return pd.Series(empty | (integers >= 0), index=frame.index)
 
+    def empty_or_at_most(frame: pd.DataFrame) -> pd.Series:
+        integers = frame[field].to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(~(integers > MAX_INTEGER), index=frame.index)
+
     def no_answer_or_score(frame: pd.DataFrame) -> pd.Series:
         return cells.is_no_answer(frame[column]) | frame[field].notna()
 
     if rule.kind == NON_NEGATIVE_INTEGER:
         return None, empty_or_non_negative
+    if rule.kind == INTEGER_AT_MOST:
+        return None, empty_or_at_most
     return None, no_answer_or_score if rule.kind == SCORE else empty_or_converted
 
 
@@ -209,7 +218,14 @@ def _not_after(period_end: date) -> CheckFunction:
 
 
 def _unique(values: pd.Series) -> pd.Series:
-    return values.isna() | ~values.duplicated(keep=False)
+    """Identifiers that no other row repeats, under their canonical key (case, spaces and
+    invisible characters do not make two ids different: "CA-003" and "ca-003" are one)."""
+    keys = cells.identifier_keys(values)
+    return keys.isna() | ~keys.duplicated(keep=False)
+
+
+def _has_a_letter(names: pd.Series) -> pd.Series:
+    return cells.names_with_a_letter(names)
 
 
 def _required_unless_waiting(field: str) -> RowCheck:
@@ -239,8 +255,9 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
         return frame["age_at_period_end"].between(*PAIR_AGES)
 
     def held_within_planned(frame: pd.DataFrame) -> pd.Series:
-        planned = frame["sessions_planned"]
-        return ~((planned >= 0) & (frame["sessions_held"] > planned))
+        planned, held = frame["sessions_planned"], frame["sessions_held"]
+        # A number above MAX_INTEGER is an error already (DON-048, DON-049): not queried too.
+        return ~((planned >= 0) & (held > planned) & (held <= MAX_INTEGER))
 
     def applied_before_birth(frame: pd.DataFrame) -> pd.Series:
         return frame["application_date"] < frame["birth_date"]
@@ -278,6 +295,8 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
             None,
             lambda f: ~(f["status"].eq(STATUS_CLOSED) & f[received("objective_met")].isna()),
         ),
+        "DON-046": ("last_name", _has_a_letter),
+        "DON-047": ("first_name", _has_a_letter),
         # Plausibility: possible but unusual values are queried, impossible ones rejected.
         "DON-050": (None, held_within_planned),
         "DON-051": (None, applied_from_six),
@@ -309,6 +328,8 @@ def _mispe_checks(period_end: date) -> dict[str, RowCheck]:
         "MIS-006": ("age_at_answer", lambda ages: ~ages.between(11, 21) | ages.between(13, 18)),
         "MIS-011": ("answered_on", _not_after(period_end)),
         "MIS-012": ("answer_count", lambda counts: counts.gt(0)),
+        "MIS-031": ("last_name", _has_a_letter),
+        "MIS-032": ("first_name", _has_a_letter),
     }
 
 

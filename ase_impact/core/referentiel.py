@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
+from ase_impact.core.identifiers import without_format_characters
 from ase_impact.core.settings import SEEDS_DIR
 
 SUPPORTED_TEMPLATE_VERSIONS = ("2026.1",)
@@ -70,9 +71,10 @@ def match_key(label: object) -> str:
     """Key under which a header or list label is matched: case and outer spaces ignored.
 
     Accents are kept on purpose: the référentiel refuses a silently unaccented label.
+    Invisible format characters (zero-width space, soft hyphen…) do not count.
     """
-    text = unicodedata.normalize("NFC", str(label)).strip().casefold()
-    return " ".join(text.split())
+    text = unicodedata.normalize("NFC", without_format_characters(str(label)))
+    return " ".join(text.strip().casefold().split())
 
 
 @cache
@@ -160,11 +162,6 @@ def pii_fields() -> frozenset[str]:
     return frozenset(
         column.field for sheet in sheets() for column in columns(sheet.sheet_code) if column.is_pii
     )
-
-
-@cache
-def associations() -> tuple[dict[str, str], ...]:
-    return tuple(read_seed("associations"))
 
 
 @cache

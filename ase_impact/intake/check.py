@@ -20,7 +20,12 @@ from typing import NamedTuple
 import pandas as pd
 
 from ase_impact.contracts.errors import FileLevelError
-from ase_impact.contracts.findings import FINDING_COLUMNS, received_text
+from ase_impact.contracts.findings import (
+    FINDING_COLUMNS,
+    cap_file_findings,
+    empty_rule_counts,
+    received_text,
+)
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.intake.validate import FileContext, ValidatedSheet, validate_workbook
 from ase_impact.intake.workbook import check_identity, read_workbook
@@ -96,12 +101,18 @@ def sheet_counts(sheet: ValidatedSheet) -> SheetCounts:
     )
 
 
-def file_findings(validated: dict[str, ValidatedSheet]) -> pd.DataFrame:
-    """Every sheet's findings (header findings included), in sheet order, PII masked."""
+def file_findings(validated: dict[str, ValidatedSheet]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every sheet's findings (header findings included), in sheet order, PII masked, at most
+    MAX_FINDINGS_PER_FILE of them; and how many each rule gave (RULE_COUNT_COLUMNS)."""
     parts = [sheet.findings for sheet in validated.values() if not sheet.findings.empty]
-    if not parts:
-        return pd.DataFrame(columns=FINDING_COLUMNS)
-    return _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS])
+    counts = [sheet.rule_counts for sheet in validated.values() if not sheet.rule_counts.empty]
+    findings = (
+        _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS])
+        if parts
+        else pd.DataFrame(columns=FINDING_COLUMNS)
+    )
+    rule_counts = pd.concat(counts, ignore_index=True) if counts else empty_rule_counts()
+    return cap_file_findings(findings, rule_counts)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +132,8 @@ class CheckedFile:
     sheets: dict[str, ValidatedSheet] = field(default_factory=dict)
     findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_COLUMNS))
     sheet_counts: dict[str, SheetCounts] = field(default_factory=dict)
+    # How many findings each rule gave; findings lists the first ones (MAX_FINDINGS_PER_FILE).
+    rule_counts: pd.DataFrame = field(default_factory=empty_rule_counts)
 
     @property
     def is_refused(self) -> bool:
@@ -175,7 +188,7 @@ def check_file(
         with timed(seconds, "validate"):
             context = FileContext(display_name, period, association_code)
             validated = validate_workbook(workbook, context)
-            findings = file_findings(validated)
+            findings, rule_counts = file_findings(validated)
             counts = {code: sheet_counts(sheet) for code, sheet in validated.items()}
     except FileLevelError as error:
         return CheckedFile(display_name, period, association_code, identity, error=error)
@@ -187,4 +200,5 @@ def check_file(
         sheets=validated,
         findings=findings,
         sheet_counts=counts,
+        rule_counts=rule_counts,
     )

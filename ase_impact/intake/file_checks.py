@@ -7,6 +7,11 @@ one pass over each read sheet's XML (a value beyond the size limits, a formula w
 cached result). Declared sizes can be trusted once checked: Python's zipfile and calamine's zip
 reader both refuse a member that decompresses past its declared size.
 
+The same pass tells what calamine's values do not: which cells hold an Excel error (#DIV/0!,
+#N/A…, which calamine reads as empty) and which numbers are shown as percentages (50 % is read
+as 0.5). The workbook part says whether the sheets are visible and whether dates count from
+1904 (Mac Excel's date system), so that a date typed as a plain number is read as Excel shows it.
+
 That pass has two speeds. A sheet of ordinary size is first judged on its bytes: when every cell
 states its position within the limits and no formula appears, nothing can be refused, and expat
 only checks that the XML is well formed. Anything else (a formula, a cell near or past the
@@ -22,6 +27,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
@@ -40,6 +46,8 @@ MAX_DATA_ROWS = 50_000
 MAX_COLUMNS = 200
 HEADER_ROWS = 1
 FORMULA_CELLS_NAMED = 5
+# Excel's error values are short (#DIV/0!, #N/A, #GETTING_DATA): longer text is cut.
+MAX_ERROR_TEXT = 20
 
 ZIP_SIGNATURE = b"PK"
 OLE2_SIGNATURE = bytes.fromhex("d0cf11e0a1b11ae1")
@@ -72,6 +80,17 @@ FAR_CELL_POSITION = re.compile(
 )
 # Cell types whose empty <v> is a real cached value (a formula returning "").
 TEXT_CELL_TYPES = frozenset({"str", "inlineStr"})
+ERROR_CELL_TYPE = "e"
+NUMBER_CELL_TYPES = frozenset({None, "n"})
+# Excel's built-in number formats that show a percentage (0 % and 0,00 %).
+BUILTIN_PERCENT_FORMATS = frozenset({9, 10})
+# What a number format shows literally, where a "%" is no percentage: quoted text, escaped
+# characters and bracketed sections (colours, conditions, locales).
+FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
+# A cell attribute naming a type of error ("e"), in either quoting.
+ERROR_TYPE_ATTRIBUTE = re.compile(rb"""\st\s*=\s*["']e["']""")
+# Visibility of a sheet in the workbook part (absent: visible).
+VISIBLE = "visible"
 # Every failure of a corrupt zip or XML part: the file is then reported as damaged.
 DAMAGED_FILE_ERRORS = (
     zipfile.BadZipFile,
@@ -86,22 +105,59 @@ DAMAGED_FILE_ERRORS = (
 )
 
 
-def sheet_parts(path: Path, display_name: str) -> dict[str, str]:
-    """Sheet name → its XML member in the zip; FileLevelError for anything but a sane .xlsx."""
+@dataclass(frozen=True)
+class SheetPart:
+    """One sheet as the workbook part lists it: its name, XML member and visibility."""
+
+    name: str
+    part: str
+    state: str  # "visible", "hidden" or "veryHidden"
+
+
+@dataclass(frozen=True)
+class WorkbookParts:
+    """What the workbook part and the styles say about every sheet's cells."""
+
+    sheets: tuple[SheetPart, ...]  # in the workbook's order, names possibly repeated
+    date1904: bool  # dates count from 1904-01-01 (Mac Excel), not from 1899-12-30
+    percent_styles: frozenset[int]  # cell style indexes whose number format shows a percentage
+
+
+# (row, column) of a cell, both from 1 → ("error", "#DIV/0!") or ("percent", "").
+CellMarks = dict[tuple[int, int], tuple[str, str]]
+ERROR_MARK = "error"
+PERCENT_MARK = "percent"
+
+
+def workbook_parts(path: Path, display_name: str) -> WorkbookParts:
+    """The sheets, date system and percent styles of a workbook; FileLevelError for anything but
+    a sane .xlsx."""
     _check_first_bytes(path, display_name)
     with _open_zip(path, display_name) as archive:
         _check_expansion(archive.infolist(), display_name)
-        return _sheet_parts(archive, display_name)
+        return _workbook_parts(archive, display_name)
 
 
-def check_sheet_cells(path: Path, display_name: str, sheet_name: str, part: str) -> None:
-    """Refuse a sheet with a value beyond the size limits or a formula without its result."""
-    scan = _SheetScan()
+def sheet_parts(path: Path, display_name: str) -> dict[str, str]:
+    """Sheet name → its XML member in the zip (the last of a repeated name)."""
+    return {sheet.name: sheet.part for sheet in workbook_parts(path, display_name).sheets}
+
+
+def check_sheet_cells(
+    path: Path,
+    display_name: str,
+    sheet_name: str,
+    part: str,
+    percent_styles: frozenset[int] = frozenset(),
+) -> CellMarks:
+    """Refuse a sheet with a value beyond the size limits or a formula without its result; else
+    the cells holding an Excel error, and the numbers shown as percentages."""
+    scan = _SheetScan(percent_styles)
     with _open_zip(path, display_name) as archive:
         xml = _ordinary_sized_part(archive, part, display_name)
-        if xml is not None and _plainly_acceptable(xml):
-            _parse_bytes(xml, display_name)  # nothing to refuse but malformed XML
-            return
+        if xml is not None and _plainly_acceptable(xml, percent_styles):
+            _parse_bytes(xml, display_name)  # nothing to refuse or mark but malformed XML
+            return {}
         try:
             if xml is None:
                 _parse(archive, part, display_name, scan.start, scan.end, scan.text)
@@ -123,6 +179,7 @@ def check_sheet_cells(path: Path, display_name: str, sheet_name: str, part: str)
             sheet=sheet_name,
             cells=_formula_cells_text(scan.formulas_without_result, scan.missing_results),
         )
+    return scan.marks
 
 
 def _check_first_bytes(path: Path, display_name: str) -> None:
@@ -183,8 +240,9 @@ def _check_expansion(members: list[zipfile.ZipInfo], display_name: str) -> None:
             raise file_level_error("FIC-012", file=display_name, reason=reason)
 
 
-def _sheet_parts(archive: zipfile.ZipFile, display_name: str) -> dict[str, str]:
-    """Follow the package's relationships to the workbook, then to each sheet's XML."""
+def _workbook_parts(archive: zipfile.ZipFile, display_name: str) -> WorkbookParts:
+    """Follow the package's relationships to the workbook, then to each sheet's XML and to the
+    styles."""
     if PACKAGE_RELATIONSHIPS not in archive.namelist():
         raise file_level_error("FIC-004", file=display_name)
     documents = _relationship_targets(archive, PACKAGE_RELATIONSHIPS, "", display_name)
@@ -198,7 +256,8 @@ def _sheet_parts(archive: zipfile.ZipFile, display_name: str) -> dict[str, str]:
     targets = _relationship_targets(archive, relationships, folder, display_name)
 
     root: list[str] = []
-    sheets: dict[str, str] = {}
+    sheets: list[SheetPart] = []
+    date1904: list[bool] = []
 
     def start(name: str, attributes: dict[str, str]) -> None:
         local = _local(name)
@@ -206,14 +265,52 @@ def _sheet_parts(archive: zipfile.ZipFile, display_name: str) -> dict[str, str]:
             root.append(local)
         elif local == "sheet":
             ids = [value for key, value in attributes.items() if _local(key) == "id"]
-            sheets[attributes["name"]] = targets[ids[0] if ids else ""][1]
+            state = attributes.get("state", VISIBLE)
+            sheets.append(SheetPart(attributes["name"], targets[ids[0] if ids else ""][1], state))
+        elif local == "workbookPr":
+            date1904.append(attributes.get("date1904", "").strip().lower() in ("1", "true"))
 
     _parse(archive, workbook, display_name, start)
     if root != ["workbook"]:
         raise file_level_error("FIC-004", file=display_name)
-    if not set(sheets.values()) <= set(archive.namelist()):
+    if not {sheet.part for sheet in sheets} <= set(archive.namelist()):
         raise file_level_error("FIC-005", file=display_name)
-    return sheets
+    styles = next((target for kind, target in targets.values() if kind.endswith("/styles")), None)
+    percent_styles = (
+        _percent_styles(archive, styles, display_name)
+        if styles in archive.namelist()
+        else frozenset()
+    )
+    return WorkbookParts(tuple(sheets), any(date1904), percent_styles)
+
+
+def _percent_styles(archive: zipfile.ZipFile, styles: str, display_name: str) -> frozenset[int]:
+    """Indexes of the cell styles (cellXfs) whose number format shows a percentage."""
+    custom: dict[int, str] = {}
+    formats: list[int] = []
+    in_cell_styles: list[bool] = []
+
+    def start(name: str, attributes: dict[str, str]) -> None:
+        local = _local(name)
+        if local == "numFmt" and attributes.get("numFmtId", "").isdigit():
+            custom[int(attributes["numFmtId"])] = attributes.get("formatCode", "")
+        elif local == "cellXfs":
+            in_cell_styles.append(True)
+        elif local == "xf" and in_cell_styles:
+            identifier = attributes.get("numFmtId", "0")
+            formats.append(int(identifier) if identifier.isdigit() else 0)
+
+    def end(name: str) -> None:
+        if _local(name) == "cellXfs":
+            in_cell_styles.clear()
+
+    _parse(archive, styles, display_name, start, end)
+    return frozenset(
+        index
+        for index, identifier in enumerate(formats)
+        if identifier in BUILTIN_PERCENT_FORMATS
+        or "%" in FORMAT_LITERALS.sub("", custom.get(identifier, ""))
+    )
 
 
 def _relationship_targets(
@@ -242,14 +339,19 @@ def _ordinary_sized_part(archive: zipfile.ZipFile, part: str, display_name: str)
         raise file_level_error("FIC-005", file=display_name) from None
 
 
-def _plainly_acceptable(xml: bytes) -> bool:
-    """Whether a sheet's bytes prove the exact pass would find nothing to refuse.
+def _plainly_acceptable(xml: bytes, percent_styles: frozenset[int] = frozenset()) -> bool:
+    """Whether a sheet's bytes prove the exact pass would find nothing to refuse or mark.
 
     True only for UTF-8 XML whose every cell element starts <c r="A1"…, within the limits, with
-    no formula element and no prefixed element name (a prefixed cell would escape the byte
-    patterns). Comments or CDATA that look like cells only send the sheet to the exact pass.
+    no formula element, no error cell, no cell of a percent style and no prefixed element name
+    (a prefixed cell would escape the byte patterns). Comments or CDATA that look like cells
+    only send the sheet to the exact pass.
     """
     if not _is_utf8(xml) or FORMULA_START.search(xml) or UNPLAIN_CELL_START.search(xml):
+        return False
+    if ERROR_TYPE_ATTRIBUTE.search(xml):
+        return False
+    if percent_styles and _percent_style_attribute(percent_styles).search(xml):
         return False
     prefixes = [b"xml", *DECLARED_PREFIX.findall(xml)]
     if any(b"<" + prefix + b":" in xml for prefix in prefixes):
@@ -259,6 +361,12 @@ def _plainly_acceptable(xml: bytes) -> bool:
         or int(digits) > MAX_DATA_ROWS + HEADER_ROWS
         for letters, digits in FAR_CELL_POSITION.findall(xml)
     )
+
+
+def _percent_style_attribute(percent_styles: frozenset[int]) -> re.Pattern[bytes]:
+    """A cell attribute naming one of these styles, in either quoting."""
+    indexes = b"|".join(str(index).encode() for index in sorted(percent_styles))
+    return re.compile(rb"""\ss\s*=\s*["'](?:%s)["']""" % indexes)
 
 
 def _is_utf8(xml: bytes) -> bool:
@@ -342,12 +450,16 @@ class _SheetScan:
     not loaded by calamine.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, percent_styles: frozenset[int] = frozenset()) -> None:
         self.row = 0
         self.column = 0
         self.missing_results = 0
         self.formulas_without_result: list[str] = []  # the first FORMULA_CELLS_NAMED
+        self.marks: CellMarks = {}
+        self._percent_styles = percent_styles
         self._cell_type: str | None = None
+        self._cell_style: int | None = None
+        self._value_text: list[str] = []
         self._has_value = self._has_formula = self._in_value = self._value_has_text = False
 
     def reference(self) -> str:
@@ -375,11 +487,16 @@ class _SheetScan:
         else:
             self.column += 1
         self._cell_type = attributes.get("t")
+        style = attributes.get("s", "")
+        self._cell_style = int(style) if style.isdigit() else None
+        self._value_text = []
         self._has_value = self._has_formula = self._in_value = self._value_has_text = False
 
     def text(self, data: str) -> None:
         if self._in_value and data:
             self._value_has_text = True
+            if self._cell_type == ERROR_CELL_TYPE:
+                self._value_text.append(data)
 
     def end(self, name: str) -> None:
         local = _local(name)
@@ -400,6 +517,15 @@ class _SheetScan:
             self.missing_results += 1
             if len(self.formulas_without_result) < FORMULA_CELLS_NAMED:
                 self.formulas_without_result.append(self.reference())
+        elif self._cell_type == ERROR_CELL_TYPE:
+            error = "".join(self._value_text).strip()[:MAX_ERROR_TEXT] or "#ERREUR"
+            self.marks[self.row, self.column] = (ERROR_MARK, error)
+        elif (
+            self._value_has_text
+            and self._cell_type in NUMBER_CELL_TYPES
+            and self._cell_style in self._percent_styles
+        ):
+            self.marks[self.row, self.column] = (PERCENT_MARK, "")
 
 
 def _formula_cells_text(named: list[str], count: int) -> str:

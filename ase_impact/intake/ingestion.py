@@ -2,7 +2,12 @@
 
 A file-level problem refuses the whole file (recorded in quality, the partition's previous
 accepted version stays in force); row-level problems reject rows and the rest loads. Any other
-exception is a bug and propagates.
+exception is a bug and propagates. A file whose « Données » is empty while the version in force
+has pairs is refused too (FIC-019): it is most likely a blank template dropped by mistake, and
+loading it would erase the pairs in force without a word.
+
+Every outcome recorded in the warehouse is then appended to the submissions journal
+(intake.journal), from which `ase-impact rebuild` recreates a lost warehouse.
 
 Each file's report says how long each phase took (seconds_by_phase), measured where the phase
 ran: a worker process for the phases that prepare the file, the writer for the load.
@@ -25,7 +30,7 @@ import duckdb
 import pandas as pd
 
 from ase_impact.contracts.errors import FileLevelError, file_level_error
-from ase_impact.contracts.findings import FINDING_COLUMNS
+from ase_impact.contracts.findings import FINDING_COLUMNS, empty_rule_counts
 from ase_impact.contracts.rules import quoted_list
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.settings import Settings
@@ -34,13 +39,14 @@ from ase_impact.intake.check import CheckedFile, SheetCounts, check_file
 from ase_impact.intake.check import timed as _timed
 from ase_impact.intake.discovery import contents_differ, display_name, month_files
 from ase_impact.intake.history import with_history_queries
+from ase_impact.intake.journal import JournalEntry, append_entry
 from ase_impact.intake.pseudonymise import (
     PseudonymisationKeyError,
     load_key,
     pseudonymise_frame,
 )
 from ase_impact.intake.validate import FileContext
-from ase_impact.intake.workbook import parse_submission_path
+from ase_impact.intake.workbook import parse_submission_path, submission_partition
 from ase_impact.warehouse import loader, queries, schema
 from ase_impact.warehouse.connection import STORAGE_ERRORS, locked_connection
 
@@ -76,6 +82,8 @@ class IngestionReport:
     message_fr: str
     # Seconds spent in each phase of PHASES that ran for this file.
     seconds_by_phase: dict[str, float] = field(default_factory=dict)
+    # How many findings each rule gave (RULE_COUNT_COLUMNS); findings lists the first ones.
+    rule_counts: pd.DataFrame = field(default_factory=empty_rule_counts)
 
 
 def _raw_frame(sheet_code: str, accepted: pd.DataFrame, key: bytes, context: FileContext):
@@ -99,18 +107,25 @@ def raw_tables(checked: CheckedFile, key: bytes, context: FileContext) -> dict[s
 
 @dataclass(frozen=True)
 class _RefusedFile:
+    """A received file as the warehouse records it (refused or not)."""
+
     period: str | None
     association_code: str | None
     file_name: str
     sha256: str
     received_at: datetime
     identity: dict[str, str | None]
+    archived_as: str = ""  # its name in archive/, for the journal
 
 
 def _record_refusal(
-    conn: duckdb.DuckDBPyConnection, refused: _RefusedFile, error: FileLevelError
+    conn: duckdb.DuckDBPyConnection,
+    refused: _RefusedFile,
+    error: FileLevelError,
+    archive_dir: Path | None,
 ) -> IngestionReport:
-    """Record a file-level error (raw is not touched) and report the file as rejected."""
+    """Record a file-level error (raw is not touched) and report the file as rejected; then
+    journal it (archive_dir None: a replay, already journaled)."""
     version = loader.record_file_error(
         conn,
         period=refused.period,
@@ -123,7 +138,33 @@ def _record_refusal(
         association_name=refused.identity.get("association_name"),
         template_version=refused.identity.get("template_version"),
     )
+    if archive_dir is not None:
+        append_entry(
+            archive_dir,
+            _journal_entry(refused, vocabulary.REJECTED, error.code, error.message_fr),
+        )
     return _refusal_report(refused, error, version)
+
+
+def _journal_entry(
+    received: _RefusedFile,
+    status: str,
+    error_code: str | None = None,
+    message_fr: str | None = None,
+) -> JournalEntry:
+    return JournalEntry(
+        period=received.period,
+        association_code=received.association_code,
+        file_name=received.file_name,
+        archived_as=received.archived_as or f"{received.sha256}.xlsx",
+        sha256=received.sha256,
+        received_at=received.received_at,
+        status=status,
+        error_code=error_code,
+        message_fr=message_fr,
+        association_name=received.identity.get("association_name") if error_code else None,
+        template_version=received.identity.get("template_version") if error_code else None,
+    )
 
 
 def _refusal_report(
@@ -152,53 +193,104 @@ class PreparedFile:
     """A received file archived, read, validated and pseudonymised: what loading needs.
 
     Made without the warehouse, so that worker processes can prepare files while the one
-    writer loads. A refused file carries its error instead of tables.
+    writer loads. A refused file carries its error instead of tables. received says what the
+    warehouse and the journal record of the file either way; archive_dir is where the journal
+    is (None when the file is replayed from it).
     """
 
-    refused: _RefusedFile | None = None
+    received: _RefusedFile
+    archive_dir: Path | None
     error: FileLevelError | None = None
-    period: str | None = None
-    association_code: str | None = None
     tables: dict[str, pd.DataFrame] | None = None
     findings: pd.DataFrame | None = None
+    rule_counts: pd.DataFrame | None = None
     submission: dict | None = None
     sheet_counts: dict[str, SheetCounts] | None = None
     seconds_by_phase: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> _RefusedFile | None:
+        return self.received if self.error is not None else None
+
+    @property
+    def period(self) -> str | None:
+        return self.received.period
+
+    @property
+    def association_code(self) -> str | None:
+        return self.received.association_code
 
 
 def prepare_file(
     path: Path, settings: Settings, received_at: datetime | None = None
 ) -> PreparedFile:
-    """Archive, read, check, validate and pseudonymise one received file."""
+    """Archive, read, check, validate and pseudonymise one file dropped in raw/."""
     received_at = received_at or datetime.now()
     seconds: dict[str, float] = {}
     name = display_name(settings.raw_dir, path)
     with _timed(seconds, "archive"):
         archived = archive_file(path, settings.archive_dir)
-    sha256 = archived.stem
     try:
         with _timed(seconds, "read"):
-            period, association_code = parse_submission_path(settings.raw_dir, path)
+            period, association_code = submission_partition(settings, path)
     except FileLevelError as error:
-        refused = _RefusedFile(None, None, name, sha256, received_at, {})
-        return PreparedFile(refused=refused, error=error, seconds_by_phase=seconds)
-    checked = check_file(archived, name, period, association_code, seconds)
-    if checked.is_refused:
-        identity = checked.identity
-        refused = _RefusedFile(period, association_code, name, sha256, received_at, identity)
-        return PreparedFile(refused=refused, error=checked.error, seconds_by_phase=seconds)
+        received = _RefusedFile(None, None, name, archived.stem, received_at, {}, archived.name)
+        return PreparedFile(received, settings.archive_dir, error, seconds_by_phase=seconds)
+    return _prepare(
+        archived, name, period, association_code, settings, received_at, seconds, journal=True
+    )
 
+
+def prepare_archived(
+    archived: Path,
+    file_name: str,
+    period: str,
+    association_code: str,
+    settings: Settings,
+    received_at: datetime,
+) -> PreparedFile:
+    """Read, check, validate and pseudonymise a file of archive/ received as file_name for
+    (period, association) at received_at: a version replayed from the journal. Its partition
+    was accepted when it came in, so the path's rules (month, registry) are not applied again."""
+    return _prepare(
+        archived, file_name, period, association_code, settings, received_at, {}, journal=False
+    )
+
+
+def _prepare(
+    archived: Path,
+    name: str,
+    period: str,
+    association_code: str,
+    settings: Settings,
+    received_at: datetime,
+    seconds: dict[str, float],
+    journal: bool,
+) -> PreparedFile:
+    identity: dict[str, str | None] = {}
+    archive_dir = settings.archive_dir if journal else None
+    sha256 = archived.stem
+
+    def received() -> _RefusedFile:
+        return _RefusedFile(
+            period, association_code, name, sha256, received_at, identity, archived.name
+        )
+
+    checked = check_file(archived, name, period, association_code, seconds)
     identity = checked.identity
+    if checked.is_refused:
+        return PreparedFile(received(), archive_dir, checked.error, seconds_by_phase=seconds)
+
     context = FileContext(name, period, association_code)
     with _timed(seconds, "pseudonymise"):
         tables = raw_tables(checked, load_key(settings), context)
-    received, accepted, rejected, alerts = checked.totals
+    rows_received, accepted, rejected, alerts = checked.totals
     # What quality.submissions records and the report says alike.
     submission = {
         "association_name": identity.get("association_name"),
         "file_name": name,
         "sha256": sha256,
-        "rows_received": received,
+        "rows_received": rows_received,
         "rows_accepted": accepted,
         "rows_rejected": rejected,
         "rows_with_alerts": alerts,
@@ -208,22 +300,58 @@ def prepare_file(
         "template_version": identity.get("template_version"),
     }
     return PreparedFile(
-        period=period,
-        association_code=association_code,
+        received(),
+        archive_dir,
         tables=tables,
         findings=checked.findings,
+        rule_counts=checked.rule_counts,
         submission=submission,
         sheet_counts=checked.sheet_counts,
         seconds_by_phase=seconds,
     )
 
 
+# The sheet whose emptiness, beside pairs in force, makes a file a blank template (FIC-019).
+SNAPSHOT_SHEET = "pairs"
+
+
+def blank_template_error(
+    file_name: str, snapshot_rows: int, in_force: queries.RowsInForce | None
+) -> FileLevelError | None:
+    """FIC-019 when the file's « Données » is empty (snapshot_rows, rows received there) while
+    the version in force has pairs.
+
+    « Données » is a monthly snapshot of every pair the association knows, ended ones
+    included: it never empties from one version to the next, a blank template does.
+    """
+    if in_force is None or in_force.rows == 0 or snapshot_rows > 0:
+        return None
+    return file_level_error(
+        "FIC-019",
+        file=file_name,
+        sheet=referentiel.sheet(SNAPSHOT_SHEET).name_fr,
+        version=str(in_force.version),
+        received_at=f"{in_force.received_at:%d/%m/%Y à %H:%M}",
+        rows_in_force=str(in_force.rows),
+    )
+
+
 def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> IngestionReport:
-    """Load a prepared file (replacing its partition) or record its refusal."""
+    """Load a prepared file (replacing its partition) or record its refusal, then journal it."""
     seconds = dict(prepared.seconds_by_phase)
-    if prepared.error is not None:
+    error = prepared.error
+    if error is None:
+        in_force = queries.rows_in_force(
+            conn,
+            prepared.period,
+            prepared.association_code,
+            referentiel.sheet(SNAPSHOT_SHEET).raw_table,
+        )
+        snapshot_rows = prepared.sheet_counts[SNAPSHOT_SHEET].received
+        error = blank_template_error(prepared.received.file_name, snapshot_rows, in_force)
+    if error is not None:
         with _timed(seconds, "load"):
-            refusal = _record_refusal(conn, prepared.refused, prepared.error)
+            refusal = _record_refusal(conn, prepared.received, error, prepared.archive_dir)
         return replace(refusal, seconds_by_phase=seconds)
     with _timed(seconds, "load"):
         # Plausibility queries against the previous file in force, which the warehouse holds.
@@ -235,7 +363,13 @@ def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> In
             prepared.tables,
             prepared.findings,
             prepared.submission,
+            prepared.rule_counts,
         )
+        if prepared.archive_dir is not None:
+            append_entry(
+                prepared.archive_dir,
+                _journal_entry(prepared.received, prepared.submission["status"]),
+            )
     reported = {
         name: value
         for name, value in prepared.submission.items()
@@ -247,6 +381,7 @@ def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> In
         version=version,
         sheet_counts=prepared.sheet_counts,
         findings=prepared.findings,
+        rule_counts=prepared.rule_counts,
         seconds_by_phase=seconds,
         **reported,
     )
@@ -295,7 +430,7 @@ def ingest_partitions(
         with suppress(PseudonymisationKeyError):
             load_key(settings)
     # Each month's folder is listed once for the batch, not once per partition.
-    listed = functools.cache(functools.partial(month_files, settings.raw_dir))
+    listed = functools.cache(functools.partial(month_files, settings))
     with _file_preparer(workers) as prepare:
         ahead: deque = deque()
         for partition in partitions:
@@ -330,8 +465,18 @@ def _file_preparer(workers: int) -> Iterator[Callable[..., Future]]:
     # Spawned, not forked: this process holds DuckDB's and Dagster's threads, and workers
     # must see the environment (key, deployment) as it is now.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    before = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
         yield functools.partial(pool.submit, prepare_file)
+    except BaseException:
+        # Stopped early (a stop signal, a storage failure): the files being prepared are not
+        # waited for, the workers are stopped; nothing they made was loaded.
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in set(multiprocessing.active_children()) - before:
+            worker.terminate()
+        raise
+    pool.shutdown(wait=True)
 
 
 def _start(prepare, settings: Settings, paths: list[Path]):
@@ -386,10 +531,13 @@ def refuse_conflicting_files(
             files=quoted_list(names),
             expected=f"{period}/{association_code}.xlsx",
         )
-        sha256 = archive_file(path, settings.archive_dir).stem
-        refused = _RefusedFile(period, association_code, name, sha256, received_at, {})
+        archived = archive_file(path, settings.archive_dir)
+        sha256 = archived.stem
+        refused = _RefusedFile(
+            period, association_code, name, sha256, received_at, {}, archived.name
+        )
         if sha256 == in_force or queries.is_already_refused(conn, name, sha256, error.code):
             reports.append(_refusal_report(refused, error))
         else:
-            reports.append(_record_refusal(conn, refused, error))
+            reports.append(_record_refusal(conn, refused, error, settings.archive_dir))
     return next((report for report in reports if report.sha256 != in_force), reports[0])

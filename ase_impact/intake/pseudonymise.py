@@ -1,20 +1,25 @@
 """Pseudonymisation of youth at the door: names and birth dates become a keyed hash.
 
 youth_key = HMAC-SHA256(key, "<last name>|<first name>|<birth date AAAA-MM-JJ>"), hex digest,
-where both names are normalised by `normalise_name`. The same youth spelt two ways by two
-associations gets the same key, so the warehouse can count one youth once without ever holding
-a name. Nothing in this module logs or prints a name or a birth date.
+where both names are normalised by `normalise_name` (core.identifiers: accents, case,
+separators and invisible format characters do not count). A name without any letter is
+rejected by the contracts (DON-046…) before it can become a key. The same youth spelt two
+ways by two associations gets the same key, so the warehouse can count one youth once without
+ever holding a name. Nothing in this module logs or prints a name or a birth date.
+
+The key must be strong: at least MIN_KEY_LENGTH characters and MIN_KEY_ENTROPY_BITS of
+estimated entropy (its length times the Shannon entropy of its characters' frequencies: 32 × "a"
+estimates 0 bits, 32 random hexadecimal digits about 115, the 64 the pipeline creates about
+250). A weak key would let anyone holding the warehouse test candidate names and birth dates.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
-import re
-import secrets
-import stat
-import unicodedata
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -22,36 +27,24 @@ import pandas as pd
 
 from ase_impact.core import referentiel
 from ase_impact.core.dates import age_at
+from ase_impact.core.errors import ConfigurationError
+from ase_impact.core.identifiers import normalise_name
+from ase_impact.core.secret_files import create_secret_file, is_production, shared_mode
 from ase_impact.core.settings import Settings
 
 KEY_ENV_VAR = "ASE_IMPACT_PSEUDONYMISATION_KEY"
-DEPLOYMENT_ENV_VAR = "ASE_IMPACT_ENV"
 # What the key is computed from, in this order (architecture.md).
 KEY_FIELDS = ("last_name", "first_name", "birth_date")
-# A short key would let anyone with the warehouse test candidate names and birth dates.
+# A short or repetitive key would let anyone with the warehouse test candidate names and birth
+# dates (see the module's docstring for how entropy is estimated).
 MIN_KEY_LENGTH = 32
+MIN_KEY_ENTROPY_BITS = 90
 KEY_FILE_BYTES = 32
 
-# Separators removed entirely: whitespace, hyphens and dashes, apostrophes and backquotes.
-_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212'`\u00b4\u2018\u2019\u02bc]+")
-# Ligatures that NFKD leaves alone but people type either way ("Lœtitia" / "Loetitia").
-_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})
 
-
-class PseudonymisationKeyError(RuntimeError):
-    """The key is missing, too weak or badly protected; the message is French for the operator."""
-
-
-def normalise_name(name: str) -> str:
-    """The form of a name that is hashed: accents stripped, case-folded, separators removed.
-
-    Spaces, hyphens and apostrophes are removed entirely (not replaced by one space), so
-    "Le Gall-Kérouac", "le gall kerouac" and "LEGALL KEROUAC" all give "legallkerouac", and
-    "N'Diaye" matches "Ndiaye". Ligatures œ and æ become "oe" and "ae".
-    """
-    decomposed = unicodedata.normalize("NFKD", name)
-    without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _SEPARATORS.sub("", without_accents.casefold().translate(_LIGATURES))
+class PseudonymisationKeyError(ConfigurationError):
+    """The key is missing, unreadable, too weak or badly protected; the message is French for
+    the operator."""
 
 
 def _hmac_hex(key: bytes, last_name: str, first_name: str, birth_date_iso: str) -> str:
@@ -105,41 +98,67 @@ def load_key(settings: Settings) -> bytes:
     key_file = settings.key_file
     if key_file.exists():
         return _read_key_file(key_file)
-    if os.environ.get(DEPLOYMENT_ENV_VAR, "").strip().casefold() == "production":
+    if is_production():
         raise PseudonymisationKeyError(
             f"Aucune clé de pseudonymisation configurée en production : définissez "
             f"{KEY_ENV_VAR} ou déposez le fichier {key_file} (droits 600). Une nouvelle clé "
             f"n'est jamais créée en production, car elle rendrait les jeunes déjà intégrés "
             f"impossibles à rapprocher."
         )
-    return _create_key_file(key_file)
+    return create_secret_file(key_file, _read_key_file)
+
+
+def estimated_entropy_bits(text: str) -> float:
+    """The key's length times the Shannon entropy of its characters' frequencies."""
+    counts = Counter(text)
+    length = len(text)
+    return 0.0 - sum(count * math.log2(count / length) for count in counts.values())
+
+
+_NEW_KEY_ADVICE = (
+    "Créez une clé forte, par exemple avec « python3 -c 'import secrets; "
+    "print(secrets.token_hex(32))' », et gardez-la : la changer rend les jeunes déjà intégrés "
+    "impossibles à rapprocher."
+)
 
 
 def _checked_key(text: str, source: str) -> bytes:
     if len(text) < MIN_KEY_LENGTH:
         raise PseudonymisationKeyError(
             f"La clé de pseudonymisation lue dans {source} est trop courte : "
-            f"{MIN_KEY_LENGTH} caractères au moins sont exigés."
+            f"{MIN_KEY_LENGTH} caractères au moins sont exigés. {_NEW_KEY_ADVICE}"
+        )
+    bits = estimated_entropy_bits(text)
+    if bits < MIN_KEY_ENTROPY_BITS:
+        raise PseudonymisationKeyError(
+            f"La clé de pseudonymisation lue dans {source} est trop faible : ses caractères "
+            f"se répètent trop (entropie estimée {bits:.0f} bits, {MIN_KEY_ENTROPY_BITS} au "
+            f"moins sont exigés). {_NEW_KEY_ADVICE}"
         )
     return text.encode("utf-8")
 
 
 def _read_key_file(key_file: Path) -> bytes:
-    mode = stat.S_IMODE(key_file.stat().st_mode)
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise PseudonymisationKeyError(
-            f"Le fichier de clé de pseudonymisation {key_file} est accessible à d'autres "
-            f"utilisateurs (droits {mode:o}) : restreignez-le avec « chmod 600 {key_file} »."
-        )
-    return _checked_key(key_file.read_text(encoding="utf-8").strip(), f"le fichier {key_file}")
-
-
-def _create_key_file(key_file: Path) -> bytes:
-    key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
-        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return _read_key_file(key_file)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_hex(KEY_FILE_BYTES) + "\n")
-    return _read_key_file(key_file)
+        mode = shared_mode(key_file)
+        if mode is not None:
+            raise PseudonymisationKeyError(
+                f"Le fichier de clé de pseudonymisation {key_file} est accessible à d'autres "
+                f"utilisateurs (droits {mode:o}) : restreignez-le avec « chmod 600 {key_file} »."
+            )
+        contents = key_file.read_bytes()
+    except OSError as error:
+        raise PseudonymisationKeyError(
+            f"Le fichier de clé de pseudonymisation {key_file} ne peut pas être lu "
+            f"({error.strerror}) : vérifiez qu'il existe et qu'il appartient à l'utilisateur "
+            "qui lance le pipeline."
+        ) from None
+    try:
+        text = contents.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise PseudonymisationKeyError(
+            f"Le fichier de clé de pseudonymisation {key_file} ne contient pas du texte "
+            "(octets illisibles en UTF-8) : une clé est une ligne de caractères, comme celle "
+            f"que le pipeline crée (64 caractères hexadécimaux). {_NEW_KEY_ADVICE}"
+        ) from None
+    return _checked_key(text, f"le fichier {key_file}")

@@ -1,4 +1,10 @@
-"""Apply the contracts to a read workbook: accepted rows, typed, and findings in French."""
+"""Apply the contracts to a read workbook: accepted rows, typed, and findings in French.
+
+The cells the reading flagged (CEL rules: an Excel error, a logical value, a percentage, a text
+too long) reject their rows like any "erreur"; the other rules' findings on such a cell are
+dropped, so that each cell is explained once, by what is wrong with it. Findings are capped
+per rule (contracts.findings); how many each rule gave is counted exactly.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,12 @@ import pandas as pd
 from ase_impact.contracts import schemas
 from ase_impact.contracts.findings import (
     FINDING_COLUMNS,
+    MAX_FINDINGS_PER_RULE,
     concat_findings,
+    count_by_rule,
     empty_findings,
     finding_message,
+    first_of_each_rule,
     received_text,
 )
 from ase_impact.contracts.rules import ERREUR, RULES, column_spec
@@ -42,12 +51,17 @@ class FileContext:
 
 @dataclass(frozen=True)
 class ValidatedSheet:
-    """accepted: rows without "erreur", typed, with excel_row and has_alerts (an "alerte")."""
+    """accepted: rows without "erreur", typed, with excel_row and has_alerts (an "alerte").
+
+    findings: at most MAX_FINDINGS_PER_RULE of each rule; rule_counts (RULE_COUNT_COLUMNS): how
+    many each rule gave, and how many of them findings lists.
+    """
 
     sheet_code: str
     rows_received: int
     accepted: pd.DataFrame
     findings: pd.DataFrame
+    rule_counts: pd.DataFrame
 
 
 def validate_workbook(workbook: Workbook, context: FileContext) -> dict[str, ValidatedSheet]:
@@ -67,7 +81,10 @@ def validate_sheet(
 ) -> ValidatedSheet:
     sheet_code = rows.sheet_code
     checked = schemas.check_frame(sheet_code, rows.frame, context.period_end, accepted_pairs)
-    failed = schemas.failures(schemas.sheet_schema(sheet_code, context.period_end), checked)
+    failed = _with_cell_flags(
+        schemas.failures(schemas.sheet_schema(sheet_code, context.period_end), checked),
+        rows.cell_flags,
+    )
     severities = failed["rule_code"].map(lambda code: RULES[code].severity)
     rejected = checked.index.isin(failed.loc[severities.eq(ERREUR), "index"])
     alerted = checked.index.isin(failed.loc[severities.ne(ERREUR), "index"])
@@ -75,20 +92,56 @@ def validate_sheet(
     fields = [spec.field for spec in referentiel.columns(sheet_code)]
     accepted = checked.loc[~rejected, ["excel_row", *fields]].copy()
     accepted["has_alerts"] = alerted[~rejected]
+    row_findings = _row_findings(sheet_code, checked, _listed(checked, failed), context)
+    counts = count_by_rule(
+        pd.DataFrame(
+            {
+                "sheet": referentiel.sheet(sheet_code).name_fr,
+                "rule_code": failed["rule_code"].to_numpy(dtype=object),
+                "severity": severities.to_numpy(dtype=object),
+            }
+        )
+    )
+    # As _listed keeps them: the first MAX_FINDINGS_PER_RULE of each rule (headers: all).
+    counts["findings_listed"] = counts["findings"].clip(upper=MAX_FINDINGS_PER_RULE)
     return ValidatedSheet(
         sheet_code=sheet_code,
         rows_received=len(rows.frame),
         accepted=accepted.reset_index(drop=True),
-        findings=concat_findings(
-            [rows.header_findings, _row_findings(sheet_code, checked, failed, context)]
-        ),
+        findings=concat_findings([rows.header_findings, row_findings]),
+        rule_counts=pd.concat([count_by_rule(rows.header_findings), counts], ignore_index=True),
     )
+
+
+def _with_cell_flags(failed: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """The contract's failures and the cells flagged at reading (CEL rules), as one frame of
+    (index, rule_code, field, detail); a failure of another rule on a flagged cell is dropped."""
+    failed = failed.assign(field=None, detail=None)
+    if flags.empty:
+        return failed
+    flagged = pd.MultiIndex.from_frame(flags[["index", "field"]])
+    columns = failed["rule_code"].map(lambda code: RULES[code].column)
+    on_flagged = pd.MultiIndex.from_arrays([failed["index"], columns]).isin(flagged)
+    return pd.concat([failed[~on_flagged], flags[failed.columns]], ignore_index=True)
+
+
+def _listed(checked: pd.DataFrame, failed: pd.DataFrame) -> pd.DataFrame:
+    """The failures findings list: the first MAX_FINDINGS_PER_RULE of each rule by Excel row."""
+    if failed.empty:
+        return failed
+    excel_rows = checked["excel_row"].to_numpy()[checked.index.get_indexer(failed["index"])]
+    order = failed.assign(excel_row=excel_rows).sort_values(["excel_row"], kind="stable")
+    return failed.loc[first_of_each_rule(order)]
 
 
 def _row_findings(
     sheet_code: str, checked: pd.DataFrame, failed: pd.DataFrame, context: FileContext
 ) -> pd.DataFrame:
-    """One finding per failed rule and row; only those rows are turned into text."""
+    """One finding per failed rule and row; only those rows are turned into text.
+
+    failed: (index, rule_code, field, detail); field and detail are set for the cells flagged
+    at reading (CEL rules), whose column is the cell's own.
+    """
     if failed.empty:
         return empty_findings()
     sheet_name = referentiel.sheet(sheet_code).name_fr
@@ -101,30 +154,42 @@ def _row_findings(
         pair_ids = [None] * len(positions)
     codes = failed["rule_code"].tolist()
     broken = [RULES[code] for code in codes]
+    columns = [
+        cell_field if isinstance(cell_field, str) else rule.column
+        for rule, cell_field in zip(broken, failed["field"], strict=True)
+    ]
+    headers = [
+        rule.header_fr
+        if column is None or rule.column
+        else column_spec(sheet_code, column).header_fr
+        for rule, column in zip(broken, columns, strict=True)
+    ]
     values = [
         ""
-        if rule.column is None
+        if column is None
         else received_text(
-            checked[schemas.received(rule.column)].iat[position],
-            column_spec(sheet_code, rule.column).is_pii,
+            checked[schemas.received(column)].iat[position],
+            column_spec(sheet_code, column).is_pii,
         )
-        for rule, position in zip(broken, positions, strict=True)
+        for column, position in zip(columns, positions, strict=True)
     ]
     messages = [
         finding_message(
             context.display_name,
             sheet_name,
             excel_row,
-            rule.header_fr,
-            rule.message_fr.format(**message_values),
+            header,
+            rule.message_fr.format(**message_values, detail=detail),
         )
-        for rule, excel_row in zip(broken, excel_rows, strict=True)
+        for rule, excel_row, header, detail in zip(
+            broken, excel_rows, headers, failed["detail"], strict=True
+        )
     ]
     return pd.DataFrame(
         {
             "sheet": sheet_name,
             "excel_row": excel_rows.astype("int64"),
-            "column_header": [rule.header_fr for rule in broken],
+            "column_header": headers,
             "value_received": pd.Series(values, dtype=object),
             "rule_code": codes,
             "severity": [rule.severity for rule in broken],

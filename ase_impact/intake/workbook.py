@@ -7,15 +7,22 @@ Before calamine opens a file, file_checks refuses hostile and odd ones (empty, o
 password-protected, text, zip bomb, oversized sheet, formulas without their result).
 
 A plain number in a date column is read as an Excel serial date when it falls between
-SERIAL_DATES_FROM and SERIAL_DATES_TO (a date typed in a cell formatted as a number); any other
+SERIAL_DATES_FROM and SERIAL_DATES_TO (a date typed in a cell formatted as a number), counted
+from the workbook's own date system (1900, or 1904 for workbooks of Mac Excel); any other
 number is left as is, and the date rule rejects the row.
+
+A read sheet is found by its name once: a workbook holding two sheets of that name (one of
+them hidden, or named with extra spaces) is refused, never read from one of them silently.
+Cells are judged as Excel holds them (rules CEL-…): an error (#DIV/0!, which calamine reads as
+empty), a logical value (VRAI), a number shown as a percentage (50 % is 0.5) or a text longer
+than MAX_TEXT_LENGTH rejects its row, naming the cell.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -26,41 +33,77 @@ from openpyxl.utils import get_column_letter
 
 from ase_impact.contracts.errors import FileLevelError, file_level_error
 from ase_impact.contracts.findings import concat_findings, rule_findings
-from ase_impact.contracts.rules import quoted_list, rule
+from ase_impact.contracts.rules import MAX_TEXT_LENGTH, quoted_list, rule
 from ase_impact.contracts.schemas import identity_failures
-from ase_impact.core import referentiel
+from ase_impact.core import keys, referentiel
 from ase_impact.core.dates import is_blank, parse_date_cell
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD
-from ase_impact.intake.file_checks import check_sheet_cells, sheet_parts
+from ase_impact.core.registry import load_registry
+from ase_impact.core.settings import Settings
+from ase_impact.intake.file_checks import (
+    ERROR_MARK,
+    PERCENT_MARK,
+    VISIBLE,
+    CellMarks,
+    SheetPart,
+    check_sheet_cells,
+    workbook_parts,
+)
 
 WORKBOOK_SUFFIX = ".xlsx"
 HEADER_ROW = 1
 # Below this similarity a misspelt header or sheet name gets no did-you-mean hint.
 HINT_CUTOFF = 0.6
 EXCEL_EPOCH = datetime(1899, 12, 30)  # serial 0 of Excel's 1900 date system
+EXCEL_1904_EPOCH = datetime(1904, 1, 1)  # serial 0 of the 1904 date system (Mac Excel)
 SERIAL_DATES_FROM = date(1990, 1, 1)
 SERIAL_DATES_TO = date(2100, 12, 31)
-_FIRST_SERIAL = (SERIAL_DATES_FROM - EXCEL_EPOCH.date()).days
-_LAST_SERIAL = (SERIAL_DATES_TO - EXCEL_EPOCH.date()).days
 # Cell types calamine returns that are never an empty cell (a float may be NaN).
 NEVER_BLANK_TYPES = frozenset({int, bool, date, datetime, time, timedelta})
+# The CEL rule of each kind of cell the reading flags.
+CELL_RULES = {
+    ERROR_MARK: "CEL-001",
+    "logical": "CEL-002",
+    PERCENT_MARK: "CEL-003",
+    "long": "CEL-004",
+}
+CELL_FLAG_COLUMNS = ["index", "field", "rule_code", "detail"]
+SHEET_STATES_FR = {"hidden": "masqué", "veryHidden": "très masqué, invisible depuis Excel"}
+_type_of = np.frompyfunc(type, 1, 1)
 
 
 @dataclass(frozen=True)
 class _SheetCells:
-    """Every cell of a read sheet, rows anchored at A1, and its merged header ranges ("A1:B1")."""
+    """Every cell of a read sheet, rows anchored at A1, its merged header ranges ("A1:B1"), the
+    cells the XML pass marked (errors, percentages) and the workbook's date system."""
 
     rows: list[list[object]]
     merged_header_ranges: list[str]
+    marks: CellMarks
+    date1904: bool = False
+
+
+def empty_cell_flags() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            column: pd.Series(dtype="int64" if column == "index" else object)
+            for column in CELL_FLAG_COLUMNS
+        }
+    )
 
 
 @dataclass(frozen=True)
 class SheetRows:
-    """The non-blank rows of one read sheet: a column per field of the sheet, plus excel_row."""
+    """The non-blank rows of one read sheet: a column per field of the sheet, plus excel_row.
+
+    cell_flags: the cells judged as Excel holds them (CEL rules), one row per cell: the frame's
+    row index, the field, the rule code and the detail its message shows.
+    """
 
     sheet_code: str
     frame: pd.DataFrame
     header_findings: pd.DataFrame
+    cell_flags: pd.DataFrame = field(default_factory=empty_cell_flags)
 
 
 @dataclass(frozen=True)
@@ -86,6 +129,40 @@ def parse_submission_path(raw_dir: Path, path: Path) -> tuple[str, str]:
     if suffix.lower() != WORKBOOK_SUFFIX or not ASSOCIATION_CODE.fullmatch(stem):
         raise file_level_error("FIC-003", file=display_name)
     return folder, stem
+
+
+def submission_partition(
+    settings: Settings, path: Path, today: date | None = None
+) -> tuple[str, str]:
+    """(period, association_code) of a file of raw/, once its place, its name, its month and its
+    association allow it: FileLevelError otherwise, before anything reads it.
+
+    The month must be one a submission may have (keys.supported_period_range: no month before
+    the first supported one, none that has not started), the association one of the registry.
+    """
+    period, association_code = parse_submission_path(settings.raw_dir, path)
+    display_name = f"{period}/{Path(path).name}"
+    first, last = keys.supported_period_range(today)
+    if not keys.is_supported_period(period, today):
+        advice = (
+            "Un fichier ne peut pas décrire un mois qui n'a pas encore commencé : déposez-le "
+            "dans le dossier du mois qu'il décrit."
+            if period > last
+            else f"Les mois antérieurs à {first} ne sont pas intégrés : vérifiez le dossier où "
+            "le fichier a été déposé."
+        )
+        raise file_level_error(
+            "FIC-016", file=display_name, period=period, first=first, last=last, advice=advice
+        )
+    registry = load_registry(settings.registry)
+    if association_code not in registry.codes:
+        raise file_level_error(
+            "FIC-017",
+            file=display_name,
+            association=association_code,
+            how_to_register=registry.how_to_register(),
+        )
+    return period, association_code
 
 
 def read_workbook(path: Path, display_name: str) -> Workbook:
@@ -140,31 +217,75 @@ def _read_cells(
     path: Path, display_name: str, sheet_names: dict[str, str]
 ) -> dict[str, _SheetCells]:
     """The cells of every read sheet, once file_checks has found the file safe to open."""
-    parts = sheet_parts(path, display_name)
-    found = {referentiel.match_key(name): name for name in parts}
+    workbook = workbook_parts(path, display_name)
+    found: dict[str, list[SheetPart]] = {}
+    for sheet in workbook.sheets:
+        found.setdefault(referentiel.match_key(sheet.name), []).append(sheet)
     missing = [name for name in sheet_names.values() if referentiel.match_key(name) not in found]
     if missing:
         expected = {referentiel.match_key(name) for name in sheet_names.values()}
-        unexpected = [name for name in parts if referentiel.match_key(name) not in expected]
+        unexpected = [
+            s.name for s in workbook.sheets if referentiel.match_key(s.name) not in expected
+        ]
         raise file_level_error(
             "FIC-006", file=display_name, missing=_missing_sheets(missing, unexpected)
         )
-    names_in_file = {code: found[referentiel.match_key(name)] for code, name in sheet_names.items()}
-    for code, name in names_in_file.items():
-        check_sheet_cells(path, display_name, sheet_names[code], parts[name])
+    repeated = {
+        name: found[referentiel.match_key(name)]
+        for name in sheet_names.values()
+        if len(found[referentiel.match_key(name)]) > 1
+    }
+    if repeated:
+        raise file_level_error("FIC-018", file=display_name, sheets=_repeated_sheets(repeated))
+    in_file = {code: found[referentiel.match_key(name)][0] for code, name in sheet_names.items()}
+    marks = {
+        code: check_sheet_cells(
+            path, display_name, sheet_names[code], sheet.part, workbook.percent_styles
+        )
+        for code, sheet in in_file.items()
+    }
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception:  # calamine reports zip, XML and format problems alike
         raise file_level_error("FIC-005", file=display_name) from None
     try:
-        return {code: _sheet_cells(book, name) for code, name in names_in_file.items()}
+        return {
+            code: _sheet_cells(book, sheet.name, marks[code], workbook.date1904)
+            for code, sheet in in_file.items()
+        }
     except Exception:
         raise file_level_error("FIC-005", file=display_name) from None
     finally:
         book.close()
 
 
-def _sheet_cells(book: python_calamine.CalamineWorkbook, name: str) -> _SheetCells:
+def _repeated_sheets(repeated: dict[str, list[SheetPart]]) -> str:
+    """ "le classeur contient 2 onglets nommés « Données » : « Données » et « Données  »
+    (masqué, nom entouré d'espaces)"."""
+    parts = []
+    for name, sheets in repeated.items():
+        described = [
+            f"« {sheet.name} »"
+            + (f" ({', '.join(qualifiers)})" if (qualifiers := _sheet_qualifiers(sheet)) else "")
+            for sheet in sheets
+        ]
+        listed = ", ".join(described[:-1]) + " et " + described[-1]
+        parts.append(f"{len(sheets)} onglets nommés « {name} » : {listed}")
+    return "le classeur contient " + " ; ".join(parts)
+
+
+def _sheet_qualifiers(sheet: SheetPart) -> list[str]:
+    qualifiers = []
+    if sheet.state != VISIBLE:
+        qualifiers.append(SHEET_STATES_FR.get(sheet.state, sheet.state))
+    if sheet.name != sheet.name.strip():
+        qualifiers.append("nom entouré d'espaces")
+    return qualifiers
+
+
+def _sheet_cells(
+    book: python_calamine.CalamineWorkbook, name: str, marks: CellMarks, date1904: bool
+) -> _SheetCells:
     sheet = book.get_sheet_by_name(name)
     merged_header_ranges = [
         f"{get_column_letter(first_column + 1)}{first_row + 1}:"
@@ -172,7 +293,8 @@ def _sheet_cells(book: python_calamine.CalamineWorkbook, name: str) -> _SheetCel
         for (first_row, first_column), (last_row, last_column) in sheet.merged_cell_ranges or ()
         if first_row == HEADER_ROW - 1
     ]
-    return _SheetCells(sheet.to_python(skip_empty_area=False), merged_header_ranges)
+    rows = sheet.to_python(skip_empty_area=False)
+    return _SheetCells(rows, merged_header_ranges, marks, date1904)
 
 
 def _missing_sheets(names: list[str], unexpected: list[str]) -> str:
@@ -243,16 +365,24 @@ def _sheet_rows(sheet_code: str, cells: _SheetCells, display_name: str) -> Sheet
 
     data_rows = rows[1:]
     shortest_row = min(map(len, data_rows), default=0)
+    epoch = EXCEL_1904_EPOCH if cells.date1904 else EXCEL_EPOCH
     columns = {
-        spec.field: _column(data_rows, positions.get(spec.field), shortest_row, spec.data_type)
+        spec.field: _column(
+            data_rows, positions.get(spec.field), shortest_row, spec.data_type, epoch
+        )
         for spec in specs
     }
+    flags = _flag_cells(columns, positions, cells.marks)
     filled = np.zeros(len(data_rows), dtype=bool)  # blank rows are skipped
     for values in columns.values():
         filled |= pd.notna(values)
     excel_rows = np.arange(HEADER_ROW + 1, HEADER_ROW + 1 + len(data_rows), dtype="int64")
-    frame = pd.DataFrame({field: values[filled] for field, values in columns.items()}, dtype=object)
+    frame = pd.DataFrame(
+        {field_name: values[filled] for field_name, values in columns.items()}, dtype=object
+    )
     frame["excel_row"] = excel_rows[filled]
+    # Flagged cells are never blank: their rows are kept, at their position among kept rows.
+    flags["index"] = (np.cumsum(filled) - 1)[flags["index"].to_numpy(dtype="int64")]
 
     header_findings = concat_findings(
         [
@@ -262,7 +392,57 @@ def _sheet_rows(sheet_code: str, cells: _SheetCells, display_name: str) -> Sheet
         + [_header_finding("ENT-003", display_name, sheet_name, name) for name in duplicates]
         + [_header_finding("ENT-002", display_name, sheet_name, spec.header_fr) for spec in missing]
     )
-    return SheetRows(sheet_code=sheet_code, frame=frame, header_findings=header_findings)
+    return SheetRows(
+        sheet_code=sheet_code, frame=frame, header_findings=header_findings, cell_flags=flags
+    )
+
+
+def _flag_cells(
+    columns: dict[str, np.ndarray], positions: dict[str, int], marks: CellMarks
+) -> pd.DataFrame:
+    """The cells of the read columns that a CEL rule rejects (see CELL_RULES), by data row.
+
+    An error cell, which calamine reads as empty, takes the error's text ("#N/A"), and a
+    percentage the text Excel shows ("50 %"): the finding shows them as the association sees
+    them. Logical values and long texts keep their value. Changes columns in place.
+    """
+    flagged: list[tuple[int, str, str, str]] = []
+    field_at = {position: name for name, position in positions.items()}
+    for (row, column), (kind, detail) in sorted(marks.items()):
+        name = field_at.get(column - 1)
+        position = row - HEADER_ROW - 1
+        if name is None or not 0 <= position < len(columns[name]):
+            continue
+        if kind == PERCENT_MARK:
+            value = columns[name][position]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                continue
+            detail = _percent_text(value)
+        columns[name][position] = detail
+        flagged.append((position, name, CELL_RULES[kind], detail))
+    for name in positions:
+        values = columns[name]
+        kinds = _type_of(values)
+        for position in np.flatnonzero(np.equal(kinds, bool)):
+            flagged.append((position, name, CELL_RULES["logical"], _logical_text(values[position])))
+        for position in np.flatnonzero(np.equal(kinds, str)):
+            if len(values[position]) > MAX_TEXT_LENGTH:
+                length = f"{len(values[position]):,}".replace(",", " ")
+                flagged.append((position, name, CELL_RULES["long"], length))
+    if not flagged:
+        return empty_cell_flags()
+    flags = pd.DataFrame(flagged, columns=CELL_FLAG_COLUMNS)
+    flags["index"] = flags["index"].astype("int64")
+    return flags.drop_duplicates(["index", "field"]).reset_index(drop=True)
+
+
+def _percent_text(value: float) -> str:
+    """0.5 → "50 %", as Excel shows it in French."""
+    return f"{value * 100:.10g} %".replace(".", ",")
+
+
+def _logical_text(value: bool) -> str:
+    return "VRAI" if value else "FAUX"
 
 
 def _match_headers(
@@ -287,7 +467,11 @@ def _match_headers(
 
 
 def _column(
-    rows: list[list[object]], position: int | None, shortest_row: int, data_type: str
+    rows: list[list[object]],
+    position: int | None,
+    shortest_row: int,
+    data_type: str,
+    epoch: datetime = EXCEL_EPOCH,
 ) -> np.ndarray:
     """One column's cells: text stripped, blanks as None, numbers of a date column as dates."""
     column = np.full(len(rows), None, dtype=object)
@@ -306,16 +490,24 @@ def _column(
         else (None if is_blank(cell) else cell)
         for cell in cells
     ]
-    column[:] = [_serial_date(cell) for cell in cells] if data_type == "date" else cells
+    if data_type == "date":
+        first, last = _serial_bounds(epoch)
+        cells = [_serial_date(cell, epoch, first, last) for cell in cells]
+    column[:] = cells
     return column
 
 
-def _serial_date(value: object) -> object:
+def _serial_bounds(epoch: datetime) -> tuple[int, int]:
+    """The serials of SERIAL_DATES_FROM and SERIAL_DATES_TO in a date system."""
+    return (SERIAL_DATES_FROM - epoch.date()).days, (SERIAL_DATES_TO - epoch.date()).days
+
+
+def _serial_date(value: object, epoch: datetime, first: int, last: int) -> object:
     """A plain number that is a plausible Excel serial date, as that date; else the value."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return value
-    if _FIRST_SERIAL <= value < _LAST_SERIAL + 1:  # any time on the last day too
-        return EXCEL_EPOCH + timedelta(days=value)
+    if first <= value < last + 1:  # any time on the last day too
+        return epoch + timedelta(days=value)
     return value
 
 

@@ -253,32 +253,30 @@ class Portal:
 
     # --- an association's space -------------------------------------------------------------
 
-    def association_only(handler: Callable[..., Awaitable[Response]]):  # noqa: N805
-        """The page of a signed-in association account; anyone else is sent away."""
+    def _for_role(admin: bool):  # noqa: N805
+        """Guard a page for signed-in accounts of one role: anonymous requests go to sign-in;
+        an admin on an association page goes to its own; an association on an admin page is
+        refused and audited."""
 
-        async def guarded(self, request: Request) -> Response:
-            session = self.signed_in(request)
-            if session is None:
-                return RedirectResponse("/connexion", 303)
-            account, csrf = session
-            if account.is_admin:
-                return RedirectResponse("/admin", 303)
-            return await handler(self, request, account, csrf)
+        def guard(handler: Callable[..., Awaitable[Response]]):
+            async def guarded(self, request: Request) -> Response:
+                session = self.signed_in(request)
+                if session is None:
+                    return RedirectResponse("/connexion", 303)
+                account, csrf = session
+                if account.is_admin and not admin:
+                    return RedirectResponse("/admin", 303)
+                if admin and not account.is_admin:
+                    self.audit(request, "acces_admin", "refuse", account, detail=request.url.path)
+                    return self.error(request, 403, "Page réservée au Département.", account)
+                return await handler(self, request, account, csrf)
 
-        return guarded
+            return guarded
 
-    def admin_only(handler: Callable[..., Awaitable[Response]]):  # noqa: N805
-        async def guarded(self, request: Request) -> Response:
-            session = self.signed_in(request)
-            if session is None:
-                return RedirectResponse("/connexion", 303)
-            account, csrf = session
-            if not account.is_admin:
-                self.audit(request, "acces_admin", "refuse", account, detail=request.url.path)
-                return self.error(request, 403, "Page réservée au Département.", account)
-            return await handler(self, request, account, csrf)
+        return guard
 
-        return guarded
+    association_only = _for_role(admin=False)
+    admin_only = _for_role(admin=True)
 
     @association_only
     async def space(self, request: Request, account: Account, csrf: str) -> Response:
@@ -515,7 +513,7 @@ class Portal:
     @admin_only
     async def admin_feedback(self, request: Request, account: Account, csrf: str) -> Response:
         period = self.chosen_period(request.path_params["period"])
-        known = portal_status.known_associations(self.store)
+        known = portal_status.known_associations(self.settings, self.store)
         code = next((c for c in known if c == request.path_params["code"]), None)
         path = feedback_path(self.settings.outputs_dir, period, code) if period and code else None
         if path is None or not path.is_file():

@@ -84,6 +84,7 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def _add_user(args: argparse.Namespace, _) -> int:
+    from ase_impact.core.settings import load_settings
     from ase_impact.portal.auth import USERNAME, PasswordRefused, hash_password, normalise_username
     from ase_impact.publish.template import registry_name
 
@@ -120,19 +121,29 @@ def _add_user(args: argparse.Namespace, _) -> int:
         if registry_name(code) is None:
             print(
                 f"Attention : {code} n'est pas dans le registre des associations "
-                "(dbt_project/seeds/associations.csv) ; ses fichiers seront lus mais elle "
-                "n'y est pas attendue chaque mois."
+                f"({load_settings().registry}) ; ses fichiers seront refusés tant qu'elle n'y "
+                "est pas inscrite."
             )
     return 0
 
 
-def _change_password(args: argparse.Namespace, _) -> int:
-    from ase_impact.portal.auth import PasswordRefused, hash_password, normalise_username
+def _existing_account(args: argparse.Namespace):
+    """The store and the named account's username, or (None, None) said in French."""
+    from ase_impact.portal.auth import normalise_username
 
     store = _store()
     username = normalise_username(args.username)
     if store.account(username) is None:
         print(f"Aucun compte « {username} ».", file=sys.stderr)
+        return None, None
+    return store, username
+
+
+def _change_password(args: argparse.Namespace, _) -> int:
+    from ase_impact.portal.auth import PasswordRefused, hash_password
+
+    store, username = _existing_account(args)
+    if store is None:
         return 1
     password = _read_password(args.password_stdin)
     if password is None:
@@ -156,12 +167,8 @@ def _list_users(args: argparse.Namespace, _) -> int:
 
 
 def _account_action(args: argparse.Namespace, _) -> int:
-    from ase_impact.portal.auth import normalise_username
-
-    store = _store()
-    username = normalise_username(args.username)
-    if store.account(username) is None:
-        print(f"Aucun compte « {username} ».", file=sys.stderr)
+    store, username = _existing_account(args)
+    if store is None:
         return 1
     if args.account_action == "unlock":
         store.unlock(f"compte:{username}")

@@ -1,6 +1,6 @@
 """The portal's settings and its cookie-signing secret, from the environment.
 
-The secret mirrors the pseudonymisation key (ase_impact.intake.pseudonymise): the env var
+The secret is kept as the pseudonymisation key is (ase_impact.core.secret_files): the env var
 ASE_IMPACT_PORTAL_SECRET first, else <portal folder>/secret.key, created with mode 0600 on
 first use, never in production (ASE_IMPACT_ENV=production), where a secret that changed at
 each start would sign everyone out.
@@ -9,13 +9,11 @@ each start would sign everyone out.
 from __future__ import annotations
 
 import os
-import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from ase_impact.core.secret_files import create_secret_file, is_production, shared_mode
 from ase_impact.core.settings import Settings
-from ase_impact.intake.pseudonymise import DEPLOYMENT_ENV_VAR
 
 SECRET_VARIABLE = "ASE_IMPACT_PORTAL_SECRET"
 SECURE_COOKIES_VARIABLE = "ASE_IMPACT_PORTAL_SECURE_COOKIES"
@@ -23,7 +21,6 @@ TRUSTED_PROXIES_VARIABLE = "ASE_IMPACT_PORTAL_TRUSTED_PROXIES"
 MAX_UPLOAD_VARIABLE = "ASE_IMPACT_PORTAL_MAX_UPLOAD_MB"
 DEFAULT_MAX_UPLOAD_MB = 20
 MIN_SECRET_LENGTH = 32
-SECRET_FILE_BYTES = 32
 TRUE_WORDS = frozenset({"1", "true", "yes", "oui", "on"})
 
 
@@ -56,10 +53,6 @@ class PortalConfig:
     @property
     def secret_file(self) -> Path:
         return self.portal_dir / "secret.key"
-
-
-def is_production() -> bool:
-    return os.environ.get(DEPLOYMENT_ENV_VAR, "").strip().casefold() == "production"
 
 
 def load_portal_config(settings: Settings, **overrides) -> PortalConfig:
@@ -97,7 +90,7 @@ def load_secret(config: PortalConfig) -> bytes:
             "jamais créé en production : il déconnecterait chaque utilisateur à chaque "
             "redémarrage."
         )
-    return _create_secret_file(config.secret_file)
+    return create_secret_file(config.secret_file, _read_secret_file)
 
 
 def _checked(text: str, source: str) -> bytes:
@@ -110,21 +103,10 @@ def _checked(text: str, source: str) -> bytes:
 
 
 def _read_secret_file(path: Path) -> bytes:
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+    mode = shared_mode(path)
+    if mode is not None:
         raise PortalConfigError(
             f"Le fichier de secret du portail {path} est accessible à d'autres utilisateurs "
             f"(droits {mode:o}) : restreignez-le avec « chmod 600 {path} »."
         )
     return _checked(path.read_text(encoding="utf-8").strip(), f"le fichier {path}")
-
-
-def _create_secret_file(path: Path) -> bytes:
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return _read_secret_file(path)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_hex(SECRET_FILE_BYTES) + "\n")
-    return _read_secret_file(path)

@@ -19,6 +19,7 @@ import duckdb
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.dates import is_blank
 from ase_impact.core.deadlines import due_date, is_on_time
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
 from ase_impact.intake.workbook import read_workbook
 from ase_impact.portal.store import Receipt, Store
@@ -144,9 +145,11 @@ class MonthLine:
     has_feedback: bool
 
 
-def known_associations(store: Store) -> dict[str, str]:
-    """Association code → name: the registry seed, and every association with an account."""
-    names = {row["association_code"]: row["association_name"] for row in referentiel.associations()}
+def known_associations(settings: Settings, store: Store) -> dict[str, str]:
+    """Association code → name: the département's registry, and every association with an
+    account."""
+    registry = load_registry(settings.registry)
+    names = {row.association_code: row.association_name for row in registry.associations}
     for account in store.accounts():
         if account.association_code and account.association_code not in names:
             names[account.association_code] = account.association_code
@@ -162,7 +165,7 @@ def month_overview(settings: Settings, store: Store, period: str) -> list[MonthL
             if conn
             else {}
         )
-    names = known_associations(store)
+    names = known_associations(settings, store)
     receipts = store.receipts(period=period)
     seen = {(period, line.sha256) for line in marts.values() if line.sha256}
     pending = {}

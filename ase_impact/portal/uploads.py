@@ -23,6 +23,7 @@ from starlette.requests import Request
 
 from ase_impact.core.keys import PERIOD
 from ase_impact.core.settings import Settings
+from ase_impact.intake.archive import sha256_of
 from ase_impact.intake.check import CheckedFile, check_file
 from ase_impact.portal.config import PortalConfig
 from ase_impact.portal.store import Account, Receipt, Store, Upload, now_text
@@ -267,7 +268,10 @@ def check_upload(
     checked = check_file(form.file_path, submission_name(period, code), period, code)
     now = datetime.now().replace(microsecond=0)
     render_feedback_workbook(
-        checked_file_facts(checked, now), checked.findings, pending_feedback(config, upload_id)
+        checked_file_facts(checked, now),
+        checked.findings,
+        checked.rule_counts,
+        pending_feedback(config, upload_id),
     )
     if checked.is_refused:
         form.file_path.unlink(missing_ok=True)
@@ -286,14 +290,6 @@ def check_upload(
     )
 
 
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def send_upload(
     settings: Settings, config: PortalConfig, store: Store, upload: Upload, account: Account
 ) -> Receipt:
@@ -307,7 +303,7 @@ def send_upload(
     if not PERIOD.fullmatch(upload.period) or upload.association_code != code:
         raise UploadRefused(404, "Dépôt introuvable.")
     source = pending_workbook(config, upload.id)
-    if not source.is_file() or _sha256_of(source) != upload.sha256:
+    if not source.is_file() or sha256_of(source) != upload.sha256:
         raise UploadRefused(410, "Ce dépôt a expiré : déposez le fichier à nouveau.")
     folder = settings.raw_dir / upload.period
     folder.mkdir(parents=True, exist_ok=True)

@@ -1,10 +1,11 @@
 """The feedback workbook an association receives for a file, in French.
 
-A « Synthèse » (the file, its status, row counts and the anomalies counted by rule) and the
-« Anomalies » list (one line per rejected cell or alert, PII values already masked).
+A « Synthèse » (the file, its status, row counts and the anomalies counted by rule, exactly)
+and the « Anomalies » list (one line per rejected cell or alert, PII values already masked; at
+most the first MAX_FINDINGS_PER_RULE of each rule, the Synthèse says how many are listed).
 
 One renderer (render_feedback_workbook) draws it from data: the file's facts (FeedbackFacts),
-its findings and, for a refused file, the refusal. The pipeline writes
+its findings with their counts by rule and, for a refused file, the refusal. The pipeline writes
 `outputs/<AAAA-MM>/retours/<association>.xlsx` from the quality tables
 (write_feedback_workbook); `ase-impact check` and the portal write the very same workbook from
 a file checked in memory (checked_file_facts), before anything is sent.
@@ -23,6 +24,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from ase_impact.contracts import rules
+from ase_impact.contracts.findings import MAX_FINDINGS_PER_RULE, count_by_rule
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.keys import period_end
 from ase_impact.intake.check import CheckedFile
@@ -49,13 +51,19 @@ ANOMALY_HEADERS = (
     "Gravité",
     "Message",
 )
-RULE_SUMMARY_HEADERS = ("Code de la règle", "Règle", "Gravité", "Nombre de signalements")
+RULE_SUMMARY_HEADERS = (
+    "Code de la règle",
+    "Règle",
+    "Gravité",
+    "Nombre de signalements",
+    "Dont listés dans « Anomalies »",
+)
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 FEEDBACK_FOLDER = "retours"
 LABEL_FONT = Font(bold=True)
 VALUE_ALIGNMENT = Alignment(horizontal="left", vertical="top", wrap_text=True)
-# Synthèse: labels and rule codes, values and rule messages, severity, count.
-SUMMARY_WIDTHS = (30, 80, 26, 26)
+# Synthèse: labels and rule codes, values and rule messages, severity, counts.
+SUMMARY_WIDTHS = (30, 80, 26, 26, 26)
 FIRST_LINE_ROW = 4
 RECEIPT_NOTE = (
     "Classeur produit automatiquement par le Département à la réception de votre fichier."
@@ -162,24 +170,27 @@ def rows_to_check(findings: pd.DataFrame) -> int:
     return len(queried[["sheet", "excel_row"]].drop_duplicates())
 
 
-def _rule_counts(findings: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]:
-    counts = Counter(zip(findings["rule_code"], findings["severity"], strict=True))
+def _rule_counts(rule_counts: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]:
+    """One line per rule: every finding counted, and how many the « Anomalies » sheet lists;
+    errors first, then alerts, plausibility queries (« À vérifier ») last."""
+    counts: Counter = Counter()
+    listed: Counter = Counter()
+    for row in rule_counts.itertuples(index=False):
+        counts[row.rule_code, row.severity] += int(row.findings)
+        listed[row.rule_code, row.severity] += int(row.findings_listed)
     ordered = sorted(
-        counts.items(),
-        key=lambda item: (
-            item[0][1] != vocabulary.ERREUR,
-            rules.is_query(item[0][0]),
-            item[0][0],
-        ),
+        counts,
+        key=lambda item: (item[1] != vocabulary.ERREUR, rules.is_query(item[0]), item[0]),
     )
     return [
         (
             code,
             rule_description(code, facts.period, facts.file_name),
             finding_label(code, severity),
-            count,
+            counts[code, severity],
+            listed[code, severity],
         )
-        for (code, severity), count in ordered
+        for code, severity in ordered
     ]
 
 
@@ -233,7 +244,9 @@ def _in_force_note(submission: Submission) -> str:
     return f"Aucune donnée de votre association n'est prise en compte pour {submission.period}."
 
 
-def _write_summary(sheet, facts: FeedbackFacts, findings: pd.DataFrame) -> None:
+def _write_summary(
+    sheet, facts: FeedbackFacts, findings: pd.DataFrame, rule_counts: pd.DataFrame
+) -> None:
     write_title(sheet, 1, "Retour sur votre fichier de suivi mensuel")
     write_note(
         sheet,
@@ -253,7 +266,7 @@ def _write_summary(sheet, facts: FeedbackFacts, findings: pd.DataFrame) -> None:
     row = FIRST_LINE_ROW + len(lines) + 1
     write_title(sheet, row, "Anomalies par règle", heading=True)
     before_sending = facts.checked_before_sending
-    if findings.empty:
+    if findings.empty and rule_counts.empty:
         if facts.is_refused:
             advice = (
                 "Fichier refusé : il ne peut pas être envoyé. Corrigez le motif ci-dessus puis "
@@ -268,18 +281,23 @@ def _write_summary(sheet, facts: FeedbackFacts, findings: pd.DataFrame) -> None:
             )
         write_note(sheet, row + 1, advice, SUMMARY_WIDTHS)
         return
-    last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, _rule_counts(findings, facts))
-    write_note(
-        sheet,
-        last + 2,
+    lines = _rule_counts(rule_counts, facts)
+    last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, lines)
+    advice = (
         "Corrigez les lignes listées dans l'onglet « Anomalies » puis vérifiez à nouveau le "
         "fichier complet avant de l'envoyer : les lignes signalées « Erreur » ne seraient pas "
         "intégrées."
         if before_sending
         else "Corrigez les lignes listées dans l'onglet « Anomalies » puis déposez à nouveau le "
-        "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci.",
-        SUMMARY_WIDTHS,
+        "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci."
     )
+    if any(count > listed for *_, count, listed in lines):
+        advice += (
+            f" Pour une règle enfreinte plus de {MAX_FINDINGS_PER_RULE} fois, seules les "
+            "premières lignes sont listées : la même erreur se répète sans doute sur toute la "
+            "colonne ; corrigez-la partout."
+        )
+    write_note(sheet, last + 2, advice, SUMMARY_WIDTHS)
 
 
 def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
@@ -299,13 +317,16 @@ def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
     write_table(sheet, 1, ANOMALY_HEADERS, rows, filterable=True)
 
 
-def feedback_workbook(facts: FeedbackFacts, findings: pd.DataFrame) -> Workbook:
-    """The feedback workbook of one file, in memory: its facts and its findings (masked)."""
+def feedback_workbook(
+    facts: FeedbackFacts, findings: pd.DataFrame, rule_counts: pd.DataFrame
+) -> Workbook:
+    """The feedback workbook of one file, in memory: its facts, its findings (masked) and how
+    many each rule gave."""
     findings = sorted_findings(findings)
     book = Workbook()
     summary = book.active
     summary.title = "Synthèse"
-    _write_summary(summary, facts, findings)
+    _write_summary(summary, facts, findings, rule_counts)
     set_column_widths(summary, SUMMARY_WIDTHS, first_row=FIRST_LINE_ROW)
     anomalies = book.create_sheet("Anomalies")
     _write_anomalies(anomalies, findings)
@@ -315,9 +336,11 @@ def feedback_workbook(facts: FeedbackFacts, findings: pd.DataFrame) -> Workbook:
     return book
 
 
-def render_feedback_workbook(facts: FeedbackFacts, findings: pd.DataFrame, path: Path) -> Path:
+def render_feedback_workbook(
+    facts: FeedbackFacts, findings: pd.DataFrame, rule_counts: pd.DataFrame, path: Path
+) -> Path:
     """Write the feedback workbook of one file to path, atomically."""
-    return save_atomically(feedback_workbook(facts, findings), path)
+    return save_atomically(feedback_workbook(facts, findings, rule_counts), path)
 
 
 def _quarantine_note(submission: Submission) -> str | None:
@@ -387,8 +410,12 @@ def write_feedback_workbook(
     """Write the feedback workbook of the latest file of (period "AAAA-MM", association)."""
     submission = _latest_submission(conn, period, association_code)
     findings = queries.file_findings(conn, submission)
+    rule_counts = queries.file_rule_counts(conn, submission)
+    if rule_counts.empty and not findings.empty:  # a file loaded before rules were counted
+        rule_counts = count_by_rule(findings)
     return render_feedback_workbook(
         submission_facts(conn, submission),
         findings,
+        rule_counts,
         feedback_path(outputs_dir, period, association_code),
     )

@@ -20,6 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ase_impact.core import referentiel
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD, period_bounds
+from ase_impact.core.registry import load_registry
+from ase_impact.core.settings import load_settings
 
 # Last Excel row covered by the drop-downs, validations and unlocked data cells.
 LAST_DATA_ROW = 2000
@@ -135,15 +137,9 @@ def _typed_cell(value: object) -> object:
 
 
 def registry_name(association_code: str) -> str | None:
-    """The association's name in the registry seed, if the code is registered."""
-    return next(
-        (
-            row["association_name"]
-            for row in referentiel.associations()
-            if row["association_code"] == association_code
-        ),
-        None,
-    )
+    """The association's name in the registry (ASE_IMPACT_REGISTRY), if the code is registered."""
+    registered = load_registry(load_settings().registry).get(association_code)
+    return registered.association_name if registered else None
 
 
 def list_range_name(list_code: str) -> str:

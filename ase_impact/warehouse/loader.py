@@ -7,20 +7,25 @@ quality.submissions keeps one row per version of a partition's file.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import date, datetime
 
 import duckdb
 import pandas as pd
 
+from ase_impact.contracts.findings import count_by_rule
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.keys import period_start
-from ase_impact.warehouse import queries
+from ase_impact.core.registry import REGISTRY_COLUMNS, Registry
+from ase_impact.warehouse import queries, schema
 from ase_impact.warehouse.schema import (
     PARTITION_COLUMNS,
     QUARANTINE_COLUMNS,
+    RULE_COUNTS_TABLE,
     SUBMISSION_COLUMNS,
     finding_table_columns,
     raw_table_columns,
+    rule_count_columns,
 )
 
 
@@ -41,8 +46,13 @@ def _insert_frame(
             f"INSERT INTO {table} ({target}) SELECT ?, ?, ?, {selected} FROM {view}",
             partition_values,
         )
-    finally:
-        conn.unregister(view)
+    except BaseException:
+        # A failed INSERT aborts the transaction, and unregistering then fails too: that error
+        # must not hide the real one, which the caller's ROLLBACK reports.
+        with suppress(duckdb.Error):
+            conn.unregister(view)
+        raise
+    conn.unregister(view)
 
 
 def _upsert_submission(conn, period: date, association_code: str, submission: Mapping) -> int:
@@ -74,10 +84,10 @@ def _upsert_submission(conn, period: date, association_code: str, submission: Ma
 
 
 def _delete_findings(conn, period: date, association_code: str, sha256: str) -> None:
-    for severity in vocabulary.severities().values():
+    tables = [f"quality.{s.quality_table}" for s in vocabulary.severities().values()]
+    for table in [*tables, RULE_COUNTS_TABLE]:
         conn.execute(
-            f"DELETE FROM quality.{severity.quality_table} "
-            "WHERE period = ? AND association_code = ? AND file_sha256 = ?",
+            f"DELETE FROM {table} WHERE period = ? AND association_code = ? AND file_sha256 = ?",
             [period, association_code, sha256],
         )
 
@@ -105,6 +115,7 @@ def replace_partition(
     tables: Mapping[str, pd.DataFrame],
     findings: pd.DataFrame,
     submission: Mapping[str, object],
+    rule_counts: pd.DataFrame | None = None,
 ) -> int:
     """Replace a (period, association) partition by one file's accepted rows; returns its version.
 
@@ -112,6 +123,8 @@ def replace_partition(
     to has_alerts; extra columns are ignored). A raw table absent from tables is emptied for
     the partition. findings: FINDING_COLUMNS rows of the file, split by severity into
     quality.rejected_rows and quality.row_alerts, replacing that file's previous ones.
+    rule_counts: RULE_COUNT_COLUMNS rows, how many findings each rule gave (findings may list
+    only the first ones), into quality.rule_counts; None: counted from findings.
     submission: the quality.submissions fields except period, association_code and version.
     All of it commits together or not at all.
     """
@@ -141,6 +154,8 @@ def replace_partition(
                 selected,
                 partition_values,
             )
+        counts = count_by_rule(findings) if rule_counts is None else rule_counts
+        _insert_frame(conn, RULE_COUNTS_TABLE, rule_count_columns(), counts, partition_values)
         _delete_file_errors(conn, str(submission["file_name"]), sha256)
         version = _upsert_submission(conn, start, association_code, submission)
         conn.execute("COMMIT")
@@ -148,6 +163,28 @@ def replace_partition(
         conn.execute("ROLLBACK")
         raise
     return version
+
+
+def replace_registry(conn: duckdb.DuckDBPyConnection, registry: Registry) -> None:
+    """Replace raw.associations by the registry's rows, in one transaction."""
+    schema.ensure_schema(conn)
+    columns = ", ".join(f'"{name}"' for name in REGISTRY_COLUMNS)
+    placeholders = ", ".join("?" for _ in REGISTRY_COLUMNS)
+    rows = [
+        [association.as_row()[name] for name in REGISTRY_COLUMNS]
+        for association in registry.associations
+    ]
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"DELETE FROM {schema.REGISTRY_TABLE}")
+        if rows:
+            conn.executemany(
+                f"INSERT INTO {schema.REGISTRY_TABLE} ({columns}) VALUES ({placeholders})", rows
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def record_file_error(

@@ -63,6 +63,44 @@ def latest_submission(
     return None if row is None else Submission(period, association_code, *row)
 
 
+@dataclass(frozen=True)
+class RowsInForce:
+    """The version in force of a partition, and how many rows of one raw table it holds."""
+
+    version: int
+    received_at: datetime
+    rows: int
+
+
+def rows_in_force(
+    conn: duckdb.DuckDBPyConnection, period: str, association_code: str, raw_table: str
+) -> RowsInForce | None:
+    """The partition's version in force and its rows in raw.<raw_table>; None when no version
+    of the partition is in force."""
+    row = conn.execute(
+        "SELECT version_in_force, received_at_in_force FROM quality.latest_submissions "
+        "WHERE period = ? AND association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    if row is None or row[0] is None:
+        return None
+    (rows,) = conn.execute(
+        f"SELECT count(*) FROM raw.{raw_table} WHERE period = ? AND association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    return RowsInForce(version=row[0], received_at=row[1], rows=rows)
+
+
+def file_rule_counts(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd.DataFrame:
+    """How many findings each rule gave on the submission's file, and how many are listed."""
+    return conn.execute(
+        "SELECT sheet, rule_code, severity, findings, findings_listed FROM quality.rule_counts "
+        "WHERE period = ? AND association_code = ? AND file_sha256 = ? "
+        "ORDER BY sheet, rule_code",
+        [period_start(submission.period), submission.association_code, submission.sha256],
+    ).df()
+
+
 def latest_version(
     conn: duckdb.DuckDBPyConnection, start: date, association_code: str
 ) -> tuple[int, str, datetime] | None:
@@ -221,6 +259,15 @@ def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return conn.execute("SELECT period, association_code FROM quality.latest_submissions").df()
 
 
+def _records(conn: duckdb.DuckDBPyConnection, table: str, sql: str, parameters, record) -> list:
+    """The rows of a query as records; none while its table does not exist yet (a copy
+    published before the table was)."""
+    schema, name = table.split(".")
+    if not _exists(conn, schema, name):
+        return []
+    return [record(*row) for row in conn.execute(sql, parameters).fetchall()]
+
+
 def _exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
     return bool(
         conn.execute(
@@ -252,15 +299,15 @@ class Version:
 
 def submission_versions(conn: duckdb.DuckDBPyConnection, association_code: str) -> list[Version]:
     """Every version an association sent, newest month first, newest version first."""
-    if not _exists(conn, "quality", "submissions"):
-        return []
-    rows = conn.execute(
+    return _records(
+        conn,
+        "quality.submissions",
         "SELECT strftime(period, '%Y-%m'), version, sha256, received_at, status, rows_received, "
         "rows_accepted, rows_rejected, rows_with_alerts, message_fr FROM quality.submissions "
         "WHERE association_code = ? ORDER BY period DESC, version DESC",
         [association_code],
-    ).fetchall()
-    return [Version(*row) for row in rows]
+        Version,
+    )
 
 
 @dataclass(frozen=True)
@@ -282,15 +329,15 @@ class MonthSubmission:
 
 def month_submissions(conn: duckdb.DuckDBPyConnection, period: str) -> list[MonthSubmission]:
     """Every association expected or seen for the month, with its latest version's status."""
-    if not _exists(conn, "marts", "mart_submissions"):
-        return []
-    rows = conn.execute(
+    return _records(
+        conn,
+        "marts.mart_submissions",
         "SELECT association_code, association_name, expected, received, sha256, received_at, "
         "version, rows_accepted, rows_rejected, status, message FROM marts.mart_submissions "
         "WHERE period = ? ORDER BY association_code",
         [period_start(period)],
-    ).fetchall()
-    return [MonthSubmission(*row) for row in rows]
+        MonthSubmission,
+    )
 
 
 def last_accepted_sha256(
@@ -319,3 +366,41 @@ def expected_association_codes(conn: duckdb.DuckDBPyConnection, period: str) -> 
         [start, start],
     ).fetchall()
     return {code for (code,) in rows}
+
+
+@dataclass(frozen=True)
+class MonthCompleteness:
+    """Who the registry expected a file from for a month, and who has not sent one
+    (marts.mart_submissions, status « missing »)."""
+
+    period: str
+    expected: int
+    received: int
+    # (association_code, association_name) of each expected association without a file.
+    missing: tuple[tuple[str, str | None], ...]
+
+
+def months_completeness(conn: duckdb.DuckDBPyConnection) -> list[MonthCompleteness]:
+    """Every month of marts.mart_submissions, oldest first: expected, received, missing."""
+    rows = conn.execute(
+        "SELECT strftime(period, '%Y-%m'), "
+        "count(*) FILTER (WHERE expected), "
+        "count(*) FILTER (WHERE expected AND status <> ?), "
+        "list((association_code, association_name) ORDER BY association_code) "
+        "FILTER (WHERE expected AND status = ?) "
+        "FROM marts.mart_submissions GROUP BY period ORDER BY period",
+        [vocabulary.MISSING, vocabulary.MISSING],
+    ).fetchall()
+    return [
+        MonthCompleteness(period, expected, received, tuple(tuple(item) for item in missing or []))
+        for period, expected, received, missing in rows
+    ]
+
+
+def table_columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+    """(schema, table, column, type) of every column of the warehouse, in a stable order:
+    what dbt's documentation catalog describes."""
+    return conn.execute(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "ORDER BY table_schema, table_name, ordinal_position"
+    ).fetchall()

@@ -13,7 +13,7 @@ from functools import cache
 
 import duckdb
 
-from ase_impact.contracts.findings import FINDING_COLUMNS
+from ase_impact.contracts.findings import FINDING_COLUMNS, RULE_COUNT_COLUMNS
 from ase_impact.core import referentiel, vocabulary
 
 # Columns every raw and findings table starts with; the loader fills them from the file.
@@ -23,6 +23,21 @@ PARTITION_COLUMNS = (
     ("file_sha256", "VARCHAR"),
 )
 FINDING_TYPES = {"excel_row": "INTEGER"}
+RULE_COUNT_TYPES = {"findings": "INTEGER", "findings_listed": "INTEGER"}
+# Per file, how many findings each rule gave (the findings tables keep the first ones).
+RULE_COUNTS_TABLE = "quality.rule_counts"
+# The département's registry of associations (core.registry), replaced whole before each
+# build: the dbt source the marts read it from.
+REGISTRY_TABLE = "raw.associations"
+REGISTRY_TYPES = {
+    "association_code": "VARCHAR NOT NULL",
+    "association_name": "VARCHAR NOT NULL",
+    "territory_code": "VARCHAR",
+    "expected_from": "DATE NOT NULL",
+    "expected_until": "DATE",
+    "does_mentoring": "BOOLEAN NOT NULL",
+    "does_residential_care": "BOOLEAN NOT NULL",
+}
 SUBMISSION_COLUMNS = (
     ("period", "DATE NOT NULL"),
     ("association_code", "VARCHAR NOT NULL"),
@@ -94,6 +109,10 @@ def raw_table_columns() -> dict[str, tuple[tuple[str, str], ...]]:
 
 def finding_table_columns() -> tuple[tuple[str, str], ...]:
     return tuple((name, FINDING_TYPES.get(name, "VARCHAR")) for name in FINDING_COLUMNS)
+
+
+def rule_count_columns() -> tuple[tuple[str, str], ...]:
+    return tuple((name, RULE_COUNT_TYPES.get(name, "VARCHAR")) for name in RULE_COUNT_COLUMNS)
 
 
 def _quoted(values) -> str:
@@ -182,6 +201,8 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         _create_table(
             conn, f"quality.{severity.quality_table}", partition_not_null + severity_checked
         )
+    _create_table(conn, RULE_COUNTS_TABLE, partition_not_null + rule_count_columns())
+    _create_table(conn, REGISTRY_TABLE, tuple(REGISTRY_TYPES.items()))
     statuses = _quoted(vocabulary.RECEIVED_STATUSES)
     submission_columns = tuple(
         (name, f"{sql_type} CHECK (status IN ({statuses}))" if name == "status" else sql_type)

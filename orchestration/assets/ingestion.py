@@ -17,9 +17,13 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 import pandas as pd
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
 
+from ase_impact.contracts.findings import FINDING_COLUMNS, empty_rule_counts
 from ase_impact.core import referentiel
-from ase_impact.core.vocabulary import REJECTED, status_label
+from ase_impact.core.vocabulary import MISSING, REJECTED, status_label
 from orchestration.partitions import (
     ASSOCIATION,
     MONTH,
@@ -52,8 +56,26 @@ WORKERS_METADATA_KEY = "processus_de_preparation"
 
 workbook = dg.AssetSpec(
     WORKBOOK_KEY,
-    description="Tableau de pilotage déposé par l'association dans raw/<AAAA-MM>/<code>.xlsx.",
+    description=(
+        "Tableau de pilotage mensuel d'une association, déposé sous `raw/AAAA-MM/code.xlsx` "
+        "(le mois de la période, le code de l'association dans le registre "
+        "`dbt_project/seeds/associations.csv`). Une partition par mois et association."
+    ),
     partitions_def=submission_partitions,
+    group_name="ingestion",
+)
+
+
+# The view ingestion creates over quality.submissions (ase_impact/warehouse/schema.py), a dbt
+# source: declared here so that the UI describes it.
+latest_submissions = dg.AssetSpec(
+    dg.AssetKey(["quality", "latest_submissions"]),
+    description=(
+        "Vue sur quality.submissions : pour chaque mois et association, la dernière version "
+        "reçue (quel que soit son statut) et la version en vigueur (la dernière acceptée). "
+        "Suit quality.submissions, sans run propre."
+    ),
+    deps=[SUBMISSIONS_KEY],
     group_name="ingestion",
 )
 
@@ -102,21 +124,32 @@ def _check_specs() -> list[dg.AssetCheckSpec]:
             contract_check_name(sheet),
             asset=raw_table_key(sheet),
             description=(
-                f"Contrat pandera de l'onglet « {sheet.name_fr} » (règles du référentiel), "
-                "sur les fichiers du lot intégré."
+                f"Contrat pandera de l'onglet « {sheet.name_fr} » (règles du référentiel), sur "
+                "les fichiers intégrés par un run. Chaque résultat nomme son ou ses mois et ses "
+                "fichiers, compte les lignes reçues, acceptées, rejetées et en alerte, et montre "
+                "les règles les plus enfreintes et les premières anomalies (fichier, ligne, "
+                "colonne, règle, message). Gravité avertissement : une ligne rejetée n'empêche "
+                "pas l'intégration des autres."
             ),
         )
         for sheet in _read_sheets()
     ]
 
 
-def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int, int]) -> dict:
+def contract_check_metadata(
+    findings: pd.DataFrame, counts: tuple[int, int, int, int], rule_counts: pd.DataFrame
+) -> dict:
     """Metadata of one sheet's contract check over a batch: counts, top rules, first rejections.
 
-    findings hold no PII: values of PII columns are masked before they get here.
+    findings (the ones listed, capped per file and rule) hold no PII: values of PII columns are
+    masked before they get here. rule_counts (RULE_COUNT_COLUMNS) count every finding.
     """
     received, accepted, rejected, alerts = counts
-    top_rules = Counter(findings["rule_code"]).most_common(TOP_RULES_SHOWN)
+    by_rule = Counter()
+    for code, number in zip(rule_counts["rule_code"], rule_counts["findings"], strict=True):
+        by_rule[code] += int(number)
+    top_rules = by_rule.most_common(TOP_RULES_SHOWN)
+    unlisted = int(rule_counts["findings"].sum() - rule_counts["findings_listed"].sum())
     first = findings.sort_values(["file_name", "excel_row", "rule_code"]).head(
         FIRST_REJECTIONS_SHOWN
     )
@@ -126,6 +159,7 @@ def contract_check_metadata(findings: pd.DataFrame, counts: tuple[int, int, int,
         "lignes_acceptees": dg.MetadataValue.int(accepted),
         "lignes_rejetees": dg.MetadataValue.int(rejected),
         "lignes_en_alerte": dg.MetadataValue.int(alerts),
+        "anomalies_non_listees": dg.MetadataValue.int(unlisted),
         "regles_les_plus_enfreintes": dg.MetadataValue.md(
             "\n".join(f"- `{code}` : {count}" for code, count in top_rules) or "Aucune"
         ),
@@ -164,13 +198,24 @@ class _Batch:
 
 
 def _submission_metadata(report, feedback) -> dict[str, dg.MetadataValue]:
+    """What the partition page and the acceptance check show of a file: its status and, in
+    French, why (the refusal's reason, or the rows rejected)."""
     return {
         "fichier": dg.MetadataValue.text(report.file_name),
-        "sha256": dg.MetadataValue.text(report.sha256),
-        "version": dg.MetadataValue.int(report.version),
         "statut": dg.MetadataValue.text(status_label(report.status)),
+        "motif": dg.MetadataValue.text(report.message_fr or ""),
+        "version": dg.MetadataValue.int(report.version),
+        "sha256": dg.MetadataValue.text(report.sha256),
         "retour_association": dg.MetadataValue.path(str(feedback)),
     }
+
+
+def submission_description(status: str, message_fr: str | None) -> str:
+    """The line a partition's materialization and acceptance check open with."""
+    label = status_label(status)
+    if status == REJECTED:
+        return f"Fichier refusé : {message_fr}" if message_fr else label
+    return f"{label} : {message_fr}" if message_fr else label
 
 
 def _timings_metadata(report, feedback_seconds: float, workers: int) -> dict:
@@ -185,8 +230,8 @@ def _timings_metadata(report, feedback_seconds: float, workers: int) -> dict:
     }
 
 
-def _partition_events(report, feedback, timings: dict) -> list:
-    """One materialization per asset the file changed, with its figures, and its acceptance.
+def _partition_events(report, feedback, timings: dict) -> list[dg.AssetMaterialization]:
+    """One materialization per asset the file changed, with its figures.
 
     A refused file changes quality.submissions only: the raw tables keep the version in force.
     timings (_timings_metadata) go on the quality.submissions materialization only.
@@ -194,16 +239,13 @@ def _partition_events(report, feedback, timings: dict) -> list:
     partition = str(submission_partition_key(report.period, report.association_code))
     common = _submission_metadata(report, feedback)
     submission = dg.AssetMaterialization(
-        asset_key=SUBMISSIONS_KEY, partition=partition, metadata=common | timings
-    )
-    acceptance = dg.AssetCheckEvaluation(
         asset_key=SUBMISSIONS_KEY,
-        check_name=ACCEPTANCE_CHECK,
         partition=partition,
-        **acceptance_outcome(report.status, report.message_fr, common),
+        description=submission_description(report.status, report.message_fr),
+        metadata=common | timings,
     )
     if report.status == REJECTED:
-        return [submission, acceptance]
+        return [submission]
     events = []
     for sheet in _read_sheets():
         received, accepted, rejected, alerts = report.sheet_counts[sheet.sheet_code]
@@ -219,18 +261,38 @@ def _partition_events(report, feedback, timings: dict) -> list:
                 asset_key=raw_table_key(sheet), partition=partition, metadata=metadata
             )
         )
-    return [*events, submission, acceptance]
+    return [*events, submission]
+
+
+def acceptance_evaluation(report, feedback, instance: dg.DagsterInstance):
+    """The partition's `fichier_accepte`, pointing at the quality/submissions materialization
+    just logged: the UI counts a partition's check result only when it targets the
+    partition's latest materialization (otherwise the partition shows as never checked)."""
+    partition = str(submission_partition_key(report.period, report.association_code))
+    [record] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=SUBMISSIONS_KEY, asset_partitions=[partition]), limit=1
+    ).records
+    return dg.AssetCheckEvaluation(
+        asset_key=SUBMISSIONS_KEY,
+        check_name=ACCEPTANCE_CHECK,
+        partition=partition,
+        target_materialization_data=AssetCheckEvaluationTargetMaterializationData(
+            storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
+        ),
+        **acceptance_outcome(
+            report.status, report.message_fr, _submission_metadata(report, feedback)
+        ),
+    )
 
 
 def acceptance_outcome(status: str, message_fr: str | None, metadata: dict) -> dict:
     """A file's acceptance as a partition check: refused is a failed check of severity ERROR,
     with the French reason; the run itself succeeds (a refused file is a data outcome)."""
-    refused = status == REJECTED
     return {
-        "passed": not refused,
+        "passed": status != REJECTED,
         "severity": dg.AssetCheckSeverity.ERROR,
-        "description": message_fr if refused else None,
-        "metadata": {**metadata, "motif": dg.MetadataValue.text(message_fr or "")},
+        "description": submission_description(status, message_fr),
+        "metadata": metadata,
     }
 
 
@@ -247,7 +309,9 @@ def _file_accepted(context: dg.AssetCheckExecutionContext, pipeline: PipelineSet
     if submission is None:
         return dg.AssetCheckResult(
             passed=False,
-            description=f"Aucun fichier reçu pour {period}/{code}.",
+            severity=dg.AssetCheckSeverity.WARN,
+            description=f"Aucun fichier reçu de `{code}` pour {period}.",
+            metadata={"statut": dg.MetadataValue.text(status_label(MISSING))},
         )
     feedback = feedback_path(settings.outputs_dir, period, code)
     return dg.AssetCheckResult(
@@ -266,15 +330,89 @@ with warnings.catch_warnings():
         partitions_def=submission_partitions,
         description=(
             "Le dernier fichier déposé pour ce mois et cette association est accepté (lisible, "
-            "onglets et colonnes attendus, identité conforme). Un fichier refusé laisse en vigueur "
-            "la version acceptée précédente ; le motif en français est dans le résultat. Évalué à "
-            "chaque intégration ; relancé seul, il relit l'entrepôt."
+            "onglets et colonnes attendus, identité conforme). Un fichier refusé est un échec de "
+            "gravité erreur, avec son motif en français ; il laisse en vigueur la version "
+            "acceptée précédente et le run d'intégration réussit (c'est un résultat, pas une "
+            "panne). Un fichier attendu par le registre mais non reçu est un échec de gravité "
+            "avertissement, inscrit par chaque construction (contrôle `depots_complets`). Évalué "
+            "à chaque intégration ; relancé seul, il relit l'entrepôt."
         ),
     )(_file_accepted)
 
 
+FILES_NAMED = 8
+
+
+def batch_label(reports: list) -> str:
+    """ "2026-10 · 6 fichiers (boussole-ase, cap-avenir, …)": the months and files of a batch."""
+    if not reports:
+        return "aucun fichier intégré dans ce lot"
+    months = ", ".join(sorted({report.period for report in reports}))
+    several = len({report.period for report in reports}) > 1
+    names = sorted(
+        f"{report.period}/{report.association_code}" if several else report.association_code
+        for report in reports
+    )
+    shown = ", ".join(names[:FILES_NAMED]) + (
+        f", … (+{len(names) - FILES_NAMED})" if len(names) > FILES_NAMED else ""
+    )
+    files = "1 fichier" if len(reports) == 1 else f"{len(reports)} fichiers"
+    return f"{months} · {files} ({shown})"
+
+
+def contract_check_description(reports: list, totals: tuple, findings: pd.DataFrame) -> str:
+    """The line of the check's history: months, files, rows rejected and the rules broken."""
+    received, _, rejected, alerts = totals
+    parts = [batch_label(reports)]
+    if reports:
+        parts.append(
+            f"{rejected} ligne(s) rejetée(s) sur {received} reçue(s)"
+            + (f", {alerts} en alerte" if alerts else "")
+        )
+    top_rules = Counter(findings["rule_code"]).most_common(3)
+    if top_rules:
+        parts.append(", ".join(f"`{code}` ×{count}" for code, count in top_rules))
+    return " · ".join(parts)
+
+
+def files_table(reports: list, sheet: referentiel.SheetSpec) -> dg.MetadataValue:
+    """One line per file of the batch: its month, association and this sheet's counts."""
+    columns = ("mois", "association", "fichier", "recues", "acceptees", "rejetees", "en_alerte")
+    return dg.MetadataValue.table(
+        records=[
+            dg.TableRecord(
+                dict(
+                    zip(
+                        columns,
+                        (
+                            report.period,
+                            report.association_code,
+                            report.file_name,
+                            *map(int, report.sheet_counts[sheet.sheet_code]),
+                        ),
+                        strict=True,
+                    )
+                )
+            )
+            for report in sorted(reports, key=lambda r: (r.period, r.association_code))
+        ],
+        schema=dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, "string" if index < 3 else "int")
+                for index, name in enumerate(columns)
+            ]
+        ),
+    )
+
+
 def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
-    """Each sheet's contract over the batch's loaded files (WARN: rejected rows are reported)."""
+    """Each sheet's contract over the batch's loaded files (WARN: rejected rows are reported).
+
+    One result per sheet and run, not per partition: a run covers a month's files (or a range
+    of months), and each result names them, in its description and its metadata. A result per
+    partition would add one event per sheet and file to Dagster's storage (about 10 ms each,
+    docs/performance.md), 50 ms per file.
+    """
     results = []
     for sheet in _read_sheets():
         counts = [report.sheet_counts[sheet.sheet_code] for report in loaded]
@@ -286,15 +424,26 @@ def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
             for report in loaded
         ]
         findings = pd.concat(findings, ignore_index=True) if findings else _no_findings()
+        rule_counts = [
+            report.rule_counts[report.rule_counts["sheet"] == sheet.name_fr] for report in loaded
+        ]
+        rule_counts = (
+            pd.concat(rule_counts, ignore_index=True) if rule_counts else empty_rule_counts()
+        )
         results.append(
             dg.AssetCheckResult(
                 asset_key=raw_table_key(sheet),
                 check_name=contract_check_name(sheet),
                 passed=totals[2] == 0,
                 severity=dg.AssetCheckSeverity.WARN,
+                description=contract_check_description(loaded, totals, findings),
                 metadata={
+                    "mois": dg.MetadataValue.text(
+                        ", ".join(sorted({report.period for report in loaded}))
+                    ),
                     "fichiers": dg.MetadataValue.int(len(loaded)),
-                    **contract_check_metadata(findings, totals),
+                    **contract_check_metadata(findings, totals, rule_counts),
+                    "par_fichier": files_table(loaded, sheet),
                 },
             )
         )
@@ -302,8 +451,6 @@ def _check_results(loaded: list) -> list[dg.AssetCheckResult]:
 
 
 def _no_findings() -> pd.DataFrame:
-    from ase_impact.contracts.findings import FINDING_COLUMNS
-
     return pd.DataFrame(columns=[*FINDING_COLUMNS, "file_name"])
 
 
@@ -340,6 +487,7 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
             timings = _timings_metadata(outcome, feedback_seconds, workers)
             for event in _partition_events(outcome, feedback, timings):
                 context.log_event(event)
+            context.log_event(acceptance_evaluation(outcome, feedback, context.instance))
     return batch
 
 

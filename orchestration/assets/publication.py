@@ -17,7 +17,8 @@ REPORT_KEYS = [key for key in ase_impact_dbt_models.keys if key.path[0] == "repo
     group_name="outputs",
     description=(
         "Copie en lecture seule des schémas marts et quality "
-        "(warehouse/ase_impact_published.duckdb), remplacée d'un bloc après chaque construction."
+        "(`warehouse/ase_impact_published.duckdb`), remplacée d'un bloc après chaque "
+        "construction : celle que les analystes interrogent."
     ),
 )
 def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
@@ -43,7 +44,7 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
     pool="duckdb",
     group_name="outputs",
     description=(
-        "Tableau de pilotage consolidé de chaque mois (outputs/<AAAA-MM>/) et sa version de "
+        "Tableau de pilotage consolidé de chaque mois (`outputs/AAAA-MM/`) et sa version de "
         "diffusion, où les valeurs sous le seuil de diffusion sont masquées. Seuls les mois "
         "dont les données ont changé depuis leur dernière écriture sont réécrits. Un mois "
         "approuvé (ase-impact approve) garde ses classeurs approuvés (outputs/<AAAA-MM>/vN/) ; "

@@ -1,8 +1,19 @@
-"""dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion."""
+"""dbt models, seeds and tests as Dagster assets and asset checks, lineage joined to ingestion.
 
+Before each build, the département's registry (ASE_IMPACT_REGISTRY) is loaded whole into
+raw.associations, the dbt source the marts read it from: Python and SQL see the same rows.
+dbt runs as a child process; when the step stops early (a stop signal, an error), the child is
+stopped too, so that it never outlives the run holding the warehouse.
+"""
+
+import hashlib
+import importlib.metadata
 import os
 import shutil
+import signal
+import subprocess
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -13,8 +24,11 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ase_impact.warehouse.connection import exclusive_access
+from ase_impact.core.registry import load_registry
+from ase_impact.warehouse.connection import connect, exclusive_access
+from ase_impact.warehouse.loader import replace_registry
 from orchestration.dbt_project import (
+    DBT_SOURCES,
     build_target_path,
     dbt_environment,
     dbt_project,
@@ -22,6 +36,42 @@ from orchestration.dbt_project import (
     prepare_manifest,
 )
 from orchestration.resources import PipelineSettings
+
+# How long dbt is given to stop after SIGINT (then SIGTERM, then SIGKILL): a stopped run must
+# end within seconds, not after dagster-dbt's default 25.
+DBT_STOP_SECONDS = 3
+
+
+# dbt processes this process started and that may still run: a step stopped while its
+# generator is suspended does not reach its `finally` before the generator is collected, so the
+# headless run stops them itself once the build returns (stop_running_dbt).
+running_dbt: set[subprocess.Popen] = set()
+
+
+def stop_running_dbt() -> None:
+    """Stop every dbt process this process started and that still runs."""
+    for process in list(running_dbt):
+        stop_child(process)
+        running_dbt.discard(process)
+
+
+def stop_child(process: subprocess.Popen) -> None:
+    """Stop a child process still running: SIGINT (dbt cancels its queries), then SIGTERM,
+    then SIGKILL, DBT_STOP_SECONDS apart. Its output pipe is closed first, so that a child
+    writing to it gets an error instead of blocking on a pipe nobody reads."""
+    if process.poll() is not None:
+        return
+    if process.stdout is not None:
+        process.stdout.close()
+    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        try:
+            process.send_signal(stop)
+            process.wait(timeout=DBT_STOP_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        except ProcessLookupError:
+            return
 
 
 class AseImpactDbtTranslator(DagsterDbtTranslator):
@@ -43,6 +93,83 @@ class AseImpactDbtTranslator(DagsterDbtTranslator):
         return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
 
 
+# The registry the dbt source raw.associations reads: loaded by the dbt step itself, from the
+# département's CSV, before each build.
+registry_table = dg.AssetSpec(
+    ["raw", "associations"],
+    description=(
+        "Registre des associations du département (fichier CSV ASE_IMPACT_REGISTRY), rechargé "
+        "en entier dans raw.associations avant chaque construction."
+    ),
+    group_name="referentiel",
+)
+
+
+# What `dbt docs generate --static` leaves in the target folder → its name under reports/dbt_docs/.
+DBT_DOCS_FILES = {
+    "static_index.html": "index.html",
+    "manifest.json": "manifest.json",
+    "catalog.json": "catalog.json",
+}
+
+
+DOCS_FINGERPRINT = ".empreinte"
+
+
+def dbt_docs_fingerprint(warehouse: Path) -> str:
+    """What dbt's documentation is made of: the project's files (models, descriptions, tests,
+    exposures, seeds), dbt's version and the warehouse's columns (the catalog: names and types,
+    no figures). Equal fingerprints, equal documentation."""
+    from ase_impact.warehouse import queries
+
+    digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
+    project = dbt_project.project_dir
+    for name in DBT_SOURCES:
+        root = project / name
+        for path in sorted([root] if root.is_file() else root.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(project).as_posix().encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    with connect(warehouse, read_only=True) as conn:
+        digest.update(repr(queries.table_columns(conn)).encode())
+    return digest.hexdigest()
+
+
+def publish_dbt_docs(dbt: DbtCliResource, target: Path, settings, log) -> bool:
+    """dbt's documentation of the build just done, for analysts: one page holding the models,
+    their columns and descriptions, tests, lineage and exposures, with the manifest and the
+    catalog inside it (`--static`), so that it opens from the disk or a loopback server with
+    no network. The build's own manifest is reused (`--no-compile`): only the catalog is read
+    from the warehouse. A build that changed neither the project nor the warehouse's columns
+    keeps the page as it is (a dbt process costs seconds). Each file replaced at once; a
+    failure is logged, the build stands. Called with the warehouse's lock held.
+    """
+    docs_dir = settings.dbt_docs_dir
+    fingerprint = dbt_docs_fingerprint(settings.warehouse)
+    kept = docs_dir / DOCS_FINGERPRINT
+    if (docs_dir / "index.html").is_file() and kept.is_file() and kept.read_text() == fingerprint:
+        return False
+    invocation = dbt.cli(
+        ["docs", "generate", "--static", "--no-compile"],
+        manifest=dbt_project.manifest_path,
+        target_path=target,
+        raise_on_error=False,
+    )
+    invocation.wait()
+    if not invocation.is_successful():
+        log.warning(f"Documentation dbt non générée : {invocation.get_error()}")
+        return False
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    for produced, published in {**DBT_DOCS_FILES, DOCS_FINGERPRINT: DOCS_FINGERPRINT}.items():
+        partial = docs_dir / f".{published}.{os.getpid()}.tmp"
+        if produced == DOCS_FINGERPRINT:
+            partial.write_text(fingerprint)
+        else:
+            shutil.copyfile(target / produced, partial)
+        os.replace(partial, docs_dir / published)
+    return True
+
+
 dbt_translator = AseImpactDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
 )
@@ -61,10 +188,20 @@ def ase_impact_dbt_models(
     # profiles.yml and dbt_project.yml read them from the environment of the dbt subprocess.
     os.environ.update(dbt_environment(settings))
     with exclusive_access(settings.warehouse):
+        with connect(settings.warehouse) as conn:
+            replace_registry(conn, load_registry(settings.registry))
         # The invocation's own folder starts with this warehouse's partial-parse state.
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
-        yield from dbt.cli(["build"], context=context, target_path=target).stream()
+        invocation = dbt.cli(["build"], context=context, target_path=target)
+        invocation.termination_timeout_seconds = DBT_STOP_SECONDS
+        running_dbt.add(invocation.process)
+        try:
+            yield from invocation.stream()
+        finally:
+            stop_child(invocation.process)
+            running_dbt.discard(invocation.process)
         keep_last_build(target, settings.warehouse)
+        publish_dbt_docs(dbt, target, settings, context.log)
     # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
     shutil.rmtree(target, ignore_errors=True)

@@ -10,23 +10,38 @@ from __future__ import annotations
 
 import shutil
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
+import duckdb
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from ase_impact.contracts.findings import MAX_FINDINGS_PER_FILE, MAX_FINDINGS_PER_RULE
+from ase_impact.core import keys
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings, load_settings
 from ase_impact.intake import file_checks
-from ase_impact.intake.discovery import discover_files, submission_files
+from ase_impact.intake.discovery import discover_files, pending_files, submission_files
 from ase_impact.intake.ingestion import IngestionReport, ingest_file, ingest_partition
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
-from ase_impact.warehouse import connection, schema
-from tests.conftest import isolated_environment
+from ase_impact.publish.feedback import write_feedback_workbook
+from ase_impact.warehouse import connection, loader, schema
+from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.hostile_files import (
+    blank_template,
+    error_logical_and_percent_cells,
+    garbage_rows,
+    hidden_duplicate_data_sheet,
+    huge_session_count,
+    invisible_characters,
+    long_text_cell,
+    mac_workbook_with_serial_birth_date,
+    nameless_youths,
     ole2_file,
     pad_sheet,
     rewrite_parts,
@@ -471,7 +486,7 @@ def test_file_names_with_spaces_accents_or_dots(settings, conn, previous, file_n
     # Hidden files (a name starting with a dot) are never picked up; the others are reported.
     discovered = [p.name for p in discover_files(settings.raw_dir)]
     assert (file_name in discovered) == (not file_name.startswith("."))
-    assert path not in [found for *_, found in submission_files(settings.raw_dir)]
+    assert path not in [found for *_, found in submission_files(settings)]
 
 
 def test_a_path_outside_raw_is_never_discovered(settings, conn, previous):
@@ -555,7 +570,7 @@ def test_a_second_file_next_to_the_accepted_one_keeps_it_in_force(settings, conn
 def test_an_xls_next_to_the_xlsx_does_not_block_it(settings):
     path = valid_file(settings, pairs=5)
     path.with_suffix(".xls").write_bytes(ole2_file(password_protected=False))
-    assert [p.name for *_, p in submission_files(settings.raw_dir)] == [
+    assert [p.name for *_, p in submission_files(settings)] == [
         "cap-avenir.xlsx",
         "envol-mentorat.xlsx",
     ]
@@ -566,3 +581,266 @@ def test_an_xls_next_to_the_xlsx_does_not_block_it(settings):
         "rejected",
         FILE_NAME_MESSAGE.format(name="cap-avenir.xls"),
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue 15: hostile files that broke a run, crashed it or changed data silently
+
+
+def _findings(conn, sha256: str, table: str = "rejected_rows") -> list[tuple]:
+    return conn.execute(
+        f"SELECT excel_row, column_header, value_received, rule_code, message_fr "
+        f"FROM quality.{table} WHERE file_sha256 = ? ORDER BY sheet, excel_row, rule_code",
+        [sha256],
+    ).fetchall()
+
+
+def test_a_very_hidden_copy_of_a_read_sheet_refuses_the_file(settings, conn, previous):
+    # Before: the last sheet of that name was read, the 28 visible pairs dropped silently.
+    path = hidden_duplicate_data_sheet(settings.raw_dir, PERIOD, CODE)
+    assert_refusal(
+        conn,
+        settings,
+        path,
+        previous,
+        "FIC-018",
+        "Fichier 2026-10/cap-avenir.xlsx : le classeur contient 2 onglets nommés « Données » : "
+        "« Données » et « Données  » (très masqué, invisible depuis Excel, nom entouré "
+        "d'espaces) ; rien n'a été chargé, car on ne peut pas savoir lequel lire. Supprimez "
+        "les onglets en trop (y compris masqués : clic droit sur un onglet > Afficher) pour ne "
+        "garder qu'un onglet de chaque nom, puis déposez le fichier à nouveau.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("folder", "advice"),
+    [
+        (
+            "2025-12",
+            "Les mois antérieurs à 2026-01 ne sont pas intégrés : vérifiez le dossier où le "
+            "fichier a été déposé.",
+        ),
+        (
+            "2099-12",
+            "Un fichier ne peut pas décrire un mois qui n'a pas encore commencé : déposez-le "
+            "dans le dossier du mois qu'il décrit.",
+        ),
+    ],
+    ids=["before the partitions", "future"],
+)
+def test_a_month_outside_the_supported_range_is_refused_before_any_partition(
+    settings, conn, previous, folder, advice
+):
+    # Before: a month before the partitions' start crashed every run (Dagster CheckError),
+    # 2099-12 moved the calendar.
+    path = write_submission(settings.raw_dir, folder, CODE)
+    report, code = refused(conn, settings, path, previous)
+    last = keys.current_period()
+    assert (code, report.message_fr) == (
+        "FIC-016",
+        f"Fichier {folder}/cap-avenir.xlsx : le mois {folder} est hors de la période prise en "
+        f"charge (2026-01 à {last}) ; rien n'a été chargé. {advice}",
+    )
+    assert (report.period, report.association_code) == (None, None)
+    assert submission_statuses(conn) == [(1, "accepted")]  # no partition, no version
+    pending = pending_files(settings, {})
+    assert path in pending.misnamed
+    assert all(period != folder for period, _ in pending.new_or_changed)
+
+
+def test_an_association_missing_from_the_registry_is_refused(settings, conn, previous):
+    # Before: accepted and counted in the département's figures.
+    path = write_submission(settings.raw_dir, PERIOD, "inconnue")
+    report, code = refused(conn, settings, path, previous)
+    registry = load_registry(settings.registry)
+    assert (code, report.message_fr) == (
+        "FIC-017",
+        "Fichier 2026-10/inconnue.xlsx : l'association « inconnue » n'est pas inscrite au "
+        "registre des associations du département ; rien n'a été chargé. Vérifiez le nom du "
+        "fichier (le code de l'association suivi de .xlsx) ; pour inscrire une association, "
+        f"ajoutez sa ligne au registre {registry.path} (colonnes association_code, "
+        "association_name, territory_code, expected_from, expected_until, does_mentoring, "
+        "does_residential_care), puis relancez.",
+    )
+    assert submission_statuses(conn, "inconnue") == []
+
+
+def test_an_association_added_to_the_registry_is_accepted(settings, conn, previous, tmp_path):
+    registry = tmp_path / "registre.csv"
+    line = "inconnue,Nouvelle association,nord,2026-10-01,,true,false\n"
+    registry.write_text(DEMO_REGISTRY.read_text(encoding="utf-8") + line, encoding="utf-8")
+    path = write_submission(settings.raw_dir, PERIOD, "inconnue")
+    report = ingest_file(path, replace(settings, registry=registry), conn)
+    assert (report.status, report.version) == ("accepted", 1)
+
+
+def test_a_count_past_the_warehouse_integer_rejects_its_row_only(settings, conn, previous):
+    # Before: CAST … AS INTEGER overflowed, the whole file was lost behind another error.
+    path = huge_session_count(settings.raw_dir, PERIOD, CODE)
+    report = ingest_file(path, settings, conn, received_at=REFUSED_AT)
+    assert (report.status, report.version, report.rows_rejected) == (
+        "accepted_with_rejections",
+        2,
+        1,
+    )
+    assert raw_counts(conn, CODE)["pairs"] == previous.counts["pairs"]
+    assert _findings(conn, report.sha256) == [
+        (
+            6,
+            "Séances prévues",
+            "3000000000",
+            "DON-048",
+            "Fichier 2026-10/cap-avenir.xlsx, onglet « Données », ligne 6, colonne « Séances "
+            "prévues » : la valeur dépasse 1 000 000, le maximum admis pour ce nombre.",
+        )
+    ]
+
+
+def test_invisible_characters_make_neither_another_youth_nor_another_pair(settings, conn, previous):
+    path = invisible_characters(settings.raw_dir, PERIOD, CODE)
+    report = ingest_file(path, settings, conn, received_at=REFUSED_AT)
+    # One youth spelt three ways: one key. Two pair ids that differ only by a zero-width space
+    # or by case: every row carrying them is rejected (DON-002).
+    keys_of_lina = conn.execute(
+        "SELECT count(DISTINCT youth_key) FROM raw.pairs WHERE pair_id IN ('Y-1', 'Y-2', 'Y-3')"
+    ).fetchone()
+    assert keys_of_lina == (1,)
+    duplicated = [(row, rule) for row, _, _, rule, _ in _findings(conn, report.sha256)]
+    assert duplicated == [(7, "DON-002"), (8, "DON-002"), (9, "DON-002"), (10, "DON-002")]
+    assert report.rows_rejected == 4
+
+
+def test_a_blank_template_dropped_as_a_correction_keeps_the_pairs_in_force(
+    settings, conn, previous
+):
+    # Before: « accepté, aucune ligne reçue », the pairs in force erased without a word.
+    path = blank_template(settings.raw_dir, PERIOD, CODE)
+    assert_refusal(
+        conn,
+        settings,
+        path,
+        previous,
+        "FIC-019",
+        "Fichier 2026-10/cap-avenir.xlsx : l'onglet « Données » ne contient aucune ligne alors "
+        "que la version en vigueur (version 1 reçue le 03/11/2026 à 09:30) en compte 4 ; c'est "
+        "sans doute un modèle vierge déposé par erreur. Rien n'a été chargé et la version 1 "
+        "reste prise en compte. Déposez le fichier rempli ; l'onglet garde chaque mois tous les "
+        "binômes, y compris ceux terminés (statut « Clôturé » ou « Abandonné »).",
+    )
+
+
+def test_a_blank_template_for_a_new_partition_is_accepted_as_empty(settings, conn, previous):
+    path = blank_template(settings.raw_dir, "2026-11", CODE)
+    report = ingest_file(path, settings, conn)
+    assert (report.status, report.rows_received, report.message_fr) == (
+        "accepted",
+        0,
+        "Aucune ligne reçue.",
+    )
+
+
+def test_a_mac_workbook_reads_a_serial_birth_date_in_its_own_date_system(settings, conn, previous):
+    # Before: read with the 1900 epoch, 2011 became 2007 and the youth 19 instead of 15.
+    path = mac_workbook_with_serial_birth_date(settings.raw_dir, PERIOD, CODE)
+    report = ingest_file(path, settings, conn, received_at=REFUSED_AT)
+    assert report.status == "accepted"
+    mac = conn.execute(
+        "SELECT birth_month, age_at_period_end FROM raw.pairs WHERE pair_id = 'M-001'"
+    ).fetchone()
+    assert mac == ("2011-05", 15)
+    others = conn.execute(
+        "SELECT birth_month FROM raw.pairs WHERE pair_id = 'B-001' AND association_code = ?",
+        [CODE],
+    ).fetchone()
+    assert others == ("2010-01",)  # real dates are read in the 1904 system too
+
+
+def test_error_logical_and_percent_cells_reject_their_rows_saying_why(settings, conn, previous):
+    # Before: errors read as empty, VRAI as text, 50 % as 0.5 €.
+    path = error_logical_and_percent_cells(settings.raw_dir, PERIOD, CODE)
+    report = ingest_file(path, settings, conn, received_at=REFUSED_AT)
+    assert (report.status, report.rows_rejected) == ("accepted_with_rejections", 6)
+    found = [
+        (row, column, value, rule) for row, column, value, rule, _ in _findings(conn, report.sha256)
+    ]
+    assert found == [
+        (4, "Séances prévues", "#DIV/0!", "CEL-001"),
+        (5, "Date de naissance", "***", "CEL-001"),
+        (6, "Identifiant mentor", "#REF!", "CEL-001"),
+        (7, "Territoire", "#VALUE!", "CEL-001"),
+        (8, "Structure ASE d'origine", "VRAI", "CEL-002"),
+        (3, "Montant", "50 %", "CEL-003"),
+    ]
+    messages = [message for *_, message in _findings(conn, report.sha256)]
+    assert "l'erreur Excel « #N/A »" in messages[1]  # named, even in a personal column
+    assert "format pourcentage (50 %)" in messages[5]
+    amounts = conn.execute(
+        "SELECT detail, amount FROM raw.resources WHERE association_code = ? ORDER BY detail",
+        [CODE],
+    ).fetchall()
+    assert amounts == [("Fondation Lumière", 12000.0)]
+
+
+def test_names_without_a_letter_are_rejected_not_merged(settings, conn, previous):
+    # Before: "-" and "'" both normalised to "", two youths got one key.
+    path = nameless_youths(settings.raw_dir, PERIOD, CODE)
+    report = ingest_file(path, settings, conn, received_at=REFUSED_AT)
+    found = [(row, rule) for row, _, _, rule, _ in _findings(conn, report.sha256)]
+    assert found == [(4, "DON-046"), (4, "DON-047"), (5, "DON-046"), (5, "DON-047")]
+    assert conn.execute("SELECT count(*) FROM raw.pairs WHERE pair_id LIKE 'N-%'").fetchone() == (
+        0,
+    )
+
+
+def test_a_text_longer_than_the_limit_is_rejected_not_cut(settings, conn, previous):
+    # Before: cut to 32,767 characters in the outputs without a message.
+    path = long_text_cell(settings.raw_dir, PERIOD, CODE)
+    report = ingest_file(path, settings, conn, received_at=REFUSED_AT)
+    [(row, column, value, rule, message)] = _findings(conn, report.sha256)
+    assert (row, column, rule) == (4, "Structure ASE d'origine", "CEL-004")
+    assert value == "S" * 100 + "… (100 000 caractères)"
+    assert message.endswith(
+        "le texte compte 100 000 caractères, au-delà de la limite de 500 ; raccourcissez-le."
+    )
+
+
+def test_a_garbage_file_stores_capped_findings_and_exact_counts(settings, conn, previous):
+    # Before: 599,653 findings, 3.0 GB, 207 s and a 20 MB feedback workbook.
+    path = garbage_rows(settings.raw_dir, PERIOD, CODE, rows=5_000)
+    report = ingest_file(path, settings, conn, received_at=REFUSED_AT)
+    assert (report.rows_received, report.rows_rejected) == (5_000, 5_000)
+    counts = dict(
+        conn.execute(
+            "SELECT rule_code, findings FROM quality.rule_counts WHERE file_sha256 = ?",
+            [report.sha256],
+        ).fetchall()
+    )
+    assert len(counts) >= 10 and set(counts.values()) == {5_000}
+    stored = conn.execute(
+        "SELECT rule_code, count(*) FROM quality.rejected_rows WHERE file_sha256 = ? GROUP BY 1",
+        [report.sha256],
+    ).fetchall()
+    assert sum(n for _, n in stored) == MAX_FINDINGS_PER_FILE
+    assert all(n <= MAX_FINDINGS_PER_RULE for _, n in stored)
+    # The feedback says the exact counts, and how many it lists.
+    feedback = write_feedback_workbook(conn, PERIOD, CODE, settings.outputs_dir)
+    book = load_workbook(feedback, read_only=True)
+    summary = [row for row in book["Synthèse"].iter_rows(values_only=True) if row[0] in counts]
+    assert {row[0]: (row[3], row[4]) for row in summary} == {
+        code: (5_000, dict(stored).get(code, 0)) for code in counts
+    }
+    assert book["Anomalies"].max_row == MAX_FINDINGS_PER_FILE + 1
+
+
+def test_a_failed_insert_reports_its_own_error_not_the_cleanup(conn):
+    # Before: `unregister` in a `finally` hid the real error behind "transaction aborted".
+    columns = (("excel_row", "INTEGER"), ("sessions_planned", "INTEGER"))
+    conn.execute(
+        "CREATE TABLE raw.probe (period DATE, association_code VARCHAR, "
+        "file_sha256 VARCHAR, excel_row INTEGER, sessions_planned INTEGER)"
+    )
+    frame = pd.DataFrame({"excel_row": [2], "sessions_planned": [3_000_000_000]})
+    conn.execute("BEGIN TRANSACTION")
+    with pytest.raises(duckdb.ConversionException, match="INT32|out of range|overflow"):
+        loader._insert_frame(conn, "raw.probe", columns, frame, [date(2026, 10, 1), CODE, "x"])
+    conn.execute("ROLLBACK")

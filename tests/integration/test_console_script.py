@@ -11,7 +11,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ase_impact.core.settings import PATH_SETTINGS, load_settings, settings_environment
+from ase_impact.core.settings import (
+    PATH_SETTINGS,
+    PROJECT_ROOT,
+    load_settings,
+    settings_environment,
+)
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from tests.integration.conftest import TEST_KEY
 from tests.integration.sample_rows import write_submission
@@ -61,3 +66,23 @@ def test_the_console_script_runs_from_cron_without_the_virtual_environment(tmp_p
     with duckdb.connect(warehouse, read_only=True) as conn:
         assert conn.execute("select count(*) from marts.fct_indicators").fetchone()[0] > 0
     assert list(elsewhere.iterdir()) == []  # nothing written where cron happened to start it
+
+
+def test_the_ui_starts_in_dagster_home_whose_dagster_yaml_is_the_projects(tmp_path, monkeypatch):
+    """`dagster dev` warns that a dagster.yaml "will not be used" when it starts in a folder
+    holding one that is not DAGSTER_HOME: the UI starts in DAGSTER_HOME, which links to the
+    project's dagster.yaml, and loads the code from the project folder."""
+    from orchestration.runner import ui_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ASE_IMPACT_RAW_DIR", "depots")  # relative: from where the UI started
+    settings = load_settings()
+    command, folder, environment = ui_command(settings, 3005)
+
+    assert folder == settings.dagster_home
+    assert (folder / "dagster.yaml").resolve() == PROJECT_ROOT / "dagster.yaml"
+    assert command[command.index("-d") + 1] == str(PROJECT_ROOT)
+    assert command[-2:] == ["-p", "3005"]
+    assert environment["ASE_IMPACT_RAW_DIR"] == str(tmp_path / "depots")
+    assert environment["DAGSTER_HOME"] == str(folder)
+    assert "dev_command" in environment["PYTHONWARNINGS"]

@@ -23,6 +23,7 @@ from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
 
 from ase_impact.core import referentiel
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
@@ -37,6 +38,7 @@ from ase_impact.publish.consolidated import (
 )
 from ase_impact.publish.pdf import render_pdf
 from ase_impact.warehouse import connection, schema
+from tests.conftest import DEMO_REGISTRY
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_feedback_workbook import (
@@ -331,7 +333,7 @@ def test_the_diffusion_version_masks_exactly_the_suppressed_values(workbooks):
 def test_submissions_show_who_reported_with_french_statuses(workbooks):
     internal, _ = workbooks["books"]
     rows = {row[1]: row for row in internal["Soumissions"].iter_rows(min_row=2, values_only=True)}
-    assert set(rows) == {row["association_code"] for row in referentiel.associations()}
+    assert set(rows) == load_registry(DEMO_REGISTRY).codes
     assert rows[CAP][11] == "Accepté, avec des lignes rejetées"
     assert rows[ENVOL][11] == "Accepté"
     assert rows[TILLEULS][11] == "Refusé (erreur bloquante, rien n'a été intégré)"

@@ -21,6 +21,7 @@ from orchestration.assets.ingestion import (
 from orchestration.instance import project_instance
 from orchestration.partitions import register_associations, submission_partition_key
 from orchestration.resources import PipelineSettings
+from tests.hostile_files import garbage_rows
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_pii import SECRETS, assert_no_pii
 from tests.workbook_factory import write_workbook
@@ -86,6 +87,13 @@ def test_a_partition_loads_its_rows_and_reports_each_sheet_contract(instance):
     first = pairs_check.metadata["premieres_anomalies"].value.records[0].data
     assert first["ligne"] == 6 and first["colonne"] == "Territoire"
     assert first["valeur"] == "Lune" and "Territoire" in first["message"]
+    # The check's history names the month, the files and the rule, row by row.
+    assert pairs_check.description.startswith("2026-10 · 1 fichier (cap-avenir)")
+    assert "1 ligne(s) rejetée(s) sur 5 reçue(s)" in pairs_check.description
+    assert f"`{first['regle']}` ×1" in pairs_check.description
+    assert pairs_check.metadata["mois"].value == "2026-10"
+    [file_line] = pairs_check.metadata["par_fichier"].value.records
+    assert file_line.data["association"] == "cap-avenir" and file_line.data["rejetees"] == 1
     assert checks["contrat_resources"].passed
     with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
         assert conn.execute("select count(*) from raw.pairs").fetchone()[0] == 4
@@ -124,6 +132,17 @@ def test_a_refused_file_fails_its_partition_check_with_the_french_reason(instanc
     assert check.partition == str(submission_partition_key("2026-10", "cap-avenir"))
     assert "2026-09" in check.description and "2026-10" in check.description
     assert check.metadata["statut"].value.startswith("Refusé")
+    assert check.description.startswith("Fichier refusé : ")
+    # The partition's own page (its materialization of quality/submissions) says why too.
+    [record] = instance.fetch_materializations(SUBMISSIONS_KEY, limit=10).records
+    materialization = record.asset_materialization
+    assert materialization.partition == check.partition
+    # The check targets that materialization: the UI counts it for the partition.
+    assert check.target_materialization_data.storage_id == record.storage_id
+    assert materialization.description == check.description
+    assert materialization.metadata["motif"].value == check.metadata["motif"].value
+    assert "2026-09" in materialization.metadata["motif"].value
+    assert "Traceback" not in materialization.description
 
 
 def test_no_name_or_birth_date_reaches_the_dagster_event_log(instance):
@@ -148,3 +167,19 @@ def test_no_name_or_birth_date_reaches_the_dagster_event_log(instance):
     assert not SECRETS.found_in_bytes(serialized.encode())
     storage_files = [path for path in settings.dagster_home.rglob("*") if path.is_file()]
     assert_no_pii([*storage_files, settings.warehouse], SECRETS)
+
+
+def test_the_contract_check_counts_every_finding_and_lists_the_first(instance):
+    # 300 rows of garbage: each of the 11 required rules fails 300 times; 100 of each are kept,
+    # 1,000 in all for the file.
+    settings = load_settings()
+    garbage_rows(settings.raw_dir, "2026-10", "cap-avenir", rows=300)
+    result = _materialize(instance, settings, "2026-10", "cap-avenir")
+
+    assert result.success
+    pairs_check = _check_results(result)["contrat_pairs"]
+    assert pairs_check.metadata["lignes_rejetees"].value == 300
+    top = pairs_check.metadata["regles_les_plus_enfreintes"].value
+    assert top.count(" : 300") == 5  # the five rules shown, each counted exactly
+    assert pairs_check.metadata["anomalies_non_listees"].value == 11 * 300 - 1_000
+    assert len(pairs_check.metadata["premieres_anomalies"].value.records) == 20

@@ -1,10 +1,14 @@
 """The code location loads as `dagster dev` loads it, with one connected graph."""
 
 import importlib.metadata
+import re
+from datetime import date
 
 import dagster as dg
 
+from ase_impact.core.keys import FIRST_PERIOD
 from orchestration.definitions import defs
+from orchestration.partitions import month_partitions
 
 REPORTED_MARTS = (
     "fct_indicators",
@@ -13,7 +17,13 @@ REPORTED_MARTS = (
     "mart_submissions",
     "dim_period",
 )
-REFERENTIEL_MARTS = {"indicator_catalog": "indicator_catalog", "dim_association": "associations"}
+# Each mart's référentiel input: a seed, or the registry the pipeline loads before each build.
+REFERENTIEL_MARTS = {
+    "indicator_catalog": ["referentiel", "indicator_catalog"],
+    "dim_association": ["raw", "associations"],
+}
+# dbt's schemas: its generic tests become asset checks without a description.
+DBT_SCHEMAS = {"referentiel", "staging", "intermediate", "marts", "reporting"}
 RAW_TABLES = ("pairs", "end_questionnaires", "mispe_questionnaires", "resources", "activities")
 
 
@@ -36,8 +46,8 @@ def test_the_marts_descend_from_the_workbook_and_the_referentiel():
     for mart in REPORTED_MARTS:
         ancestors = _ancestors(graph, dg.AssetKey(["marts", mart]))
         assert dg.AssetKey(["reporting", "workbook"]) in ancestors, mart
-    for mart, seed in REFERENTIEL_MARTS.items():
-        assert dg.AssetKey(["referentiel", seed]) in _ancestors(graph, dg.AssetKey(["marts", mart]))
+    for mart, source in REFERENTIEL_MARTS.items():
+        assert dg.AssetKey(source) in _ancestors(graph, dg.AssetKey(["marts", mart]))
     fct_ancestors = _ancestors(graph, dg.AssetKey(["marts", "fct_indicators"]))
     for table in RAW_TABLES:
         assert dg.AssetKey(["raw", table]) in fct_ancestors
@@ -99,3 +109,54 @@ def test_the_dbt_resource_knows_dbt_version_without_starting_dbt(monkeypatch):
     monkeypatch.setattr(dagster_dbt_resource, "check_output", no_process)
     resource = installed_dbt(str(defs.resources["dbt"].project_dir))
     assert str(resource._cli_version) == importlib.metadata.version("dbt-core")
+
+
+# An HTML tag as the UI's Markdown renderer would take it (and eat): "<AAAA-MM>", "<code>".
+HTML_TAG = re.compile(r"<[A-Za-z/!]")
+CODE_SPAN = re.compile(r"`[^`]*`")
+
+
+def _renders(description: str | None) -> bool:
+    return bool(description) and not HTML_TAG.search(CODE_SPAN.sub("", description))
+
+
+def test_every_description_the_ui_shows_renders():
+    """Descriptions are Markdown in the UI: a placeholder like <AAAA-MM> outside backquotes
+    would vanish ("raw//.xlsx"). Every asset, the project's own checks, every job, sensor and
+    schedule has one; dbt's generic tests are described by their names."""
+    graph = defs.resolve_asset_graph()
+    assets = {
+        key.to_user_string(): graph.get(key).description for key in graph.get_all_asset_keys()
+    }
+    own_checks = {
+        f"{key.asset_key.to_user_string()}:{key.name}": graph.get(key).description
+        for key in graph.asset_check_keys
+        if graph.get(key).description or key.asset_key.path[0] not in DBT_SCHEMAS
+    }
+    automations = {item.name: item.description for item in [*defs.sensors, *defs.schedules]}
+    jobs = {name: defs.resolve_job_def(name).description for name in ("ingestion_job", "build_job")}
+    broken = {
+        name: description
+        for group in (assets, own_checks, automations, jobs)
+        for name, description in group.items()
+        if not _renders(description)
+    }
+    assert not broken
+    assert "`raw/AAAA-MM/code.xlsx`" in assets["reporting/workbook"]
+    own_names = {name.split(":")[-1] for name in own_checks}
+    assert {"fichier_accepte", "depots_complets", "contrat_pairs"} <= own_names
+
+
+def test_month_partitions_run_from_the_first_period_to_this_month():
+    months = month_partitions.get_partition_keys()
+    assert months[0] == FIRST_PERIOD
+    assert months[-1] == date.today().strftime("%Y-%m")
+    assert len(months) == len(set(months))
+
+
+def test_every_missing_file_is_reported_by_the_completeness_check():
+    graph = defs.resolve_asset_graph()
+    check = dg.AssetCheckKey(dg.AssetKey(["marts", "mart_submissions"]), "depots_complets")
+    assert check in graph.asset_check_keys
+    build_checks = defs.resolve_job_def("build_job").asset_layer.asset_graph.asset_check_keys
+    assert check in build_checks

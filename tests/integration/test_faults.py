@@ -6,7 +6,6 @@ that case is tests/integration/test_concurrent_runs.py and is not repeated here.
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import os
 import shutil
@@ -27,9 +26,11 @@ from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish import snapshot
 from ase_impact.publish.snapshot import SnapshotError, publish_snapshot
 from ase_impact.warehouse import connection, queries, schema
-from tests.conftest import isolated_environment
+from orchestration.instance import project_instance
+from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.cli_runs import CliRun, run_cli
 from tests.integration.conftest import TEST_KEY
+from tests.integration.processes import lock_is_free
 from tests.integration.sample_rows import write_submission
 from tests.integration.test_loading import table_dump
 
@@ -58,16 +59,6 @@ ingest_partition(load_settings(), sys.argv[2], sys.argv[3])
 
 def _lock_file(settings: Settings) -> Path:
     return settings.warehouse.with_name(settings.warehouse.name + ".lock")
-
-
-def _lock_is_free(lock_file: Path) -> bool:
-    with open(lock_file, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        fcntl.flock(handle, fcntl.LOCK_UN)
-        return True
 
 
 def _wait_for(marker: Path, child: subprocess.Popen, child_log: Path) -> None:
@@ -100,17 +91,17 @@ def test_a_run_killed_inside_the_load_transaction_leaves_the_previous_state(sett
         )
     _wait_for(marker, child, child_log)
     lock_file = _lock_file(settings)
-    assert not _lock_is_free(lock_file)  # the child is inside exclusive_access
+    assert not lock_is_free(lock_file)  # the child is inside exclusive_access
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=CHILD_TIMEOUT_SECONDS)
     assert child.returncode == -signal.SIGKILL
 
     # The lock is an flock on a file that stays behind: the kernel released it with the
     # process, so the stale file blocks nobody.
-    assert lock_file.exists() and _lock_is_free(lock_file)
+    assert lock_file.exists() and lock_is_free(lock_file)
     with connection.locked_connection(settings.warehouse) as conn:
         assert table_dump(conn) == before
-        pending = pending_files(settings.raw_dir, queries.latest_sha256_by_partition(conn))
+        pending = pending_files(settings, queries.latest_sha256_by_partition(conn))
     assert list(pending.new_or_changed) == [(PERIOD, ASSOCIATION)]
     assert pending.unchanged == [(PERIOD, OTHER_ASSOCIATION)]
 
@@ -393,3 +384,194 @@ def test_a_read_only_warehouse_fails_the_run_in_french_and_changes_nothing(
     assert _file_sha256(settings.warehouse) == warehouse_before
     assert _file_sha256(published) == previous
     assert _folder_listing(folder) == folder_before
+
+
+# --- Configuration checked once, before any file (issue 15, items 14 to 16) ------------------
+
+
+def _refused_configuration(run: CliRun) -> str:
+    """A run refused for its configuration: exit 1, one French message, nothing read."""
+    assert run.exit_code == 1, run.stdout + run.stderr
+    assert run.stdout == ""
+    assert "Traceback" not in run.stderr
+    assert run.stderr.count("Configuration à corriger : ") == 1, run.stderr
+    return run.stderr
+
+
+@pytest.fixture
+def three_files(settings) -> Settings:
+    for code in (ASSOCIATION, OTHER_ASSOCIATION, "les-tilleuls"):
+        write_submission(settings.raw_dir, PERIOD, code, pairs=1)
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        (
+            "abc",
+            "La variable ASE_IMPACT_MIN_CELL vaut « abc » : le seuil de diffusion doit être "
+            "un nombre entier",
+        ),
+        ("11.5", "La variable ASE_IMPACT_MIN_CELL vaut « 11.5 »"),
+        (
+            "0",
+            "Le seuil de diffusion (ASE_IMPACT_MIN_CELL) vaut 0 : il doit être un nombre "
+            "entier d'au moins 3",
+        ),
+    ],
+)
+def test_a_bad_disclosure_threshold_stops_the_run_before_any_file(
+    three_files, monkeypatch, value, said
+):
+    monkeypatch.setenv("ASE_IMPACT_MIN_CELL", value)
+    message = _refused_configuration(run_cli("run"))
+    assert said in message
+    assert not three_files.archive_dir.exists()  # no file was even archived
+
+
+@pytest.mark.parametrize(
+    ("key_bytes", "said"),
+    [
+        (bytes(range(128, 256)) * 2, "ne contient pas du texte (octets illisibles en UTF-8)"),
+        (b"a" * 32, "est trop faible : ses caractères se répètent trop (entropie estimée 0 bits"),
+    ],
+    ids=["random bytes", "32 times a"],
+)
+def test_a_bad_key_file_is_said_once_before_any_file(three_files, monkeypatch, key_bytes, said):
+    monkeypatch.delenv(KEY_ENV_VAR)
+    key_file = three_files.key_file
+    key_file.parent.mkdir(parents=True)
+    key_file.write_bytes(key_bytes)
+    key_file.chmod(0o600)
+    message = _refused_configuration(run_cli("run"))
+    assert str(key_file) in message
+    assert said in message
+    assert not three_files.archive_dir.exists()
+
+
+def test_a_malformed_registry_stops_the_run_naming_its_line(three_files, monkeypatch, tmp_path):
+    registry = tmp_path / "registre.csv"
+    registry.write_text(DEMO_REGISTRY.read_text(encoding="utf-8") + "Cap,,,,,,\n", encoding="utf-8")
+    monkeypatch.setenv("ASE_IMPACT_REGISTRY", str(registry))
+    message = _refused_configuration(run_cli("run"))
+    assert f"Registre des associations {registry}, ligne 9 : le code « Cap »" in message
+
+
+def test_a_read_only_dagster_storage_is_said_in_french_before_any_file(three_files):
+    dagster_home = three_files.dagster_home
+    project_instance(dagster_home).dispose()  # its storage exists, then becomes read-only
+    history = dagster_home / "history"
+    databases = sorted(history.rglob("*.db"))
+    assert len(databases) == 2  # runs, and the event log's index
+    with _read_only(history, [*databases, history / "runs"]):
+        message = _refused_configuration(run_cli("run"))
+    assert message.startswith(
+        f"Configuration à corriger : Le stockage de Dagster ({dagster_home}) ne peut pas être "
+        "écrit : "
+    )
+    assert "(fichier ou dossier en lecture seule)" in message
+    assert not three_files.archive_dir.exists()
+
+
+# --- The warehouse's lock: re-entrant in a process, its holder named (item 3) ----------------
+
+
+def test_the_lock_is_reentrant_within_a_process(settings):
+    # Before: a block nested in another of the same process waited for itself, for ever.
+    lock_file = _lock_file(settings)
+    with connection.exclusive_access(settings.warehouse):
+        with (
+            connection.exclusive_access(settings.warehouse),
+            connection.exclusive_access(settings.warehouse, wait=False),
+        ):
+            assert not lock_is_free(lock_file)
+        assert not lock_is_free(lock_file)  # the outer block still holds it
+        assert f"le processus {os.getpid()} " in lock_file.read_text()
+    assert lock_is_free(lock_file)
+    assert lock_file.read_text() == ""
+
+
+HOLD_THE_LOCK = """
+import sys, time
+from pathlib import Path
+from ase_impact.warehouse.connection import exclusive_access
+
+with exclusive_access(Path(sys.argv[1])):
+    Path(sys.argv[2]).write_text("held")
+    time.sleep(600)
+"""
+
+
+def test_a_process_waiting_for_the_lock_names_its_holder(settings, tmp_path):
+    marker, child_log = tmp_path / "held", tmp_path / "child.log"
+    with open(child_log, "w") as log:
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_THE_LOCK, str(settings.warehouse), str(marker)],
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_for(marker, holder, child_log)
+        said: list[str] = []
+        with (
+            pytest.raises(connection.WarehouseBusy),
+            connection.exclusive_access(settings.warehouse, wait=False),
+        ):
+            pass
+
+        def stop_the_holder(message: str) -> None:
+            said.append(message)
+            holder.send_signal(signal.SIGTERM)  # the lock comes free with its process
+
+        with connection.exclusive_access(settings.warehouse, notify=stop_the_holder):
+            pass
+    finally:
+        holder.kill()
+        holder.wait(timeout=CHILD_TIMEOUT_SECONDS)
+    [message] = said
+    assert message.startswith(
+        f"Entrepôt {settings.warehouse} occupé — attendu : le processus {holder.pid} ("
+    )
+    assert "tient l'entrepôt depuis le " in message
+
+
+# --- A damaged warehouse: the message names the recovery (item 17) ---------------------------
+
+
+def test_a_damaged_warehouse_names_the_rebuild_command(settings):
+    settings.warehouse.parent.mkdir(parents=True)
+    settings.warehouse.write_bytes(os.urandom(64 * 1024))
+    run = run_cli("run")
+    assert run.exit_code == 1
+    assert "Traceback" not in run.stderr
+    assert run.stderr.startswith(
+        f"Échec technique : l'entrepôt {settings.warehouse} est endommagé (détail technique : "
+    )
+    assert "Recréez-le depuis l'archive avec « ase-impact rebuild »" in run.stderr
+
+
+# --- An analyst's connection kept open in one process (item 18) ------------------------------
+
+
+def test_a_connection_kept_open_in_a_process_sees_the_snapshot_it_opened(settings):
+    # DuckDB keeps one database per file and process: while a connection to the published copy
+    # is open, a new connect() in the same process gets that same (old) database. Closing every
+    # connection of the process to the file, then connecting again, reads the new copy
+    # (docs/reliability.md).
+    published, _ = _previous_snapshot(settings)
+    analyst = duckdb.connect(str(published), read_only=True)
+    before = analyst.execute("select count(*) from quality.submissions").fetchone()
+
+    write_submission(settings.raw_dir, PERIOD, OTHER_ASSOCIATION)
+    ingest_partition(settings, PERIOD, OTHER_ASSOCIATION)
+    publish_snapshot(settings.warehouse, published)
+
+    again = duckdb.connect(str(published), read_only=True)
+    assert again.execute("select count(*) from quality.submissions").fetchone() == before
+    again.close()
+    analyst.close()
+    with duckdb.connect(str(published), read_only=True) as reopened:
+        after = reopened.execute("select count(*) from quality.submissions").fetchone()
+    assert after == (before[0] + 1,)

@@ -17,7 +17,8 @@ PERIOD = "2026-10"
 RECEIVED_AT = datetime(2026, 11, 3, 9, 30)
 RAW_TABLES = tuple(f"raw.{table}" for table in schema.raw_table_columns())
 QUALITY_TABLES = tuple(
-    f"quality.{table}" for table in ("submissions", "rejected_rows", "row_alerts", "file_errors")
+    f"quality.{table}"
+    for table in ("submissions", "rejected_rows", "row_alerts", "file_errors", "rule_counts")
 )
 
 
@@ -263,9 +264,9 @@ def test_worker_processes_load_the_same_as_this_process(settings, conn, tmp_path
         "envol-mentorat",
         extra_pairs=[pair_row("B-050", "Nomerr", "Prenomerr", date(2010, 2, 2), Sexe="Martien")],
     )
-    write_submission(settings.raw_dir, PERIOD, "grandir-ensemble", period="2026-09")  # refused
+    write_submission(settings.raw_dir, PERIOD, "passerelles-jeunes", period="2026-09")  # refused
     partitions = [
-        (PERIOD, code) for code in ("cap-avenir", "envol-mentorat", "grandir-ensemble", "absente")
+        (PERIOD, code) for code in ("cap-avenir", "envol-mentorat", "passerelles-jeunes", "absente")
     ]
 
     def outcomes(connection, workers):
@@ -280,7 +281,7 @@ def test_worker_processes_load_the_same_as_this_process(settings, conn, tmp_path
     assert in_workers == [
         ((PERIOD, "cap-avenir"), "IngestionReport", "accepted"),
         ((PERIOD, "envol-mentorat"), "IngestionReport", "accepted_with_rejections"),
-        ((PERIOD, "grandir-ensemble"), "IngestionReport", "rejected"),
+        ((PERIOD, "passerelles-jeunes"), "IngestionReport", "rejected"),
         ((PERIOD, "absente"), "FileNotFoundError", None),
     ]
     here = connection.connect(tmp_path / "here.duckdb")

@@ -104,8 +104,8 @@ def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition_che
     settings = load_settings()
     write_submission(settings.raw_dir, "2026-10", "cap-avenir", pairs=2)
     (settings.raw_dir / "2026-10" / "envol-mentorat.xlsx").write_bytes(b"not a workbook")
-    write_submission(settings.raw_dir, "2026-10", "grandir-ensemble", pairs=3)
-    codes = ["cap-avenir", "envol-mentorat", "grandir-ensemble"]
+    write_submission(settings.raw_dir, "2026-10", "passerelles-jeunes", pairs=3)
+    codes = ["cap-avenir", "envol-mentorat", "passerelles-jeunes"]
     instance.add_dynamic_partitions(ASSOCIATION, codes)
     partitions = [str(key("2026-10", code)) for code in codes]
 
@@ -124,7 +124,7 @@ def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition_che
     refused = acceptance[partitions[1]]
     assert refused.severity == dg.AssetCheckSeverity.ERROR
     assert "envol-mentorat.xlsx" in refused.description
-    assert refused.metadata["motif"].value == refused.description
+    assert refused.description == f"Fichier refusé : {refused.metadata['motif'].value}"
     # Its raw tables keep what was in force (nothing); quality.submissions records the refusal.
     status = instance.get_status_by_partition(PAIRS_KEY, partitions, submission_partitions)
     assert status == {
@@ -324,20 +324,20 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
 
 
 def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instance, monkeypatch):
-    from ase_impact.intake import ingestion
+    from ase_impact.intake import check
 
     settings = load_settings()
     for code in ("cap-avenir", "envol-mentorat"):
         write_submission(settings.raw_dir, "2026-10", code)
     instance.add_dynamic_partitions(ASSOCIATION, ["cap-avenir", "envol-mentorat"])
-    validate = ingestion.validate_workbook
+    validate = check.validate_workbook
 
     def failing_on_cap_avenir(workbook, context):
         if context.association_code == "cap-avenir":
             raise KeyError("colonne inattendue")
         return validate(workbook, context)
 
-    monkeypatch.setattr(ingestion, "validate_workbook", failing_on_cap_avenir)
+    monkeypatch.setattr(check, "validate_workbook", failing_on_cap_avenir)
     partitions = [str(key("2026-10", code)) for code in ("cap-avenir", "envol-mentorat")]
     result = _execute_ingestion(
         instance, settings, range_tags(dg.PartitionKeyRange(partitions[0], partitions[-1]))

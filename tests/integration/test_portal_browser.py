@@ -8,8 +8,6 @@ and every page seen are then scanned for the youth's names and birth dates.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -17,24 +15,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from ase_impact.core.settings import PROJECT_ROOT
 from ase_impact.publish.template import append_data_row
+from tests.integration.browser import Screens, keep_artifacts, launch, needs_chromium
 from tests.integration.cli_runs import CLI_COMMAND
 from tests.integration.portal_fixtures import CAP, PASSWORD, PERIOD, make_portal, served
 from tests.integration.sample_rows import pair_row
 from tests.integration.test_pii import SECRETS, assert_no_pii
 from tests.workbook_factory import headers_of
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 GOOD_PAIRS = [
     pair_row("B-001", "Zorglubienne", "Quetzalix", date(2011, 7, 23)),
     pair_row("B-002", "Kastafiore-Pélagie", "Ombrelune", date(2009, 11, 14)),
@@ -57,23 +45,8 @@ def filled(template: Path, pairs: list[dict], destination: Path) -> Path:
     return destination
 
 
-class Screens:
-    def __init__(self, page, folder: Path):
-        self.page, self.folder, self.count = page, folder, 0
-        folder.mkdir(parents=True, exist_ok=True)
-        self.html: list[Path] = []
-
-    def take(self, name: str) -> None:
-        self.count += 1
-        stem = f"{self.count:02d}-{name}"
-        self.page.screenshot(path=str(self.folder / f"{stem}.png"), full_page=True)
-        html = self.folder / f"{stem}.html"
-        html.write_text(self.page.content(), encoding="utf-8")
-        self.html.append(html)
-
-
 @pytest.mark.slow
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium: make system-deps")
+@needs_chromium
 def test_an_officer_checks_corrects_and_sends_the_months_file(settings, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -86,7 +59,7 @@ def test_an_officer_checks_corrects_and_sends_the_months_file(settings, tmp_path
         served(portal.app, log_file) as url,
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         page = browser.new_context(accept_downloads=True, locale="fr-FR").new_page()
         screens = Screens(page, screens_dir)
 
@@ -155,6 +128,4 @@ def test_an_officer_checks_corrects_and_sends_the_months_file(settings, tmp_path
 
     kept = [p for p in portal.config.portal_dir.rglob("*") if p.is_file()]
     assert_no_pii([log_file, *kept, *screens.html, downloads / "retour-officiel.xlsx"], SECRETS)
-    if os.environ.get("CI"):
-        artifacts = PROJECT_ROOT / "test-artifacts" / "portal"
-        shutil.copytree(screens_dir, artifacts, dirs_exist_ok=True)
+    keep_artifacts(screens_dir, "portal")

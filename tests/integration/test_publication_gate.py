@@ -8,6 +8,7 @@ youth tripling) fails each suite with exactly the expectation it breaks.
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from ase_impact.warehouse import connection, schema
 from orchestration.assets.publication_gate import gate_check_specs, publication_gate
 from orchestration.resources import PipelineSettings
 from tests.conftest import isolated_environment
+from tests.integration.browser import Screens, keep_artifacts, launch, needs_chromium
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import write_submission
 
@@ -196,7 +198,12 @@ def run_gate_checks(warehouse_path) -> dg.ExecuteInProcessResult:
         jobs=[dg.define_asset_job("gate", selection=dg.AssetSelection.checks(publication_gate))],
         resources={"pipeline": PipelineSettings(warehouse=str(warehouse_path))},
     )
-    return defs.resolve_job_def("gate").execute_in_process(raise_on_error=False)
+    # Entered, the instance is the one Dagster's definitions loading sees (a context variable),
+    # whatever instance an earlier test of this process left behind.
+    with dg.DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def("gate").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
 
 
 def evaluations_of(result: dg.ExecuteInProcessResult) -> dict:
@@ -239,3 +246,93 @@ def test_failed_error_checks_stop_the_run_and_report_their_failures(
     assert docs.startswith(str(isolated_paths / "reports" / "quality" / "validations"))
     completeness = evaluations["gate_completeness_submissions"].metadata
     assert "2026-10/boussole-ase" in completeness["attentes_non_satisfaites"].value
+
+
+# Anything a page would load from elsewhere than the site itself.
+REMOTE_RESOURCE = re.compile(
+    r"<(?:link|script|img)\b[^>]*\b(?:href|src)=\"(?:https?:)?//|url\(\s*['\"]?(?:https?:)?//",
+    re.IGNORECASE,
+)
+
+
+def test_the_data_docs_ask_the_network_for_nothing(clean_gate):
+    result, reports_dir = clean_gate
+    pages = sorted((reports_dir / "quality").rglob("*.html"))
+    assert len(pages) >= 1 + 2 * len(result.suites)  # index, validations, expectation suites
+    remote = {
+        page.name: REMOTE_RESOURCE.findall(page.read_text("utf-8"))
+        for page in pages
+        if REMOTE_RESOURCE.search(page.read_text("utf-8"))
+    }
+    assert not remote
+    index = result.data_docs_index.read_text("utf-8")
+    assert "Publication autorisée" in index and "<script" not in index
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_data_docs_render_styled_and_listed_with_the_network_blocked(corrupted_gate, tmp_path):
+    """The data engineer on a closed network: every non-file request is aborted (and counted);
+    the index lists each suite, styled, with the failing ones and their expectations, and a
+    GX validation page reads, styled, with its failures marked."""
+    from playwright.sync_api import sync_playwright
+
+    index = corrupted_gate.data_docs_index
+    screens_dir = tmp_path / "screens"
+    attempted = []
+
+    def only_files(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            attempted.append(route.request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale="fr-FR")
+        page.route("**/*", only_files)
+        screens = Screens(page, screens_dir)
+
+        page.goto(index.as_uri())
+        rows = page.locator("table.suites tbody tr.suite")
+        assert rows.count() == len(corrupted_gate.suites)
+        listed = [rows.nth(i).get_attribute("data-suite") for i in range(rows.count())]
+        assert listed == [suite.name for suite in corrupted_gate.suites]
+        assert "Publication bloquée" in page.inner_text(".verdict")
+        ranges = page.locator("tr.suite[data-suite='gate_ranges_indicators']")
+        assert "En échec (bloquant)" in ranges.inner_text()
+        assert "150" in page.inner_text("section#gate_ranges_indicators")
+        # Styled by the site's own stylesheet: the verdict on its red background, collapsed
+        # table borders, the page's own font; none of them browser defaults.
+        styles = page.evaluate(
+            """() => ({
+                verdict: getComputedStyle(document.querySelector('.verdict')).backgroundColor,
+                table: getComputedStyle(document.querySelector('table.suites')).borderCollapse,
+                header: getComputedStyle(document.querySelector('th')).backgroundColor,
+                sheets: document.styleSheets.length,
+            })"""
+        )
+        assert styles["verdict"] == "rgb(253, 232, 232)"
+        assert styles["table"] == "collapse"
+        assert styles["header"] != "rgba(0, 0, 0, 0)"
+        assert styles["sheets"] == 1
+        screens.take("index")
+
+        ranges.locator("text=résultats de validation").click()
+        page.wait_for_load_state()
+        assert "validations" in page.url
+        assert "Unsuccessful Expectations" in page.inner_text("body")
+        # The failed expectation's mark, an icon font's glyph online, is a character here.
+        mark = page.evaluate(
+            "() => getComputedStyle(document.querySelector('.fa-times'), '::before').content"
+        )
+        assert mark == '"\u2718"'
+        assert page.evaluate("() => getComputedStyle(document.body).fontFamily").startswith(
+            '"DejaVu Sans"'
+        )
+        screens.take("validation-gate_ranges_indicators")
+        browser.close()
+
+    assert attempted == []
+    keep_artifacts(screens_dir, "data-docs")

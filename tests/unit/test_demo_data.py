@@ -14,17 +14,19 @@ from ase_impact.contracts.errors import FileLevelError
 from ase_impact.core import referentiel
 from ase_impact.core.dates import parse_date_cell
 from ase_impact.core.keys import period_bounds
+from ase_impact.core.registry import load_registry
 from ase_impact.intake.validate import FileContext, validate_workbook
 from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
 from devtools.demo_data import (
     DEMO_PERIODS,
+    DEMO_REGISTRY_FILE,
     MANIFEST_FILE_NAME,
     DemoManifest,
     generate_demo_data,
 )
 
 READ_DATA_SHEETS = [s for s in referentiel.sheets() if s.is_read and s.sheet_code != "parameters"]
-REGISTRY = {row["association_code"]: row for row in referentiel.associations()}
+REGISTRY = {row.association_code: row for row in load_registry(DEMO_REGISTRY_FILE).associations}
 
 
 def _read_raw(raw_dir: Path) -> dict[str, dict[str, list[tuple]]]:
@@ -94,7 +96,7 @@ def test_files_are_filled_templates_with_their_identity(demo):
         assert list(sheets) == [spec.name_fr for spec in referentiel.sheets()]
         identity = dict(row[:2] for row in sheets["Paramètres figés"][:4])
         assert identity["Code association"] == code
-        assert identity["Association"] == REGISTRY[code]["association_name"]
+        assert identity["Association"] == REGISTRY[code].association_name
         assert (identity["Période"] == period) is (file_name not in resent)
 
 
@@ -110,12 +112,12 @@ def test_mentoring_associations_report_15_to_40_pairs_and_others_none(demo):
     for file_name in cells:
         code = file_name.split("/")[1].removesuffix(".xlsx")
         pairs = _records(cells, file_name, "pairs")
-        if REGISTRY[code]["does_mentoring"] == "true":
+        if REGISTRY[code].does_mentoring:
             assert 15 <= len(pairs) <= 40, file_name
         else:
             assert pairs == []
         has_mispe = bool(_records(cells, file_name, "mispe_questionnaires"))
-        assert has_mispe is (REGISTRY[code]["does_residential_care"] == "true"), file_name
+        assert has_mispe is REGISTRY[code].does_residential_care, file_name
 
 
 def _youth(row: dict[str, object]) -> tuple:

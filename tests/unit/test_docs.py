@@ -28,7 +28,7 @@ SOURCE_PATH = re.compile(
 )
 # Folders the docs name that exist only once the pipeline or the benchmarks ran (git-ignored).
 RUNTIME_PATHS = {"dbt_project/target/", "benchmarks/.cache/"}
-RULE_CODE = re.compile(r"\b(?:FIC|ENT|PAR|DON|QFM|MIS|RES|ACT)-\d{3}\b")
+RULE_CODE = re.compile(r"\b(?:FIC|ENT|PAR|CEL|DON|QFM|MIS|RES|ACT)-\d{3}\b")
 
 
 def _prose(page: Path) -> str:

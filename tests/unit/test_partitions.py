@@ -60,3 +60,13 @@ def test_every_partition_is_in_exactly_one_range_and_nothing_else_is():
 
 def test_no_file_no_range():
     assert submission_ranges(ORDER, set()) == {}
+
+
+def test_the_monthly_partitions_are_the_months_a_submission_may_have():
+    from ase_impact.core import keys
+    from orchestration.partitions import month_partitions
+
+    assert month_partitions.get_partition_keys() == keys.supported_periods()
+    first, last = keys.supported_period_range()
+    assert (keys.supported_periods()[0], keys.supported_periods()[-1]) == (first, last)
+    assert last == keys.current_period()

@@ -5,17 +5,21 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import secrets
 import stat
 from datetime import date
 
 import pandas as pd
 import pytest
 
+from ase_impact.core.identifiers import has_letter
+from ase_impact.core.secret_files import DEPLOYMENT_ENV_VAR
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.pseudonymise import (
-    DEPLOYMENT_ENV_VAR,
     KEY_ENV_VAR,
+    MIN_KEY_ENTROPY_BITS,
     PseudonymisationKeyError,
+    estimated_entropy_bits,
     load_key,
     normalise_name,
     pseudonymise_frame,
@@ -168,3 +172,44 @@ def test_production_uses_an_existing_key_file(settings, monkeypatch):
     os.chmod(settings.key_file, 0o600)
     monkeypatch.setenv(DEPLOYMENT_ENV_VAR, "production")
     assert load_key(settings) == KEY
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["Du\u00adpont", "Du\u200bpont", "\ufeffDupont", "Dupont\u200d", "Du\u2060pont\u200e"],
+    ids=["soft hyphen", "zero-width space", "byte-order mark", "zero-width joiner", "marks"],
+)
+def test_invisible_format_characters_do_not_make_another_youth(spelling):
+    assert normalise_name(spelling) == "dupont"
+    assert youth_key(KEY, spelling, "Lina", BORN) == youth_key(KEY, "Dupont", "Lina", BORN)
+
+
+@pytest.mark.parametrize("name", ["-", "'", " ' - ", "\u00ad", "12"])
+def test_a_name_without_a_letter_names_nobody(name):
+    # Two youths born the same day would share one key: the contracts reject such a name.
+    assert not has_letter(name)
+    assert has_letter("N'Diaye") and has_letter("Ø")
+
+
+def test_a_key_file_of_random_bytes_is_refused_in_french(settings):
+    settings.key_file.parent.mkdir(parents=True)
+    settings.key_file.write_bytes(bytes(range(128, 256)) * 2)
+    os.chmod(settings.key_file, 0o600)
+    with pytest.raises(PseudonymisationKeyError) as raised:
+        load_key(settings)
+    assert "ne contient pas du texte" in raised.value.message_fr
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize("weak", ["a" * 32, "ab" * 20, "abc" * 11, "0" * 64])
+def test_a_long_but_repetitive_key_is_refused(settings, monkeypatch, weak):
+    monkeypatch.setenv(KEY_ENV_VAR, weak)
+    with pytest.raises(PseudonymisationKeyError, match="trop faible"):
+        load_key(settings)
+
+
+@pytest.mark.parametrize("strong", [secrets.token_hex(16), secrets.token_hex(32), KEY.decode()])
+def test_random_keys_are_strong_enough(settings, monkeypatch, strong):
+    monkeypatch.setenv(KEY_ENV_VAR, strong)
+    assert estimated_entropy_bits(strong) >= MIN_KEY_ENTROPY_BITS
+    assert load_key(settings) == strong.encode()

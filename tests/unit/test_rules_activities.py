@@ -32,6 +32,10 @@ CASES = {
         [{"Nombre de participants": -1}, {"Nombre de participants": 2.5}],
         [{"Nombre de participants": 0}, {"Nombre de participants": None}],
     ),
+    "ACT-008": case(
+        [{"Nombre de participants": 3e9}, {"Nombre de participants": "2 000 000"}],
+        {"Nombre de participants": 1_000_000},
+    ),
 }
 
 

@@ -5,14 +5,16 @@ bytes ("content"), a truncated workbook ("truncated"), or a workbook written wit
 ("workbook": write_workbook options, "sheet_titles": sheets renamed after writing, "cells":
 {sheet: {cell: value}} written after, "cached_result": formulas given a cached result,
 "declared_size": {member: size} in the zip directory, "twin": the same partition's file under
-another case of .xlsx, "twin_differs": with other contents).
+another case of .xlsx, "twin_differs": with other contents, "copy_sheet": {"Données":
+("Données ", "veryHidden")} a copy of a sheet under another name and visibility, "hide":
+{sheet: state}, "in_force": pairs of the version in force of the partition).
 """
 
 from __future__ import annotations
 
 import io
 import zipfile
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -21,9 +23,14 @@ from openpyxl import load_workbook
 
 from ase_impact.contracts.errors import FileLevelError
 from ase_impact.contracts.rules import RULES
+from ase_impact.core import keys
+from ase_impact.core.settings import load_settings
 from ase_impact.intake.discovery import conflicting_files
-from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
-from tests.hostile_files import declare_size, ole2_file, with_cached_results
+from ase_impact.intake.ingestion import blank_template_error
+from ase_impact.intake.workbook import check_identity, read_workbook, submission_partition
+from ase_impact.warehouse.queries import RowsInForce
+from tests.conftest import DEMO_REGISTRY
+from tests.hostile_files import declare_size, ole2_file, rename_sheet, with_cached_results
 from tests.unit.test_rules_registry import ASSOCIATION, DISPLAY_NAME, PERIOD, case
 from tests.workbook_factory import headers_of, write_workbook
 
@@ -53,6 +60,8 @@ def _zip_of(members: dict[str, bytes]) -> bytes:
 
 
 NOT_A_WORKBOOK_ZIP = _zip_of({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"})
+ONE_PAIR = {"pairs": [{header: "x" for header in PAIR_HEADERS}]}
+CURRENT_PERIOD = keys.current_period()
 
 
 CASES = {
@@ -127,6 +136,40 @@ CASES = {
         _workbook(),
     ),
     "ENT-003": case(_workbook(headers={"pairs": [*PAIR_HEADERS, "sexe"]}), _workbook()),
+    "FIC-016": case(
+        [
+            {"path": f"2023-12/{ASSOCIATION}.xlsx"},
+            {"path": f"2099-12/{ASSOCIATION}.xlsx"},
+            {"path": f"{keys.period_of(date.today() + timedelta(days=31))}/{ASSOCIATION}.xlsx"},
+        ],
+        [
+            {"path": f"{keys.FIRST_PERIOD}/{ASSOCIATION}.xlsx"},
+            {"path": f"{CURRENT_PERIOD}/{ASSOCIATION}.xlsx"},
+        ],
+    ),
+    "FIC-017": case(
+        [{"path": "2026-10/cap-aveni.xlsx"}, {"path": "2026-10/inconnue.xlsx"}],
+        [{"path": "2026-10/envol-mentorat.xlsx"}, {"path": SUBMISSION}],
+    ),
+    "FIC-018": case(
+        [
+            {"workbook": {"rows": ONE_PAIR}, "copy_sheet": {"Données": ("Données ", "veryHidden")}},
+            {"workbook": {}, "copy_sheet": {"Activités": ("ACTIVITÉS", "hidden")}},
+            {"workbook": {}, "copy_sheet": {"Ressources": ("Ressources", "visible")}},
+        ],
+        [
+            {"workbook": {}, "hide": {"Données": "veryHidden"}},  # hidden, but the only one
+            {"workbook": {}, "copy_sheet": {"Données": ("Données (2)", "hidden")}},
+        ],
+    ),
+    "FIC-019": case(
+        {"workbook": {"rows": {"pairs": []}}, "in_force": 28},
+        [
+            {"workbook": {"rows": {"pairs": []}}, "in_force": 0},
+            {"workbook": {"rows": {"pairs": []}}},
+            {"workbook": {"rows": ONE_PAIR}, "in_force": 28},
+        ],
+    ),
     "PAR-001": case(_workbook(association_name=None), _workbook(association_name="Cap Avenir")),
     "PAR-002": case(_workbook(association_code=None), _workbook(association_code=ASSOCIATION)),
     "PAR-003": case(
@@ -174,6 +217,22 @@ def _drop(directory: Path, scenario: dict) -> Path:
         with_cached_results(path, result)
     for member, size in scenario.get("declared_size", {}).items():
         declare_size(path, member, size)
+    if copies := scenario.get("copy_sheet"):
+        book = load_workbook(path)
+        for number, (original, (_, state)) in enumerate(copies.items()):
+            copy = book.copy_worksheet(book[original])
+            copy.title = f"copie-{number}"
+            copy.sheet_state = state
+        book.save(path)
+        # openpyxl renames a title equal to another but for case: set the names in the XML.
+        for number, (name, _) in enumerate(copies.values()):
+            rename_sheet(path, f"copie-{number}", name)
+    if hidden := scenario.get("hide"):
+        book = load_workbook(path)
+        for name, state in hidden.items():
+            book[name].sheet_state = state
+        book.active = next(i for i, s in enumerate(book.worksheets) if s.sheet_state == "visible")
+        book.save(path)
     if twin := scenario.get("twin"):
         contents = path.read_bytes()
         (path.parent / twin).write_bytes(
@@ -182,18 +241,36 @@ def _drop(directory: Path, scenario: dict) -> Path:
     return path
 
 
+def _registry(directory: Path) -> Path:
+    """The demo registry, plus the codes FIC-003's passing names use."""
+    path = directory / "registre.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    extra = "".join(
+        f"{code},Association {code},nord,2026-01-01,,true,false\n"
+        for code in ("a1", "cap-avenir-2")
+    )
+    path.write_text(DEMO_REGISTRY.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    return path
+
+
 def outcome(directory: Path, scenario: dict) -> set[str]:
     """The file-level error's code, or the header findings' codes when the file is read."""
     raw_dir = directory / "raw"
+    settings = load_settings(raw_dir=raw_dir, registry=_registry(directory))
     path = _drop(directory, scenario) if "path" not in scenario else raw_dir / scenario["path"]
     try:
-        period, association_code = parse_submission_path(raw_dir, path)
+        period, association_code = submission_partition(settings, path)
         if "path" in scenario:
             return set()
         workbook = read_workbook(path, DISPLAY_NAME)
         check_identity(workbook.identity, period, association_code, DISPLAY_NAME)
-        if conflicting_files(raw_dir, period, association_code):
+        if conflicting_files(settings, period, association_code):
             return {"FIC-015"}
+        if "in_force" in scenario:
+            in_force = RowsInForce(1, datetime(2026, 11, 3, 9, 30), scenario["in_force"])
+            snapshot_rows = len(workbook.sheets["pairs"].frame)
+            if error := blank_template_error(DISPLAY_NAME, snapshot_rows, in_force):
+                raise error
     except FileLevelError as error:
         return {error.code}
     header_findings = pd.concat([sheet.header_findings for sheet in workbook.sheets.values()])

@@ -69,6 +69,11 @@ CASES = {
         [NO_ANSWERS, dict.fromkeys(ITEM_HEADERS, "NSP")],
         {**NO_ANSWERS, ITEM_HEADERS[-1]: 4},
     ),
+    "MIS-031": case(
+        [{"Nom du bénéficiaire": "-"}, {"Nom du bénéficiaire": "''"}],
+        {"Nom du bénéficiaire": "D'Artagnan"},
+    ),
+    "MIS-032": case({"Prénom du bénéficiaire": "'"}, {"Prénom du bénéficiaire": "Zoé"}),
     **_item_cases(),
 }
 

@@ -62,8 +62,18 @@ def _required(header: str, passing_value: object) -> object:
 CASES = {
     "DON-001": case({"Identifiant binôme": None}, {"Identifiant binôme": "B-999"}),
     "DON-002": case(
-        [{"Identifiant binôme": "DOUBLE-1"}, {"Identifiant binôme": "DOUBLE-1"}],
-        {"Identifiant binôme": "DOUBLE-2"},
+        [
+            {"Identifiant binôme": "DOUBLE-1"},
+            {"Identifiant binôme": "DOUBLE-1"},
+            # Case, spaces and invisible format characters do not make two ids different.
+            {"Identifiant binôme": "CA-003"},
+            {"Identifiant binôme": "ca-003 "},
+            {"Identifiant binôme": "CA-001"},
+            {"Identifiant binôme": "CA-001\u200b"},
+            {"Identifiant binôme": "CA-\u00ad002"},
+            {"Identifiant binôme": "CA-002"},
+        ],
+        [{"Identifiant binôme": "DOUBLE-2"}, {"Identifiant binôme": "CA-0002"}],
     ),
     "DON-003": _required("Nom du bénéficiaire", "Martin"),
     "DON-004": _required("Prénom du bénéficiaire", "Sam"),
@@ -152,6 +162,24 @@ CASES = {
         {"Objectif atteint": None},
         [ONGOING, {"Statut du mentorat": "Abandonné", "Objectif atteint": None}],
     ),
+    # Names that normalise to nothing would give two youths born the same day one key.
+    "DON-046": case(
+        [
+            {"Nom du bénéficiaire": "-"},
+            {"Nom du bénéficiaire": "' \u00ad"},
+            {"Nom du bénéficiaire": "12"},
+        ],
+        [{"Nom du bénéficiaire": "N'Diaye"}, {"Nom du bénéficiaire": "Ø"}],
+    ),
+    "DON-047": case(
+        [{"Prénom du bénéficiaire": "'"}, {"Prénom du bénéficiaire": "\u200b-\u200b"}],
+        [{"Prénom du bénéficiaire": "Jean-Éloi"}, {"Prénom du bénéficiaire": "Lœ"}],
+    ),
+    "DON-048": case(
+        [{"Séances prévues": 3_000_000_000}, {"Séances prévues": "1000001"}],
+        [{"Séances prévues": 1_000_000}, {"Séances prévues": None}],
+    ),
+    "DON-049": case({"Séances réalisées": 1_000_001}, {"Séances réalisées": 999_999}),
     # Plausibility queries: the row is kept, flagged « À vérifier ».
     "DON-050": case(
         # The typo of the issue: 330 sessions held for 11 planned.

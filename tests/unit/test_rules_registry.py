@@ -18,11 +18,13 @@ import pytest
 
 from ase_impact.contracts.rules import (
     ALERTE,
+    CELL,
     ERREUR,
     FILE,
     HEADER,
     HISTORY,
     IDENTITY,
+    INTEGER_AT_MOST,
     ROW,
     RULES,
     rules_of,
@@ -39,6 +41,7 @@ DISPLAY_NAME = f"{PERIOD}/{ASSOCIATION}.xlsx"
 CONTEXT = FileContext(DISPLAY_NAME, PERIOD, ASSOCIATION)
 CASE_MODULES = (
     "tests.unit.test_rules_file_level",
+    "tests.unit.test_rules_cells",
     "tests.unit.test_rules_pairs",
     "tests.unit.test_rules_end_questionnaires",
     "tests.unit.test_rules_mispe",
@@ -47,7 +50,7 @@ CASE_MODULES = (
     "tests.unit.test_rules_history",
 )
 PREFIX_BY_SHEET = {
-    None: ("FIC", "ENT"),
+    None: ("FIC", "ENT", "CEL"),
     "parameters": ("PAR",),
     "pairs": ("DON",),
     "end_questionnaires": ("QFM",),
@@ -185,20 +188,29 @@ def test_every_rule_of_a_sheet_has_a_pandera_check(sheet_code):
         "in_list",
         "date",
         "non_negative_integer",
+        INTEGER_AT_MOST,
         "number",
         "score",
     }
 
 
+@pytest.mark.parametrize("sheet_code", [s.sheet_code for s in referentiel.sheets() if s.raw_table])
+def test_every_integer_column_has_its_upper_bound(sheet_code):
+    # The warehouse stores whole numbers as INTEGER: an unbounded one could overflow it.
+    integers = {c.field for c in referentiel.columns(sheet_code) if c.data_type == "integer"}
+    bounded = {r.column for r in rules_of(sheet_code) if r.kind == INTEGER_AT_MOST}
+    assert bounded == integers
+
+
 def test_rules_without_a_sheet_check_are_file_header_or_identity_rules():
     data_sheets = {s.sheet_code for s in referentiel.sheets() if s.raw_table}
     outside = {rule.kind for rule in RULES.values() if rule.sheet_code not in data_sheets}
-    assert outside == {FILE, HEADER, IDENTITY}
+    assert outside == {FILE, HEADER, CELL, IDENTITY}
 
 
 def test_every_row_rule_names_the_fields_it_reads_and_a_header():
     for rule in RULES.values():
-        if rule.sheet_code in PREFIX_BY_SHEET and rule.kind not in (FILE, HEADER):
+        if rule.sheet_code in PREFIX_BY_SHEET and rule.kind not in (FILE, HEADER, CELL):
             fields = {spec.field for spec in referentiel.columns(rule.sheet_code)} | set(
                 referentiel.IDENTITY_LABELS.values()
             )

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from ase_impact.contracts.findings import FINDING_COLUMNS
+from ase_impact.contracts.findings import FINDING_COLUMNS, MAX_FINDINGS_PER_RULE
 from ase_impact.core import referentiel
 from ase_impact.intake.check import file_findings as _file_findings
 from ase_impact.intake.validate import FileContext, validate_workbook
@@ -123,7 +123,7 @@ def test_personal_data_never_reaches_the_findings(tmp_path):
 
 def test_an_empty_personal_cell_stays_empty_once_findings_are_masked_again(tmp_path):
     row = _pair("B-1", **{"Nom du bénéficiaire": None, "Date de naissance": "1999/12/31"})
-    findings = _file_findings(_validated(tmp_path, {"pairs": [row]}))
+    findings, _ = _file_findings(_validated(tmp_path, {"pairs": [row]}))
     values = dict(zip(findings["rule_code"], findings["value_received"], strict=True))
     assert (values["DON-003"], values["DON-008"]) == ("", "***")
 
@@ -189,10 +189,14 @@ def test_header_findings_are_merged_into_the_sheet_findings(tmp_path):
 
 
 def test_a_boolean_and_an_equal_number_in_one_column_keep_their_own_text(tmp_path):
-    # True == 1: typing each distinct cell once must not confuse them.
+    # True == 1: typing each distinct cell once must not confuse them. The logical value is
+    # refused for what it is (CEL-002), the number is the mentor "1".
     rows = [_pair("B-1", **{"Identifiant mentor": True}), _pair("B-2", **{"Identifiant mentor": 1})]
-    accepted = _validated(tmp_path, {"pairs": rows})["pairs"].accepted
-    assert accepted["mentor_id"].tolist() == ["VRAI", "1"]
+    pairs = _validated(tmp_path, {"pairs": rows})["pairs"]
+    assert pairs.accepted["mentor_id"].tolist() == ["1"]
+    assert pairs.findings[
+        ["excel_row", "column_header", "value_received", "rule_code"]
+    ].values.tolist() == [[2, "Identifiant mentor", "VRAI", "CEL-002"]]
 
 
 def test_repeated_list_values_are_typed_like_single_ones(tmp_path):
@@ -226,5 +230,7 @@ def test_a_thousand_rows_validate_in_well_under_a_second(tmp_path, valid):
     validated = validate_workbook(workbook, CONTEXT)["pairs"]
     elapsed = time.perf_counter() - started
     assert len(validated.accepted) == (1000 if valid else 0)
-    assert len(validated.findings) == (0 if valid else 4000)
+    # Four rules broken on every row: each counted 1,000 times, listed MAX_FINDINGS_PER_RULE times.
+    assert len(validated.findings) == (0 if valid else 4 * MAX_FINDINGS_PER_RULE)
+    assert validated.rule_counts["findings"].sum() == (0 if valid else 4000)
     assert elapsed < 1.0

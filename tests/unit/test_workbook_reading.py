@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from ase_impact.contracts.errors import FileLevelError
 from ase_impact.core import referentiel
@@ -368,3 +369,21 @@ def test_invalid_file_names_are_refused(tmp_path, relative, code, message):
     raw = tmp_path / "raw"
     error = _raised(parse_submission_path, raw, raw / relative)
     assert (error.code, error.message_fr) == (code, message)
+
+
+@pytest.mark.parametrize("date1904", [False, True], ids=["1900 (Windows)", "1904 (Mac)"])
+def test_a_date_typed_as_a_plain_number_counts_from_the_workbooks_date_system(tmp_path, date1904):
+    # As Excel shows it: the serial of 04/05/2011 in the workbook's own date system.
+    epoch = date(1904, 1, 1) if date1904 else date(1899, 12, 30)
+    serial = (date(2011, 5, 4) - epoch).days
+    rows = [_pair("B-1", **{"Date de naissance": serial, "Date de candidature": date(2026, 2, 1)})]
+    path = _write(tmp_path, rows={"pairs": rows})
+    if date1904:
+        book = load_workbook(path)
+        book.epoch = CALENDAR_MAC_1904  # real dates are written in 1904 serials too
+        book.save(path)
+    validated = validate_workbook(read_workbook(path, NAME), FileContext(NAME, PERIOD, CODE))
+    pairs = validated["pairs"]
+    assert pairs.findings.empty
+    assert pairs.accepted["birth_date"].tolist() == [pd.Timestamp("2011-05-04")]
+    assert pairs.accepted["application_date"].tolist() == [pd.Timestamp("2026-02-01")]

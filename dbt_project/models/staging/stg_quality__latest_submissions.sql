@@ -9,20 +9,7 @@ latest_submissions as (
 
 renamed as (
     select
-        period,
-        association_code,
-        association_name,
-        file_name,
-        sha256,
-        received_at,
-        version,
-        template_version,
-        rows_received,
-        rows_accepted,
-        rows_rejected,
-        rows_with_alerts,
-        status,
-        message_fr,
+        {{ submission_columns() }},
         version_in_force,
         sha256_in_force,
         received_at_in_force,

@@ -7,10 +7,7 @@ activities as (
 
 renamed as (
     select
-        period,
-        association_code,
-        file_sha256,
-        excel_row,
+        {{ raw_row_columns() }},
         activity_date,
         activity_type,
         title,

@@ -7,10 +7,7 @@ end_questionnaires as (
 
 renamed as (
     select
-        period,
-        association_code,
-        file_sha256,
-        excel_row,
+        {{ raw_row_columns() }},
         pair_id,
         answered_on,
         q_confidence,

@@ -8,10 +8,7 @@ mispe_questionnaires as (
 
 renamed as (
     select
-        period,
-        association_code,
-        file_sha256,
-        excel_row,
+        {{ raw_row_columns() }},
         youth_key,
         age_at_answer,
         wave,

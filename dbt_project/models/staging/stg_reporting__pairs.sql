@@ -9,10 +9,7 @@ pairs as (
 
 renamed as (
     select
-        period,
-        association_code,
-        file_sha256,
-        excel_row,
+        {{ raw_row_columns() }},
         pair_id,
         youth_key,
         sex,

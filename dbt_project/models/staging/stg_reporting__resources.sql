@@ -7,10 +7,7 @@ resources as (
 
 renamed as (
     select
-        period,
-        association_code,
-        file_sha256,
-        excel_row,
+        {{ raw_row_columns() }},
         category,
         detail,
         amount,

@@ -1,0 +1,42 @@
+"""Secrets the pipeline keeps in files of their own: the pseudonymisation key, the portal's
+cookie-signing secret.
+
+Each is read from an environment variable first, else from a file only its owner may read,
+created with a random value on first use — never in production (ASE_IMPACT_ENV=production),
+where a new secret would silently break what the old one made (youth keys, sessions): there it
+must be provided.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+DEPLOYMENT_ENV_VAR = "ASE_IMPACT_ENV"
+SECRET_FILE_BYTES = 32
+
+
+def is_production() -> bool:
+    return os.environ.get(DEPLOYMENT_ENV_VAR, "").strip().casefold() == "production"
+
+
+def shared_mode(path: Path) -> int | None:
+    """The file's permission bits when its group or others have any access to it, else None."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    return mode if mode & (stat.S_IRWXG | stat.S_IRWXO) else None
+
+
+def create_secret_file(path: Path, read: Callable[[Path], bytes]) -> bytes:
+    """Write a new random secret to path (mode 0600, its folder 0700), then return read(path).
+    When another process created the file first, theirs is read instead."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return read(path)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_hex(SECRET_FILE_BYTES) + "\n")
+    return read(path)

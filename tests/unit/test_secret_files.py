@@ -1,0 +1,27 @@
+"""Secret files: created once, readable by their owner only; a shared one is reported."""
+
+import stat
+
+from ase_impact.core.secret_files import create_secret_file, shared_mode
+
+
+def test_a_new_secret_file_is_private_and_random(tmp_path):
+    first = create_secret_file(tmp_path / "a" / "secret.key", lambda path: path.read_bytes())
+    second = create_secret_file(tmp_path / "b" / "secret.key", lambda path: path.read_bytes())
+    assert len(first.strip()) == 64 and first != second
+    assert stat.S_IMODE((tmp_path / "a" / "secret.key").stat().st_mode) == 0o600
+    assert stat.S_IMODE((tmp_path / "a").stat().st_mode) == 0o700
+    assert shared_mode(tmp_path / "a" / "secret.key") is None
+
+
+def test_a_file_created_first_by_another_process_is_read_not_replaced(tmp_path):
+    path = tmp_path / "secret.key"
+    path.write_text("theirs\n")
+    assert create_secret_file(path, lambda p: p.read_bytes()) == b"theirs\n"
+
+
+def test_a_file_others_can_read_is_reported_with_its_mode(tmp_path):
+    path = tmp_path / "secret.key"
+    path.write_text("x")
+    path.chmod(0o644)
+    assert shared_mode(path) == 0o644
