@@ -4,7 +4,8 @@ The month's rows of the published marts are copied into the schema `approvals` a
 version (ase_impact/warehouse/approvals.py), the workbooks of that version are written once
 in outputs/AAAA-MM/v<n>/ (with a « Révisions » sheet from version 2 on) and become the
 month's shared workbooks, and the published copy is written again so that it shows the
-approved figures. The next build lists the version in marts.mart_approvals and
+approved figures. The approvals are copied to archive/approvals/ too, from which
+`ase-impact rebuild` restores them. The next build lists the version in marts.mart_approvals and
 marts.fct_indicators_approved.
 """
 
@@ -18,7 +19,7 @@ from ase_impact.publish.consolidated import (
     write_approved_version,
 )
 from ase_impact.publish.snapshot import publish_snapshot
-from ase_impact.warehouse.approvals import ApprovalError, approve_month
+from ase_impact.warehouse.approvals import ApprovalError, approve_month, export_approvals
 from ase_impact.warehouse.connection import locked_connection
 
 __all__ = ["ApprovalError", "approve"]
@@ -31,6 +32,8 @@ def approve(settings: Settings, month: str) -> list[str]:
     with locked_connection(settings.warehouse) as conn:
         revisions = pending_revisions(conn, month)
         approval = approve_month(conn, month)
+        # What no archived file can give back, kept beside them for `ase-impact rebuild`.
+        export_approvals(conn, settings.archive_dir)
         folder = version_folder(settings.outputs_dir, month, approval.version)
         if not approval.is_new:
             return [

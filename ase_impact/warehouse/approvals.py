@@ -8,13 +8,19 @@ quarter when the month ends one, its year when the month is December; and the mo
 mart_submissions, and which file was in force for every partition (to say which file caused
 a later revision). The published copy shows the latest approved version of these rows
 (apply_to_published), until the month is approved again.
+
+The schema cannot be recomputed from the archived files: after each approval it is copied to
+archive/approvals/ (export_approvals, one Parquet file per table), from which `ase-impact
+rebuild` restores it (restore_approvals).
 """
 
 from __future__ import annotations
 
 import getpass
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 
@@ -281,3 +287,51 @@ def apply_to_published(conn: duckdb.DuckDBPyConnection, source: str) -> int:
         conn.execute(f"DELETE FROM marts.{table} WHERE {match}")
         conn.execute(f"INSERT INTO marts.{table} BY NAME {approved_rows}")
     return conn.execute(f"SELECT count(*) FROM ({latest})").fetchone()[0]
+
+
+# Beside the archived files: the approvals, which no file can give back.
+ARCHIVE_FOLDER = "approvals"
+
+
+def _schema_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+            "current_database() AND table_schema = ? ORDER BY 1",
+            [SCHEMA],
+        ).fetchall()
+    ]
+
+
+def export_approvals(conn: duckdb.DuckDBPyConnection, archive_dir: Path) -> Path:
+    """Copy every table of the schema into archive_dir/approvals/<table>.parquet (each file
+    written beside and renamed over the previous one); returns the folder."""
+    folder = archive_dir / ARCHIVE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in _schema_tables(conn):
+        target = folder / f"{table}.parquet"
+        partial = folder / f".{table}.{os.getpid()}.tmp.parquet"
+        quoted = str(partial).replace("'", "''")
+        conn.execute(f"COPY {SCHEMA}.{table} TO '{quoted}' (FORMAT PARQUET)")
+        os.replace(partial, target)
+    return folder
+
+
+def restore_approvals(conn: duckdb.DuckDBPyConnection, archive_dir: Path) -> int:
+    """Recreate the schema from archive_dir/approvals/ (a rebuilt warehouse); returns how many
+    approved versions it holds (0 when nothing was ever approved)."""
+    folder = archive_dir / ARCHIVE_FOLDER
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    files = [path for path in files if not path.name.startswith(".")]
+    if not files:
+        return 0
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    for path in files:
+        quoted = str(path).replace("'", "''")
+        conn.execute(
+            f"CREATE OR REPLACE TABLE {SCHEMA}.{path.stem} AS "
+            f"SELECT * FROM read_parquet('{quoted}')"
+        )
+    ensure_approvals_schema(conn)
+    return conn.execute(f"SELECT count(*) FROM {SCHEMA}.approvals").fetchone()[0]
