@@ -8,8 +8,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import duckdb
+import pandas as pd
 
-from ase_impact.contracts.findings import concat_findings
+from ase_impact.contracts.findings import cap_file_findings, concat_findings, count_by_rule
 from ase_impact.contracts.history import PREVIOUS_COLUMNS, PreviousFile, history_findings
 from ase_impact.core import referentiel
 from ase_impact.intake.check import SheetCounts, rows_message
@@ -64,7 +65,18 @@ def with_history_queries(
         "rows_with_alerts": totals.alerts,
         "message_fr": rows_message(totals.received, totals.rejected, totals.alerts),
     }
-    findings = concat_findings([prepared.findings, *found])
+    # Counted by rule like the contract's findings (every one counted, the file's first listed).
+    rule_counts = pd.concat(
+        [prepared.rule_counts, *(count_by_rule(frame) for frame in found)], ignore_index=True
+    )
+    findings, rule_counts = cap_file_findings(
+        concat_findings([prepared.findings, *found]), rule_counts
+    )
     return replace(
-        prepared, tables=tables, sheet_counts=counts, submission=submission, findings=findings
+        prepared,
+        tables=tables,
+        sheet_counts=counts,
+        submission=submission,
+        findings=findings,
+        rule_counts=rule_counts,
     )

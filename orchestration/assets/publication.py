@@ -47,7 +47,7 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
         "Tableau de pilotage consolidé de chaque mois (`outputs/AAAA-MM/`) et sa version de "
         "diffusion, où les valeurs sous le seuil de diffusion sont masquées. Seuls les mois "
         "dont les données ont changé depuis leur dernière écriture sont réécrits. Un mois "
-        "approuvé (ase-impact approve) garde ses classeurs approuvés (outputs/<AAAA-MM>/vN/) ; "
+        "approuvé (`ase-impact approve`) garde ses classeurs approuvés (`outputs/AAAA-MM/vN/`) ; "
         "une révision en attente d'approbation est écrite dans la version suivante."
     ),
 )

@@ -31,12 +31,12 @@ from typing import NamedTuple
 import duckdb
 import pytest
 
-from ase_impact.core import referentiel
 from ase_impact.core.deadlines import DEADLINE_DAY_VARIABLE
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import connection, schema
-from tests.conftest import isolated_environment
+from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import pair_row
 from tests.workbook_factory import write_workbook
@@ -386,7 +386,7 @@ def test_the_calendar_holds_every_grain(build):
         ("year_to_date", "2026-03-cumul", "janvier à mars 2026", 3),
         ("year", "2026", "année 2026", 3),
     ]
-    assert {row["association_code"] for row in referentiel.associations()} >= {A, B, H}
+    assert load_registry(DEMO_REGISTRY).codes >= {A, B, H}
 
 
 def test_the_typo_is_accepted_with_a_query_on_its_row(build):

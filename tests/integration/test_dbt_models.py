@@ -22,11 +22,12 @@ import duckdb
 import pytest
 
 from ase_impact.core import referentiel
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import IngestionReport, ingest_file
 from ase_impact.intake.pseudonymise import load_key, youth_key
 from ase_impact.warehouse import connection, schema
-from tests.conftest import isolated_environment
+from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import resource_row, write_submission
 from tests.workbook_factory import write_workbook
@@ -487,9 +488,16 @@ def test_ingestion_accepts_every_row_written(build):
         assert {code: counts.received for code, counts in report.sheet_counts.items()} == written
         assert report.rows_accepted == report.rows_received
         assert report.rows_rejected == 0, report.findings.to_dict("records")
-        # Y7, aged 20, is the only row flagged: outside MIS PE's 13–18 scope.
+        # Flagged rows: Y7, aged 20, outside MIS PE's 13–18 scope; and B-01 in April, whose
+        # match date moved from the March file (queried at reception, DON-056).
         has_y7 = Y7_T0 in sheets.get("mispe_questionnaires", ())
-        assert report.rows_with_alerts == has_y7
+        moved = B_PAIRS_APRIL[0] in sheets.get("pairs", ())
+        flagged = report.findings.groupby("sheet")["excel_row"].nunique().to_dict()
+        assert flagged == {
+            **({"Questionnaire MIS PE": 1} if has_y7 else {}),
+            **({"Données": 1} if moved else {}),
+        }
+        assert report.rows_with_alerts == has_y7 + moved
         assert report.status == "accepted"
     assert [report.version for report in accepted] == [1, 1, 1, 1, 2]
     assert (refused.status, refused.version) == ("rejected", 1)
@@ -749,7 +757,7 @@ def test_every_indicator_has_a_total_for_each_scope_of_every_grain(build):
         ("year_to_date", APRIL),
         ("year", date(2026, 1, 1)),
     ]
-    registry = [row["association_code"] for row in referentiel.associations()]
+    registry = sorted(load_registry(DEMO_REGISTRY).codes)
     expected = [
         (grain, period, "association", code, 72) for grain, period in windows for code in registry
     ] + [(grain, period, D, None, 72) for grain, period in windows]

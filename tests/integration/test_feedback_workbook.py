@@ -186,7 +186,7 @@ def test_plausibility_queries_show_as_to_check_and_are_counted_apart(settings, c
     assert summary["Lignes acceptées avec alerte"] == 1
     assert summary["dont lignes à vérifier (valeurs inhabituelles)"] == 1
     by_rule = table_below(book["Synthèse"], "Code de la règle")
-    assert [(code, severity, count) for code, _, severity, count in by_rule] == [
+    assert [(code, severity, count) for code, _, severity, count, _ in by_rule] == [
         ("DON-050", "À vérifier", 1)
     ]
     (row,) = book["Anomalies"].iter_rows(min_row=2, values_only=True)
