@@ -21,6 +21,7 @@ from ase_impact.publish.consolidated import consolidated_paths, version_folder, 
 from ase_impact.warehouse.approvals import approval_windows
 from ase_impact.warehouse.connection import connect
 from tests.conftest import isolated_environment
+from tests.integration.conftest import TEST_KEY
 from tests.integration.sample_rows import resource_row, write_submission
 
 pytestmark = pytest.mark.slow
@@ -86,7 +87,7 @@ def _revisions(path) -> list[tuple]:
 
 
 def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path, capsys):
-    with isolated_environment(tmp_path, {"ASE_IMPACT_PSEUDONYMISATION_KEY": "d" * 40}):
+    with isolated_environment(tmp_path, {"ASE_IMPACT_PSEUDONYMISATION_KEY": TEST_KEY}):
         settings = load_settings()
         _write(settings, CAP, 12000.0)
         _write(settings, ENVOL, 12000.0)

@@ -24,6 +24,7 @@ from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.quarantine import quarantine_partitions
 from ase_impact.warehouse import queries
 from tests.conftest import isolated_environment
+from tests.integration.conftest import TEST_KEY
 from tests.integration.sample_rows import resource_row, write_submission
 
 CAP, ENVOL = "cap-avenir", "envol-mentorat"
@@ -193,7 +194,7 @@ def test_a_forced_gate_failure_quarantines_only_its_association_month(tmp_path):
     from ase_impact.warehouse.schema import ensure_schema
     from orchestration.runner import run_pipeline
 
-    with isolated_environment(tmp_path, {"ASE_IMPACT_PSEUDONYMISATION_KEY": "c" * 40}):
+    with isolated_environment(tmp_path, {"ASE_IMPACT_PSEUDONYMISATION_KEY": TEST_KEY}):
         settings = load_settings()
         with connect(settings.warehouse) as conn:
             ensure_schema(conn)
