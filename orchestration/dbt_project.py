@@ -11,6 +11,7 @@ from unittest import mock
 
 from dagster_dbt import DbtProject
 
+from ase_impact.core.deadlines import DEADLINE_DAY_VARIABLE, deadline_day
 from ase_impact.core.settings import (
     DBT_PROJECT_DIR,
     MIN_CELL_VARIABLE,
@@ -31,6 +32,8 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {
         PATH_SETTINGS["warehouse"][0]: str(settings.warehouse),
         MIN_CELL_VARIABLE: str(settings.min_cell),
+        # The reporting deadline, as ase_impact/core/deadlines.py reads it (dbt var deadline_day).
+        DEADLINE_DAY_VARIABLE: str(deadline_day()),
     }
 
 

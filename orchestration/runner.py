@@ -26,6 +26,7 @@ from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import locked_connection
 from ase_impact.warehouse.schema import ensure_schema
+from orchestration.assets.ingestion import SUBMISSIONS_KEY
 from orchestration.instance import prepare_dagster_home, project_instance
 from orchestration.jobs import BUILD_JOB, INGESTION_JOB, pipeline_run_config
 from orchestration.partitions import (
@@ -38,6 +39,8 @@ from orchestration.partitions import (
 )
 
 CLI_TAGS = {"ase_impact/source": "cli"}
+# Builds after the first one that a failed gate's quarantine may call for.
+MAX_QUARANTINE_BUILDS = 3
 # The headless run prints its own French summary; Dagster's event stream stays in the run
 # history (make ui) instead of flooding the terminal.
 BUILD_LOG_SHOWN_ON_FAILURE = 6000
@@ -120,14 +123,41 @@ def rebuild_pipeline(settings: Settings, progress: Callable[[str], None] = print
 
 
 def _build(settings: Settings, instance, progress: Callable[[str], None]) -> RunOutcome:
-    """The build job (dbt build, publication gate, outputs), once."""
-    from orchestration.assets.transformations import ase_impact_dbt_models, stop_running_dbt
-    from orchestration.definitions import defs
+    """The build job (dbt build, publication gate, outputs); again when its gate put files in
+    quarantine, so that everything else is published."""
+    from orchestration.assets.transformations import ase_impact_dbt_models
 
     interrupt.entering(STAGE_BUILD)
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
     progress("Construction des marts (dbt build) et des sorties…")
-    # dbt's own console output goes to the run's logs; it is shown here only on failure.
+    build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
+    # A failed gate that quarantined association-months: build again without them (a
+    # quarantined file stays out, so each build can only leave out more).
+    for _ in range(MAX_QUARANTINE_BUILDS):
+        if not blocking_failed or not _quarantined_more(instance, build.run_id):
+            break
+        progress("Fichiers mis en quarantaine : nouvelle construction sans eux…")
+        build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
+    if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
+        progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
+    return RunOutcome(
+        ingested=[],
+        unchanged=[],
+        misnamed=[],
+        technical_failures=[],
+        build_succeeded=build.success,
+        blocking_checks_failed=blocking_failed,
+        build_step_errors=step_errors,
+    )
+
+
+def _build_once(run_config: dict, instance: dg.DagsterInstance):
+    """One build job run: the result, its failed blocking checks, its failed steps and dbt's
+    console output (shown only on failure)."""
+    from orchestration.assets.transformations import stop_running_dbt
+    from orchestration.definitions import defs
+
+    # dbt's own console output goes to the run's logs; it is shown only on failure.
     dbt_console = io.StringIO()
     try:
         with contextlib.redirect_stdout(dbt_console):
@@ -145,17 +175,15 @@ def _build(settings: Settings, instance, progress: Callable[[str], None]) -> Run
     step_errors = {
         event.step_key: _failure_text(event) for event in build.get_step_failure_events()
     }
-    if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
-        progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
-    return RunOutcome(
-        ingested=[],
-        unchanged=[],
-        misnamed=[],
-        technical_failures=[],
-        build_succeeded=build.success,
-        blocking_checks_failed=blocking_failed,
-        build_step_errors=step_errors,
-    )
+    return build, blocking_failed, step_errors, dbt_console
+
+
+def _quarantined_more(instance: dg.DagsterInstance, run_id: str) -> bool:
+    """Whether the build of run_id put files in quarantine (its gate logged them)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=SUBMISSIONS_KEY), limit=1
+    ).records
+    return bool(records) and records[0].run_id == run_id
 
 
 def _interrupted_stage(result) -> str:

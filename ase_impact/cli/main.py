@@ -169,6 +169,18 @@ def _pdf(args: argparse.Namespace, _: Orchestrator) -> int:
     return 0
 
 
+def _approve(args: argparse.Namespace, _: Orchestrator) -> int:
+    from ase_impact.cli.approve import ApprovalError, approve
+    from ase_impact.core.settings import load_settings
+
+    try:
+        print("\n".join(approve(load_settings(warehouse=args.warehouse), args.month)))
+    except ApprovalError as error:
+        print(error.message_fr, file=sys.stderr)
+        return 1
+    return 0
+
+
 def _ui(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
     from ase_impact.core.settings import load_settings
 
@@ -251,6 +263,22 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
     pdf.add_argument("workbooks", type=Path, nargs="+", help="classeurs .xlsx à convertir")
     pdf.add_argument("-o", "--output-dir", type=Path, default=None, help="dossier des PDF")
     pdf.set_defaults(handler=_pdf)
+
+    approve = commands.add_parser(
+        "approve",
+        help="approuve les chiffres publiés d'un mois (classeurs figés dans outputs/AAAA-MM/vN/)",
+        description=(
+            "Fige les chiffres publiés du mois et ses classeurs comme sa prochaine version "
+            "approuvée. Un changement ultérieur d'un chiffre approuvé produit une révision "
+            "(version suivante, onglet « Révisions ») que la copie publiée et les classeurs "
+            "partagés ne montrent qu'une fois le mois approuvé à nouveau."
+        ),
+    )
+    approve.add_argument("month", type=_period, help="mois à approuver (AAAA-MM)")
+    approve.add_argument(
+        "--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt"
+    )
+    approve.set_defaults(handler=_approve)
 
     ui = commands.add_parser("ui", help="ouvre l'interface Dagster")
     ui.add_argument("--port", type=int, default=3000)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from ase_impact.contracts.rules import RULES
 from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.discovery import display_name
@@ -12,6 +16,8 @@ from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import CORRUPTION_SIGNS
 
 FIRST_REJECTIONS = 3
+# The plausibility queries (« À vérifier »): their rows are counted apart.
+QUERY_CODES = tuple(code for code, rule in RULES.items() if rule.category == vocabulary.QUERY)
 
 
 @dataclass
@@ -46,6 +52,9 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
         f" ; lignes reçues {submission.rows_received}, acceptées {submission.rows_accepted}, "
         f"rejetées {submission.rows_rejected}, en alerte {submission.rows_with_alerts}"
     )
+    to_check = queries.rows_with_findings_of(conn, submission.sha256, QUERY_CODES)
+    if to_check:
+        lines[-1] += f" (dont {to_check} à vérifier)"
     first = queries.first_rejection_messages(conn, submission.sha256, FIRST_REJECTIONS)
     lines += [f"    · {message}" for message in first]
     if submission.rows_rejected > len(first):
@@ -53,6 +62,26 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
             f"    · … voir quality.rejected_rows ({submission.rows_rejected} lignes rejetées "
             "au total)"
         )
+    return lines
+
+
+def _quarantine_lines(conn) -> list[str]:
+    """The files in quarantine: left out of every figure, the previous version in force."""
+    quarantined = queries.quarantined_files(conn)
+    if quarantined.empty:
+        return []
+    lines = [
+        "Fichiers mis en quarantaine par le contrôle de publication (écartés de tous les "
+        "chiffres ; le reste est publié) :"
+    ]
+    for row in quarantined.itertuples():
+        in_force = (
+            f"la version {int(row.version_in_force)} reste en vigueur"
+            if not pd.isna(row.version_in_force)
+            else "aucune version n'est en vigueur"
+        )
+        lines.append(f"- {row.period} · {row.association_code}, version {row.version} : {in_force}")
+        lines.append(f"    {row.reason_fr}")
     return lines
 
 
@@ -73,11 +102,14 @@ def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
         lines += _misnamed_lines(conn, display_name(settings.raw_dir, path))
     for name, reason in outcome.ignored:
         lines.append(f"- {name} : ignoré, {reason}")
-    return lines + build_lines(outcome, settings)
+    return lines + build_lines(outcome, settings, _quarantine_lines(conn))
 
 
-def build_lines(outcome: RunOutcome, settings: Settings) -> list[str]:
-    """How the build went (dbt, publication gate, outputs), and where everything is."""
+def build_lines(
+    outcome: RunOutcome, settings: Settings, quarantine: Sequence[str] = ()
+) -> list[str]:
+    """How the build went (dbt, publication gate, outputs), the files in quarantine
+    (quarantine: _quarantine_lines) and where everything is."""
     lines = []
     if outcome.build_succeeded:
         lines.append("Construction (marts dbt, contrôle de publication, sorties) : réussie")
@@ -99,6 +131,7 @@ def build_lines(outcome: RunOutcome, settings: Settings) -> list[str]:
                 f"    L'entrepôt {settings.warehouse} semble endommagé : recréez-le depuis "
                 "l'archive avec « ase-impact rebuild » (docs/reliability.md)."
             )
+    lines += quarantine
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
     return lines + [

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ase_impact.core import referentiel
-from ase_impact.core.vocabulary import ALERTE, ERREUR
+from ase_impact.core.vocabulary import ALERTE, CONTRACT, ERREUR, QUERY
 
 # Kinds of rule. Generic kinds are checked the same way on every column they apply to;
 # "row" rules have their own check in contracts/schemas.py.
@@ -31,6 +31,9 @@ ROW = "row"
 IDENTITY = "identity"
 HEADER = "header"
 FILE = "file"
+# A rule comparing a row with the same pair (or resource) in the association's previous file
+# in force: checked at reception, against the warehouse (contracts/history.py).
+HISTORY = "history"
 CELL = "cell"
 
 # The largest whole number a count column (sessions, participants) accepts: far above any real
@@ -50,6 +53,8 @@ class Rule:
     severity: str
     message_fr: str
     column_header_fr: str | None = None  # for rules that point at several columns
+    # rule_categories: a rule of the contract, or a plausibility query (« À vérifier »).
+    category: str = CONTRACT
 
     @property
     def header_fr(self) -> str | None:
@@ -658,6 +663,98 @@ def _header_rules() -> list[Rule]:
     ]
 
 
+# --- Plausibility: impossible values are errors; possible but unusual ones are queries ------
+_TO_CHECK = "à vérifier"
+
+
+def _query(
+    code: str, sheet_code: str, column: str, reads: tuple[str, ...], message: str, kind: str = ROW
+) -> Rule:
+    """A plausibility query: the row is kept, flagged « À vérifier » (category query)."""
+    return Rule(code, sheet_code, column, reads, kind, ALERTE, message, category=QUERY)
+
+
+def _plausibility_rules() -> list[Rule]:
+    s = "pairs"
+    return [
+        _query(
+            "DON-050",
+            s,
+            "sessions_held",
+            ("sessions_held", "sessions_planned"),
+            f"plus de séances réalisées que de séances prévues : {_TO_CHECK} ; les séances de "
+            "ce binôme ne comptent pas dans le taux de réalisation des séances tant que la "
+            "ligne n'est pas corrigée.",
+        ),
+        _query(
+            "DON-051",
+            s,
+            "application_date",
+            ("application_date", "birth_date"),
+            f"la date de candidature précède les 6 ans du jeune : {_TO_CHECK}.",
+        ),
+        _row(
+            "DON-052",
+            s,
+            "application_date",
+            ("application_date", "birth_date"),
+            "la date de candidature ne peut pas être antérieure à la date de naissance du jeune.",
+        ),
+        _query(
+            "DON-053",
+            s,
+            "match_date",
+            ("match_date", "application_date"),
+            f"plus d'un an entre la candidature et la mise en relation : {_TO_CHECK}.",
+        ),
+        _query(
+            "DON-054",
+            s,
+            "school_level",
+            ("school_level", "birth_date"),
+            "le niveau scolaire est inhabituel pour l'âge du jeune au dernier jour du mois "
+            f"({{period_end}}) : {_TO_CHECK}.",
+        ),
+        _query(
+            "DON-055",
+            s,
+            "sex",
+            ("pair_id", "sex"),
+            f"le sexe diffère de celui déclaré pour ce binôme dans le fichier de {{previous}} : "
+            f"{_TO_CHECK}.",
+            kind=HISTORY,
+        ),
+        _query(
+            "DON-056",
+            s,
+            "match_date",
+            ("pair_id", "match_date"),
+            "la date de mise en relation diffère de celle déclarée pour ce binôme dans le "
+            f"fichier de {{previous}} ({{previous_value}}) : {_TO_CHECK}.",
+            kind=HISTORY,
+        ),
+        _query(
+            "DON-057",
+            s,
+            "birth_date",
+            ("pair_id", "last_name", "first_name", "birth_date"),
+            "la date de naissance (ou le nom) du jeune diffère de celle déclarée pour ce binôme "
+            f"dans le fichier de {{previous}} : {_TO_CHECK}.",
+            kind=HISTORY,
+        ),
+        _query(
+            "RES-010",
+            "resources",
+            "amount",
+            ("category", "detail", "amount"),
+            "le montant a été multiplié ou divisé par plus de 10 depuis le fichier de "
+            f"{{previous}} ({{previous_value}}) pour la même catégorie et le même détail : "
+            f"{_TO_CHECK}.",
+            kind=HISTORY,
+        ),
+    ]
+
+
 RULES: dict[str, Rule] = {
     registered.code: registered
     for registered in (
@@ -670,6 +767,7 @@ RULES: dict[str, Rule] = {
         + _mispe_rules()
         + _resources_rules()
         + _activities_rules()
+        + _plausibility_rules()
     )
 }
 
@@ -680,3 +778,9 @@ def rule(code: str) -> Rule:
 
 def rules_of(sheet_code: str) -> tuple[Rule, ...]:
     return tuple(registered for registered in RULES.values() if registered.sheet_code == sheet_code)
+
+
+def is_query(code: str) -> bool:
+    """Whether a finding's rule is a plausibility query (« À vérifier »)."""
+    found = RULES.get(code)
+    return found is not None and found.category == QUERY

@@ -28,6 +28,7 @@ from ase_impact.contracts import cells
 from ase_impact.contracts.rules import (
     DATE,
     ENDED_STATUSES,
+    HISTORY,
     IN_LIST,
     INTEGER_AT_MOST,
     MAX_INTEGER,
@@ -53,6 +54,11 @@ from ase_impact.core.keys import PERIOD
 RECEIVED = "__received"
 # An end questionnaire may be answered up to this long before the pair's end date.
 END_QUESTIONNAIRE_LEAD = timedelta(days=31)
+# A pair's youth is aged 6 to 25 at the period's last day (DON-009).
+PAIR_AGES = (6, 25)
+# Plausibility queries (DON-051, DON-053): a youth applies from 6; a match within a year.
+MINIMUM_APPLICATION_AGE = 6
+LONGEST_MATCHING_DELAY = timedelta(days=365)
 
 CheckFunction = Callable[[pd.Series | pd.DataFrame], pd.Series]
 # A row rule's check: the check-frame column it reads alone, or None for the whole frame.
@@ -239,9 +245,40 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
         still_open = frame["status"].notna() & ~frame["status"].isin(ENDED_STATUSES)
         return ~(still_open & frame[received("end_date")].notna())
 
+    school_ages = referentiel.school_level_ages()
+    lowest = {level: ages[0] for level, ages in school_ages.items()}
+    highest = {level: ages[1] for level, ages in school_ages.items()}
+
+    # A query adds nothing to a value another rule rejects: an age outside 6–25 (DON-009), a
+    # negative number of sessions (DON-042), an application before birth (DON-052).
+    def age_is_valid(frame: pd.DataFrame) -> pd.Series:
+        return frame["age_at_period_end"].between(*PAIR_AGES)
+
+    def held_within_planned(frame: pd.DataFrame) -> pd.Series:
+        planned, held = frame["sessions_planned"], frame["sessions_held"]
+        # A number above MAX_INTEGER is an error already (DON-048, DON-049): not queried too.
+        return ~((planned >= 0) & (held > planned) & (held <= MAX_INTEGER))
+
+    def applied_before_birth(frame: pd.DataFrame) -> pd.Series:
+        return frame["application_date"] < frame["birth_date"]
+
+    def applied_from_six(frame: pd.DataFrame) -> pd.Series:
+        age = age_at(frame["birth_date"], frame["application_date"])
+        too_young = (age < MINIMUM_APPLICATION_AGE) & ~applied_before_birth(frame)
+        return ~(too_young & age_is_valid(frame))
+
+    def matched_within_a_year(frame: pd.DataFrame) -> pd.Series:
+        return ~(frame["match_date"] - frame["application_date"] > LONGEST_MATCHING_DELAY)
+
+    def school_level_fits_age(frame: pd.DataFrame) -> pd.Series:
+        age = frame["age_at_period_end"]
+        levels = frame["school_level"]
+        unusual = (age < levels.map(lowest)) | (age > levels.map(highest))
+        return ~(unusual & age_is_valid(frame))
+
     return {
         "DON-002": ("pair_id", _unique),
-        "DON-009": ("age_at_period_end", lambda ages: ages.between(6, 25)),
+        "DON-009": ("age_at_period_end", lambda ages: ages.between(*PAIR_AGES)),
         "DON-018": ("application_date", _not_after(period_end)),
         "DON-020": _required_unless_waiting("match_date"),
         "DON-021": (None, lambda f: ~(f["match_date"] < f["application_date"])),
@@ -260,6 +297,12 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
         ),
         "DON-046": ("last_name", _has_a_letter),
         "DON-047": ("first_name", _has_a_letter),
+        # Plausibility: possible but unusual values are queried, impossible ones rejected.
+        "DON-050": (None, held_within_planned),
+        "DON-051": (None, applied_from_six),
+        "DON-052": (None, lambda f: ~applied_before_birth(f)),
+        "DON-053": (None, matched_within_a_year),
+        "DON-054": (None, school_level_fits_age),
     }
 
 
@@ -344,11 +387,13 @@ def sheet_checks(sheet_code: str, period_end: date) -> dict[str, RowCheck]:
             f"row checks of {sheet_code!r} and the registry disagree: "
             f"{sorted(set(row_checks) ^ registered)}"
         )
+    # HISTORY rules compare with the previous file in force, at reception (contracts/history.py).
     return {
         sheet_rule.code: row_checks[sheet_rule.code]
         if sheet_rule.kind == ROW
         else _generic_check(sheet_rule)
         for sheet_rule in rules_of(sheet_code)
+        if sheet_rule.kind != HISTORY
     }
 
 

@@ -167,3 +167,13 @@ def pii_fields() -> frozenset[str]:
 @cache
 def indicator_catalog() -> tuple[dict[str, str], ...]:
     return tuple(read_seed("indicator_catalog"))
+
+
+@cache
+def school_level_ages() -> dict[str, tuple[int, int]]:
+    """School level label → the ages (at the period's last day) at which it is plausible."""
+    labels = {value.code: value.label_fr for value in list_values("school_level")}
+    return {
+        labels[row["value_code"]]: (int(row["min_age"]), int(row["max_age"]))
+        for row in read_seed("ref_school_level_ages")
+    }

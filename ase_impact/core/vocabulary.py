@@ -40,6 +40,13 @@ class Severity:
 
 
 @dataclass(frozen=True)
+class RuleCategory:
+    code: str
+    label_fr: str | None  # what a feedback shows instead of the severity's label
+    severity: str | None  # the severity every rule of the category has, if one
+
+
+@dataclass(frozen=True)
 class Unit:
     code: str
     label_fr: str
@@ -81,6 +88,16 @@ def severities() -> dict[str, Severity]:
             row["severity_code"], row["label_fr"], _bool(row["rejects_row"]), row["quality_table"]
         )
         for row in read_seed("rule_severities")
+    }
+
+
+@cache
+def rule_categories() -> dict[str, RuleCategory]:
+    return {
+        row["category_code"]: RuleCategory(
+            row["category_code"], row["label_fr"] or None, row["severity_code"] or None
+        )
+        for row in read_seed("rule_categories")
     }
 
 
@@ -130,5 +147,7 @@ REJECTED = _known("rejected", submission_statuses())
 MISSING = _known("missing", submission_statuses())
 ERREUR = _known("erreur", severities())  # the row (or the file) is rejected
 ALERTE = _known("alerte", severities())  # the row is kept and flagged
+CONTRACT = _known("contract", rule_categories())  # a rule of the workbook's contract
+QUERY = _known("query", rule_categories())  # a plausibility query: « À vérifier »
 RECEIVED_STATUSES = tuple(code for code, s in submission_statuses().items() if s.is_received)
 ACCEPTED_STATUSES = tuple(code for code, s in submission_statuses().items() if s.is_accepted)

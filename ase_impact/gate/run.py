@@ -15,7 +15,7 @@ import os
 import shutil
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,9 @@ class GateResult:
     suites: tuple[SuiteResult, ...]
     data_docs_index: Path
     seconds: Mapping[str, float]
+    # The frames the suites validated, read from the marts: a failure is traced back to the
+    # association-months behind it from them (gate/quarantine.py).
+    marts: Mapping[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def suite(self, name: str) -> SuiteResult:
         return next(suite for suite in self.suites if suite.name == name)
@@ -124,6 +127,7 @@ def run_publication_gate(warehouse_path: Path, reports_dir: Path) -> GateResult:
             "import_gx": imported_at - read_at,
             "validate": validated_at - imported_at,
         },
+        marts=marts,
     )
     # GX's site loads its styles and scripts from CDNs: made to read offline, with the
     # project's own index (offline_docs.py).

@@ -26,6 +26,7 @@ SUBMISSION_STATUSES = tuple(vocabulary.submission_statuses())
 # A month-over-month ratio outside these bounds is a move of more than ±50 %.
 VOLUME_RATIO_BOUNDS = (0.5, 1.5)
 VOLUME_INDICATOR = "youth_accompanied"
+MONTH_GRAIN = "month"
 
 # What the suites read, one query per frame; the warehouse is opened read-only for them.
 MART_QUERIES: dict[str, str] = {
@@ -234,11 +235,15 @@ def month_over_month(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def youth_accompanied_moves(marts: MartFrames) -> pd.DataFrame:
+    """Month over month moves of each association's youth, over the months it has a value
+    (a month without a file has none: no move is measured across it)."""
     indicators = marts["fct_indicators"]
     totals = indicators[
         (indicators["indicator_code"] == VOLUME_INDICATOR)
+        & (indicators["period_grain"] == MONTH_GRAIN)
         & (indicators["scope"] == "association")
         & (indicators["breakdown"] == "total")
+        & indicators["value"].notna()
     ]
     return month_over_month(totals[["association_code", "period", "value"]])
 
@@ -265,6 +270,7 @@ SUITES: tuple[SuiteSpec, ...] = (
             "100, comptages ≥ 0) et clés renseignées. Bloque les sorties."
         ),
         row_columns=(
+            "period_grain",
             "period",
             "scope",
             "association_code",
@@ -284,7 +290,7 @@ SUITES: tuple[SuiteSpec, ...] = (
             "Porte de publication : scores MIS PE et parts entre 0 et 100, effectifs ≥ 0. "
             "Bloque les sorties."
         ),
-        row_columns=("period", "scope", "association_code", "mis_pe_dimension"),
+        row_columns=("period_grain", "period", "scope", "association_code", "mis_pe_dimension"),
         batch=lambda marts: marts["impact_dimensions"],
         expectations=impact_dimension_range_expectations,
     ),

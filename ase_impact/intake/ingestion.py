@@ -35,9 +35,10 @@ from ase_impact.contracts.rules import quoted_list
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import archive_file
-from ase_impact.intake.check import SheetCounts, check_file
+from ase_impact.intake.check import CheckedFile, SheetCounts, check_file
 from ase_impact.intake.check import timed as _timed
 from ase_impact.intake.discovery import contents_differ, display_name, month_files
+from ase_impact.intake.history import with_history_queries
 from ase_impact.intake.journal import JournalEntry, append_entry
 from ase_impact.intake.pseudonymise import (
     PseudonymisationKeyError,
@@ -94,6 +95,14 @@ def _raw_frame(sheet_code: str, accepted: pd.DataFrame, key: bytes, context: Fil
         frame["is_out_of_mispe_scope"] = ~frame["age_at_answer"].between(youngest, oldest)
         return frame
     return accepted
+
+
+def raw_tables(checked: CheckedFile, key: bytes, context: FileContext) -> dict[str, pd.DataFrame]:
+    """Raw table name → the accepted rows of a checked file, pseudonymised, as raw holds them."""
+    return {
+        referentiel.sheet(code).raw_table: _raw_frame(code, sheet.accepted, key, context)
+        for code, sheet in checked.sheets.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -274,11 +283,7 @@ def _prepare(
 
     context = FileContext(name, period, association_code)
     with _timed(seconds, "pseudonymise"):
-        key = load_key(settings)
-        tables = {
-            referentiel.sheet(code).raw_table: _raw_frame(code, sheet.accepted, key, context)
-            for code, sheet in checked.sheets.items()
-        }
+        tables = raw_tables(checked, load_key(settings), context)
     rows_received, accepted, rejected, alerts = checked.totals
     # What quality.submissions records and the report says alike.
     submission = {
@@ -349,6 +354,8 @@ def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> In
             refusal = _record_refusal(conn, prepared.received, error, prepared.archive_dir)
         return replace(refusal, seconds_by_phase=seconds)
     with _timed(seconds, "load"):
+        # Plausibility queries against the previous file in force, which the warehouse holds.
+        prepared = with_history_queries(conn, prepared, prepared.submission["file_name"])
         version = loader.replace_partition(
             conn,
             prepared.period,

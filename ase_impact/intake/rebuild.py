@@ -28,6 +28,7 @@ from ase_impact.intake.ingestion import (
 )
 from ase_impact.intake.journal import JournalEntry, journal_path, read_entries
 from ase_impact.warehouse import schema
+from ase_impact.warehouse.approvals import restore_approvals
 from ase_impact.warehouse.connection import connect, exclusive_access
 
 
@@ -35,6 +36,7 @@ from ase_impact.warehouse.connection import connect, exclusive_access
 class RebuildReport:
     journal: Path
     replayed: int = 0
+    approvals_restored: int = 0
     set_aside: list[Path] = field(default_factory=list)
     # "2026-10/cap-avenir.xlsx (version du 03/11/2026 à 09:30) : …" for each entry that could not
     # be replayed as recorded.
@@ -45,6 +47,10 @@ class RebuildReport:
             f"Reconstruction de l'entrepôt : {self.replayed} résultats rejoués depuis "
             f"{self.journal}"
         ]
+        if self.approvals_restored:
+            lines.append(
+                f"Versions approuvées restaurées depuis l'archive : {self.approvals_restored}"
+            )
         lines += [
             f"Entrepôt endommagé mis de côté (à supprimer une fois vérifié) : {path}"
             for path in self.set_aside
@@ -74,6 +80,8 @@ def rebuild_warehouse(settings: Settings, progress: Callable[[str], None] = prin
                 report.replayed += 1
                 if problem:
                     report.problems.append(f"{_entry_name(entry)} : {problem}")
+            # Approved months (ase-impact approve) are not in any file: from their copy.
+            report.approvals_restored = restore_approvals(conn, settings.archive_dir)
             conn.execute("CHECKPOINT")
     return report
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -49,7 +50,11 @@ from ase_impact.publish.excel_safety import (
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
+# A cell masked only so that a cell under the threshold cannot be found again by subtraction.
+SECONDARY_TEXT = "masqué"
 UNDEFINED_TEXT = "non calculable"
+# The diffusion charts group the masked categories into one, never drawn as 0.
+MASKED_GROUP_LABEL = "autres (masqué)"
 DATE_FORMAT = "DD/MM/YYYY"
 DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 DECIMALS_KEPT = 9  # drops float noise (-1e-15) that a format would show as -0.0
@@ -70,6 +75,7 @@ class Category:
     label: str
     value: float | None
     is_suppressed: bool
+    is_secondary: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ class ChartBlock:
     value_header: str
     kind: str  # "col", "bar" or "pie"
     categories: tuple[Category, ...]
+    total: float | None = None  # the indicator's total cell
+    is_total_suppressed: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,11 @@ class MonthFigures:
     wave_figures: dict[tuple, tuple[float, bool, float | None, bool]]
     submissions: pd.DataFrame
     pairs: pd.DataFrame
+    definitions: pd.DataFrame
+    # The « Révisions » sheet of a revised approved month (None: no such sheet), and what the
+    # workbook says about its version (approved, or a revision pending approval).
+    revisions: pd.DataFrame | None = None
+    version_note: str | None = None
 
 
 def _unit_label(unit: str) -> str:
@@ -115,18 +128,22 @@ def _month(conn, model: str, start) -> pd.DataFrame:
 
 def _charts(conn, start) -> tuple[ChartBlock, ...]:
     rows = conn.execute(
-        "SELECT chart_order, title_fr, value_header_fr, chart_kind, category, value, "
-        "is_suppressed FROM reporting.rpt_dashboard_charts WHERE period = ? ORDER BY row_order",
+        "SELECT chart_order, title_fr, value_header_fr, chart_kind, total_value, "
+        "is_total_suppressed, category, value, is_suppressed, is_secondary_suppressed "
+        "FROM reporting.rpt_dashboard_charts WHERE period = ? ORDER BY row_order",
         [start],
     ).fetchall()
-    charts: dict[int, tuple[tuple[str, str, str], list[Category]]] = {}
-    for order, title, header, kind, category, value, suppressed in rows:
-        _, categories = charts.setdefault(order, ((title, header, kind), []))
+    charts: dict[int, tuple[tuple, list[Category]]] = {}
+    for order, title, header, kind, total, total_masked, category, value, masked, secondary in rows:
+        total = None if is_missing(total) else total
+        _, categories = charts.setdefault(
+            order, ((title, header, kind, total, bool(total_masked)), [])
+        )
         if category is not None:
-            categories.append(Category(category, value, bool(suppressed)))
+            categories.append(Category(category, value, bool(masked), bool(secondary)))
     return tuple(
-        ChartBlock(title, header, kind, tuple(categories))
-        for (title, header, kind), categories in charts.values()
+        ChartBlock(title, header, kind, tuple(categories), total, total_masked)
+        for (title, header, kind, total, total_masked), categories in charts.values()
     )
 
 
@@ -143,9 +160,26 @@ def _wave_figures(conn, start) -> dict[tuple, tuple[float, bool, float | None, b
     }
 
 
-def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> MonthFigures:
+def _definitions(conn) -> pd.DataFrame:
+    return conn.execute(
+        "SELECT value_chain_level_label_fr, label_fr, definition_fr, unit, "
+        "mis_pe_dimension_label_fr, population_label_fr, is_per_dimension "
+        "FROM marts.indicator_catalog ORDER BY value_chain_rank, indicator_code"
+    ).df()
+
+
+def read_month(
+    conn: duckdb.DuckDBPyConnection,
+    period: str,
+    min_cell: int,
+    revisions: pd.DataFrame | None = None,
+    version_note: str | None = None,
+) -> MonthFigures:
     start = period_start(period)
-    found = conn.execute("SELECT label_fr FROM marts.dim_period WHERE period = ?", [start])
+    found = conn.execute(
+        "SELECT label_fr FROM marts.dim_period WHERE period_grain = 'month' AND period = ?",
+        [start],
+    )
     label = found.fetchone()
     if label is None:
         raise LookupError(
@@ -163,18 +197,29 @@ def read_month(conn: duckdb.DuckDBPyConnection, period: str, min_cell: int) -> M
         wave_figures=_wave_figures(conn, start),
         submissions=_month(conn, "reporting.rpt_submissions", start),
         pairs=_month(conn, "reporting.rpt_consolidated_pairs", start),
+        definitions=_definitions(conn),
+        revisions=revisions,
+        version_note=version_note,
     )
 
 
 # --- Writing the sheets ---------------------------------------------------------------------
 
 
-def shown_value(value: object, unit: str, is_suppressed: bool, diffusion: bool) -> object:
-    """What a published value's cell holds: the number, or why there is none."""
+def shown_value(
+    value: object,
+    unit: str,
+    is_suppressed: bool,
+    diffusion: bool,
+    is_secondary: bool = False,
+    no_value_label: object = None,
+) -> object:
+    """What a published value's cell holds: the number, or why there is none (masked under
+    the threshold, masked by secondary suppression, or the reason it has no value)."""
     if diffusion and is_suppressed:
-        return SUPPRESSED_TEXT
+        return SECONDARY_TEXT if is_secondary else SUPPRESSED_TEXT
     if is_missing(value):
-        return UNDEFINED_TEXT
+        return UNDEFINED_TEXT if is_missing(no_value_label) else no_value_label
     if unit == "count" and float(value).is_integer():
         return int(value)
     return round(float(value), DECIMALS_KEPT) + 0.0  # + 0.0 turns a rounded -0.0 into 0.0
@@ -182,15 +227,18 @@ def shown_value(value: object, unit: str, is_suppressed: bool, diffusion: bool) 
 
 def _version_note(figures: MonthFigures, diffusion: bool) -> str:
     if diffusion:
-        return (
+        note = (
             f"Version de diffusion : toute valeur portant sur 1 à {figures.min_cell - 1} "
             f"jeunes ou binômes est masquée (« {SUPPRESSED_TEXT} »), ainsi que les valeurs qui "
-            "permettraient de la retrouver. Aucune donnée individuelle."
+            f"permettraient de la retrouver par différence (« {SECONDARY_TEXT} »). Aucune "
+            "donnée individuelle."
         )
-    return (
-        "Version interne : contient des données individuelles pseudonymisées (onglet "
-        "« Données ») ; à ne pas diffuser hors des services habilités du Département."
-    )
+    else:
+        note = (
+            "Version interne : contient des données individuelles pseudonymisées (onglet "
+            "« Données ») ; à ne pas diffuser hors des services habilités du Département."
+        )
+    return f"{figures.version_note} {note}" if figures.version_note else note
 
 
 def _submissions_note(submissions: pd.DataFrame) -> str:
@@ -198,11 +246,22 @@ def _submissions_note(submissions: pd.DataFrame) -> str:
     in_force = int(submissions["version_in_force"].notna().sum())
     refused = int((submissions["status"] == vocabulary.REJECTED).sum())
     missing = int((submissions["status"] == vocabulary.MISSING).sum())
-    return (
+    note = (
         f"Associations dont les données sont prises en compte : {in_force} "
         f"(associations attendues : {expected}) ; dernier fichier refusé : {refused} ; "
         f"aucun fichier reçu : {missing}."
     )
+    quarantined = submissions[submissions["quarantine_reason"].notna()]
+    if not quarantined.empty:
+        names = ", ".join(
+            f"{row.association_name or row.association_code} (version {row.version})"
+            for row in quarantined.itertuples()
+        )
+        note += (
+            f" Laissées de côté ce mois (fichier mis en quarantaine par le contrôle de "
+            f"publication, version précédente en vigueur s'il y en a une) : {names}."
+        )
+    return note
 
 
 def _write_formatted_rows(
@@ -218,22 +277,45 @@ def _write_formatted_rows(
     return header_row + len(rows)
 
 
+# The key figures' columns: (reporting column prefix, header); the previous year's only
+# when the calendar has the same month of the year before.
+KEY_FIGURE_COLUMNS = (("", "Mois"), ("ytd_", "Cumul de l'année"))
+PREVIOUS_YEAR_COLUMNS = (
+    ("previous_month_", "Même mois, année précédente"),
+    ("previous_ytd_", "Cumul à la même date, année précédente"),
+)
+
+
+def _figure(row, prefix: str, unit: str, diffusion: bool) -> object:
+    return shown_value(
+        getattr(row, f"{prefix}value"),
+        unit,
+        bool(getattr(row, f"{prefix}is_suppressed")),
+        diffusion,
+        bool(getattr(row, f"{prefix}is_secondary_suppressed")),
+        getattr(row, f"{prefix}no_value_label"),
+    )
+
+
 def _write_synthesis(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
     write_title(sheet, 1, f"Tableau de pilotage consolidé — {figures.period_label}")
     write_note(sheet, 2, _version_note(figures, diffusion), SYNTHESIS_WIDTHS)
     write_note(sheet, 3, _submissions_note(figures.submissions), SYNTHESIS_WIDTHS)
+    key = figures.key_figures
+    has_previous = bool(len(key)) and bool(key["has_previous_year"].any())
+    columns = KEY_FIGURE_COLUMNS + (PREVIOUS_YEAR_COLUMNS if has_previous else ())
     key_figures = [
         (
             (
                 figure.label_fr,
-                shown_value(figure.value, figure.unit, figure.is_suppressed, diffusion),
+                *(_figure(figure, prefix, figure.unit, diffusion) for prefix, _ in columns),
                 _unit_label(figure.unit),
             ),
-            (None, _number_format(figure.unit), None),
+            (None, *(_number_format(figure.unit) for _ in columns), None),
         )
-        for figure in figures.key_figures.itertuples()
+        for figure in key.itertuples()
     ]
-    headers = ("Chiffres clés du mois (Département)", "Valeur", "Unité")
+    headers = ("Chiffres clés (Département)", *(header for _, header in columns), "Unité")
     last = _write_formatted_rows(sheet, KEY_FIGURES_ROW, headers, key_figures)
     departement = figures.dimensions[figures.dimensions["scope"] == "departement"]
     mispe = [
@@ -249,7 +331,9 @@ def _write_synthesis(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
     ]
     headers = ("Questionnaire MIS PE (Département)", "Répondants", "Score moyen (0-100)")
     _write_formatted_rows(sheet, last + 2, headers, mispe)
-    set_column_widths(sheet, SYNTHESIS_WIDTHS, first_row=KEY_FIGURES_ROW)
+    set_column_widths(
+        sheet, SYNTHESIS_WIDTHS + (16,) * (len(columns) - 1), first_row=KEY_FIGURES_ROW
+    )
 
 
 def _chart(block: ChartBlock, sheet: Worksheet, header_row: int, last_row: int):
@@ -275,6 +359,33 @@ def _chart(block: ChartBlock, sheet: Worksheet, header_row: int, last_row: int):
     return chart
 
 
+def diffusion_chart(block: ChartBlock) -> tuple[list[Category], list[Category], str | None]:
+    """What the diffusion version charts: (the categories drawn, the masked ones listed below
+    the chart, a note replacing the chart or None). A masked category is never drawn as 0 nor
+    left out so that the rest makes 100 %: the masked categories are drawn together as
+    « autres (masqué) », their total being the chart's published total less the published
+    categories; when that total is masked, or leaves nothing, the chart is replaced by a note."""
+    masked = [category for category in block.categories if category.is_suppressed]
+    shown = [category for category in block.categories if not category.is_suppressed]
+    if not masked:
+        return shown, [], None
+    published = sum(0 if is_missing(c.value) else float(c.value) for c in shown)
+    remainder = None
+    if block.total is not None and not block.is_total_suppressed:
+        remainder = float(block.total) - published
+    if remainder is None or remainder <= 0:
+        return (
+            [],
+            masked,
+            (
+                "Graphique non diffusé : des catégories sont sous le seuil de diffusion et leur "
+                "total ne peut pas être publié ; les valeurs publiables sont dans le tableau."
+            ),
+        )
+    grouped = Category(MASKED_GROUP_LABEL, remainder, False)
+    return [*shown, grouped], masked, None
+
+
 def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
     write_title(sheet, 1, f"Tableau de bord — {figures.period_label}")
     write_note(sheet, 2, _version_note(figures, diffusion), DASHBOARD_WIDTHS)
@@ -283,29 +394,48 @@ def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
         write_title(sheet, top, block.title, heading=True)
         header_row = top + 1
         write_header(sheet, header_row, ("Catégorie", block.value_header, "Remarque"))
+        if diffusion:
+            drawn, masked, note = diffusion_chart(block)
+        else:
+            drawn, masked, note = list(block.categories), [], None
+        masked_labels = ", ".join(category.label for category in masked)
         last_row = header_row
-        for last_row, category in enumerate(block.categories, header_row + 1):
-            masked = diffusion and category.is_suppressed
-            # A masked count leaves its chart cell empty; the remark says why.
-            value = None if masked else shown_value(category.value, "count", False, False)
+        for last_row, category in enumerate(drawn, header_row + 1):
+            remark = f"regroupe : {masked_labels}" if category.label == MASKED_GROUP_LABEL else None
             write_row(
                 sheet,
                 last_row,
-                (category.label, value, SUPPRESSED_TEXT if masked else None),
+                (category.label, shown_value(category.value, "count", False, False), remark),
                 number_formats=[None, _number_format("count"), None],
             )
-        if block.categories:
+        if drawn:
             chart = _chart(block, sheet, header_row, last_row)
             sheet.add_chart(chart, f"{CHART_ANCHOR_COLUMN}{top}")
-        else:
+        elif not block.categories:
             write_row(sheet, header_row + 1, ["Aucune donnée pour ce mois."])
+        # The masked categories, below the chart's data: never charted, their value empty.
+        below = max(last_row, header_row) + 1
+        if note:
+            write_row(sheet, below, [note])
+            below += 1
+        for offset, category in enumerate(masked):
+            label = SECONDARY_TEXT if category.is_secondary else SUPPRESSED_TEXT
+            write_row(sheet, below + offset, (category.label, None, label))
         if index % CHARTS_PER_PAGE == CHARTS_PER_PAGE - 1:
             sheet.row_breaks.append(Break(id=top + DASHBOARD_BLOCK_ROWS - 1))
     set_column_widths(sheet, DASHBOARD_WIDTHS, first_row=DASHBOARD_FIRST_ROW)
 
 
 def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
-    headers = ("Périmètre", "Niveau", "Indicateur", "Dimension MIS PE", "Valeur", "Unité")
+    headers = (
+        "Périmètre",
+        "Niveau",
+        "Indicateur",
+        "Dimension MIS PE",
+        "Valeur du mois",
+        "Cumul de l'année",
+        "Unité",
+    )
     rows = [
         (
             (
@@ -313,15 +443,107 @@ def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool)
                 item.value_chain_level_label_fr,
                 item.label_fr,
                 item.dimension_label_fr,
-                shown_value(item.value, item.unit, item.is_suppressed, diffusion),
+                _figure(item, "", item.unit, diffusion),
+                _figure(item, "ytd_", item.unit, diffusion),
                 _unit_label(item.unit),
             ),
-            (None, None, None, None, _number_format(item.unit), None),
+            (None, None, None, None, _number_format(item.unit), _number_format(item.unit), None),
         )
         for item in figures.value_chain.itertuples()
     ]
     last = _write_formatted_rows(sheet, 1, headers, rows)
     filter_table(sheet, 1, len(headers), last)
+    fit_column_widths(sheet)
+
+
+def _write_definitions(sheet: Worksheet, figures: MonthFigures) -> None:
+    headers = (
+        "Niveau",
+        "Indicateur",
+        "Définition",
+        "Unité",
+        "Dimension MIS PE",
+        "S'applique à",
+    )
+    rows = [
+        (
+            item.value_chain_level_label_fr,
+            item.label_fr,
+            item.definition_fr,
+            _unit_label(item.unit),
+            "chacune des six dimensions"
+            if item.is_per_dimension
+            else (
+                None
+                if is_missing(item.mis_pe_dimension_label_fr)
+                else item.mis_pe_dimension_label_fr
+            ),
+            item.population_label_fr,
+        )
+        for item in figures.definitions.itertuples()
+    ]
+    write_table(sheet, 1, headers, rows, filterable=True)
+    note_row = len(rows) + 3
+    write_note(
+        sheet,
+        note_row,
+        "Périodes : chaque chiffre est recalculé sur les lignes de sa période (mois, trimestre, "
+        "cumul de l'année, année) : un jeune compte une fois sur la période, jamais la somme "
+        "des mois. « non applicable » : l'indicateur ne concerne pas l'association (registre). "
+        "« aucun fichier » : aucun fichier reçu ne donne les binômes ou les ressources de la "
+        "période. « non calculable » : dénominateur nul.",
+        (30, 40, 80),
+    )
+    fit_column_widths(sheet)
+
+
+def _write_revisions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
+    headers = (
+        "Périmètre",
+        "Période",
+        "Indicateur",
+        "Dimension MIS PE",
+        "Ventilation",
+        "Valeur approuvée",
+        "Nouvelle valeur",
+        "Fichier(s) à l'origine",
+    )
+    rows = []
+    formats = []
+    for item in figures.revisions.itertuples():
+        rows.append(
+            (
+                item.scope_label,
+                item.period_label,
+                item.indicator_label_fr,
+                None if is_missing(item.dimension_label_fr) else item.dimension_label_fr,
+                item.breakdown_label,
+                shown_value(
+                    item.old_value,
+                    item.unit,
+                    bool(item.old_is_suppressed),
+                    diffusion,
+                    no_value_label=item.old_no_value_label,
+                ),
+                shown_value(
+                    item.new_value,
+                    item.unit,
+                    bool(item.new_is_suppressed),
+                    diffusion,
+                    no_value_label=item.new_no_value_label,
+                ),
+                item.caused_by,
+            )
+        )
+        formats.append(item.unit)
+    if not rows:
+        write_note(sheet, 1, "Aucun chiffre n'a changé.", (60,))
+        return
+    write_header(sheet, 1, headers)
+    for offset, (values, unit) in enumerate(zip(rows, formats, strict=True), 2):
+        number_format = _number_format(unit)
+        write_row(sheet, offset, values, number_formats=[None] * 5 + [number_format] * 2 + [None])
+    filter_table(sheet, 1, len(headers), len(rows) + 1)
     fit_column_widths(sheet)
 
 
@@ -395,6 +617,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
         "Lignes avec alerte",
         "Statut",
         "Message",
+        "Quarantaine",
     )
     rows = [
         (
@@ -411,10 +634,11 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
             item.rows_with_alerts,
             item.status_label_fr,
             item.message,
+            None if is_missing(item.quarantine_reason) else item.quarantine_reason,
         )
         for item in figures.submissions.itertuples()
     ]
-    formats = [None] * 6 + [DATETIME_FORMAT] + [None] * 6
+    formats = [None] * 6 + [DATETIME_FORMAT] + [None] * 7
     write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
     fit_column_widths(sheet)
 
@@ -477,10 +701,13 @@ def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:
     synthesis = book.active
     synthesis.title = "Synthèse des résultats"
     _write_synthesis(synthesis, figures, diffusion)
+    if figures.revisions is not None:
+        _write_revisions(book.create_sheet("Révisions"), figures, diffusion)
     _write_dashboard(book.create_sheet("Tableau de bord"), figures, diffusion)
     _write_value_chain(book.create_sheet("Chaîne de valeur"), figures, diffusion)
     _write_dimensions(book.create_sheet("Dimensions MIS PE"), figures, diffusion)
     _write_submissions(book.create_sheet("Soumissions"), figures)
+    _write_definitions(book.create_sheet("Définitions"), figures)
     if not diffusion:  # row-level data never leaves the département
         _write_pairs(book.create_sheet("Données"), figures)
     for sheet in book.worksheets:
@@ -488,21 +715,33 @@ def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:
     return book
 
 
-def consolidated_paths(outputs_dir: Path, period: str) -> tuple[Path, Path]:
-    folder = outputs_dir / period
+def workbook_paths(folder: Path) -> tuple[Path, Path]:
     return folder / f"{CONSOLIDATED_NAME}.xlsx", folder / f"{CONSOLIDATED_NAME}_diffusion.xlsx"
 
 
+def consolidated_paths(outputs_dir: Path, period: str) -> tuple[Path, Path]:
+    return workbook_paths(outputs_dir / period)
+
+
 def write_consolidated_workbooks(
-    conn: duckdb.DuckDBPyConnection, period: str, outputs_dir: Path, min_cell: int | None = None
+    conn: duckdb.DuckDBPyConnection,
+    period: str,
+    outputs_dir: Path,
+    min_cell: int | None = None,
+    folder: Path | None = None,
+    revisions: pd.DataFrame | None = None,
+    version_note: str | None = None,
 ) -> tuple[Path, Path]:
-    """Write the internal and the diffusion workbooks of period "AAAA-MM" from the marts.
+    """Write the internal and the diffusion workbooks of period "AAAA-MM" from the marts, in
+    outputs_dir/AAAA-MM/ (or folder: a version's, outputs_dir/AAAA-MM/v<n>/).
 
     min_cell: the disclosure threshold the marts were built with, which the workbooks' notes
     state (default: ASE_IMPACT_MIN_CELL); the masks themselves are dbt's.
     """
-    figures = read_month(conn, period, min_cell or load_settings().min_cell)
-    internal_path, diffusion_path = consolidated_paths(outputs_dir, period)
+    figures = read_month(
+        conn, period, min_cell or load_settings().min_cell, revisions, version_note
+    )
+    internal_path, diffusion_path = workbook_paths(folder or outputs_dir / period)
     save_atomically(build_workbook(figures, diffusion=False), internal_path)
     save_atomically(build_workbook(figures, diffusion=True), diffusion_path)
     return internal_path, diffusion_path
@@ -521,7 +760,10 @@ MONTH_INPUTS = (
     "reporting.rpt_impact_dimension_waves",
     "reporting.rpt_submissions",
     "reporting.rpt_consolidated_pairs",
+    "reporting.rpt_revisions",
 )
+# The column giving a table's month, when it is not `period`.
+MONTH_COLUMN = {"reporting.rpt_revisions": "approved_month"}
 FINGERPRINT_SUFFIX = ".empreinte"
 
 
@@ -569,28 +811,36 @@ def month_fingerprints(conn: duckdb.DuckDBPyConnection, min_cell: int) -> dict[s
     Row hashes are summed, so the digest does not depend on the order of the rows.
     """
     by_period = " UNION ALL ".join(
-        f"SELECT period, '{table}', count(*), sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR "
-        f"FROM {table} GROUP BY period"
+        f"SELECT {MONTH_COLUMN.get(table, 'period')}, '{table}', count(*), "
+        f"sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR FROM {table} "
+        f"GROUP BY {MONTH_COLUMN.get(table, 'period')}"
         for table in MONTH_INPUTS
     )
     monthly: dict[object, list[tuple]] = {}
     for period, *digest in conn.execute(by_period).fetchall():
         monthly.setdefault(period, []).append(tuple(digest))
     months = conn.execute(
-        "SELECT period, period_code FROM marts.dim_period WHERE has_submissions ORDER BY period"
+        "SELECT period, period_code FROM marts.dim_period "
+        "WHERE period_grain = 'month' AND has_submissions ORDER BY period"
     ).fetchall()
+    approvals = repr(sorted(approved_months(conn).items()))
     return {
         code: hashlib.sha256(
             "\n".join(
-                [_code_fingerprint(), str(min_cell), repr(sorted(monthly.get(start, [])))]
+                [
+                    _code_fingerprint(),
+                    str(min_cell),
+                    approvals,
+                    repr(sorted(monthly.get(start, []))),
+                ]
             ).encode()
         ).hexdigest()
         for start, code in months
     }
 
 
-def _fingerprint_path(outputs_dir: Path, period: str) -> Path:
-    return outputs_dir / period / f".{CONSOLIDATED_NAME}{FINGERPRINT_SUFFIX}"
+def _fingerprint_path(folder: Path) -> Path:
+    return folder / f".{CONSOLIDATED_NAME}{FINGERPRINT_SUFFIX}"
 
 
 def _stamp(fingerprint: str, paths: Sequence[Path]) -> str:
@@ -599,9 +849,9 @@ def _stamp(fingerprint: str, paths: Sequence[Path]) -> str:
     return "\n".join([fingerprint, *files])
 
 
-def _is_up_to_date(outputs_dir: Path, period: str, fingerprint: str) -> bool:
-    paths = consolidated_paths(outputs_dir, period)
-    stamp_path = _fingerprint_path(outputs_dir, period)
+def _is_up_to_date(folder: Path, fingerprint: str) -> bool:
+    paths = workbook_paths(folder)
+    stamp_path = _fingerprint_path(folder)
     if not (stamp_path.exists() and all(path.exists() for path in paths)):
         return False
     return stamp_path.read_text(encoding="utf-8") == _stamp(fingerprint, paths)
@@ -612,17 +862,168 @@ def write_changed_months(
 ) -> tuple[list[tuple[Path, Path]], list[str]]:
     """Write the workbooks of every month with submissions whose inputs changed since they
     were last written, or whose workbooks are missing; returns the written workbooks and the
-    months left as they were."""
+    months left as they were.
+
+    An approved month (ase-impact approve) keeps the workbooks of its latest approved version
+    in outputs/AAAA-MM/v<n>/, written once and never again, and its shared workbooks
+    (outputs/AAAA-MM/) are copies of them until the month is approved again; figures that
+    changed since are a revision pending approval, in outputs/AAAA-MM/v<n+1>/ with its
+    « Révisions » sheet.
+    """
+    approvals = approved_months(conn)
     written, unchanged = [], []
     for period, fingerprint in month_fingerprints(conn, min_cell).items():
-        if _is_up_to_date(outputs_dir, period, fingerprint):
+        if period in approvals:
+            paths = _write_approved_month(
+                conn, outputs_dir, period, fingerprint, min_cell, approvals[period]
+            )
+            written += paths
+            if not paths:
+                unchanged.append(period)
+            continue
+        folder = outputs_dir / period
+        if _is_up_to_date(folder, fingerprint):
             unchanged.append(period)
             continue
-        stamp_path = _fingerprint_path(outputs_dir, period)
-        stamp_path.unlink(missing_ok=True)  # a crash below must not leave a stale stamp
-        paths = write_consolidated_workbooks(conn, period, outputs_dir, min_cell)
-        partial = stamp_path.with_name(f"{stamp_path.name}.{os.getpid()}.tmp")
-        partial.write_text(_stamp(fingerprint, paths), encoding="utf-8")
-        os.replace(partial, stamp_path)
-        written.append(paths)
+        written.append(_write_stamped(conn, period, outputs_dir, folder, fingerprint, min_cell))
     return written, unchanged
+
+
+def _write_stamped(conn, period, outputs_dir, folder, fingerprint, min_cell, **version) -> tuple:
+    stamp_path = _fingerprint_path(folder)
+    stamp_path.unlink(missing_ok=True)  # a crash below must not leave a stale stamp
+    paths = write_consolidated_workbooks(
+        conn, period, outputs_dir, min_cell, folder=folder, **version
+    )
+    partial = stamp_path.with_name(f"{stamp_path.name}.{os.getpid()}.tmp")
+    partial.write_text(_stamp(fingerprint, paths), encoding="utf-8")
+    os.replace(partial, stamp_path)
+    return paths
+
+
+# --- Approved months: frozen versions, revisions pending approval ---------------------------
+
+VERSION_FOLDER = "v{version}"
+# In a version's folder: the version is approved; its workbooks are never written again.
+APPROVED_MARKER = ".approuve"
+
+
+@dataclass(frozen=True)
+class ApprovedVersion:
+    version: int
+    approved_at: object
+    approved_by: str
+
+
+def approved_months(conn: duckdb.DuckDBPyConnection) -> dict[str, ApprovedVersion]:
+    """Each approved month ("AAAA-MM") and its latest approved version (marts.mart_approvals)."""
+    rows = conn.execute(
+        "SELECT approved_month_code, approval_version, approved_at, approved_by "
+        "FROM marts.mart_approvals WHERE is_latest ORDER BY 1"
+    ).fetchall()
+    return {month: ApprovedVersion(*rest) for month, *rest in rows}
+
+
+def version_folder(outputs_dir: Path, period: str, version: int) -> Path:
+    return outputs_dir / period / VERSION_FOLDER.format(version=version)
+
+
+def _revisions(conn, period: str, to_version: int | None) -> pd.DataFrame:
+    """The « Révisions » of a version (to_version), or pending approval (None)."""
+    return conn.execute(
+        "SELECT * FROM reporting.rpt_revisions WHERE approved_month = ? "
+        "AND ((?::INTEGER IS NULL AND is_pending) OR to_version = ?) ORDER BY row_order",
+        [period_start(period), to_version, to_version],
+    ).df()
+
+
+def pending_revisions(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
+    """The figures of an approved month that changed since its latest approved version (the
+    « Révisions » its next approval will list); empty for a month never approved."""
+    return _revisions(conn, period, None)
+
+
+def write_approved_version(
+    conn: duckdb.DuckDBPyConnection,
+    outputs_dir: Path,
+    period: str,
+    approved: ApprovedVersion,
+    min_cell: int,
+    revisions: pd.DataFrame | None,
+) -> tuple[Path, Path] | None:
+    """Write the workbooks of an approved version in outputs/AAAA-MM/v<n>/ once (read-only,
+    with a marker saying it is approved), from the figures the marts hold now (the ones just
+    approved), and copy them over the month's shared workbooks. Returns the written
+    workbooks, or None when the version was written already (never written again)."""
+    version = approved.version
+    final = version_folder(outputs_dir, period, version)
+    paths = None
+    if not (final / APPROVED_MARKER).exists():
+        note = (
+            f"Version {version} approuvée le {approved.approved_at:%d/%m/%Y à %H:%M} "
+            f"par {approved.approved_by} (ase-impact approve {period})."
+        )
+        if final.exists():
+            shutil.rmtree(final)  # a revision that was pending, now approved
+        paths = write_consolidated_workbooks(
+            conn,
+            period,
+            outputs_dir,
+            min_cell,
+            folder=final,
+            revisions=revisions,
+            version_note=note,
+        )
+        for path in paths:
+            path.chmod(0o444)
+        (final / APPROVED_MARKER).write_text(note + "\n", encoding="utf-8")
+    _share_approved(outputs_dir, period, final)
+    return paths
+
+
+def _share_approved(outputs_dir: Path, period: str, final: Path) -> None:
+    """The shared workbooks of the month are the approved version's, until approved again."""
+    for approved_path, shared in zip(
+        workbook_paths(final), consolidated_paths(outputs_dir, period), strict=True
+    ):
+        if not shared.exists() or shared.read_bytes() != approved_path.read_bytes():
+            partial = shared.with_name(f".{shared.name}.{os.getpid()}.tmp")
+            shutil.copyfile(approved_path, partial)
+            partial.chmod(0o644)
+            os.replace(partial, shared)
+    _fingerprint_path(outputs_dir / period).unlink(missing_ok=True)
+
+
+def _write_approved_month(
+    conn, outputs_dir: Path, period: str, fingerprint: str, min_cell: int, approved
+) -> list[tuple[Path, Path]]:
+    version = approved.version
+    # Normally written by `ase-impact approve` already; written here only if it was not.
+    revisions = _revisions(conn, period, version) if version > 1 else None
+    paths = write_approved_version(conn, outputs_dir, period, approved, min_cell, revisions)
+    written = [paths] if paths else []
+    proposal = version_folder(outputs_dir, period, version + 1)
+    pending = _revisions(conn, period, None)
+    if pending.empty:
+        if proposal.exists() and not (proposal / APPROVED_MARKER).exists():
+            shutil.rmtree(proposal)
+        return written
+    if not _is_up_to_date(proposal, fingerprint):
+        note = (
+            f"Révision proposée (version {version + 1}), en attente d'approbation : les "
+            f"chiffres diffusés restent ceux de la version {version} approuvée ; l'onglet "
+            f"« Révisions » liste ce qui a changé (ase-impact approve {period} l'approuve)."
+        )
+        written.append(
+            _write_stamped(
+                conn,
+                period,
+                outputs_dir,
+                proposal,
+                fingerprint,
+                min_cell,
+                revisions=pending,
+                version_note=note,
+            )
+        )
+    return written

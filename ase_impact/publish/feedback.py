@@ -105,6 +105,8 @@ class FeedbackFacts:
     rows_with_alerts: int | None = None
     refusal: Refusal | None = None
     checked_before_sending: bool = False
+    # Set when the publication gate put this file in quarantine: why, and what stays in force.
+    quarantine_note: str | None = None
 
     @property
     def is_refused(self) -> bool:
@@ -152,19 +154,39 @@ def rule_description(code: str, period: str, file_name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def finding_label(rule_code: str, severity: str) -> str:
+    """The « Gravité » a finding shows: « À vérifier » for a plausibility query, else its
+    severity's label."""
+    if rules.is_query(rule_code):
+        return vocabulary.rule_categories()[vocabulary.QUERY].label_fr
+    return vocabulary.severity_label(severity)
+
+
+def rows_to_check(findings: pd.DataFrame) -> int:
+    """Rows with at least one plausibility query (« À vérifier »), counted apart."""
+    if findings.empty:
+        return 0
+    queried = findings[findings["rule_code"].map(rules.is_query).astype(bool)]
+    return len(queried[["sheet", "excel_row"]].drop_duplicates())
+
+
 def _rule_counts(rule_counts: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]:
-    """One line per rule: every finding counted, and how many the « Anomalies » sheet lists."""
+    """One line per rule: every finding counted, and how many the « Anomalies » sheet lists;
+    errors first, then alerts, plausibility queries (« À vérifier ») last."""
     counts: Counter = Counter()
     listed: Counter = Counter()
     for row in rule_counts.itertuples(index=False):
         counts[row.rule_code, row.severity] += int(row.findings)
         listed[row.rule_code, row.severity] += int(row.findings_listed)
-    ordered = sorted(counts, key=lambda item: (item[1] != vocabulary.ERREUR, item[0]))
+    ordered = sorted(
+        counts,
+        key=lambda item: (item[1] != vocabulary.ERREUR, rules.is_query(item[0]), item[0]),
+    )
     return [
         (
             code,
             rule_description(code, facts.period, facts.file_name),
-            vocabulary.severity_label(severity),
+            finding_label(code, severity),
             counts[code, severity],
             listed[code, severity],
         )
@@ -172,7 +194,9 @@ def _rule_counts(rule_counts: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]
     ]
 
 
-def _identity_lines(facts: FeedbackFacts) -> list[tuple[str, object, str | None]]:
+def _identity_lines(
+    facts: FeedbackFacts, findings: pd.DataFrame
+) -> list[tuple[str, object, str | None]]:
     lines = [
         ("Association", facts.association_name or facts.association_code, None),
         ("Code association", facts.association_code, None),
@@ -192,8 +216,11 @@ def _identity_lines(facts: FeedbackFacts) -> list[tuple[str, object, str | None]
             ("Lignes acceptées", facts.rows_accepted, None),
             ("Lignes rejetées", facts.rows_rejected, None),
             ("Lignes acceptées avec alerte", facts.rows_with_alerts, None),
+            ("dont lignes à vérifier (valeurs inhabituelles)", rows_to_check(findings), None),
             ("Bilan", facts.message_fr, None),
         ]
+    if facts.quarantine_note:
+        lines.append(("Publication", facts.quarantine_note, None))
     return lines
 
 
@@ -227,7 +254,7 @@ def _write_summary(
         CHECK_NOTE if facts.checked_before_sending else RECEIPT_NOTE,
         SUMMARY_WIDTHS,
     )
-    lines = _identity_lines(facts)
+    lines = _identity_lines(facts, findings)
     if facts.refusal is not None:
         lines += _refusal_lines(facts.refusal)
     for row, (label, value, number_format) in enumerate(lines, FIRST_LINE_ROW):
@@ -282,7 +309,7 @@ def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
             finding.column_header,
             finding.value_received,
             finding.rule_code,
-            vocabulary.severity_label(finding.severity),
+            finding_label(finding.rule_code, finding.severity),
             finding.message_fr,
         )
         for finding in findings.itertuples(index=False)
@@ -316,6 +343,19 @@ def render_feedback_workbook(
     return save_atomically(feedback_workbook(facts, findings, rule_counts), path)
 
 
+def _quarantine_note(submission: Submission) -> str | None:
+    if not submission.is_quarantined:
+        return None
+    reason = submission.quarantine_reason_fr
+    return (
+        f"Fichier mis en quarantaine le {submission.quarantined_at:%d/%m/%Y à %H:%M} : "
+        f"{reason[:1].upper()}{reason[1:]} Ses chiffres ne sont pas publiés. "
+        + _in_force_note(submission)
+        + " Les autres associations sont publiées. Vérifiez le fichier puis déposez une "
+        "version corrigée : elle sera contrôlée à nouveau."
+    )
+
+
 def submission_facts(conn: duckdb.DuckDBPyConnection, submission: Submission) -> FeedbackFacts:
     """The facts of a file as the quality tables recorded it."""
     refusal = None
@@ -337,6 +377,7 @@ def submission_facts(conn: duckdb.DuckDBPyConnection, submission: Submission) ->
         rows_rejected=submission.rows_rejected,
         rows_with_alerts=submission.rows_with_alerts,
         refusal=refusal,
+        quarantine_note=_quarantine_note(submission),
     )
 
 

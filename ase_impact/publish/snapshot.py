@@ -1,5 +1,8 @@
 """The published snapshot analysts open: marts and quality, replaced atomically after a build.
 
+The rows of an approved month (`ase-impact approve`) are its latest approved version, not the
+current figures of the marts, until the month is approved again (warehouse/approvals.py).
+
 It is written to a temporary file beside the target and renamed over it: a reader holding the
 old file open keeps reading it, a new reader opens the new one, nobody sees a half-built month
 and nobody's read lock ever blocks the pipeline's writer. If the copy fails (full disk, read-only
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from ase_impact.warehouse.approvals import apply_to_published
 from ase_impact.warehouse.connection import exclusive_access, storage_failure_fr
 
 PUBLISHED_SCHEMAS = ("marts", "quality")
@@ -51,6 +55,8 @@ def _write(warehouse: Path, temporary: Path) -> dict[str, int]:
             conn.execute(f"create schema {schema}")
             for table in _tables(conn, schema):
                 counts[f"{schema}.{table}"] = _copy_table(conn, schema, table)
+        # An approved month shows its approved version until it is approved again.
+        apply_to_published(conn, "warehouse")
         conn.execute("detach warehouse")
         conn.execute("checkpoint")
     return counts

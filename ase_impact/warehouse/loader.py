@@ -20,6 +20,7 @@ from ase_impact.core.registry import REGISTRY_COLUMNS, Registry
 from ase_impact.warehouse import queries, schema
 from ase_impact.warehouse.schema import (
     PARTITION_COLUMNS,
+    QUARANTINE_COLUMNS,
     RULE_COUNTS_TABLE,
     SUBMISSION_COLUMNS,
     finding_table_columns,
@@ -240,3 +241,46 @@ def record_file_error(
         conn.execute("ROLLBACK")
         raise
     return version
+
+
+def replace_raw_rows(
+    conn: duckdb.DuckDBPyConnection,
+    period: str,
+    association_code: str,
+    sha256: str | None,
+    tables: Mapping[str, pd.DataFrame],
+) -> None:
+    """Replace a partition's raw rows only (quality untouched), in one transaction: by the rows
+    of the version in force again (sha256, tables), or by nothing (sha256 None) when no
+    version is left in force. What a quarantine does (ase_impact/intake/quarantine.py)."""
+    _refuse_pii_columns(tables)
+    start = period_start(period)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for table in raw_table_columns():
+            conn.execute(
+                f"DELETE FROM raw.{table} WHERE period = ? AND association_code = ?",
+                [start, association_code],
+            )
+        for table, frame in tables.items():
+            _insert_frame(
+                conn,
+                f"raw.{table}",
+                raw_table_columns()[table],
+                frame,
+                [start, association_code, sha256],
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def record_quarantine(conn: duckdb.DuckDBPyConnection, rows: list[Mapping[str, object]]) -> None:
+    """Add files to quality.quarantined_files (QUARANTINE_COLUMNS' fields)."""
+    names = [name for name, _ in QUARANTINE_COLUMNS]
+    conn.executemany(
+        f"INSERT INTO quality.quarantined_files ({', '.join(names)}) "
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [[row[name] for name in names] for row in rows],
+    )

@@ -36,10 +36,17 @@ class Submission:
     message_fr: str | None
     version_in_force: int | None
     received_at_in_force: datetime | None
+    # Set when the latest version is in quarantine (the publication gate refused its figures).
+    quarantine_reason_fr: str | None = None
+    quarantined_at: datetime | None = None
 
     @property
     def is_refused(self) -> bool:
         return self.status == vocabulary.REJECTED
+
+    @property
+    def is_quarantined(self) -> bool:
+        return self.quarantine_reason_fr is not None
 
 
 def latest_submission(
@@ -49,7 +56,7 @@ def latest_submission(
     row = conn.execute(
         "SELECT association_name, file_name, sha256, received_at, version, rows_received, "
         "rows_accepted, rows_rejected, rows_with_alerts, status, message_fr, "
-        "version_in_force, received_at_in_force "
+        "version_in_force, received_at_in_force, quarantine_reason_fr, quarantined_at "
         "FROM quality.latest_submissions WHERE period = ? AND association_code = ?",
         [period_start(period), association_code],
     ).fetchone()
@@ -164,6 +171,20 @@ def file_findings(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd
     return conn.execute(" UNION ALL ".join(selects), key * len(selects)).df()
 
 
+def rows_with_findings_of(
+    conn: duckdb.DuckDBPyConnection, sha256: str, rule_codes: tuple[str, ...]
+) -> int:
+    """Rows of a file kept with a finding of one of these rules (e.g. the plausibility queries)."""
+    if not rule_codes:
+        return 0
+    table = vocabulary.severities()[vocabulary.ALERTE].quality_table
+    return conn.execute(
+        f"SELECT count(DISTINCT (sheet, excel_row)) FROM quality.{table} WHERE file_sha256 = ? "
+        f"AND rule_code IN ({', '.join('?' for _ in rule_codes)})",
+        [sha256, *rule_codes],
+    ).fetchone()[0]
+
+
 def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit: int) -> list[str]:
     table = vocabulary.severities()[vocabulary.ERREUR].quality_table
     rows = conn.execute(
@@ -172,6 +193,65 @@ def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit
         [sha256, limit],
     ).fetchall()
     return [message for (message,) in rows]
+
+
+def previous_file_rows(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    period: str,
+    association_code: str,
+    columns: tuple[str, ...],
+    same_year: bool = False,
+) -> tuple[str, pd.DataFrame] | None:
+    """("AAAA-MM", rows) of the association's latest file in force for a month before period
+    (of the same year when same_year), as raw.<table> holds it; None when there is none."""
+    start = period_start(period)
+    found = conn.execute(
+        f"SELECT max(period) FROM raw.{table} WHERE association_code = ? AND period < ? "
+        "AND (NOT ? OR year(period) = year(?::DATE))",
+        [association_code, start, same_year, start],
+    ).fetchone()[0]
+    if found is None:
+        return None
+    selected = ", ".join(f'"{column}"' for column in columns)
+    rows = conn.execute(
+        f"SELECT {selected} FROM raw.{table} WHERE association_code = ? AND period = ?",
+        [association_code, found],
+    ).df()
+    return found.strftime("%Y-%m"), rows
+
+
+@dataclass(frozen=True)
+class InForce:
+    """The version in force of a partition, and its file's sha256 (archive/<sha256>.xlsx)."""
+
+    version: int | None
+    sha256: str | None
+    file_name: str | None
+
+
+def in_force(conn: duckdb.DuckDBPyConnection, period: str, association_code: str) -> InForce:
+    """The partition's version in force as quality.latest_submissions states it (NULLs: none)."""
+    row = conn.execute(
+        "SELECT latest.version_in_force, latest.sha256_in_force, versions.file_name "
+        "FROM quality.latest_submissions AS latest LEFT JOIN quality.submissions AS versions "
+        "ON versions.period = latest.period AND versions.association_code = "
+        "latest.association_code AND versions.version = latest.version_in_force "
+        "WHERE latest.period = ? AND latest.association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    return InForce(*row) if row else InForce(None, None, None)
+
+
+def quarantined_files(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every partition whose latest version is in quarantine: period ("AAAA-MM"),
+    association_code, version, reason_fr, quarantined_at, version_in_force."""
+    return conn.execute(
+        "SELECT strftime(period, '%Y-%m') AS period, association_code, version, "
+        "quarantine_reason_fr AS reason_fr, quarantined_at, version_in_force "
+        "FROM quality.latest_submissions WHERE quarantine_reason_fr IS NOT NULL "
+        "ORDER BY period, association_code"
+    ).df()
 
 
 def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -54,6 +54,17 @@ SUBMISSION_COLUMNS = (
     ("status", "VARCHAR NOT NULL"),
     ("message_fr", "VARCHAR"),
 )
+# Files in force whose figures the publication gate refused: left out of every figure, the
+# partition's previous accepted version (if any) staying in force (ase_impact/gate/quarantine.py).
+QUARANTINE_COLUMNS = (
+    ("period", "DATE NOT NULL"),
+    ("association_code", "VARCHAR NOT NULL"),
+    ("sha256", "VARCHAR NOT NULL"),
+    ("version", "INTEGER NOT NULL"),
+    ("check_name", "VARCHAR NOT NULL"),
+    ("reason_fr", "VARCHAR NOT NULL"),
+    ("quarantined_at", "TIMESTAMP NOT NULL"),
+)
 FILE_ERROR_COLUMNS = (
     ("period", "DATE"),
     ("association_code", "VARCHAR"),
@@ -110,22 +121,37 @@ def _quoted(values) -> str:
 
 def latest_submissions_view() -> str:
     """One row per (period, association): its latest version received, whatever its status,
-    and the latest accepted version, whose rows are the ones in force (a refused file leaves
-    the previous accepted version in force)."""
+    and the latest accepted version not in quarantine, whose rows are the ones in force (a
+    refused or quarantined file leaves the previous accepted version in force). When the
+    latest version is in quarantine, why and since when."""
     columns = ", ".join(f"latest.{name}" for name, _ in SUBMISSION_COLUMNS)
     return f"""
         CREATE OR REPLACE VIEW quality.latest_submissions AS
-        WITH ranked AS (
-            SELECT *,
+        WITH quarantined AS (
+            SELECT period, association_code, sha256,
+                arg_max(reason_fr, quarantined_at) AS reason_fr,
+                max(quarantined_at) AS quarantined_at
+            FROM quality.quarantined_files
+            GROUP BY ALL
+        ),
+        ranked AS (
+            SELECT submissions.*,
+                quarantined.sha256 IS NOT NULL AS is_quarantined,
                 row_number() OVER (
-                    PARTITION BY period, association_code ORDER BY version DESC
+                    PARTITION BY submissions.period, submissions.association_code
+                    ORDER BY submissions.version DESC
                 ) AS recency,
                 row_number() OVER (
-                    PARTITION BY period, association_code,
-                        status IN ({_quoted(vocabulary.ACCEPTED_STATUSES)})
-                    ORDER BY version DESC
+                    PARTITION BY submissions.period, submissions.association_code,
+                        submissions.status IN ({_quoted(vocabulary.ACCEPTED_STATUSES)})
+                        AND quarantined.sha256 IS NULL
+                    ORDER BY submissions.version DESC
                 ) AS recency_by_acceptance
-            FROM quality.submissions
+            FROM quality.submissions AS submissions
+            LEFT JOIN quarantined
+                ON quarantined.period = submissions.period
+                AND quarantined.association_code = submissions.association_code
+                AND quarantined.sha256 = submissions.sha256
         ),
         in_force AS (
             SELECT period, association_code, version AS version_in_force,
@@ -133,13 +159,20 @@ def latest_submissions_view() -> str:
             FROM ranked
             WHERE recency_by_acceptance = 1
                 AND status IN ({_quoted(vocabulary.ACCEPTED_STATUSES)})
+                AND NOT is_quarantined
         )
         SELECT {columns},
-            in_force.version_in_force, in_force.sha256_in_force, in_force.received_at_in_force
+            in_force.version_in_force, in_force.sha256_in_force, in_force.received_at_in_force,
+            quarantined.reason_fr AS quarantine_reason_fr,
+            quarantined.quarantined_at
         FROM ranked AS latest
         LEFT JOIN in_force
             ON in_force.period = latest.period
             AND in_force.association_code = latest.association_code
+        LEFT JOIN quarantined
+            ON quarantined.period = latest.period
+            AND quarantined.association_code = latest.association_code
+            AND quarantined.sha256 = latest.sha256
         WHERE latest.recency = 1
     """
 
@@ -177,4 +210,5 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     )
     _create_table(conn, "quality.submissions", submission_columns)
     _create_table(conn, "quality.file_errors", FILE_ERROR_COLUMNS)
+    _create_table(conn, "quality.quarantined_files", QUARANTINE_COLUMNS)
     conn.execute(latest_submissions_view())

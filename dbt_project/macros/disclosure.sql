@@ -9,14 +9,16 @@
 {% macro disclosure_group_windows() -%}
     window
         scope_cells as (
-            partition by period, scope, association_code, indicator_code, mis_pe_dimension
+            partition by period_grain, period, scope, association_code, indicator_code,
+                mis_pe_dimension
         ),
         breakdown_cells as (
-            partition by period, scope, association_code, indicator_code, mis_pe_dimension,
-                breakdown
+            partition by period_grain, period, scope, association_code, indicator_code,
+                mis_pe_dimension, breakdown
         ),
         same_cell as (
-            partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value
+            partition by period_grain, period, indicator_code, mis_pe_dimension, breakdown,
+                breakdown_value
         )
 {%- endmacro %}
 

@@ -18,10 +18,13 @@
     The select list of an indicator row (the long format of every *_indicators_* model).
     cell_count is the number of people or pairs behind the value, the basis of disclosure
     control; NULL for indicators about the association itself (resources, activities).
+    population: the population (seed indicator_populations) whose rows the model computed the
+    indicator over; int_indicators_completed checks it against the catalogue's.
 -#}
 {% macro indicator_columns(
     indicator_code,
     value,
+    population,
     numerator='null',
     denominator='null',
     cell_count='null',
@@ -29,6 +32,7 @@
     breakdown='breakdown',
     breakdown_value='breakdown_value'
 ) -%}
+    period_grain,
     period,
     scope,
     association_code,
@@ -39,7 +43,8 @@
     ({{ value }})::double as value,
     ({{ numerator }})::double as numerator,
     ({{ denominator }})::double as denominator,
-    ({{ cell_count }})::bigint as cell_count
+    ({{ cell_count }})::bigint as cell_count,
+    '{{ population }}' as population_code
 {%- endmacro %}
 
 {#- numerator ÷ denominator × 100; NULL (undefined) when the denominator is zero. -#}
@@ -50,4 +55,16 @@
 {#- numerator ÷ denominator; NULL (undefined) when the denominator is zero. -#}
 {% macro ratio(numerator, denominator) -%}
     ({{ numerator }}) / nullif({{ denominator }}, 0)::double
+{%- endmacro %}
+
+{#-
+    Rows of the associations a population of indicators covers (int_indicator_populations):
+    at département scope an indicator is computed over its population's rows only.
+-#}
+{% macro in_population(association_column, population_code) -%}
+    {{ association_column }} in (
+        select association_code
+        from {{ ref('int_indicator_populations') }}
+        where population_code = '{{ population_code }}'
+    )
 {%- endmacro %}

@@ -10,6 +10,7 @@ youth as (
 
 association_bounds as (
     select
+        period_grain,
         period,
         breakdown,
         breakdown_value,
@@ -21,6 +22,7 @@ association_bounds as (
 )
 
 select
+    departement.period_grain,
     departement.period,
     departement.breakdown,
     departement.breakdown_value,
@@ -29,7 +31,8 @@ select
     association_bounds.association_max
 from youth as departement
 left join association_bounds
-    on association_bounds.period = departement.period
+    on association_bounds.period_grain = departement.period_grain
+    and association_bounds.period = departement.period
     and association_bounds.breakdown = departement.breakdown
     and association_bounds.breakdown_value is not distinct from departement.breakdown_value
 where departement.scope = 'departement'

@@ -1,5 +1,6 @@
--- Every published scope (each reporting association of a month, and the département) has a
--- total row for every catalogue indicator, once per MIS PE dimension for per-dimension ones.
+-- Every published scope (each association of a window of its calendar, and the département,
+-- at every grain) has a total row for every catalogue indicator, once per MIS PE dimension
+-- for per-dimension ones.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_indicators'}}}) }}  -- shown on the mart in Dagster
 with
 
@@ -16,13 +17,14 @@ expected as (
 ),
 
 published as (
-    select period, scope, association_code, count(*) as total_rows
+    select period_grain, period, scope, association_code, count(*) as total_rows
     from {{ ref('fct_indicators') }}
     where breakdown = 'total'
     group by all
 )
 
 select
+    scopes.period_grain,
     scopes.period,
     scopes.scope,
     scopes.association_code,
@@ -31,7 +33,8 @@ select
 from {{ ref('int_indicator_scopes_listed') }} as scopes
 cross join expected
 left join published
-    on published.period = scopes.period
+    on published.period_grain = scopes.period_grain
+    and published.period = scopes.period
     and published.scope = scopes.scope
     and published.association_code is not distinct from scopes.association_code
 where coalesce(published.total_rows, 0) <> expected.total_rows

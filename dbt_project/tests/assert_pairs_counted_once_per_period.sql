@@ -1,15 +1,17 @@
--- A pair is counted once per period: the département's pairs_active equals the number of
--- distinct (association, pair) active in the month's snapshots, and the objective breakdown
--- (one objective per pair) adds up to it.
+-- A pair is counted once per period, at every grain: the département's pairs_active equals
+-- the number of distinct (association, pair) of mentoring associations active in the
+-- window's latest states, and the objective breakdown (one objective per pair) adds up to it.
 {{ config(meta={'dagster': {'ref': {'name': 'fct_indicators'}}}) }}  -- shown on the mart in Dagster
 with
 
 snapshot as (
     select
+        period_grain,
         period,
         count(distinct association_code || '/' || pair_id) as distinct_active_pairs
     from {{ ref('int_pairs_snapshotted') }}
     where is_active
+        and {{ in_population('association_code', 'mentoring') }}
     group by all
 ),
 
@@ -21,6 +23,7 @@ pairs_active as (
 
 by_breakdown as (
     select
+        period_grain,
         period,
         sum(value) filter (where breakdown = 'total') as total,
         sum(value) filter (where breakdown = 'objective') as objective_sum
@@ -29,12 +32,14 @@ by_breakdown as (
 )
 
 select
+    by_breakdown.period_grain,
     by_breakdown.period,
     by_breakdown.total,
     by_breakdown.objective_sum,
     snapshot.distinct_active_pairs
 from by_breakdown
 left join snapshot
-    on snapshot.period = by_breakdown.period
+    on snapshot.period_grain = by_breakdown.period_grain
+    and snapshot.period = by_breakdown.period
 where by_breakdown.total <> coalesce(snapshot.distinct_active_pairs, 0)
     or by_breakdown.objective_sum <> by_breakdown.total

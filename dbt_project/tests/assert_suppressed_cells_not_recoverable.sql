@@ -45,6 +45,7 @@ leaks as (
 )
 
 select
+    period_grain,
     period,
     scope,
     association_code,

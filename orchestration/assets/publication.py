@@ -46,7 +46,9 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
     description=(
         "Tableau de pilotage consolidé de chaque mois (`outputs/AAAA-MM/`) et sa version de "
         "diffusion, où les valeurs sous le seuil de diffusion sont masquées. Seuls les mois "
-        "dont les données ont changé depuis leur dernière écriture sont réécrits."
+        "dont les données ont changé depuis leur dernière écriture sont réécrits. Un mois "
+        "approuvé (`ase-impact approve`) garde ses classeurs approuvés (`outputs/AAAA-MM/vN/`) ; "
+        "une révision en attente d'approbation est écrite dans la version suivante."
     ),
 )
 def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
@@ -58,7 +60,12 @@ def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
         written, unchanged = write_changed_months(conn, settings.outputs_dir, settings.min_cell)
     return dg.MaterializeResult(
         metadata={
-            "mois": dg.MetadataValue.text(", ".join(path.parent.name for path, _ in written)),
+            # AAAA-MM, or AAAA-MM/v<n> for a version of an approved month.
+            "mois": dg.MetadataValue.text(
+                ", ".join(
+                    path.parent.relative_to(settings.outputs_dir).as_posix() for path, _ in written
+                )
+            ),
             "mois_inchanges": dg.MetadataValue.text(", ".join(unchanged)),
             "dernier_classeur": dg.MetadataValue.path(str(written[-1][0]) if written else ""),
             "derniere_diffusion": dg.MetadataValue.path(str(written[-1][1]) if written else ""),

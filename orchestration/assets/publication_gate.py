@@ -3,12 +3,21 @@
 range and completeness suites are blocking ERROR checks (a failure stops the outputs of the
 run); the volume suite is a WARN check. The metadata carries the failing expectations and the
 path of the suite's Data Docs page.
+
+One association's problem stays with it: when a blocking suite fails and its failing rows
+trace back to association-months (ase_impact/gate/quarantine.py), those files are put in
+quarantine (their previous accepted version back in force, ase_impact/intake/quarantine.py),
+their associations' feedback says why, and the check records a new state of
+quality.submissions: the build sensor (or `ase-impact run`) builds again, and everything else
+is published. The metadata of every check names the files in quarantine.
 """
 
 import dagster as dg
+import pandas as pd
 
 from ase_impact.gate.run import GateResult, SuiteResult, run_publication_gate
 from ase_impact.gate.suites import SUITES
+from orchestration.assets.ingestion import SUBMISSIONS_KEY
 from orchestration.resources import PipelineSettings
 
 CHECK_SEVERITY = {"ERROR": dg.AssetCheckSeverity.ERROR, "WARN": dg.AssetCheckSeverity.WARN}
@@ -61,7 +70,24 @@ def failing_expectations_markdown(suite: SuiteResult) -> str:
     return "\n".join(lines)
 
 
-def gate_check_metadata(suite: SuiteResult, gate: GateResult) -> dict[str, dg.MetadataValue]:
+def quarantine_markdown(quarantined) -> str:
+    """The files in quarantine (a frame of queries.quarantined_files) as a Markdown table."""
+    if quarantined is None or quarantined.empty:
+        return "Aucun fichier en quarantaine."
+    lines = [
+        "| Mois | Association | Version écartée | Version en vigueur | Motif |",
+        "|---|---|---|---|---|",
+    ]
+    for row in quarantined.itertuples():
+        in_force = "aucune" if pd.isna(row.version_in_force) else int(row.version_in_force)
+        cells = (row.period, row.association_code, row.version, in_force, row.reason_fr)
+        lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
+    return "\n".join(lines)
+
+
+def gate_check_metadata(
+    suite: SuiteResult, gate: GateResult, quarantined=None
+) -> dict[str, dg.MetadataValue]:
     return {
         "attentes_evaluees": dg.MetadataValue.int(suite.expectations_evaluated),
         "attentes_en_echec": dg.MetadataValue.int(len(suite.failing)),
@@ -70,20 +96,61 @@ def gate_check_metadata(suite: SuiteResult, gate: GateResult) -> dict[str, dg.Me
         "data_docs": dg.MetadataValue.path(suite.data_docs_path),
         "data_docs_index": dg.MetadataValue.path(gate.data_docs_index),
         "duree_porte_secondes": dg.MetadataValue.float(round(sum(gate.seconds.values()), 2)),
+        "fichiers_en_quarantaine": dg.MetadataValue.md(quarantine_markdown(quarantined)),
     }
 
 
-def gate_check_results(gate: GateResult) -> list[dg.AssetCheckResult]:
+def gate_check_results(gate: GateResult, quarantined=None) -> list[dg.AssetCheckResult]:
     return [
         dg.AssetCheckResult(
             asset_key=dg.AssetKey(list(suite.asset_key)),
             check_name=suite.name,
             passed=suite.passed,
             severity=CHECK_SEVERITY[suite.severity],
-            metadata=gate_check_metadata(suite, gate),
+            metadata=gate_check_metadata(suite, gate, quarantined),
         )
         for suite in gate.suites
     ]
+
+
+def quarantine_failures(context, settings, gate: GateResult) -> list:
+    """Quarantine the association-months a blocking failure traces back to, rewrite their
+    feedback, and record the new state of quality.submissions (so a build follows)."""
+    from ase_impact.gate.quarantine import trace_failures
+    from ase_impact.intake.quarantine import quarantine_partitions
+    from ase_impact.publish.feedback import write_feedback_workbook
+    from ase_impact.warehouse.connection import locked_connection
+
+    trace = trace_failures(gate)
+    if trace.entries is None:
+        context.log.warning(
+            "Échec du contrôle de publication non rattachable à un fichier : publication "
+            "bloquée. " + " ; ".join(trace.untraced)
+        )
+        return []
+    with locked_connection(settings.warehouse) as conn:
+        done = quarantine_partitions(conn, settings, trace.entries)
+        for quarantined in done:
+            write_feedback_workbook(
+                conn, quarantined.period, quarantined.association_code, settings.outputs_dir
+            )
+    if done:
+        context.op_execution_context.log_event(
+            dg.AssetMaterialization(
+                asset_key=SUBMISSIONS_KEY,
+                description="Fichiers mis en quarantaine par le contrôle de publication.",
+                metadata={
+                    "quarantaine": dg.MetadataValue.md(
+                        "\n".join(
+                            f"- {q.period}/{q.association_code} (version {q.version}) : "
+                            f"{q.reason_fr}"
+                            for q in done
+                        )
+                    )
+                },
+            )
+        )
+    return done
 
 
 @dg.multi_asset_check(
@@ -96,8 +163,16 @@ def gate_check_results(gate: GateResult) -> list[dg.AssetCheckResult]:
         "soumissions, variations de volume. Rapport Data Docs dans reports/quality/."
     ),
 )
-def publication_gate(pipeline: PipelineSettings):
+def publication_gate(context: dg.AssetCheckExecutionContext, pipeline: PipelineSettings):
+    from ase_impact.gate.run import gate_blocks_outputs
+    from ase_impact.warehouse import queries
+    from ase_impact.warehouse.connection import locked_connection
+
     settings = pipeline.resolve()
     # run_publication_gate imports great-expectations itself, only now.
     gate = run_publication_gate(settings.warehouse, settings.reports_dir)
-    yield from gate_check_results(gate)
+    if gate_blocks_outputs(gate):
+        quarantine_failures(context, settings, gate)
+    with locked_connection(settings.warehouse, read_only=True) as conn:
+        quarantined = queries.quarantined_files(conn)
+    yield from gate_check_results(gate, quarantined)

@@ -29,6 +29,8 @@ from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish import consolidated
 from ase_impact.publish.consolidated import (
+    MASKED_GROUP_LABEL,
+    SECONDARY_TEXT,
     SUPPRESSED_TEXT,
     UNDEFINED_TEXT,
     write_changed_months,
@@ -55,6 +57,7 @@ IDENTITIES = PiiSecrets(
     names=(*SECRETS.names, "Nomtest", "Prenomtest", "Nomclos", "Prenomclos"),
     birth_dates=(*SECRETS.birth_dates, date(2009, 5, 17), date(2010, 1, 11)),
 )
+STATUS_CHART = "Statut des binômes suivis sur le mois"
 WAITING = {
     "Statut du mentorat": "En attente de binôme",
     "Date de mise en relation": None,
@@ -188,8 +191,8 @@ def test_both_versions_have_their_sheets(workbooks):
         "Dimensions MIS PE",
         "Soumissions",
     ]
-    assert internal.sheetnames == [*shared, "Données"]
-    assert diffusion.sheetnames == shared
+    assert internal.sheetnames == [*shared, "Définitions", "Données"]
+    assert diffusion.sheetnames == [*shared, "Définitions"]
     assert workbooks["internal"].name == "tableau_de_pilotage_consolide.xlsx"
     assert workbooks["diffusion"].name == "tableau_de_pilotage_consolide_diffusion.xlsx"
     assert workbooks["internal"].parent.name == PERIOD
@@ -231,7 +234,8 @@ def test_charts_read_the_cells_that_hold_their_labels_and_values(workbooks):
     status_labels = list(referentiel.list_labels("status"))
     sexes = list(referentiel.list_labels("sex"))
     territories = list(referentiel.list_labels("territory"))
-    assert internal["Statut des binômes déclarés"] == ("Binômes", status_labels, [1, 14, 2, 0])
+    # The pairs of the month: waiting (B-050), ongoing, closed in October (B-900 twice).
+    assert internal[STATUS_CHART] == ("Binômes", status_labels, [1, 14, 2, 0])
     assert internal["Jeunes accompagnés par sexe"] == ("Jeunes", sexes, [12, 1, 0])
     expected_territories = [12 if t == "Nord" else 1 if t == "Sud" else 0 for t in territories]
     assert internal["Jeunes accompagnés par territoire"] == (
@@ -252,15 +256,23 @@ def test_charts_read_the_cells_that_hold_their_labels_and_values(workbooks):
         "MECS associative": 12,
         "MNA": 1,
     }
-    # Diffusion: a masked count leaves its chart cell empty (a lone 1 and the cell that would
-    # give it away by subtraction); zeros and counts of 11 or more stay.
-    assert diffusion["Statut des binômes déclarés"][2] == [None, 14, None, 0]
-    assert diffusion["Jeunes accompagnés par sexe"][2] == [None, None, 0]
-    assert [n for n in diffusion["Jeunes accompagnés par territoire"][2] if n is not None] == [
-        0,
-        0,
-        0,
-    ]
+    # Diffusion: a masked category is never drawn (nor drawn as 0, nor left out so that the
+    # rest makes 100 %): the masked ones are drawn together as « autres (masqué) », the
+    # published total less the published categories. The lone 1 and 2 of the statuses (3);
+    # the sexes: Homme 1, and Femme 12 masked so that Homme cannot be found by subtraction.
+    assert diffusion[STATUS_CHART][1:] == (
+        ["En cours", "Abandonné", MASKED_GROUP_LABEL],
+        [14, 0, 3],
+    )
+    assert diffusion["Jeunes accompagnés par sexe"][1:] == (
+        [sexes[2], MASKED_GROUP_LABEL],
+        [0, 13],
+    )
+    territory_labels, territory_values = diffusion["Jeunes accompagnés par territoire"][1:]
+    assert territory_labels[-1] == MASKED_GROUP_LABEL and territory_values[-1] == 13
+    assert set(territory_values[:-1]) == {0}
+    for title, (_, _, values) in diffusion.items():
+        assert sum(values) == sum(internal[title][2]), title  # the whole, never renormalised
 
 
 def test_the_diffusion_version_masks_exactly_the_suppressed_values(workbooks):
@@ -269,31 +281,39 @@ def test_the_diffusion_version_masks_exactly_the_suppressed_values(workbooks):
         workbooks["conn"]
         .execute(
             "SELECT count(*) FILTER (WHERE is_suppressed), "
-            "count(*) FILTER (WHERE NOT is_suppressed) FROM marts.mart_value_chain "
-            "WHERE period = DATE '2026-10-01'"
+            "count(*) FILTER (WHERE NOT is_suppressed), "
+            "count(*) FILTER (WHERE is_secondary_suppressed) FROM marts.mart_value_chain "
+            "WHERE period_grain = 'month' AND period = DATE '2026-10-01'"
         )
         .fetchone()
     )
     assert suppressed[0] > 0 and suppressed[1] > 0
     internal_rows = list(internal_book["Chaîne de valeur"].iter_rows(min_row=2, values_only=True))
     diffusion_rows = list(diffusion_book["Chaîne de valeur"].iter_rows(min_row=2, values_only=True))
-    assert len(internal_rows) == len(diffusion_rows) == sum(suppressed)
+    assert len(internal_rows) == len(diffusion_rows) == suppressed[0] + suppressed[1]
     masked = [
         (kept, shown)
         for kept, shown in zip(internal_rows, diffusion_rows, strict=True)
         if shown[4] != kept[4]
     ]
     assert len(masked) == suppressed[0]
-    assert all(shown[4] == SUPPRESSED_TEXT for _, shown in masked)
+    # Secondary masking is labelled apart from « < seuil ».
+    assert sorted(shown[4] for _, shown in masked) == sorted(
+        [SECONDARY_TEXT] * suppressed[2] + [SUPPRESSED_TEXT] * (suppressed[0] - suppressed[2])
+    )
     # What was masked is a number (or undefined, e.g. pairs per FTE without staff).
     assert all(isinstance(kept[4], int | float) or kept[4] == UNDEFINED_TEXT for kept, _ in masked)
     assert [kept for kept, _ in masked if isinstance(kept[4], int | float)]
-    # Dashboard: every masked chart cell says why, beside it.
+    # Dashboard: the masked categories are listed below their chart's data, their value
+    # empty, saying why; none is charted.
     dashboard = diffusion_book["Tableau de bord"]
+    listed = 0
     for row in dashboard.iter_rows(min_row=4, max_col=3):
         label, value, remark = row
-        if remark.value == SUPPRESSED_TEXT:
+        if remark.value in (SUPPRESSED_TEXT, SECONDARY_TEXT):
             assert value.value is None and label.value
+            listed += 1
+    assert listed
     # MIS PE: cap-avenir's one T0 respondent is below the threshold.
     dimensions = [
         row
@@ -362,33 +382,58 @@ def test_no_formula_and_no_name_in_either_file(workbooks, version):
     assert not {name: found for name, found in leaks.items() if found}
 
 
-def test_the_status_chart_shows_pairs_declared_as_the_marts_mask_it(workbooks):
-    # The chart's counts and masks are the marts' pairs_declared by status (disclosure control
+def test_the_status_chart_shows_pairs_followed_as_the_marts_mask_it(workbooks):
+    # The chart's counts and masks are the marts' pairs_followed by status (disclosure control
     # by dbt, primary and secondary), not a count of its own.
     internal_book, diffusion_book = workbooks["books"]
-    title = "Statut des binômes déclarés"
-    _, labels, counts = charted(workbooks["internal"], internal_book)[title]
-    _, shown_labels, shown = charted(workbooks["diffusion"], diffusion_book)[title]
+    _, labels, counts = charted(workbooks["internal"], internal_book)[STATUS_CHART]
+    _, shown_labels, shown = charted(workbooks["diffusion"], diffusion_book)[STATUS_CHART]
     marts = {
         label: (value, suppressed)
         for label, value, suppressed in workbooks["conn"]
         .execute(
-            "SELECT breakdown_value, value, is_suppressed FROM marts.fct_indicators "
-            "WHERE period = DATE '2026-10-01' AND scope = 'departement' "
-            "AND indicator_code = 'pairs_declared' AND breakdown = 'status'"
+            "SELECT coalesce(breakdown_value, 'total'), value, is_suppressed "
+            "FROM marts.fct_indicators WHERE period_grain = 'month' "
+            "AND period = DATE '2026-10-01' AND scope = 'departement' "
+            "AND indicator_code = 'pairs_followed' AND breakdown IN ('status', 'total')"
         )
         .fetchall()
     }
-    assert labels == shown_labels == list(referentiel.list_labels("status"))
+    total, total_masked = marts.pop("total")
+    assert labels == list(referentiel.list_labels("status"))
     assert set(marts) == set(labels)
     assert counts == [marts[label][0] for label in labels]
-    assert shown == [None if marts[label][1] else marts[label][0] for label in labels]
-    # The statuses add up to the pairs of the month's files: 13 of cap-avenir, 4 of envol.
-    declared = workbooks["conn"].execute(
-        "SELECT value FROM marts.fct_indicators WHERE period = DATE '2026-10-01' "
-        "AND scope = 'departement' AND indicator_code = 'pairs_declared' AND breakdown = 'total'"
+    published = [label for label in labels if not marts[label][1]]
+    assert not total_masked and total == sum(counts) == 17
+    assert shown_labels == [*published, MASKED_GROUP_LABEL]
+    assert shown == [
+        *(marts[label][0] for label in published),
+        total - sum(marts[label][0] for label in published),
+    ]
+
+
+def test_definitions_come_from_the_catalogue(workbooks):
+    catalogue = dict(
+        workbooks["conn"]
+        .execute("SELECT label_fr, definition_fr FROM marts.indicator_catalog")
+        .fetchall()
     )
-    assert sum(counts) == declared.fetchone()[0] == 17
+    for book in workbooks["books"]:
+        rows = list(book["Définitions"].iter_rows(min_row=2, max_col=3, values_only=True))
+        defined = {label: definition for _, label, definition in rows if label in catalogue}
+        assert defined == catalogue
+
+
+def test_key_figures_show_the_year_to_date_beside_the_month(workbooks):
+    internal, _ = workbooks["books"]
+    sheet = internal["Synthèse des résultats"]
+    header = next(
+        row for row in sheet.iter_rows(values_only=True) if row[0] == "Chiffres clés (Département)"
+    )
+    assert header[1:3] == ("Mois", "Cumul de l'année")
+    # Only October has files: the year to date is October's figures.
+    figures = {row[0]: row[1:3] for row in sheet.iter_rows(values_only=True) if row[0] and row[1:3]}
+    assert figures["Jeunes accompagnés"] == (13, 13)
 
 
 def test_pdf_rendering_says_when_libreoffice_is_missing(tmp_path, monkeypatch):

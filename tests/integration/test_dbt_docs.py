@@ -9,7 +9,13 @@ import pytest
 from ase_impact.warehouse.schema import ensure_schema
 from orchestration.dbt_project import prepare_manifest
 
-PUBLISHED_SOURCES = ("submissions", "rejected_rows", "row_alerts", "file_errors")
+PUBLISHED_SOURCES = (
+    "submissions",
+    "rejected_rows",
+    "row_alerts",
+    "file_errors",
+    "quarantined_files",
+)
 
 
 @pytest.fixture(scope="module")

@@ -22,11 +22,12 @@ import duckdb
 import pytest
 
 from ase_impact.core import referentiel
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import IngestionReport, ingest_file
 from ase_impact.intake.pseudonymise import load_key, youth_key
 from ase_impact.warehouse import connection, schema
-from tests.conftest import isolated_environment
+from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import resource_row, write_submission
 from tests.workbook_factory import write_workbook
@@ -487,9 +488,16 @@ def test_ingestion_accepts_every_row_written(build):
         assert {code: counts.received for code, counts in report.sheet_counts.items()} == written
         assert report.rows_accepted == report.rows_received
         assert report.rows_rejected == 0, report.findings.to_dict("records")
-        # Y7, aged 20, is the only row flagged: outside MIS PE's 13–18 scope.
+        # Flagged rows: Y7, aged 20, outside MIS PE's 13–18 scope; and B-01 in April, whose
+        # match date moved from the March file (queried at reception, DON-056).
         has_y7 = Y7_T0 in sheets.get("mispe_questionnaires", ())
-        assert report.rows_with_alerts == has_y7
+        moved = B_PAIRS_APRIL[0] in sheets.get("pairs", ())
+        flagged = report.findings.groupby("sheet")["excel_row"].nunique().to_dict()
+        assert flagged == {
+            **({"Questionnaire MIS PE": 1} if has_y7 else {}),
+            **({"Données": 1} if moved else {}),
+        }
+        assert report.rows_with_alerts == has_y7 + moved
         assert report.status == "accepted"
     assert [report.version for report in accepted] == [1, 1, 1, 1, 2]
     assert (refused.status, refused.version) == ("rejected", 1)
@@ -497,15 +505,24 @@ def test_ingestion_accepts_every_row_written(build):
 
 
 def indicator(
-    conn, period, scope, association, code, dimension=None, breakdown="total", breakdown_value=None
+    conn,
+    period,
+    scope,
+    association,
+    code,
+    dimension=None,
+    breakdown="total",
+    breakdown_value=None,
+    grain="month",
 ) -> tuple:
     """(value, numerator, denominator, is_suppressed) of exactly one fct_indicators row."""
     rows = conn.execute(
         "SELECT value, numerator, denominator, is_suppressed FROM marts.fct_indicators "
-        "WHERE period = ? AND scope = ? AND association_code IS NOT DISTINCT FROM ? "
+        "WHERE period_grain = ? AND period = ? AND scope = ? "
+        "AND association_code IS NOT DISTINCT FROM ? "
         "AND indicator_code = ? AND mis_pe_dimension IS NOT DISTINCT FROM ? AND breakdown = ? "
         "AND breakdown_value IS NOT DISTINCT FROM ?",
-        [period, scope, association, code, dimension, breakdown, breakdown_value],
+        [grain, period, scope, association, code, dimension, breakdown, breakdown_value],
     ).fetchall()
     assert len(rows) == 1, (period, scope, association, code, dimension, breakdown, rows)
     return rows[0]
@@ -621,36 +638,28 @@ EXPECTED_VALUES = [
     (MARCH, D, None, "youth_better_grades", "developpement_competences", "total", None, 0),
     # April: A-02 (Y2, answered 20/04) found an internship.
     (APRIL, "association", A, "youth_found_internship", "autonomisation", "total", None, 1),
-    # MIS PE March, besoins: A = Y1 (66.67); B = Y4 (33.33), Y6 (100), Y7 out of scope;
-    # département = Y1, Y4, Y6 → 3 respondents, mean 66.67, favourable Y1 (3), Y6 → 2 / 3.
+    # MIS PE measures residential care: A (envol-mentorat, mentoring only) sends Y1's T0 but
+    # MIS PE does not apply to it, so its questionnaires count nowhere, not even as a T0.
+    # March, besoins: B = Y4 (33.33), Y6 (100), Y7 out of scope; département = Y4, Y6 → 2
+    # respondents, mean 66.67, favourable only Y6 (Y4's mean answer is 2) → 1 / 2.
     (MARCH, "association", B, "mispe_respondents", "besoins_premiere_necessite", "total", None, 2),
-    (MARCH, D, None, "mispe_respondents", "besoins_premiere_necessite", "total", None, 3),
+    (MARCH, D, None, "mispe_respondents", "besoins_premiere_necessite", "total", None, 2),
     (MARCH, D, None, "mispe_score", "besoins_premiere_necessite", "total", None, 200 / 3),
-    (
-        MARCH,
-        D,
-        None,
-        "mispe_favourable_share",
-        "besoins_premiere_necessite",
-        "total",
-        None,
-        200 / 3,
-    ),
-    # Santé March: Y4 answered no santé item → Y1 (100), Y6 (100).
-    (MARCH, D, None, "mispe_respondents", "sante", "total", None, 2),
-    # Bien-être March by wave T0: Y1 50, Y4 100, Y6 100 → 250 / 3; no T1 → undefined.
-    (MARCH, D, None, "mispe_score", "bien_etre_emotionnel", "wave", T0, 250 / 3),
+    (MARCH, D, None, "mispe_favourable_share", "besoins_premiere_necessite", "total", None, 50.0),
+    # Santé March: Y4 answered no santé item → Y6 (100) alone.
+    (MARCH, D, None, "mispe_respondents", "sante", "total", None, 1),
+    # Bien-être March by wave T0: Y4 100, Y6 100 → 100; no T1 → undefined.
+    (MARCH, D, None, "mispe_score", "bien_etre_emotionnel", "wave", T0, 100.0),
     (MARCH, D, None, "mispe_score", "bien_etre_emotionnel", "wave", T1, None),
     (MARCH, D, None, "mispe_respondents", "bien_etre_emotionnel", "wave", T1, 0),
     # April (B only): Y4 T1 and Y1 T1; besoins 66.67 and 100 → 83.33.
     (APRIL, "association", B, "mispe_score", "besoins_premiere_necessite", "total", None, 250 / 3),
     (APRIL, "association", A, "mispe_score", "besoins_premiere_necessite", "total", None, None),
-    # Score change April: besoins Y4 66.67 − 33.33, Y1 100 − 66.67 (T0 from A's file) → 33.33;
-    # bien-être Y4 100 − 100 = 0, Y1 66.67 − 50 = 16.67 → 8.33; santé only Y1 (Y4 had no T0)
-    # 100 − 100 = 0; autonomisation only Y4 (Y1's T0 had none) 33.33 − 33.33 = 0.
+    # Score change April: Y1's only T0 is A's, which does not count → Y4 alone: besoins
+    # 66.67 − 33.33 = 33.33; bien-être 100 − 100 = 0; santé nobody (Y4 had no santé T0).
     (APRIL, D, None, "mispe_score_change", "besoins_premiere_necessite", "total", None, 100 / 3),
-    (APRIL, D, None, "mispe_score_change", "bien_etre_emotionnel", "total", None, 25 / 3),
-    (APRIL, D, None, "mispe_score_change", "sante", "total", None, 0.0),
+    (APRIL, D, None, "mispe_score_change", "bien_etre_emotionnel", "total", None, 0.0),
+    (APRIL, D, None, "mispe_score_change", "sante", "total", None, None),
     (MARCH, D, None, "mispe_score_change", "sante", "total", None, None),
     # Resources of the latest file of the year: A April 10 000 + 5 000 + 2 000 = 17 000;
     # département April 17 000 + B 11 000 = 28 000 (A's replaced 99 999 is gone).
@@ -729,22 +738,30 @@ def test_disclosure_flags_with_secondary_suppression(build):
     assert not suppressed(MARCH, "association", B, "info_meetings")
 
 
-def test_every_indicator_has_a_total_for_each_reporting_scope_only(build):
+def test_every_indicator_has_a_total_for_each_scope_of_every_grain(build):
     conn = build.conn
     scopes = conn.execute(
-        "SELECT period, scope, association_code, count(*) FROM marts.fct_indicators "
-        "WHERE breakdown = 'total' GROUP BY ALL ORDER BY ALL"
+        "SELECT period_grain, period, scope, association_code, count(*) "
+        "FROM marts.fct_indicators WHERE breakdown = 'total' GROUP BY ALL"
     ).fetchall()
-    # 39 single indicators + 4 MIS PE indicators × 6 dimensions = 63 totals per scope.
-    # les-tilleuls' April file was refused: it has no indicators.
-    assert scopes == [
-        (MARCH, "association", B, 63),
-        (MARCH, "association", A, 63),
-        (MARCH, D, None, 63),
-        (APRIL, "association", B, 63),
-        (APRIL, "association", A, 63),
-        (APRIL, D, None, 63),
+    # 42 single indicators + 5 per-dimension ones × 6 dimensions = 72 totals per scope.
+    # Every registry association is expected in March and April (its reporting rates are
+    # published), so it has a scope in every window even without a file in force (the four
+    # that sent nothing, and les-tilleuls whose file was refused).
+    windows = [
+        ("month", MARCH),
+        ("month", APRIL),
+        ("quarter", date(2026, 1, 1)),
+        ("quarter", APRIL),
+        ("year_to_date", MARCH),
+        ("year_to_date", APRIL),
+        ("year", date(2026, 1, 1)),
     ]
+    registry = sorted(load_registry(DEMO_REGISTRY).codes)
+    expected = [
+        (grain, period, "association", code, 72) for grain, period in windows for code in registry
+    ] + [(grain, period, D, None, 72) for grain, period in windows]
+    assert sorted(scopes, key=repr) == sorted(expected, key=repr)
 
 
 def test_the_replaced_file_leaves_no_trace(build):
@@ -788,34 +805,36 @@ def test_impact_dimensions_join_mis_pe_and_mentoring(build):
     row = conn.execute(
         "SELECT respondents, mean_score, favourable_share, mentoring_indicators, "
         "mentoring_positive_answers FROM marts.mart_impact_dimensions "
-        "WHERE period = ? AND scope = 'departement' AND mis_pe_dimension = 'bien_etre_emotionnel'",
+        "WHERE period_grain = 'month' AND period = ? AND scope = 'departement' "
+        "AND mis_pe_dimension = 'bien_etre_emotionnel'",
         [MARCH],
     ).fetchone()
-    # MIS PE: Y1 50, Y4 100, Y6 100; favourable Y4, Y6. Mentoring: confidence (2) + discoveries (2).
-    assert row[0] == 3
-    assert row[1] == pytest.approx(250 / 3)
-    assert row[2] == pytest.approx(200 / 3)
-    assert row[3:] == (2, 4)
+    # MIS PE (B only): Y4 100, Y6 100, both favourable. Mentoring: two items of the dimension
+    # (confidence, discoveries); Y3 (A-03) and Y6 (B-02) answered « Oui » to both: 2 youth,
+    # not 4 answers.
+    assert row[0] == 2
+    assert row[1] == pytest.approx(100.0)
+    assert row[2] == pytest.approx(100.0)
+    assert row[3:] == (2, 2)
 
 
 ANALYST_QUERIES = {
     "youth_per_territory_last_month": """
         SELECT breakdown_value AS territoire, value AS jeunes, is_suppressed
         FROM marts.fct_indicators
-        WHERE indicator_code = 'youth_accompanied' AND scope = 'departement'
-          AND breakdown = 'territory'
-          AND period = (SELECT max(period) FROM marts.dim_period WHERE has_submissions)
+        WHERE period_grain = 'month' AND indicator_code = 'youth_accompanied'
+          AND scope = 'departement' AND breakdown = 'territory'
+          AND period = (SELECT max(period) FROM marts.dim_period
+                        WHERE period_grain = 'month' AND has_submissions)
         ORDER BY territoire
     """,
     "abandonment_rate_per_association_this_year": """
-        SELECT association_code,
-               sum(numerator) AS abandonnes, sum(denominator) AS termines,
-               100 * sum(numerator) / nullif(sum(denominator), 0) AS taux_abandon
+        SELECT association_code, numerator AS abandonnes, denominator AS termines,
+               value AS taux_abandon, no_value_reason
         FROM marts.fct_indicators
-        WHERE indicator_code = 'abandonment_rate' AND scope = 'association'
-          AND breakdown = 'total'
-          AND year(period) = (SELECT max(year) FROM marts.dim_period)
-        GROUP BY association_code
+        WHERE period_grain = 'year' AND indicator_code = 'abandonment_rate'
+          AND scope = 'association' AND breakdown = 'total'
+          AND period = (SELECT max(period) FROM marts.dim_period WHERE period_grain = 'year')
         ORDER BY association_code
     """,
     "mispe_score_per_dimension_t0_vs_t1": """
@@ -823,7 +842,8 @@ ANALYST_QUERIES = {
                sum(numerator) / nullif(sum(denominator), 0) AS score_moyen,
                sum(denominator) AS repondants
         FROM marts.fct_indicators
-        WHERE indicator_code = 'mispe_score' AND scope = 'departement'
+        WHERE period_grain = 'month' AND indicator_code = 'mispe_score'
+          AND scope = 'departement'
           AND breakdown = 'wave' AND breakdown_value IN ('T0 (entrée)', 'T1 (suivi)')
         GROUP BY ALL
         ORDER BY mis_pe_dimension, vague
@@ -841,17 +861,29 @@ def test_analyst_queries_answer(build):
         ("Ouest", 0.0),
         ("Sud", 1.0),
     ]
-    # The year so far: A 0 of 1 (March) + 1 of 1 (April); B 1 of 1 (March) + 0 of 0 (April).
+    # The year so far, recomputed over the pairs of the year (each once, in its latest state):
+    # A ended A-03 (closed, March) and A-02 (abandoned, April) → 1 of 2; B ended B-02
+    # (abandoned) → 1 of 1. Without a file in force there are no pairs to count; les-tilleuls
+    # does no mentoring.
     abandonment = conn.execute(
         ANALYST_QUERIES["abandonment_rate_per_association_this_year"]
     ).fetchall()
-    assert [row[:4] for row in abandonment] == [(B, 1.0, 1.0, 100.0), (A, 1.0, 2.0, 50.0)]
+    assert abandonment == [
+        ("boussole-ase", None, None, None, "no_file"),
+        (B, 1.0, 1.0, 100.0, None),
+        (A, 1.0, 2.0, 50.0, None),
+        ("horizons-partages", None, None, None, "no_file"),
+        ("les-tilleuls", None, None, None, "not_applicable"),
+        ("passerelles-jeunes", None, None, None, "no_file"),
+        ("trait-d-union", None, None, None, "no_file"),
+    ]
     scores = {
         (dimension, wave): (score, respondents)
         for dimension, wave, score, respondents in conn.execute(
             ANALYST_QUERIES["mispe_score_per_dimension_t0_vs_t1"]
         ).fetchall()
     }
-    # Sociabilisation: T0 in March Y1 0, Y4 66.67, Y6 100; T1 in April Y4 100, Y1 33.33.
-    assert scores[("sociabilisation", T0)][0] == pytest.approx(500 / 9)
+    # Sociabilisation: T0 in March Y4 66.67, Y6 100 (Y1's T0 is A's: MIS PE does not apply
+    # to A); T1 in April Y4 100, Y1 33.33.
+    assert scores[("sociabilisation", T0)][0] == pytest.approx(250 / 3)
     assert scores[("sociabilisation", T1)] == (pytest.approx(200 / 3), 2.0)

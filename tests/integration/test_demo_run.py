@@ -6,15 +6,20 @@ exactly those, refuse exactly the broken file, build the marts, and change nothi
 
 import json
 import shutil
+import subprocess
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from ase_impact.core import referentiel
-from ase_impact.core.settings import PROJECT_ROOT
+from ase_impact.core.settings import PROJECT_ROOT, load_settings
+from ase_impact.publish.consolidated import MASKED_GROUP_LABEL, consolidated_paths
+from ase_impact.publish.pdf import render_pdf
 from orchestration.dbt_project import last_build_dir
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
+from tests.integration.test_consolidated_workbook import charted
 from tests.integration.test_loading import raw_counts
 
 pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
@@ -42,6 +47,7 @@ def demo_run(tmp_path_factory):
         counts_after_first = _raw_counts(warehouse)
         second = run_cli(*arguments)
         yield {
+            "outputs": load_settings().outputs_dir,
             "manifest": json.loads((raw_dir / "demo_manifest.json").read_text()),
             "warehouse": warehouse,
             "runs": (first, second),
@@ -130,3 +136,62 @@ def test_submissions_show_who_did_not_report(demo_run):
         "where status = 'missing'",
     )
     assert sorted(map(list, missing)) == sorted(demo_run["manifest"]["missing_submissions"])
+
+
+def test_the_diffusion_charts_never_draw_a_masked_category_nor_renormalise(demo_run):
+    """Every chart of every month's shared workbook, read through its cell ranges: no masked
+    category drawn as an empty or 0 cell, and the drawn slices add up to the true total (the
+    internal version's), the masked ones grouped as « autres (masqué) »; where the masked
+    total cannot be shown the chart is left out (a note says so)."""
+    grouped = 0
+    for month in demo_run["manifest"]["periods"]:
+        internal_path, diffusion_path = consolidated_paths(demo_run["outputs"], month)
+        internal = charted(internal_path, load_workbook(internal_path))
+        diffusion = charted(diffusion_path, load_workbook(diffusion_path))
+        assert set(diffusion) <= set(internal)
+        for title, (_, labels, values) in diffusion.items():
+            assert all(isinstance(value, int | float) for value in values), (month, title)
+            _, internal_labels, internal_values = internal[title]
+            assert sum(values) == sum(internal_values), (month, title)
+            shown = dict(zip(internal_labels, internal_values, strict=True))
+            for label, value in zip(labels, values, strict=True):
+                if label == MASKED_GROUP_LABEL:
+                    grouped += 1
+                    hidden = set(internal_labels) - set(labels)
+                    assert len(hidden) >= 2 and value == sum(shown[h] for h in hidden)
+                else:
+                    assert value == shown[label], (month, title, label)
+    assert grouped  # the demo set masks some categories
+
+
+def test_the_demo_sex_pie_is_not_a_single_slice_at_100_percent(demo_run):
+    """The issue's case: « Femme 45 ; 100 % » because « Homme » was masked. Rendered to PNG by
+    LibreOffice (test-artifacts/diffusion/, kept for a look); the assertion is on the data
+    behind the chart."""
+    title = "Jeunes accompagnés par sexe"
+    checked = []
+    for month in demo_run["manifest"]["periods"]:
+        internal_path, diffusion_path = consolidated_paths(demo_run["outputs"], month)
+        internal = charted(internal_path, load_workbook(internal_path))[title]
+        masked = load_workbook(diffusion_path)["Tableau de bord"]
+        if title not in charted(diffusion_path, load_workbook(diffusion_path)):
+            notes = [row[0] for row in masked.iter_rows(values_only=True) if row[0]]
+            assert any(str(note).startswith("Graphique non diffusé") for note in notes)
+            continue
+        _, labels, values = charted(diffusion_path, load_workbook(diffusion_path))[title]
+        # No slice holds every youth unless the internal version says so too.
+        if max(values) == sum(values):
+            assert max(internal[2]) == sum(internal[2]), month
+        checked.append(month)
+    assert checked
+    month = sorted(demo_run["manifest"]["periods"])[-1]
+    artifacts = PROJECT_ROOT / "test-artifacts" / "diffusion"
+    shutil.rmtree(artifacts, ignore_errors=True)
+    pdf = render_pdf(consolidated_paths(demo_run["outputs"], month)[1], artifacts)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "50", str(pdf), str(artifacts / f"diffusion_{month}")],
+        check=True,
+        timeout=120,
+    )
+    pages = sorted(artifacts.glob(f"diffusion_{month}-*.png"))
+    assert pages and all(page.stat().st_size > 1000 for page in pages)

@@ -12,7 +12,7 @@ from python_calamine import CalamineWorkbook
 
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.publish.feedback import write_feedback_workbook
-from tests.integration.sample_rows import mispe_row, pair_row, write_submission
+from tests.integration.sample_rows import mispe_row, pair_row, resource_row, write_submission
 from tests.integration.test_pii import SECRETS
 
 PERIOD = "2026-10"
@@ -170,3 +170,59 @@ def test_a_refused_file_shows_its_file_level_message_and_the_version_in_force(se
 def test_no_feedback_without_a_file(conn, settings):
     with pytest.raises(LookupError, match="Aucun fichier enregistré"):
         write_feedback_workbook(conn, PERIOD, "envol-mentorat", settings.outputs_dir)
+
+
+def test_plausibility_queries_show_as_to_check_and_are_counted_apart(settings, conn):
+    # 330 sessions held for 11 planned: possible, so the row is kept, but « À vérifier ».
+    typo = pair_row(
+        "B-070", "Nomtest70", "Prenomtest70", date(2010, 1, 2), **{"Séances prévues": 11}
+    ) | {"Séances réalisées": 330}
+    path = write_submission(settings.raw_dir, PERIOD, ASSOCIATION, extra_pairs=[typo])
+    report = ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, 30))
+    assert (report.status, report.rows_rejected, report.rows_with_alerts) == ("accepted", 0, 1)
+    book = load_workbook(write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir))
+    summary = label_values(book["Synthèse"])
+    assert summary["Statut"] == "Accepté"
+    assert summary["Lignes acceptées avec alerte"] == 1
+    assert summary["dont lignes à vérifier (valeurs inhabituelles)"] == 1
+    by_rule = table_below(book["Synthèse"], "Code de la règle")
+    assert [(code, severity, count) for code, _, severity, count, _ in by_rule] == [
+        ("DON-050", "À vérifier", 1)
+    ]
+    (row,) = book["Anomalies"].iter_rows(min_row=2, values_only=True)
+    assert row[:7] == ("Données", 6, "B-070", "Séances réalisées", "330", "DON-050", "À vérifier")
+    assert "ne comptent pas dans le taux de réalisation" in row[7]
+
+
+def test_a_change_from_the_previous_month_is_queried_at_reception(settings, conn):
+    september = write_submission(settings.raw_dir, "2026-09", ASSOCIATION)
+    ingest_file(september, settings, conn, received_at=datetime(2026, 10, 3, 9, 0))
+    # October: B-001 declared « Homme » (it was « Femme »), its resource ×10 and more.
+    pairs = [
+        pair_row(f"B-{index:03d}", f"Nomtest{index}", f"Prenomtest{index}", date(2010, 1, index))
+        for index in range(1, 4)
+    ]
+    pairs[0] = {**pairs[0], "Sexe": "Homme"}
+    october = write_submission(
+        settings.raw_dir,
+        PERIOD,
+        ASSOCIATION,
+        rows={
+            "pairs": pairs,
+            "end_questionnaires": [],
+            "resources": [resource_row(amount=120001.0)],
+        },
+    )
+    report = ingest_file(october, settings, conn, received_at=datetime(2026, 11, 3, 9, 0))
+    found = report.findings.sort_values("rule_code")[["rule_code", "pair_id", "value_received"]]
+    assert found.values.tolist() == [["DON-055", "B-001", "Homme"], ["RES-010", None, "120001"]]
+    assert report.rows_with_alerts == 2
+    assert "fichier de 2026-09" in report.findings["message_fr"].iloc[0]
+    # The rows are kept, flagged.
+    flagged = conn.execute(
+        "SELECT pair_id FROM raw.pairs WHERE period = '2026-10-01' AND has_alerts"
+    ).fetchall()
+    assert flagged == [("B-001",)]
+    assert conn.execute(
+        "SELECT rows_with_alerts FROM quality.submissions WHERE period = '2026-10-01'"
+    ).fetchone() == (2,)

@@ -43,17 +43,19 @@ ERROR_SUITES = {
     "gate_ranges_impact_dimensions",
     "gate_completeness_submissions",
 }
+# Each corrupts the month's row only (the quarter and year to date of October share its period).
 CORRUPTIONS = [
     "UPDATE marts.fct_indicators SET value = 150 WHERE indicator_code = 'attendance_rate' "
     f"AND scope = 'association' AND association_code = '{CAP}' AND period = '2026-10-01' "
-    "AND breakdown = 'total'",
+    "AND breakdown = 'total' AND period_grain = 'month'",
     "UPDATE marts.mart_impact_dimensions SET mean_score = 120 WHERE scope = 'departement' "
-    "AND period = '2026-10-01' AND mis_pe_dimension = 'sociabilisation'",
+    "AND period = '2026-10-01' AND mis_pe_dimension = 'sociabilisation' "
+    "AND period_grain = 'month'",
     "DELETE FROM marts.mart_submissions "
     "WHERE period = '2026-10-01' AND association_code = 'boussole-ase'",
     "UPDATE marts.fct_indicators SET value = value * 3 WHERE indicator_code = 'youth_accompanied' "
     f"AND scope = 'association' AND association_code = '{ENVOL}' AND period = '2026-10-01' "
-    "AND breakdown = 'total'",
+    "AND breakdown = 'total' AND period_grain = 'month'",
 ]
 
 
@@ -136,7 +138,7 @@ def test_a_rate_above_100_fails_the_indicator_ranges(corrupted_gate):
     assert failure.arguments == "row_condition=unit IN [percent, score], min_value=0, max_value=100"
     assert (failure.unexpected_count, failure.examples) == (1, ("150",))
     assert failure.rows == (
-        "period=2026-10-01, scope=association, association_code=cap-avenir, "
+        "period_grain=month, period=2026-10-01, scope=association, association_code=cap-avenir, "
         "indicator_code=attendance_rate, breakdown=total",
     )
 
@@ -147,7 +149,8 @@ def test_a_score_above_100_fails_the_impact_dimension_ranges(corrupted_gate):
     [failure] = suite.failing
     assert (failure.column, failure.examples) == ("mean_score", ("120",))
     assert failure.rows == (
-        "period=2026-10-01, scope=departement, mis_pe_dimension=sociabilisation",
+        "period_grain=month, period=2026-10-01, scope=departement, "
+        "mis_pe_dimension=sociabilisation",
     )
 
 

@@ -1,11 +1,12 @@
 """`ase-impact rebuild`: a lost or damaged warehouse recreated from archive/ and the journal.
 
-Two runs build a warehouse with history: files accepted, a corrected file (version 2), a file
-refused as a whole, a file refused before it named a partition. Then the warehouse is deleted,
-and rebuilt; then damaged, refused by `ase-impact run` with a message naming the command, and
-rebuilt again. Each rebuilt warehouse must hold the same rows as the original: every table of
-marts and of quality, reception times included (they are replayed from the journal). Nothing
-is left out of the comparison.
+Two runs build a warehouse with history: files accepted, a month approved, a corrected file
+(version 2), a file refused as a whole, a file refused before it named a partition. Then the
+warehouse is deleted, and rebuilt; then damaged, refused by `ase-impact run` with a message
+naming the command, and rebuilt again. Each rebuilt warehouse must hold the same rows as the
+original: every table of marts and of quality, reception times included (they are replayed
+from the journal), approvals included (restored from archive/approvals/). Nothing is left out
+of the comparison.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def history(tmp_path_factory):
         write_submission(raw, "2026-10", "envol-mentorat", pairs=2)
         write_submission(raw, "2026-11", "cap-avenir", pairs=4)
         first = run_cli("run")
+        # October approved (ase-impact approve): no archived file can give its versions back.
+        approved = run_cli("approve", "2026-10")
         # A month later: a corrected file, a refused one, one with a row rejected, a misnamed one.
         write_submission(raw, "2026-10", "envol-mentorat", pairs=5)
         write_submission(raw, "2026-11", "envol-mentorat", period="2026-09")  # PAR-005
@@ -80,6 +83,7 @@ def history(tmp_path_factory):
         yield {
             "settings": settings,
             "runs": (first, second),
+            "approved": approved,
             "original": original,
             "deleted": deleted,
             "after_deletion": after_deletion,
@@ -120,6 +124,12 @@ def test_a_deleted_warehouse_is_rebuilt_identical(history):
         original
     )
     assert history["after_deletion"] == original
+    # The approved version of October, restored from archive/approvals/ (its revision, the
+    # corrected file, still pending approval).
+    assert history["approved"].exit_code == 0, history["approved"].stderr
+    assert "Versions approuvées restaurées depuis l'archive : 1" in rebuild.stdout
+    assert original["marts.fct_indicators_approved"][0] > 0
+    assert original["marts.mart_approvals"][0] == 1
 
 
 def test_a_damaged_warehouse_is_refused_then_rebuilt_identical_and_kept_aside(history):

@@ -31,3 +31,20 @@ def test_open_periods_run_from_this_month_back_to_the_first_one():
     assert open_periods(date(2027, 1, 1))[:2] == ["2027-01", "2026-12"]
     assert open_periods(date(2027, 1, 1))[-1] == FIRST_PERIOD
     assert open_periods(date(2025, 12, 31)) == []
+
+
+def test_dbt_reads_the_same_setting_with_the_same_default():
+    """dbt's var deadline_day (read by the due dates of mart_submissions and the reporting
+    rates) is the same environment variable, with the same default, as deadlines.py."""
+    import re
+
+    import yaml
+
+    from ase_impact.core.deadlines import DEADLINE_DAY_VARIABLE, DEFAULT_DEADLINE_DAY
+    from ase_impact.core.settings import DBT_PROJECT_DIR
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    variable, default = re.fullmatch(
+        r"\{\{ env_var\('(\w+)', '(\d+)'\) \}\}", project["vars"]["deadline_day"]
+    ).groups()
+    assert (variable, int(default)) == (DEADLINE_DAY_VARIABLE, DEFAULT_DEADLINE_DAY)

@@ -78,20 +78,34 @@ def test_month_over_month_of_a_single_month_is_empty_with_its_columns():
     assert list(moves.columns) == ["association_code", "period", "previous", "current", "ratio"]
 
 
-def test_youth_moves_use_association_totals_only():
+def test_youth_moves_use_association_monthly_totals_only():
     rows = [
-        ("youth_accompanied", "association", "a", "total", "2026-09", 4),
-        ("youth_accompanied", "association", "a", "total", "2026-10", 6),
-        ("youth_accompanied", "association", "a", "sex", "2026-10", 1),
-        ("youth_accompanied", "departement", None, "total", "2026-10", 60),
-        ("pairs_active", "association", "a", "total", "2026-10", 40),
+        ("youth_accompanied", "month", "association", "a", "total", "2026-09", 4),
+        ("youth_accompanied", "month", "association", "a", "total", "2026-10", 6),
+        ("youth_accompanied", "month", "association", "a", "sex", "2026-10", 1),
+        ("youth_accompanied", "month", "departement", None, "total", "2026-10", 60),
+        ("pairs_active", "month", "association", "a", "total", "2026-10", 40),
+        # The year to date to September and October: not a month's move.
+        ("youth_accompanied", "year_to_date", "association", "a", "total", "2026-09", 40),
+        ("youth_accompanied", "year_to_date", "association", "a", "total", "2026-10", 400),
+        # A month without a file has no value: no move is measured across it.
+        ("youth_accompanied", "month", "association", "b", "total", "2026-09", None),
+        ("youth_accompanied", "month", "association", "b", "total", "2026-10", 5),
     ]
     indicators = pd.DataFrame(
         [
-            (code, scope, assoc, breakdown, pd.Timestamp(f"{m}-01"), v)
-            for code, scope, assoc, breakdown, m, v in rows
+            (code, grain, scope, assoc, breakdown, pd.Timestamp(f"{m}-01"), v)
+            for code, grain, scope, assoc, breakdown, m, v in rows
         ],
-        columns=["indicator_code", "scope", "association_code", "breakdown", "period", "value"],
+        columns=[
+            "indicator_code",
+            "period_grain",
+            "scope",
+            "association_code",
+            "breakdown",
+            "period",
+            "value",
+        ],
     )
     moves = youth_accompanied_moves({"fct_indicators": indicators})
     assert moves[["association_code", "previous", "current", "ratio"]].values.tolist() == [

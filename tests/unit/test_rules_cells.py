@@ -36,7 +36,7 @@ CASES = {
             {"errors": {"Identifiant mentor": "#REF!"}},
             {"errors": {"Territoire": "#VALUE!"}},
         ],
-        {"cells": {"Séances prévues": 12}},
+        {"cells": {"Séances prévues": 24}},
     ),
     "CEL-002": case(
         [
@@ -53,7 +53,7 @@ CASES = {
         ],
         [
             {"cells": {"Séances prévues": 50}, "formats": {"Séances prévues": '0" %"'}},
-            {"cells": {"Séances prévues": 12}, "formats": {"Séances prévues": "0.00"}},
+            {"cells": {"Séances prévues": 24}, "formats": {"Séances prévues": "0.00"}},
         ],
     ),
     "CEL-004": case(

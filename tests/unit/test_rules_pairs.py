@@ -180,6 +180,43 @@ CASES = {
         [{"Séances prévues": 1_000_000}, {"Séances prévues": None}],
     ),
     "DON-049": case({"Séances réalisées": 1_000_001}, {"Séances réalisées": 999_999}),
+    # Plausibility queries: the row is kept, flagged « À vérifier ».
+    "DON-050": case(
+        # The typo of the issue: 330 sessions held for 11 planned.
+        [
+            {"Séances prévues": 11, "Séances réalisées": 330},
+            {"Séances prévues": 0, "Séances réalisées": 2},
+        ],
+        [
+            {"Séances prévues": 11, "Séances réalisées": 11},
+            {"Séances prévues": 3, "Séances réalisées": None},
+        ],
+    ),
+    "DON-051": case(
+        # Born 04/03/2010: applying at 5 (the match in the same year).
+        {"Date de candidature": date(2016, 3, 3), "Date de mise en relation": date(2016, 6, 1)},
+        {"Date de candidature": date(2016, 3, 4), "Date de mise en relation": date(2016, 6, 1)},
+    ),
+    "DON-052": case(
+        # 01/01/1850: impossible, rejected (the delay to the match would be 64 000 days).
+        [
+            {"Date de candidature": "01/01/1850", "Date de mise en relation": "01/02/1850"},
+            {"Date de candidature": date(2010, 3, 3), "Date de mise en relation": date(2010, 4, 1)},
+        ],
+        {"Date de candidature": date(2016, 3, 4), "Date de mise en relation": date(2016, 6, 1)},
+    ),
+    "DON-053": case(
+        {"Date de candidature": date(2025, 2, 28)},
+        {"Date de candidature": date(2025, 3, 1)},
+    ),
+    "DON-054": case(
+        # 16 in CP; « Non scolarisé » at 14, under the age of compulsory schooling.
+        [
+            {"Niveau scolaire": "CP"},
+            {"Niveau scolaire": "Non scolarisé", "Date de naissance": date(2012, 1, 1)},
+        ],
+        [{"Niveau scolaire": "Terminale"}, {"Niveau scolaire": "Non scolarisé"}],
+    ),
 }
 
 

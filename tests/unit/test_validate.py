@@ -46,6 +46,7 @@ def test_accepted_pairs_are_typed_with_canonical_labels(tmp_path):
             "Sexe": " femme",
             "Statut du mentorat": "CLÔTURÉ",
             "Séances prévues": "12",
+            "Séances réalisées": "10",
             "Date de candidature": "01/02/2026",
             "Mentor formé": "oui",
         },

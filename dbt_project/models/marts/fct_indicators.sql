@@ -5,6 +5,7 @@ indicators as (
 )
 
 select
+    period_grain,
     period,
     scope,
     association_code,
@@ -15,9 +16,12 @@ select
     value,
     numerator,
     denominator,
-    is_suppressed
+    is_suppressed,
+    no_value_reason,
+    is_secondary_suppressed
 from indicators
 order by
+    period_grain,
     period,
     scope,
     association_code nulls first,

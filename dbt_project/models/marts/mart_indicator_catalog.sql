@@ -13,6 +13,10 @@ levels as (
 
 dimensions as (
     select * from {{ ref('mispe_dimensions') }}
+),
+
+populations as (
+    select * from {{ ref('indicator_populations') }}
 )
 
 select
@@ -26,10 +30,15 @@ select
     catalog.mis_pe_dimension,
     dimensions.label_fr as mis_pe_dimension_label_fr,
     catalog.is_per_dimension,
-    catalog.breakdowns
+    catalog.breakdowns,
+    catalog.population,
+    populations.label_fr as population_label_fr,
+    catalog.basis
 from catalog
 inner join levels
     on levels.level_code = catalog.value_chain_level
 left join dimensions
     on dimensions.dimension_code = catalog.mis_pe_dimension
+inner join populations
+    on populations.population_code = catalog.population
 order by levels.rank, catalog.indicator_code

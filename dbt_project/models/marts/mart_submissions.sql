@@ -15,6 +15,10 @@ statuses as (
     select * from {{ ref('submission_statuses') }}
 ),
 
+timed as (
+    select * from {{ ref('int_submissions_timed') }}
+),
+
 expected_or_seen as (
     select period, association_code from expected
     union
@@ -48,7 +52,12 @@ select
             then 'Aucun fichier reçu pour la période '
                 || strftime(expected_or_seen.period, '%Y-%m') || '.'
         end
-    ) as message
+    ) as message,
+    latest.quarantine_reason_fr as quarantine_reason,
+    latest.quarantined_at,
+    {{ due_date('expected_or_seen.period') }} as due_date,
+    timed.first_received_at,
+    coalesce(timed.is_on_time, false) as received_on_time
 from expected_or_seen
 left join expected
     on expected.period = expected_or_seen.period
@@ -56,4 +65,7 @@ left join expected
 left join latest
     on latest.period = expected_or_seen.period
     and latest.association_code = expected_or_seen.association_code
+left join timed
+    on timed.period = expected_or_seen.period
+    and timed.association_code = expected_or_seen.association_code
 order by expected_or_seen.period, expected_or_seen.association_code

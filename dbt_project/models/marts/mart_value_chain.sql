@@ -10,6 +10,7 @@ catalog as (
 )
 
 select
+    indicators.period_grain,
     indicators.period,
     indicators.scope,
     indicators.association_code,
@@ -21,11 +22,14 @@ select
     catalog.label_fr,
     catalog.unit,
     indicators.value,
-    indicators.is_suppressed
+    indicators.is_suppressed,
+    indicators.no_value_reason,
+    indicators.is_secondary_suppressed
 from indicators
 inner join catalog
     on catalog.indicator_code = indicators.indicator_code
 order by
+    indicators.period_grain,
     indicators.period,
     indicators.scope,
     indicators.association_code nulls first,

@@ -5,6 +5,7 @@ with
 
 dimensions as (
     select * from {{ ref('mart_impact_dimensions') }}
+    where period_grain = 'month'
 ),
 
 waves as (
@@ -26,7 +27,8 @@ by_wave as (
         max(value) filter (where indicator_code = 'mispe_score') as mean_score,
         bool_or(is_suppressed) filter (where indicator_code = 'mispe_score') as is_score_suppressed
     from {{ ref('fct_indicators') }}
-    where breakdown = 'wave'
+    where period_grain = 'month'
+        and breakdown = 'wave'
         and indicator_code in ('mispe_respondents', 'mispe_score')
     group by all
 )

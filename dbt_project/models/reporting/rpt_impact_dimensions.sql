@@ -5,6 +5,7 @@ with
 
 dimensions as (
     select * from {{ ref('mart_impact_dimensions') }}
+    where period_grain = 'month'
 ),
 
 associations as (

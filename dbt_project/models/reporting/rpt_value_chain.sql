@@ -1,11 +1,22 @@
--- The « Chaîne de valeur » sheet of the consolidated workbooks: every scope's totals along
--- the value chain, with the labels shown (scope, level, indicator, MIS PE dimension), the
--- département first, then the associations by name; within a scope by level, the catalogue's
--- order and the dimensions' order.
+-- The « Chaîne de valeur » sheet of the consolidated workbooks: every scope's totals of the
+-- month along the value chain, beside their year to date (« Cumul de l'année »), with the
+-- labels shown (scope, level, indicator, MIS PE dimension, why a figure has no value), the
+-- département first, then the associations by name; within a scope by level, the
+-- catalogue's order and the dimensions' order.
 with
 
 chain as (
     select * from {{ ref('mart_value_chain') }}
+    where period_grain = 'month'
+),
+
+year_to_date as (
+    select * from {{ ref('mart_value_chain') }}
+    where period_grain = 'year_to_date'
+),
+
+reasons as (
+    select * from {{ ref('no_value_reasons') }}
 ),
 
 associations as (
@@ -27,7 +38,12 @@ labelled as (
             as scope_label,
         dimensions.label_fr as dimension_label_fr,
         catalog.sort_order as catalog_order,
-        coalesce(dimensions.sort_order, 0) as dimension_order
+        coalesce(dimensions.sort_order, 0) as dimension_order,
+        reasons.label_fr as no_value_label,
+        year_to_date.value as ytd_value,
+        coalesce(year_to_date.is_suppressed, false) as ytd_is_suppressed,
+        coalesce(year_to_date.is_secondary_suppressed, false) as ytd_is_secondary_suppressed,
+        ytd_reasons.label_fr as ytd_no_value_label
     from chain
     inner join catalog
         on catalog.indicator_code = chain.indicator_code
@@ -35,6 +51,16 @@ labelled as (
         on associations.association_code = chain.association_code
     left join dimensions
         on dimensions.dimension_code = chain.mis_pe_dimension
+    left join reasons
+        on reasons.reason_code = chain.no_value_reason
+    left join year_to_date
+        on year_to_date.period = chain.period
+        and year_to_date.scope = chain.scope
+        and year_to_date.association_code is not distinct from chain.association_code
+        and year_to_date.indicator_code = chain.indicator_code
+        and year_to_date.mis_pe_dimension is not distinct from chain.mis_pe_dimension
+    left join reasons as ytd_reasons
+        on ytd_reasons.reason_code = year_to_date.no_value_reason
 )
 
 select
@@ -52,6 +78,12 @@ select
     unit,
     value,
     is_suppressed,
+    is_secondary_suppressed,
+    no_value_label,
+    ytd_value,
+    ytd_is_suppressed,
+    ytd_is_secondary_suppressed,
+    ytd_no_value_label,
     row_number() over (
         partition by period
         order by

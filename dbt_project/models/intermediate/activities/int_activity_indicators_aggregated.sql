@@ -1,6 +1,8 @@
--- Activity indicators of the month: rows per activity type (the seed maps each type to its
--- indicator), distinct structures for the two « Structure ASE » types. Activities describe
--- the association's work, not people: no cell count, no disclosure control.
+-- Activity indicators of each window: rows per activity type (the seed maps each type to its
+-- indicator), distinct structures for the two « Structure ASE » types, over the activities of
+-- the window's months. Each indicator counts the associations of its population (the
+-- catalogue's: the mentoring programme's own activities apply to mentoring associations).
+-- Activities describe the association's work, not people: no cell count, no disclosure control.
 {%- set distinct_title_indicators = ['ase_structures_contacted', 'ase_structures_met'] %}
 
 with
@@ -9,23 +11,46 @@ activities as (
     select * from {{ ref('int_activities_coded') }}
 ),
 
+windows as (
+    select * from {{ ref('int_period_windows') }}
+),
+
+catalog as (
+    select * from {{ ref('indicator_catalog') }}
+),
+
+populations as (
+    select * from {{ ref('int_indicator_populations') }}
+),
+
 scoped as (
     select
-        activities.period,
+        windows.period_grain,
+        windows.period,
         scopes.scope,
         {{ scope_association_code('activities.association_code') }} as association_code,
         activities.indicator_code,
+        catalog.population as population_code,
         activities.title_key
     from activities
+    inner join windows
+        on activities.period between windows.window_start and windows.window_end
+    inner join catalog
+        on catalog.indicator_code = activities.indicator_code
+    inner join populations
+        on populations.population_code = catalog.population
+        and populations.association_code = activities.association_code
     {{ cross_join_scopes() }}
 ),
 
 counted as (
     select
+        period_grain,
         period,
         scope,
         association_code,
         indicator_code,
+        population_code,
         count(*) as activity_rows,
         count(distinct title_key) as distinct_titles
     from scoped
@@ -33,6 +58,7 @@ counted as (
 )
 
 select
+    period_grain,
     period,
     scope,
     association_code,
@@ -48,5 +74,6 @@ select
     end::double as value,
     null::double as numerator,
     null::double as denominator,
-    null::bigint as cell_count
+    null::bigint as cell_count,
+    population_code
 from counted

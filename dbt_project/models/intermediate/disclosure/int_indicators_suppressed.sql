@@ -44,8 +44,8 @@ groups_round_{{ round }} as (
         coalesce(bool_or(scope = 'departement' and is_masked) over same_cell, false)
             as is_departement_masked,
         row_number() over (
-            partition by period, indicator_code, mis_pe_dimension, breakdown, breakdown_value,
-                scope
+            partition by period_grain, period, indicator_code, mis_pe_dimension, breakdown,
+                breakdown_value, scope
             order by is_masked, cell_count = 0, cell_count, association_code
         ) as association_rank
     from masked_round_{{ round - 1 }}

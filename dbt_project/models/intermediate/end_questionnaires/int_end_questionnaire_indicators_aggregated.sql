@@ -1,5 +1,9 @@
 -- Mentoring impact indicators: distinct youth answering « Oui » to an item of the
--- end-of-mentoring questionnaire answered in the period.
+-- end-of-mentoring questionnaire answered in the window (a youth counts once per window,
+-- whatever month the answer came in); and, per MIS PE dimension, distinct youth answering
+-- « Oui » to at least one item of the dimension (the catalogue gives each item's indicator
+-- its dimension), so a youth is never counted twice in a dimension. End-of-mentoring
+-- indicators apply to mentoring associations.
 {%- set indicator_questions = {
     'youth_regained_confidence': 'q_confidence',
     'youth_better_grades': 'q_better_grades',
@@ -14,25 +18,66 @@ with
 
 end_questionnaires as (
     select * from {{ ref('int_end_questionnaires_deduplicated') }}
+    where {{ in_population('association_code', 'mentoring') }}
+),
+
+windows as (
+    select * from {{ ref('int_period_windows') }}
+),
+
+catalog as (
+    select * from {{ ref('indicator_catalog') }}
 ),
 
 scoped as (
     select
-        end_questionnaires.answered_period as period,
+        windows.period_grain,
+        windows.period,
         scopes.scope,
         {{ scope_association_code('end_questionnaires.association_code') }} as association_code,
         end_questionnaires.* exclude (association_code)
     from end_questionnaires
+    inner join windows
+        on end_questionnaires.answered_period between windows.window_start and windows.window_end
     {{ cross_join_scopes() }}
+),
+
+-- One row per youth and item answered « Oui », with the item's indicator.
+positive_answers as (
+    {%- for indicator_code, question in indicator_questions.items() %}
+    {{ 'union all' if not loop.first }}
+    select period_grain, period, scope, association_code, youth_key,
+        '{{ indicator_code }}' as indicator_code
+    from scoped
+    where {{ question }}_code = 'yes'
+    {%- endfor %}
+),
+
+by_item as (
+    {%- for indicator_code, question in indicator_questions.items() %}
+    {{ 'union all' if not loop.first }}
+    select {{ indicator_columns(
+        indicator_code, 'count(distinct youth_key)', 'mentoring',
+        cell_count='count(distinct youth_key)', breakdown="'total'", breakdown_value='null'
+    ) }}
+    from positive_answers
+    where indicator_code = '{{ indicator_code }}'
+    group by all
+    {%- endfor %}
+),
+
+by_dimension as (
+    select {{ indicator_columns(
+        'mentoring_youth_positive', 'count(distinct youth_key)', 'mentoring',
+        cell_count='count(distinct youth_key)', mis_pe_dimension='catalog.mis_pe_dimension',
+        breakdown="'total'", breakdown_value='null'
+    ) }}
+    from positive_answers
+    inner join catalog
+        on catalog.indicator_code = positive_answers.indicator_code
+    group by all
 )
 
-{%- for indicator_code, question in indicator_questions.items() %}
-{{ 'union all' if not loop.first }}
-select {{ indicator_columns(
-    indicator_code, 'count(distinct youth_key)', cell_count='count(distinct youth_key)',
-    breakdown="'total'", breakdown_value='null'
-) }}
-from scoped
-where {{ question }}_code = 'yes'
-group by all
-{%- endfor %}
+select * from by_item
+union all
+select * from by_dimension

@@ -51,6 +51,7 @@ indicator_cells as (
 )
 
 select
+    scopes.period_grain,
     scopes.period,
     scopes.scope,
     scopes.association_code,

@@ -1,15 +1,20 @@
--- One MIS PE score per youth, dimension and cell (total, or wave) of each (period, scope,
+-- One MIS PE score per youth, dimension and cell (total, or wave) of each (window, scope,
 -- association). A youth with several questionnaires in a cell counts once, with the latest
--- answered (at département scope, across associations).
+-- answered in the window (at département scope, across associations).
 with
 
 scores as (
     select * from {{ ref('int_mispe_dimensions_scored') }}
 ),
 
+windows as (
+    select * from {{ ref('int_period_windows') }}
+),
+
 cells as (
     select
-        scores.answered_period as period,
+        windows.period_grain,
+        windows.period,
         scopes.scope,
         {{ scope_association_code('scores.association_code') }} as scope_association_code,
         scores.association_code as answering_association_code,
@@ -23,6 +28,8 @@ cells as (
         scores.is_favourable,
         {{ breakdown_cells(['wave']) }}
     from scores
+    inner join windows
+        on scores.answered_period between windows.window_start and windows.window_end
     {{ cross_join_scopes() }}
 ),
 
@@ -31,13 +38,14 @@ one_per_youth as (
     from cells
     qualify row_number() over (
         partition by
-            period, scope, scope_association_code, mis_pe_dimension,
+            period_grain, period, scope, scope_association_code, mis_pe_dimension,
             breakdown, breakdown_value, youth_key
         order by answered_on desc, wave_order desc, file_period desc, answering_association_code
     ) = 1
 )
 
 select
+    period_grain,
     period,
     scope,
     scope_association_code as association_code,

@@ -1,11 +1,13 @@
 -- One row per questionnaire and MIS PE dimension with at least one answered item: the youth's
--- mean answer and score (mean − 1) ÷ 3 × 100 on 0–100. Youth outside the MIS PE age scope
--- (13–18) are kept in raw, flagged, and left out of the measure.
+-- mean answer and score (mean − 1) ÷ 3 × 100 on 0–100. MIS PE measures residential care
+-- (the catalogue's population): youth outside its age scope (13–18) and the questionnaires of
+-- associations without residential care are kept in raw and left out of the measure.
 with
 
 questionnaires as (
     select * from {{ ref('int_mispe_questionnaires_deduplicated') }}
     where not is_out_of_mispe_scope
+        and {{ in_population('association_code', 'residential_care') }}
 ),
 
 items as (

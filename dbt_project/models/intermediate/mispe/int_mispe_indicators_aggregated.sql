@@ -10,8 +10,13 @@ changes as (
     select * from {{ ref('int_mispe_changes_paired') }}
 ),
 
+windows as (
+    select * from {{ ref('int_period_windows') }}
+),
+
 respondents as (
     select
+        period_grain,
         period,
         scope,
         association_code,
@@ -25,20 +30,24 @@ respondents as (
     group by all
 ),
 
--- At département scope a youth followed up in two associations counts once (latest T1).
+-- A youth followed up twice in a window, or (at département scope) in two associations,
+-- counts once, with the latest T1.
 changes_per_youth as (
     select
-        changes.answered_period as period,
+        windows.period_grain,
+        windows.period,
         scopes.scope,
         {{ scope_association_code('changes.association_code') }} as association_code,
         changes.youth_key,
         changes.mis_pe_dimension,
         changes.score_change
     from changes
+    inner join windows
+        on changes.answered_period between windows.window_start and windows.window_end
     {{ cross_join_scopes() }}
     qualify row_number() over (
         partition by
-            changes.answered_period, scopes.scope,
+            windows.period_grain, windows.period, scopes.scope,
             {{ scope_association_code('changes.association_code') }},
             changes.youth_key, changes.mis_pe_dimension
         order by changes.answered_on desc, changes.association_code
@@ -47,6 +56,7 @@ changes_per_youth as (
 
 score_changes as (
     select
+        period_grain,
         period,
         scope,
         association_code,
@@ -60,13 +70,13 @@ score_changes as (
 )
 
 select {{ indicator_columns(
-    'mispe_respondents', 'respondents', cell_count='respondents',
+    'mispe_respondents', 'respondents', 'residential_care', cell_count='respondents',
     mis_pe_dimension='mis_pe_dimension'
 ) }}
 from respondents
 union all
 select {{ indicator_columns(
-    'mispe_score', ratio('score_total', 'respondents'),
+    'mispe_score', ratio('score_total', 'respondents'), 'residential_care',
     numerator='score_total', denominator='respondents', cell_count='respondents',
     mis_pe_dimension='mis_pe_dimension'
 ) }}
@@ -74,13 +84,14 @@ from respondents
 union all
 select {{ indicator_columns(
     'mispe_favourable_share', percent('favourable_respondents', 'respondents'),
+    'residential_care',
     numerator='favourable_respondents', denominator='respondents', cell_count='respondents',
     mis_pe_dimension='mis_pe_dimension'
 ) }}
 from respondents
 union all
 select {{ indicator_columns(
-    'mispe_score_change', ratio('score_change_total', 'youth_paired'),
+    'mispe_score_change', ratio('score_change_total', 'youth_paired'), 'residential_care',
     numerator='score_change_total', denominator='youth_paired', cell_count='youth_paired',
     mis_pe_dimension='mis_pe_dimension'
 ) }}

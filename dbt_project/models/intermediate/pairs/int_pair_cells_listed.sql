@@ -1,5 +1,7 @@
--- Each snapshot row once per scope and once per breakdown cell it falls in (the total, its
--- sex, its age band, …): the aggregates are then computed the same way for every cell.
+-- Each pair of a window once per scope and once per breakdown cell it falls in (the total,
+-- its sex, its age band, …): the aggregates are then computed the same way for every cell.
+-- Pair indicators apply to mentoring associations (the catalogue's population): the pairs of
+-- an association without mentoring are left out.
 {%- set pair_breakdowns = [
     'sex', 'age_band', 'school_level_group', 'placement_type', 'territory', 'status',
     'objective', 'mode', 'meeting_frequency', 'end_reason', 'end_reason_kind',
@@ -26,10 +28,12 @@ scoped as (
         on end_questionnaires.association_code = pairs.association_code
         and end_questionnaires.pair_id = pairs.pair_id
     {{ cross_join_scopes() }}
+    where {{ in_population('pairs.association_code', 'mentoring') }}
 ),
 
 cells as (
     select
+        period_grain,
         period,
         scope,
         scope_association_code,
@@ -48,6 +52,7 @@ cells as (
         end_date,
         sessions_planned,
         sessions_held,
+        are_sessions_counted,
         is_active,
         is_ended,
         is_matched_in_period,
@@ -57,8 +62,9 @@ cells as (
 )
 
 select
+    period_grain,
     period,
     scope,
     scope_association_code as association_code,
-    * exclude (period, scope, scope_association_code)
+    * exclude (period_grain, period, scope, scope_association_code)
 from cells

@@ -8,13 +8,16 @@ cells as (
 
 counted as (
     select
+        period_grain,
         period,
         scope,
         association_code,
         breakdown,
         breakdown_value,
-        -- Every pair of the month's files, whatever its status.
+        -- Every pair of the window's files, whatever its status.
         count(*) as pairs_declared,
+        -- Pairs of the window: active in it, or waiting for a mentor in their latest state.
+        count(*) filter (where is_active or status_code = 'waiting') as pairs_followed,
         count(distinct youth_key) filter (where is_active) as youth_accompanied,
         count(distinct youth_key) filter (
             where is_active and renewal_code = 'new' and is_matched_in_period
@@ -33,15 +36,15 @@ counted as (
         ) as matching_delay_days_total,
         count(*) filter (where is_ended) as pairs_ended,
         coalesce(sum(end_date - match_date) filter (where is_ended), 0) as duration_days_total,
-        -- Attendance counts only pairs whose planned and held sessions are both known.
-        count(*) filter (
-            where is_active and sessions_planned > 0 and sessions_held is not null
-        ) as pairs_with_sessions,
+        -- Attendance counts only pairs whose planned and held sessions are both known, and
+        -- held no more than planned: more held than planned is queried at intake (DON-050,
+        -- « à vérifier ») and left out until corrected, so the rate stays within 0–100 %.
+        count(*) filter (where is_active and are_sessions_counted) as pairs_with_sessions,
         coalesce(sum(sessions_held) filter (
-            where is_active and sessions_planned > 0 and sessions_held is not null
+            where is_active and are_sessions_counted
         ), 0) as sessions_held,
         coalesce(sum(sessions_planned) filter (
-            where is_active and sessions_planned > 0 and sessions_held is not null
+            where is_active and are_sessions_counted
         ), 0) as sessions_planned,
         count(*) filter (where is_ended and status_code = 'closed') as pairs_closed,
         count(*) filter (where is_ended and status_code = 'abandoned') as pairs_abandoned,

@@ -1,9 +1,33 @@
--- The monthly snapshot of pairs: raw.pairs holds, per (period, association), the rows of the
--- latest accepted file only. Flags follow the référentiel §2 definitions exactly.
+-- The pairs of each published window, at every grain: raw.pairs holds, per (month,
+-- association), the rows of the latest accepted file only (the month's snapshot); a window
+-- takes every snapshot of its months and counts each pair once, in its latest state in the
+-- window (référentiel §2). A month keeps its own snapshot; a month without a file has none.
+-- Flags follow the référentiel §2 definitions over the window's days.
 with
 
 pairs as (
     select * from {{ ref('int_pairs_coded') }}
+),
+
+windows as (
+    select * from {{ ref('int_period_windows') }}
+),
+
+windowed as (
+    select
+        windows.period_grain,
+        windows.period,
+        windows.window_start,
+        windows.window_end,
+        pairs.period as snapshot_period,
+        pairs.* exclude (period, period_end)
+    from pairs
+    inner join windows
+        on pairs.period between windows.window_start and windows.window_end
+    qualify row_number() over (
+        partition by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
+        order by pairs.period desc
+    ) = 1
 ),
 
 flagged as (
@@ -11,15 +35,20 @@ flagged as (
         *,
         coalesce(
             status_code in ('ongoing', 'closed', 'abandoned')
-            and match_date <= period_end
-            and (end_date is null or end_date >= period),
+            and match_date <= window_end
+            and (end_date is null or end_date >= window_start),
             false
         ) as is_active,
-        coalesce(end_date between period and period_end, false) as is_ended,
-        coalesce(match_date between period and period_end, false) as is_matched_in_period,
+        coalesce(end_date between window_start and window_end, false) as is_ended,
+        coalesce(match_date between window_start and window_end, false) as is_matched_in_period,
+        -- Sessions the attendance rate reads: both known, some planned, no more held than
+        -- planned (more is queried at intake, DON-050, and left out until corrected).
+        coalesce(
+            sessions_planned > 0 and sessions_held <= sessions_planned, false
+        ) as are_sessions_counted,
         -- Mentor codes belong to their association: two associations' "M01" are two mentors.
         association_code || '/' || mentor_id as mentor_key
-    from pairs
+    from windowed
 )
 
 select * from flagged

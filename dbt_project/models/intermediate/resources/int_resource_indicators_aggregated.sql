@@ -1,22 +1,30 @@
--- Resource indicators (year to date) and pairs per staff FTE. Resources describe the
--- association, not people: they carry no cell count and are not subject to disclosure control.
+-- Resource indicators (year to date) and pairs per staff FTE, over the associations they
+-- apply to (mentoring, the catalogue's population): a home without mentoring moves neither
+-- the département's subsidies nor its FTE. Resources describe the association, not people:
+-- they carry no cell count and are not subject to disclosure control.
 with
-
-scopes_listed as (
-    select * from {{ ref('int_indicator_scopes_listed') }}
-),
 
 resources as (
     select * from {{ ref('int_resources_carried_forward') }}
+    where {{ in_population('association_code', 'mentoring') }}
+),
+
+snapshots as (
+    select * from {{ ref('int_indicator_scopes_listed') }}
+    where scope = 'association'
+        and has_pairs_snapshot
+        and {{ in_population('association_code', 'mentoring') }}
 ),
 
 pair_totals as (
     select * from {{ ref('int_pairs_aggregated') }}
     where breakdown = 'total'
+        and scope = 'association'
 ),
 
 scoped as (
     select
+        resources.period_grain,
         resources.period,
         scopes.scope,
         {{ scope_association_code('resources.association_code') }} as association_code,
@@ -29,6 +37,7 @@ scoped as (
 
 subsidy_cells as (
     select
+        period_grain,
         period,
         scope,
         association_code,
@@ -38,36 +47,50 @@ subsidy_cells as (
     where category_code = 'subsidy'
 ),
 
-fte_staff_totals as (
+fte_staff_by_association as (
     select
+        period_grain,
         period,
-        scope,
         association_code,
-        sum(amount) as fte_staff
-    from scoped
-    where category_code = 'fte_staff'
+        sum(amount) filter (where category_code = 'fte_staff') as fte_staff
+    from resources
     group by all
+),
+
+-- Pairs per FTE over the associations with both a snapshot of pairs in the window and
+-- resources: at département scope, their pairs ÷ their staff FTE.
+staff_by_association as (
+    select
+        snapshots.period_grain,
+        snapshots.period,
+        snapshots.association_code,
+        coalesce(pair_totals.pairs_active, 0) as pairs_active,
+        coalesce(fte_staff_by_association.fte_staff, 0) as fte_staff
+    from snapshots
+    left join pair_totals
+        on pair_totals.period_grain = snapshots.period_grain
+        and pair_totals.period = snapshots.period
+        and pair_totals.association_code = snapshots.association_code
+    left join fte_staff_by_association
+        on fte_staff_by_association.period_grain = snapshots.period_grain
+        and fte_staff_by_association.period = snapshots.period
+        and fte_staff_by_association.association_code = snapshots.association_code
 ),
 
 staff as (
     select
-        scopes_listed.period,
-        scopes_listed.scope,
-        scopes_listed.association_code,
-        coalesce(pair_totals.pairs_active, 0) as pairs_active,
-        coalesce(fte_staff_totals.fte_staff, 0) as fte_staff
-    from scopes_listed
-    left join pair_totals
-        on pair_totals.period = scopes_listed.period
-        and pair_totals.scope = scopes_listed.scope
-        and pair_totals.association_code is not distinct from scopes_listed.association_code
-    left join fte_staff_totals
-        on fte_staff_totals.period = scopes_listed.period
-        and fte_staff_totals.scope = scopes_listed.scope
-        and fte_staff_totals.association_code is not distinct from scopes_listed.association_code
+        staff_by_association.period_grain,
+        staff_by_association.period,
+        scopes.scope,
+        {{ scope_association_code('staff_by_association.association_code') }} as association_code,
+        sum(staff_by_association.pairs_active) as pairs_active,
+        sum(staff_by_association.fte_staff) as fte_staff
+    from staff_by_association
+    {{ cross_join_scopes() }}
+    group by all
 )
 
-select {{ indicator_columns('subsidies_eur', 'sum(amount)') }}
+select {{ indicator_columns('subsidies_eur', 'sum(amount)', 'mentoring') }}
 from subsidy_cells
 group by all
 {%- for indicator_code, category_code in [
@@ -77,7 +100,7 @@ group by all
 ] %}
 union all
 select {{ indicator_columns(
-    indicator_code, 'sum(amount)', breakdown="'total'", breakdown_value='null'
+    indicator_code, 'sum(amount)', 'mentoring', breakdown="'total'", breakdown_value='null'
 ) }}
 from scoped
 where category_code = '{{ category_code }}'
@@ -85,7 +108,7 @@ group by all
 {%- endfor %}
 union all
 select {{ indicator_columns(
-    'tools_count', 'count(*)', breakdown="'total'", breakdown_value='null'
+    'tools_count', 'count(*)', 'mentoring', breakdown="'total'", breakdown_value='null'
 ) }}
 from scoped
 where category_code = 'tool'
@@ -93,7 +116,7 @@ group by all
 union all
 -- pairs_per_fte reveals pairs_active (fte_staff is published): it is masked like pairs_active.
 select {{ indicator_columns(
-    'pairs_per_fte', ratio('pairs_active', 'fte_staff'),
+    'pairs_per_fte', ratio('pairs_active', 'fte_staff'), 'mentoring',
     numerator='pairs_active', denominator='fte_staff', cell_count='pairs_active',
     breakdown="'total'", breakdown_value='null'
 ) }}

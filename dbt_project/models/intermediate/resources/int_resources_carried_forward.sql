@@ -1,7 +1,14 @@
--- Resources are declared for the calendar year to date: for a period P, an association's
--- resources are the rows of its latest accepted file of P's year up to P (the whole file
--- wins, even when its Ressources tab is empty).
+-- Resources are declared for the calendar year to date: for a window (a month, a quarter, a
+-- year to date, a year), an association's resources are the rows of its latest accepted file
+-- of the window's year up to the window's end (the whole file wins, even when its Ressources
+-- tab is empty). A month without a file carries the year's latest file forward; before the
+-- year's first file there is none (int_indicators_completed says « aucun fichier »).
 with
+
+scopes as (
+    select * from {{ ref('int_indicator_scopes_listed') }}
+    where scope = 'association'
+),
 
 reports as (
     select * from {{ ref('int_reports_accepted') }}
@@ -13,20 +20,24 @@ resources as (
 
 latest_files as (
     select
-        reports.period,
-        reports.association_code,
-        max(files.period) as file_period
-    from reports
-    inner join reports as files
-        on files.association_code = reports.association_code
-        and year(files.period) = year(reports.period)
-        and files.period <= reports.period
+        scopes.period_grain,
+        scopes.period,
+        scopes.association_code,
+        scopes.window_end,
+        max(reports.period) as file_period
+    from scopes
+    inner join reports
+        on reports.association_code = scopes.association_code
+        and year(reports.period) = year(scopes.window_end)
+        and reports.period <= scopes.window_end
     group by all
 )
 
 select
+    latest_files.period_grain,
     latest_files.period,
     latest_files.association_code,
+    latest_files.window_end,
     latest_files.file_period,
     resources.excel_row,
     resources.category_code,

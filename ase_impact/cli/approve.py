@@ -1,0 +1,65 @@
+"""`ase-impact approve AAAA-MM`: freeze a month's published figures and workbooks.
+
+The month's rows of the published marts are copied into the schema `approvals` as its next
+version (ase_impact/warehouse/approvals.py), the workbooks of that version are written once
+in outputs/AAAA-MM/v<n>/ (with a « Révisions » sheet from version 2 on) and become the
+month's shared workbooks, and the published copy is written again so that it shows the
+approved figures. The approvals are copied to archive/approvals/ too, from which
+`ase-impact rebuild` restores them. The next build lists the version in marts.mart_approvals and
+marts.fct_indicators_approved.
+"""
+
+from __future__ import annotations
+
+from ase_impact.core.settings import Settings
+from ase_impact.publish.consolidated import (
+    ApprovedVersion,
+    pending_revisions,
+    version_folder,
+    write_approved_version,
+)
+from ase_impact.publish.snapshot import publish_snapshot
+from ase_impact.warehouse.approvals import ApprovalError, approve_month, export_approvals
+from ase_impact.warehouse.connection import locked_connection
+
+__all__ = ["ApprovalError", "approve"]
+
+
+def approve(settings: Settings, month: str) -> list[str]:
+    """Approve month "AAAA-MM"; returns the French lines the command prints.
+
+    Raises ApprovalError (message_fr) when there is nothing to approve."""
+    with locked_connection(settings.warehouse) as conn:
+        revisions = pending_revisions(conn, month)
+        approval = approve_month(conn, month)
+        # What no archived file can give back, kept beside them for `ase-impact rebuild`.
+        export_approvals(conn, settings.archive_dir)
+        folder = version_folder(settings.outputs_dir, month, approval.version)
+        if not approval.is_new:
+            return [
+                f"{month} : aucun chiffre n'a changé depuis la version {approval.version} "
+                f"approuvée le {approval.approved_at:%d/%m/%Y à %H:%M} ; rien de nouveau à "
+                f"approuver. Classeurs approuvés : {folder}"
+            ]
+        write_approved_version(
+            conn,
+            settings.outputs_dir,
+            month,
+            ApprovedVersion(approval.version, approval.approved_at, approval.approved_by),
+            settings.min_cell,
+            revisions if approval.version > 1 else None,
+        )
+    publish_snapshot(settings.warehouse, settings.published_warehouse)
+    lines = [
+        f"{month} approuvé : version {approval.version}, le "
+        f"{approval.approved_at:%d/%m/%Y à %H:%M} par {approval.approved_by}.",
+        f"Classeurs approuvés (jamais réécrits) : {folder}",
+        "La copie publiée et les classeurs partagés du mois montrent cette version jusqu'à "
+        "la prochaine approbation.",
+    ]
+    if approval.version > 1:
+        lines.append(
+            f"Chiffres révisés depuis la version précédente : {len(revisions)} "
+            "(onglet « Révisions »)."
+        )
+    return lines

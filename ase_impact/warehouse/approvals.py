@@ -1,0 +1,337 @@
+"""Approved months: the published figures of a month frozen as they were approved, version by
+version (DHIS2's data approval). Schema `approvals`, written by `ase-impact approve AAAA-MM`
+only, never by a build: the marts always hold the current figures, and each approval keeps a
+copy of the month's rows of the published marts.
+
+What a month's approval freezes (its windows): the month, the year to date to that month, its
+quarter when the month ends one, its year when the month is December; and the month's rows of
+mart_submissions, and which file was in force for every partition (to say which file caused
+a later revision). The published copy shows the latest approved version of these rows
+(apply_to_published), until the month is approved again.
+
+The schema cannot be recomputed from the archived files: after each approval it is copied to
+archive/approvals/ (export_approvals, one Parquet file per table), from which `ase-impact
+rebuild` restores it (restore_approvals).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from ase_impact.core.keys import period_start
+
+SCHEMA = "approvals"
+# Published marts whose rows an approval freezes, and what says which rows: the windows
+# (period_grain, period) of the approval, or the month (period) alone.
+FROZEN_BY_WINDOW = ("fct_indicators", "mart_value_chain", "mart_impact_dimensions")
+FROZEN_BY_MONTH = ("mart_submissions",)
+APPROVAL_COLUMNS = (
+    ("approved_month", "DATE"),
+    ("approval_version", "INTEGER"),
+    ("approved_at", "TIMESTAMP"),
+)
+
+
+class ApprovalError(Exception):
+    """The month cannot be approved; message_fr says why."""
+
+    def __init__(self, message_fr: str):
+        super().__init__(message_fr)
+        self.message_fr = message_fr
+
+
+@dataclass(frozen=True)
+class Approval:
+    month: str  # "AAAA-MM"
+    version: int
+    approved_at: datetime
+    approved_by: str
+    is_new: bool  # False when the figures had not changed since the latest approval
+
+
+def approval_windows(month: date) -> list[tuple[str, date]]:
+    """The (period_grain, period) an approval of month freezes."""
+    windows = [("month", month), ("year_to_date", month)]
+    if month.month % 3 == 0:
+        windows.append(("quarter", month.replace(month=month.month - 2)))
+    if month.month == 12:
+        windows.append(("year", month.replace(month=1)))
+    return windows
+
+
+def ensure_approvals_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """The bookkeeping tables; the frozen copies are created at the first approval, like the
+    marts they copy (_align_copy)."""
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.approvals (approved_month DATE NOT NULL, "
+        "approval_version INTEGER NOT NULL, approved_at TIMESTAMP NOT NULL, "
+        "approved_by VARCHAR NOT NULL)"
+    )
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.approved_windows (approved_month DATE NOT NULL, "
+        "approval_version INTEGER NOT NULL, period_grain VARCHAR NOT NULL, "
+        "period DATE NOT NULL)"
+    )
+    conn.execute(
+        f"CREATE TABLE IF NOT EXISTS {SCHEMA}.files_in_force (approved_month DATE NOT NULL, "
+        "approval_version INTEGER NOT NULL, period DATE NOT NULL, "
+        "association_code VARCHAR NOT NULL, version_in_force INTEGER, sha256 VARCHAR, "
+        "file_name VARCHAR)"
+    )
+
+
+def _columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+    return conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+
+
+def _align_copy(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+    """approvals.<table> with every column of marts.<table> (a mart that gained a column in a
+    release gains it here too, NULL in older versions)."""
+    marts = _columns(conn, "marts", table)
+    if not marts:
+        raise ApprovalError(
+            f"La table marts.{table} est introuvable : construisez les marts (ase-impact run) "
+            "avant d'approuver un mois."
+        )
+    copy = dict(_columns(conn, SCHEMA, table))
+    if not copy:
+        metadata = ", ".join(f"NULL::{kind} AS {name}" for name, kind in APPROVAL_COLUMNS)
+        conn.execute(
+            f"CREATE TABLE {SCHEMA}.{table} AS SELECT {metadata}, * FROM marts.{table} WHERE false"
+        )
+        return
+    for name, kind in marts:
+        if name not in copy:
+            conn.execute(f'ALTER TABLE {SCHEMA}.{table} ADD COLUMN "{name}" {kind}')
+
+
+def latest_version(conn: duckdb.DuckDBPyConnection, month: str) -> tuple[int, datetime] | None:
+    """(version, approved_at) of the month's latest approval, or None."""
+    if not _columns(conn, SCHEMA, "approvals"):
+        return None
+    return conn.execute(
+        f"SELECT approval_version, approved_at FROM {SCHEMA}.approvals "
+        "WHERE approved_month = ? ORDER BY approval_version DESC LIMIT 1",
+        [period_start(month)],
+    ).fetchone()
+
+
+def approved_months(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, datetime]]:
+    """Each approved month ("AAAA-MM") and its latest (version, approved_at)."""
+    if not _columns(conn, SCHEMA, "approvals"):
+        return {}
+    rows = conn.execute(
+        f"SELECT strftime(approved_month, '%Y-%m'), max(approval_version), "
+        f"arg_max(approved_at, approval_version) FROM {SCHEMA}.approvals GROUP BY 1"
+    ).fetchall()
+    return {month: (version, approved_at) for month, version, approved_at in rows}
+
+
+def _window_condition(alias: str = "") -> str:
+    prefix = f"{alias}." if alias else ""
+    return (
+        f"({prefix}period_grain, {prefix}period) IN "
+        f"(SELECT (period_grain, period) FROM {SCHEMA}.approved_windows "
+        "WHERE approved_month = $month AND approval_version = $version)"
+    )
+
+
+def _changed_since(conn: duckdb.DuckDBPyConnection, month: date, version: int) -> bool:
+    """Whether the month's frozen rows of the marts differ from its approved version."""
+    for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
+        selected = ", ".join(
+            f'round("{name}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+            for name, kind in _columns(conn, "marts", table)
+            if name not in ("received_at", "first_received_at", "quarantined_at")
+        )
+        where = "period = $month" if table in FROZEN_BY_MONTH else _window_condition()
+        current = f"SELECT {selected} FROM marts.{table} WHERE {where}"
+        approved = (
+            f"SELECT {selected} FROM {SCHEMA}.{table} WHERE approved_month = $month "
+            f"AND approval_version = $version AND {where}"
+        )
+        differing = conn.execute(
+            f"SELECT count(*) FROM (({current} EXCEPT ALL {approved}) UNION ALL "
+            f"({approved} EXCEPT ALL {current}))",
+            {"month": month, "version": version},
+        ).fetchone()[0]
+        if differing:
+            return True
+    return False
+
+
+def approve_month(
+    conn: duckdb.DuckDBPyConnection, month: str, approved_by: str | None = None
+) -> Approval:
+    """Freeze the month's published figures as its next approved version (one transaction).
+
+    Approving again a month whose figures have not changed since its latest approval keeps
+    that version (nothing new to freeze).
+    """
+    start = period_start(month)
+    found = conn.execute(
+        "SELECT has_submissions FROM marts.dim_period WHERE period_grain = 'month' AND period = ?",
+        [start],
+    ).fetchone()
+    if not found or not found[0]:
+        raise ApprovalError(
+            f"Aucun fichier reçu pour {month} dans les marts : rien à approuver. Intégrez les "
+            "fichiers du mois et construisez les marts (ase-impact run) avant d'approuver."
+        )
+    ensure_approvals_schema(conn)
+    latest = latest_version(conn, month)
+    if latest is not None:
+        for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
+            _align_copy(conn, table)
+    if latest is not None and not _changed_since(conn, start, latest[0]):
+        by = conn.execute(
+            f"SELECT approved_by FROM {SCHEMA}.approvals WHERE approved_month = ? "
+            "AND approval_version = ?",
+            [start, latest[0]],
+        ).fetchone()[0]
+        return Approval(month, latest[0], latest[1], by, is_new=False)
+    version = 1 if latest is None else latest[0] + 1
+    approved_at = datetime.now().replace(microsecond=0)
+    approved_by = approved_by or getpass.getuser()
+    parameters = {"month": start, "version": version, "approved_at": approved_at}
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.approvals VALUES ($month, $version, $approved_at, $by)",
+            parameters | {"by": approved_by},
+        )
+        conn.executemany(
+            f"INSERT INTO {SCHEMA}.approved_windows VALUES (?, ?, ?, ?)",
+            [[start, version, grain, period] for grain, period in approval_windows(start)],
+        )
+        conn.execute(
+            f"INSERT INTO {SCHEMA}.files_in_force SELECT $month, $version, latest.period, "
+            "latest.association_code, latest.version_in_force, latest.sha256_in_force, "
+            "versions.file_name FROM quality.latest_submissions AS latest "
+            "LEFT JOIN quality.submissions AS versions ON versions.period = latest.period "
+            "AND versions.association_code = latest.association_code "
+            "AND versions.version = latest.version_in_force",
+            {"month": start, "version": version},
+        )
+        for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
+            _align_copy(conn, table)
+            where = "period = $month" if table in FROZEN_BY_MONTH else _window_condition()
+            conn.execute(
+                f"INSERT INTO {SCHEMA}.{table} BY NAME SELECT $month AS approved_month, "
+                f"$version AS approval_version, $approved_at AS approved_at, * "
+                f"FROM marts.{table} WHERE {where}",
+                parameters,
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return Approval(month, version, approved_at, approved_by, is_new=True)
+
+
+def apply_to_published(conn: duckdb.DuckDBPyConnection, source: str) -> int:
+    """In a published copy (conn, with the warehouse attached as `source`), replace every
+    frozen row of an approved month by its latest approved version; returns the months."""
+    tables = {
+        name
+        for (name,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_catalog = ? AND table_schema = ?",
+            [source, SCHEMA],
+        ).fetchall()
+    }
+    if "approvals" not in tables:
+        return 0
+    latest = (
+        f"SELECT approved_month, max(approval_version) AS approval_version "
+        f"FROM {source}.{SCHEMA}.approvals GROUP BY ALL"
+    )
+    windows = (
+        f"SELECT windows.* FROM {source}.{SCHEMA}.approved_windows AS windows "
+        f"JOIN ({latest}) AS latest USING (approved_month, approval_version)"
+    )
+    for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
+        if table not in tables:
+            continue
+        published = [name for name, _ in _columns(conn, "marts", table)]
+        selected = ", ".join(f'approved."{name}"' for name in published)
+        if table in FROZEN_BY_MONTH:
+            frozen = f"SELECT approved_month AS period FROM ({latest})"
+            match = "period IN (" + frozen + ")"
+            approved_rows = (
+                f"SELECT {selected} FROM {source}.{SCHEMA}.{table} AS approved "
+                f"JOIN ({latest}) AS latest USING (approved_month, approval_version) "
+                "WHERE approved.period = approved.approved_month"
+            )
+        else:
+            match = f"(period_grain, period) IN (SELECT (period_grain, period) FROM ({windows}))"
+            approved_rows = (
+                f"SELECT {selected} FROM {source}.{SCHEMA}.{table} AS approved "
+                f"JOIN ({windows}) AS windows ON windows.approved_month = approved.approved_month "
+                "AND windows.approval_version = approved.approval_version "
+                "AND windows.period_grain = approved.period_grain "
+                "AND windows.period = approved.period"
+            )
+        conn.execute(f"DELETE FROM marts.{table} WHERE {match}")
+        conn.execute(f"INSERT INTO marts.{table} BY NAME {approved_rows}")
+    return conn.execute(f"SELECT count(*) FROM ({latest})").fetchone()[0]
+
+
+# Beside the archived files: the approvals, which no file can give back.
+ARCHIVE_FOLDER = "approvals"
+
+
+def _schema_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [
+        name
+        for (name,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
+            "current_database() AND table_schema = ? ORDER BY 1",
+            [SCHEMA],
+        ).fetchall()
+    ]
+
+
+def export_approvals(conn: duckdb.DuckDBPyConnection, archive_dir: Path) -> Path:
+    """Copy every table of the schema into archive_dir/approvals/<table>.parquet (each file
+    written beside and renamed over the previous one); returns the folder."""
+    folder = archive_dir / ARCHIVE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in _schema_tables(conn):
+        target = folder / f"{table}.parquet"
+        partial = folder / f".{table}.{os.getpid()}.tmp.parquet"
+        quoted = str(partial).replace("'", "''")
+        conn.execute(f"COPY {SCHEMA}.{table} TO '{quoted}' (FORMAT PARQUET)")
+        os.replace(partial, target)
+    return folder
+
+
+def restore_approvals(conn: duckdb.DuckDBPyConnection, archive_dir: Path) -> int:
+    """Recreate the schema from archive_dir/approvals/ (a rebuilt warehouse); returns how many
+    approved versions it holds (0 when nothing was ever approved)."""
+    folder = archive_dir / ARCHIVE_FOLDER
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    files = [path for path in files if not path.name.startswith(".")]
+    if not files:
+        return 0
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+    for path in files:
+        quoted = str(path).replace("'", "''")
+        conn.execute(
+            f"CREATE OR REPLACE TABLE {SCHEMA}.{path.stem} AS "
+            f"SELECT * FROM read_parquet('{quoted}')"
+        )
+    ensure_approvals_schema(conn)
+    return conn.execute(f"SELECT count(*) FROM {SCHEMA}.approvals").fetchone()[0]

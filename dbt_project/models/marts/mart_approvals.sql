@@ -1,0 +1,57 @@
+-- One row per approved version of a month (`ase-impact approve AAAA-MM`): when and by whom,
+-- whether it is the month's latest, and how many of its figures differ from the current ones
+-- (a revision waiting for approval; the published copy and the shared workbooks keep showing
+-- the approved version until then).
+with
+
+approvals as (
+    select * from {{ ref('int_approvals_listed') }}
+),
+
+revisions as (
+    select * from {{ ref('int_indicator_revisions') }}
+),
+
+versions as (
+    select
+        approved_month,
+        approval_version,
+        any_value(approved_at) as approved_at,
+        any_value(approved_by) as approved_by,
+        bool_or(is_latest) as is_latest
+    from approvals
+    group by all
+),
+
+pending as (
+    select approved_month, from_version, count(*) as figures
+    from revisions
+    where is_pending
+    group by all
+),
+
+revised as (
+    select approved_month, to_version, count(*) as figures
+    from revisions
+    where not is_pending
+    group by all
+)
+
+select
+    versions.approved_month,
+    strftime(versions.approved_month, '%Y-%m') as approved_month_code,
+    versions.approval_version,
+    versions.approved_at,
+    versions.approved_by,
+    versions.is_latest,
+    coalesce(revised.figures, 0)::integer as figures_revised,
+    case when versions.is_latest then coalesce(pending.figures, 0) end::integer
+        as figures_changed_since
+from versions
+left join pending
+    on pending.approved_month = versions.approved_month
+    and pending.from_version = versions.approval_version
+left join revised
+    on revised.approved_month = versions.approved_month
+    and revised.to_version = versions.approval_version
+order by versions.approved_month, versions.approval_version
