@@ -30,7 +30,6 @@ from ase_impact.core.keys import period_end
 from ase_impact.intake.check import CheckedFile
 from ase_impact.publish.excel_safety import (
     fit_column_widths,
-    print_on_page_width,
     save_atomically,
     set_column_widths,
     write_note,
@@ -38,6 +37,7 @@ from ase_impact.publish.excel_safety import (
     write_table,
     write_title,
 )
+from ase_impact.publish.layout import print_on_page_width
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.queries import Submission
 
