@@ -241,13 +241,7 @@ def _write_summary(
     before_sending = facts.checked_before_sending
     if findings.empty and rule_counts.empty:
         if facts.is_refused:
-            advice = (
-                "Fichier refusé : il ne peut pas être envoyé. Corrigez le motif ci-dessus puis "
-                "vérifiez le fichier à nouveau."
-                if before_sending
-                else "Fichier refusé : corrigez le motif ci-dessus puis déposez le fichier à "
-                "nouveau."
-            )
+            advice = _refusal_advice(facts.refusal, before_sending)
         else:
             advice = "Aucune anomalie : toutes les lignes lues " + (
                 "seront intégrées." if before_sending else "ont été intégrées."
@@ -256,21 +250,55 @@ def _write_summary(
         return
     lines = _rule_counts(rule_counts, facts)
     last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, lines)
-    advice = (
-        "Corrigez les lignes listées dans l'onglet « Anomalies » puis vérifiez à nouveau le "
-        "fichier complet avant de l'envoyer : les lignes signalées « Erreur » ne seraient pas "
-        "intégrées."
-        if before_sending
-        else "Corrigez les lignes listées dans l'onglet « Anomalies » puis déposez à nouveau le "
-        "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci."
-    )
-    if any(count > listed for *_, count, listed in lines):
+    errors = (rule_counts["severity"] == vocabulary.ERREUR).any()
+    advice = _rows_advice(before_sending) if errors else _alerts_advice(before_sending)
+    if errors and any(count > listed for *_, count, listed in lines):
         advice += (
             f" Pour une règle enfreinte plus de {MAX_FINDINGS_PER_RULE} fois, seules les "
             "premières lignes sont listées : la même erreur se répète sans doute sur toute la "
             "colonne ; corrigez-la partout."
         )
     write_note(sheet, last + 2, advice, SUMMARY_WIDTHS)
+
+
+def _refusal_advice(refusal: Refusal | None, before_sending: bool) -> str:
+    """What to do with a refused file; its identity cells sit in a protected sheet."""
+    again = "vérifiez-le à nouveau" if before_sending else "déposez-le à nouveau"
+    code = refusal.error_code if refusal else None
+    if code in rules.RULES and rules.rule(code).kind == rules.IDENTITY:
+        return (
+            "Fichier refusé : son identité (onglet protégé « Paramètres figés ») ne correspond "
+            "pas à son dépôt. Ne modifiez pas ces cellules : si le fichier décrit bien le mois "
+            "et l'association qu'il indique, déposez-le dans le dossier de ce mois et sous le "
+            "nom de ce code (AAAA-MM/code-association.xlsx) ; sinon, téléchargez le modèle du "
+            "bon mois et de la bonne association (portail ou ase-impact template), recopiez-y "
+            f"vos lignes puis {again}."
+        )
+    return f"Fichier refusé : corrigez le motif ci-dessus puis {again}."
+
+
+def _rows_advice(before_sending: bool) -> str:
+    if before_sending:
+        return (
+            "Corrigez les lignes listées dans l'onglet « Anomalies » puis vérifiez à nouveau le "
+            "fichier complet avant de l'envoyer : les lignes signalées « Erreur » ne seraient "
+            "pas intégrées."
+        )
+    return (
+        "Corrigez les lignes signalées « Erreur » dans l'onglet « Anomalies » puis déposez à "
+        "nouveau le fichier complet dans le même dossier : la nouvelle version remplacera "
+        "celle-ci."
+    )
+
+
+def _alerts_advice(before_sending: bool) -> str:
+    """Alerts only: every row is (or will be) taken in; nothing has to be sent again."""
+    taken = "seront intégrées" if before_sending else "ont été intégrées"
+    return (
+        f"Rien à redéposer : toutes les lignes {taken}. Les alertes signalent des valeurs "
+        "inhabituelles à vérifier ; si une valeur est erronée, corrigez-la dans votre "
+        "prochain fichier."
+    )
 
 
 def _write_anomalies(sheet, findings: pd.DataFrame) -> None:
