@@ -13,8 +13,8 @@ from ase_impact.core import referentiel
 from ase_impact.intake.validate import FileContext, validate_workbook
 from ase_impact.intake.workbook import check_identity, read_workbook
 from ase_impact.publish.template import (
-    LIST_EXTRAS,
     LAST_DATA_ROW,
+    LIST_EXTRAS,
     LIST_HEADER_ROW,
     LIST_TITLES_FR,
     append_data_row,

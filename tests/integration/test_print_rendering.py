@@ -1,0 +1,133 @@
+"""Workbooks printed through LibreOffice: pages counted, no `###`, nothing cut.
+
+Fast: the template and a feedback workbook built here. Slow (make test-e2e): the demo set's
+consolidated workbooks (both versions), a feedback workbook and the template, after a real
+`ase-impact run`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import datetime
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from ase_impact.contracts.findings import count_by_rule
+from ase_impact.core import referentiel
+from ase_impact.core.settings import PROJECT_ROOT
+from ase_impact.publish.consolidated import consolidated_paths
+from ase_impact.publish.feedback import FeedbackFacts, feedback_path, render_feedback_workbook
+from ase_impact.publish.template import write_template
+from tests.conftest import isolated_environment
+from tests.integration.cli_runs import run_cli
+from tests.integration.rendering import chart_categories, rendered
+
+LONG_MESSAGE = "l'âge à la date de passation est hors du champ MIS PE (13 à 18 ans) ; " * 4
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_template_prints_one_page_per_sheet(tmp_path):
+    pages, texts = rendered(
+        write_template(tmp_path / "modele.xlsx", "cap-avenir", "2026-10"), tmp_path, "print"
+    )
+    # One page per sheet, one more for the explanations: not the 32 pages of a sheet
+    # printed column by column in portrait.
+    assert len(referentiel.sheets()) <= pages <= len(referentiel.sheets()) + 1
+    assert not any("###" in text for text in texts)
+    explained = words(" ".join(texts))
+    assert "Que se passe-t-il en cas d'erreur ?" in explained
+    assert "la nouvelle version remplace l'ancienne." in explained  # the last line, not cut
+
+
+def _alert(row: int) -> dict:
+    return {
+        "sheet": "Questionnaire MIS PE",
+        "excel_row": row,
+        "pair_id": None,
+        "column_header": "Date de passation",
+        "value_received": "08/10/2026",
+        "rule_code": "MIS-006",
+        "severity": "alerte",
+        "message_fr": LONG_MESSAGE,
+    }
+
+
+def test_a_feedback_with_only_alerts_prints_whole_and_asks_nothing(tmp_path):
+    findings = pd.DataFrame([_alert(row) for row in range(2, 40)])
+    facts = FeedbackFacts(
+        period="2026-10",
+        association_code="cap-avenir",
+        association_name="Cap Avenir",
+        file_name="2026-10/cap-avenir.xlsx",
+        status="accepted",
+        message_fr="48 lignes reçues, aucune rejetée ; 38 lignes acceptées avec alerte.",
+        received_at=datetime(2026, 11, 3, 9, 30),
+        version=1,
+        rows_received=48,
+        rows_accepted=48,
+        rows_rejected=0,
+        rows_with_alerts=38,
+    )
+    path = render_feedback_workbook(
+        facts, findings, count_by_rule(findings), tmp_path / "retour.xlsx"
+    )
+    pages, texts = rendered(path, tmp_path, "print")
+    # Synthèse on one page; 38 anomalies of 4 wrapped lines each, header repeated: a few.
+    assert 2 <= pages <= 6
+    assert not any("###" in text for text in texts)
+    assert "Rien à redéposer" in words(texts[0])
+    assert all(text.count("Onglet") == 1 for text in texts[1:])  # the header on every page
+    # Every wrapped message printed whole (its last words included), once per anomaly.
+    printed = words(" ".join(texts[1:]))
+    assert printed.count("(13 à 18 ans) ; l'âge") == 38 * 3
+
+
+@pytest.fixture(scope="module")
+def demo_outputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo_print")
+    with isolated_environment(root):
+        shutil.copytree(PROJECT_ROOT / "raw", root / "raw")
+        result = run_cli("run", "--raw-dir", str(root / "raw"))
+        assert result.exit_code == 0, result.stdout + result.stderr
+        yield root / "outputs"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", [0, 1], ids=["interne", "diffusion"])
+def test_the_demo_consolidated_workbooks_print_readably(demo_outputs, tmp_path, version):
+    path = consolidated_paths(demo_outputs, "2026-10")[version]
+    pages, texts = rendered(path, tmp_path, f"print/consolidated-{version}")
+    assert not any("###" in text for text in texts)
+    book = load_workbook(path)
+    sheets = len(book.sheetnames)
+    # Synthèse 1, dashboard 3 (two charts a page), value chain ~9 (≈ 420 rows), MIS PE 2,
+    # submissions 1, « Données » (internal) 1–2: far from the 1-page MIS PE squeeze and
+    # from a page per chart.
+    assert sheets + 10 <= pages <= sheets + 16
+    for title, categories in chart_categories(path):
+        sheet_name, cells = categories.rsplit("!", 1)
+        sheet = book[sheet_name.strip("'")]
+        labels = [cell.value for (cell,) in sheet[cells.replace("$", "")]]
+        # The chart's range holds every category of its table, and the printed page shows
+        # each of them, with the chart (title twice: the table's and the chart's) on one page.
+        on_pages = [index for index, text in enumerate(texts) if title in words(text)]
+        assert len(on_pages) == 1, (title, on_pages)
+        page = texts[on_pages[0]]
+        assert all(words(page).count(label) >= 2 for label in labels), title
+    mis_pe = next(text for text in texts if "Score moyen (0-100)" in words(text))
+    assert re.search(r"\dnon calculable", mis_pe) is None  # a marker glued to a number
+    assert "Évolution du score MIS PE (T0 → T1) » : moyenne" in words(" ".join(texts))
+
+
+@pytest.mark.slow
+def test_the_demo_feedback_and_template_print_readably(demo_outputs, tmp_path):
+    refused = feedback_path(demo_outputs, "2026-10", "horizons-partages")
+    pages, texts = rendered(refused, tmp_path, "print/feedback")
+    assert pages <= 2 and not any("###" in text for text in texts)
+    assert "dossier de ce mois" in words(texts[0])
