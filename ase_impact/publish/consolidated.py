@@ -302,8 +302,9 @@ def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
         rows = DASHBOARD_BLOCK_ROWS
         if block.categories:
             chart = _chart(block, sheet, header_row, last_row)
-            sheet.add_chart(chart, f"{CHART_ANCHOR_COLUMN}{top}")
-            rows = max(rows, chart_rows(chart), last_row - top + 2)
+            # From the header row: a chart starting on a page break would show on both pages.
+            sheet.add_chart(chart, f"{CHART_ANCHOR_COLUMN}{header_row}")
+            rows = max(rows, chart_rows(chart) + 1, last_row - top + 2)
         else:
             write_row(sheet, header_row + 1, ["Aucune donnée pour ce mois."])
         blocks.append((top, top + rows - 1))

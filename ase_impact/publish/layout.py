@@ -145,6 +145,10 @@ def keep_blocks_on_pages(sheet: Worksheet, blocks: Sequence[tuple[int, int]]) ->
     Blocks follow each other; what precedes the first block starts the first page.
     """
     fit_row_heights(sheet)
+    # Every height explicit: LibreOffice places charts from the heights it knows at import,
+    # so a row it would size itself (a larger title) shifts the charts below off their rows.
+    for row in range(1, blocks[-1][1] + 1 if blocks else 1):
+        sheet.row_dimensions[row].height = row_height(sheet, row)
     capacity = page_height_in_rows(sheet)
     used = sum(row_height(sheet, row) for row in range(1, blocks[0][0])) if blocks else 0
     for first, last in blocks:

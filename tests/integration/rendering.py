@@ -36,7 +36,9 @@ def chart_categories(xlsx: Path) -> list[tuple[str, str]]:
     with zipfile.ZipFile(xlsx) as package:
         for name in sorted(n for n in package.namelist() if n.startswith("xl/charts/chart")):
             xml = package.read(name).decode()
-            title = "".join(re.findall(r"<a:t>([^<]*)</a:t>", xml.split("</c:title>")[0]))
-            categories = re.search(r"<c:cat>.*?<c:f>([^<]*)</c:f>", xml, re.DOTALL).group(1)
-            charts.append((title, categories))
+            # openpyxl writes the chart namespace unprefixed, Excel as "c:".
+            title_xml = re.split(r"</(?:c:)?title>", xml)[0]
+            title = "".join(re.findall(r"<a:t>([^<]*)</a:t>", title_xml))
+            cat = re.search(r"<(?:c:)?cat>.*?<(?:c:)?f>([^<]*)</(?:c:)?f>", xml, re.DOTALL)
+            charts.append((title, cat.group(1)))
     return charts
