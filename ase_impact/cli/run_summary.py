@@ -55,9 +55,10 @@ def _submission_lines(conn, period: str, association_code: str, outputs_dir: Pat
             "au total)"
         )
     if submission.rows_with_alerts:
+        nothing_to_send = "" if submission.rows_rejected else " (rien à redéposer)"
         lines.append(
             f"    · {submission.rows_with_alerts} ligne(s) acceptée(s) avec alerte dans "
-            f"{submission.file_name}, à vérifier (rien à redéposer)"
+            f"{submission.file_name}, à vérifier{nothing_to_send}"
         )
     if submission.rows_rejected or submission.rows_with_alerts:
         lines.append(f"    · détail : {feedback_path(outputs_dir, period, association_code)}")
