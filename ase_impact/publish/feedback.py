@@ -241,7 +241,7 @@ def _write_summary(
     before_sending = facts.checked_before_sending
     if findings.empty and rule_counts.empty:
         if facts.is_refused:
-            advice = _refusal_advice(facts.refusal, before_sending)
+            advice = refusal_advice(facts.refusal and facts.refusal.error_code, before_sending)
         else:
             advice = "Aucune anomalie : toutes les lignes lues " + (
                 "seront intégrées." if before_sending else "ont été intégrées."
@@ -251,7 +251,7 @@ def _write_summary(
     lines = _rule_counts(rule_counts, facts)
     last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, lines)
     errors = (rule_counts["severity"] == vocabulary.ERREUR).any()
-    advice = _rows_advice(before_sending) if errors else _alerts_advice(before_sending)
+    advice = rows_advice(before_sending) if errors else alerts_advice(before_sending)
     if errors and any(count > listed for *_, count, listed in lines):
         advice += (
             f" Pour une règle enfreinte plus de {MAX_FINDINGS_PER_RULE} fois, seules les "
@@ -261,10 +261,20 @@ def _write_summary(
     write_note(sheet, last + 2, advice, SUMMARY_WIDTHS)
 
 
-def _refusal_advice(refusal: Refusal | None, before_sending: bool) -> str:
+def next_step(
+    error_code: str | None, is_refused: bool, rejected: int, alerts: int, before_sending: bool
+) -> str | None:
+    """What the officer does next with a file, by the kind of problem it has (None: none)."""
+    if is_refused:
+        return refusal_advice(error_code, before_sending)
+    if rejected:
+        return rows_advice(before_sending)
+    return alerts_advice(before_sending) if alerts else None
+
+
+def refusal_advice(code: str | None, before_sending: bool) -> str:
     """What to do with a refused file; its identity cells sit in a protected sheet."""
     again = "vérifiez-le à nouveau" if before_sending else "déposez-le à nouveau"
-    code = refusal.error_code if refusal else None
     if code in rules.RULES and rules.rule(code).kind == rules.IDENTITY:
         return (
             "Fichier refusé : son identité (onglet protégé « Paramètres figés ») ne correspond "
@@ -277,7 +287,7 @@ def _refusal_advice(refusal: Refusal | None, before_sending: bool) -> str:
     return f"Fichier refusé : corrigez le motif ci-dessus puis {again}."
 
 
-def _rows_advice(before_sending: bool) -> str:
+def rows_advice(before_sending: bool) -> str:
     if before_sending:
         return (
             "Corrigez les lignes listées dans l'onglet « Anomalies » puis vérifiez à nouveau le "
@@ -291,13 +301,16 @@ def _rows_advice(before_sending: bool) -> str:
     )
 
 
-def _alerts_advice(before_sending: bool) -> str:
+def alerts_advice(before_sending: bool) -> str:
     """Alerts only: every row is (or will be) taken in; nothing has to be sent again."""
-    taken = "seront intégrées" if before_sending else "ont été intégrées"
+    check = (
+        "Rien à corriger avant l'envoi : toutes les lignes seront intégrées."
+        if before_sending
+        else "Rien à redéposer : toutes les lignes ont été intégrées."
+    )
     return (
-        f"Rien à redéposer : toutes les lignes {taken}. Les alertes signalent des valeurs "
-        "inhabituelles à vérifier ; si une valeur est erronée, corrigez-la dans votre "
-        "prochain fichier."
+        f"{check} Les alertes signalent des valeurs inhabituelles à vérifier ; si une valeur "
+        "est erronée, corrigez-la dans votre prochain fichier."
     )
 
 
