@@ -1,7 +1,8 @@
 """Workbooks printed through LibreOffice: pages counted, no `###`, nothing cut.
 
-Fast: the template and a feedback workbook built here. Slow (make test-e2e): the demo set's
-consolidated workbooks (both versions), a feedback workbook and the template, after a real
+Fast: the template and a feedback workbook built here (the consolidated workbooks of a small
+month: tests/integration/test_consolidated_workbook.py). Slow (make test-e2e): the demo set's
+consolidated workbooks (both versions) and a refused file's feedback, after a real
 `ase-impact run`.
 """
 
@@ -22,13 +23,9 @@ from ase_impact.publish.feedback import FeedbackFacts, feedback_path, render_fee
 from ase_impact.publish.template import write_template
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
-from tests.integration.rendering import chart_categories, rendered
+from tests.integration.rendering import assert_charts_print_whole, rendered, words
 
 LONG_MESSAGE = "l'âge à la date de passation est hors du champ MIS PE (13 à 18 ans) ; " * 4
-
-
-def words(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_the_template_prints_one_page_per_sheet(tmp_path):
@@ -105,20 +102,11 @@ def test_the_demo_consolidated_workbooks_print_readably(demo_outputs, tmp_path, 
     assert not any("###" in text for text in texts)
     book = load_workbook(path)
     sheets = len(book.sheetnames)
-    # Synthèse 1, dashboard 3 (two charts a page), value chain ~9 (≈ 420 rows), MIS PE 2,
-    # submissions 1, « Données » (internal) 1–2: far from the 1-page MIS PE squeeze and
-    # from a page per chart.
+    # Synthèse 1, dashboard 4 (a chart with its table never cut), value chain 9 (≈ 420
+    # rows), MIS PE 2, submissions 1, « Données » (internal) 1: 18 and 17 pages measured.
     assert sheets + 10 <= pages <= sheets + 16
-    for title, categories in chart_categories(path):
-        sheet_name, cells = categories.rsplit("!", 1)
-        sheet = book[sheet_name.strip("'")]
-        labels = [cell.value for (cell,) in sheet[cells.replace("$", "")]]
-        # The chart's range holds every category of its table, and the printed page shows
-        # each of them, with the chart (title twice: the table's and the chart's) on one page.
-        on_pages = [index for index, text in enumerate(texts) if title in words(text)]
-        assert len(on_pages) == 1, (title, on_pages)
-        page = texts[on_pages[0]]
-        assert all(words(page).count(label) >= 2 for label in labels), title
+    # Status, territory, age band, sex, placement (10 categories: all shown, in order).
+    assert assert_charts_print_whole(path, texts) == 5
     # Headers repeated on every page: the value chain's (≈ 420 rows) and MIS PE's, which is
     # no longer squeezed on one page.
     assert sum("Périmètre Niveau Indicateur" in words(text) for text in texts) >= 6
@@ -135,7 +123,7 @@ def test_the_demo_consolidated_workbooks_print_readably(demo_outputs, tmp_path, 
 
 
 @pytest.mark.slow
-def test_the_demo_feedback_and_template_print_readably(demo_outputs, tmp_path):
+def test_the_demo_refusal_feedback_prints_with_what_to_do(demo_outputs, tmp_path):
     refused = feedback_path(demo_outputs, "2026-10", "horizons-partages")
     pages, texts = rendered(refused, tmp_path, "print/feedback")
     assert pages <= 2 and not any("###" in text for text in texts)
