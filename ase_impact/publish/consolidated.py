@@ -63,7 +63,7 @@ DASHBOARD_BLOCK_ROWS = 15  # at least: a title, a table, the 14 rows of a 7 cm c
 CHART_ANCHOR_COLUMN = "E"
 SYNTHESIS_WIDTHS = (52, 16, 12)
 KEY_FIGURES_ROW = 5
-DIMENSION_TEXT_WIDTH = 24  # scopes and dimensions wrap: the 18 columns stay readable printed
+WIDE_TABLE_TEXT_WIDTH = 24  # text of the widest tables wraps: they stay readable printed
 DASHBOARD_WIDTHS = (34, 12, 12)
 
 
@@ -386,7 +386,7 @@ def _write_dimensions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) 
         for dimension in figures.dimensions.itertuples()
     ]
     last = write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
-    fit_column_widths(sheet, widest=DIMENSION_TEXT_WIDTH, markers_wrap=True)
+    fit_column_widths(sheet, widest=WIDE_TABLE_TEXT_WIDTH, markers_wrap=True)
     write_note(sheet, last + 2, _score_change_note(), headers)
 
 
@@ -441,7 +441,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
     ]
     formats = [None] * 6 + [DATETIME_FORMAT] + [None] * 6
     write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
-    fit_column_widths(sheet)
+    fit_column_widths(sheet, widest=WIDE_TABLE_TEXT_WIDTH)
 
 
 # Pair columns « Données » shows, under the reporting workbook's own headers.

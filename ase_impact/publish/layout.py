@@ -164,6 +164,15 @@ def chart_rows(chart) -> int:
     return math.ceil(chart.height / CM_PER_POINT / LINE_HEIGHT) + 1
 
 
+def _space_text_after_numbers(sheet: Worksheet) -> None:
+    """Indent text that follows a right-aligned number: "75 nombre", not "75nombre"."""
+    for row in sheet.iter_rows():
+        for before, cell in zip(row, row[1:], strict=False):
+            number = isinstance(before.value, int | float) and not isinstance(before.value, bool)
+            if number and isinstance(cell.value, str) and cell.alignment.horizontal is None:
+                cell.alignment = cell.alignment.copy(horizontal="left", indent=1)
+
+
 def _header_row(sheet: Worksheet) -> int | None:
     """The last row frozen at the top (a table's header), if any."""
     if not sheet.freeze_panes:
@@ -179,6 +188,7 @@ def print_on_page_width(sheet: Worksheet, print_area: bool = True) -> None:
     print_area: limit printing to the cells written (not for a sheet users fill later).
     """
     fit_row_heights(sheet)
+    _space_text_after_numbers(sheet)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = PAPER_A4
     sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
