@@ -5,6 +5,11 @@ by a program, and neither grows a merged cell's row at all: text would overlap t
 be cut. Heights are therefore estimated here from each text's length and its column's width.
 Pages are A4 landscape, one page across, header rows repeated; blocks that must not be cut
 (a chart beside its table) get page breaks from the same estimate of what a page holds.
+
+The workbooks stay written by openpyxl (XlsxWriter was considered): the only tables large
+enough for speed to matter are already streamed (excel_safety.write_large_table), XlsxWriter's
+autofit estimates text widths much as this module does, and XlsxWriter only writes, while the
+template is built in memory and then filled (prefilled months, the demo generator).
 """
 
 from __future__ import annotations
