@@ -56,13 +56,13 @@ def width_points(width: float) -> float:
 
 def _wrapped_lines(paragraph: str, per_line: float) -> int:
     """Lines of one paragraph wrapped word by word, as a spreadsheet wraps it."""
-    lines, length = 1, 0
+    lines, length = 1, 0.0
     for word in paragraph.split():
         if length and length + 1 + len(word) > per_line:
-            lines, length = lines + 1, 0
-        length += (1 if length else 0) + len(word)
-        lines += max(math.ceil(length / per_line) - 1, 0)  # a word longer than the line
-        length = length if length <= per_line else length % math.ceil(per_line)
+            lines, length = lines + 1, 0.0
+        length += len(word) + (1 if length else 0)
+        while length > per_line:  # a word longer than a line is broken
+            lines, length = lines + 1, length - per_line
     return lines
 
 
@@ -138,7 +138,7 @@ def content_width_points(sheet: Worksheet) -> float:
     return max([columns, *charts])
 
 
-def page_height_in_rows(sheet: Worksheet) -> float:
+def page_height_points(sheet: Worksheet) -> float:
     """The height of sheet rows (points, unscaled) one printed page holds, fitted to width."""
     scale = min(1.0, PRINTABLE_WIDTH / content_width_points(sheet))
     return PRINTABLE_HEIGHT * PAGE_SAFETY / scale
@@ -154,7 +154,7 @@ def keep_blocks_on_pages(sheet: Worksheet, blocks: Sequence[tuple[int, int]]) ->
     # so a row it would size itself (a larger title) shifts the charts below off their rows.
     for row in range(1, blocks[-1][1] + 1 if blocks else 1):
         sheet.row_dimensions[row].height = row_height(sheet, row)
-    capacity = page_height_in_rows(sheet)
+    capacity = page_height_points(sheet)
     used = sum(row_height(sheet, row) for row in range(1, blocks[0][0])) if blocks else 0
     for first, last in blocks:
         height = sum(row_height(sheet, row) for row in range(first, last + 1))
