@@ -92,7 +92,7 @@ def _ingest_and_build(
     ingestion = defs.resolve_job_def(INGESTION_JOB)
     failures = []
     interrupt.entering(STAGE_INGESTION)
-    for request in requests:
+    for request in sorted(requests, key=lambda request: _range_label(request.tags)):
         progress(f"Intégration de {_range_label(request.tags)}…")
         result = ingestion.execute_in_process(
             run_config=run_config, instance=instance, raise_on_error=False, tags=request.tags

@@ -13,7 +13,7 @@ from ase_impact.core import vocabulary
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD
 from ase_impact.core.settings import Settings
 from ase_impact.intake.check import CheckedFile, check_file
-from ase_impact.publish.feedback import checked_file_facts, render_feedback_workbook
+from ase_impact.publish.feedback import checked_file_facts, next_step, render_feedback_workbook
 
 # Anomalies printed in full; the feedback workbook lists every one.
 PRINTED_FINDINGS = 20
@@ -58,7 +58,7 @@ def summary_lines(checked: CheckedFile, feedback: Path) -> list[str]:
         f"Résultat : {vocabulary.status_label(checked.status).lower()}",
     ]
     if checked.is_refused:
-        lines += [f"    {checked.message_fr}", "Ce fichier serait refusé en entier : corrigez-le."]
+        lines += [f"    {checked.message_fr}", "Ce fichier serait refusé en entier."]
     else:
         totals = checked.totals
         lines[-1] += (
@@ -69,6 +69,15 @@ def summary_lines(checked: CheckedFile, feedback: Path) -> list[str]:
         lines += [f"    · {message}" for message in messages[:PRINTED_FINDINGS]]
         if len(messages) > PRINTED_FINDINGS:
             lines.append(f"    · … {len(messages)} anomalies en tout, voir le classeur de retour")
+    totals = checked.totals
+    advice = next_step(
+        checked.error.code if checked.error else None,
+        checked.is_refused,
+        totals.rejected if totals else 0,
+        totals.alerts if totals else 0,
+        before_sending=True,
+    )
+    lines += [advice] if advice else []
     lines.append(f"Classeur de retour : {feedback}")
     lines.append("Rien n'a été envoyé au Département : ce n'était qu'une vérification.")
     return lines

@@ -12,6 +12,7 @@ from ase_impact.contracts.rules import RULES
 from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.discovery import display_name
+from ase_impact.publish.feedback import feedback_path
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import CORRUPTION_SIGNS
 
@@ -36,7 +37,7 @@ class RunOutcome:
     ignored: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _submission_lines(conn, period: str, association_code: str) -> list[str]:
+def _submission_lines(conn, period: str, association_code: str, outputs_dir: Path) -> list[str]:
     submission = queries.latest_submission(conn, period, association_code)
     if submission is None:
         return [f"- {period} · {association_code} : aucune soumission enregistrée"]
@@ -62,6 +63,14 @@ def _submission_lines(conn, period: str, association_code: str) -> list[str]:
             f"    · … voir quality.rejected_rows ({submission.rows_rejected} lignes rejetées "
             "au total)"
         )
+    if submission.rows_with_alerts:
+        nothing_to_send = "" if submission.rows_rejected else " (rien à redéposer)"
+        lines.append(
+            f"    · {submission.rows_with_alerts} ligne(s) acceptée(s) avec alerte dans "
+            f"{submission.file_name}, à vérifier{nothing_to_send}"
+        )
+    if submission.rows_rejected or submission.rows_with_alerts:
+        lines.append(f"    · détail : {feedback_path(outputs_dir, period, association_code)}")
     return lines
 
 
@@ -97,12 +106,24 @@ def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
         f"association) : {len(outcome.misnamed)} · entrées ignorées : {len(outcome.ignored)}"
     ]
     for period, code in sorted(outcome.ingested):
-        lines += _submission_lines(conn, period, code)
+        lines += _submission_lines(conn, period, code, settings.outputs_dir)
     for path in outcome.misnamed:
         lines += _misnamed_lines(conn, display_name(settings.raw_dir, path))
     for name, reason in outcome.ignored:
         lines.append(f"- {name} : ignoré, {reason}")
+    if outcome.build_succeeded:
+        lines += missing_lines(conn, {period for period, _ in outcome.ingested})
     return lines + build_lines(outcome, settings, _quarantine_lines(conn))
+
+
+def missing_lines(conn, periods: set[str]) -> list[str]:
+    """Expected files not received for the months of the run, as the marts count them."""
+    return [
+        f"- {month.period} · {code} ({name or 'nom inconnu'}) : fichier attendu, non reçu"
+        for month in queries.months_completeness(conn)
+        if month.period in periods
+        for code, name in month.missing
+    ]
 
 
 def build_lines(
@@ -137,9 +158,16 @@ def build_lines(
     return lines + [
         f"Entrepôt : {settings.warehouse}",
         f"Copie publiée (lecture seule) : {settings.published_warehouse}",
-        f"Classeurs consolidés et retours aux associations : {settings.outputs_dir}/<AAAA-MM>/",
+        "Classeurs consolidés et retours aux associations : "
+        + ", ".join(str(folder) for folder in _output_folders(outcome, settings)),
         f"Rapport du contrôle de publication : {settings.reports_dir / 'quality' / 'index.html'}",
     ]
+
+
+def _output_folders(outcome: RunOutcome, settings: Settings) -> list[Path]:
+    """The months' folders this run wrote to, else the outputs folder itself."""
+    periods = sorted({period for period, _ in outcome.ingested})
+    return [settings.outputs_dir / period for period in periods] or [settings.outputs_dir]
 
 
 def exit_code(conn, outcome: RunOutcome, strict: bool) -> int:

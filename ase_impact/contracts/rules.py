@@ -87,7 +87,7 @@ RESOURCE_TOOL = _label("resource_category", "tool")
 UNIT_BY_RESOURCE_CATEGORY = {
     value.label_fr: value.category_code for value in referentiel.list_values("resource_category")
 }
-NO_ANSWER = "NSP"
+(NO_ANSWER,) = referentiel.list_labels("mispe_no_answer")  # an MIS PE item left unanswered
 QUESTIONNAIRE_ANSWER_FIELDS = tuple(
     spec.field for spec in referentiel.columns("end_questionnaires") if spec.list_code
 )

@@ -43,7 +43,7 @@ from ase_impact.portal.uploads import (
     receive_form,
     send_upload,
 )
-from ase_impact.publish.feedback import feedback_path
+from ase_impact.publish.feedback import feedback_path, next_step
 from ase_impact.publish.template import build_prefilled_template, build_template
 
 PACKAGE_DIR = Path(__file__).parent
@@ -408,6 +408,7 @@ class Portal:
             return self.error(request, 404, "Dépôt introuvable.", account)
         receipt = self.store.receipt_for_upload(upload.id)
         findings = upload.result["findings"]
+        totals = upload.result["totals"] or {}
         return self.page(
             request,
             "depot.html",
@@ -418,6 +419,13 @@ class Portal:
             status_label=portal_status.status_label(upload.status),
             findings=findings[:FINDINGS_SHOWN],
             findings_total=len(findings),
+            advice=next_step(
+                upload.result["error_code"],
+                upload.status == "rejected",
+                totals.get("rejected", 0),
+                totals.get("alerts", 0),
+                before_sending=True,
+            ),
             receipt=receipt,
             can_send=receipt is None
             and upload.status != "rejected"

@@ -27,7 +27,6 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.chart.label import DataLabelList
-from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ase_impact.core import referentiel, vocabulary
@@ -37,7 +36,6 @@ from ase_impact.publish.excel_safety import (
     filter_table,
     fit_column_widths,
     is_missing,
-    print_on_page_width,
     save_atomically,
     set_column_widths,
     write_header,
@@ -46,6 +44,12 @@ from ase_impact.publish.excel_safety import (
     write_row,
     write_table,
     write_title,
+)
+from ase_impact.publish.layout import (
+    chart_rows,
+    keep_blocks_on_pages,
+    print_on_page_width,
+    show_every_category,
 )
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
@@ -60,11 +64,11 @@ DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
 DECIMALS_KEPT = 9  # drops float noise (-1e-15) that a format would show as -0.0
 YOUTH_KEY_SHOWN = 12  # hex characters of the pseudonymous key: enough to follow a youth
 DASHBOARD_FIRST_ROW = 4
-DASHBOARD_BLOCK_ROWS = 18  # a chart of 7.5 cm spans about 14 rows
-CHARTS_PER_PAGE = 2
+DASHBOARD_BLOCK_ROWS = 15  # at least: a title, a table, the 14 rows of a 7 cm chart
 CHART_ANCHOR_COLUMN = "E"
 SYNTHESIS_WIDTHS = (52, 16, 12)
 KEY_FIGURES_ROW = 5
+WIDE_TABLE_TEXT_WIDTH = 24  # text of the widest tables wraps: they stay readable printed
 DASHBOARD_WIDTHS = (34, 12, 12)
 
 
@@ -347,7 +351,7 @@ def _chart(block: ChartBlock, sheet: Worksheet, header_row: int, last_row: int):
         chart.y_axis.delete = False
         chart.y_axis.title = block.value_header
     chart.title = block.title
-    chart.width, chart.height = 16, 7.5
+    chart.width, chart.height = 16, 7
     chart.add_data(
         Reference(sheet, min_col=2, min_row=header_row, max_row=last_row), titles_from_data=True
     )
@@ -356,6 +360,7 @@ def _chart(block: ChartBlock, sheet: Worksheet, header_row: int, last_row: int):
     chart.dataLabels = DataLabelList(
         showVal=True, showCatName=False, showSerName=False, showLegendKey=False
     )
+    show_every_category(chart, last_row - header_row)
     return chart
 
 
@@ -389,8 +394,8 @@ def diffusion_chart(block: ChartBlock) -> tuple[list[Category], list[Category], 
 def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
     write_title(sheet, 1, f"Tableau de bord — {figures.period_label}")
     write_note(sheet, 2, _version_note(figures, diffusion), DASHBOARD_WIDTHS)
-    for index, block in enumerate(figures.charts):
-        top = DASHBOARD_FIRST_ROW + index * DASHBOARD_BLOCK_ROWS
+    blocks, top = [], DASHBOARD_FIRST_ROW
+    for block in figures.charts:
         write_title(sheet, top, block.title, heading=True)
         header_row = top + 1
         write_header(sheet, header_row, ("Catégorie", block.value_header, "Remarque"))
@@ -408,9 +413,12 @@ def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
                 (category.label, shown_value(category.value, "count", False, False), remark),
                 number_formats=[None, _number_format("count"), None],
             )
+        rows = DASHBOARD_BLOCK_ROWS
         if drawn:
             chart = _chart(block, sheet, header_row, last_row)
-            sheet.add_chart(chart, f"{CHART_ANCHOR_COLUMN}{top}")
+            # From the header row: a chart starting on a page break would show on both pages.
+            sheet.add_chart(chart, f"{CHART_ANCHOR_COLUMN}{header_row}")
+            rows = max(rows, chart_rows(chart) + 1)
         elif not block.categories:
             write_row(sheet, header_row + 1, ["Aucune donnée pour ce mois."])
         # The masked categories, below the chart's data: never charted, their value empty.
@@ -421,9 +429,11 @@ def _write_dashboard(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
         for offset, category in enumerate(masked):
             label = SECONDARY_TEXT if category.is_secondary else SUPPRESSED_TEXT
             write_row(sheet, below + offset, (category.label, None, label))
-        if index % CHARTS_PER_PAGE == CHARTS_PER_PAGE - 1:
-            sheet.row_breaks.append(Break(id=top + DASHBOARD_BLOCK_ROWS - 1))
+        rows = max(rows, below + len(masked) - top + 1)
+        blocks.append((top, top + rows - 1))
+        top += rows
     set_column_widths(sheet, DASHBOARD_WIDTHS, first_row=DASHBOARD_FIRST_ROW)
+    keep_blocks_on_pages(sheet, blocks)
 
 
 def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
@@ -598,8 +608,24 @@ def _write_dimensions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) 
         _dimension_row(dimension, figures, waves, diffusion)
         for dimension in figures.dimensions.itertuples()
     ]
-    write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
-    fit_column_widths(sheet)
+    last = write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
+    fit_column_widths(sheet, widest=WIDE_TABLE_TEXT_WIDTH, markers_wrap=True)
+    write_note(sheet, last + 2, _score_change_note(), headers)
+
+
+def _score_change_note() -> str:
+    """What « Évolution T0 → T1 » measures, from the catalogue: not T1's score less T0's."""
+    change = next(
+        item
+        for item in referentiel.indicator_catalog()
+        if item["indicator_code"] == "mispe_score_change"
+    )
+    return (
+        f"« {change['label_fr']} » : {change['definition_fr'][:1].lower()}"
+        f"{change['definition_fr'][1:]}. Elle ne porte que sur les jeunes ayant répondu aux "
+        "deux vagues et diffère donc en général de l'écart entre les scores T0 et T1, "
+        "calculés sur tous les répondants de chaque vague."
+    )
 
 
 def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
@@ -640,7 +666,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
     ]
     formats = [None] * 6 + [DATETIME_FORMAT] + [None] * 7
     write_table(sheet, 1, headers, rows, number_formats=formats, filterable=True)
-    fit_column_widths(sheet)
+    fit_column_widths(sheet, widest=WIDE_TABLE_TEXT_WIDTH)
 
 
 # Pair columns « Données » shows, under the reporting workbook's own headers.

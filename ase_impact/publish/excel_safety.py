@@ -37,7 +37,6 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
-from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
@@ -48,10 +47,10 @@ HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 TITLE_FONT = Font(bold=True, size=14)
 HEADING_FONT = Font(bold=True, size=12)
 COLUMN_WIDTH_BOUNDS = (8, 60)
-LINE_HEIGHT = 15  # points, one line of the default font
-NOTE_CHARACTER_WIDTH = 1.1  # column-width units per character of prose, with some margin
 NUMBER_WIDTH = 12  # numbers and dates in their formats
+DATETIME_WIDTH = 18  # "DD/MM/YYYY HH:MM", and room for the filter's button
 WRAP_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+MARKER_ALIGNMENT = Alignment(horizontal="right")
 STREAMED_ROWS_PER_CHUNK = 2000
 DIMENSION_RE = re.compile(r'<dimension ref="([A-Z]+[0-9]+)(?::[A-Z]+[0-9]+)?"\s*/>')
 
@@ -105,6 +104,8 @@ def write_cell(
             cell.quotePrefix = True
     if number_format and safe is not None:
         cell.number_format = number_format
+        if isinstance(safe, str):  # a marker among numbers, never glued to the number before
+            cell.alignment = MARKER_ALIGNMENT
     return cell
 
 
@@ -131,15 +132,11 @@ def write_title(sheet: Worksheet, row: int, text: str, heading: bool = False) ->
 
 
 def write_note(sheet: Worksheet, row: int, text: str, widths: Sequence[float]) -> Cell:
-    """A paragraph merged across the columns of `widths`, wrapped, its row tall enough.
-
-    Spreadsheets do not grow a merged cell's row to fit its text, so the height is set here.
-    """
+    """A paragraph merged across the columns of `widths`, wrapped (its row is grown to fit
+    by layout.print_on_page_width)."""
     cell = write_cell(sheet, row, 1, text)
     sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(widths))
     cell.alignment = Alignment(wrap_text=True, vertical="top")
-    lines = math.ceil(len(text) * NOTE_CHARACTER_WIDTH / sum(widths))
-    sheet.row_dimensions[row].height = LINE_HEIGHT * max(lines, 1)
     return cell
 
 
@@ -183,8 +180,11 @@ def _wrap_long_texts(sheet: Worksheet, widths: dict[int, float], first_row: int)
     for row in sheet.iter_rows(min_row=first_row):
         for cell in row:
             width = widths.get(cell.column)
-            if isinstance(cell.value, str) and width and len(cell.value) > width:
-                cell.alignment = WRAP_ALIGNMENT
+            too_long = isinstance(cell.value, str) and width and len(cell.value) > width
+            if too_long and not cell.alignment.wrap_text:
+                cell.alignment = Alignment(
+                    horizontal=cell.alignment.horizontal, vertical="top", wrap_text=True
+                )
 
 
 def set_column_widths(sheet: Worksheet, widths: Sequence[float], first_row: int = 1) -> None:
@@ -195,29 +195,45 @@ def set_column_widths(sheet: Worksheet, widths: Sequence[float], first_row: int 
 
 
 def _value_width(value: object) -> int:
-    return len(value) if isinstance(value, str) else NUMBER_WIDTH
+    if isinstance(value, str):
+        return len(value)
+    return DATETIME_WIDTH if isinstance(value, datetime) else NUMBER_WIDTH
 
 
-def _needed_width(cell: Cell) -> int:
-    if isinstance(cell.value, str) and cell.alignment.wrap_text:
+def _is_marker(cell: Cell) -> bool:
+    """Text in a number's place (« non calculable »): write_cell right-aligns it."""
+    return isinstance(cell.value, str) and cell.alignment.horizontal == "right"
+
+
+def _needed_width(cell: Cell, markers_wrap: bool = False) -> int:
+    if isinstance(cell.value, str) and (
+        cell.alignment.wrap_text or markers_wrap and _is_marker(cell)
+    ):
         # Headers wrap: their longest word is enough.
         return max((len(word) for word in cell.value.split()), default=0)
     return _value_width(cell.value)
 
 
-def _column_width(longest: int) -> int:
-    low, high = COLUMN_WIDTH_BOUNDS
-    return min(max(longest + 2, low), high)
+def _column_width(longest: int, widest: int = COLUMN_WIDTH_BOUNDS[1]) -> int:
+    return min(max(longest + 2, COLUMN_WIDTH_BOUNDS[0]), widest)
 
 
-def fit_column_widths(sheet: Worksheet, first_row: int = 1) -> None:
-    """Size each column to its longest value from first_row on (titles above may overflow)."""
+def fit_column_widths(
+    sheet: Worksheet,
+    first_row: int = 1,
+    widest: int = COLUMN_WIDTH_BOUNDS[1],
+    markers_wrap: bool = False,
+) -> None:
+    """Size each column to its longest value from first_row on (titles above may overflow);
+    text wider than `widest` wraps, and so do markers among numbers if markers_wrap (a wide
+    table of numbers stays narrow enough to print)."""
     longest: dict[int, int] = {}
     for row in sheet.iter_rows(min_row=first_row):
         for cell in row:
             if cell.value is not None:
-                longest[cell.column] = max(longest.get(cell.column, 0), _needed_width(cell))
-    widths = {column: _column_width(length) for column, length in longest.items()}
+                needed = _needed_width(cell, markers_wrap)
+                longest[cell.column] = max(longest.get(cell.column, 0), needed)
+    widths = {column: _column_width(length, widest) for column, length in longest.items()}
     for column, width in widths.items():
         sheet.column_dimensions[get_column_letter(column)].width = width
     _wrap_long_texts(sheet, widths, first_row)
@@ -366,15 +382,6 @@ def _with_streamed_rows(saved: Path, target: Path, tables: dict[str, _StreamedTa
                 for chunk in table.xml_chunks():
                     sheet_xml.write(chunk.encode("utf-8"))
                 sheet_xml.write(f"</sheetData>{tail}".encode())
-
-
-def print_on_page_width(sheet: Worksheet) -> None:
-    """Landscape, narrow margins, as many pages down as needed but one page across."""
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
 
 
 def save_atomically(book: Workbook, path: Path) -> Path:

@@ -30,7 +30,6 @@ from ase_impact.core.keys import period_end
 from ase_impact.intake.check import CheckedFile
 from ase_impact.publish.excel_safety import (
     fit_column_widths,
-    print_on_page_width,
     save_atomically,
     set_column_widths,
     write_note,
@@ -38,6 +37,7 @@ from ase_impact.publish.excel_safety import (
     write_table,
     write_title,
 )
+from ase_impact.publish.layout import print_on_page_width
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.queries import Submission
 
@@ -268,13 +268,7 @@ def _write_summary(
     before_sending = facts.checked_before_sending
     if findings.empty and rule_counts.empty:
         if facts.is_refused:
-            advice = (
-                "Fichier refusé : il ne peut pas être envoyé. Corrigez le motif ci-dessus puis "
-                "vérifiez le fichier à nouveau."
-                if before_sending
-                else "Fichier refusé : corrigez le motif ci-dessus puis déposez le fichier à "
-                "nouveau."
-            )
+            advice = refusal_advice(facts.refusal and facts.refusal.error_code, before_sending)
         else:
             advice = "Aucune anomalie : toutes les lignes lues " + (
                 "seront intégrées." if before_sending else "ont été intégrées."
@@ -283,21 +277,68 @@ def _write_summary(
         return
     lines = _rule_counts(rule_counts, facts)
     last = write_table(sheet, row + 1, RULE_SUMMARY_HEADERS, lines)
-    advice = (
-        "Corrigez les lignes listées dans l'onglet « Anomalies » puis vérifiez à nouveau le "
-        "fichier complet avant de l'envoyer : les lignes signalées « Erreur » ne seraient pas "
-        "intégrées."
-        if before_sending
-        else "Corrigez les lignes listées dans l'onglet « Anomalies » puis déposez à nouveau le "
-        "fichier complet dans le même dossier : la nouvelle version remplacera celle-ci."
-    )
-    if any(count > listed for *_, count, listed in lines):
+    errors = (rule_counts["severity"] == vocabulary.ERREUR).any()
+    advice = rows_advice(before_sending) if errors else alerts_advice(before_sending)
+    if errors and any(count > listed for *_, count, listed in lines):
         advice += (
             f" Pour une règle enfreinte plus de {MAX_FINDINGS_PER_RULE} fois, seules les "
             "premières lignes sont listées : la même erreur se répète sans doute sur toute la "
             "colonne ; corrigez-la partout."
         )
     write_note(sheet, last + 2, advice, SUMMARY_WIDTHS)
+
+
+def next_step(
+    error_code: str | None, is_refused: bool, rejected: int, alerts: int, before_sending: bool
+) -> str | None:
+    """What the officer does next with a file, by the kind of problem it has (None: none)."""
+    if is_refused:
+        return refusal_advice(error_code, before_sending)
+    if rejected:
+        return rows_advice(before_sending)
+    return alerts_advice(before_sending) if alerts else None
+
+
+def refusal_advice(code: str | None, before_sending: bool) -> str:
+    """What to do with a refused file; its identity cells sit in a protected sheet."""
+    again = "vérifiez-le à nouveau" if before_sending else "déposez-le à nouveau"
+    if code in rules.RULES and rules.rule(code).kind == rules.IDENTITY:
+        return (
+            "Fichier refusé : son identité (onglet protégé « Paramètres figés ») ne correspond "
+            "pas à son dépôt. Ne modifiez pas ces cellules : si le fichier décrit bien le mois "
+            "et l'association qu'il indique, déposez-le dans le dossier de ce mois et sous le "
+            "nom de ce code (AAAA-MM/code-association.xlsx) ; sinon, téléchargez le modèle du "
+            "bon mois et de la bonne association (portail ou ase-impact template), recopiez-y "
+            f"vos lignes puis {again}."
+        )
+    return f"Fichier refusé : corrigez le motif ci-dessus puis {again}."
+
+
+def rows_advice(before_sending: bool) -> str:
+    if before_sending:
+        return (
+            "Corrigez les lignes listées dans l'onglet « Anomalies » puis vérifiez à nouveau le "
+            "fichier complet avant de l'envoyer : les lignes signalées « Erreur » ne seraient "
+            "pas intégrées."
+        )
+    return (
+        "Corrigez les lignes signalées « Erreur » dans l'onglet « Anomalies » puis déposez à "
+        "nouveau le fichier complet dans le même dossier : la nouvelle version remplacera "
+        "celle-ci."
+    )
+
+
+def alerts_advice(before_sending: bool) -> str:
+    """Alerts only: every row is (or will be) taken in; nothing has to be sent again."""
+    check = (
+        "Rien à corriger avant l'envoi : toutes les lignes seront intégrées."
+        if before_sending
+        else "Rien à redéposer : toutes les lignes ont été intégrées."
+    )
+    return (
+        f"{check} Les alertes signalent des valeurs inhabituelles à vérifier ; si une valeur "
+        "est erronée, corrigez-la dans votre prochain fichier."
+    )
 
 
 def _write_anomalies(sheet, findings: pd.DataFrame) -> None:

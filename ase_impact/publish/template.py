@@ -22,6 +22,7 @@ from ase_impact.core import referentiel
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD, period_bounds
 from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import load_settings
+from ase_impact.publish.layout import fit_row_heights, print_on_page_width
 
 # Last Excel row covered by the drop-downs, validations and unlocked data cells.
 LAST_DATA_ROW = 2000
@@ -29,6 +30,8 @@ DATE_FORMAT = "DD/MM/YYYY"
 # Lists sit on "Paramètres figés" below the identity block (rows 1–4): a title, then headers.
 LIST_TITLE_ROW = 6
 LIST_HEADER_ROW = 7
+# The list of MIS PE answers also offers the "no answer" value the rules accept.
+LIST_EXTRAS = {"mispe_answer": "mispe_no_answer"}
 # Earliest date accepted by the date validations (birth dates of the oldest youth included).
 EARLIEST_DATE = date(1990, 1, 1)
 
@@ -49,7 +52,7 @@ LIST_TITLES_FR = {
     "objective_met": "Objectif atteint",
     "questionnaire_answer": "Réponse au questionnaire de fin",
     "wave": "Vague",
-    "mispe_answer": "Réponse MIS PE (1 à 4)",
+    "mispe_answer": "Réponse MIS PE (1 à 4, NSP)",
     "resource_category": "Catégorie de ressource",
     "activity_type": "Type d'activité",
 }
@@ -102,6 +105,8 @@ def build_template(
             _write_data_sheet(sheet, spec.sheet_code, period)
         else:
             _write_unread_note(sheet)
+        # Data sheets print whatever rows the association adds: no print area there.
+        print_on_page_width(sheet, print_area=not spec.is_read)
     book.active = 0
     return book
 
@@ -184,10 +189,12 @@ def _write_explanations(sheet: Worksheet) -> None:
         cell = sheet.cell(row=offset, column=1, value=text)
         cell.font = BOLD if is_heading else Font()
         cell.alignment = WRAPPED
+    fit_row_heights(sheet)
 
 
 def _explanation_lines() -> list[tuple[str, bool]]:
     names = {spec.sheet_code: spec.name_fr for spec in referentiel.sheets()}
+    (no_answer,) = referentiel.list_labels(LIST_EXTRAS["mispe_answer"])
     return [
         ("Un fichier par mois", True),
         (
@@ -224,7 +231,8 @@ def _explanation_lines() -> list[tuple[str, bool]]:
             f"« {names['mispe_questionnaires']} » : pour les structures d'accueil, une ligne par "
             "questionnaire rempli par un jeune (vague T0 à l'entrée, T1 en suivi, T2 à la "
             "sortie). Réponses de 1 (Pas du tout d'accord) à 4 (Tout à fait d'accord) ; laissez "
-            "vide ou saisissez NSP quand le jeune n'a pas répondu. L'onglet est cumulatif.",
+            f"vide ou saisissez {no_answer} quand le jeune n'a pas répondu. L'onglet est "
+            "cumulatif.",
             False,
         ),
         (
@@ -312,6 +320,8 @@ def _write_list_column(book: Workbook, sheet: Worksheet, column: int, list_code:
     letter = get_column_letter(column)
     sheet.cell(row=LIST_HEADER_ROW, column=column, value=LIST_TITLES_FR[list_code]).font = BOLD
     labels = referentiel.list_labels(list_code)
+    if list_code in LIST_EXTRAS:
+        labels += referentiel.list_labels(LIST_EXTRAS[list_code])
     first_row = LIST_HEADER_ROW + 1
     for excel_row, label in enumerate(labels, start=first_row):
         # MIS PE answers are numbers in cells: list them as numbers so typed answers match.
@@ -357,7 +367,8 @@ def _header_note(column: referentiel.ColumnSpec) -> Comment:
     lines = [column.help_fr] if column.help_fr else []
     if column.list_code:
         lines.append("Choisissez une valeur dans la liste déroulante.")
-    lines.append("Obligatoire." if column.is_required else "Facultatif.")
+    if "obligatoire" not in column.help_fr.casefold():  # else the help states when it is
+        lines.append("Obligatoire." if column.is_required else "Facultatif.")
     note = Comment("\n".join(lines), "ase-impact")
     note.width, note.height = 260, 110
     return note
@@ -408,19 +419,11 @@ def _validation_for(
 
 
 def _list_validation(list_code: str) -> DataValidation:
-    is_score = list_code == "mispe_answer"
     return DataValidation(
         type="list",
         formula1=list_range_name(list_code),
         allow_blank=True,
         showErrorMessage=True,
-        # "NSP" is a valid answer outside the list: warn instead of blocking it.
-        errorStyle="warning" if is_score else "stop",
         errorTitle="Valeur hors liste",
-        error=(
-            "Réponse attendue : 1, 2, 3 ou 4 ; laissez vide ou saisissez NSP "
-            "en l'absence de réponse."
-            if is_score
-            else "Choisissez une valeur dans la liste déroulante."
-        ),
+        error="Choisissez une valeur dans la liste déroulante.",
     )

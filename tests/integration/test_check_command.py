@@ -7,7 +7,7 @@ messages).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -16,7 +16,7 @@ from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.publish.feedback import write_feedback_workbook
 from tests.integration.cli_runs import run_cli
-from tests.integration.sample_rows import write_submission
+from tests.integration.sample_rows import mispe_row, write_submission
 from tests.integration.test_feedback_workbook import (
     assert_no_formula_and_no_pii,
     label_values,
@@ -51,6 +51,7 @@ def test_a_file_with_rejected_rows_would_be_accepted(isolated_paths, elsewhere):
     assert "Fichier 2026-10/cap-avenir.xlsx, onglet « Données », ligne 7, colonne « Sexe »" in (
         run.stdout
     )
+    assert "Corrigez les lignes listées dans l'onglet « Anomalies »" in run.stdout
     feedback = elsewhere / "mon fichier_retour.xlsx"
     assert f"Classeur de retour : {feedback}" in run.stdout
     summary = label_values(load_workbook(feedback)["Synthèse"])
@@ -85,6 +86,9 @@ def test_a_refused_file_exits_1_with_the_pipeline_message(isolated_paths, elsewh
         "période 2026-09 mais a été déposé dans 2026-10."
     )
     assert message in run.stdout
+    # The identity cells are protected: the command says where the file belongs instead.
+    assert "déposez-le dans le dossier de ce mois" in run.stdout
+    assert "téléchargez le modèle du bon mois" in run.stdout
     summary = label_values(load_workbook(elsewhere / PERIOD / "cap-avenir_retour.xlsx")["Synthèse"])
     assert summary["Motif du refus"] == message
     assert summary["Code de l'erreur"] == "PAR-005"
@@ -137,3 +141,13 @@ def test_check_and_the_pipeline_write_the_same_anomalies(settings, conn, elsewhe
     checked, ingested = (label_values(book["Synthèse"]) for book in (checked_book, pipeline_book))
     same = ("Fichier", "Statut", "Lignes reçues", "Lignes acceptées", "Lignes rejetées", "Bilan")
     assert {label: checked[label] for label in same} == {label: ingested[label] for label in same}
+
+
+def test_a_file_with_only_alerts_needs_no_correction_before_sending(isolated_paths, elsewhere):
+    # 19 at passation: outside MIS PE's 13-18 scope, kept with an alert; nothing rejected.
+    mispe = [mispe_row("Ombrelune", "Kastafiore-Pélagie", date(2007, 1, 9), date(2026, 10, 8))]
+    path = write_submission(elsewhere, PERIOD, CODE, rows={"mispe_questionnaires": mispe})
+    run = run_cli("check", str(path))
+    assert run.exit_code == 0 and "rejetées 0, en alerte 1" in run.stdout
+    assert "Rien à corriger avant l'envoi" in run.stdout
+    assert "Corrigez" not in run.stdout

@@ -11,6 +11,7 @@ version. Hand counts (département scope):
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from datetime import date, datetime
@@ -40,6 +41,7 @@ from ase_impact.publish.pdf import render_pdf
 from ase_impact.warehouse import connection, schema
 from tests.conftest import DEMO_REGISTRY
 from tests.integration.dbt_build import run_dbt_build
+from tests.integration.rendering import assert_charts_print_whole, rendered
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_feedback_workbook import (
     FORMULA_PAIR_ID,
@@ -499,3 +501,29 @@ def test_only_months_whose_inputs_changed_are_written_again(workbooks, tmp_path,
     assert write() == [PERIOD]
     assert write() == []
     assert write_changed_months(conn, outputs, MIN_CELL + 1)[0]  # another threshold
+
+
+@pytest.mark.parametrize("version", ["internal", "diffusion"])
+def test_both_versions_print_with_every_chart_whole(workbooks, tmp_path, version):
+    pages, texts = rendered(workbooks[version], tmp_path, f"print/small-{version}")
+    assert not any("###" in text for text in texts)  # « Reçu le », dates, amounts all fit
+    # A page per sheet, but the dashboard's five charts take 3 to 4 (a chart and its table,
+    # about half a page, are never cut) and the value chain 25 to 45 rows a page (lines of
+    # 15 points on A4 landscape, scaled to its width: neither squeezed nor half empty).
+    book = load_workbook(workbooks[version])
+    chain_rows = book["Chaîne de valeur"].max_row
+    fewest = len(book.sheetnames) + 2 + math.ceil(chain_rows / 45) - 1
+    most = len(book.sheetnames) + 3 + math.ceil(chain_rows / 25) - 1
+    assert fewest <= pages <= most
+    assert assert_charts_print_whole(workbooks[version], texts) == 5
+    bars = [chart for chart in chart_references(workbooks[version]) if chart.kind == "bar"]
+    with zipfile.ZipFile(workbooks[version]) as package:
+        horizontal = [
+            package.read(chart.part).decode()
+            for chart in bars
+            if b'barDir val="bar"' in package.read(chart.part)
+        ]
+    # The placement chart lists its categories from the top, as its table does, every one.
+    assert horizontal and all(
+        'orientation val="maxMin"' in xml and 'tickLblSkip val="1"' in xml for xml in horizontal
+    )

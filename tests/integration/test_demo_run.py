@@ -195,3 +195,18 @@ def test_the_demo_sex_pie_is_not_a_single_slice_at_100_percent(demo_run):
     )
     pages = sorted(artifacts.glob(f"diffusion_{month}-*.png"))
     assert pages and all(page.stat().st_size > 1000 for page in pages)
+
+
+def test_the_console_summary_is_in_month_order_names_missing_files_and_real_paths(demo_run):
+    stdout = demo_run["runs"][0].stdout
+    started = [line.split()[2][:7] for line in stdout.splitlines() if line.startswith("Intég")]
+    assert started == sorted(demo_run["manifest"]["periods"])
+    # The expected file never received, as marts.mart_submissions counts it.
+    for period, code in demo_run["manifest"]["missing_submissions"]:
+        assert f"- {period} · {code} " in stdout and "fichier attendu, non reçu" in stdout
+    # An alert comes with its file, its count and where the detail is.
+    assert "1 ligne(s) acceptée(s) avec alerte dans 2026-10/les-tilleuls.xlsx" in stdout
+    assert "retours/les-tilleuls.xlsx" in stdout
+    assert "<AAAA-MM>" not in stdout
+    outputs = demo_run["warehouse"].parent.parent / "outputs"
+    assert ", ".join(str(outputs / period) for period in demo_run["manifest"]["periods"]) in stdout

@@ -162,9 +162,40 @@ def test_a_refused_file_shows_its_file_level_message_and_the_version_in_force(se
         "La version 1 reçue le 03/11/2026 à 09:30 reste celle prise en compte pour 2026-10."
     )
     assert "Lignes reçues" not in summary
+    # The identity cells are protected: the advice says what to do instead of editing them.
+    advice = notes(book["Synthèse"])
+    assert "dossier de ce mois" in advice and "téléchargez le modèle du bon mois" in advice
     # The first version's anomalies belong to its own feedback, not to the refused file's.
     assert book["Anomalies"].max_row == 1
     assert_no_formula_and_no_pii(feedback)
+
+
+def notes(sheet) -> str:
+    return " ".join(str(row[0]) for row in sheet.iter_rows(values_only=True) if row[0])
+
+
+def test_a_file_with_only_alerts_has_nothing_to_re_deposit(settings, conn):
+    # 19 at passation: outside MIS PE's 13-18 scope, kept with an alert; nothing rejected.
+    mispe = [mispe_row("Ombrelune", "Kastafiore-Pélagie", date(2007, 1, 9), date(2026, 10, 8))]
+    path = write_submission(
+        settings.raw_dir, PERIOD, ASSOCIATION, rows={"mispe_questionnaires": mispe}
+    )
+    report = ingest_file(path, settings, conn, received_at=datetime(2026, 11, 3, 9, 30))
+    assert (report.status, report.rows_rejected, report.rows_with_alerts) == ("accepted", 0, 1)
+    advice = notes(
+        load_workbook(write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir))[
+            "Synthèse"
+        ]
+    )
+    assert "Rien à redéposer" in advice
+    assert "déposez à nouveau" not in advice and "Corrigez les lignes" not in advice
+
+
+def test_a_file_with_rejected_rows_is_told_to_correct_and_re_deposit(settings, conn):
+    ingest_file(write_file_with_anomalies(settings.raw_dir), settings, conn)
+    book = load_workbook(write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir))
+    advice = notes(book["Synthèse"])
+    assert "déposez à nouveau le fichier complet" in advice and "Rien à redéposer" not in advice
 
 
 def test_no_feedback_without_a_file(conn, settings):

@@ -229,6 +229,7 @@ def test_two_bad_rows_then_the_corrected_file_is_sent(portal, tmp_path):
     assert "2 lignes rejetées sur 10 reçues." in page
     assert "Fichier 2026-10/cap-avenir.xlsx, onglet « Données », ligne 6, colonne « Sexe »" in page
     assert "DON-009" in page and "<td>***</td>" in page
+    assert "Corrigez les lignes listées dans l&#39;onglet « Anomalies »" in page
 
     second = cap.upload_id(corrected)
     page = cap.client.get(f"/espace/depots/{second}").text

@@ -14,6 +14,7 @@ from ase_impact.intake.validate import FileContext, validate_workbook
 from ase_impact.intake.workbook import check_identity, read_workbook
 from ase_impact.publish.template import (
     LAST_DATA_ROW,
+    LIST_EXTRAS,
     LIST_HEADER_ROW,
     LIST_TITLES_FR,
     append_data_row,
@@ -91,7 +92,8 @@ def test_named_ranges_hold_exactly_the_seed_labels_under_their_title(book):
         assert min_col == max_col and min_row == LIST_HEADER_ROW + 1
         sheet = book[PARAMETERS]
         values = [sheet.cell(row=r, column=min_col).value for r in range(min_row, max_row + 1)]
-        assert [str(value) for value in values] == list(referentiel.list_labels(list_code))
+        extra = referentiel.list_labels(LIST_EXTRAS[list_code]) if list_code in LIST_EXTRAS else ()
+        assert [str(v) for v in values] == [*referentiel.list_labels(list_code), *extra]
         assert sheet.cell(row=LIST_HEADER_ROW, column=min_col).value == LIST_TITLES_FR[list_code]
         assert sheet.cell(row=max_row + 1, column=min_col).value is None
 
@@ -224,3 +226,24 @@ def test_template_filled_with_valid_rows_reads_back_without_findings(tmp_path):
         )
     sheet = load_workbook(path)["Données"]
     assert sheet["E2"].number_format == "DD/MM/YYYY" and sheet["E2"].protection.locked is False
+
+
+def test_the_mis_pe_answer_list_offers_the_no_answer_the_rules_accept(book):
+    from ase_impact.contracts.rules import NO_ANSWER
+
+    ((_, cells),) = book.defined_names[list_range_name("mispe_answer")].destinations
+    values = [cell.value for (cell,) in book[PARAMETERS][cells.replace("$", "")]]
+    assert values == [1, 2, 3, 4, NO_ANSWER]
+
+
+def test_header_notes_never_contradict_the_help(book):
+    """« obligatoire sauf pour Outil » is not followed by « Facultatif. »."""
+    for spec in READ_DATA_SHEETS:
+        for cell in book[spec.name_fr][1]:
+            note = cell.comment.text.casefold()
+            assert not ("obligatoire" in note and "facultatif" in note), note
+
+
+def test_every_sheet_prints_one_page_wide_in_landscape(book):
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
