@@ -34,6 +34,9 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         MIN_CELL_VARIABLE: str(settings.min_cell),
         # The reporting deadline, as ase_impact/core/deadlines.py reads it (dbt var deadline_day).
         DEADLINE_DAY_VARIABLE: str(deadline_day()),
+        # One log per build, never rolled over at 10 MB: the build kept beside the warehouse
+        # (keep_last_build) keeps all of it, its parse included.
+        "DBT_LOG_FILE_MAX_BYTES": "0",
     }
 
 
