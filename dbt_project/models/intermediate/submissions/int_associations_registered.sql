@@ -10,13 +10,7 @@ registry as (
 )
 
 select
-    association_code,
-    association_name,
-    territory_code,
-    expected_from,
-    expected_until,
+    *,
     date_trunc('month', expected_from)::date as first_expected_period,
-    date_trunc('month', expected_until)::date as last_expected_period,
-    does_mentoring,
-    does_residential_care
+    date_trunc('month', expected_until)::date as last_expected_period
 from registry
