@@ -114,9 +114,11 @@ def hostile_run(tmp_path_factory):
             periods = [
                 row[0]
                 for row in conn.execute(
-                    "select period_code from marts.dim_period order by 1"
+                    "select period_code from marts.dim_period where period_grain = 'month' "
+                    "order by period"
                 ).fetchall()
             ]
+            years = {row[0] for row in conn.execute("select year from marts.dim_period").fetchall()}
             associations = {
                 row[0]
                 for row in conn.execute(
@@ -139,6 +141,7 @@ def hostile_run(tmp_path_factory):
             "file_errors": file_errors,
             "cap_pairs": cap_pairs,
             "periods": periods,
+            "years": years,
             "associations": associations,
             "garbage": garbage,
             "stored": stored,
@@ -178,6 +181,7 @@ def test_files_outside_the_range_or_the_registry_name_no_partition(hostile_run):
     months = {period for period, _ in hostile_run["latest"]}
     assert months == {OCTOBER, SEPTEMBER}
     assert hostile_run["periods"][-1] == OCTOBER  # the calendar does not jump to 2099
+    assert hostile_run["years"] == {2026}  # nor does any quarter or year
     assert "inconnue" not in hostile_run["associations"]
 
 
