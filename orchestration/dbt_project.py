@@ -19,6 +19,7 @@ from ase_impact.core.settings import (
     Settings,
     load_settings,
 )
+from ase_impact.warehouse.connection import dbt_target_environment
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -31,6 +32,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     """What profiles.yml and dbt_project.yml read from the environment of a dbt process."""
     return {
         PATH_SETTINGS["warehouse"][0]: str(settings.warehouse),
+        **dbt_target_environment(settings.warehouse),
         MIN_CELL_VARIABLE: str(settings.min_cell),
         # The reporting deadline, as ase_impact/core/deadlines.py reads it (dbt var deadline_day).
         DEADLINE_DAY_VARIABLE: str(deadline_day()),

@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 import pandas as pd
@@ -85,6 +86,23 @@ def connect(path: Path | str, read_only: bool = False) -> Connection:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), read_only=read_only)
+
+
+def dbt_target_environment(warehouse: Path | str) -> dict[str, str]:
+    """What dbt_project/profiles.yml reads to pick and reach the warehouse's engine: the
+    PostgreSQL target's connection fields, split from the URL (a password is best left to
+    libpq's ~/.pgpass or PGPASSWORD, never in the URL)."""
+    if not is_postgres(warehouse):
+        return {"ASE_IMPACT_DBT_TARGET": "duckdb"}
+    url = urlsplit(str(warehouse))
+    return {
+        "ASE_IMPACT_DBT_TARGET": "postgres",
+        "ASE_IMPACT_PG_HOST": url.hostname or "localhost",
+        "ASE_IMPACT_PG_PORT": str(url.port or 5432),
+        "ASE_IMPACT_PG_USER": unquote(url.username or ""),
+        "ASE_IMPACT_PG_PASSWORD": unquote(url.password or ""),
+        "ASE_IMPACT_PG_DATABASE": url.path.lstrip("/") or "postgres",
+    }
 
 
 def month_text(conn: Connection, column: str) -> str:

@@ -54,7 +54,7 @@ counted as (
         ) as pairs_objective_assessed,
         count(*) filter (where is_ended and has_end_questionnaire) as end_questionnaires_received
     from cells
-    group by all
+    group by period_grain, period, scope, association_code, breakdown, breakdown_value
 )
 
 select

@@ -13,21 +13,33 @@ windows as (
     select * from {{ ref('int_period_windows') }}
 ),
 
-windowed as (
+ranked as (
     select
         windows.period_grain,
         windows.period,
         windows.window_start,
         windows.window_end,
         pairs.period as snapshot_period,
-        pairs.* exclude (period, period_end)
+        {{ star_except('int_pairs_coded', ['period', 'period_end'], 'pairs') }},
+        row_number() over (
+            partition by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
+            order by pairs.period desc
+        ) as recency
     from pairs
     inner join windows
         on pairs.period between windows.window_start and windows.window_end
-    qualify row_number() over (
-        partition by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
-        order by pairs.period desc
-    ) = 1
+),
+
+windowed as (
+    select
+        period_grain,
+        period,
+        window_start,
+        window_end,
+        snapshot_period,
+        {{ star_except('int_pairs_coded', ['period', 'period_end']) }}
+    from ranked
+    where recency = 1
 ),
 
 flagged as (
