@@ -5,8 +5,9 @@ Each cell is normalised the same way on both engines before rows are compared:
   numeric before the models cast them to double precision, DuckDB in double throughout, so the
   two may differ in the last binary digit; published figures have at most 2 decimals, and
   revisions already compare values at 9 (int_indicator_revisions);
-- dates and times as ISO text: DuckDB returns pandas-free Python dates as PostgreSQL does,
-  but integers may come back as int or Decimal depending on the engine's aggregate types;
+- integers as numbers too: an engine's aggregate may type them bigint (int), the other's
+  numeric (Decimal), for the same count;
+- dates and times as ISO text;
 - NULL stays None, text and booleans as they are.
 Rows are sorted after normalisation, as neither engine promises an order without ORDER BY.
 """
@@ -59,4 +60,6 @@ def mart_dump(conn) -> dict[str, list[tuple]]:
 
 def differing_tables(left: dict, right: dict) -> list[str]:
     """Tables missing on one side or whose rows differ."""
-    return sorted(table for table in left.keys() | right.keys() if left.get(table) != right.get(table))
+    return sorted(
+        table for table in left.keys() | right.keys() if left.get(table) != right.get(table)
+    )
