@@ -56,3 +56,14 @@ def pg_conn(postgres_url):
     schema.ensure_schema(opened)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_demo(postgres_server, tmp_path_factory) -> str:
+    """A PostgreSQL warehouse holding the demo set and every model built on it, shared by the
+    session's tests (which only read it); its URL for the superuser."""
+    from tests.integration.engines import build_demo_warehouse
+
+    url = postgres_server.create_database("demo")
+    build_demo_warehouse(tmp_path_factory.mktemp("postgres_demo"), url)
+    return url

@@ -16,6 +16,20 @@ from __future__ import annotations
 
 import datetime
 import decimal
+from pathlib import Path
+
+import pytest
+
+from ase_impact.core.settings import PATH_SETTINGS, PROJECT_ROOT, load_settings
+from ase_impact.intake.discovery import discover_files
+from ase_impact.intake.ingestion import ingest_file
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.warehouse import schema
+from ase_impact.warehouse.connection import locked_connection
+from orchestration.dbt_project import dbt_environment
+from tests.conftest import isolated_environment
+from tests.integration.conftest import TEST_KEY
+from tests.integration.dbt_build import run_dbt_build
 
 # The schemas both engines must build alike: the marts and what the workbooks read.
 COMPARED_SCHEMAS = ("marts", "reporting")
@@ -41,18 +55,18 @@ def mart_dump(conn) -> dict[str, list[tuple]]:
         "ORDER BY table_schema, table_name"
     ).fetchall()
     dump = {}
-    for schema, table in tables:
+    for schema_name, table in tables:
         columns = [
             name
             for (name,) in conn.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
                 "AND table_name = ? ORDER BY ordinal_position",
-                [schema, table],
+                [schema_name, table],
             ).fetchall()
         ]
         selected = ", ".join(f'"{column}"' for column in columns)
-        rows = conn.execute(f"SELECT {selected} FROM {schema}.{table}").fetchall()
-        dump[f"{schema}.{table}"] = sorted(
+        rows = conn.execute(f"SELECT {selected} FROM {schema_name}.{table}").fetchall()
+        dump[f"{schema_name}.{table}"] = sorted(
             (tuple(normalised(value) for value in row) for row in rows), key=repr
         )
     return dump
@@ -63,3 +77,24 @@ def differing_tables(left: dict, right: dict) -> list[str]:
     return sorted(
         table for table in left.keys() | right.keys() if left.get(table) != right.get(table)
     )
+
+
+# Every demo file is stamped with this reception time, so both engines hold the same rows.
+DEMO_RECEIVED_AT = datetime.datetime(2026, 11, 5, 9, 0)
+
+
+def build_demo_warehouse(work_dir: Path, warehouse: Path | str) -> None:
+    """Ingest the demo set shipped in raw/ into a warehouse and run the real `dbt build` on it,
+    under the settings of work_dir (a test's folders) with the test key."""
+    variables = {KEY_ENV_VAR: TEST_KEY, PATH_SETTINGS["warehouse"][0]: str(warehouse)}
+    with isolated_environment(work_dir, variables) as root:
+        settings = load_settings(raw_dir=PROJECT_ROOT / "raw")
+        with locked_connection(settings.warehouse) as conn:
+            schema.ensure_schema(conn)
+            for path in discover_files(settings.raw_dir):
+                ingest_file(path, settings, conn, received_at=DEMO_RECEIVED_AT)
+        with pytest.MonkeyPatch.context() as patch:
+            for variable, value in dbt_environment(settings).items():
+                patch.setenv(variable, value)
+            result = run_dbt_build(root / "dbt")
+        assert result.success, result.exception
