@@ -60,10 +60,13 @@ def pg_conn(postgres_url):
 
 @pytest.fixture(scope="session")
 def postgres_demo(postgres_server, tmp_path_factory) -> str:
-    """A PostgreSQL warehouse holding the demo set and every model built on it, shared by the
-    session's tests (which only read it); its URL for the superuser."""
-    from tests.integration.engines import build_demo_warehouse
+    """A PostgreSQL warehouse holding the demo set and every model built on it, its access set
+    up as docs/postgresql.md says, shared by the session's tests (which only read it); its URL
+    for the superuser."""
+    from tests.integration.engines import build_demo_warehouse, documented_access_sql
 
     url = postgres_server.create_database("demo")
+    with connection.connect(url) as conn:
+        conn.execute(documented_access_sql())  # the roles exist before the build grants them
     build_demo_warehouse(tmp_path_factory.mktemp("postgres_demo"), url)
     return url

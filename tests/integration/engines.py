@@ -98,3 +98,9 @@ def build_demo_warehouse(work_dir: Path, warehouse: Path | str) -> None:
                 patch.setenv(variable, value)
             result = run_dbt_build(root / "dbt")
         assert result.success, result.exception
+
+
+def documented_access_sql() -> str:
+    """The access set-up of docs/postgresql.md: its first SQL block, run as the DBA would."""
+    page = (PROJECT_ROOT / "docs" / "postgresql.md").read_text(encoding="utf-8")
+    return page.split("```sql\n", 1)[1].split("```", 1)[0]
