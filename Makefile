@@ -21,10 +21,12 @@ $(CURDIR)/.tools/bin/uv:
 install: .venv/.installed
 
 # What the rendering and browser tests need from Debian: LibreOffice (workbooks → PDF),
-# poppler (PDF → PNG) and Chromium (driven by Playwright; no browser is ever downloaded).
-SYSTEM_PACKAGES := libreoffice-calc chromium fonts-dejavu-core poppler-utils
+# poppler (PDF → PNG) and Chromium (driven by Playwright; no browser is ever downloaded); and
+# PostgreSQL 15, whose throwaway clusters the tests of the PostgreSQL target start on loopback.
+SYSTEM_PACKAGES := libreoffice-calc chromium fonts-dejavu-core poppler-utils postgresql
+POSTGRES_INITDB := /usr/lib/postgresql/15/bin/initdb
 system-deps:
-	@if ! command -v soffice >/dev/null || ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	@if ! command -v soffice >/dev/null || ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || [ ! -x $(POSTGRES_INITDB) ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "Installez en root : apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
 	fi
