@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import sys
@@ -19,7 +20,7 @@ from ase_impact.core.settings import (
     Settings,
     load_settings,
 )
-from ase_impact.warehouse.connection import dbt_target_environment
+from ase_impact.warehouse.connection import dbt_target_environment, is_postgres
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -73,19 +74,23 @@ def prepare_manifest() -> Path:
     return manifest
 
 
-def last_build_dir(warehouse: Path) -> Path:
+def last_build_dir(warehouse: Path | str) -> Path:
     """What dbt left from the last successful build on this warehouse, kept beside it.
 
     The partial-parse state: dbt parses the whole project again (seconds) when the profile
     differs from the one its state was saved with, and the profile holds the warehouse's path,
-    so the project's own state in target/ serves one warehouse at best, this one serves each.
+    so the project's own state in target/ serves one warehouse at best, this one serves each
+    (a PostgreSQL warehouse's is kept in target/, named after its URL).
     With it, run_results.json and dbt.log: what ran and how long, for whoever looks into a
     build (and for the benchmark) after its own target folder is gone.
     """
+    if is_postgres(warehouse):
+        database = hashlib.sha256(str(warehouse).encode()).hexdigest()[:16]
+        return dbt_project.project_dir / dbt_project.target_path / f"last_build-{database}"
     return warehouse.with_name(f".{warehouse.stem}.dbt_last_build")
 
 
-def build_target_path(warehouse: Path, prefix: str) -> Path:
+def build_target_path(warehouse: Path | str, prefix: str) -> Path:
     """A target folder of its own for one dbt invocation, holding the warehouse's state.
 
     prefix: "<op>-<run id's first 7 characters>", as dagster-dbt names the folders it makes.
@@ -98,7 +103,7 @@ def build_target_path(warehouse: Path, prefix: str) -> Path:
     return target
 
 
-def keep_last_build(target: Path, warehouse: Path) -> None:
+def keep_last_build(target: Path, warehouse: Path | str) -> None:
     """Keep an invocation's parse state, results and log beside the warehouse (see above)."""
     kept = last_build_dir(warehouse)
     kept.mkdir(exist_ok=True)

@@ -80,6 +80,12 @@ def storage_failure_fr(error: BaseException) -> str:
     return f"{cause} (détail technique : {error})"
 
 
+def exists(warehouse: Path | str) -> bool:
+    """Whether the warehouse was ever written: its DuckDB file exists (a PostgreSQL database
+    is the DBA's to create, so it exists once configured)."""
+    return is_postgres(warehouse) or Path(warehouse).exists()
+
+
 def connect(path: Path | str, read_only: bool = False) -> Connection:
     if is_postgres(path):
         return PostgresConnection(str(path), read_only=read_only)
@@ -110,6 +116,29 @@ def month_text(conn: Connection, column: str) -> str:
     if isinstance(conn, PostgresConnection):
         return f"to_char({column}, 'YYYY-MM')"
     return f"strftime({column}, '%Y-%m')"
+
+
+def rounded(conn: Connection, number_sql: str, digits: int) -> str:
+    """SQL rounding a number to some decimals (PostgreSQL rounds numerics only)."""
+    if isinstance(conn, PostgresConnection):
+        return f"round(CAST({number_sql} AS numeric), {digits})"
+    return f"round({number_sql}, {digits})"
+
+
+def hash_sum(conn: Connection, values: list[str]) -> str:
+    """SQL aggregating a hash of each row's values into one text, whatever the rows' order."""
+    if isinstance(conn, PostgresConnection):
+        return f"sum(hashtextextended(CAST(ROW({', '.join(values)}) AS text), 0))::varchar"
+    return f"sum(hash({', '.join(values)})::HUGEINT)::VARCHAR"
+
+
+# Floating and decimal column types, as information_schema names them on either engine.
+INEXACT_TYPES = ("DOUBLE", "FLOAT", "DOUBLE PRECISION", "REAL")
+DECIMAL_TYPES = ("DECIMAL", "NUMERIC")
+
+
+def is_inexact(data_type: str) -> bool:
+    return data_type.upper() in INEXACT_TYPES or data_type.upper().startswith(DECIMAL_TYPES)
 
 
 def insert_frame(
