@@ -7,7 +7,7 @@ import pytest
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse import connection, schema
-from tests.postgres_server import remove_server, start_server
+from devtools.postgres_server import remove_server, start_server
 
 TEST_KEY = "cle-de-test-0123456789abcdef0123456789"
 

@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL 15 cluster on loopback, for the tests of the PostgreSQL target.
+"""A throwaway PostgreSQL 15 cluster on loopback, for the tests and benchmarks of the PostgreSQL
+target.
 
 Debian's server binaries (package postgresql-15, which `make test` installs) refuse to run as
 root, so when the tests run as root the cluster belongs to the `postgres` system user and its
@@ -74,14 +75,24 @@ class PostgresServer:
 
     def create_database(self, name: str) -> str:
         """A new empty database; returns its URL for the superuser."""
+        self._administer(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def recreate_database(self, name: str) -> str:
+        """The database emptied: dropped (its sessions ended) and created again."""
+        self._administer(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return self.create_database(name)
+
+    def _administer(self, statement: str) -> None:
         import psycopg2
 
         admin = psycopg2.connect(self.url())
         admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        admin.close()
-        return self.url(name)
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            admin.close()
 
 
 def start_server() -> PostgresServer:
