@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: install system-deps run test test-e2e lint ui docs portal template demo-data bench bench-large clean
+.PHONY: install system-deps run test test-e2e lint ui docs portal template demo-data bench bench-large bench-engines clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv
@@ -69,6 +69,10 @@ bench: install
 
 bench-large: install
 	$(RUN) python -m benchmarks.run --workloads L
+
+# M and incremental on DuckDB, then on a throwaway PostgreSQL cluster: « Engines side by side ».
+bench-engines: install system-deps
+	$(RUN) python -m benchmarks.run --engines duckdb,postgresql --workloads M,incremental
 
 clean:
 	rm -rf warehouse archive outputs reports .dagster_home/storage .dagster_home/logs dbt_project/target dbt_project/logs

@@ -103,4 +103,4 @@ def build_demo_warehouse(work_dir: Path, warehouse: Path | str) -> None:
 def documented_access_sql() -> str:
     """The access set-up of docs/postgresql.md: its first SQL block, run as the DBA would."""
     page = (PROJECT_ROOT / "docs" / "postgresql.md").read_text(encoding="utf-8")
-    return page.split("```sql\n", 1)[1].split("```", 1)[0]
+    return page.split("```pgsql\n", 1)[1].split("```", 1)[0]
