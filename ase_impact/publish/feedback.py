@@ -162,12 +162,17 @@ def finding_label(rule_code: str, severity: str) -> str:
     return vocabulary.severity_label(severity)
 
 
-def rows_to_check(findings: pd.DataFrame) -> int:
-    """Rows with at least one plausibility query (« À vérifier »), counted apart."""
+def rows_to_check(findings: pd.DataFrame, rule_counts: pd.DataFrame) -> int | str:
+    """Rows with at least one plausibility query (« À vérifier »), counted apart; « au moins N »
+    when the file had more findings than the workbook lists, some queries among them."""
     if findings.empty:
         return 0
     queried = findings[findings["rule_code"].map(rules.is_query).astype(bool)]
-    return len(queried[["sheet", "excel_row"]].drop_duplicates())
+    rows = len(queried[["sheet", "excel_row"]].drop_duplicates())
+    queries_of = rule_counts[rule_counts["rule_code"].map(rules.is_query).astype(bool)]
+    if (queries_of["findings"] > queries_of["findings_listed"]).any():
+        return f"au moins {rows}"
+    return rows
 
 
 def _rule_counts(rule_counts: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]:
@@ -195,7 +200,7 @@ def _rule_counts(rule_counts: pd.DataFrame, facts: FeedbackFacts) -> list[tuple]
 
 
 def _identity_lines(
-    facts: FeedbackFacts, findings: pd.DataFrame
+    facts: FeedbackFacts, findings: pd.DataFrame, rule_counts: pd.DataFrame
 ) -> list[tuple[str, object, str | None]]:
     lines = [
         ("Association", facts.association_name or facts.association_code, None),
@@ -216,7 +221,11 @@ def _identity_lines(
             ("Lignes acceptées", facts.rows_accepted, None),
             ("Lignes rejetées", facts.rows_rejected, None),
             ("Lignes acceptées avec alerte", facts.rows_with_alerts, None),
-            ("dont lignes à vérifier (valeurs inhabituelles)", rows_to_check(findings), None),
+            (
+                "dont lignes à vérifier (valeurs inhabituelles)",
+                rows_to_check(findings, rule_counts),
+                None,
+            ),
             ("Bilan", facts.message_fr, None),
         ]
     if facts.quarantine_note:
@@ -254,7 +263,7 @@ def _write_summary(
         CHECK_NOTE if facts.checked_before_sending else RECEIPT_NOTE,
         SUMMARY_WIDTHS,
     )
-    lines = _identity_lines(facts, findings)
+    lines = _identity_lines(facts, findings, rule_counts)
     if facts.refusal is not None:
         lines += _refusal_lines(facts.refusal)
     for row, (label, value, number_format) in enumerate(lines, FIRST_LINE_ROW):

@@ -122,13 +122,7 @@ def replace_partition(
     partition_values = [start, association_code, sha256]
     conn.execute("BEGIN TRANSACTION")
     try:
-        for table in raw_table_columns():
-            conn.execute(
-                f"DELETE FROM raw.{table} WHERE period = ? AND association_code = ?",
-                [start, association_code],
-            )
-        for table, frame in tables.items():
-            _insert_frame(conn, f"raw.{table}", raw_table_columns()[table], frame, partition_values)
+        _write_raw_rows(conn, start, association_code, sha256, tables)
         _delete_findings(conn, start, association_code, sha256)
         for severity in vocabulary.severities().values():
             selected = findings[findings["severity"] == severity.code]
@@ -228,6 +222,30 @@ def record_file_error(
     return version
 
 
+def _write_raw_rows(
+    conn: duckdb.DuckDBPyConnection,
+    start: date,
+    association_code: str,
+    sha256: str | None,
+    tables: Mapping[str, pd.DataFrame],
+) -> None:
+    """Empty the partition in every raw table, then insert the file's rows (inside the
+    caller's transaction)."""
+    for table in raw_table_columns():
+        conn.execute(
+            f"DELETE FROM raw.{table} WHERE period = ? AND association_code = ?",
+            [start, association_code],
+        )
+    for table, frame in tables.items():
+        _insert_frame(
+            conn,
+            f"raw.{table}",
+            raw_table_columns()[table],
+            frame,
+            [start, association_code, sha256],
+        )
+
+
 def replace_raw_rows(
     conn: Connection,
     period: str,
@@ -242,19 +260,7 @@ def replace_raw_rows(
     start = period_start(period)
     conn.execute("BEGIN TRANSACTION")
     try:
-        for table in raw_table_columns():
-            conn.execute(
-                f"DELETE FROM raw.{table} WHERE period = ? AND association_code = ?",
-                [start, association_code],
-            )
-        for table, frame in tables.items():
-            _insert_frame(
-                conn,
-                f"raw.{table}",
-                raw_table_columns()[table],
-                frame,
-                [start, association_code, sha256],
-            )
+        _write_raw_rows(conn, start, association_code, sha256, tables)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
