@@ -223,7 +223,7 @@ def record_file_error(
 
 
 def _write_raw_rows(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     start: date,
     association_code: str,
     sha256: str | None,
