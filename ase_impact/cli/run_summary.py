@@ -15,6 +15,7 @@ from ase_impact.intake.discovery import display_name
 from ase_impact.publish.feedback import feedback_path
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import CORRUPTION_SIGNS
+from ase_impact.warehouse.connection import label as warehouse_label
 
 FIRST_REJECTIONS = 3
 # The plausibility queries (« À vérifier »): their rows are counted apart.
@@ -156,7 +157,7 @@ def build_lines(
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
     return lines + [
-        f"Entrepôt : {settings.warehouse}",
+        f"Entrepôt : {warehouse_label(settings.warehouse)}",
         _published_line(settings),
         "Classeurs consolidés et retours aux associations : "
         + ", ".join(str(folder) for folder in _output_folders(outcome, settings)),

@@ -18,7 +18,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import duckdb
 import pandas as pd
@@ -78,6 +78,16 @@ def storage_failure_fr(error: BaseException) -> str:
         )
     cause = STORAGE_FAILURES_FR.get(code, "erreur d'écriture ou de lecture")
     return f"{cause} (détail technique : {error})"
+
+
+def label(warehouse: Path | str) -> str:
+    """The warehouse as messages name it: its path, or its URL without a password."""
+    if not is_postgres(warehouse):
+        return str(warehouse)
+    url = urlsplit(str(warehouse))
+    host = f"{url.hostname}:{url.port}" if url.port else str(url.hostname)
+    user = f"{url.username}@" if url.username else ""
+    return urlunsplit(url._replace(netloc=user + host))
 
 
 def exists(warehouse: Path | str) -> bool:
@@ -276,9 +286,9 @@ def _take_advisory_lock(url: str, wait: bool, notify: Callable[[str], None]) -> 
         (taken,) = session.execute("SELECT pg_try_advisory_lock(?)", lock).fetchone()
         if not taken:
             if not wait:
-                raise WarehouseBusy(url.split("@")[-1])
+                raise WarehouseBusy(label(url))
             notify(
-                f"Entrepôt PostgreSQL {url.split('@')[-1]} occupé par une autre exécution : "
+                f"Entrepôt PostgreSQL {label(url)} occupé par une autre exécution : "
                 "celle-ci reprend dès qu'il est libéré."
             )
             session.execute("SELECT pg_advisory_lock(?)", lock)

@@ -103,3 +103,8 @@ def test_a_busy_warehouse_refuses_a_writer_that_will_not_wait(postgres_url):
             pass
     finally:
         holder.close()
+
+
+def test_messages_name_a_postgresql_warehouse_without_its_password():
+    url = "postgresql://ase_impact:secret@db.example.org:5433/ase_impact"
+    assert connection.label(url) == "postgresql://ase_impact@db.example.org:5433/ase_impact"
