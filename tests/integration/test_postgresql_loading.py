@@ -4,9 +4,12 @@ rollback, and the writers' lock (tests/integration/test_loading.py says the same
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 
+from ase_impact.cli.main import build_parser
+from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import connection
 from tests.integration import test_loading
@@ -25,11 +28,17 @@ def versions(conn, association_code: str, period: str) -> list[int]:
 
 def test_the_warehouse_setting_picks_postgresql(settings, postgres_url, monkeypatch):
     monkeypatch.setenv("ASE_IMPACT_WAREHOUSE", postgres_url)
-    from ase_impact.core.settings import load_settings
-
     assert load_settings().warehouse == postgres_url
     with connection.connect(load_settings().warehouse) as conn:
         assert conn.execute("SELECT current_database()").fetchone()[0] in postgres_url
+
+
+def test_ase_impact_run_takes_a_postgresql_url_for_its_warehouse():
+    url = "postgresql://ase_impact@db.example.org/ase_impact"
+    args = build_parser().parse_args(["run", "--warehouse", url])
+    assert load_settings(warehouse=args.warehouse).warehouse == url
+    args = build_parser().parse_args(["run", "--warehouse", "entrepot/a.duckdb"])
+    assert load_settings(warehouse=args.warehouse).warehouse == Path("entrepot/a.duckdb").resolve()
 
 
 def test_a_corrected_file_replaces_its_partition_only(settings, pg_conn):
