@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import shutil
 import sys
@@ -27,6 +28,8 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
+# The dbt var sources_fingerprint (dbt_project.yml): what the incremental models' SQL is made of.
+SOURCES_FINGERPRINT_VARIABLE = "ASE_IMPACT_DBT_SOURCES_FINGERPRINT"
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
@@ -35,6 +38,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         PATH_SETTINGS["warehouse"][0]: str(settings.warehouse),
         **dbt_target_environment(settings.warehouse),
         MIN_CELL_VARIABLE: str(settings.min_cell),
+        SOURCES_FINGERPRINT_VARIABLE: sources_fingerprint(),
         # The reporting deadline, as ase_impact/core/deadlines.py reads it (dbt var deadline_day).
         DEADLINE_DAY_VARIABLE: str(deadline_day()),
         # One log per build, never rolled over at 10 MB: the build kept beside the warehouse
@@ -43,15 +47,32 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def _newest_source_mtime(project_dir: Path) -> float:
+def _source_files(project_dir: Path) -> list[Path]:
     paths = [project_dir / name for name in DBT_SOURCES]
-    files = [
+    return sorted(
         p
         for path in paths
         if path.exists()
         for p in ([path] if path.is_file() else path.rglob("*"))
-    ]
-    return max(p.stat().st_mtime for p in files if p.is_file())
+        if p.is_file()
+    )
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    return max(p.stat().st_mtime for p in _source_files(project_dir))
+
+
+def sources_fingerprint() -> str:
+    """The dbt project's files and dbt's version: equal fingerprints, the same SQL.
+
+    Incremental models rebuild every window when it changes (macros/incremental.sql).
+    """
+    digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
+    project = dbt_project.project_dir
+    for path in _source_files(project):
+        digest.update(path.relative_to(project).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def prepare_manifest() -> Path:

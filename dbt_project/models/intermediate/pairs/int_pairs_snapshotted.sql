@@ -3,6 +3,8 @@
 -- takes every snapshot of its months and counts each pair once, in its latest state in the
 -- window (référentiel §2). A month keeps its own snapshot; a month without a file has none.
 -- Flags follow the référentiel §2 definitions over the window's days.
+-- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
+-- depends_on: {{ ref('int_month_inputs') }}
 with
 
 pairs as (
@@ -10,7 +12,8 @@ pairs as (
 ),
 
 windows as (
-    select * from {{ ref('int_period_windows') }}
+    select * from {{ ref('int_period_windows') }} as windows
+    {{- where_window_rebuilt('windows') }}
 ),
 
 ranked as (
@@ -59,7 +62,9 @@ flagged as (
             sessions_planned > 0 and sessions_held <= sessions_planned, false
         ) as are_sessions_counted,
         -- Mentor codes belong to their association: two associations' "M01" are two mentors.
-        association_code || '/' || mentor_id as mentor_key
+        association_code || '/' || mentor_id as mentor_key,
+        -- The dbt invocation that computed the window's rows.
+        '{{ invocation_id }}' as dbt_invocation_id
     from windowed
 )
 
