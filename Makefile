@@ -7,7 +7,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 
-.PHONY: install system-deps run test test-e2e lint ui docs portal template demo-data bench bench-large clean
+.PHONY: install system-deps run test test-e2e lint ui docs portal template demo-data bench bench-large bench-engines clean
 
 $(CURDIR)/.tools/bin/uv:
 	python3 -m pip install --quiet --disable-pip-version-check --target $(CURDIR)/.tools uv
@@ -21,10 +21,12 @@ $(CURDIR)/.tools/bin/uv:
 install: .venv/.installed
 
 # What the rendering and browser tests need from Debian: LibreOffice (workbooks → PDF),
-# poppler (PDF → PNG) and Chromium (driven by Playwright; no browser is ever downloaded).
-SYSTEM_PACKAGES := libreoffice-calc chromium fonts-dejavu-core poppler-utils
+# poppler (PDF → PNG) and Chromium (driven by Playwright; no browser is ever downloaded); and
+# PostgreSQL 15, whose throwaway clusters the tests of the PostgreSQL target start on loopback.
+SYSTEM_PACKAGES := libreoffice-calc chromium fonts-dejavu-core poppler-utils postgresql
+POSTGRES_INITDB := /usr/lib/postgresql/15/bin/initdb
 system-deps:
-	@if ! command -v soffice >/dev/null || ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; then \
+	@if ! command -v soffice >/dev/null || ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null || [ ! -x $(POSTGRES_INITDB) ]; then \
 		if [ "$$(id -u)" != 0 ]; then echo "Installez en root : apt-get install $(SYSTEM_PACKAGES)"; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
 	fi
@@ -67,6 +69,10 @@ bench: install
 
 bench-large: install
 	$(RUN) python -m benchmarks.run --workloads L
+
+# M and incremental on DuckDB, then on a throwaway PostgreSQL cluster: « Engines side by side ».
+bench-engines: install system-deps
+	$(RUN) python -m benchmarks.run --engines duckdb,postgresql --workloads M,incremental
 
 clean:
 	rm -rf warehouse archive outputs reports .dagster_home/storage .dagster_home/logs dbt_project/target dbt_project/logs

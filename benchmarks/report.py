@@ -797,6 +797,51 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
     ]
 
 
+def _engines(results: dict) -> list[str]:
+    """The workloads measured on each engine by one `--engines` invocation, side by side."""
+    compared = {
+        engine: {name: Figures(data) for name, data in workloads.items()}
+        for engine, workloads in results.get("engines", {}).items()
+    }
+    names = [name for name in ORDER if all(name in measured for measured in compared.values())]
+    if len(compared) < 2 or not names:
+        return []
+    engines = list(compared)
+    rows = []
+    for name in names:
+        figures = [compared[engine][name] for engine in engines]
+        rows += [
+            [f"{name}: wall time", *(_s(f.wall) for f in figures)],
+            [
+                f"{name}: ingestion runs (window)",
+                *(_s(f.stages["ingestion_window_seconds"]) for f in figures),
+            ],
+            *(
+                [f"{name}: {phase}", *(_s(f.build(phase)) for f in figures)]
+                for phase in ("dbt build", "gate", "outputs")
+            ),
+            [
+                f"{name}: peak RSS, whole tree",
+                *(_mib(f.data["cli"]["peak_rss_tree_mib"]) for f in figures),
+            ],
+            [
+                f"{name}: code, measured at",
+                *(f"{f.data['code']['commit']}, {f.data['measured_at']}" for f in figures),
+            ],
+        ]
+    return [
+        "## Engines side by side",
+        "",
+        "Each workload run once per engine by `python -m benchmarks.run --engines "
+        f"{','.join(engines)} --workloads {','.join(names)}`, one after the other on this "
+        "machine; on PostgreSQL (a throwaway cluster on loopback, started by the harness) "
+        "Dagster's storage is on PostgreSQL too (ASE_IMPACT_DAGSTER_STORAGE).",
+        "",
+        *_table(["figure", *engines], rows),
+        "",
+    ]
+
+
 def _method() -> list[str]:
     return [
         "## Method",
@@ -870,5 +915,5 @@ def render_results(results: dict) -> str:
         lines += _large_measured_analysis(measured["L"], measured.get("M"))
     if not missed and large is None:
         lines += ["Every measured target is met.", ""]
-    lines += [*_stages(measured), *_phases(measured), *_method()]
+    lines += [*_engines(results), *_stages(measured), *_phases(measured), *_method()]
     return "\n".join(lines)

@@ -50,6 +50,7 @@ from ase_impact.core.settings import (
     Settings,
     settings_environment,
 )
+from ase_impact.warehouse.connection import connect
 from benchmarks.report import render_results
 from benchmarks.workloads import (
     DEFAULT_SEED,
@@ -61,6 +62,9 @@ from benchmarks.workloads import (
     generate,
     write_registry,
 )
+from devtools.postgres_server import remove_server, start_server
+from orchestration.dbt_project import last_build_dir
+from orchestration.instance import DAGSTER_STORAGE_VARIABLE
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 WORK_DIR = BENCHMARKS_DIR / "work"
@@ -215,10 +219,39 @@ def measure_help() -> dict:
 # --- one workload's folders -------------------------------------------------------------------
 
 
+@dataclasses.dataclass
+class Engine:
+    """Where the workloads' warehouses (and, on PostgreSQL, Dagster's storage) live: DuckDB
+    files in each workload's folder, or databases of a throwaway PostgreSQL cluster."""
+
+    name: str = "duckdb"
+    server: object = None  # devtools.postgres_server.PostgresServer on PostgreSQL
+
+    def warehouse(self, work: Path) -> Path | str:
+        if self.server is None:
+            return work / "warehouse" / "ase_impact.duckdb"
+        return self.server.url(f"bench_{work.name}".replace("-", "_").lower())
+
+    def dagster_storage(self, work: Path) -> str | None:
+        if self.server is None:
+            return None
+        return self.server.url(f"bench_{work.name}_dagster".replace("-", "_").lower())
+
+    def recreate(self, work: Path) -> None:
+        """Empty databases for a workload's run from nothing."""
+        if self.server is not None:
+            for url in (self.warehouse(work), self.dagster_storage(work)):
+                self.server.recreate_database(url.rsplit("/", 1)[1])
+
+
+# The engine of this invocation (--engines runs each in turn).
+ENGINE = Engine()
+
+
 def workload_settings(work: Path) -> Settings:
     return Settings(
         raw_dir=work / "raw",
-        warehouse=work / "warehouse" / "ase_impact.duckdb",
+        warehouse=ENGINE.warehouse(work),
         archive_dir=work / "archive",
         outputs_dir=work / "outputs",
         reports_dir=work / "reports",
@@ -237,7 +270,12 @@ def subprocess_env(settings: Settings) -> dict[str, str]:
         for name, value in os.environ.items()
         if not name.startswith(SETTINGS_PREFIX) and name != "DAGSTER_HOME"
     }
-    return env | settings_environment(settings)
+    storage = ENGINE.dagster_storage(settings.raw_dir.parent)
+    return (
+        env
+        | settings_environment(settings)
+        | ({DAGSTER_STORAGE_VARIABLE: storage} if storage else {})
+    )
 
 
 def place_raw_files(generated: GeneratedWorkload, raw_dir: Path) -> None:
@@ -281,19 +319,13 @@ def _epoch(iso_text: str) -> float:
     return datetime.fromisoformat(iso_text.replace("Z", "+00:00")).timestamp()
 
 
-def kept_build_dir(warehouse: Path) -> Path:
-    """Where a build keeps dbt's run_results.json and dbt.log, beside the warehouse (README:
-    `warehouse/.ase_impact.dbt_last_build/` for `warehouse/ase_impact.duckdb`)."""
-    return warehouse.with_name(f".{warehouse.stem}.dbt_last_build")
-
-
-def dbt_breakdown(warehouse: Path, build_started_at: float) -> dict | None:
+def dbt_breakdown(warehouse: Path | str, build_started_at: float) -> dict | None:
     """dbt's own figures for the build run: elapsed time, time by node type, first and last node.
 
     The build keeps dbt's run_results.json and log beside the warehouse; a file older than
     this build's start is an earlier build's, so nothing is reported.
     """
-    kept = kept_build_dir(warehouse)
+    kept = last_build_dir(warehouse)
     results_file = kept / "run_results.json"
     if not results_file.exists():
         return None
@@ -516,20 +548,14 @@ def recorded_ingestion(settings: Settings, since: float, until: float) -> dict:
     return {"ingest_phases": phases, "timed_files": timed_files, "workers": workers}
 
 
-def submission_counts(warehouse: Path) -> dict:
+def submission_counts(warehouse: Path | str) -> dict:
     """Rows of the latest version of every partition, as the quality tables hold them."""
-    import duckdb
-
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    with connect(warehouse, read_only=True) as conn:
         row = conn.execute(
             """
-            with latest as (
-                select * from quality.submissions
-                qualify version = max(version) over (partition by period, association_code)
-            )
             select count(*), sum(rows_received), sum(rows_accepted), sum(rows_rejected),
                    count(*) filter (where status = 'rejected')
-            from latest
+            from quality.latest_submissions
             """
         ).fetchone()
     files, received, accepted, rejected, refused = row
@@ -564,9 +590,15 @@ def measure_floor(paths: list[Path]) -> float:
 # --- workloads ----------------------------------------------------------------------------------
 
 
+def _work_dir(name: str) -> Path:
+    """A workload's folder; on PostgreSQL one of its own, so DuckDB's state stays."""
+    return WORK_DIR / (name if ENGINE.server is None else f"{name}-{ENGINE.name}")
+
+
 def _fresh(work: Path) -> Settings:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    ENGINE.recreate(work)
     return workload_settings(work)
 
 
@@ -602,7 +634,7 @@ def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     started = time.perf_counter()
     generated = generate(workload, seed)
     generation_seconds = time.perf_counter() - started
-    work = WORK_DIR / name
+    work = _work_dir(name)
     measured = sorted(
         (_measured_run(name, generated, work) for _ in range(runs)),
         key=lambda run: run["cli"]["wall_seconds"],
@@ -635,11 +667,13 @@ def run_incremental(seed: int) -> dict:
     It runs in M's own folders, as a département's next run does: the warehouse keeps its
     path, so dbt's saved parse state applies (a copy elsewhere would change dbt's profile).
     """
-    work = WORK_DIR / INCREMENTAL_BASE
+    work = _work_dir(INCREMENTAL_BASE)
     generated = generate(WORKLOADS[INCREMENTAL_BASE], seed)
     marker = work / STATE_MARKER
     setup_seconds = None
-    if marker.exists() and json.loads(marker.read_text())["seed"] == seed:
+    # A throwaway cluster's databases do not outlive the invocation that measured M.
+    kept = marker.exists() and ENGINE.server is None
+    if kept and json.loads(marker.read_text())["seed"] == seed:
         settings = workload_settings(work)
     else:
         print(f"[incremental] loading {INCREMENTAL_BASE} first (not measured)…", flush=True)
@@ -713,6 +747,41 @@ def _workloads(value: str) -> list[str]:
     return names
 
 
+def _engines(value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names or set(names) - set(ENGINE_CHOICES):
+        raise argparse.ArgumentTypeError(f"choose among {', '.join(ENGINE_CHOICES)}")
+    return names
+
+
+ENGINE_CHOICES = ("duckdb", "postgresql")
+
+
+def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:
+    """Each workload once on each engine, into results.json's "engines" (the other figures
+    stay as they were), on PostgreSQL with Dagster's storage there too."""
+    global ENGINE
+    results = json.loads(RESULTS_JSON.read_text())
+    compared = results.setdefault("engines", {})
+    for engine in engines:
+        server = start_server() if engine == "postgresql" else None
+        ENGINE = Engine(engine, server)
+        try:
+            for name in workloads:
+                measured = (
+                    run_incremental(seed) if name == "incremental" else run_workload(name, seed)
+                )
+                compared.setdefault(engine, {})[name] = measured
+        finally:
+            ENGINE = Engine()
+            if server is not None:
+                remove_server(server)
+        RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    RESULTS_MD.write_text(render_results(results), encoding="utf-8")
+    print(f"Results: {RESULTS_MD.relative_to(PROJECT_ROOT)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run", description=__doc__.split("\n")[0]
@@ -722,9 +791,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--runs", type=int, default=1, help="runs of M (the median one is reported)"
     )
+    parser.add_argument(
+        "--engines",
+        type=_engines,
+        help="measure the workloads on each engine in turn (duckdb,postgresql), side by side",
+    )
     args = parser.parse_args(argv)
     if not CLI.exists():
         parser.error(f"{CLI} is missing: run `make install` first")
+    if args.engines:
+        return compare_engines(args.engines, args.workloads, args.seed)
 
     results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {"workloads": {}}
     results["machine"] = describe_machine()

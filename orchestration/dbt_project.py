@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import os
 import shutil
 import sys
@@ -19,19 +21,24 @@ from ase_impact.core.settings import (
     Settings,
     load_settings,
 )
+from ase_impact.warehouse.connection import dbt_target_environment, is_postgres
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
+# The dbt var sources_fingerprint (dbt_project.yml): what the incremental models' SQL is made of.
+SOURCES_FINGERPRINT_VARIABLE = "ASE_IMPACT_DBT_SOURCES_FINGERPRINT"
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
     """What profiles.yml and dbt_project.yml read from the environment of a dbt process."""
     return {
         PATH_SETTINGS["warehouse"][0]: str(settings.warehouse),
+        **dbt_target_environment(settings.warehouse),
         MIN_CELL_VARIABLE: str(settings.min_cell),
+        SOURCES_FINGERPRINT_VARIABLE: sources_fingerprint(),
         # The reporting deadline, as ase_impact/core/deadlines.py reads it (dbt var deadline_day).
         DEADLINE_DAY_VARIABLE: str(deadline_day()),
         # One log per build, never rolled over at 10 MB: the build kept beside the warehouse
@@ -40,15 +47,32 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def _newest_source_mtime(project_dir: Path) -> float:
+def _source_files(project_dir: Path) -> list[Path]:
     paths = [project_dir / name for name in DBT_SOURCES]
-    files = [
+    return sorted(
         p
         for path in paths
         if path.exists()
         for p in ([path] if path.is_file() else path.rglob("*"))
-    ]
-    return max(p.stat().st_mtime for p in files if p.is_file())
+        if p.is_file()
+    )
+
+
+def _newest_source_mtime(project_dir: Path) -> float:
+    return max(p.stat().st_mtime for p in _source_files(project_dir))
+
+
+def sources_fingerprint() -> str:
+    """The dbt project's files and dbt's version: equal fingerprints, the same SQL.
+
+    Incremental models rebuild every window when it changes (macros/incremental.sql).
+    """
+    digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
+    project = dbt_project.project_dir
+    for path in _source_files(project):
+        digest.update(path.relative_to(project).as_posix().encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def prepare_manifest() -> Path:
@@ -71,19 +95,23 @@ def prepare_manifest() -> Path:
     return manifest
 
 
-def last_build_dir(warehouse: Path) -> Path:
+def last_build_dir(warehouse: Path | str) -> Path:
     """What dbt left from the last successful build on this warehouse, kept beside it.
 
     The partial-parse state: dbt parses the whole project again (seconds) when the profile
     differs from the one its state was saved with, and the profile holds the warehouse's path,
-    so the project's own state in target/ serves one warehouse at best, this one serves each.
+    so the project's own state in target/ serves one warehouse at best, this one serves each
+    (a PostgreSQL warehouse's is kept in target/, named after its URL).
     With it, run_results.json and dbt.log: what ran and how long, for whoever looks into a
     build (and for the benchmark) after its own target folder is gone.
     """
+    if is_postgres(warehouse):
+        database = hashlib.sha256(str(warehouse).encode()).hexdigest()[:16]
+        return dbt_project.project_dir / dbt_project.target_path / f"last_build-{database}"
     return warehouse.with_name(f".{warehouse.stem}.dbt_last_build")
 
 
-def build_target_path(warehouse: Path, prefix: str) -> Path:
+def build_target_path(warehouse: Path | str, prefix: str) -> Path:
     """A target folder of its own for one dbt invocation, holding the warehouse's state.
 
     prefix: "<op>-<run id's first 7 characters>", as dagster-dbt names the folders it makes.
@@ -96,7 +124,7 @@ def build_target_path(warehouse: Path, prefix: str) -> Path:
     return target
 
 
-def keep_last_build(target: Path, warehouse: Path) -> None:
+def keep_last_build(target: Path, warehouse: Path | str) -> None:
     """Keep an invocation's parse state, results and log beside the warehouse (see above)."""
     kept = last_build_dir(warehouse)
     kept.mkdir(exist_ok=True)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import json
 import os
 import uuid
 from pathlib import Path
@@ -17,6 +19,23 @@ from orchestration.partitions import ASSOCIATION
 
 # Where Dagster's SQLite storage keeps runs, events, schedules and compute logs.
 STORAGE_FOLDERS = ("history", "history/runs", "schedules", "storage")
+PROJECT_CONFIG = PROJECT_ROOT / "dagster.yaml"
+# A postgresql:// URL: Dagster's runs, event logs and schedules in that database (dagster-postgres)
+# instead of SQLite files under DAGSTER_HOME; the daemon, the UI and `ase-impact run` share them.
+DAGSTER_STORAGE_VARIABLE = "ASE_IMPACT_DAGSTER_STORAGE"
+GENERATED_MARK = (
+    f"# Written by ase-impact from the project's dagster.yaml because {DAGSTER_STORAGE_VARIABLE} "
+    "is set; do not edit.\n"
+)
+# SQLAlchemy 2.1 would open a bare postgresql:// URL with psycopg 3; dagster-postgres and the
+# project install psycopg2.
+SQLALCHEMY_SCHEME = "postgresql+psycopg2"
+
+
+def _postgres_storage(url: str) -> str:
+    """The storage section of dagster.yaml for a postgresql:// URL."""
+    address = SQLALCHEMY_SCHEME + url[url.index("://") :]
+    return f"\nstorage:\n  postgres:\n    postgres_url: {json.dumps(address)}\n"
 
 
 class DagsterStorageError(ConfigurationError):
@@ -52,13 +71,32 @@ def check_storage_writable(dagster_home: Path) -> None:
 
 
 def prepare_dagster_home(dagster_home: Path) -> Path:
-    """Make DAGSTER_HOME hold the project's dagster.yaml (a link, so there is one copy)."""
+    """Make DAGSTER_HOME hold the project's dagster.yaml: a link to it, so there is one copy;
+    or, with ASE_IMPACT_DAGSTER_STORAGE set, a copy that keeps runs, events and schedules in
+    that PostgreSQL database, for every process started on this DAGSTER_HOME."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.symlink_to(PROJECT_ROOT / "dagster.yaml")
+    url = os.environ.get(DAGSTER_STORAGE_VARIABLE)
+    if url:
+        text = GENERATED_MARK + PROJECT_CONFIG.read_text(encoding="utf-8") + _postgres_storage(url)
+        if config.is_symlink() or not config.exists() or config.read_text("utf-8") != text:
+            # Read by every process on this DAGSTER_HOME, the daemon's too; 0600 in case the
+            # URL holds a password (better kept in ~/.pgpass or PGPASSWORD).
+            partial = config.with_name(f".dagster.yaml.{os.getpid()}.tmp")
+            partial.touch(mode=0o600)
+            partial.write_text(text, encoding="utf-8")
+            os.replace(partial, config)
+    elif config.is_file() and not config.is_symlink() and _was_generated(config):
+        config.unlink()  # storage back to SQLite: the link again
+    with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+        if not config.exists():
+            config.symlink_to(PROJECT_CONFIG)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     return dagster_home
+
+
+def _was_generated(config: Path) -> bool:
+    return config.read_text(encoding="utf-8").startswith(GENERATED_MARK)
 
 
 def project_instance(dagster_home: Path) -> dg.DagsterInstance:

@@ -25,8 +25,9 @@ def relance_text(settings, period: str, received_codes: set[str]) -> str:
     published marts state it), no file received."""
     from ase_impact.warehouse import queries
     from ase_impact.warehouse.connection import connect
+    from ase_impact.warehouse.connection import exists as warehouse_exists
 
-    if not settings.published_warehouse.exists():
+    if not warehouse_exists(settings.published_warehouse):
         return "inconnue (aucune copie publiée : lancez « ase-impact run »)"
     with connect(settings.published_warehouse, read_only=True) as conn:
         expected = queries.expected_association_codes(conn, period)

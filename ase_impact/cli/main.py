@@ -205,7 +205,10 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
 
     run = commands.add_parser("run", help="intègre les fichiers de raw/ puis construit les marts")
     run.add_argument("--raw-dir", type=Path, default=None, help="dossier des fichiers déposés")
-    run.add_argument("--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt")
+    # A string: a postgresql:// URL stays one (load_settings resolves a path).
+    run.add_argument(
+        "--warehouse", default=None, help="fichier DuckDB de l'entrepôt, ou URL postgresql://"
+    )
     run.add_argument(
         "--period", type=_run_period, default=None, help="ne traiter que ce mois (AAAA-MM)"
     )

@@ -15,6 +15,7 @@ from ase_impact.intake.discovery import display_name
 from ase_impact.publish.feedback import feedback_path
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import CORRUPTION_SIGNS
+from ase_impact.warehouse.connection import label as warehouse_label
 
 FIRST_REJECTIONS = 3
 # The plausibility queries (« À vérifier »): their rows are counted apart.
@@ -156,12 +157,21 @@ def build_lines(
     if outcome.technical_failures:
         lines.append("Échecs techniques : " + ", ".join(outcome.technical_failures))
     return lines + [
-        f"Entrepôt : {settings.warehouse}",
-        f"Copie publiée (lecture seule) : {settings.published_warehouse}",
+        f"Entrepôt : {warehouse_label(settings.warehouse)}",
+        _published_line(settings),
         "Classeurs consolidés et retours aux associations : "
         + ", ".join(str(folder) for folder in _output_folders(outcome, settings)),
         f"Rapport du contrôle de publication : {settings.reports_dir / 'quality' / 'index.html'}",
     ]
+
+
+def _published_line(settings: Settings) -> str:
+    if settings.published_warehouse == settings.warehouse:  # PostgreSQL: read in place
+        return (
+            "Lecture pour les analystes : schéma marts de l'entrepôt, par les rôles "
+            "ase_impact_reader et ase_impact_association (docs/postgresql.md)"
+        )
+    return f"Copie publiée (lecture seule) : {settings.published_warehouse}"
 
 
 def _output_folders(outcome: RunOutcome, settings: Settings) -> list[Path]:

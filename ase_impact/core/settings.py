@@ -40,9 +40,20 @@ class SettingsError(ConfigurationError):
     """An environment variable holds a value the pipeline refuses."""
 
 
-def _path_from_env(name: str, default: Path) -> Path:
+# A warehouse setting with one of these prefixes names a PostgreSQL database, not a file.
+DATABASE_URL_PREFIXES = ("postgresql://", "postgres://")
+
+
+def _location(value: str | Path) -> Path | str:
+    """A path setting's value: a resolved path, or a database URL as given."""
+    if str(value).startswith(DATABASE_URL_PREFIXES):
+        return str(value)
+    return Path(value).expanduser().resolve()
+
+
+def _path_from_env(name: str, default: Path) -> Path | str:
     value = os.environ.get(name)
-    return Path(value).expanduser().resolve() if value else default
+    return _location(value) if value else default
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,8 @@ class Settings:
     """Where the pipeline reads and writes; every path can be moved with an env var."""
 
     raw_dir: Path
-    warehouse: Path
+    # A DuckDB file (the default), or a postgresql:// URL (docs/postgresql.md).
+    warehouse: Path | str
     archive_dir: Path
     outputs_dir: Path
     reports_dir: Path
@@ -61,7 +73,11 @@ class Settings:
     min_cell: int
 
     @property
-    def published_warehouse(self) -> Path:
+    def published_warehouse(self) -> Path | str:
+        """The analysts' read-only copy of a DuckDB warehouse; on PostgreSQL, the database
+        itself, whose marts analysts read through a read-only role (docs/postgresql.md)."""
+        if isinstance(self.warehouse, str):
+            return self.warehouse
         return self.warehouse.with_name(self.warehouse.stem + "_published.duckdb")
 
     @property
@@ -88,7 +104,7 @@ def load_settings(**overrides: Path | int | None) -> Settings:
     values["min_cell"] = _min_cell(os.environ.get(MIN_CELL_VARIABLE))
     for name, value in overrides.items():
         if value is not None:
-            values[name] = Path(value).resolve() if isinstance(value, (str, Path)) else value
+            values[name] = _location(value) if isinstance(value, (str, Path)) else value
     _check_min_cell(values["min_cell"], f"le seuil de diffusion ({MIN_CELL_VARIABLE})")
     return Settings(**values)
 

@@ -18,6 +18,7 @@ from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import sha256_of
 from ase_impact.intake.workbook import submission_partition
 from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import exists as warehouse_exists
 from ase_impact.warehouse.connection import locked_connection
 
 # Workbook-like files left at the top of raw/ are reported (misplaced), other files ignored.
@@ -208,7 +209,7 @@ def pending_against_warehouse(
     With wait=False, raises WarehouseBusy instead of waiting while a run holds the warehouse.
     """
     ingested = {}
-    if settings.warehouse.exists():
+    if warehouse_exists(settings.warehouse):
         with locked_connection(settings.warehouse, read_only=True, wait=wait) as conn:
             ingested = queries.latest_sha256_by_partition(conn)
     return pending_files(settings, ingested, period)

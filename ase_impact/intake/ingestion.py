@@ -26,7 +26,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from ase_impact.contracts.errors import FileLevelError, file_level_error
@@ -48,7 +47,7 @@ from ase_impact.intake.pseudonymise import (
 from ase_impact.intake.validate import FileContext
 from ase_impact.intake.workbook import parse_submission_path, submission_partition
 from ase_impact.warehouse import loader, queries, schema
-from ase_impact.warehouse.connection import STORAGE_ERRORS, locked_connection
+from ase_impact.warehouse.connection import STORAGE_ERRORS, Connection, locked_connection
 
 # Files prepared ahead of loading, per worker: enough to keep workers busy, few in memory.
 PREPARED_AHEAD_PER_WORKER = 2
@@ -119,7 +118,7 @@ class _RefusedFile:
 
 
 def _record_refusal(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     refused: _RefusedFile,
     error: FileLevelError,
     archive_dir: Path | None,
@@ -336,7 +335,7 @@ def blank_template_error(
     )
 
 
-def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> IngestionReport:
+def load_prepared(conn: Connection, prepared: PreparedFile) -> IngestionReport:
     """Load a prepared file (replacing its partition) or record its refusal, then journal it."""
     seconds = dict(prepared.seconds_by_phase)
     error = prepared.error
@@ -390,7 +389,7 @@ def load_prepared(conn: duckdb.DuckDBPyConnection, prepared: PreparedFile) -> In
 def ingest_file(
     path: Path,
     settings: Settings,
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     received_at: datetime | None = None,
 ) -> IngestionReport:
     """Ingest one received file into the warehouse and say what happened, in French."""
@@ -412,7 +411,7 @@ def ingest_partition(settings: Settings, period: str, association_code: str) -> 
 
 
 def ingest_partitions(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     settings: Settings,
     partitions: list[tuple[str, str]],
     workers: int = 1,
@@ -509,7 +508,7 @@ def _finish(
 def refuse_conflicting_files(
     paths: list[Path],
     settings: Settings,
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     received_at: datetime | None = None,
 ) -> IngestionReport:
     """Refuse each of a partition's files (FIC-015), naming them all; returns the first report.

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, PieChart, Reference
@@ -51,6 +50,7 @@ from ase_impact.publish.layout import (
     print_on_page_width,
     show_every_category,
 )
+from ase_impact.warehouse.connection import Connection, hash_sum, is_inexact, rounded
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
@@ -173,7 +173,7 @@ def _definitions(conn) -> pd.DataFrame:
 
 
 def read_month(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     period: str,
     min_cell: int,
     revisions: pd.DataFrame | None = None,
@@ -750,7 +750,7 @@ def consolidated_paths(outputs_dir: Path, period: str) -> tuple[Path, Path]:
 
 
 def write_consolidated_workbooks(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     period: str,
     outputs_dir: Path,
     min_cell: int | None = None,
@@ -809,8 +809,8 @@ def _code_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def _row_hash(conn: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A DuckDB expression hashing a row of `table`, its floats rounded as the cells show them.
+def _row_hashes(conn: Connection, table: str) -> str:
+    """An aggregate of the hashes of `table`'s rows, their floats rounded as the cells show them.
 
     DuckDB sums floats in no fixed order: a rebuild of the same data may differ in the last
     bits, which the workbooks round away (DECIMALS_KEPT) and the digest must ignore too.
@@ -823,22 +823,20 @@ def _row_hash(conn: duckdb.DuckDBPyConnection, table: str) -> str:
         [schema, name],
     ).fetchall()
     values = [
-        f'round("{column}", {DECIMALS_KEPT})'
-        if data_type in ("DOUBLE", "FLOAT") or data_type.startswith("DECIMAL")
-        else f'"{column}"'
+        rounded(conn, f'"{column}"', DECIMALS_KEPT) if is_inexact(data_type) else f'"{column}"'
         for column, data_type in columns
     ]
-    return f"hash({', '.join(values)})"
+    return hash_sum(conn, values)
 
 
-def month_fingerprints(conn: duckdb.DuckDBPyConnection, min_cell: int) -> dict[str, str]:
+def month_fingerprints(conn: Connection, min_cell: int) -> dict[str, str]:
     """Each month with submissions ("AAAA-MM") and a digest of everything its workbooks show.
 
     Row hashes are summed, so the digest does not depend on the order of the rows.
     """
     by_period = " UNION ALL ".join(
         f"SELECT {MONTH_COLUMN.get(table, 'period')}, '{table}', count(*), "
-        f"sum({_row_hash(conn, table)}::HUGEINT)::VARCHAR FROM {table} "
+        f"{_row_hashes(conn, table)} FROM {table} "
         f"GROUP BY {MONTH_COLUMN.get(table, 'period')}"
         for table in MONTH_INPUTS
     )
@@ -884,7 +882,7 @@ def _is_up_to_date(folder: Path, fingerprint: str) -> bool:
 
 
 def write_changed_months(
-    conn: duckdb.DuckDBPyConnection, outputs_dir: Path, min_cell: int
+    conn: Connection, outputs_dir: Path, min_cell: int
 ) -> tuple[list[tuple[Path, Path]], list[str]]:
     """Write the workbooks of every month with submissions whose inputs changed since they
     were last written, or whose workbooks are missing; returns the written workbooks and the
@@ -941,7 +939,7 @@ class ApprovedVersion:
     approved_by: str
 
 
-def approved_months(conn: duckdb.DuckDBPyConnection) -> dict[str, ApprovedVersion]:
+def approved_months(conn: Connection) -> dict[str, ApprovedVersion]:
     """Each approved month ("AAAA-MM") and its latest approved version (marts.mart_approvals)."""
     rows = conn.execute(
         "SELECT approved_month_code, approval_version, approved_at, approved_by "
@@ -963,14 +961,14 @@ def _revisions(conn, period: str, to_version: int | None) -> pd.DataFrame:
     ).df()
 
 
-def pending_revisions(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
+def pending_revisions(conn: Connection, period: str) -> pd.DataFrame:
     """The figures of an approved month that changed since its latest approved version (the
     « Révisions » its next approval will list); empty for a month never approved."""
     return _revisions(conn, period, None)
 
 
 def write_approved_version(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     outputs_dir: Path,
     period: str,
     approved: ApprovedVersion,

@@ -17,7 +17,12 @@ from pathlib import Path
 import duckdb
 
 from ase_impact.warehouse.approvals import apply_to_published
-from ase_impact.warehouse.connection import exclusive_access, storage_failure_fr
+from ase_impact.warehouse.connection import (
+    connect,
+    exclusive_access,
+    is_postgres,
+    storage_failure_fr,
+)
 
 PUBLISHED_SCHEMAS = ("marts", "quality")
 
@@ -46,6 +51,22 @@ def _copy_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> int
     return conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
 
 
+def _counts_in_place(warehouse: str) -> dict[str, int]:
+    """Rows per table of the published schemas of a PostgreSQL warehouse."""
+    with connect(warehouse, read_only=True) as conn:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            f"where table_schema in ({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) "
+            "and table_type = 'BASE TABLE' order by table_schema, table_name",
+            list(PUBLISHED_SCHEMAS),
+        ).fetchall()
+        count = "select count(*) from {}.{}"
+        return {
+            f"{schema}.{table}": conn.execute(count.format(schema, table)).fetchone()[0]
+            for schema, table in tables
+        }
+
+
 def _write(warehouse: Path, temporary: Path) -> dict[str, int]:
     counts = {}
     with exclusive_access(warehouse), duckdb.connect(str(temporary)) as conn:
@@ -62,11 +83,15 @@ def _write(warehouse: Path, temporary: Path) -> dict[str, int]:
     return counts
 
 
-def publish_snapshot(warehouse: Path, published: Path) -> dict[str, int]:
+def publish_snapshot(warehouse: Path | str, published: Path | str) -> dict[str, int]:
     """Copy every table of the published schemas into `published`; return rows per table.
 
+    On PostgreSQL nothing is copied: readers query the marts themselves (docs/postgresql.md),
+    and the rows per table are counted there.
     Raises SnapshotError (in French) when the copy cannot be written or swapped in.
     """
+    if is_postgres(warehouse):
+        return _counts_in_place(warehouse)
     temporary = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     # DuckDB's write-ahead log of the temporary file, left behind if writing stops halfway.
     temporary_wal = temporary.with_name(temporary.name + ".wal")

@@ -1,4 +1,10 @@
-"""Opening the DuckDB warehouse, one process at a time, and saying in French why storage failed."""
+"""Opening the warehouse, one writer at a time, and saying in French why storage failed.
+
+The one module that knows the engine: a warehouse is a DuckDB file (a path, the default) or a
+PostgreSQL database (a postgresql:// URL in ASE_IMPACT_WAREHOUSE). The rest of the code writes
+its SQL once, for DuckDB's connection API, which ase_impact/warehouse/postgres.py provides over
+psycopg2; what the two dialects say differently is asked here (month_text, insert_frame).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,17 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import duckdb
+import pandas as pd
+import psycopg2
+
+from ase_impact.warehouse.postgres import PostgresConnection
 
 # Why writing a file failed, for the operator: read-only storage or a full disk.
 STORAGE_FAILURES_FR = {
@@ -27,7 +38,7 @@ STORAGE_FAILURES_FR = {
 
 # Failures of the disk or the database file (full disk, read-only folder): the operator's to
 # fix, and every next file would meet them too, so they stop a run instead of one file.
-STORAGE_ERRORS = (OSError, duckdb.IOException)
+STORAGE_ERRORS = (OSError, duckdb.IOException, psycopg2.OperationalError)
 # What a damaged database file makes DuckDB say: its checksums, its header, its length.
 CORRUPTION_SIGNS = (
     "Corrupt database file",
@@ -36,7 +47,17 @@ CORRUPTION_SIGNS = (
 )
 # Every failure of the warehouse the command line explains in French: storage failures, and a
 # damaged file (DuckDB reports a bad checksum as its base error).
-WAREHOUSE_ERRORS = (OSError, duckdb.Error)
+WAREHOUSE_ERRORS = (OSError, duckdb.Error, psycopg2.Error)
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+# Any connection to the warehouse, whichever its engine.
+Connection = duckdb.DuckDBPyConnection | PostgresConnection
+# The key of the advisory lock that stands for the file lock on a PostgreSQL warehouse.
+POSTGRES_WRITER_LOCK = 0x41534549  # "ASEI"
+
+
+def is_postgres(warehouse: Path | str) -> bool:
+    """Whether the warehouse setting names a PostgreSQL database rather than a DuckDB file."""
+    return str(warehouse).startswith(POSTGRES_SCHEMES)
 
 
 def is_corrupted(error: BaseException) -> bool:
@@ -59,10 +80,106 @@ def storage_failure_fr(error: BaseException) -> str:
     return f"{cause} (détail technique : {error})"
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def label(warehouse: Path | str) -> str:
+    """The warehouse as messages name it: its path, or its URL without a password."""
+    if not is_postgres(warehouse):
+        return str(warehouse)
+    url = urlsplit(str(warehouse))
+    host = f"{url.hostname}:{url.port}" if url.port else str(url.hostname)
+    user = f"{url.username}@" if url.username else ""
+    return urlunsplit(url._replace(netloc=user + host))
+
+
+def exists(warehouse: Path | str) -> bool:
+    """Whether the warehouse was ever written: its DuckDB file exists (a PostgreSQL database
+    is the DBA's to create, so it exists once configured)."""
+    return is_postgres(warehouse) or Path(warehouse).exists()
+
+
+def connect(path: Path | str, read_only: bool = False) -> Connection:
+    if is_postgres(path):
+        return PostgresConnection(str(path), read_only=read_only)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     return duckdb.connect(str(path), read_only=read_only)
+
+
+def dbt_target_environment(warehouse: Path | str) -> dict[str, str]:
+    """What dbt_project/profiles.yml reads to pick and reach the warehouse's engine: the
+    PostgreSQL target's connection fields, split from the URL (a password is best left to
+    libpq's ~/.pgpass or PGPASSWORD, never in the URL)."""
+    if not is_postgres(warehouse):
+        return {"ASE_IMPACT_DBT_TARGET": "duckdb"}
+    url = urlsplit(str(warehouse))
+    return {
+        "ASE_IMPACT_DBT_TARGET": "postgres",
+        "ASE_IMPACT_PG_HOST": url.hostname or "localhost",
+        "ASE_IMPACT_PG_PORT": str(url.port or 5432),
+        "ASE_IMPACT_PG_USER": unquote(url.username or ""),
+        "ASE_IMPACT_PG_PASSWORD": unquote(url.password or ""),
+        "ASE_IMPACT_PG_DATABASE": url.path.lstrip("/") or "postgres",
+    }
+
+
+def month_text(conn: Connection, column: str) -> str:
+    """SQL turning a DATE column into its month, "AAAA-MM"."""
+    if isinstance(conn, PostgresConnection):
+        return f"to_char({column}, 'YYYY-MM')"
+    return f"strftime({column}, '%Y-%m')"
+
+
+def rounded(conn: Connection, number_sql: str, digits: int) -> str:
+    """SQL rounding a number to some decimals (PostgreSQL rounds numerics only)."""
+    if isinstance(conn, PostgresConnection):
+        return f"round(CAST({number_sql} AS numeric), {digits})"
+    return f"round({number_sql}, {digits})"
+
+
+def hash_sum(conn: Connection, values: list[str]) -> str:
+    """SQL aggregating a hash of each row's values into one text, whatever the rows' order."""
+    if isinstance(conn, PostgresConnection):
+        return f"sum(hashtextextended(CAST(ROW({', '.join(values)}) AS text), 0))::varchar"
+    return f"sum(hash({', '.join(values)})::HUGEINT)::VARCHAR"
+
+
+# Floating and decimal column types, as information_schema names them on either engine.
+INEXACT_TYPES = ("DOUBLE", "FLOAT", "DOUBLE PRECISION", "REAL")
+DECIMAL_TYPES = ("DECIMAL", "NUMERIC")
+
+
+def is_inexact(data_type: str) -> bool:
+    return data_type.upper() in INEXACT_TYPES or data_type.upper().startswith(DECIMAL_TYPES)
+
+
+def insert_frame(
+    conn: Connection,
+    table: str,
+    columns: tuple[tuple[str, str], ...],
+    frame: pd.DataFrame,
+    leading: list[object],
+    leading_names: tuple[str, ...],
+) -> None:
+    """Bulk INSERT of a frame's columns, each cast to its type, after leading values given as
+    parameters (a partition's period, association and file)."""
+    if isinstance(conn, PostgresConnection):
+        conn.insert_frame(table, columns, frame, leading, leading_names)
+        return
+    view = "incoming_" + table.replace(".", "_")
+    target = ", ".join(f'"{name}"' for name in (*leading_names, *(name for name, _ in columns)))
+    selected = ", ".join(f'CAST("{name}" AS {sql_type})' for name, sql_type in columns)
+    given = ", ".join("?" for _ in leading_names)
+    conn.register(view, frame)
+    try:
+        conn.execute(
+            f"INSERT INTO {table} ({target}) SELECT {given}, {selected} FROM {view}", leading
+        )
+    except BaseException:
+        # A failed INSERT aborts the transaction, and unregistering then fails too: that error
+        # must not hide the real one, which the caller's ROLLBACK reports.
+        with suppress(duckdb.Error):
+            conn.unregister(view)
+        raise
+    conn.unregister(view)
 
 
 class WarehouseBusy(Exception):
@@ -113,7 +230,7 @@ def _holder_text() -> str:
 
 @contextmanager
 def exclusive_access(
-    path: Path, wait: bool = True, notify: Callable[[str], None] = _print_to_stderr
+    path: Path | str, wait: bool = True, notify: Callable[[str], None] = _print_to_stderr
 ) -> Iterator[None]:
     """Wait for (or, with wait=False, try once), then hold, the warehouse's lock file.
 
@@ -129,13 +246,12 @@ def exclusive_access(
     wait says so (notify), naming the holder: the kernel releases an flock with its process,
     so a process that holds it is alive, and can be stopped by its number.
     """
-    lock_file = lock_file_of(path)
-    holding = _holding(lock_file.absolute())
+    holding = _holding(path if is_postgres(path) else lock_file_of(path).absolute())
     if not holding.guard.acquire(blocking=wait):
         raise WarehouseBusy(str(path))
     try:
         if holding.depth == 0:
-            holding.handle = _take_flock(path, lock_file, wait, notify)
+            holding.handle = _take_lock(path, wait, notify)
         holding.depth += 1
         try:
             yield
@@ -143,9 +259,43 @@ def exclusive_access(
             holding.depth -= 1
             if holding.depth == 0:
                 handle, holding.handle = holding.handle, None
-                _release_flock(handle)
+                _release_lock(handle)
     finally:
         holding.guard.release()
+
+
+def _take_lock(path: Path | str, wait: bool, notify: Callable[[str], None]):
+    if is_postgres(path):
+        return _take_advisory_lock(str(path), wait, notify)
+    return _take_flock(path, lock_file_of(path), wait, notify)
+
+
+def _release_lock(handle) -> None:
+    if isinstance(handle, PostgresConnection):
+        handle.close()  # the session's advisory lock ends with it
+    else:
+        _release_flock(handle)
+
+
+def _take_advisory_lock(url: str, wait: bool, notify: Callable[[str], None]) -> PostgresConnection:
+    """The writer's lock of a PostgreSQL warehouse: a session advisory lock, held (by every
+    process on every machine that writes it) until its session closes."""
+    session = PostgresConnection(url)
+    try:
+        lock = [POSTGRES_WRITER_LOCK]
+        (taken,) = session.execute("SELECT pg_try_advisory_lock(?)", lock).fetchone()
+        if not taken:
+            if not wait:
+                raise WarehouseBusy(label(url))
+            notify(
+                f"Entrepôt PostgreSQL {label(url)} occupé par une autre exécution : "
+                "celle-ci reprend dès qu'il est libéré."
+            )
+            session.execute("SELECT pg_advisory_lock(?)", lock)
+    except BaseException:
+        session.close()
+        raise
+    return session
 
 
 def _take_flock(path: Path, lock_file: Path, wait: bool, notify: Callable[[str], None]):
@@ -190,8 +340,8 @@ def _release_flock(handle) -> None:
 
 @contextmanager
 def locked_connection(
-    path: Path, read_only: bool = False, wait: bool = True
-) -> Iterator[duckdb.DuckDBPyConnection]:
+    path: Path | str, read_only: bool = False, wait: bool = True
+) -> Iterator[Connection]:
     """A connection held under the warehouse lock, closed before the lock is released."""
     with exclusive_access(path, wait), connect(path, read_only=read_only) as conn:
         yield conn

@@ -7,10 +7,8 @@ quality.submissions keeps one row per version of a partition's file.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import suppress
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 
 from ase_impact.contracts.findings import count_by_rule
@@ -18,6 +16,7 @@ from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.keys import period_start
 from ase_impact.core.registry import REGISTRY_COLUMNS, Registry
 from ase_impact.warehouse import queries, schema
+from ase_impact.warehouse.connection import Connection, insert_frame
 from ase_impact.warehouse.schema import (
     PARTITION_COLUMNS,
     QUARANTINE_COLUMNS,
@@ -30,29 +29,15 @@ from ase_impact.warehouse.schema import (
 
 
 def _insert_frame(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     table: str,
     columns: tuple[tuple[str, str], ...],
     frame: pd.DataFrame,
     partition_values: list[object],
 ) -> None:
-    """Bulk INSERT … SELECT from the registered frame, partition columns given as parameters."""
-    view = "incoming_" + table.replace(".", "_")
-    target = ", ".join(f'"{name}"' for name, _ in PARTITION_COLUMNS + columns)
-    selected = ", ".join(f'CAST("{name}" AS {sql_type})' for name, sql_type in columns)
-    conn.register(view, frame)
-    try:
-        conn.execute(
-            f"INSERT INTO {table} ({target}) SELECT ?, ?, ?, {selected} FROM {view}",
-            partition_values,
-        )
-    except BaseException:
-        # A failed INSERT aborts the transaction, and unregistering then fails too: that error
-        # must not hide the real one, which the caller's ROLLBACK reports.
-        with suppress(duckdb.Error):
-            conn.unregister(view)
-        raise
-    conn.unregister(view)
+    """Bulk INSERT of a frame, partition columns given as parameters."""
+    partition_names = tuple(name for name, _ in PARTITION_COLUMNS)
+    insert_frame(conn, table, columns, frame, partition_values, partition_names)
 
 
 def _upsert_submission(conn, period: date, association_code: str, submission: Mapping) -> int:
@@ -109,7 +94,7 @@ def _refuse_pii_columns(tables: Mapping[str, pd.DataFrame]) -> None:
 
 
 def replace_partition(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     period: str,
     association_code: str,
     tables: Mapping[str, pd.DataFrame],
@@ -159,7 +144,7 @@ def replace_partition(
     return version
 
 
-def replace_registry(conn: duckdb.DuckDBPyConnection, registry: Registry) -> None:
+def replace_registry(conn: Connection, registry: Registry) -> None:
     """Replace raw.associations by the registry's rows, in one transaction."""
     schema.ensure_schema(conn)
     columns = ", ".join(f'"{name}"' for name in REGISTRY_COLUMNS)
@@ -182,7 +167,7 @@ def replace_registry(conn: duckdb.DuckDBPyConnection, registry: Registry) -> Non
 
 
 def record_file_error(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     *,
     period: str | None,
     association_code: str | None,
@@ -238,7 +223,7 @@ def record_file_error(
 
 
 def _write_raw_rows(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     start: date,
     association_code: str,
     sha256: str | None,
@@ -262,7 +247,7 @@ def _write_raw_rows(
 
 
 def replace_raw_rows(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     period: str,
     association_code: str,
     sha256: str | None,
@@ -282,7 +267,7 @@ def replace_raw_rows(
         raise
 
 
-def record_quarantine(conn: duckdb.DuckDBPyConnection, rows: list[Mapping[str, object]]) -> None:
+def record_quarantine(conn: Connection, rows: list[Mapping[str, object]]) -> None:
     """Add files to quality.quarantined_files (QUARANTINE_COLUMNS' fields)."""
     names = [name for name, _ in QUARANTINE_COLUMNS]
     conn.executemany(

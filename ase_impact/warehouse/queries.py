@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-import duckdb
 import pandas as pd
 
 from ase_impact.core import vocabulary
 from ase_impact.core.keys import period_start
+from ase_impact.warehouse.connection import Connection, month_text
 
 Partition = tuple[str, str]  # ("AAAA-MM", association_code)
 
@@ -49,9 +49,7 @@ class Submission:
         return self.quarantine_reason_fr is not None
 
 
-def latest_submission(
-    conn: duckdb.DuckDBPyConnection, period: str, association_code: str
-) -> Submission | None:
+def latest_submission(conn: Connection, period: str, association_code: str) -> Submission | None:
     """The latest version received of a partition, or None when nothing was received."""
     row = conn.execute(
         "SELECT association_name, file_name, sha256, received_at, version, rows_received, "
@@ -73,7 +71,7 @@ class RowsInForce:
 
 
 def rows_in_force(
-    conn: duckdb.DuckDBPyConnection, period: str, association_code: str, raw_table: str
+    conn: Connection, period: str, association_code: str, raw_table: str
 ) -> RowsInForce | None:
     """The partition's version in force and its rows in raw.<raw_table>; None when no version
     of the partition is in force."""
@@ -91,7 +89,7 @@ def rows_in_force(
     return RowsInForce(version=row[0], received_at=row[1], rows=rows)
 
 
-def file_rule_counts(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd.DataFrame:
+def file_rule_counts(conn: Connection, submission: Submission) -> pd.DataFrame:
     """How many findings each rule gave on the submission's file, and how many are listed."""
     return conn.execute(
         "SELECT sheet, rule_code, severity, findings, findings_listed FROM quality.rule_counts "
@@ -102,7 +100,7 @@ def file_rule_counts(conn: duckdb.DuckDBPyConnection, submission: Submission) ->
 
 
 def latest_version(
-    conn: duckdb.DuckDBPyConnection, start: date, association_code: str
+    conn: Connection, start: date, association_code: str
 ) -> tuple[int, str, datetime] | None:
     """(version, sha256, received_at) of a partition's latest version, by its first day."""
     return conn.execute(
@@ -112,20 +110,19 @@ def latest_version(
     ).fetchone()
 
 
-def latest_sha256_by_partition(conn: duckdb.DuckDBPyConnection) -> dict[Partition, str]:
+def latest_sha256_by_partition(conn: Connection) -> dict[Partition, str]:
     """SHA-256 of each partition's latest version received: a file of raw/ with these bytes
     is already ingested. Empty for a warehouse that has received nothing yet."""
     if not _exists(conn, "quality", "latest_submissions"):
         return {}
     rows = conn.execute(
-        "SELECT strftime(period, '%Y-%m'), association_code, sha256 FROM quality.latest_submissions"
+        f"SELECT {month_text(conn, 'period')}, association_code, sha256 "
+        "FROM quality.latest_submissions"
     ).fetchall()
     return {(period, code): sha256 for period, code, sha256 in rows}
 
 
-def sha256_in_force(
-    conn: duckdb.DuckDBPyConnection, period: str, association_code: str
-) -> str | None:
+def sha256_in_force(conn: Connection, period: str, association_code: str) -> str | None:
     """SHA-256 of the partition's version in force, whose rows raw holds."""
     row = conn.execute(
         "SELECT sha256_in_force FROM quality.latest_submissions "
@@ -136,7 +133,7 @@ def sha256_in_force(
 
 
 def file_error(
-    conn: duckdb.DuckDBPyConnection, file_name: str, sha256: str | None = None
+    conn: Connection, file_name: str, sha256: str | None = None
 ) -> tuple[str, str] | None:
     """(error_code, message_fr) of the latest refusal of a file (of these bytes, if given)."""
     return conn.execute(
@@ -147,9 +144,7 @@ def file_error(
     ).fetchone()
 
 
-def is_already_refused(
-    conn: duckdb.DuckDBPyConnection, file_name: str, sha256: str, error_code: str
-) -> bool:
+def is_already_refused(conn: Connection, file_name: str, sha256: str, error_code: str) -> bool:
     return bool(
         conn.execute(
             "SELECT count(*) FROM quality.file_errors WHERE file_name = ? AND file_sha256 = ? "
@@ -159,7 +154,7 @@ def is_already_refused(
     )
 
 
-def file_findings(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd.DataFrame:
+def file_findings(conn: Connection, submission: Submission) -> pd.DataFrame:
     """Rejected cells and alerts of the submission's file, every severity's table together."""
     selects = [
         "SELECT sheet, excel_row, pair_id, column_header, value_received, rule_code, severity, "
@@ -171,9 +166,7 @@ def file_findings(conn: duckdb.DuckDBPyConnection, submission: Submission) -> pd
     return conn.execute(" UNION ALL ".join(selects), key * len(selects)).df()
 
 
-def rows_with_findings_of(
-    conn: duckdb.DuckDBPyConnection, sha256: str, rule_codes: tuple[str, ...]
-) -> int:
+def rows_with_findings_of(conn: Connection, sha256: str, rule_codes: tuple[str, ...]) -> int:
     """Rows of a file kept with a finding of one of these rules (e.g. the plausibility queries)."""
     if not rule_codes:
         return 0
@@ -185,7 +178,7 @@ def rows_with_findings_of(
     ).fetchone()[0]
 
 
-def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit: int) -> list[str]:
+def first_rejection_messages(conn: Connection, sha256: str, limit: int) -> list[str]:
     table = vocabulary.severities()[vocabulary.ERREUR].quality_table
     rows = conn.execute(
         f"SELECT message_fr FROM quality.{table} WHERE file_sha256 = ? "
@@ -196,7 +189,7 @@ def first_rejection_messages(conn: duckdb.DuckDBPyConnection, sha256: str, limit
 
 
 def previous_file_rows(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     table: str,
     period: str,
     association_code: str,
@@ -208,7 +201,7 @@ def previous_file_rows(
     start = period_start(period)
     found = conn.execute(
         f"SELECT max(period) FROM raw.{table} WHERE association_code = ? AND period < ? "
-        "AND (NOT ? OR year(period) = year(?::DATE))",
+        "AND (NOT ? OR extract(year FROM period) = extract(year FROM CAST(? AS DATE)))",
         [association_code, start, same_year, start],
     ).fetchone()[0]
     if found is None:
@@ -230,7 +223,7 @@ class InForce:
     file_name: str | None
 
 
-def in_force(conn: duckdb.DuckDBPyConnection, period: str, association_code: str) -> InForce:
+def in_force(conn: Connection, period: str, association_code: str) -> InForce:
     """The partition's version in force as quality.latest_submissions states it (NULLs: none)."""
     row = conn.execute(
         "SELECT latest.version_in_force, latest.sha256_in_force, versions.file_name "
@@ -243,23 +236,23 @@ def in_force(conn: duckdb.DuckDBPyConnection, period: str, association_code: str
     return InForce(*row) if row else InForce(None, None, None)
 
 
-def quarantined_files(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def quarantined_files(conn: Connection) -> pd.DataFrame:
     """Every partition whose latest version is in quarantine: period ("AAAA-MM"),
     association_code, version, reason_fr, quarantined_at, version_in_force."""
     return conn.execute(
-        "SELECT strftime(period, '%Y-%m') AS period, association_code, version, "
+        f"SELECT {month_text(conn, 'period')} AS period, association_code, version, "
         "quarantine_reason_fr AS reason_fr, quarantined_at, version_in_force "
         "FROM quality.latest_submissions WHERE quarantine_reason_fr IS NOT NULL "
         "ORDER BY period, association_code"
     ).df()
 
 
-def received_partitions(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def received_partitions(conn: Connection) -> pd.DataFrame:
     """period and association_code of every partition a file was received for."""
     return conn.execute("SELECT period, association_code FROM quality.latest_submissions").df()
 
 
-def _records(conn: duckdb.DuckDBPyConnection, table: str, sql: str, parameters, record) -> list:
+def _records(conn: Connection, table: str, sql: str, parameters, record) -> list:
     """The rows of a query as records; none while its table does not exist yet (a copy
     published before the table was)."""
     schema, name = table.split(".")
@@ -268,7 +261,7 @@ def _records(conn: duckdb.DuckDBPyConnection, table: str, sql: str, parameters, 
     return [record(*row) for row in conn.execute(sql, parameters).fetchall()]
 
 
-def _exists(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+def _exists(conn: Connection, schema: str, name: str) -> bool:
     return bool(
         conn.execute(
             "SELECT count(*) FROM information_schema.tables "
@@ -297,14 +290,14 @@ class Version:
     message_fr: str | None
 
 
-def submission_versions(conn: duckdb.DuckDBPyConnection, association_code: str) -> list[Version]:
+def submission_versions(conn: Connection, association_code: str) -> list[Version]:
     """Every version an association sent, newest month first, newest version first."""
     return _records(
         conn,
         "quality.submissions",
-        "SELECT strftime(period, '%Y-%m'), version, sha256, received_at, status, rows_received, "
-        "rows_accepted, rows_rejected, rows_with_alerts, message_fr FROM quality.submissions "
-        "WHERE association_code = ? ORDER BY period DESC, version DESC",
+        f"SELECT {month_text(conn, 'period')}, version, sha256, received_at, status, "
+        "rows_received, rows_accepted, rows_rejected, rows_with_alerts, message_fr "
+        "FROM quality.submissions WHERE association_code = ? ORDER BY period DESC, version DESC",
         [association_code],
         Version,
     )
@@ -327,7 +320,7 @@ class MonthSubmission:
     message: str | None
 
 
-def month_submissions(conn: duckdb.DuckDBPyConnection, period: str) -> list[MonthSubmission]:
+def month_submissions(conn: Connection, period: str) -> list[MonthSubmission]:
     """Every association expected or seen for the month, with its latest version's status."""
     return _records(
         conn,
@@ -340,9 +333,7 @@ def month_submissions(conn: duckdb.DuckDBPyConnection, period: str) -> list[Mont
     )
 
 
-def last_accepted_sha256(
-    conn: duckdb.DuckDBPyConnection, association_code: str, up_to_period: str
-) -> str | None:
+def last_accepted_sha256(conn: Connection, association_code: str, up_to_period: str) -> str | None:
     """SHA-256 of the association's latest accepted file for a month up to up_to_period."""
     if not _exists(conn, "quality", "submissions"):
         return None
@@ -355,7 +346,7 @@ def last_accepted_sha256(
     return row[0] if row else None
 
 
-def expected_association_codes(conn: duckdb.DuckDBPyConnection, period: str) -> set[str]:
+def expected_association_codes(conn: Connection, period: str) -> set[str]:
     """Associations the registry expects a file from for a period, by the months
     marts.dim_association states for each (dbt's int_associations_registered)."""
     start = period_start(period)
@@ -380,24 +371,27 @@ class MonthCompleteness:
     missing: tuple[tuple[str, str | None], ...]
 
 
-def months_completeness(conn: duckdb.DuckDBPyConnection) -> list[MonthCompleteness]:
+def months_completeness(conn: Connection) -> list[MonthCompleteness]:
     """Every month of marts.mart_submissions, oldest first: expected, received, missing."""
     rows = conn.execute(
-        "SELECT strftime(period, '%Y-%m'), "
-        "count(*) FILTER (WHERE expected), "
-        "count(*) FILTER (WHERE expected AND status <> ?), "
-        "list((association_code, association_name) ORDER BY association_code) "
-        "FILTER (WHERE expected AND status = ?) "
-        "FROM marts.mart_submissions GROUP BY period ORDER BY period",
-        [vocabulary.MISSING, vocabulary.MISSING],
+        f"SELECT {month_text(conn, 'period')}, expected, status = ?, association_code, "
+        "association_name FROM marts.mart_submissions ORDER BY period, association_code",
+        [vocabulary.MISSING],
     ).fetchall()
-    return [
-        MonthCompleteness(period, expected, received, tuple(tuple(item) for item in missing or []))
-        for period, expected, received, missing in rows
-    ]
+    months: dict[str, MonthCompleteness] = {}
+    for period, expected, is_missing, code, name in rows:
+        month = months.setdefault(period, MonthCompleteness(period, 0, 0, ()))
+        if expected:
+            months[period] = MonthCompleteness(
+                period,
+                month.expected + 1,
+                month.received + (not is_missing),
+                month.missing + (((code, name),) if is_missing else ()),
+            )
+    return list(months.values())
 
 
-def table_columns(conn: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, str]]:
+def table_columns(conn: Connection) -> list[tuple[str, str, str, str]]:
     """(schema, table, column, type) of every column of the warehouse, in a stable order:
     what dbt's documentation catalog describes."""
     return conn.execute(

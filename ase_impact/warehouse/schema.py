@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from functools import cache
 
-import duckdb
-
 from ase_impact.contracts.findings import FINDING_COLUMNS, RULE_COUNT_COLUMNS
 from ase_impact.core import referentiel, vocabulary
+from ase_impact.warehouse.connection import Connection
 
 # Columns every raw and findings table starts with; the loader fills them from the file.
 PARTITION_COLUMNS = (
@@ -128,11 +127,14 @@ def latest_submissions_view() -> str:
     return f"""
         CREATE OR REPLACE VIEW quality.latest_submissions AS
         WITH quarantined AS (
-            SELECT period, association_code, sha256,
-                arg_max(reason_fr, quarantined_at) AS reason_fr,
-                max(quarantined_at) AS quarantined_at
-            FROM quality.quarantined_files
-            GROUP BY ALL
+            SELECT period, association_code, sha256, reason_fr, quarantined_at
+            FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY period, association_code, sha256 ORDER BY quarantined_at DESC
+                ) AS recency
+                FROM quality.quarantined_files
+            ) AS quarantines
+            WHERE recency = 1
         ),
         ranked AS (
             SELECT submissions.*,
@@ -177,12 +179,12 @@ def latest_submissions_view() -> str:
     """
 
 
-def _create_table(conn: duckdb.DuckDBPyConnection, name: str, columns) -> None:
+def _create_table(conn: Connection, name: str, columns) -> None:
     body = ",\n    ".join(f'"{column}" {sql_type}' for column, sql_type in columns)
     conn.execute(f"CREATE TABLE IF NOT EXISTS {name} (\n    {body}\n)")
 
 
-def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+def ensure_schema(conn: Connection) -> None:
     """Create schemas raw and quality, their tables and views; safe on every connection."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS raw")
     conn.execute("CREATE SCHEMA IF NOT EXISTS quality")

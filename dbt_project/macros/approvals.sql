@@ -34,7 +34,7 @@
         ('period_grain', 'varchar'), ('period', 'date'), ('scope', 'varchar'),
         ('association_code', 'varchar'), ('indicator_code', 'varchar'),
         ('mis_pe_dimension', 'varchar'), ('breakdown', 'varchar'), ('breakdown_value', 'varchar'),
-        ('value', 'double'), ('numerator', 'double'), ('denominator', 'double'),
+        ('value', 'double precision'), ('numerator', 'double precision'), ('denominator', 'double precision'),
         ('is_suppressed', 'boolean'), ('no_value_reason', 'varchar'),
         ('is_secondary_suppressed', 'boolean'),
     ]) }}

@@ -1,20 +1,6 @@
 {#- Helpers shared by the models that compute indicators in their long format. -#}
 
 {#-
-    One cell per breakdown a row belongs to: the total, then one per breakdown column (the
-    column holds the label shown to people; an empty value is shown as « Non renseigné »).
-    Used in a select list, it multiplies each row by 1 + len(breakdowns).
--#}
-{% macro breakdown_cells(breakdowns) -%}
-    unnest([
-        {'breakdown': 'total', 'breakdown_value': null::varchar}
-        {%- for breakdown in breakdowns %},
-        {'breakdown': '{{ breakdown }}', 'breakdown_value': coalesce({{ breakdown }}::varchar, 'Non renseigné')}
-        {%- endfor %}
-    ], recursive := true)
-{%- endmacro %}
-
-{#-
     The select list of an indicator row (the long format of every *_indicators_* model).
     cell_count is the number of people or pairs behind the value, the basis of disclosure
     control; NULL for indicators about the association itself (resources, activities).
@@ -40,21 +26,33 @@
     {{ mis_pe_dimension }}::varchar as mis_pe_dimension,
     {{ breakdown }}::varchar as breakdown,
     {{ breakdown_value }}::varchar as breakdown_value,
-    ({{ value }})::double as value,
-    ({{ numerator }})::double as numerator,
-    ({{ denominator }})::double as denominator,
+    ({{ value }})::double precision as value,
+    ({{ numerator }})::double precision as numerator,
+    ({{ denominator }})::double precision as denominator,
     ({{ cell_count }})::bigint as cell_count,
     '{{ population }}' as population_code
 {%- endmacro %}
 
+{#-
+    The GROUP BY of an aggregating indicator_columns select, given the same breakdown and
+    mis_pe_dimension arguments: its key columns, constants left out.
+-#}
+{% macro indicator_group_by(mis_pe_dimension='null', breakdown='breakdown', breakdown_value='breakdown_value') -%}
+    group by period_grain, period, scope, association_code
+    {%- for expression in [mis_pe_dimension, breakdown, breakdown_value] %}
+        {%- if expression != 'null' and not expression.startswith("'") %}, {{ expression }}{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {#- numerator ÷ denominator × 100; NULL (undefined) when the denominator is zero. -#}
 {% macro percent(numerator, denominator) -%}
-    100.0 * ({{ numerator }}) / nullif({{ denominator }}, 0)
+    {#- A double on both engines (PostgreSQL would keep 100.0 × n ÷ d a numeric). -#}
+    (100.0 * ({{ numerator }}) / nullif({{ denominator }}, 0))::double precision
 {%- endmacro %}
 
 {#- numerator ÷ denominator; NULL (undefined) when the denominator is zero. -#}
 {% macro ratio(numerator, denominator) -%}
-    ({{ numerator }}) / nullif({{ denominator }}, 0)::double
+    ({{ numerator }}) / nullif({{ denominator }}, 0)::double precision
 {%- endmacro %}
 
 {#-

@@ -2,7 +2,7 @@
 with
 
 ages as (
-    select unnest(range(0, 31)) as age
+    select age from generate_series(0, 30) as ages (age)
 )
 
 select ages.age, count(age_bands.age_band_code) as bands

@@ -18,7 +18,7 @@ association_bounds as (
         max(value) as association_max
     from youth
     where scope = 'association'
-    group by all
+    group by period_grain, period, breakdown, breakdown_value
 )
 
 select

@@ -20,7 +20,7 @@ published as (
     select period_grain, period, scope, association_code, count(*) as total_rows
     from {{ ref('fct_indicators') }}
     where breakdown = 'total'
-    group by all
+    group by period_grain, period, scope, association_code
 )
 
 select

@@ -10,5 +10,5 @@ select
     max(match_date) as last_match_date
 from {{ ref('stg_reporting__pairs') }}
 where match_date is not null
-group by all
+group by association_code, pair_id
 having count(distinct match_date) > 1

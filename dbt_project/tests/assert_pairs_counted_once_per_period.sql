@@ -12,7 +12,7 @@ snapshot as (
     from {{ ref('int_pairs_snapshotted') }}
     where is_active
         and {{ in_population('association_code', 'mentoring') }}
-    group by all
+    group by period_grain, period
 ),
 
 pairs_active as (
@@ -28,7 +28,7 @@ by_breakdown as (
         sum(value) filter (where breakdown = 'total') as total,
         sum(value) filter (where breakdown = 'objective') as objective_sum
     from pairs_active
-    group by all
+    group by period_grain, period
 )
 
 select

@@ -7,7 +7,6 @@ stopped too, so that it never outlives the run holding the warehouse.
 """
 
 import hashlib
-import importlib.metadata
 import os
 import shutil
 import signal
@@ -28,12 +27,12 @@ from ase_impact.core.registry import load_registry
 from ase_impact.warehouse.connection import connect, exclusive_access
 from ase_impact.warehouse.loader import replace_registry
 from orchestration.dbt_project import (
-    DBT_SOURCES,
     build_target_path,
     dbt_environment,
     dbt_project,
     keep_last_build,
     prepare_manifest,
+    sources_fingerprint,
 )
 from orchestration.resources import PipelineSettings
 
@@ -122,14 +121,7 @@ def dbt_docs_fingerprint(warehouse: Path) -> str:
     no figures). Equal fingerprints, equal documentation."""
     from ase_impact.warehouse import queries
 
-    digest = hashlib.sha256(importlib.metadata.version("dbt-core").encode())
-    project = dbt_project.project_dir
-    for name in DBT_SOURCES:
-        root = project / name
-        for path in sorted([root] if root.is_file() else root.rglob("*")):
-            if path.is_file():
-                digest.update(path.relative_to(project).as_posix().encode())
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    digest = hashlib.sha256(sources_fingerprint().encode())
     with connect(warehouse, read_only=True) as conn:
         digest.update(repr(queries.table_columns(conn)).encode())
     return digest.hexdigest()

@@ -10,8 +10,9 @@ from ase_impact.warehouse.connection import locked_connection
 from ase_impact.warehouse.loader import replace_registry
 
 
-def run_dbt_build(work_dir: Path) -> dbtRunnerResult:
-    """Build every model, seed and test against ASE_IMPACT_WAREHOUSE (set by the caller).
+def run_dbt_build(work_dir: Path, *options: str) -> dbtRunnerResult:
+    """Build every model, seed and test against ASE_IMPACT_WAREHOUSE (set by the caller),
+    with dbt's options (`--full-refresh`).
 
     As the pipeline's build does, the registry (ASE_IMPACT_REGISTRY) is first loaded into
     raw.associations. target/ and logs/ go under work_dir, so tests never share dbt's artefacts.
@@ -31,5 +32,6 @@ def run_dbt_build(work_dir: Path) -> dbtRunnerResult:
             "--log-path",
             str(work_dir / "logs"),
             "--quiet",
+            *options,
         ]
     )

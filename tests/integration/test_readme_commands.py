@@ -51,6 +51,7 @@ EXCLUDED = {
     "make bench": "benchmarks of tens of minutes; the harness has its own tests "
     "(tests/unit/test_benchmark_*.py)",
     "make bench-large": "benchmark L, hours on a developer's machine",
+    "make bench-engines": "M and incremental twice, minutes; the harness has its own tests",
     "make": "the word alone, in prose (« every other `make` target »)",
     ".venv/bin/ase-impact": "the console script's path, in prose",
     ".venv/bin/dbt": "dbt's path, named in prose; the pipeline runs it",
@@ -76,7 +77,13 @@ NOT_COMMANDS = {
     "# /etc/systemd/system/": "a systemd unit file",
     "server {": "an nginx configuration",
     "[Service]": "a systemd drop-in",
+    "export ASE_IMPACT_WAREHOUSE=postgresql://": "needs a PostgreSQL server: "
+    "tests/integration/test_postgresql_run.py runs the pipeline on one",
+    "export ASE_IMPACT_DAGSTER_STORAGE=postgresql://": "needs a PostgreSQL server: "
+    "tests/integration/test_postgresql_run.py keeps Dagster's storage on one",
 }
+# PostgreSQL's SQL (```pgsql): run on a real server by tests/integration/test_postgresql_*.py.
+POSTGRESQL_BLOCK = "pgsql"
 
 # Servers and daemons, by their whole command: started, probed, stopped. None: alive after
 # a wait, then stopped. (A daemon command is recognised by its end.)
@@ -146,7 +153,7 @@ def documented_commands() -> tuple[list[Command], list[tuple[str, str]]]:
             if language in {"sql", "python"}:
                 commands.append(Command(name, body.strip(), language))
                 continue
-            if language in {"nginx", "ini"} or any(
+            if language in {"nginx", "ini", POSTGRESQL_BLOCK} or any(
                 lines[0].startswith(start) for start in NOT_COMMANDS
             ):
                 continue

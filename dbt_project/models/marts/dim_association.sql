@@ -16,11 +16,11 @@ submissions as (
 received as (
     select
         association_code,
-        arg_max(association_name, received_at) as association_name,
+        {{ arg_max_of('association_name', 'received_at') }} as association_name,
         min(period) as first_period_received,
         max(period) as last_period_received
     from submissions
-    group by all
+    group by association_code
 )
 
 select

@@ -12,10 +12,10 @@ grains as (
 ),
 
 month_names (month, name_fr) as (
-    select unnest(range(1, 13)), unnest([
-        'janvier', 'février', 'mars', 'avril', 'mai', 'juin', 'juillet', 'août',
-        'septembre', 'octobre', 'novembre', 'décembre'
-    ])
+    values
+        (1, 'janvier'), (2, 'février'), (3, 'mars'), (4, 'avril'), (5, 'mai'), (6, 'juin'),
+        (7, 'juillet'), (8, 'août'), (9, 'septembre'), (10, 'octobre'), (11, 'novembre'),
+        (12, 'décembre')
 )
 
 select
@@ -24,26 +24,26 @@ select
     windows.window_start as period_start,
     -- The last day the period covers so far (a running quarter or year ends at the latest
     -- month of the calendar).
-    least(windows.window_end, last_day(
-        (select max(period) from windows where period_grain = 'month')
-    )) as period_end,
+    least(windows.window_end, {{ last_day_of(
+        "(select max(period) from windows where period_grain = 'month')"
+    ) }}) as period_end,
     case windows.period_grain
-        when 'month' then strftime(windows.period, '%Y-%m')
-        when 'quarter' then year(windows.period) || '-T' || quarter(windows.period)
-        when 'year_to_date' then strftime(windows.period, '%Y-%m') || '-cumul'
-        when 'year' then year(windows.period)::varchar
+        when 'month' then {{ month_text('windows.period') }}
+        when 'quarter' then extract(year from windows.period)::integer || '-T' || extract(quarter from windows.period)::integer
+        when 'year_to_date' then {{ month_text('windows.period') }} || '-cumul'
+        when 'year' then extract(year from windows.period)::integer::varchar
     end as period_code,
-    year(windows.period)::integer as year,
-    month(windows.period)::integer as month,
+    extract(year from windows.period)::integer as year,
+    extract(month from windows.period)::integer as month,
     case windows.period_grain
-        when 'month' then start_names.name_fr || ' ' || year(windows.period)
-        when 'quarter' then quarter(windows.period) || case quarter(windows.period)
-            when 1 then 'er' else 'e' end || ' trimestre ' || year(windows.period)
+        when 'month' then start_names.name_fr || ' ' || extract(year from windows.period)::integer
+        when 'quarter' then extract(quarter from windows.period)::integer || case extract(quarter from windows.period)::integer
+            when 1 then 'er' else 'e' end || ' trimestre ' || extract(year from windows.period)::integer
         when 'year_to_date' then case
-            when month(windows.period) = 1 then 'janvier ' || year(windows.period)
-            else 'janvier à ' || start_names.name_fr || ' ' || year(windows.period)
+            when extract(month from windows.period)::integer = 1 then 'janvier ' || extract(year from windows.period)::integer
+            else 'janvier à ' || start_names.name_fr || ' ' || extract(year from windows.period)::integer
         end
-        when 'year' then 'année ' || year(windows.period)
+        when 'year' then 'année ' || extract(year from windows.period)::integer
     end as label_fr,
     grains.sort_order as grain_order,
     windows.months_covered,
@@ -53,5 +53,5 @@ from windows
 inner join grains
     on grains.grain_code = windows.period_grain
 inner join month_names as start_names
-    on start_names.month = month(windows.period)
+    on start_names.month = extract(month from windows.period)::integer
 order by grains.sort_order, windows.period

@@ -16,30 +16,31 @@ versions as (
     select
         approved_month,
         approval_version,
-        any_value(approved_at) as approved_at,
-        any_value(approved_by) as approved_by,
+        -- One approval version has one time and one approver: max() takes that one value.
+        max(approved_at) as approved_at,
+        max(approved_by) as approved_by,
         bool_or(is_latest) as is_latest
     from approvals
-    group by all
+    group by approved_month, approval_version
 ),
 
 pending as (
     select approved_month, from_version, count(*) as figures
     from revisions
     where is_pending
-    group by all
+    group by approved_month, from_version
 ),
 
 revised as (
     select approved_month, to_version, count(*) as figures
     from revisions
     where not is_pending
-    group by all
+    group by approved_month, to_version
 )
 
 select
     versions.approved_month,
-    strftime(versions.approved_month, '%Y-%m') as approved_month_code,
+    {{ month_text('versions.approved_month') }} as approved_month_code,
     versions.approval_version,
     versions.approved_at,
     versions.approved_by,

@@ -43,7 +43,7 @@ mispe as (
             as mispe_no_value_reason
     from indicators
     where indicator_code like 'mispe\_%' escape '\'
-    group by all
+    group by period_grain, period, scope, association_code, mis_pe_dimension
 ),
 
 -- The end-of-mentoring questionnaire's items, each read through its MIS PE dimension, and
@@ -62,7 +62,12 @@ mentoring_items as (
     where catalog.value_chain_level = 'impact'
         and not catalog.is_per_dimension
         and catalog.mis_pe_dimension is not null
-    group by all
+    group by
+        indicators.period_grain,
+        indicators.period,
+        indicators.scope,
+        indicators.association_code,
+        indicators.mis_pe_dimension
 ),
 
 mentoring as (

@@ -50,7 +50,7 @@ select
         latest.message_fr,
         case when latest.association_code is null
             then 'Aucun fichier reçu pour la période '
-                || strftime(expected_or_seen.period, '%Y-%m') || '.'
+                || {{ month_text('expected_or_seen.period') }} || '.'
         end
     ) as message,
     latest.quarantine_reason_fr as quarantine_reason,

@@ -30,7 +30,7 @@ by_wave as (
     where period_grain = 'month'
         and breakdown = 'wave'
         and indicator_code in ('mispe_respondents', 'mispe_score')
-    group by all
+    group by period, scope, association_code, mis_pe_dimension, breakdown_value
 )
 
 select

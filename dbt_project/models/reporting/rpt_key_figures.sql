@@ -81,10 +81,10 @@ cross join key_figures
 inner join catalog
     on catalog.indicator_code = key_figures.indicator_code
 left join periods as previous_periods
-    on previous_periods.period = periods.period - interval 1 year
+    on previous_periods.period = periods.period - interval '1 year'
 {%- for name, grain, years_back in columns %}
 left join figures as {{ name }}_figures
     on {{ name }}_figures.period_grain = '{{ grain }}'
-    and {{ name }}_figures.period = periods.period - interval {{ years_back }} year
+    and {{ name }}_figures.period = periods.period - interval '{{ years_back }} year'
     and {{ name }}_figures.indicator_code = key_figures.indicator_code
 {%- endfor %}

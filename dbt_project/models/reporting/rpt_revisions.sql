@@ -38,7 +38,7 @@ labelled as (
             'revisions.scope',
             'coalesce(associations.association_name, revisions.association_code)'
         ) }} as scope_label,
-        grains.label_fr || ' · ' || coalesce(periods.label_fr, strftime(revisions.period, '%Y-%m'))
+        grains.label_fr || ' · ' || coalesce(periods.label_fr, {{ month_text('revisions.period') }})
             as period_label,
         catalog.label_fr as indicator_label_fr,
         catalog.unit,

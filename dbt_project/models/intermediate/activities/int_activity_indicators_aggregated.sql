@@ -54,7 +54,7 @@ counted as (
         count(*) as activity_rows,
         count(distinct title_key) as distinct_titles
     from scoped
-    group by all
+    group by period_grain, period, scope, association_code, indicator_code, population_code
 )
 
 select
@@ -71,9 +71,9 @@ select
             {%- for code in distinct_title_indicators %}'{{ code }}'{{ ', ' if not loop.last }}{% endfor -%}
         ) then distinct_titles
         else activity_rows
-    end::double as value,
-    null::double as numerator,
-    null::double as denominator,
+    end::double precision as value,
+    null::double precision as numerator,
+    null::double precision as denominator,
     null::bigint as cell_count,
     population_code
 from counted

@@ -107,7 +107,7 @@ compared as (
         {%- for column in key %}
         and new.{{ column }} is not distinct from old.{{ column }}
         {%- endfor %}
-    where round(old.value, 9) is distinct from round(new.value, 9)
+    where {{ round_to('old.value', 9) }} is distinct from {{ round_to('new.value', 9) }}
         or old.no_value_reason is distinct from new.no_value_reason
         or old.is_suppressed is distinct from new.is_suppressed
 ),
@@ -160,7 +160,11 @@ old_states as (
     select
         comparisons.*,
         coalesce(comparisons.to_version, -1) as to_key,
-        states.* exclude (approved_month, version)
+        states.period,
+        states.association_code,
+        states.version_in_force,
+        states.sha256,
+        states.file_name
     from comparisons
     inner join file_states as states
         on states.approved_month = comparisons.approved_month
@@ -171,7 +175,11 @@ new_states as (
     select
         comparisons.*,
         coalesce(comparisons.to_version, -1) as to_key,
-        states.* exclude (approved_month, version)
+        states.period,
+        states.association_code,
+        states.version_in_force,
+        states.sha256,
+        states.file_name
     from comparisons
     inner join file_states as states
         on states.approved_month = comparisons.approved_month
@@ -187,7 +195,7 @@ changed_files as (
         coalesce(
             new.file_name,
             old.file_name,
-            strftime(coalesce(new.period, old.period), '%Y-%m') || '/'
+            {{ month_text('coalesce(new.period, old.period)') }} || '/'
                 || coalesce(new.association_code, old.association_code) || '.xlsx'
         )
             || ' (version ' || coalesce(old.version_in_force::varchar, 'aucune') || ' → '
@@ -206,14 +214,14 @@ causes as (
     select approved_month, from_version, to_version, association_code,
         string_agg(file_label, ' ; ' order by file_label) as files
     from changed_files
-    group by all
+    group by approved_month, from_version, to_version, association_code
 ),
 
 all_causes as (
     select approved_month, from_version, to_version,
         string_agg(file_label, ' ; ' order by file_label) as files
     from changed_files
-    group by all
+    group by approved_month, from_version, to_version
 ),
 
 changed_associations as (

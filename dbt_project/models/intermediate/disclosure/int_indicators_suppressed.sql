@@ -13,6 +13,7 @@
 -- assert_suppressed_cells_not_recoverable fails the build if they were not enough.
 -- Values stay exact: outputs mask flagged cells.
 {%- set rounds = 6 %}
+{%- set cell_columns = star_except('int_indicators_completed', []) %}
 with
 
 cells as (
@@ -23,7 +24,7 @@ masked_round_0 as (
     select
         *,
         cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_primary_suppressed,
-        is_primary_suppressed as is_masked
+        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_masked
     from cells
 ),
 {% for round in range(1, rounds + 1) %}
@@ -54,10 +55,8 @@ groups_round_{{ round }} as (
 
 masked_round_{{ round }} as (
     select
-        * exclude (
-            is_masked, masked_in_breakdown, is_total_masked, breakdown_rank,
-            masked_associations, unmasked_associations, is_departement_masked, association_rank
-        ),
+        {{ cell_columns }},
+        is_primary_suppressed,
         is_masked
         or (
             breakdown <> 'total'
@@ -83,7 +82,8 @@ flagged as (
 )
 
 select
-    * exclude (is_masked),
+    {{ cell_columns }},
+    is_primary_suppressed,
     is_masked and not is_primary_suppressed as is_secondary_suppressed,
     is_masked as is_suppressed
 from flagged

@@ -35,7 +35,7 @@ scoped as (
         windows.period,
         scopes.scope,
         {{ scope_association_code('end_questionnaires.association_code') }} as association_code,
-        end_questionnaires.* exclude (association_code)
+        {{ star_except('int_end_questionnaires_deduplicated', ['association_code'], 'end_questionnaires') }}
     from end_questionnaires
     inner join windows
         on end_questionnaires.answered_period between windows.window_start and windows.window_end
@@ -62,7 +62,7 @@ by_item as (
     ) }}
     from positive_answers
     where indicator_code = '{{ indicator_code }}'
-    group by all
+    {{ indicator_group_by(breakdown="'total'", breakdown_value='null') }}
     {%- endfor %}
 ),
 
@@ -75,7 +75,9 @@ by_dimension as (
     from positive_answers
     inner join catalog
         on catalog.indicator_code = positive_answers.indicator_code
-    group by all
+    {{ indicator_group_by(
+        mis_pe_dimension='catalog.mis_pe_dimension', breakdown="'total'", breakdown_value='null'
+    ) }}
 )
 
 select * from by_item

@@ -12,11 +12,14 @@ pairs as (
 
 latest as (
     select *
-    from end_questionnaires
-    qualify row_number() over (
-        partition by association_code, pair_id
-        order by period desc, excel_row desc
-    ) = 1
+    from (
+        select *, row_number() over (
+            partition by association_code, pair_id
+            order by period desc, excel_row desc
+        ) as recency
+        from end_questionnaires
+    ) as ranked
+    where recency = 1
 )
 
 select

@@ -9,7 +9,7 @@ list_values as (
 ),
 
 catalog_breakdowns as (
-    select distinct unnest(string_split(breakdowns, '|')) as breakdown
+    select distinct unnest(string_to_array(breakdowns, '|')) as breakdown
     from {{ ref('indicator_catalog') }}
     where coalesce(breakdowns, '') <> ''
 ),
@@ -32,12 +32,12 @@ categories as (
     select 'school_level_group', category_label_fr, min(sort_order), min(sort_order)
     from list_values
     where list_code = 'school_level'
-    group by all
+    group by category_label_fr
     union all
     select 'end_reason_kind', category_label_fr, min(sort_order), min(sort_order)
     from list_values
     where list_code = 'end_reason'
-    group by all
+    group by category_label_fr
     union all
     select 'age_band', label_fr, sort_order, sort_order
     from age_bands

@@ -31,7 +31,7 @@ indicator_dimensions as (
 ),
 
 indicator_breakdowns as (
-    select indicator_code, unnest(string_split(breakdowns, '|')) as breakdown
+    select indicator_code, unnest(string_to_array(breakdowns, '|')) as breakdown
     from catalog
     where coalesce(breakdowns, '') <> ''
 ),

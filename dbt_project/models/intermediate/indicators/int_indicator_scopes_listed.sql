@@ -46,9 +46,14 @@ association_scopes as (
     from association_windows
     left join reports
         on reports.association_code = association_windows.association_code
-        and year(reports.period) = year(association_windows.window_end)
+        and extract(year from reports.period) = extract(year from association_windows.window_end)
         and reports.period <= association_windows.window_end
-    group by all
+    group by
+        association_windows.period_grain,
+        association_windows.period,
+        association_windows.window_start,
+        association_windows.window_end,
+        association_windows.association_code
 ),
 
 departement_scopes as (
@@ -65,7 +70,7 @@ departement_scopes as (
     left join association_scopes
         on association_scopes.period_grain = windows.period_grain
         and association_scopes.period = windows.period
-    group by all
+    group by windows.period_grain, windows.period, windows.window_start, windows.window_end
 )
 
 select * from association_scopes

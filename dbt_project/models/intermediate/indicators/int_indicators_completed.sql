@@ -57,7 +57,7 @@ published_breakdowns as (
     select indicator_code, 'total' as breakdown
     from catalog
     union all
-    select indicator_code, unnest(string_split(breakdowns, '|'))
+    select indicator_code, unnest(string_to_array(breakdowns, '|'))
     from catalog
     where coalesce(breakdowns, '') <> ''
 ),
@@ -94,9 +94,9 @@ cells as (
     select
         {{ key_columns | join(', ') }},
         breakdown_order,
-        null::double as value,
-        null::double as numerator,
-        null::double as denominator,
+        null::double precision as value,
+        null::double precision as numerator,
+        null::double precision as denominator,
         null::bigint as cell_count,
         null::varchar as population_code,
         false as is_computed,
@@ -128,7 +128,7 @@ merged as (
         count(*) filter (where is_computed) as computed_rows,
         bool_or(is_expected) as is_expected
     from cells
-    group by all
+    group by {{ key_columns | join(', ') }}
 ),
 
 -- Whether each scope has what each population's indicators need: an association, its own
@@ -155,7 +155,12 @@ availability as (
     left join populations as members
         on members.population_code = population_codes.population_code
         and members.association_code = member_scopes.association_code
-    group by all
+    group by
+        scopes.period_grain,
+        scopes.period,
+        scopes.scope,
+        scopes.association_code,
+        population_codes.population_code
 ),
 
 resolved as (

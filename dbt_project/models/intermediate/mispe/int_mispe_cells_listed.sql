@@ -35,13 +35,16 @@ cells as (
 
 one_per_youth as (
     select *
-    from cells
-    qualify row_number() over (
-        partition by
-            period_grain, period, scope, scope_association_code, mis_pe_dimension,
-            breakdown, breakdown_value, youth_key
-        order by answered_on desc, wave_order desc, file_period desc, answering_association_code
-    ) = 1
+    from (
+        select *, row_number() over (
+            partition by
+                period_grain, period, scope, scope_association_code, mis_pe_dimension,
+                breakdown, breakdown_value, youth_key
+            order by answered_on desc, wave_order desc, file_period desc, answering_association_code
+        ) as recency
+        from cells
+    ) as ranked
+    where recency = 1
 )
 
 select

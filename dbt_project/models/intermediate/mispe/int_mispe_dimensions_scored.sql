@@ -14,11 +14,17 @@ items as (
     select * from {{ ref('mispe_items') }}
 ),
 
--- UNPIVOT drops NULL answers: an empty or « NSP » item is no answer.
+-- One row per answered item: an empty or « NSP » item (NULL) is no answer.
 answers as (
-    unpivot questionnaires
-    on {% for item in range(1, 19) %}q{{ '%02d' % item }}{{ ', ' if not loop.last }}{% endfor %}
-    into name item_code value answer
+    {%- for item in range(1, 19) %}
+    {%- set item_code = 'q%02d' % item %}
+    select
+        association_code, youth_key, wave, wave_code, wave_order, file_period, answered_on,
+        answered_period, '{{ item_code }}' as item_code, {{ item_code }} as answer
+    from questionnaires
+    where {{ item_code }} is not null
+    {{ 'union all' if not loop.last }}
+    {%- endfor %}
 ),
 
 scored as (
@@ -33,11 +39,20 @@ scored as (
         answers.answered_period,
         items.dimension_code as mis_pe_dimension,
         count(*) as items_answered,
-        avg(answers.answer) as mean_answer
+        avg(answers.answer)::double precision as mean_answer
     from answers
     inner join items
         on items.item_code = answers.item_code
-    group by all
+    group by
+        answers.association_code,
+        answers.youth_key,
+        answers.wave,
+        answers.wave_code,
+        answers.wave_order,
+        answers.file_period,
+        answers.answered_on,
+        answers.answered_period,
+        items.dimension_code
 )
 
 select

@@ -27,12 +27,21 @@ respondents as (
         sum(score) as score_total,
         count(*) filter (where is_favourable) as favourable_respondents
     from cells
-    group by all
+    group by
+        period_grain,
+        period,
+        scope,
+        association_code,
+        mis_pe_dimension,
+        breakdown,
+        breakdown_value
 ),
 
 -- A youth followed up twice in a window, or (at département scope) in two associations,
 -- counts once, with the latest T1.
 changes_per_youth as (
+    select period_grain, period, scope, association_code, youth_key, mis_pe_dimension, score_change
+    from (
     select
         windows.period_grain,
         windows.period,
@@ -40,18 +49,20 @@ changes_per_youth as (
         {{ scope_association_code('changes.association_code') }} as association_code,
         changes.youth_key,
         changes.mis_pe_dimension,
-        changes.score_change
+        changes.score_change,
+        row_number() over (
+            partition by
+                windows.period_grain, windows.period, scopes.scope,
+                {{ scope_association_code('changes.association_code') }},
+                changes.youth_key, changes.mis_pe_dimension
+            order by changes.answered_on desc, changes.association_code
+        ) as recency
     from changes
     inner join windows
         on changes.answered_period between windows.window_start and windows.window_end
     {{ cross_join_scopes() }}
-    qualify row_number() over (
-        partition by
-            windows.period_grain, windows.period, scopes.scope,
-            {{ scope_association_code('changes.association_code') }},
-            changes.youth_key, changes.mis_pe_dimension
-        order by changes.answered_on desc, changes.association_code
-    ) = 1
+    ) as ranked
+    where recency = 1
 ),
 
 score_changes as (
@@ -66,7 +77,7 @@ score_changes as (
         count(*) as youth_paired,
         sum(score_change) as score_change_total
     from changes_per_youth
-    group by all
+    group by period_grain, period, scope, association_code, mis_pe_dimension
 )
 
 select {{ indicator_columns(

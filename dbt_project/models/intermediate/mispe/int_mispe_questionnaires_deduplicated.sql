@@ -7,11 +7,14 @@ mispe_questionnaires as (
 
 latest as (
     select *
-    from mispe_questionnaires
-    qualify row_number() over (
-        partition by association_code, youth_key, wave_code
-        order by period desc, answered_on desc, excel_row desc
-    ) = 1
+    from (
+        select *, row_number() over (
+            partition by association_code, youth_key, wave_code
+            order by period desc, answered_on desc, excel_row desc
+        ) as recency
+        from mispe_questionnaires
+    ) as ranked
+    where recency = 1
 )
 
 select

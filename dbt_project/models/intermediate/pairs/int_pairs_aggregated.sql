@@ -1,9 +1,13 @@
 -- The pair indicators of each (period, scope, association, breakdown cell), counts first,
 -- then the rates and means derived from them (NULL when their denominator is zero).
+-- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
+-- depends_on: {{ ref('int_month_inputs') }}
+-- depends_on: {{ ref('int_period_windows') }}
 with
 
 cells as (
-    select * from {{ ref('int_pair_cells_listed') }}
+    select * from {{ ref('int_pair_cells_listed') }} as cells
+    {{- where_window_rebuilt('cells') }}
 ),
 
 counted as (
@@ -54,7 +58,7 @@ counted as (
         ) as pairs_objective_assessed,
         count(*) filter (where is_ended and has_end_questionnaire) as end_questionnaires_received
     from cells
-    group by all
+    group by period_grain, period, scope, association_code, breakdown, breakdown_value
 )
 
 select
@@ -65,5 +69,7 @@ select
     {{ percent('sessions_held', 'sessions_planned') }} as attendance_rate,
     {{ percent('pairs_objective_met', 'pairs_objective_assessed') }} as objective_met_rate,
     {{ percent('pairs_abandoned', 'pairs_closed + pairs_abandoned') }} as abandonment_rate,
-    {{ percent('end_questionnaires_received', 'pairs_ended') }} as questionnaire_response_rate
+    {{ percent('end_questionnaires_received', 'pairs_ended') }} as questionnaire_response_rate,
+    -- The dbt invocation that computed the window's rows.
+    '{{ invocation_id }}' as dbt_invocation_id
 from counted

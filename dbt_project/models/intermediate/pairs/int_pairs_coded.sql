@@ -18,7 +18,7 @@ age_bands as (
 coded as (
     select
         pairs.period,
-        last_day(pairs.period) as period_end,
+        {{ last_day_of('pairs.period') }} as period_end,
         pairs.association_code,
         pairs.file_sha256,
         pairs.excel_row,

@@ -3,6 +3,8 @@
 -- takes every snapshot of its months and counts each pair once, in its latest state in the
 -- window (référentiel §2). A month keeps its own snapshot; a month without a file has none.
 -- Flags follow the référentiel §2 definitions over the window's days.
+-- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
+-- depends_on: {{ ref('int_month_inputs') }}
 with
 
 pairs as (
@@ -10,24 +12,37 @@ pairs as (
 ),
 
 windows as (
-    select * from {{ ref('int_period_windows') }}
+    select * from {{ ref('int_period_windows') }} as windows
+    {{- where_window_rebuilt('windows') }}
 ),
 
-windowed as (
+ranked as (
     select
         windows.period_grain,
         windows.period,
         windows.window_start,
         windows.window_end,
         pairs.period as snapshot_period,
-        pairs.* exclude (period, period_end)
+        {{ star_except('int_pairs_coded', ['period', 'period_end'], 'pairs') }},
+        row_number() over (
+            partition by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
+            order by pairs.period desc
+        ) as recency
     from pairs
     inner join windows
         on pairs.period between windows.window_start and windows.window_end
-    qualify row_number() over (
-        partition by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
-        order by pairs.period desc
-    ) = 1
+),
+
+windowed as (
+    select
+        period_grain,
+        period,
+        window_start,
+        window_end,
+        snapshot_period,
+        {{ star_except('int_pairs_coded', ['period', 'period_end']) }}
+    from ranked
+    where recency = 1
 ),
 
 flagged as (
@@ -47,7 +62,9 @@ flagged as (
             sessions_planned > 0 and sessions_held <= sessions_planned, false
         ) as are_sessions_counted,
         -- Mentor codes belong to their association: two associations' "M01" are two mentors.
-        association_code || '/' || mentor_id as mentor_key
+        association_code || '/' || mentor_id as mentor_key,
+        -- The dbt invocation that computed the window's rows.
+        '{{ invocation_id }}' as dbt_invocation_id
     from windowed
 )
 

@@ -49,8 +49,9 @@ bounds as (
         activity_months.association_code,
         min(activity_months.month) as first_month,
         max(reports.period) as last_file_period,
-        any_value(registered.association_code) is not null as is_registered,
-        any_value(registered.last_expected_period) as last_expected_period
+        -- The registry has one row per association: max() takes that row's values.
+        max(registered.association_code) is not null as is_registered,
+        max(registered.last_expected_period) as last_expected_period
     from activity_months
     left join reports
         on reports.association_code = activity_months.association_code
@@ -80,6 +81,6 @@ ranges as (
 
 select
     association_code,
-    unnest(generate_series(first_month, last_month, interval 1 month))::date as period
+    {{ month_series('first_month', 'last_month') }} as period
 from ranges
 where first_month <= last_month

@@ -20,7 +20,7 @@ bounds as (
 ),
 
 months as (
-    select unnest(generate_series(first_month, last_month, interval 1 month))::date as month
+    select {{ month_series('first_month', 'last_month') }} as month
     from bounds
     where first_month is not null
 ),
@@ -40,9 +40,9 @@ windows as (
             else date_trunc('year', months.month)::date
         end as window_start,
         case grains.grain_code
-            when 'quarter' then (date_trunc('quarter', months.month) + interval 3 month - interval 1 day)::date
-            when 'year' then make_date(year(months.month), 12, 31)
-            else last_day(months.month)
+            when 'quarter' then (date_trunc('quarter', months.month) + interval '3 month' - interval '1 day')::date
+            when 'year' then make_date(extract(year from months.month)::integer, 12, 31)
+            else {{ last_day_of('months.month') }}
         end as window_end
     from months
     cross join {{ ref('period_grains') }} as grains
@@ -62,4 +62,4 @@ inner join months
     on months.month between windows.window_start and windows.window_end
 left join reported
     on reported.period = months.month
-group by all
+group by windows.period_grain, windows.period, windows.window_start, windows.window_end

@@ -54,7 +54,7 @@ fte_staff_by_association as (
         association_code,
         sum(amount) filter (where category_code = 'fte_staff') as fte_staff
     from resources
-    group by all
+    group by period_grain, period, association_code
 ),
 
 -- Pairs per FTE over the associations with both a snapshot of pairs in the window and
@@ -87,12 +87,16 @@ staff as (
         sum(staff_by_association.fte_staff) as fte_staff
     from staff_by_association
     {{ cross_join_scopes() }}
-    group by all
+    group by
+        staff_by_association.period_grain,
+        staff_by_association.period,
+        scopes.scope,
+        {{ scope_association_code('staff_by_association.association_code') }}
 )
 
 select {{ indicator_columns('subsidies_eur', 'sum(amount)', 'mentoring') }}
 from subsidy_cells
-group by all
+{{ indicator_group_by() }}
 {%- for indicator_code, category_code in [
     ('fte_staff', 'fte_staff'),
     ('fte_volunteers', 'fte_volunteers'),
@@ -104,7 +108,7 @@ select {{ indicator_columns(
 ) }}
 from scoped
 where category_code = '{{ category_code }}'
-group by all
+{{ indicator_group_by(breakdown="'total'", breakdown_value='null') }}
 {%- endfor %}
 union all
 select {{ indicator_columns(
@@ -112,7 +116,7 @@ select {{ indicator_columns(
 ) }}
 from scoped
 where category_code = 'tool'
-group by all
+{{ indicator_group_by(breakdown="'total'", breakdown_value='null') }}
 union all
 -- pairs_per_fte reveals pairs_active (fte_staff is published): it is masked like pairs_active.
 select {{ indicator_columns(

@@ -28,9 +28,9 @@ latest_files as (
     from scopes
     inner join reports
         on reports.association_code = scopes.association_code
-        and year(reports.period) = year(scopes.window_end)
+        and extract(year from reports.period) = extract(year from scopes.window_end)
         and reports.period <= scopes.window_end
-    group by all
+    group by scopes.period_grain, scopes.period, scopes.association_code, scopes.window_end
 )
 
 select

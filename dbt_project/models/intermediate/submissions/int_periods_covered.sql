@@ -12,14 +12,14 @@ bounds as (
 ),
 
 calendar as (
-    select unnest(generate_series(first_period, last_period, interval 1 month))::date as period
+    select {{ month_series('first_period', 'last_period') }} as period
     from bounds
     where first_period is not null
 )
 
 select
     calendar.period,
-    last_day(calendar.period) as period_end,
+    {{ last_day_of('calendar.period') }} as period_end,
     periods.period is not null as has_submissions,
     calendar.period = (select last_period from bounds) as is_latest
 from calendar

@@ -17,5 +17,5 @@ periods as (
 
 select
     period,
-    last_day(period) as period_end
+    {{ last_day_of('period') }} as period_end
 from periods

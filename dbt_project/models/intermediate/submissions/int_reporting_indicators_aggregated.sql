@@ -44,7 +44,11 @@ counted as (
     inner join windows
         on partitions.month between windows.window_start and windows.window_end
     {{ cross_join_scopes() }}
-    group by all
+    group by
+        windows.period_grain,
+        windows.period,
+        scopes.scope,
+        {{ scope_association_code('partitions.association_code') }}
 )
 
 select {{ indicator_columns(

@@ -28,6 +28,6 @@ reports as (
 
 select
     period,
-    last_day(period) as period_end,
+    {{ last_day_of('period') }} as period_end,
     association_code
 from reports

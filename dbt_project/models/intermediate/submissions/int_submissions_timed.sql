@@ -14,7 +14,7 @@ first_received as (
         association_code,
         min(received_at) as first_received_at
     from submissions
-    group by all
+    group by period, association_code
 )
 
 select

@@ -1,0 +1,106 @@
+{#- What DuckDB and PostgreSQL say differently, stated once per engine (adapter.dispatch):
+    default__ is PostgreSQL's standard SQL, duckdb__ DuckDB's own. Everything else in the
+    models is SQL both engines read alike. -#}
+
+{#- The last day of a date's month, as a date. -#}
+{% macro last_day_of(date_sql) -%}
+    {{ return(adapter.dispatch('last_day_of')(date_sql)) }}
+{%- endmacro %}
+{% macro default__last_day_of(date_sql) -%}
+    (date_trunc('month', {{ date_sql }}) + interval '1 month' - interval '1 day')::date
+{%- endmacro %}
+{% macro duckdb__last_day_of(date_sql) -%}
+    last_day({{ date_sql }})
+{%- endmacro %}
+
+{#- One row per month from first to last (first days of months), in a select list. -#}
+{% macro month_series(first_sql, last_sql) -%}
+    {{ return(adapter.dispatch('month_series')(first_sql, last_sql)) }}
+{%- endmacro %}
+{% macro default__month_series(first_sql, last_sql) -%}
+    generate_series(({{ first_sql }})::timestamp, ({{ last_sql }})::timestamp, interval '1 month')::date
+{%- endmacro %}
+{% macro duckdb__month_series(first_sql, last_sql) -%}
+    unnest(generate_series({{ first_sql }}, {{ last_sql }}, interval '1 month'))::date
+{%- endmacro %}
+
+{#- A number rounded to some decimals (PostgreSQL rounds only numerics to a given scale). -#}
+{% macro round_to(number_sql, digits) -%}
+    {{ return(adapter.dispatch('round_to')(number_sql, digits)) }}
+{%- endmacro %}
+{% macro default__round_to(number_sql, digits) -%}
+    round(({{ number_sql }})::numeric, {{ digits }})
+{%- endmacro %}
+{% macro duckdb__round_to(number_sql, digits) -%}
+    round({{ number_sql }}, {{ digits }})
+{%- endmacro %}
+
+{#- The non-NULL value of the row with the greatest ordering value (an aggregate). -#}
+{% macro arg_max_of(value_sql, ordering_sql) -%}
+    {{ return(adapter.dispatch('arg_max_of')(value_sql, ordering_sql)) }}
+{%- endmacro %}
+{% macro default__arg_max_of(value_sql, ordering_sql) -%}
+    (array_agg({{ value_sql }} order by {{ ordering_sql }} desc) filter (
+        where {{ value_sql }} is not null and {{ ordering_sql }} is not null
+    ))[1]
+{%- endmacro %}
+{% macro duckdb__arg_max_of(value_sql, ordering_sql) -%}
+    arg_max({{ value_sql }}, {{ ordering_sql }})
+{%- endmacro %}
+
+{#-
+    One cell per breakdown a row belongs to, in a select list: the total, then one per
+    breakdown column (the column holds the label shown to people; an empty value is shown as
+    « Non renseigné »). It multiplies each row by 1 + len(breakdowns).
+-#}
+{% macro breakdown_cells(breakdowns) -%}
+    {{ return(adapter.dispatch('breakdown_cells')(breakdowns)) }}
+{%- endmacro %}
+{% macro default__breakdown_cells(breakdowns) -%}
+    {#- Set-returning functions of one select list advance together, row by row. -#}
+    unnest(array['total'{% for breakdown in breakdowns %}, '{{ breakdown }}'{% endfor %}]::varchar[])
+        as breakdown,
+    unnest(array[null::varchar
+        {%- for breakdown in breakdowns %},
+        coalesce({{ breakdown }}::varchar, 'Non renseigné')
+        {%- endfor %}]) as breakdown_value
+{%- endmacro %}
+{% macro duckdb__breakdown_cells(breakdowns) -%}
+    unnest([
+        {'breakdown': 'total', 'breakdown_value': null::varchar}
+        {%- for breakdown in breakdowns %},
+        {'breakdown': '{{ breakdown }}', 'breakdown_value': coalesce({{ breakdown }}::varchar, 'Non renseigné')}
+        {%- endfor %}
+    ], recursive := true)
+{%- endmacro %}
+
+{#-
+    A model's columns but some, as a select list (prefix: the alias to qualify them with;
+    schema: the model's, as generate_schema_name names it):
+    standard SQL has no `* exclude (…)`. Read from the model's built table, which `dbt build`
+    makes before its children and their unit tests (whose fixtures have the same columns); at
+    parse time, before anything is built, it stands as `*`.
+-#}
+{% macro star_except(model_name, excluded, prefix=none, schema='intermediate') -%}
+    {%- if not execute -%}{{ return('*') }}{%- endif -%}
+    {#- Found by name, not by ref(): in a unit test ref() names the test's fixture. -#}
+    {%- set relation = adapter.get_relation(target.database, schema, model_name) -%}
+    {%- set names = [] -%}
+    {%- for column in adapter.get_columns_in_relation(relation) -%}
+        {%- if column.name | lower not in excluded -%}
+            {%- do names.append((prefix ~ '.' if prefix else '') ~ column.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(names | join(', ')) }}
+{%- endmacro %}
+
+{#- A date's month as text, "AAAA-MM". -#}
+{% macro month_text(date_sql) -%}
+    {{ return(adapter.dispatch('month_text')(date_sql)) }}
+{%- endmacro %}
+{% macro default__month_text(date_sql) -%}
+    to_char({{ date_sql }}, 'YYYY-MM')
+{%- endmacro %}
+{% macro duckdb__month_text(date_sql) -%}
+    strftime({{ date_sql }}, '%Y-%m')
+{%- endmacro %}

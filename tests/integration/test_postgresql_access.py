@@ -1,0 +1,96 @@
+"""Analysts' and associations' access to a PostgreSQL warehouse, set up by the SQL of
+docs/postgresql.md: the marts only, read only, and an association's own rows only."""
+
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+import psycopg2.errors
+import pytest
+
+from ase_impact.warehouse.connection import connect
+
+ANALYST = "analyste"
+ASSOCIATION_ACCOUNT, ASSOCIATION = "cap_avenir", "cap-avenir"
+# Marts whose rows belong to an association; the others (calendar, catalogue) are for all.
+ASSOCIATION_MARTS = (
+    "fct_indicators",
+    "mart_value_chain",
+    "mart_impact_dimensions",
+    "mart_submissions",
+    "dim_association",
+)
+
+
+def as_role(url: str, role: str) -> str:
+    """The URL of the same database for another role (the test cluster trusts loopback)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
+
+
+def rows_by_association(url: str, table: str) -> dict[str | None, int]:
+    with connect(url, read_only=True) as conn:
+        rows = conn.execute(
+            f"SELECT association_code, count(*) FROM marts.{table} GROUP BY association_code"
+        ).fetchall()
+    return dict(rows)
+
+
+@pytest.mark.parametrize("table", ASSOCIATION_MARTS)
+def test_the_departement_analyst_reads_every_row_of_the_marts(postgres_demo, table):
+    everything = rows_by_association(postgres_demo, table)
+    assert len(everything) > 1
+    assert rows_by_association(as_role(postgres_demo, ANALYST), table) == everything
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "INSERT INTO marts.dim_period SELECT * FROM marts.dim_period LIMIT 1",
+        "DELETE FROM marts.fct_indicators",
+        "UPDATE marts.mart_submissions SET status = 'missing'",
+        "CREATE TABLE marts.notes (note text)",
+        "DROP TABLE marts.fct_indicators",
+        "SELECT count(*) FROM raw.pairs",
+        "SELECT count(*) FROM quality.submissions",
+        "SELECT count(*) FROM quality.rejected_rows",
+        "SELECT count(*) FROM reporting.rpt_consolidated_pairs",
+    ],
+)
+@pytest.mark.parametrize("role", [ANALYST, ASSOCIATION_ACCOUNT])
+def test_readers_cannot_write_nor_read_beyond_the_marts(postgres_demo, role, statement):
+    reader = psycopg2.connect(as_role(postgres_demo, role))
+    try:
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege), reader.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        reader.close()
+    with connect(postgres_demo, read_only=True) as owner:
+        assert owner.execute("SELECT count(*) FROM raw.pairs").fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("table", ASSOCIATION_MARTS)
+def test_an_association_reads_its_own_rows_and_the_departement_only(postgres_demo, table):
+    everything = rows_by_association(postgres_demo, table)
+    assert any(code not in (None, ASSOCIATION) for code in everything)
+    seen = rows_by_association(as_role(postgres_demo, ASSOCIATION_ACCOUNT), table)
+    with connect(postgres_demo, read_only=True) as owner:
+        has_scope = owner.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'marts' "
+            "AND table_name = ? AND column_name = 'scope'",
+            [table],
+        ).fetchone()[0]
+    expected = {ASSOCIATION: everything[ASSOCIATION]}
+    if has_scope:
+        expected[None] = everything[None]  # the département's rows
+    assert seen == expected
+
+
+def test_an_account_of_no_association_reads_no_association_row(postgres_demo):
+    with connect(postgres_demo) as owner:
+        owner.execute("CREATE ROLE sans_association LOGIN IN ROLE ase_impact_association")
+    try:
+        seen = rows_by_association(as_role(postgres_demo, "sans_association"), "fct_indicators")
+        assert list(seen) == [None]
+    finally:
+        with connect(postgres_demo) as owner:
+            owner.execute("DROP ROLE sans_association")

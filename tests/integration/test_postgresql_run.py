@@ -1,0 +1,45 @@
+"""`ase-impact run` on the demo set with both the warehouse and Dagster's storage on PostgreSQL."""
+
+import shutil
+
+import pytest
+
+from ase_impact.core.settings import PATH_SETTINGS, PROJECT_ROOT
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.publish.consolidated import consolidated_paths
+from ase_impact.warehouse.connection import connect
+from orchestration.instance import DAGSTER_STORAGE_VARIABLE
+from tests.conftest import isolated_environment
+from tests.integration.cli_runs import run_cli
+from tests.integration.conftest import TEST_KEY
+
+pytestmark = pytest.mark.slow  # a whole `ase-impact run`: make test-e2e
+
+
+def test_a_run_on_postgresql_builds_the_marts_the_gate_and_the_outputs(postgres_server, tmp_path):
+    warehouse = postgres_server.create_database("run_warehouse")
+    dagster_storage = postgres_server.create_database("run_dagster")
+    variables = {
+        KEY_ENV_VAR: TEST_KEY,
+        PATH_SETTINGS["warehouse"][0]: warehouse,
+        DAGSTER_STORAGE_VARIABLE: dagster_storage,
+    }
+    with isolated_environment(tmp_path, variables):
+        shutil.copytree(PROJECT_ROOT / "raw", tmp_path / "raw")
+        result = run_cli("run", "--raw-dir", str(tmp_path / "raw"))
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in result.stdout
+    assert "schéma marts de l'entrepôt" in result.stdout
+    with connect(warehouse, read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM quality.submissions").fetchone()[0] == 20
+        assert conn.execute("SELECT count(*) FROM marts.fct_indicators").fetchone()[0] > 10_000
+    with connect(dagster_storage, read_only=True) as conn:
+        statuses = dict(
+            conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
+        )
+    assert statuses.get("SUCCESS", 0) >= 1 and "FAILURE" not in statuses
+    for period in ("2026-08", "2026-09", "2026-10"):
+        internal, shared = consolidated_paths(tmp_path / "outputs", period)
+        assert internal.exists() and shared.exists()
+    assert (tmp_path / "reports" / "quality" / "index.html").exists()
