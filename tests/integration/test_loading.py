@@ -41,7 +41,8 @@ def raw_counts(conn, association_code: str | None = None) -> dict[str, int]:
 
 def submissions(conn) -> list[tuple]:
     return conn.execute(
-        "SELECT association_code, strftime(period, '%Y-%m'), version, sha256, status, "
+        f"SELECT association_code, {connection.month_text(conn, 'period')}, version, sha256, "
+        "status, "
         "rows_received, rows_accepted, rows_rejected FROM quality.submissions "
         "ORDER BY association_code, period, version"
     ).fetchall()
@@ -101,6 +102,7 @@ def test_ingesting_the_same_file_twice_changes_nothing(settings, conn):
     assert table_dump(conn) == state
     assert (first.version, second.version) == (1, 1)
     assert first.status == second.status == "accepted_with_rejections"
+    assert raw_counts(conn)["pairs"] == 4  # the rejected pair is not among them
     assert len(submissions(conn)) == 1
     assert conn.execute("SELECT count(*) FROM quality.rejected_rows").fetchone()[0] >= 1
 

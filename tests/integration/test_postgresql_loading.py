@@ -3,27 +3,14 @@ rollback, and the writers' lock (tests/integration/test_loading.py says the same
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 
 from ase_impact.cli.main import build_parser
 from ase_impact.core.settings import load_settings
-from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import connection
 from tests.integration import test_loading
-from tests.integration.sample_rows import write_submission
-from tests.integration.test_loading import PERIOD, RECEIVED_AT, raw_counts, table_dump
-
-
-def versions(conn, association_code: str, period: str) -> list[int]:
-    rows = conn.execute(
-        "SELECT version FROM quality.submissions WHERE association_code = ? AND period = ? "
-        "ORDER BY version",
-        [association_code, date.fromisoformat(f"{period}-01")],
-    ).fetchall()
-    return [version for (version,) in rows]
 
 
 def test_the_warehouse_setting_picks_postgresql(settings, postgres_url, monkeypatch):
@@ -42,41 +29,11 @@ def test_ase_impact_run_takes_a_postgresql_url_for_its_warehouse():
 
 
 def test_a_corrected_file_replaces_its_partition_only(settings, pg_conn):
-    write_submission(settings.raw_dir, "2026-11", "cap-avenir", pairs=5)
-    other = write_submission(settings.raw_dir, PERIOD, "envol-mentorat", pairs=4)
-    ingest_file(other, settings, pg_conn, received_at=RECEIVED_AT)
-    ingest_file(settings.raw_dir / "2026-11" / "cap-avenir.xlsx", settings, pg_conn, RECEIVED_AT)
-    others = table_dump(pg_conn)
-    first = write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=6)
-    ingest_file(first, settings, pg_conn, received_at=RECEIVED_AT)
-    corrected = write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=2)
-    report = ingest_file(corrected, settings, pg_conn, received_at=datetime(2026, 11, 10))
-
-    assert report.version == 2
-    partition = pg_conn.execute(
-        "SELECT count(*), min(file_sha256), max(file_sha256) FROM raw.pairs "
-        "WHERE association_code = 'cap-avenir' AND period = DATE '2026-10-01'"
-    ).fetchone()
-    assert partition == (3, report.sha256, report.sha256)
-    assert raw_counts(pg_conn, "envol-mentorat")["pairs"] == 5
-    for table in ("raw.pairs", "raw.activities"):
-        untouched = [
-            row
-            for row in table_dump(pg_conn)[table]
-            if row[:2] != (date(2026, 10, 1), "cap-avenir")
-        ]
-        assert untouched == others[table]
-    assert versions(pg_conn, "cap-avenir", PERIOD) == [1, 2]
+    test_loading.test_a_corrected_file_replaces_its_partition_only(settings, pg_conn)
 
 
 def test_ingesting_the_same_file_twice_changes_nothing(settings, pg_conn):
-    path = write_submission(settings.raw_dir, PERIOD, "cap-avenir")
-    first = ingest_file(path, settings, pg_conn, received_at=RECEIVED_AT)
-    state = table_dump(pg_conn)
-    second = ingest_file(path, settings, pg_conn, received_at=datetime(2026, 11, 4))
-    assert table_dump(pg_conn) == state
-    assert (first.version, second.version) == (1, 1)
-    assert raw_counts(pg_conn)["pairs"] == 4
+    test_loading.test_ingesting_the_same_file_twice_changes_nothing(settings, pg_conn)
 
 
 def test_a_failure_while_loading_rolls_back_to_the_previous_state(settings, pg_conn, monkeypatch):
