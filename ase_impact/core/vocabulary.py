@@ -1,5 +1,5 @@
 """The vocabularies Python and SQL share, read from their dbt seeds: submission statuses, rule
-severities, indicator units and data types.
+severities, indicator units, data types and period grains.
 
 Each seed is the one statement of its vocabulary; dbt loads it into `referentiel.*` for the
 models and tests, and this module gives Python the same rows. The codes Python branches on
@@ -126,6 +126,12 @@ def data_types() -> dict[str, DataType]:
     }
 
 
+@cache
+def period_grain_labels() -> dict[str, str]:
+    """Period grain code (month, quarter, year_to_date, year) → its French label."""
+    return {row["grain_code"]: row["label_fr"] for row in read_seed("period_grains")}
+
+
 def status_label(code: str) -> str:
     return submission_statuses()[code].label_fr
 
@@ -147,6 +153,8 @@ REJECTED = _known("rejected", submission_statuses())
 MISSING = _known("missing", submission_statuses())
 ERREUR = _known("erreur", severities())  # the row (or the file) is rejected
 ALERTE = _known("alerte", severities())  # the row is kept and flagged
+MONTH = _known("month", period_grain_labels())
+YEAR_TO_DATE = _known("year_to_date", period_grain_labels())
 CONTRACT = _known("contract", rule_categories())  # a rule of the workbook's contract
 QUERY = _known("query", rule_categories())  # a plausibility query: « À vérifier »
 RECEIVED_STATUSES = tuple(code for code, s in submission_statuses().items() if s.is_received)

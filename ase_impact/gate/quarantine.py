@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ase_impact.core.referentiel import read_seed
+from ase_impact.core import vocabulary
 from ase_impact.gate.run import GateResult
 from ase_impact.gate.suites import SUITES, ExpectationSpec, MartFrames
 
@@ -108,12 +108,11 @@ def _partition_of(
 
 def _reason(suite_name: str, spec: ExpectationSpec, rows: pd.DataFrame) -> str:
     example = rows.iloc[0]
-    grains = {row["grain_code"]: row["label_fr"].lower() for row in read_seed("period_grains")}
     figure = example.get("indicator_code") or example.get("mis_pe_dimension") or ""
     return (
         f"le contrôle de publication « {suite_name} » a refusé des chiffres tirés de ce "
         f"fichier : {spec.description_fr.rstrip('.')} (par exemple {figure}, "
-        f"{grains.get(example['period_grain'], example['period_grain'])} "
+        f"{vocabulary.period_grain_labels()[example['period_grain']].lower()} "
         f"{pd.Timestamp(example['period']):%Y-%m} : {example.get(spec.kwargs['column'])})."
     )
 

@@ -283,7 +283,10 @@ def _write_formatted_rows(
 
 # The key figures' columns: (reporting column prefix, header); the previous year's only
 # when the calendar has the same month of the year before.
-KEY_FIGURE_COLUMNS = (("", "Mois"), ("ytd_", "Cumul de l'année"))
+KEY_FIGURE_COLUMNS = (
+    ("", vocabulary.period_grain_labels()[vocabulary.MONTH]),
+    ("ytd_", vocabulary.period_grain_labels()[vocabulary.YEAR_TO_DATE]),
+)
 PREVIOUS_YEAR_COLUMNS = (
     ("previous_month_", "Même mois, année précédente"),
     ("previous_ytd_", "Cumul à la même date, année précédente"),
@@ -443,7 +446,7 @@ def _write_value_chain(sheet: Worksheet, figures: MonthFigures, diffusion: bool)
         "Indicateur",
         "Dimension MIS PE",
         "Valeur du mois",
-        "Cumul de l'année",
+        vocabulary.period_grain_labels()[vocabulary.YEAR_TO_DATE],
         "Unité",
     )
     rows = [
