@@ -40,7 +40,7 @@ cells as (
         period_grain,
         period,
         scope,
-        scope_association_code,
+        scope_association_code as association_code,
         association_code as pair_association_code,
         pair_id,
         youth_key,
@@ -61,37 +61,10 @@ cells as (
         is_ended,
         is_matched_in_period,
         has_end_questionnaire,
-        {{ breakdown_cells(pair_breakdowns) }}
+        {{ breakdown_cells(pair_breakdowns) }},
+        -- The dbt invocation that computed the window's rows.
+        '{{ invocation_id }}' as dbt_invocation_id
     from scoped
 )
 
-select
-    period_grain,
-    period,
-    scope,
-    scope_association_code as association_code,
-    pair_association_code,
-    pair_id,
-    youth_key,
-    mentor_key,
-    referring_structure_key,
-    status_code,
-    renewal_code,
-    mode_code,
-    mentor_trained_code,
-    objective_met_code,
-    application_date,
-    match_date,
-    end_date,
-    sessions_planned,
-    sessions_held,
-    are_sessions_counted,
-    is_active,
-    is_ended,
-    is_matched_in_period,
-    has_end_questionnaire,
-    breakdown,
-    breakdown_value,
-    -- The dbt invocation that computed the window's rows.
-    '{{ invocation_id }}' as dbt_invocation_id
-from cells
+select * from cells
