@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from ase_impact.contracts.rules import RULES
 from ase_impact.core import vocabulary
 from ase_impact.core.settings import Settings
 from ase_impact.intake.discovery import display_name
-from ase_impact.publish.feedback import feedback_path
+from ase_impact.publish.feedback import feedback_path, rows_to_check
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import CORRUPTION_SIGNS
 from ase_impact.warehouse.connection import label as warehouse_label
 
 FIRST_REJECTIONS = 3
-# The plausibility queries (« À vérifier »): their rows are counted apart.
-QUERY_CODES = tuple(code for code, rule in RULES.items() if rule.category == vocabulary.QUERY)
 
 
 @dataclass
@@ -54,7 +51,10 @@ def _submission_lines(conn, period: str, association_code: str, outputs_dir: Pat
         f" ; lignes reçues {submission.rows_received}, acceptées {submission.rows_accepted}, "
         f"rejetées {submission.rows_rejected}, en alerte {submission.rows_with_alerts}"
     )
-    to_check = queries.rows_with_findings_of(conn, submission.sha256, QUERY_CODES)
+    # The plausibility queries (« À vérifier »), counted apart as the feedback counts them.
+    to_check = rows_to_check(
+        queries.file_findings(conn, submission), queries.file_rule_counts(conn, submission)
+    )
     if to_check:
         lines[-1] += f" (dont {to_check} à vérifier)"
     first = queries.first_rejection_messages(conn, submission.sha256, FIRST_REJECTIONS)

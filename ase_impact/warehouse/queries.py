@@ -166,18 +166,6 @@ def file_findings(conn: Connection, submission: Submission) -> pd.DataFrame:
     return conn.execute(" UNION ALL ".join(selects), key * len(selects)).df()
 
 
-def rows_with_findings_of(conn: Connection, sha256: str, rule_codes: tuple[str, ...]) -> int:
-    """Rows of a file kept with a finding of one of these rules (e.g. the plausibility queries)."""
-    if not rule_codes:
-        return 0
-    table = vocabulary.severities()[vocabulary.ALERTE].quality_table
-    return conn.execute(
-        f"SELECT count(DISTINCT (sheet, excel_row)) FROM quality.{table} WHERE file_sha256 = ? "
-        f"AND rule_code IN ({', '.join('?' for _ in rule_codes)})",
-        [sha256, *rule_codes],
-    ).fetchone()[0]
-
-
 def first_rejection_messages(conn: Connection, sha256: str, limit: int) -> list[str]:
     table = vocabulary.severities()[vocabulary.ERREUR].quality_table
     rows = conn.execute(

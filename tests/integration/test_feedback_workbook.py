@@ -10,6 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from python_calamine import CalamineWorkbook
 
+from ase_impact.cli.run_summary import RunOutcome, summary_lines
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.publish.feedback import write_feedback_workbook
 from tests.integration.sample_rows import mispe_row, pair_row, resource_row, write_submission
@@ -223,6 +224,11 @@ def test_plausibility_queries_show_as_to_check_and_are_counted_apart(settings, c
     (row,) = book["Anomalies"].iter_rows(min_row=2, values_only=True)
     assert row[:7] == ("Données", 6, "B-070", "Séances réalisées", "330", "DON-050", "À vérifier")
     assert "ne comptent pas dans le taux de réalisation" in row[7]
+    # The console summary counts the queried row apart too, as the feedback does.
+    # (No build here: the summary's lines on the built marts are left out.)
+    outcome = RunOutcome([(PERIOD, ASSOCIATION)], [], [], [], build_succeeded=False)
+    (line,) = [line for line in summary_lines(conn, outcome, settings) if "en alerte" in line]
+    assert line.endswith("rejetées 0, en alerte 1 (dont 1 à vérifier)")
 
 
 def test_a_change_from_the_previous_month_is_queried_at_reception(settings, conn):
