@@ -17,11 +17,11 @@ from ase_impact.portal import commands as portal_commands
 class DagsterOrchestrator:
     """Runs through the project's Dagster instance, so runs show in the UI's history."""
 
-    def run(self, settings, period):
+    def run(self, settings, period, full_refresh):
         from orchestration.runner import run_pipeline
 
         with _storage_errors_in_french(settings):
-            return run_pipeline(settings, period=period)
+            return run_pipeline(settings, period=period, full_refresh=full_refresh)
 
     def rebuild(self, settings):
         from orchestration.runner import rebuild_pipeline

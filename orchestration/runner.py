@@ -39,6 +39,8 @@ from orchestration.partitions import (
 )
 
 CLI_TAGS = {"ase_impact/source": "cli"}
+# Tags a build run that rebuilt dbt's incremental models whole, for the UI's run history.
+FULL_REFRESH_TAG = "ase_impact/full_refresh"
 # Builds after the first one that a failed gate's quarantine may call for.
 MAX_QUARANTINE_BUILDS = 3
 # The headless run prints its own French summary; Dagster's event stream stays in the run
@@ -62,18 +64,26 @@ BUILD_STAGES = {
 
 
 def run_pipeline(
-    settings: Settings, period: str | None = None, progress: Callable[[str], None] = print
+    settings: Settings,
+    period: str | None = None,
+    progress: Callable[[str], None] = print,
+    full_refresh: bool = False,
 ) -> RunOutcome:
     """Ingest every new or changed file, as the files sensor would request it (one run per
-    range of partitions), then build once; the runs go through the project's instance."""
+    range of partitions), then build once (with full_refresh, dbt's incremental models are
+    rebuilt whole); the runs go through the project's instance."""
     interrupt.entering(STAGE_PLANNING)
     # Entered, the instance is also the one Dagster's definitions loading reads; disposed after.
     with project_instance(settings.dagster_home) as instance:
-        return _ingest_and_build(instance, settings, period, progress)
+        return _ingest_and_build(instance, settings, period, progress, full_refresh)
 
 
 def _ingest_and_build(
-    instance: dg.DagsterInstance, settings: Settings, period: str | None, progress
+    instance: dg.DagsterInstance,
+    settings: Settings,
+    period: str | None,
+    progress,
+    full_refresh: bool,
 ) -> RunOutcome:
     from orchestration.definitions import defs
     from orchestration.sensors import new_file_requests
@@ -99,7 +109,7 @@ def _ingest_and_build(
         )
         interrupt.stop_if_signalled()
         failures += [_failure_text(event) for event in result.get_step_failure_events()]
-    outcome = _build(settings, instance, progress)
+    outcome = _build(settings, instance, progress, full_refresh)
     outcome.ingested = list(pending.new_or_changed)
     outcome.unchanged = pending.unchanged
     outcome.misnamed = pending.misnamed
@@ -122,22 +132,30 @@ def rebuild_pipeline(settings: Settings, progress: Callable[[str], None] = print
         return report, _build(settings, instance, progress)
 
 
-def _build(settings: Settings, instance, progress: Callable[[str], None]) -> RunOutcome:
+def _build(
+    settings: Settings, instance, progress: Callable[[str], None], full_refresh: bool = False
+) -> RunOutcome:
     """The build job (dbt build, publication gate, outputs); again when its gate put files in
     quarantine, so that everything else is published."""
     from orchestration.assets.transformations import ase_impact_dbt_models
 
     interrupt.entering(STAGE_BUILD)
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
+    tags = CLI_TAGS
+    if full_refresh:
+        dbt_config = {ase_impact_dbt_models.op.name: {"config": {"full_refresh": True}}}
+        run_config |= {"ops": dbt_config}
+        tags = CLI_TAGS | {FULL_REFRESH_TAG: "true"}
+        progress("Reconstruction complète des modèles incrémentaux dbt (--full-refresh)…")
     progress("Construction des marts (dbt build) et des sorties…")
-    build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
+    build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance, tags)
     # A failed gate that quarantined association-months: build again without them (a
     # quarantined file stays out, so each build can only leave out more).
     for _ in range(MAX_QUARANTINE_BUILDS):
         if not blocking_failed or not _quarantined_more(instance, build.run_id):
             break
         progress("Fichiers mis en quarantaine : nouvelle construction sans eux…")
-        build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
+        build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance, tags)
     if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
         progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
     return RunOutcome(
@@ -151,7 +169,7 @@ def _build(settings: Settings, instance, progress: Callable[[str], None]) -> Run
     )
 
 
-def _build_once(run_config: dict, instance: dg.DagsterInstance):
+def _build_once(run_config: dict, instance: dg.DagsterInstance, tags: dict[str, str]):
     """One build job run: the result, its failed blocking checks, its failed steps and dbt's
     console output (shown only on failure)."""
     from orchestration.assets.transformations import stop_running_dbt
@@ -162,7 +180,7 @@ def _build_once(run_config: dict, instance: dg.DagsterInstance):
     try:
         with contextlib.redirect_stdout(dbt_console):
             build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
-                run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
+                run_config=run_config, instance=instance, raise_on_error=False, tags=tags
             )
     finally:
         stop_running_dbt()  # none, unless a stop left one behind

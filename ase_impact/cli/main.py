@@ -32,7 +32,7 @@ class Orchestrator(Protocol):
     """What runs the pipeline: ingest what is new in raw/, then build, gate and publish; or
     recreate the warehouse from the archive, then build."""
 
-    def run(self, settings: Settings, period: str | None) -> RunOutcome: ...
+    def run(self, settings: Settings, period: str | None, full_refresh: bool) -> RunOutcome: ...
 
     def rebuild(self, settings: Settings) -> tuple[RebuildReport, RunOutcome]: ...
 
@@ -119,7 +119,7 @@ def _run_and_summarise(settings, args: argparse.Namespace, orchestrator: Orchest
     from ase_impact.cli.run_summary import exit_code, summary_lines
     from ase_impact.warehouse.connection import locked_connection
 
-    outcome = orchestrator.run(settings, args.period)
+    outcome = orchestrator.run(settings, args.period, args.full_refresh)
     interrupt.entering("l'écriture du bilan")
     with locked_connection(settings.warehouse, read_only=True) as conn:
         print("\n".join(summary_lines(conn, outcome, settings)))
@@ -214,6 +214,11 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
     )
     run.add_argument(
         "--strict", action="store_true", help="code de sortie non nul si un fichier est refusé"
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="recalcule tous les mois et toutes les périodes, pas seulement ceux qui ont changé",
     )
     run.set_defaults(handler=_run)
 

@@ -73,6 +73,15 @@ def stop_child(process: subprocess.Popen) -> None:
             return
 
 
+class DbtBuildConfig(dg.Config):
+    """How the build job runs dbt; set in the UI's launchpad or by `ase-impact run
+    --full-refresh`."""
+
+    full_refresh: bool = False
+    """Rebuild the incremental models whole instead of the windows whose months changed
+    (docs/performance.md#incremental-builds): the same marts, slower."""
+
+
 class AseImpactDbtTranslator(DagsterDbtTranslator):
     """Models keyed by schema and table name (marts/fct_indicators), grouped by layer.
 
@@ -174,7 +183,10 @@ dbt_translator = AseImpactDbtTranslator(
     pool="duckdb",
 )
 def ase_impact_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, pipeline: PipelineSettings
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    pipeline: PipelineSettings,
+    config: DbtBuildConfig,
 ):
     settings = pipeline.resolve()
     # profiles.yml and dbt_project.yml read them from the environment of the dbt subprocess.
@@ -185,7 +197,8 @@ def ase_impact_dbt_models(
         # The invocation's own folder starts with this warehouse's partial-parse state.
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
-        invocation = dbt.cli(["build"], context=context, target_path=target)
+        build = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+        invocation = dbt.cli(build, context=context, target_path=target)
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)
         try:

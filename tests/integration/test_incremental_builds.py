@@ -7,6 +7,7 @@ envol-mentorat (A) reports from January to April 2026, cap-avenir (B) in March. 
 - B's January file arrives late: January, Q1, every year to date and the year are recomputed,
   and B's pair is counted in January.
 After both, a build with --full-refresh gives the same marts and reporting tables, row for row.
+`ase-impact run --full-refresh` asks dbt for it, and says so in the run's tags.
 Names are invented; nothing here names anyone.
 """
 
@@ -16,6 +17,7 @@ import json
 from datetime import date, datetime
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from ase_impact.core.settings import PATH_SETTINGS, load_settings
@@ -23,8 +25,12 @@ from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse import schema
 from ase_impact.warehouse.connection import connect, locked_connection
-from orchestration.dbt_project import dbt_environment
+from orchestration.dbt_project import dbt_environment, last_build_dir
+from orchestration.instance import project_instance
+from orchestration.jobs import BUILD_JOB
+from orchestration.runner import FULL_REFRESH_TAG
 from tests.conftest import isolated_environment
+from tests.integration.cli_runs import run_cli
 from tests.integration.conftest import TEST_KEY
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.engines import differing_tables, mart_dump
@@ -95,12 +101,9 @@ class Warehouse:
         self.builds = 0
 
     def receive(self, period: str, association: str, pairs: list, received_at: datetime):
-        path = write_workbook(
-            self.settings.raw_dir / period / f"{association}.xlsx",
-            association_code=association,
-            period=period,
-            rows={"pairs": pairs},
-        )
+        """A file ingested as received at received_at, without a run."""
+        self.write(period, association, pairs)
+        path = self.settings.raw_dir / period / f"{association}.xlsx"
         with locked_connection(self.settings.warehouse) as conn:
             schema.ensure_schema(conn)
             ingest_file(path, self.settings, conn, received_at)
@@ -116,6 +119,22 @@ class Warehouse:
         assert result.success, result.exception
         results = json.loads((work_dir / "target" / "run_results.json").read_text())
         return results["metadata"]["invocation_id"]
+
+    def write(self, period: str, association: str, pairs: list, _received_at=None) -> None:
+        """Drop a file in raw/, for `ase-impact run` to find."""
+        write_workbook(
+            self.settings.raw_dir / period / f"{association}.xlsx",
+            association_code=association,
+            period=period,
+            rows={"pairs": pairs},
+        )
+
+    def run(self, *options: str) -> str:
+        """`ase-impact run`; the invocation id of its dbt build."""
+        run = run_cli("run", *options)
+        assert run.exit_code == 0, run.stdout + run.stderr
+        kept = last_build_dir(self.settings.warehouse) / "run_results.json"
+        return json.loads(kept.read_text())["metadata"]["invocation_id"]
 
     def windows_built_by(self, invocation_id: str) -> dict[str, set]:
         """For each incremental model, the windows whose rows that invocation computed."""
@@ -193,3 +212,36 @@ def test_a_build_with_nothing_changed_rebuilds_no_window(warehouse):
     warehouse.build()
     unchanged = warehouse.build()
     assert warehouse.windows_built_by(unchanged) == each_model(set())
+
+
+@pytest.fixture
+def duckdb_warehouse(tmp_path):
+    location = tmp_path / "warehouse" / "ase_impact.duckdb"
+    variables = {KEY_ENV_VAR: TEST_KEY, PATH_SETTINGS["warehouse"][0]: str(location)}
+    with isolated_environment(tmp_path, variables):
+        yield Warehouse(tmp_path, location)
+
+
+@pytest.mark.slow
+def test_ase_impact_run_full_refresh_rebuilds_every_window_and_changes_no_figure(
+    duckdb_warehouse,
+):
+    warehouse = duckdb_warehouse
+    for received in FIRST_FILES:
+        warehouse.write(*received)
+    warehouse.run()
+    warehouse.write(*CORRECTION)
+    corrected = warehouse.run()
+    assert warehouse.windows_built_by(corrected) == each_model(AFTER_CORRECTION)
+    incremental_marts = warehouse.marts()
+
+    full = warehouse.run("--full-refresh")
+    assert warehouse.windows_built_by(full) == each_model(ALL_WINDOWS)
+    assert differing_tables(incremental_marts, warehouse.marts()) == []
+    with project_instance(warehouse.settings.dagster_home) as instance:
+        builds = instance.get_run_records(dg.RunsFilter(job_name=BUILD_JOB), ascending=True)
+    assert [record.dagster_run.tags.get(FULL_REFRESH_TAG) for record in builds] == [
+        None,
+        None,
+        "true",
+    ]
