@@ -237,6 +237,11 @@ class Engine:
             return None
         return self.server.url(f"bench_{work.name}_dagster".replace("-", "_").lower())
 
+    def state_owner(self) -> str:
+        """Whose state a workload's folder holds: its DuckDB files, or one throwaway
+        cluster's databases (they do not outlive the invocation that started the cluster)."""
+        return "duckdb" if self.server is None else str(self.server.root)
+
     def recreate(self, work: Path) -> None:
         """Empty databases for a workload's run from nothing."""
         if self.server is not None:
@@ -642,7 +647,8 @@ def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     # The folders hold the last run's state, the same as any run's.
     kept = measured[len(measured) // 2]
     if kept["cli"]["exit_code"] == 0 and kept["stages"]["build_status"] == "SUCCESS":
-        (work / STATE_MARKER).write_text(json.dumps({"seed": seed, "files": len(generated.files)}))
+        state = {"seed": seed, "files": len(generated.files), "owner": ENGINE.state_owner()}
+        (work / STATE_MARKER).write_text(json.dumps(state))
     print(f"[{name}] floor: python-calamine alone…", flush=True)
     paths = [generated.path(generated_file) for generated_file in generated.files]
     return {
@@ -671,9 +677,8 @@ def run_incremental(seed: int) -> dict:
     generated = generate(WORKLOADS[INCREMENTAL_BASE], seed)
     marker = work / STATE_MARKER
     setup_seconds = None
-    # A throwaway cluster's databases do not outlive the invocation that measured M.
-    kept = marker.exists() and ENGINE.server is None
-    if kept and json.loads(marker.read_text())["seed"] == seed:
+    state = json.loads(marker.read_text()) if marker.exists() else {}
+    if state.get("seed") == seed and state.get("owner") == ENGINE.state_owner():
         settings = workload_settings(work)
     else:
         print(f"[incremental] loading {INCREMENTAL_BASE} first (not measured)…", flush=True)

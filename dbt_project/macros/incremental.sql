@@ -65,3 +65,26 @@
     where {{ is_window_rebuilt('built_rows') }}
     {%- endif %}
 {%- endmacro %}
+
+{#-
+    A test of an incremental model checks, in a build, only the rows this build wrote: its
+    `where` config is `__rebuilt_windows__`. The kept windows were checked by the build that
+    wrote them, and the windows are disjoint by key. Outside a build (`dbt test`) every row
+    is checked. dbt's default where-subquery otherwise.
+-#}
+{% macro default__get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where and '__rebuilt_windows__' in where -%}
+        {%- set rebuilt = "dbt_invocation_id = '" ~ invocation_id ~ "'"
+            if flags.WHICH == 'build' else 'true' -%}
+        {%- set where = where | replace('__rebuilt_windows__', rebuilt) -%}
+    {%- endif -%}
+    {%- if where -%}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {%- do return(filtered) -%}
+    {%- else -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+{%- endmacro %}

@@ -117,8 +117,20 @@ class Warehouse:
                 patch.setenv(variable, value)
             result = run_dbt_build(work_dir, *options)
         assert result.success, result.exception
-        results = json.loads((work_dir / "target" / "run_results.json").read_text())
-        return results["metadata"]["invocation_id"]
+        self.results = json.loads((work_dir / "target" / "run_results.json").read_text())
+        return self.results["metadata"]["invocation_id"]
+
+    def rows_checked_by_tests_of(self, model: str) -> set[str]:
+        """The filters the last build's data tests of an incremental model ran with."""
+        return {
+            "only this build's rows"
+            if f"dbt_invocation_id = '{self.results['metadata']['invocation_id']}'"
+            in result["compiled_code"]
+            else "every row"
+            for result in self.results["results"]
+            if result["unique_id"].startswith("test.ase_impact.")
+            and f"_{model}_" in result["unique_id"]
+        }
 
     def write(self, period: str, association: str, pairs: list, _received_at=None) -> None:
         """Drop a file in raw/, for `ase-impact run` to find."""
@@ -193,6 +205,9 @@ def test_a_correction_and_a_late_file_rebuild_their_windows_only_and_equal_a_ful
     corrected = warehouse.build()
     assert warehouse.windows_built_by(corrected) == each_model(AFTER_CORRECTION)
     assert warehouse.windows_built_by(first) == each_model(ALL_WINDOWS - AFTER_CORRECTION)
+    # The kept windows' rows were checked by the build that wrote them.
+    for model in INCREMENTAL_MODELS:
+        assert warehouse.rows_checked_by_tests_of(model) == {"only this build's rows"}, model
 
     warehouse.receive(*LATE_FILE)
     late = warehouse.build()
