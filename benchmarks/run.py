@@ -30,6 +30,7 @@ import dataclasses
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -221,31 +222,40 @@ def measure_help() -> dict:
 
 @dataclasses.dataclass
 class Engine:
-    """Where the workloads' warehouses (and, on PostgreSQL, Dagster's storage) live: DuckDB
-    files in each workload's folder, or databases of a throwaway PostgreSQL cluster."""
+    """Where the workloads' warehouses and Dagster's storage live: DuckDB files and SQLite in
+    each workload's folder, or databases of a throwaway PostgreSQL cluster (the warehouse and
+    Dagster's storage there, or Dagster's storage only)."""
 
     name: str = "duckdb"
-    server: object = None  # devtools.postgres_server.PostgresServer on PostgreSQL
+    server: object = None  # devtools.postgres_server.PostgresServer when one is used
+
+    @property
+    def warehouse_on_server(self) -> bool:
+        return self.name == "postgresql"
+
+    def _database(self, work: Path, suffix: str = "") -> str:
+        return self.server.url(re.sub(r"[^a-z0-9_]", "_", f"bench_{work.name}{suffix}".lower()))
 
     def warehouse(self, work: Path) -> Path | str:
-        if self.server is None:
+        if not self.warehouse_on_server:
             return work / "warehouse" / "ase_impact.duckdb"
-        return self.server.url(f"bench_{work.name}".replace("-", "_").lower())
+        return self._database(work)
 
     def dagster_storage(self, work: Path) -> str | None:
-        if self.server is None:
-            return None
-        return self.server.url(f"bench_{work.name}_dagster".replace("-", "_").lower())
+        return None if self.server is None else self._database(work, "_dagster")
 
     def state_owner(self) -> str:
-        """Whose state a workload's folder holds: its DuckDB files, or one throwaway
+        """Whose state a workload's folder holds: its own files, or also one throwaway
         cluster's databases (they do not outlive the invocation that started the cluster)."""
-        return "duckdb" if self.server is None else str(self.server.root)
+        return self.name if self.server is None else str(self.server.root)
 
     def recreate(self, work: Path) -> None:
         """Empty databases for a workload's run from nothing."""
         if self.server is not None:
-            for url in (self.warehouse(work), self.dagster_storage(work)):
+            urls = [self.dagster_storage(work)]
+            if self.warehouse_on_server:
+                urls.append(self.warehouse(work))
+            for url in urls:
                 self.server.recreate_database(url.rsplit("/", 1)[1])
 
 
@@ -597,7 +607,7 @@ def measure_floor(paths: list[Path]) -> float:
 
 def _work_dir(name: str) -> Path:
     """A workload's folder; on PostgreSQL one of its own, so DuckDB's state stays."""
-    return WORK_DIR / (name if ENGINE.server is None else f"{name}-{ENGINE.name}")
+    return WORK_DIR / (name if ENGINE.name == "duckdb" else f"{name}-{ENGINE.name}")
 
 
 def _fresh(work: Path) -> Settings:
@@ -759,7 +769,9 @@ def _engines(value: str) -> list[str]:
     return names
 
 
-ENGINE_CHOICES = ("duckdb", "postgresql")
+# The warehouse's engine, and where Dagster's storage is: SQLite files beside DuckDB, or
+# PostgreSQL for both, or DuckDB with Dagster's storage on PostgreSQL.
+ENGINE_CHOICES = ("duckdb", "postgresql", "duckdb+dagster-postgresql")
 
 
 def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:
@@ -767,9 +779,11 @@ def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:
     stay as they were), on PostgreSQL with Dagster's storage there too."""
     global ENGINE
     results = json.loads(RESULTS_JSON.read_text())
+    results["machine"] = describe_machine()
+    results["help"] = measure_help()
     compared = results.setdefault("engines", {})
     for engine in engines:
-        server = start_server() if engine == "postgresql" else None
+        server = start_server() if "postgresql" in engine else None
         ENGINE = Engine(engine, server)
         try:
             for name in workloads:
@@ -777,11 +791,21 @@ def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:
                     run_incremental(seed) if name == "incremental" else run_workload(name, seed)
                 )
                 compared.setdefault(engine, {})[name] = measured
+                # The default engine's figures are the page's own (stages, phases, targets).
+                if engine == "duckdb":
+                    results["workloads"][name] = measured
+                elif "duckdb" not in engines:
+                    # An older default-engine figure would sit beside newer code's.
+                    results["workloads"].pop(name, None)
         finally:
             ENGINE = Engine()
             if server is not None:
                 remove_server(server)
         RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    if "L" in results["workloads"]:
+        results.pop("large_probe", None)
+    results["generated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     RESULTS_MD.write_text(render_results(results), encoding="utf-8")
     print(f"Results: {RESULTS_MD.relative_to(PROJECT_ROOT)}")
     return 0
@@ -799,7 +823,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--engines",
         type=_engines,
-        help="measure the workloads on each engine in turn (duckdb,postgresql), side by side",
+        help="measure the workloads on each engine in turn, side by side: "
+        + ", ".join(ENGINE_CHOICES),
     )
     args = parser.parse_args(argv)
     if not CLI.exists():

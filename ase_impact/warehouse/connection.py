@@ -104,15 +104,22 @@ def connect(path: Path | str, read_only: bool = False) -> Connection:
     return duckdb.connect(str(path), read_only=read_only)
 
 
+# dbt's sessions on PostgreSQL sort and hash in memory up to this much per operation (the
+# server's default, 4 MB, spills a build's window functions to disk; the counterpart of
+# DuckDB's memory_limit in profiles.yml). libpq reads PGOPTIONS: set it to choose otherwise.
+DBT_POSTGRES_OPTIONS = "-c work_mem=256MB"
+
+
 def dbt_target_environment(warehouse: Path | str) -> dict[str, str]:
     """What dbt_project/profiles.yml reads to pick and reach the warehouse's engine: the
     PostgreSQL target's connection fields, split from the URL (a password is best left to
-    libpq's ~/.pgpass or PGPASSWORD, never in the URL)."""
+    libpq's ~/.pgpass or PGPASSWORD, never in the URL), and its sessions' options."""
     if not is_postgres(warehouse):
         return {"ASE_IMPACT_DBT_TARGET": "duckdb"}
     url = urlsplit(str(warehouse))
     return {
         "ASE_IMPACT_DBT_TARGET": "postgres",
+        "PGOPTIONS": os.environ.get("PGOPTIONS", DBT_POSTGRES_OPTIONS),
         "ASE_IMPACT_PG_HOST": url.hostname or "localhost",
         "ASE_IMPACT_PG_PORT": str(url.port or 5432),
         "ASE_IMPACT_PG_USER": unquote(url.username or ""),

@@ -74,3 +74,35 @@ def test_a_busy_warehouse_refuses_a_writer_that_will_not_wait(postgres_url):
 def test_messages_name_a_postgresql_warehouse_without_its_password():
     url = "postgresql://ase_impact:secret@db.example.org:5433/ase_impact"
     assert connection.label(url) == "postgresql://ase_impact@db.example.org:5433/ase_impact"
+
+
+def dbt_session_setting(name: str, work_dir: Path) -> str:
+    """A setting of dbt's session on the warehouse ASE_IMPACT_WAREHOUSE, as `dbt show` reads it
+    with the environment the pipeline gives dbt."""
+    from dbt.cli.main import dbtRunner
+
+    from ase_impact.core.settings import DBT_PROJECT_DIR
+    from orchestration.dbt_project import dbt_environment
+
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in dbt_environment(load_settings()).items():
+            patch.setenv(variable, value)
+        result = dbtRunner().invoke(
+            ["show", "--inline", f"select current_setting('{name}') as value"]
+            + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+            + ["--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+            + ["--quiet"]
+        )
+    assert result.success, result.exception
+    return result.result.results[0].agate_table.rows[0]["value"]
+
+
+def test_dbt_sorts_in_memory_on_postgresql_unless_pgoptions_says_otherwise(
+    postgres_url, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ASE_IMPACT_WAREHOUSE", postgres_url)
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    # The server's default is 4MB: window functions over a month's pairs spilled to disk.
+    assert dbt_session_setting("work_mem", tmp_path / "default") == "256MB"
+    monkeypatch.setenv("PGOPTIONS", "-c work_mem=64MB")
+    assert dbt_session_setting("work_mem", tmp_path / "chosen") == "64MB"
