@@ -135,10 +135,12 @@ def sorted_findings(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 class _PlainPlaceholders(dict):
-    """Fills a rule message's placeholders that a by-rule summary cannot know with nothing."""
+    """Fills a rule message's placeholders that a by-rule summary cannot know (one row's
+    previous month, value…) with an ellipsis: the sentence stays whole, the details are the
+    « Anomalies » sheet's."""
 
     def __missing__(self, key: str) -> str:
-        return ""
+        return "…"
 
 
 def rule_description(code: str, period: str, file_name: str) -> str:

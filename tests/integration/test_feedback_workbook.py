@@ -255,6 +255,19 @@ def test_a_change_from_the_previous_month_is_queried_at_reception(settings, conn
     assert found.values.tolist() == [["DON-055", "B-001", "Homme"], ["RES-010", None, "120001"]]
     assert report.rows_with_alerts == 2
     assert "fichier de 2026-09" in report.findings["message_fr"].iloc[0]
+    # The by-rule table states the rule without one row's previous month, and says so.
+    by_rule = {
+        row[0]: row[1]
+        for row in load_workbook(
+            write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir)
+        )["Synthèse"].iter_rows(values_only=True)
+    }
+    assert by_rule["DON-055"] == (
+        "Le sexe diffère de celui déclaré pour ce binôme dans le fichier de … : à vérifier."
+    )
+    assert by_rule["RES-010"].startswith(
+        "Le montant a été multiplié ou divisé par plus de 10 depuis le fichier de … (…) pour"
+    )
     # The rows are kept, flagged.
     flagged = conn.execute(
         "SELECT pair_id FROM raw.pairs WHERE period = '2026-10-01' AND has_alerts"
