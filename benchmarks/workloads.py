@@ -223,17 +223,25 @@ def _birth_date(rng: random.Random, age: int, reference: date) -> date:
 
 
 class _FileDrawer:
-    """Draws the rows of one file; every draw goes through the file's own generator."""
+    """Draws the rows of one file through the file's own generator, except what a pair keeps
+    from one month's file to the next (its youth, application and match dates): those are
+    drawn by the pair's own generator, from the workload's first month, so that the
+    référentiel's month-to-month checks (DON-055…057) find what a real association's files
+    show, the same pairs carried over."""
 
-    def __init__(self, rng: random.Random, period: str):
+    def __init__(self, rng: random.Random, period: str, pairs_seed: str, first_period: str):
         self.rng = rng
         self.period_start, self.period_end = period_bounds(period)
+        self.pairs_seed = pairs_seed
+        self.first_period_end = period_bounds(first_period)[1]
 
     def _day(self, first: date, last: date) -> date:
         return first + timedelta(days=self.rng.randint(0, (last - first).days))
 
-    def _youth(self, age: int, reference: date) -> dict[str, object]:
-        rng = self.rng
+    def _youth(
+        self, age: int, reference: date, rng: random.Random | None = None
+    ) -> dict[str, object]:
+        rng = rng or self.rng
         sex_code = _weighted(rng, SEX_WEIGHTS)
         first_names = {"femme": FEMALE_FIRST_NAMES, "homme": MALE_FIRST_NAMES}.get(
             sex_code, FEMALE_FIRST_NAMES + MALE_FIRST_NAMES
@@ -274,14 +282,20 @@ class _FileDrawer:
 
     def _pair_row(self, index: int, status_code: str) -> dict[str, object]:
         rng, month_end = self.rng, self.period_end
-        age = rng.randint(12, 19)
+        pair_id = f"B{index:05d}"
+        # What the pair keeps from month to month, as of the workload's first month.
+        kept = random.Random(f"{self.pairs_seed}:{pair_id}")
+        first_end = self.first_period_end
+        age = kept.randint(12, 19)
+        youth = self._youth(age, first_end, kept)
+        application = first_end - timedelta(days=kept.randint(0, 540))
+        match = min(application + timedelta(days=kept.randint(3, 60)), first_end)
         placement = _weighted(rng, PLACEMENT_WEIGHTS)
         structures = REFERRING_STRUCTURES.get(placement, ())
         waiting = status_code == "waiting"
-        application = month_end - timedelta(days=rng.randint(0, 90 if waiting else 540))
         row: dict[str, object] = {
-            "pair_id": f"B{index:05d}",
-            **self._youth(age, month_end),
+            "pair_id": pair_id,
+            **youth,
             "school_level": label(
                 "school_level", rng.choice(SCHOOL_LEVELS_BY_AGE.get(age, OLDEST_SCHOOL_LEVELS))
             ),
@@ -295,7 +309,6 @@ class _FileDrawer:
         }
         if waiting:
             return row
-        match = min(application + timedelta(days=rng.randint(3, 60)), month_end)
         frequency = _weighted(
             rng, {"weekly": 35, "fortnightly": 40, "monthly": 15, "irregular": 10}
         )
@@ -418,7 +431,12 @@ def draft_file(
     workload: Workload, seed: int, period: str, association_code: str, corrected: bool = False
 ) -> FileDraft:
     """One file's rows; `corrected` draws the same rows without the planted defects."""
-    drawer = _FileDrawer(random.Random(f"{seed}:{period}:{association_code}"), period)
+    drawer = _FileDrawer(
+        random.Random(f"{seed}:{period}:{association_code}"),
+        period,
+        pairs_seed=f"{seed}:{association_code}",
+        first_period=workload.periods[0],
+    )
     pairs, questionnaires = drawer.pairs_and_questionnaires(
         workload.pairs_per_file, workload.end_questionnaires_per_file
     )
