@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ase_impact.warehouse.connection import DBT_POSTGRES_OPTIONS
 from benchmarks.workloads import WORKLOADS
 
 GIB_MIB = 1024
@@ -805,6 +806,7 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
     ]
 
 
+# The configurations `--engines` measures: the warehouse's engine and Dagster's storage.
 ENGINE_DESCRIPTIONS = {
     "duckdb": "warehouse in a DuckDB file, Dagster's storage in SQLite files (the default)",
     "postgresql": "warehouse and Dagster's storage on PostgreSQL",
@@ -875,7 +877,7 @@ def _engines(results: dict) -> list[str]:
         "Each workload run once per engine by `python -m benchmarks.run --engines …`, one after "
         "the other on this machine; PostgreSQL is a throwaway cluster on loopback started by "
         "the harness (PostgreSQL 15, the server's defaults but fsync off; dbt's sessions with "
-        "work_mem 256MB, as the pipeline sets it).",
+        f"`{DBT_POSTGRES_OPTIONS}`, as the pipeline sets it).",
         "",
         *(f"- {engine}: {ENGINE_DESCRIPTIONS.get(engine, engine)}" for engine in engines),
         "",

@@ -52,7 +52,7 @@ from ase_impact.core.settings import (
     settings_environment,
 )
 from ase_impact.warehouse.connection import connect
-from benchmarks.report import render_results
+from benchmarks.report import ENGINE_DESCRIPTIONS, render_results
 from benchmarks.workloads import (
     DEFAULT_SEED,
     INCREMENTAL_ASSOCIATION,
@@ -769,9 +769,7 @@ def _engines(value: str) -> list[str]:
     return names
 
 
-# The warehouse's engine, and where Dagster's storage is: SQLite files beside DuckDB, or
-# PostgreSQL for both, or DuckDB with Dagster's storage on PostgreSQL.
-ENGINE_CHOICES = ("duckdb", "postgresql", "duckdb+dagster-postgresql")
+ENGINE_CHOICES = tuple(ENGINE_DESCRIPTIONS)
 
 
 def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:

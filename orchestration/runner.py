@@ -39,8 +39,6 @@ from orchestration.partitions import (
 )
 
 CLI_TAGS = {"ase_impact/source": "cli"}
-# Tags a build run that rebuilt dbt's incremental models whole, for the UI's run history.
-FULL_REFRESH_TAG = "ase_impact/full_refresh"
 # Builds after the first one that a failed gate's quarantine may call for.
 MAX_QUARANTINE_BUILDS = 3
 # The headless run prints its own French summary; Dagster's event stream stays in the run
@@ -141,21 +139,19 @@ def _build(
 
     interrupt.entering(STAGE_BUILD)
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
-    tags = CLI_TAGS
     if full_refresh:
         dbt_config = {ase_impact_dbt_models.op.name: {"config": {"full_refresh": True}}}
         run_config |= {"ops": dbt_config}
-        tags = CLI_TAGS | {FULL_REFRESH_TAG: "true"}
         progress("Reconstruction complète des modèles incrémentaux dbt (--full-refresh)…")
     progress("Construction des marts (dbt build) et des sorties…")
-    build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance, tags)
+    build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
     # A failed gate that quarantined association-months: build again without them (a
     # quarantined file stays out, so each build can only leave out more).
     for _ in range(MAX_QUARANTINE_BUILDS):
         if not blocking_failed or not _quarantined_more(instance, build.run_id):
             break
         progress("Fichiers mis en quarantaine : nouvelle construction sans eux…")
-        build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance, tags)
+        build, blocking_failed, step_errors, dbt_console = _build_once(run_config, instance)
     if not blocking_failed and ase_impact_dbt_models.op.name in step_errors:
         progress(dbt_console.getvalue()[-BUILD_LOG_SHOWN_ON_FAILURE:])
     return RunOutcome(
@@ -169,7 +165,7 @@ def _build(
     )
 
 
-def _build_once(run_config: dict, instance: dg.DagsterInstance, tags: dict[str, str]):
+def _build_once(run_config: dict, instance: dg.DagsterInstance):
     """One build job run: the result, its failed blocking checks, its failed steps and dbt's
     console output (shown only on failure)."""
     from orchestration.assets.transformations import stop_running_dbt
@@ -180,7 +176,7 @@ def _build_once(run_config: dict, instance: dg.DagsterInstance, tags: dict[str, 
     try:
         with contextlib.redirect_stdout(dbt_console):
             build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
-                run_config=run_config, instance=instance, raise_on_error=False, tags=tags
+                run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
             )
     finally:
         stop_running_dbt()  # none, unless a stop left one behind

@@ -7,7 +7,7 @@ envol-mentorat (A) reports from January to April 2026, cap-avenir (B) in March. 
 - B's January file arrives late: January, Q1, every year to date and the year are recomputed,
   and B's pair is counted in January.
 After both, a build with --full-refresh gives the same marts and reporting tables, row for row.
-`ase-impact run --full-refresh` asks dbt for it, and says so in the run's tags.
+`ase-impact run --full-refresh` asks dbt for it through the build run's config.
 Names are invented; nothing here names anyone.
 """
 
@@ -28,7 +28,6 @@ from ase_impact.warehouse.connection import connect, locked_connection
 from orchestration.dbt_project import dbt_environment, last_build_dir
 from orchestration.instance import project_instance
 from orchestration.jobs import BUILD_JOB
-from orchestration.runner import FULL_REFRESH_TAG
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.conftest import TEST_KEY
@@ -132,7 +131,7 @@ class Warehouse:
             and f"_{model}_" in result["unique_id"]
         }
 
-    def write(self, period: str, association: str, pairs: list, _received_at=None) -> None:
+    def write(self, period: str, association: str, pairs: list) -> None:
         """Drop a file in raw/, for `ase-impact run` to find."""
         write_workbook(
             self.settings.raw_dir / period / f"{association}.xlsx",
@@ -229,6 +228,11 @@ def test_a_build_with_nothing_changed_rebuilds_no_window(warehouse):
     assert warehouse.windows_built_by(unchanged) == each_model(set())
 
 
+def dbt_config_of(run) -> dict | None:
+    """The config a build run gave dbt's asset (the launchpad's, or `--full-refresh`'s)."""
+    return run.run_config.get("ops", {}).get("ase_impact_dbt_models", {}).get("config")
+
+
 @pytest.fixture
 def duckdb_warehouse(tmp_path):
     location = tmp_path / "warehouse" / "ase_impact.duckdb"
@@ -242,10 +246,10 @@ def test_ase_impact_run_full_refresh_rebuilds_every_window_and_changes_no_figure
     duckdb_warehouse,
 ):
     warehouse = duckdb_warehouse
-    for received in FIRST_FILES:
-        warehouse.write(*received)
+    for period, association, pairs, _ in FIRST_FILES:
+        warehouse.write(period, association, pairs)
     warehouse.run()
-    warehouse.write(*CORRECTION)
+    warehouse.write(*CORRECTION[:3])
     corrected = warehouse.run()
     assert warehouse.windows_built_by(corrected) == each_model(AFTER_CORRECTION)
     incremental_marts = warehouse.marts()
@@ -255,8 +259,8 @@ def test_ase_impact_run_full_refresh_rebuilds_every_window_and_changes_no_figure
     assert differing_tables(incremental_marts, warehouse.marts()) == []
     with project_instance(warehouse.settings.dagster_home) as instance:
         builds = instance.get_run_records(dg.RunsFilter(job_name=BUILD_JOB), ascending=True)
-    assert [record.dagster_run.tags.get(FULL_REFRESH_TAG) for record in builds] == [
+    assert [dbt_config_of(record.dagster_run) for record in builds] == [
         None,
         None,
-        "true",
+        {"full_refresh": True},
     ]
