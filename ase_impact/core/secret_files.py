@@ -9,9 +9,11 @@ must be provided.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,12 +33,23 @@ def shared_mode(path: Path) -> int | None:
 
 def create_secret_file(path: Path, read: Callable[[Path], bytes]) -> bytes:
     """Write a new random secret to path (mode 0600, its folder 0700), then return read(path).
-    When another process created the file first, theirs is read instead."""
+    When another process created the file first, theirs is read instead.
+
+    The secret is written in full to a private temporary file, then published under its name
+    by a hard link, which fails if the name exists: a run started at the same moment never
+    reads a file that exists but is still empty."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return read(path)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_hex(SECRET_FILE_BYTES) + "\n")
+    descriptor, draft_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    draft = Path(draft_name)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_hex(SECRET_FILE_BYTES) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another run published first: read theirs
+            os.link(draft, path)
+    finally:
+        draft.unlink()
     return read(path)
