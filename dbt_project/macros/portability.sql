@@ -49,32 +49,6 @@
 {%- endmacro %}
 
 {#-
-    One cell per breakdown a row belongs to, in a select list: the total, then one per
-    breakdown column (the column holds the label shown to people; an empty value is shown as
-    « Non renseigné »). It multiplies each row by 1 + len(breakdowns).
--#}
-{% macro breakdown_cells(breakdowns) -%}
-    {{ return(adapter.dispatch('breakdown_cells')(breakdowns)) }}
-{%- endmacro %}
-{% macro default__breakdown_cells(breakdowns) -%}
-    {#- Set-returning functions of one select list advance together, row by row. -#}
-    unnest(array['total'{% for breakdown in breakdowns %}, '{{ breakdown }}'{% endfor %}]::varchar[])
-        as breakdown,
-    unnest(array[null::varchar
-        {%- for breakdown in breakdowns %},
-        coalesce({{ breakdown }}::varchar, 'Non renseigné')
-        {%- endfor %}]) as breakdown_value
-{%- endmacro %}
-{% macro duckdb__breakdown_cells(breakdowns) -%}
-    unnest([
-        {'breakdown': 'total', 'breakdown_value': null::varchar}
-        {%- for breakdown in breakdowns %},
-        {'breakdown': '{{ breakdown }}', 'breakdown_value': coalesce({{ breakdown }}::varchar, 'Non renseigné')}
-        {%- endfor %}
-    ], recursive := true)
-{%- endmacro %}
-
-{#-
     A model's columns but some, as a select list (prefix: the alias to qualify them with;
     schema: the model's, as generate_schema_name names it):
     standard SQL has no `* exclude (…)`. Read from the model's built table, which `dbt build`

@@ -1,13 +1,64 @@
 -- The pair indicators of each (period, scope, association, breakdown cell), counts first,
 -- then the rates and means derived from them (NULL when their denominator is zero).
+-- A cell is the total or one value of one breakdown (its sex, its age band, …): each is a
+-- grouping set over the window's pairs, so no pair is listed once per cell it falls in.
+-- Pair indicators apply to mentoring associations (the catalogue's population): the pairs of
+-- an association without mentoring are left out.
 -- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
 -- depends_on: {{ ref('int_month_inputs') }}
 -- depends_on: {{ ref('int_period_windows') }}
+{%- set pair_breakdowns = var('pair_breakdowns', [
+    'sex', 'age_band', 'school_level_group', 'placement_type', 'territory', 'status',
+    'objective', 'mode', 'meeting_frequency', 'end_reason', 'end_reason_kind',
+]) %}
+{%- set cell_keys = 'period_grain, period, scope, association_code' %}
+
 with
 
-cells as (
-    select * from {{ ref('int_pair_cells_listed') }} as cells
-    {{- where_window_rebuilt('cells') }}
+pairs as (
+    select * from {{ ref('int_pairs_snapshotted') }} as pairs
+    {{- where_window_rebuilt('pairs') }}
+),
+
+end_questionnaires as (
+    select * from {{ ref('int_end_questionnaires_deduplicated') }}
+),
+
+scoped as (
+    select
+        pairs.period_grain,
+        pairs.period,
+        scopes.scope,
+        {{ scope_association_code('pairs.association_code') }} as association_code,
+        -- Counted distinct per cell as numbers: a set of 64-character keys per cell and
+        -- grouping set would not fit DuckDB's memory limit (profiles.yml) on M.
+        {{ value_number('pairs.youth_key') }} as youth_key,
+        {{ value_number('pairs.mentor_key') }} as mentor_key,
+        {{ value_number('pairs.referring_structure_key') }} as referring_structure_key,
+        pairs.status_code,
+        pairs.renewal_code,
+        pairs.mode_code,
+        pairs.mentor_trained_code,
+        pairs.objective_met_code,
+        pairs.application_date,
+        pairs.match_date,
+        pairs.end_date,
+        pairs.sessions_planned,
+        pairs.sessions_held,
+        pairs.are_sessions_counted,
+        pairs.is_active,
+        pairs.is_ended,
+        pairs.is_matched_in_period,
+        end_questionnaires.pair_id is not null as has_end_questionnaire,
+        {%- for breakdown in pair_breakdowns %}
+        {{ breakdown_value_of('pairs.' ~ breakdown) }} as {{ breakdown }}_value{{ "," if not loop.last }}
+        {%- endfor %}
+    from pairs
+    left join end_questionnaires
+        on end_questionnaires.association_code = pairs.association_code
+        and end_questionnaires.pair_id = pairs.pair_id
+    {{ cross_join_scopes() }}
+    where {{ in_population('pairs.association_code', 'mentoring') }}
 ),
 
 counted as (
@@ -16,8 +67,7 @@ counted as (
         period,
         scope,
         association_code,
-        breakdown,
-        breakdown_value,
+        {{ grouping_set_breakdown(pair_breakdowns) }},
         -- Every pair of the window's files, whatever its status.
         count(*) as pairs_declared,
         -- Pairs of the window: active in it, or waiting for a mentor in their latest state.
@@ -57,8 +107,8 @@ counted as (
             where is_ended and objective_met_code in ('yes', 'partly', 'no')
         ) as pairs_objective_assessed,
         count(*) filter (where is_ended and has_end_questionnaire) as end_questionnaires_received
-    from cells
-    group by period_grain, period, scope, association_code, breakdown, breakdown_value
+    from scoped
+    group by {{ breakdown_grouping_sets(cell_keys, pair_breakdowns) }}
 )
 
 select
