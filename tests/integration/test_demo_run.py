@@ -70,6 +70,13 @@ def test_the_last_build_keeps_its_dbt_results_and_the_second_build_parses_partia
     kept = last_build_dir(demo_run["warehouse"])
     results = json.loads((kept / "run_results.json").read_text())["results"]
     assert results and {result["status"] for result in results} <= {"success", "pass", "no-op"}
+    # dbt's unit tests run in the test suite's builds, not in the pipeline's.
+    assert {result["unique_id"].split(".")[0] for result in results} == {
+        "seed",
+        "model",
+        "test",
+        "exposure",
+    }
     # Only the exposures (the workbooks and the published copy) have nothing to run.
     assert {
         result["unique_id"].split(".")[0] for result in results if result["status"] == "no-op"
