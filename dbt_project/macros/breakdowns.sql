@@ -22,12 +22,6 @@
     )
 {%- endmacro %}
 
-{#- A number per distinct non-empty value of column, in place of the value where only
-    distinct counts read it (NULL stays NULL). -#}
-{% macro value_number(column) -%}
-    case when {{ column }} is not null then dense_rank() over (order by {{ column }}) end
-{%- endmacro %}
-
 {% macro grouping_set_breakdown(breakdowns) -%}
     {%- if breakdowns | length == 0 -%}
     'total' as breakdown,
@@ -45,6 +39,12 @@
         {%- endfor %}
     end as breakdown_value
     {%- endif %}
+{%- endmacro %}
+
+{#- A number per distinct non-empty value of column, in place of the value where only
+    distinct counts read it (NULL stays NULL). -#}
+{% macro value_number(column) -%}
+    case when {{ column }} is not null then dense_rank() over (order by {{ column }}) end
 {%- endmacro %}
 
 {#-
