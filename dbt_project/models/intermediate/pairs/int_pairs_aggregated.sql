@@ -49,9 +49,9 @@ scoped as (
         pairs.is_active,
         pairs.is_ended,
         pairs.is_matched_in_period,
-        end_questionnaires.pair_id is not null as has_end_questionnaire,
-        {%- for breakdown in pair_breakdowns %}
-        {{ breakdown_value_of('pairs.' ~ breakdown) }} as {{ breakdown }}_value{{ "," if not loop.last }}
+        end_questionnaires.pair_id is not null as has_end_questionnaire
+        {%- for breakdown in pair_breakdowns %},
+        {{ breakdown_value_of('pairs.' ~ breakdown) }} as {{ breakdown }}_value
         {%- endfor %}
     from pairs
     left join end_questionnaires
