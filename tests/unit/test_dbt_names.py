@@ -12,9 +12,7 @@ POSTGRES_MAX_IDENTIFIER_BYTES = 63
 
 
 def relation_names(project: Path) -> list[str]:
-    names = [
-        path.stem for folder in ("models", "seeds") for path in (project / folder).rglob("*.sql")
-    ]
+    names = [path.stem for path in (project / "models").rglob("*.sql")]
     names += [path.stem for path in (project / "seeds").rglob("*.csv")]
     for properties in (project / "models").rglob("*.yml"):
         document = yaml.safe_load(properties.read_text(encoding="utf-8")) or {}

@@ -16,7 +16,15 @@
 with
 
 pairs as (
-    select * from {{ ref('int_pairs_snapshotted') }} as pairs
+    select
+        pairs.*,
+        -- Counted distinct per cell as numbers: a set of 64-character keys per cell and
+        -- grouping set would not fit DuckDB's memory limit (profiles.yml) on M. Numbered
+        -- before the scopes are joined, so each pair's keys are numbered once.
+        {{ value_number('pairs.youth_key') }} as youth_number,
+        {{ value_number('pairs.mentor_key') }} as mentor_number,
+        {{ value_number('pairs.referring_structure_key') }} as referring_structure_number
+    from {{ ref('int_pairs_snapshotted') }} as pairs
     {{- where_window_rebuilt('pairs') }}
 ),
 
@@ -30,11 +38,9 @@ scoped as (
         pairs.period,
         scopes.scope,
         {{ scope_association_code('pairs.association_code') }} as association_code,
-        -- Counted distinct per cell as numbers: a set of 64-character keys per cell and
-        -- grouping set would not fit DuckDB's memory limit (profiles.yml) on M.
-        {{ value_number('pairs.youth_key') }} as youth_key,
-        {{ value_number('pairs.mentor_key') }} as mentor_key,
-        {{ value_number('pairs.referring_structure_key') }} as referring_structure_key,
+        pairs.youth_number,
+        pairs.mentor_number,
+        pairs.referring_structure_number,
         pairs.status_code,
         pairs.renewal_code,
         pairs.mode_code,
@@ -72,17 +78,17 @@ counted as (
         count(*) as pairs_declared,
         -- Pairs of the window: active in it, or waiting for a mentor in their latest state.
         count(*) filter (where is_active or status_code = 'waiting') as pairs_followed,
-        count(distinct youth_key) filter (where is_active) as youth_accompanied,
-        count(distinct youth_key) filter (
+        count(distinct youth_number) filter (where is_active) as youth_accompanied,
+        count(distinct youth_number) filter (
             where is_active and renewal_code = 'new' and is_matched_in_period
         ) as youth_new,
-        count(distinct youth_key) filter (where status_code = 'waiting') as youth_waiting,
+        count(distinct youth_number) filter (where status_code = 'waiting') as youth_waiting,
         count(*) filter (where is_active) as pairs_active,
-        count(distinct mentor_key) filter (where is_active) as mentors_active,
-        count(distinct mentor_key) filter (
+        count(distinct mentor_number) filter (where is_active) as mentors_active,
+        count(distinct mentor_number) filter (
             where is_active and mentor_trained_code = 'yes'
         ) as mentors_trained,
-        count(distinct referring_structure_key) filter (where is_active) as structures_mobilized,
+        count(distinct referring_structure_number) filter (where is_active) as structures_mobilized,
         count(*) filter (where is_active and mode_code = 'remote') as pairs_remote,
         count(*) filter (where is_matched_in_period) as pairs_matched,
         coalesce(
