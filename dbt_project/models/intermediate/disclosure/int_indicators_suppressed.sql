@@ -11,6 +11,8 @@
 --     when no other association is left to mask).
 -- A new mask can open another such group, so rounds repeat; the singular test
 -- assert_suppressed_cells_not_recoverable fails the build if they were not enough.
+-- Every such group lies within one block (window, indicator, dimension): the rounds run on the
+-- blocks holding a primary mask only (a fifth of M's cells), the others need no mask.
 -- Values stay exact: outputs mask flagged cells.
 {%- set rounds = 6 %}
 {%- set cell_columns = star_except('int_indicators_completed', []) %}
@@ -20,12 +22,26 @@ cells as (
     select * from {{ ref('int_indicators_completed') }}
 ),
 
-masked_round_0 as (
+primary_suppressed as (
     select
         *,
-        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_primary_suppressed,
-        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_masked
+        cell_count between 1 and {{ var('min_cell') | int }} - 1 as is_primary_suppressed
     from cells
+),
+
+blocks as (
+    select
+        *,
+        coalesce(bool_or(is_primary_suppressed) over (
+            partition by period_grain, period, indicator_code, mis_pe_dimension
+        ), false) as has_block_primary
+    from primary_suppressed
+),
+
+masked_round_0 as (
+    select {{ cell_columns }}, is_primary_suppressed, is_primary_suppressed as is_masked
+    from blocks
+    where has_block_primary
 ),
 {% for round in range(1, rounds + 1) %}
 groups_round_{{ round }} as (
@@ -79,6 +95,10 @@ masked_round_{{ round }} as (
 
 flagged as (
     select * from masked_round_{{ rounds }}
+    union all
+    select {{ cell_columns }}, is_primary_suppressed, is_primary_suppressed as is_masked
+    from blocks
+    where not has_block_primary
 )
 
 select

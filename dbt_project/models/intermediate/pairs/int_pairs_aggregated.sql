@@ -78,17 +78,20 @@ counted as (
         count(*) as pairs_declared,
         -- Pairs of the window: active in it, or waiting for a mentor in their latest state.
         count(*) filter (where is_active or status_code = 'waiting') as pairs_followed,
-        count(distinct youth_number) filter (where is_active) as youth_accompanied,
-        count(distinct youth_number) filter (
-            where is_active and renewal_code = 'new' and is_matched_in_period
+        -- Distinct counts filter with CASE, not FILTER: DuckDB runs a filtered distinct
+        -- aggregate as its own pass per grouping set (M's build: 11.4 s against 7.3 s).
+        count(distinct case when is_active then youth_number end) as youth_accompanied,
+        count(distinct case
+            when is_active and renewal_code = 'new' and is_matched_in_period then youth_number end
         ) as youth_new,
-        count(distinct youth_number) filter (where status_code = 'waiting') as youth_waiting,
+        count(distinct case when status_code = 'waiting' then youth_number end) as youth_waiting,
         count(*) filter (where is_active) as pairs_active,
-        count(distinct mentor_number) filter (where is_active) as mentors_active,
-        count(distinct mentor_number) filter (
-            where is_active and mentor_trained_code = 'yes'
+        count(distinct case when is_active then mentor_number end) as mentors_active,
+        count(distinct case
+            when is_active and mentor_trained_code = 'yes' then mentor_number end
         ) as mentors_trained,
-        count(distinct referring_structure_number) filter (where is_active) as structures_mobilized,
+        count(distinct case when is_active then referring_structure_number end)
+            as structures_mobilized,
         count(*) filter (where is_active and mode_code = 'remote') as pairs_remote,
         count(*) filter (where is_matched_in_period) as pairs_matched,
         coalesce(
