@@ -16,33 +16,37 @@ windows as (
     {{- where_window_rebuilt('windows') }}
 ),
 
-ranked as (
+-- The snapshot each pair is taken from: keys first, then the rows joined, since ranking whole
+-- rows would carry every column through the ranking (M: 3.3 s against 0.5 s).
+latest_snapshots as (
+    select
+        windows.period_grain,
+        windows.period,
+        pairs.association_code,
+        pairs.pair_id,
+        max(pairs.period) as snapshot_period
+    from pairs
+    inner join windows
+        on pairs.period between windows.window_start and windows.window_end
+    group by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
+),
+
+windowed as (
     select
         windows.period_grain,
         windows.period,
         windows.window_start,
         windows.window_end,
         pairs.period as snapshot_period,
-        {{ star_except('int_pairs_coded', ['period', 'period_end'], 'pairs') }},
-        row_number() over (
-            partition by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
-            order by pairs.period desc
-        ) as recency
-    from pairs
+        {{ star_except('int_pairs_coded', ['period', 'period_end'], 'pairs') }}
+    from latest_snapshots
     inner join windows
-        on pairs.period between windows.window_start and windows.window_end
-),
-
-windowed as (
-    select
-        period_grain,
-        period,
-        window_start,
-        window_end,
-        snapshot_period,
-        {{ star_except('int_pairs_coded', ['period', 'period_end']) }}
-    from ranked
-    where recency = 1
+        on windows.period_grain = latest_snapshots.period_grain
+        and windows.period = latest_snapshots.period
+    inner join pairs
+        on pairs.association_code = latest_snapshots.association_code
+        and pairs.pair_id = latest_snapshots.pair_id
+        and pairs.period = latest_snapshots.snapshot_period
 ),
 
 flagged as (
