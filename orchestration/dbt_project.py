@@ -8,7 +8,9 @@ import os
 import shutil
 import sys
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 from dagster_dbt import DbtProject
@@ -28,6 +30,9 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
+# Beside the last build: the sources fingerprint of the last build that ran the référentiel's
+# tests and passed.
+REFERENTIEL_CHECKED_FILE = "referentiel_checked"
 # The dbt var sources_fingerprint (dbt_project.yml): what the incremental models' SQL is made of.
 SOURCES_FINGERPRINT_VARIABLE = "ASE_IMPACT_DBT_SOURCES_FINGERPRINT"
 
@@ -133,3 +138,35 @@ def keep_last_build(target: Path, warehouse: Path | str) -> None:
             partial = kept / f"{name}.{os.getpid()}.tmp"
             shutil.copyfile(target / name, partial)
             os.replace(partial, kept / name)
+
+
+def is_referentiel_test(manifest: Mapping[str, Any], unique_id: str) -> bool:
+    """A test of the référentiel alone (every parent a seed): it checks the lists the release
+    ships (seeds/), whatever the month's data."""
+    parents = manifest["parent_map"].get(unique_id, [])
+    return bool(parents) and all(parent.startswith("seed.") for parent in parents)
+
+
+def referentiel_tests(manifest: Mapping[str, Any]) -> list[str]:
+    """The names of the référentiel's tests, as dbt selects them."""
+    return sorted(
+        node["name"]
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "test" and is_referentiel_test(manifest, unique_id)
+    )
+
+
+def referentiel_checked(warehouse: Path | str, fingerprint: str) -> bool:
+    """Whether a build of this very project (fingerprint: sources_fingerprint) passed the
+    référentiel's tests on this warehouse: seeds and tests unchanged, they would pass again."""
+    record = last_build_dir(warehouse) / REFERENTIEL_CHECKED_FILE
+    return record.is_file() and record.read_text(encoding="utf-8") == fingerprint
+
+
+def record_referentiel_checked(warehouse: Path | str, fingerprint: str) -> None:
+    """Record that a successful build of the project `fingerprint` ran the référentiel's tests."""
+    kept = last_build_dir(warehouse)
+    kept.mkdir(exist_ok=True)
+    partial = kept / f"{REFERENTIEL_CHECKED_FILE}.{os.getpid()}.tmp"
+    partial.write_text(fingerprint, encoding="utf-8")
+    os.replace(partial, kept / REFERENTIEL_CHECKED_FILE)

@@ -6,7 +6,9 @@ dbt runs as a child process; when the step stops early (a stop signal, an error)
 stopped too, so that it never outlives the run holding the warehouse.
 """
 
+import functools
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -20,6 +22,7 @@ from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
     DbtCliResource,
+    DbtProject,
     dbt_assets,
 )
 
@@ -30,8 +33,12 @@ from orchestration.dbt_project import (
     build_target_path,
     dbt_environment,
     dbt_project,
+    is_referentiel_test,
     keep_last_build,
     prepare_manifest,
+    record_referentiel_checked,
+    referentiel_checked,
+    referentiel_tests,
     sources_fingerprint,
 )
 from orchestration.resources import PipelineSettings
@@ -82,12 +89,23 @@ class DbtBuildConfig(dg.Config):
     (docs/performance.md#incremental-builds): the same marts, slower."""
 
 
-def build_command(config: DbtBuildConfig) -> list[str]:
+def build_command(config: DbtBuildConfig, referentiel_checked: bool) -> list[str]:
     """dbt's arguments for the pipeline's build. dbt's unit tests check the models' SQL on
     fixed rows, not the data: as dbt advises, they run where the SQL changes (the test suite's
-    builds, tests/integration/dbt_build.py), not in every month's build."""
+    builds, tests/integration/dbt_build.py), not in every month's build. The référentiel's
+    own tests (its seeds' keys and lists) run when the project changed since the last build
+    that passed them on this warehouse (referentiel_checked), and on a full refresh."""
     command = ["build", "--exclude-resource-type", "unit_test"]
-    return [*command, "--full-refresh"] if config.full_refresh else command
+    if config.full_refresh:
+        return [*command, "--full-refresh"]
+    if referentiel_checked:
+        return [*command, "--exclude", *referentiel_tests(dbt_manifest())]
+    return command
+
+
+@functools.cache
+def dbt_manifest() -> dict[str, Any]:
+    return json.loads(prepare_manifest().read_text(encoding="utf-8"))
 
 
 class AseImpactDbtTranslator(DagsterDbtTranslator):
@@ -107,6 +125,19 @@ class AseImpactDbtTranslator(DagsterDbtTranslator):
         if dbt_resource_props["resource_type"] == "seed":
             return "referentiel"
         return dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else None
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        """dbt's tests of the data are asset checks; the référentiel's own tests are not (they
+        check the release, and do not run every month: build_command)."""
+        if is_referentiel_test(manifest, unique_id):
+            return None
+        return super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
 
 
 # The registry the dbt source raw.associations reads: loaded by the dbt step itself, from the
@@ -205,7 +236,9 @@ def ase_impact_dbt_models(
         # The invocation's own folder starts with this warehouse's partial-parse state.
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
-        invocation = dbt.cli(build_command(config), context=context, target_path=target)
+        fingerprint = sources_fingerprint()
+        checked = referentiel_checked(settings.warehouse, fingerprint)
+        invocation = dbt.cli(build_command(config, checked), context=context, target_path=target)
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)
         try:
@@ -214,6 +247,8 @@ def ase_impact_dbt_models(
             stop_child(invocation.process)
             running_dbt.discard(invocation.process)
         keep_last_build(target, settings.warehouse)
+        if not checked or config.full_refresh:
+            record_referentiel_checked(settings.warehouse, fingerprint)
         publish_dbt_docs(dbt, target, settings, context.log)
     # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
     shutil.rmtree(target, ignore_errors=True)

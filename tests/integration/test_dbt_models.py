@@ -15,6 +15,7 @@ Names are invented; nothing here names anyone.
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -27,6 +28,7 @@ from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import IngestionReport, ingest_file
 from ase_impact.intake.pseudonymise import load_key, youth_key
 from ase_impact.warehouse import connection, schema
+from orchestration.dbt_project import prepare_manifest
 from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import resource_row, write_submission
@@ -887,3 +889,34 @@ def test_analyst_queries_answer(build):
     # to A); T1 in April Y4 100, Y1 33.33.
     assert scores[("sociabilisation", T0)][0] == pytest.approx(250 / 3)
     assert scores[("sociabilisation", T1)] == (pytest.approx(200 / 3), 2.0)
+
+
+def test_mart_columns_constrained_not_null_refuse_a_null(build):
+    """The marts' NOT NULL columns are constraints the warehouse enforces as dbt builds them
+    (their contract), not tests run afterwards: each is NOT NULL in the built table, and a
+    NULL written into one is refused."""
+    manifest = json.loads(prepare_manifest().read_text(encoding="utf-8"))
+    constrained = {
+        (node["schema"], node["alias"], column["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["fqn"][1] == "marts"
+        for column in node["columns"].values()
+        if any(constraint["type"] == "not_null" for constraint in column["constraints"])
+    }
+    assert ("marts", "fct_indicators", "indicator_code") in constrained
+    not_nullable = set(
+        build.conn.execute(
+            "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND is_nullable = 'NO'"
+        ).fetchall()
+    )
+    assert constrained <= not_nullable, constrained - not_nullable
+    build.conn.begin()
+    try:
+        with pytest.raises(duckdb.ConstraintException, match="indicator_code"):
+            build.conn.execute(
+                "INSERT INTO marts.fct_indicators BY NAME "
+                "SELECT * REPLACE (NULL AS indicator_code) FROM marts.fct_indicators LIMIT 1"
+            )
+    finally:
+        build.conn.rollback()

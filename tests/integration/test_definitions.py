@@ -7,6 +7,12 @@ from datetime import date
 import dagster as dg
 
 from ase_impact.core.keys import FIRST_PERIOD
+from orchestration.assets.transformations import DbtBuildConfig, build_command, dbt_manifest
+from orchestration.dbt_project import (
+    record_referentiel_checked,
+    referentiel_checked,
+    referentiel_tests,
+)
 from orchestration.definitions import defs
 from orchestration.partitions import month_partitions
 
@@ -60,6 +66,36 @@ def test_contract_checks_and_dbt_tests_are_asset_checks():
     for table in RAW_TABLES:
         assert (f"raw/{table}", f"contrat_{table}") in checks
     assert any(asset == "marts/fct_indicators" for asset, _ in checks)
+
+
+def test_the_referentiel_tests_are_not_asset_checks_and_skipped_once_passed(tmp_path):
+    """The référentiel's tests (every parent a seed) check the release, not the month: they
+    are not asset checks, and a build skips them once a build of the same project passed them
+    on its warehouse; a full refresh, or another project, runs them again."""
+    manifest = dbt_manifest()
+    referentiel = referentiel_tests(manifest)
+    assert "unique_indicator_catalog_indicator_code" in referentiel
+    assert "assert_age_bands_cover_ages_once" in referentiel
+    for name in referentiel:
+        [node] = [n for n in manifest["nodes"].values() if n["name"] == name]
+        assert all(p.startswith("seed.") for p in manifest["parent_map"][node["unique_id"]])
+    check_names = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert check_names.isdisjoint(referentiel)
+    assert any(name.startswith("not_null_stg_reporting__pairs") for name in check_names)
+
+    plain, full = DbtBuildConfig(), DbtBuildConfig(full_refresh=True)
+    assert "--exclude" not in build_command(plain, referentiel_checked=False)
+    assert build_command(plain, referentiel_checked=True)[-len(referentiel) - 1 :] == [
+        "--exclude",
+        *referentiel,
+    ]
+    assert "--exclude" not in build_command(full, referentiel_checked=True)
+
+    warehouse = tmp_path / "ase_impact.duckdb"
+    assert not referentiel_checked(warehouse, "project-a")
+    record_referentiel_checked(warehouse, "project-a")
+    assert referentiel_checked(warehouse, "project-a")
+    assert not referentiel_checked(warehouse, "project-b")
 
 
 def test_the_schedule_sensors_and_jobs_are_listed():

@@ -16,7 +16,13 @@ from ase_impact.core import keys, referentiel
 from ase_impact.core.settings import PROJECT_ROOT, load_settings
 from ase_impact.publish.consolidated import MASKED_GROUP_LABEL, consolidated_paths
 from ase_impact.publish.pdf import render_pdf
-from orchestration.dbt_project import last_build_dir
+from orchestration.assets.transformations import dbt_manifest
+from orchestration.dbt_project import (
+    last_build_dir,
+    referentiel_checked,
+    referentiel_tests,
+    sources_fingerprint,
+)
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.test_consolidated_workbook import charted
@@ -81,6 +87,12 @@ def test_the_last_build_keeps_its_dbt_results_and_the_second_build_parses_partia
     assert {
         result["unique_id"].split(".")[0] for result in results if result["status"] == "no-op"
     } == {"exposure"}
+    # The first build passed the référentiel's tests; the second, of the same project, did not
+    # run them again, and ran the tests of the data.
+    assert referentiel_checked(demo_run["warehouse"], sources_fingerprint())
+    ran = {result["unique_id"].split(".")[2] for result in results}
+    assert ran.isdisjoint(referentiel_tests(dbt_manifest()))
+    assert "assert_suppressed_cells_not_recoverable" in ran
     assert (kept / "partial_parse.msgpack").stat().st_size > 0
     # The first build's parse state, kept beside the warehouse, spared the second a full parse.
     second_build_log = (kept / "dbt.log").read_text()
