@@ -99,7 +99,8 @@ def build_command(config: DbtBuildConfig, referentiel_checked: bool) -> list[str
     if config.full_refresh:
         return [*command, "--full-refresh"]
     if referentiel_checked:
-        return [*command, "--exclude", *referentiel_tests(dbt_manifest())]
+        # One space-separated value: dagster-dbt reads one value per --exclude.
+        return [*command, "--exclude", " ".join(referentiel_tests(dbt_manifest()))]
     return command
 
 
