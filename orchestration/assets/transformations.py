@@ -6,7 +6,6 @@ dbt runs as a child process; when the step stops early (a stop signal, an error)
 stopped too, so that it never outlives the run holding the warehouse.
 """
 
-import functools
 import hashlib
 import json
 import os
@@ -104,8 +103,9 @@ def build_command(config: DbtBuildConfig, referentiel_checked: bool) -> list[str
     return command
 
 
-@functools.cache
 def dbt_manifest() -> dict[str, Any]:
+    """The project's manifest as it is now (read at each build: the project may change under a
+    long-lived code server)."""
     return json.loads(prepare_manifest().read_text(encoding="utf-8"))
 
 
