@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
+import json
 import os
 import shutil
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -100,6 +102,11 @@ def prepare_manifest() -> Path:
     return manifest
 
 
+def load_manifest() -> dict[str, Any]:
+    """The project's manifest, prepared first if stale (prepare_manifest)."""
+    return json.loads(prepare_manifest().read_text(encoding="utf-8"))
+
+
 def last_build_dir(warehouse: Path | str) -> Path:
     """What dbt left from the last successful build on this warehouse, kept beside it.
 
@@ -135,9 +142,15 @@ def keep_last_build(target: Path, warehouse: Path | str) -> None:
     kept.mkdir(exist_ok=True)
     for name in LAST_BUILD_FILES:
         if (target / name).exists():
-            partial = kept / f"{name}.{os.getpid()}.tmp"
-            shutil.copyfile(target / name, partial)
-            os.replace(partial, kept / name)
+            _replace_whole(kept / name, functools.partial(shutil.copyfile, target / name))
+
+
+def _replace_whole(path: Path, write: Callable[[Path], object]) -> None:
+    """Write path through a partial file replacing it at once: a reader never sees it half
+    written."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    write(partial)
+    os.replace(partial, path)
 
 
 def is_referentiel_test(manifest: Mapping[str, Any], unique_id: str) -> bool:
@@ -167,6 +180,7 @@ def record_referentiel_checked(warehouse: Path | str, fingerprint: str) -> None:
     """Record that a successful build of the project `fingerprint` ran the référentiel's tests."""
     kept = last_build_dir(warehouse)
     kept.mkdir(exist_ok=True)
-    partial = kept / f"{REFERENTIEL_CHECKED_FILE}.{os.getpid()}.tmp"
-    partial.write_text(fingerprint, encoding="utf-8")
-    os.replace(partial, kept / REFERENTIEL_CHECKED_FILE)
+    _replace_whole(
+        kept / REFERENTIEL_CHECKED_FILE,
+        lambda partial: partial.write_text(fingerprint, encoding="utf-8"),
+    )

@@ -7,7 +7,6 @@ stopped too, so that it never outlives the run holding the warehouse.
 """
 
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -29,12 +28,13 @@ from ase_impact.core.registry import load_registry
 from ase_impact.warehouse.connection import connect, exclusive_access
 from ase_impact.warehouse.loader import replace_registry
 from orchestration.dbt_project import (
+    SOURCES_FINGERPRINT_VARIABLE,
     build_target_path,
     dbt_environment,
     dbt_project,
     is_referentiel_test,
     keep_last_build,
-    prepare_manifest,
+    load_manifest,
     record_referentiel_checked,
     referentiel_checked,
     referentiel_tests,
@@ -99,14 +99,8 @@ def build_command(config: DbtBuildConfig, referentiel_checked: bool) -> list[str
         return [*command, "--full-refresh"]
     if referentiel_checked:
         # One space-separated value: dagster-dbt reads one value per --exclude.
-        return [*command, "--exclude", " ".join(referentiel_tests(dbt_manifest()))]
+        return [*command, "--exclude", " ".join(referentiel_tests(dbt_manifest))]
     return command
-
-
-def dbt_manifest() -> dict[str, Any]:
-    """The project's manifest as it is now (read at each build: the project may change under a
-    long-lived code server)."""
-    return json.loads(prepare_manifest().read_text(encoding="utf-8"))
 
 
 class AseImpactDbtTranslator(DagsterDbtTranslator):
@@ -211,13 +205,16 @@ def publish_dbt_docs(dbt: DbtCliResource, target: Path, settings, log) -> bool:
     return True
 
 
+# Read once: the assets below are made of it, and the build excludes tests by its names.
+dbt_manifest = load_manifest()
+
 dbt_translator = AseImpactDbtTranslator(
     settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)
 )
 
 
 @dbt_assets(
-    manifest=prepare_manifest(),
+    manifest=dbt_manifest,
     project=dbt_project,
     dagster_dbt_translator=dbt_translator,
     pool="duckdb",
@@ -230,14 +227,15 @@ def ase_impact_dbt_models(
 ):
     settings = pipeline.resolve()
     # profiles.yml and dbt_project.yml read them from the environment of the dbt subprocess.
-    os.environ.update(dbt_environment(settings))
+    environment = dbt_environment(settings)
+    os.environ.update(environment)
     with exclusive_access(settings.warehouse):
         with connect(settings.warehouse) as conn:
             replace_registry(conn, load_registry(settings.registry))
         # The invocation's own folder starts with this warehouse's partial-parse state.
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
-        fingerprint = sources_fingerprint()
+        fingerprint = environment[SOURCES_FINGERPRINT_VARIABLE]
         checked = referentiel_checked(settings.warehouse, fingerprint)
         invocation = dbt.cli(build_command(config, checked), context=context, target_path=target)
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS

@@ -1,13 +1,11 @@
 """dbt's documentation as analysts read it (`make docs`): every mart and every table of the
 published copy described, column by column; the workbooks declared as exposures."""
 
-import json
-
 import duckdb
 import pytest
 
 from ase_impact.warehouse.schema import ensure_schema
-from orchestration.dbt_project import prepare_manifest
+from orchestration.dbt_project import load_manifest
 
 PUBLISHED_SOURCES = (
     "submissions",
@@ -20,7 +18,7 @@ PUBLISHED_SOURCES = (
 
 @pytest.fixture(scope="module")
 def manifest():
-    return json.loads(prepare_manifest().read_text(encoding="utf-8"))
+    return load_manifest()
 
 
 def _undescribed(node) -> list[str]:

@@ -15,7 +15,6 @@ Names are invented; nothing here names anyone.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -28,7 +27,7 @@ from ase_impact.core.settings import load_settings
 from ase_impact.intake.ingestion import IngestionReport, ingest_file
 from ase_impact.intake.pseudonymise import load_key, youth_key
 from ase_impact.warehouse import connection, schema
-from orchestration.dbt_project import prepare_manifest
+from orchestration.dbt_project import load_manifest
 from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.sample_rows import resource_row, write_submission
@@ -895,7 +894,7 @@ def test_mart_columns_constrained_not_null_refuse_a_null(build):
     """The marts' NOT NULL columns are constraints the warehouse enforces as dbt builds them
     (their contract), not tests run afterwards: each is NOT NULL in the built table, and a
     NULL written into one is refused."""
-    manifest = json.loads(prepare_manifest().read_text(encoding="utf-8"))
+    manifest = load_manifest()
     constrained = {
         (node["schema"], node["alias"], column["name"])
         for node in manifest["nodes"].values()

@@ -72,7 +72,7 @@ def test_the_referentiel_tests_are_not_asset_checks_and_skipped_once_passed(tmp_
     """The référentiel's tests (every parent a seed) check the release, not the month: they
     are not asset checks, and a build skips them once a build of the same project passed them
     on its warehouse; a full refresh, or another project, runs them again."""
-    manifest = dbt_manifest()
+    manifest = dbt_manifest
     referentiel = referentiel_tests(manifest)
     assert "unique_indicator_catalog_indicator_code" in referentiel
     assert "assert_age_bands_cover_ages_once" in referentiel
