@@ -3,7 +3,7 @@
 with
 
 cells as (
-    select * from {{ ref('int_mispe_cells_listed') }}
+    select * from {{ ref('int_mispe_cells_sequenced') }}
 ),
 
 changes as (
@@ -14,70 +14,117 @@ windows as (
     select * from {{ ref('int_period_windows') }}
 ),
 
-respondents as (
+-- Youth who answered last in the same month and next in the same month share every window:
+-- they are summed once before the windows are joined.
+cell_months as (
     select
-        period_grain,
-        period,
         scope,
         association_code,
         mis_pe_dimension,
         breakdown,
         breakdown_value,
+        answered_period,
+        next_answered_period,
         count(*) as respondents,
         sum(score) as score_total,
         count(*) filter (where is_favourable) as favourable_respondents
     from cells
     group by
-        period_grain,
-        period,
         scope,
         association_code,
         mis_pe_dimension,
         breakdown,
-        breakdown_value
+        breakdown_value,
+        answered_period,
+        next_answered_period
 ),
 
--- A youth followed up twice in a window, or (at département scope) in two associations,
--- counts once, with the latest T1.
-changes_per_youth as (
-    select period_grain, period, scope, association_code, youth_key, mis_pe_dimension, score_change
-    from (
+respondents as (
     select
         windows.period_grain,
         windows.period,
-        scopes.scope,
-        {{ scope_association_code('changes.association_code') }} as association_code,
-        changes.youth_key,
-        changes.mis_pe_dimension,
-        changes.score_change,
-        row_number() over (
-            partition by
-                windows.period_grain, windows.period, scopes.scope,
-                {{ scope_association_code('changes.association_code') }},
-                changes.youth_key, changes.mis_pe_dimension
-            order by changes.answered_on desc, changes.association_code
-        ) as recency
-    from changes
+        cell_months.scope,
+        cell_months.association_code,
+        cell_months.mis_pe_dimension,
+        cell_months.breakdown,
+        cell_months.breakdown_value,
+        sum(cell_months.respondents) as respondents,
+        sum(cell_months.score_total) as score_total,
+        sum(cell_months.favourable_respondents) as favourable_respondents
+    from cell_months
     inner join windows
-        on changes.answered_period between windows.window_start and windows.window_end
-    {{ cross_join_scopes() }}
+        on {{ answered_last_in_window('cell_months', 'windows') }}
+    group by
+        windows.period_grain,
+        windows.period,
+        cell_months.scope,
+        cell_months.association_code,
+        cell_months.mis_pe_dimension,
+        cell_months.breakdown,
+        cell_months.breakdown_value
+),
+
+-- A youth followed up twice in a window, or (at département scope) in two associations,
+-- counts once, with the latest T1: the latest of each month answered, sequenced as the cells.
+changes_of_month as (
+    select
+        scope,
+        association_code,
+        youth_key,
+        mis_pe_dimension,
+        answered_period,
+        score_change
+    from (
+        select
+            scopes.scope,
+            {{ scope_association_code('changes.association_code') }} as association_code,
+            changes.youth_key,
+            changes.mis_pe_dimension,
+            changes.answered_period,
+            changes.score_change,
+            row_number() over (
+                partition by
+                    scopes.scope,
+                    {{ scope_association_code('changes.association_code') }},
+                    changes.youth_key, changes.mis_pe_dimension, changes.answered_period
+                order by changes.answered_on desc, changes.association_code
+            ) as recency
+        from changes
+        {{ cross_join_scopes() }}
     ) as ranked
     where recency = 1
 ),
 
+changes_sequenced as (
+    select
+        *,
+        lead(answered_period) over (
+            partition by scope, association_code, youth_key, mis_pe_dimension
+            order by answered_period
+        ) as next_answered_period
+    from changes_of_month
+),
+
 score_changes as (
     select
-        period_grain,
-        period,
-        scope,
-        association_code,
-        mis_pe_dimension,
+        windows.period_grain,
+        windows.period,
+        changes_sequenced.scope,
+        changes_sequenced.association_code,
+        changes_sequenced.mis_pe_dimension,
         'total' as breakdown,
         null::varchar as breakdown_value,
         count(*) as youth_paired,
-        sum(score_change) as score_change_total
-    from changes_per_youth
-    group by period_grain, period, scope, association_code, mis_pe_dimension
+        sum(changes_sequenced.score_change) as score_change_total
+    from changes_sequenced
+    inner join windows
+        on {{ answered_last_in_window('changes_sequenced', 'windows') }}
+    group by
+        windows.period_grain,
+        windows.period,
+        changes_sequenced.scope,
+        changes_sequenced.association_code,
+        changes_sequenced.mis_pe_dimension
 )
 
 select {{ indicator_columns(
