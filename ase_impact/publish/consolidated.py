@@ -15,9 +15,12 @@ show is kept beside them.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import shutil
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -771,9 +774,35 @@ def write_consolidated_workbooks(
         conn, period, min_cell or load_settings().min_cell, revisions, version_note
     )
     internal_path, diffusion_path = workbook_paths(folder or outputs_dir / period)
-    save_atomically(build_workbook(figures, diffusion=False), internal_path)
-    save_atomically(build_workbook(figures, diffusion=True), diffusion_path)
+    builder = _workbook_builder()
+    if builder is None:
+        _build_and_save(figures, False, internal_path)
+        _build_and_save(figures, True, diffusion_path)
+        return internal_path, diffusion_path
+    internal = builder.submit(_build_and_save, figures, False, internal_path)
+    _build_and_save(figures, True, diffusion_path)
+    try:
+        internal.result()
+    except BrokenProcessPool:
+        _workbook_builder.cache_clear()  # the next month starts a new process
+        raise
     return internal_path, diffusion_path
+
+
+def _build_and_save(figures: MonthFigures, diffusion: bool, path: Path) -> Path:
+    return save_atomically(build_workbook(figures, diffusion=diffusion), path)
+
+
+@cache
+def _workbook_builder() -> ProcessPoolExecutor | None:
+    """A process that builds each month's internal workbook while this one builds the
+    diffusion one: openpyxl uses one core, and a federation's month takes seconds per workbook.
+
+    Spawned, not forked: the caller holds DuckDB's and Dagster's threads. None on one core.
+    """
+    if (os.cpu_count() or 1) < 2:
+        return None
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
 
 
 # --- Rewriting only the months whose inputs changed --------------------------------------------
