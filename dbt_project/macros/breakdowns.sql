@@ -41,10 +41,15 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- A number per distinct non-empty value of column, in place of the value where only
-    distinct counts read it (NULL stays NULL). -#}
-{% macro value_number(column) -%}
-    case when {{ column }} is not null then dense_rank() over (order by {{ column }}) end
+{#- A number per distinct non-empty value of column in relation, to join in place of the
+    value where only distinct counts read it. The distinct values are numbered apart and
+    joined back: a window over every row sorts all of them with all their columns (L's
+    pairs: 72 s at DuckDB's memory limit, profiles.yml). -#}
+{% macro value_numbers(relation, column) -%}
+    select distinct_values.value, row_number() over (order by distinct_values.value) as number
+    from (
+        select distinct {{ column }} as value from {{ relation }} where {{ column }} is not null
+    ) as distinct_values
 {%- endmacro %}
 
 {#-

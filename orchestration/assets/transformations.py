@@ -38,7 +38,6 @@ from orchestration.dbt_project import (
     record_referentiel_checked,
     referentiel_checked,
     referentiel_tests,
-    sources_fingerprint,
 )
 from orchestration.resources import PipelineSettings
 
@@ -158,19 +157,22 @@ DBT_DOCS_FILES = {
 DOCS_FINGERPRINT = ".empreinte"
 
 
-def dbt_docs_fingerprint(warehouse: Path) -> str:
+def dbt_docs_fingerprint(warehouse: Path, project_fingerprint: str) -> str:
     """What dbt's documentation is made of: the project's files (models, descriptions, tests,
-    exposures, seeds), dbt's version and the warehouse's columns (the catalog: names and types,
-    no figures). Equal fingerprints, equal documentation."""
+    exposures, seeds) and dbt's version, as the build's sources fingerprint, and the
+    warehouse's columns (the catalog: names and types, no figures). Equal fingerprints, equal
+    documentation."""
     from ase_impact.warehouse import queries
 
-    digest = hashlib.sha256(sources_fingerprint().encode())
+    digest = hashlib.sha256(project_fingerprint.encode())
     with connect(warehouse, read_only=True) as conn:
         digest.update(repr(queries.table_columns(conn)).encode())
     return digest.hexdigest()
 
 
-def publish_dbt_docs(dbt: DbtCliResource, target: Path, settings, log) -> bool:
+def publish_dbt_docs(
+    dbt: DbtCliResource, target: Path, settings, project_fingerprint: str, log
+) -> bool:
     """dbt's documentation of the build just done, for analysts: one page holding the models,
     their columns and descriptions, tests, lineage and exposures, with the manifest and the
     catalog inside it (`--static`), so that it opens from the disk or a loopback server with
@@ -180,7 +182,7 @@ def publish_dbt_docs(dbt: DbtCliResource, target: Path, settings, log) -> bool:
     failure is logged, the build stands. Called with the warehouse's lock held.
     """
     docs_dir = settings.dbt_docs_dir
-    fingerprint = dbt_docs_fingerprint(settings.warehouse)
+    fingerprint = dbt_docs_fingerprint(settings.warehouse, project_fingerprint)
     kept = docs_dir / DOCS_FINGERPRINT
     if (docs_dir / "index.html").is_file() and kept.is_file() and kept.read_text() == fingerprint:
         return False
@@ -248,6 +250,6 @@ def ase_impact_dbt_models(
         keep_last_build(target, settings.warehouse)
         if not checked or config.full_refresh:
             record_referentiel_checked(settings.warehouse, fingerprint)
-        publish_dbt_docs(dbt, target, settings, context.log)
+        publish_dbt_docs(dbt, target, settings, fingerprint, context.log)
     # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
     shutil.rmtree(target, ignore_errors=True)

@@ -15,17 +15,31 @@
 
 with
 
+window_pairs as (
+    select * from {{ ref('int_pairs_snapshotted') }} as pairs
+    {{- where_window_rebuilt('pairs') }}
+),
+
+-- Counted distinct per cell as numbers: a set of 64-character keys per cell and grouping
+-- set would not fit DuckDB's memory limit (profiles.yml) on M. Numbered before the scopes
+-- are joined, so each pair's keys are numbered once.
+youth_numbers as ({{ value_numbers('window_pairs', 'youth_key') }}),
+
+mentor_numbers as ({{ value_numbers('window_pairs', 'mentor_key') }}),
+
+referring_structure_numbers as ({{ value_numbers('window_pairs', 'referring_structure_key') }}),
+
 pairs as (
     select
-        pairs.*,
-        -- Counted distinct per cell as numbers: a set of 64-character keys per cell and
-        -- grouping set would not fit DuckDB's memory limit (profiles.yml) on M. Numbered
-        -- before the scopes are joined, so each pair's keys are numbered once.
-        {{ value_number('pairs.youth_key') }} as youth_number,
-        {{ value_number('pairs.mentor_key') }} as mentor_number,
-        {{ value_number('pairs.referring_structure_key') }} as referring_structure_number
-    from {{ ref('int_pairs_snapshotted') }} as pairs
-    {{- where_window_rebuilt('pairs') }}
+        window_pairs.*,
+        youth_numbers.number as youth_number,
+        mentor_numbers.number as mentor_number,
+        referring_structure_numbers.number as referring_structure_number
+    from window_pairs
+    left join youth_numbers on youth_numbers.value = window_pairs.youth_key
+    left join mentor_numbers on mentor_numbers.value = window_pairs.mentor_key
+    left join referring_structure_numbers
+        on referring_structure_numbers.value = window_pairs.referring_structure_key
 ),
 
 end_questionnaires as (
