@@ -7,6 +7,9 @@
 -- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
 -- depends_on: {{ ref('int_month_inputs') }}
 -- depends_on: {{ ref('int_period_windows') }}
+-- On one DuckDB thread: on two, L's distinct counts ran out of DuckDB's memory limit
+-- (macros/portability.sql).
+{{ config(pre_hook="{{ engine_threads(1) }}", post_hook="{{ engine_threads() }}") }}
 {%- set pair_breakdowns = var('pair_breakdowns', [
     'sex', 'age_band', 'school_level_group', 'placement_type', 'territory', 'status',
     'objective', 'mode', 'meeting_frequency', 'end_reason', 'end_reason_kind',
