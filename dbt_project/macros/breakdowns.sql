@@ -41,15 +41,18 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- A number per distinct non-empty value of column in relation, to join in place of the
-    value where only distinct counts read it. The distinct values are numbered apart and
-    joined back: a window over every row sorts all of them with all their columns (L's
-    pairs: 72 s at DuckDB's memory limit, profiles.yml). -#}
-{% macro value_numbers(relation, column) -%}
-    select distinct_values.value, row_number() over (order by distinct_values.value) as number
-    from (
-        select distinct {{ column }} as value from {{ relation }} where {{ column }} is not null
-    ) as distinct_values
+{#- Joins to the cells of base (window, scope, association and breakdown cell) those of
+    alias, aggregated apart over the same rows. association_code is empty only in the
+    département's scope and breakdown_value only in the total cell, where each is the only
+    value: compared coalesced, an equality PostgreSQL can hash (not `is not distinct from`). -#}
+{% macro join_same_cell(alias, base) -%}
+    left join {{ alias }}
+        on {{ alias }}.period_grain = {{ base }}.period_grain
+        and {{ alias }}.period = {{ base }}.period
+        and {{ alias }}.scope = {{ base }}.scope
+        and coalesce({{ alias }}.association_code, '') = coalesce({{ base }}.association_code, '')
+        and {{ alias }}.breakdown = {{ base }}.breakdown
+        and coalesce({{ alias }}.breakdown_value, '') = coalesce({{ base }}.breakdown_value, '')
 {%- endmacro %}
 
 {#-

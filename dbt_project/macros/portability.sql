@@ -78,18 +78,3 @@
 {% macro duckdb__month_text(date_sql) -%}
     strftime({{ date_sql }}, '%Y-%m')
 {%- endmacro %}
-
-{#- The engine's threads for one model, as its pre-hook; without n, as its post-hook, back to
-    the engine's default (the profile sets none). On L, the distinct counts of
-    int_pairs_aggregated's grouping sets ran out of DuckDB's memory limit (profiles.yml) on
-    two threads, and spilled and completed on one (190 s). The setting is DuckDB's, for the
-    whole dbt process: the node dbt's other thread runs meanwhile gets one thread too, and a
-    failed model leaves it until the build ends. PostgreSQL plans its own parallelism. -#}
-{% macro engine_threads(n=none) -%}
-    {{ return(adapter.dispatch('engine_threads')(n)) }}
-{%- endmacro %}
-{% macro default__engine_threads(n) -%}
-{%- endmacro %}
-{% macro duckdb__engine_threads(n) -%}
-    {{ 'set threads = ' ~ n if n else 'reset threads' }}
-{%- endmacro %}

@@ -87,7 +87,7 @@ AFTER_CORRECTION = {("month", FEB), ("quarter", Q1), ("year", JAN)} | {
 AFTER_LATE_FILE = {("month", JAN), ("quarter", Q1), ("year", JAN)} | {
     ("year_to_date", month) for month in (JAN, FEB, MAR, APR)
 }
-INCREMENTAL_MODELS = ("int_pairs_snapshotted", "int_pairs_aggregated")
+INCREMENTAL_MODELS = ("int_pairs_snapshotted", "int_pairs_scoped", "int_pairs_aggregated")
 
 
 class Warehouse:

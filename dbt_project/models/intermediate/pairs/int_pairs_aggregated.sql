@@ -1,114 +1,50 @@
 -- The pair indicators of each (period, scope, association, breakdown cell), counts first,
 -- then the rates and means derived from them (NULL when their denominator is zero).
 -- A cell is the total or one value of one breakdown (its sex, its age band, …): each is a
--- grouping set over the window's pairs, so no pair is listed once per cell it falls in.
--- Pair indicators apply to mentoring associations (the catalogue's population): the pairs of
--- an association without mentoring are left out.
+-- grouping set over the window's scoped pairs (int_pairs_scoped: mentoring associations only),
+-- so no pair is listed once per cell it falls in.
 -- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
 -- depends_on: {{ ref('int_month_inputs') }}
 -- depends_on: {{ ref('int_period_windows') }}
--- On one DuckDB thread: on two, L's distinct counts ran out of DuckDB's memory limit
--- (macros/portability.sql).
-{{ config(pre_hook="{{ engine_threads(1) }}", post_hook="{{ engine_threads() }}") }}
-{%- set pair_breakdowns = var('pair_breakdowns', [
-    'sex', 'age_band', 'school_level_group', 'placement_type', 'territory', 'status',
-    'objective', 'mode', 'meeting_frequency', 'end_reason', 'end_reason_kind',
-]) %}
+{%- set pair_breakdowns = var('pair_breakdowns') %}
 {%- set cell_keys = 'period_grain, period, scope, association_code' %}
+{#- The distinct youth and mentors counted in each cell, and among which pairs. #}
+{%- set youth_counts = {
+    'youth_accompanied': 'is_active',
+    'youth_new': "is_active and renewal_code = 'new' and is_matched_in_period",
+    'youth_waiting': "status_code = 'waiting'",
+} %}
+{%- set mentor_counts = {
+    'mentors_active': 'is_active',
+    'mentors_trained': "is_active and mentor_trained_code = 'yes'",
+} %}
 
 with
 
-window_pairs as (
-    select * from {{ ref('int_pairs_snapshotted') }} as pairs
-    {{- where_window_rebuilt('pairs') }}
-),
-
--- Counted distinct per cell as numbers: a set of 64-character keys per cell and grouping
--- set would not fit DuckDB's memory limit (profiles.yml) on M. Numbered before the scopes
--- are joined, so each pair's keys are numbered once.
-youth_numbers as ({{ value_numbers('window_pairs', 'youth_key') }}),
-
-mentor_numbers as ({{ value_numbers('window_pairs', 'mentor_key') }}),
-
-referring_structure_numbers as ({{ value_numbers('window_pairs', 'referring_structure_key') }}),
-
-pairs as (
-    select
-        window_pairs.*,
-        youth_numbers.number as youth_number,
-        mentor_numbers.number as mentor_number,
-        referring_structure_numbers.number as referring_structure_number
-    from window_pairs
-    left join youth_numbers on youth_numbers.value = window_pairs.youth_key
-    left join mentor_numbers on mentor_numbers.value = window_pairs.mentor_key
-    left join referring_structure_numbers
-        on referring_structure_numbers.value = window_pairs.referring_structure_key
-),
-
-end_questionnaires as (
-    select * from {{ ref('int_end_questionnaires_deduplicated') }}
-),
-
 scoped as (
-    select
-        pairs.period_grain,
-        pairs.period,
-        scopes.scope,
-        {{ scope_association_code('pairs.association_code') }} as association_code,
-        pairs.youth_number,
-        pairs.mentor_number,
-        pairs.referring_structure_number,
-        pairs.status_code,
-        pairs.renewal_code,
-        pairs.mode_code,
-        pairs.mentor_trained_code,
-        pairs.objective_met_code,
-        pairs.application_date,
-        pairs.match_date,
-        pairs.end_date,
-        pairs.sessions_planned,
-        pairs.sessions_held,
-        pairs.are_sessions_counted,
-        pairs.is_active,
-        pairs.is_ended,
-        pairs.is_matched_in_period,
-        end_questionnaires.pair_id is not null as has_end_questionnaire
-        {%- for breakdown in pair_breakdowns %},
-        {{ breakdown_value_of('pairs.' ~ breakdown) }} as {{ breakdown }}_value
-        {%- endfor %}
-    from pairs
-    left join end_questionnaires
-        on end_questionnaires.association_code = pairs.association_code
-        and end_questionnaires.pair_id = pairs.pair_id
-    {{ cross_join_scopes() }}
-    where {{ in_population('pairs.association_code', 'mentoring') }}
+    select * from {{ ref('int_pairs_scoped') }} as scoped
+    {{- where_window_rebuilt('scoped') }}
 ),
 
+-- Distinct counts (macros/distinct_counts.sql): youth and mentors on one pair of their
+-- window and scope are counted as rows here, those on several in the CTEs below.
 counted as (
     select
-        period_grain,
-        period,
-        scope,
-        association_code,
+        {{ cell_keys }},
         {{ grouping_set_breakdown(pair_breakdowns) }},
         -- Every pair of the window's files, whatever its status.
         count(*) as pairs_declared,
         -- Pairs of the window: active in it, or waiting for a mentor in their latest state.
         count(*) filter (where is_active or status_code = 'waiting') as pairs_followed,
-        -- Distinct counts filter with CASE, not FILTER: DuckDB runs a filtered distinct
-        -- aggregate as its own pass per grouping set (M's build: 11.4 s against 7.3 s).
-        count(distinct case when is_active then youth_number end) as youth_accompanied,
-        count(distinct case
-            when is_active and renewal_code = 'new' and is_matched_in_period then youth_number end
-        ) as youth_new,
-        count(distinct case when status_code = 'waiting' then youth_number end) as youth_waiting,
+        {%- for name, condition in youth_counts.items() %}
+        count(case when {{ condition }} and not is_youth_repeated then youth_key end)
+            as {{ name }}_once,
+        {%- endfor %}
         count(*) filter (where is_active) as pairs_active,
-        count(distinct case when is_active then mentor_number end) as mentors_active,
-        count(distinct case
-            when is_active and mentor_trained_code = 'yes' then mentor_number end
-        ) as mentors_trained,
-        count(distinct case when is_active then referring_structure_number end)
-            as structures_mobilized,
+        {%- for name, condition in mentor_counts.items() %}
+        count(case when {{ condition }} and not is_mentor_repeated then mentor_key end)
+            as {{ name }}_once,
+        {%- endfor %}
         count(*) filter (where is_active and mode_code = 'remote') as pairs_remote,
         count(*) filter (where is_matched_in_period) as pairs_matched,
         coalesce(
@@ -135,6 +71,63 @@ counted as (
         count(*) filter (where is_ended and has_end_questionnaire) as end_questionnaires_received
     from scoped
     group by {{ breakdown_grouping_sets(cell_keys, pair_breakdowns) }}
+),
+
+repeated_youth_counts as (
+    {{ count_repeated_keys(
+        'scoped', cell_keys, pair_breakdowns, 'youth_key', 'is_youth_repeated', youth_counts
+    ) }}
+),
+
+repeated_mentor_counts as (
+    {{ count_repeated_keys(
+        'scoped', cell_keys, pair_breakdowns, 'mentor_key', 'is_mentor_repeated', mentor_counts
+    ) }}
+),
+
+-- A few referring structures per association, each on many pairs: all counted per cell.
+structure_counts as (
+    {{ count_repeated_keys(
+        'scoped', cell_keys, pair_breakdowns, 'referring_structure_key', 'true',
+        {'structures_mobilized': 'is_active'}
+    ) }}
+),
+
+totals as (
+    select
+        counted.period_grain,
+        counted.period,
+        counted.scope,
+        counted.association_code,
+        counted.breakdown,
+        counted.breakdown_value,
+        counted.pairs_declared,
+        counted.pairs_followed,
+        {%- for name in youth_counts %}
+        counted.{{ name }}_once + coalesce(repeated_youth_counts.{{ name }}, 0) as {{ name }},
+        {%- endfor %}
+        counted.pairs_active,
+        {%- for name in mentor_counts %}
+        counted.{{ name }}_once + coalesce(repeated_mentor_counts.{{ name }}, 0) as {{ name }},
+        {%- endfor %}
+        coalesce(structure_counts.structures_mobilized, 0) as structures_mobilized,
+        counted.pairs_remote,
+        counted.pairs_matched,
+        counted.matching_delay_days_total,
+        counted.pairs_ended,
+        counted.duration_days_total,
+        counted.pairs_with_sessions,
+        counted.sessions_held,
+        counted.sessions_planned,
+        counted.pairs_closed,
+        counted.pairs_abandoned,
+        counted.pairs_objective_met,
+        counted.pairs_objective_assessed,
+        counted.end_questionnaires_received
+    from counted
+    {{ join_same_cell('repeated_youth_counts', 'counted') }}
+    {{ join_same_cell('repeated_mentor_counts', 'counted') }}
+    {{ join_same_cell('structure_counts', 'counted') }}
 )
 
 select
@@ -148,4 +141,4 @@ select
     {{ percent('end_questionnaires_received', 'pairs_ended') }} as questionnaire_response_rate,
     -- The dbt invocation that computed the window's rows.
     '{{ invocation_id }}' as dbt_invocation_id
-from counted
+from totals
