@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, datetime
 
 import numpy as np
 import pandas as pd
@@ -107,21 +107,29 @@ def _date_or_none(value: object) -> date | None:
         return None
 
 
-def _dates_one_by_one(cells: list[object]) -> np.ndarray:
+def _days_one_by_one(cells: list[object]) -> np.ndarray:
+    """Each cell's date as datetime64[D], NaT where no date."""
+    return np.array([_date_or_none(cell) for cell in cells], dtype="datetime64[D]")
+
+
+def to_dates(values: pd.Series) -> pd.Series:
     """datetime64[ns] at midnight, NaT where no date.
 
     A date pandas cannot hold (before 1677 or after 2262, e.g. a mistyped 01/01/0001) is no
     plausible date of this domain: it becomes NaT, so the row is rejected as unreadable.
     """
-    dates = [_date_or_none(cell) for cell in cells]
-    days = np.array(dates, dtype="datetime64[D]")
+    cells = values.to_numpy(dtype=object)
+    # Excel's own dates (most cells) are naive datetimes: converted as one array, to their day.
+    moments = _of_type(cells, datetime)
+    if moments.any() and all(moment.tzinfo is None for moment in cells[moments]):
+        days = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[D]")
+        days[moments] = cells[moments].astype("datetime64[us]").astype("datetime64[D]")
+        if not moments.all():
+            days[~moments] = _per_distinct(cells[~moments], _days_one_by_one)
+    else:
+        days = _per_distinct(cells, _days_one_by_one)
     days[(days < _FIRST_DAY) | (days > _LAST_DAY)] = np.datetime64("NaT")
-    return days.astype("datetime64[ns]")
-
-
-def to_dates(values: pd.Series) -> pd.Series:
-    dates = _per_distinct(values.to_numpy(dtype=object), _dates_one_by_one)
-    return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
+    return pd.Series(days.astype("datetime64[ns]"), index=values.index, dtype="datetime64[ns]")
 
 
 def _text_or_none(value: object) -> str | None:
@@ -199,4 +207,7 @@ def is_no_answer(values: pd.Series) -> pd.Series:
 def to_scores(values: pd.Series) -> pd.Series:
     """MIS PE answers 1–4; NA for no answer and for anything else."""
     numbers = _number_array(values)
-    return pd.Series(_integer_array(numbers, np.isin(numbers, SCORE_VALUES)), index=values.index)
+    is_score = np.isin(numbers, SCORE_VALUES)
+    # Whole numbers 1 to 4: made Int64 at once, without _integer_array's Float64 step.
+    scores = pd.arrays.IntegerArray(np.where(is_score, numbers, 0).astype("int64"), ~is_score)
+    return pd.Series(scores, index=values.index)

@@ -12,6 +12,8 @@ listed and exact counts, not 600,000 findings to store, write and read.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date, datetime
 
 import numpy as np
@@ -38,15 +40,26 @@ MAX_FINDINGS_PER_FILE = 1_000
 MAX_VALUE_SHOWN = 100
 # Per file, how many findings each rule of each sheet gave, and how many of them are kept.
 RULE_COUNT_COLUMNS = ["sheet", "rule_code", "severity", "findings", "findings_listed"]
+_COUNT_KEYS = ("sheet", "rule_code", "severity")
+
+
+# Most sheets have no findings: their empty frames are copies of these, made once.
+_NO_FINDINGS = pd.DataFrame(
+    {
+        column: np.empty(0, dtype="int64" if column == "excel_row" else object)
+        for column in FINDING_COLUMNS
+    }
+)
+_NO_RULE_COUNTS = pd.DataFrame(
+    {
+        column: np.empty(0, dtype="int64" if column.startswith("findings") else object)
+        for column in RULE_COUNT_COLUMNS
+    }
+)
 
 
 def empty_findings() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            column: np.empty(0, dtype="int64" if column == "excel_row" else object)
-            for column in FINDING_COLUMNS
-        }
-    )
+    return _NO_FINDINGS.copy()
 
 
 def cell_text(value: object) -> str:
@@ -127,23 +140,39 @@ def rule_findings(
 
 
 def empty_rule_counts() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            column: np.empty(0, dtype="int64" if column.startswith("findings") else object)
-            for column in RULE_COUNT_COLUMNS
-        }
-    )
+    return _NO_RULE_COUNTS.copy()
 
 
 def count_by_rule(findings: pd.DataFrame) -> pd.DataFrame:
     """RULE_COUNT_COLUMNS of findings that are all kept (findings_listed = findings)."""
     if findings.empty:
         return empty_rule_counts()
-    counts = findings.groupby(["sheet", "rule_code", "severity"], sort=True).size()
-    frame = counts.rename("findings").reset_index()
-    frame["findings"] = frame["findings"].astype("int64")
-    frame["findings_listed"] = frame["findings"]
-    return frame[RULE_COUNT_COLUMNS]
+    keys = zip(*(findings[column].tolist() for column in _COUNT_KEYS), strict=True)
+    return rule_counts(Counter(keys).items())
+
+
+def rule_counts(
+    counted: Iterable[tuple[tuple[str, str, str], int]], listed_at_most: int | None = None
+) -> pd.DataFrame:
+    """RULE_COUNT_COLUMNS of ((sheet, rule_code, severity), findings) pairs, sorted by key;
+    findings_listed: the findings, at most listed_at_most. A key lacking a part is not counted.
+
+    Counted in Python: a pandas groupby costs more than sorting a sheet's few keys.
+    """
+    counts = sorted(
+        (key, count) for key, count in counted if not any(pd.isna(part) for part in key)
+    )
+    if not counts:
+        return empty_rule_counts()
+    findings = np.array([count for _, count in counts], dtype="int64")
+    listed = findings.copy() if listed_at_most is None else np.minimum(findings, listed_at_most)
+    keys = {
+        column: pd.array([key[i] for key, _ in counts], dtype="str")
+        for i, column in enumerate(_COUNT_KEYS)
+    }
+    return pd.DataFrame(
+        {**keys, "findings": findings, "findings_listed": listed}, columns=RULE_COUNT_COLUMNS
+    )
 
 
 def first_of_each_rule(order: pd.DataFrame, limit: int = MAX_FINDINGS_PER_RULE) -> pd.Index:
@@ -159,10 +188,16 @@ def cap_file_findings(
     kept = findings.head(MAX_FINDINGS_PER_FILE).reset_index(drop=True)
     if rule_counts.empty:
         return kept, empty_rule_counts()
-    listed = kept.groupby(["sheet", "rule_code"]).size()
+    # Counted in Python, as in rule_counts; a key lacking a part is not counted.
+    kept_keys = zip(kept["sheet"].tolist(), kept["rule_code"].tolist(), strict=True)
+    listed = {
+        key: count
+        for key, count in Counter(kept_keys).items()
+        if not any(pd.isna(part) for part in key)
+    }
     counts = rule_counts.copy()
-    keys = pd.MultiIndex.from_frame(counts[["sheet", "rule_code"]])
-    counts["findings_listed"] = listed.reindex(keys, fill_value=0).to_numpy().astype("int64")
+    keys = zip(counts["sheet"].tolist(), counts["rule_code"].tolist(), strict=True)
+    counts["findings_listed"] = np.array([listed.get(key, 0) for key in keys], dtype="int64")
     return kept, counts[RULE_COUNT_COLUMNS].reset_index(drop=True)
 
 

@@ -2,7 +2,8 @@
 
 A sheet is validated as a "check frame" that holds, for every field, the cells as received
 (column "<field>__received") and the typed values (column "<field>"), plus a few derived columns
-(ages, the pair's status for end questionnaires…). Every pandera check is named by its rule
+(ages, the pair's status for end questionnaires, whether each MIS PE item is unanswered…),
+computed once for every check that reads them. Every pandera check is named by its rule
 code, so a failed check maps straight back to the registry. Checks are vectorised: each
 returns a boolean Series, True where the row passes; NA (a comparison with a missing value)
 passes, because the missing value is reported by its own rule. Generic checks read the typed
@@ -52,6 +53,7 @@ from ase_impact.core.dates import age_at
 from ase_impact.core.keys import PERIOD
 
 RECEIVED = "__received"
+UNANSWERED = "__unanswered"
 # An end questionnaire may be answered up to this long before the pair's end date.
 END_QUESTIONNAIRE_LEAD = timedelta(days=31)
 # A pair's youth is aged 6 to 25 at the period's last day (DON-009).
@@ -69,11 +71,22 @@ def received(field: str) -> str:
     return field + RECEIVED
 
 
+def unanswered(field: str) -> str:
+    """The derived column saying whether an MIS PE item was left without answer."""
+    return field + UNANSWERED
+
+
 def _passes(check: CheckFunction) -> CheckFunction:
     def run(data: pd.Series | pd.DataFrame) -> pd.Series:
-        result = pd.Series(check(data))
+        result = check(data)
+        if not isinstance(result, pd.Series):
+            result = pd.Series(result)
         if result.dtype == bool:
             return result
+        if result.dtype == "boolean":  # most nullable masks: NA → True in one step
+            return pd.Series(
+                result.to_numpy(dtype=bool, na_value=True), index=result.index, name=result.name
+            )
         return result.astype("boolean").fillna(True).astype(bool)
 
     return run
@@ -101,9 +114,16 @@ def _typed(spec: referentiel.ColumnSpec, values: pd.Series) -> pd.Series:
 
 def _units(values: pd.Series) -> pd.Series:
     """Resource units: "eur" reads as the canonical "EUR"; other text is kept as typed."""
-    canonical = {referentiel.match_key(unit): unit for unit in UNIT_BY_RESOURCE_CATEGORY.values()}
+    canonical = {
+        referentiel.match_key(unit): unit for unit in UNIT_BY_RESOURCE_CATEGORY.values() if unit
+    }
     texts = cells.to_text(values)
-    return cells.match_keys(texts).map(canonical).fillna(texts).astype("str")
+    # Cell by cell in Python: two Series.map cost more than a sheet of resources holds.
+    units = [
+        text if pd.isna(text) else canonical.get(referentiel.match_key(text), text)
+        for text in texts.tolist()
+    ]
+    return pd.Series(pd.array(units, dtype="str"), index=texts.index)
 
 
 def check_frame(
@@ -133,10 +153,16 @@ def check_frame(
         checked = _with_pair_facts(checked, accepted_pairs)
     elif sheet_code == "mispe_questionnaires":
         checked["age_at_answer"] = age_at(checked["birth_date"], checked["answered_on"])
-        answered = ~pd.concat(
-            [cells.is_no_answer(checked[received(field)]) for field in MISPE_ITEM_FIELDS], axis=1
+        # Computed once per item: answer_count and each item's SCORE rule read it.
+        no_answers = pd.DataFrame(
+            {
+                unanswered(field): cells.is_no_answer(checked[received(field)])
+                for field in MISPE_ITEM_FIELDS
+            },
+            index=checked.index,
         )
-        checked["answer_count"] = answered.sum(axis=1).astype("int64")
+        checked["answer_count"] = (~no_answers).sum(axis=1).astype("int64")
+        checked = pd.concat([checked, no_answers], axis=1)
     elif sheet_code == "resources":
         checked["expected_unit"] = checked["category"].map(UNIT_BY_RESOURCE_CATEGORY)
     return checked
@@ -145,19 +171,25 @@ def check_frame(
 def _with_pair_facts(checked: pd.DataFrame, accepted_pairs: pd.DataFrame) -> pd.DataFrame:
     """Status and end date, from the same file's accepted Données rows, of each pair answered.
 
-    pair_found is NA where the questionnaire has no pair id (QFM-001 reports it).
+    pair_found is NA where the questionnaire has no pair id (QFM-001 reports it). A pair on
+    several rows takes the facts of its first row.
     """
-    by_pair = accepted_pairs.drop_duplicates("pair_id").set_index("pair_id")
     pair_ids = checked["pair_id"]
-    # Compared as Python objects: pyarrow's isin converts each value of a large set one by one.
-    found = pd.Series(pair_ids.to_numpy(dtype=object)).isin(by_pair.index.to_numpy(dtype=object))
-    checked["pair_found"] = pd.Series(found.to_numpy(), index=checked.index, dtype="boolean").where(
+    # Compared as Python objects: pyarrow's lookups convert each value of a large set one by one.
+    known = pd.Index(accepted_pairs["pair_id"].to_numpy(dtype=object), dtype=object)
+    first_rows = np.flatnonzero(~known.duplicated())
+    positions = known[first_rows].get_indexer(pair_ids.to_numpy(dtype=object))
+    rows = np.append(first_rows, -1)[positions]  # -1 (not found) stays -1: filled with NA
+    checked["pair_found"] = pd.Series(positions >= 0, index=checked.index, dtype="boolean").where(
         pair_ids.notna()
     )
-    facts = by_pair[["status", "end_date"]].reindex(pair_ids.to_numpy())
-    checked["pair_status"] = pd.Series(facts["status"].to_numpy(), index=checked.index, dtype="str")
+    checked["pair_status"] = pd.Series(
+        accepted_pairs["status"].array.take(rows, allow_fill=True), index=checked.index, dtype="str"
+    )
     checked["pair_end_date"] = pd.Series(
-        facts["end_date"].to_numpy(), index=checked.index, dtype="datetime64[ns]"
+        accepted_pairs["end_date"].array.take(rows, allow_fill=True),
+        index=checked.index,
+        dtype="datetime64[ns]",
     )
     return checked
 
@@ -199,7 +231,7 @@ def _generic_check(rule: Rule) -> RowCheck:
         return pd.Series(~(integers > MAX_INTEGER), index=frame.index)
 
     def no_answer_or_score(frame: pd.DataFrame) -> pd.Series:
-        return cells.is_no_answer(frame[column]) | frame[field].notna()
+        return frame[unanswered(field)] | frame[field].notna()
 
     if rule.kind == NON_NEGATIVE_INTEGER:
         return None, empty_or_non_negative
@@ -240,6 +272,17 @@ def _required_if_ended(field: str) -> RowCheck:
     return None, lambda f: ~(f["status"].isin(ENDED_STATUSES) & f[received(field)].isna())
 
 
+def _mapped(labels: pd.Series, numbers: dict[str, int]) -> pd.Series:
+    """labels.map(numbers), looked up once per distinct label (Series.map of a str column costs
+    a millisecond whatever its length): int64, or float64 with NaN where a label has none."""
+    codes, distinct = pd.factorize(labels)
+    per_code = np.array([numbers.get(label, np.nan) for label in distinct] + [np.nan], dtype=float)
+    mapped = per_code[codes]  # code -1 (NA): the last, NaN
+    return pd.Series(
+        mapped if np.isnan(mapped).any() else mapped.astype("int64"), index=labels.index
+    )
+
+
 def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
     def end_date_only_if_ended(frame: pd.DataFrame) -> pd.Series:
         still_open = frame["status"].notna() & ~frame["status"].isin(ENDED_STATUSES)
@@ -273,7 +316,7 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
     def school_level_fits_age(frame: pd.DataFrame) -> pd.Series:
         age = frame["age_at_period_end"]
         levels = frame["school_level"]
-        unusual = (age < levels.map(lowest)) | (age > levels.map(highest))
+        unusual = (age < _mapped(levels, lowest)) | (age > _mapped(levels, highest))
         return ~(unusual & age_is_valid(frame))
 
     return {
@@ -505,10 +548,11 @@ def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
         (check, frame[name]) for name, column in schema.columns.items() for check in column.checks
     ]
     checks += [(check, frame) for check in schema.checks]
+    row_labels = frame.index.to_numpy()
     failed_rows = []
     for check, data in checks:
         passed = _check_output(schema, check, data)
-        failed_rows.append((check.name, frame.index[~passed]))
+        failed_rows.append((check.name, row_labels[~passed]))
     return pd.DataFrame(
         {
             "index": np.concatenate([rows for _, rows in failed_rows]).astype("int64"),
@@ -521,13 +565,14 @@ def failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _check_columns(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> None:
     """Every column of the schema is in the frame, of its declared type."""
+    dtypes = frame.dtypes.to_dict()  # one lookup: frame[name] builds a Series per column
     for name, column in schema.columns.items():
-        if name not in frame.columns:
+        if name not in dtypes:
             raise RuntimeError(f"contract {schema.name!r} failed outside its rules: no {name!r}")
-        if column.dtype is not None and not column.dtype.check(_pandera_type(frame[name].dtype)):
+        if column.dtype is not None and not column.dtype.check(_pandera_type(dtypes[name])):
             raise RuntimeError(
                 f"contract {schema.name!r} failed outside its rules: {name!r} is "
-                f"{frame[name].dtype}, not {column.dtype}"
+                f"{dtypes[name]}, not {column.dtype}"
             )
 
 

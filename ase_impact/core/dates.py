@@ -10,6 +10,7 @@ import math
 import re
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 _FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
@@ -51,12 +52,37 @@ def parse_date_cell(value: object) -> date | None:
 def age_at(birth_dates: pd.Series, reference: date | pd.Series) -> pd.Series:
     """Age in whole years on the reference date (one date, or one per row); NA where unknown."""
     births = pd.to_datetime(pd.Series(birth_dates))
+    name = None  # as pandas names the result of two Series: theirs if they share it
     if isinstance(reference, pd.Series):
         references = pd.to_datetime(reference)
+        if not references.index.equals(births.index):
+            raise ValueError("birth dates and reference dates must share their index")
+        reference_days = _days(references.to_numpy())
+        name = births.name if references.name == births.name else None
     else:
-        references = pd.Series(pd.Timestamp(reference), index=births.index)
-    birthday_not_reached = (references.dt.month < births.dt.month) | (
-        (references.dt.month == births.dt.month) & (references.dt.day < births.dt.day)
+        reference_days = _days(np.full(len(births), pd.Timestamp(reference).to_datetime64()))
+    birth_days = _days(births.to_numpy())
+    unknown = np.isnat(birth_days) | np.isnat(reference_days)
+    # As numbers (year, month, day); on NaT they are garbage, masked below.
+    (birth_year, birth_month, birth_day), (year, month, day) = (
+        _year_month_day(days) for days in (birth_days, reference_days)
     )
-    years = references.dt.year - births.dt.year - birthday_not_reached.astype(int)
-    return years.astype("Int64")
+    # Compared as numbers: the .dt accessors and Series arithmetic cost more than the ages.
+    birthday_not_reached = (month < birth_month) | ((month == birth_month) & (day < birth_day))
+    years = year - birth_year - birthday_not_reached
+    return pd.Series(pd.arrays.IntegerArray(years, unknown), index=births.index, name=name)
+
+
+def _days(moments: np.ndarray) -> np.ndarray:
+    """datetime64 values as days (their date, the time of day dropped)."""
+    return moments.astype("datetime64[D]")
+
+
+def _year_month_day(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    months = days.astype("datetime64[M]")
+    years = months.astype("datetime64[Y]")
+    return (
+        years.astype("int64") + 1970,
+        (months - years).astype("int64") + 1,
+        (days - months).astype("int64") + 1,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from ase_impact.contracts import schemas
@@ -23,6 +24,7 @@ from ase_impact.contracts.findings import (
     finding_message,
     first_of_each_rule,
     received_text,
+    rule_counts,
 )
 from ase_impact.contracts.rules import ERREUR, RULES, column_spec
 from ase_impact.core import keys, referentiel
@@ -85,25 +87,30 @@ def validate_sheet(
         schemas.failures(schemas.sheet_schema(sheet_code, context.period_end), checked),
         rows.cell_flags,
     )
-    severities = failed["rule_code"].map(lambda code: RULES[code].severity)
-    rejected = checked.index.isin(failed.loc[severities.eq(ERREUR), "index"])
-    alerted = checked.index.isin(failed.loc[severities.ne(ERREUR), "index"])
+    # Rule by rule, not failure by failure: a sheet of garbage fails thousands of times.
+    codes, rule_codes = pd.factorize(failed["rule_code"].to_numpy(dtype=object))
+    severities = [RULES[code].severity for code in rule_codes]
+    is_error = np.array([severity == ERREUR for severity in severities], dtype=bool)[codes]
+    failed_rows = failed["index"].to_numpy()
+    rejected = checked.index.isin(failed_rows[is_error])
+    alerted = checked.index.isin(failed_rows[~is_error])
 
     fields = [spec.field for spec in referentiel.columns(sheet_code)]
-    accepted = checked.loc[~rejected, ["excel_row", *fields]].copy()
+    # A new frame already (copy on write): no copy needed before adding has_alerts.
+    accepted = checked.loc[~rejected, ["excel_row", *fields]]
     accepted["has_alerts"] = alerted[~rejected]
     row_findings = _row_findings(sheet_code, checked, _listed(checked, failed), context)
-    counts = count_by_rule(
-        pd.DataFrame(
-            {
-                "sheet": referentiel.sheet(sheet_code).name_fr,
-                "rule_code": failed["rule_code"].to_numpy(dtype=object),
-                "severity": severities.to_numpy(dtype=object),
-            }
-        )
-    )
+    sheet_name = referentiel.sheet(sheet_code).name_fr
     # As _listed keeps them: the first MAX_FINDINGS_PER_RULE of each rule (headers: all).
-    counts["findings_listed"] = counts["findings"].clip(upper=MAX_FINDINGS_PER_RULE)
+    counts = rule_counts(
+        (
+            ((sheet_name, code, severity), int(count))
+            for code, severity, count in zip(
+                rule_codes, severities, np.bincount(codes, minlength=len(rule_codes)), strict=True
+            )
+        ),
+        listed_at_most=MAX_FINDINGS_PER_RULE,
+    )
     return ValidatedSheet(
         sheet_code=sheet_code,
         rows_received=len(rows.frame),
@@ -130,8 +137,10 @@ def _listed(checked: pd.DataFrame, failed: pd.DataFrame) -> pd.DataFrame:
     if failed.empty:
         return failed
     excel_rows = checked["excel_row"].to_numpy()[checked.index.get_indexer(failed["index"])]
-    order = failed.assign(excel_row=excel_rows).sort_values(["excel_row"], kind="stable")
-    return failed.loc[first_of_each_rule(order)]
+    ordered = failed.take(np.argsort(excel_rows, kind="stable"))
+    if len(failed) <= MAX_FINDINGS_PER_RULE:  # no rule can have more: all are listed
+        return ordered
+    return ordered.loc[first_of_each_rule(ordered)]
 
 
 def _row_findings(

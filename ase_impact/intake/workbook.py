@@ -425,9 +425,11 @@ def _flag_cells(
         kinds = _type_of(values)
         for position in np.flatnonzero(np.equal(kinds, bool)):
             flagged.append((position, name, CELL_RULES["logical"], _logical_text(values[position])))
-        for position in np.flatnonzero(np.equal(kinds, str)):
-            if len(values[position]) > MAX_TEXT_LENGTH:
-                length = f"{len(values[position]):,}".replace(",", " ")
+        texts = np.flatnonzero(np.equal(kinds, str))
+        # As lists: indexing the object array cell by cell costs more than the lengths.
+        for position, text in zip(texts.tolist(), values[texts].tolist(), strict=True):
+            if len(text) > MAX_TEXT_LENGTH:
+                length = f"{len(text):,}".replace(",", " ")
                 flagged.append((position, name, CELL_RULES["long"], length))
     if not flagged:
         return empty_cell_flags()
