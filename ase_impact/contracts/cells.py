@@ -87,6 +87,9 @@ def _number_array(values: pd.Series) -> np.ndarray:
     return numbers
 
 
+_LARGEST_EXACT_INTEGER = 2.0**53
+
+
 def _integer_array(numbers: np.ndarray, kept: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.array(np.where(kept, numbers, np.nan), dtype="Float64").astype("Int64")
 
@@ -96,7 +99,9 @@ def to_numbers(values: pd.Series) -> pd.Series:
 
 
 def to_integers(values: pd.Series) -> pd.Series:
-    numbers = _number_array(values)
+    # Whole numbers beyond 2^53 (a float's exact integers) are held as ±2^53: 1e30 does not
+    # fit Int64 and wrapped to a negative number, reported as negative instead of too large.
+    numbers = np.clip(_number_array(values), -_LARGEST_EXACT_INTEGER, _LARGEST_EXACT_INTEGER)
     return pd.Series(_integer_array(numbers, np.mod(numbers, 1) == 0), index=values.index)
 
 

@@ -150,7 +150,12 @@ CASES = {
         {"Fréquence des rencontres": "Chaque semaine"}, {"Fréquence des rencontres": None}
     ),
     "DON-042": case(
-        [{"Séances prévues": 3.5}, {"Séances prévues": -1}, {"Séances prévues": "dix"}],
+        [
+            {"Séances prévues": 3.5},
+            {"Séances prévues": -1},
+            {"Séances prévues": "dix"},
+            {"Séances prévues": -1e30},
+        ],
         [{"Séances prévues": 0}, {"Séances prévues": "12"}, {"Séances prévues": 3.0}],
     ),
     "DON-043": case(
@@ -176,7 +181,12 @@ CASES = {
         [{"Prénom du bénéficiaire": "Jean-Éloi"}, {"Prénom du bénéficiaire": "Lœ"}],
     ),
     "DON-048": case(
-        [{"Séances prévues": 3_000_000_000}, {"Séances prévues": "1000001"}],
+        # 1e30 is beyond Int64: still too large, not negative.
+        [
+            {"Séances prévues": 3_000_000_000},
+            {"Séances prévues": "1000001"},
+            {"Séances prévues": 1e30},
+        ],
         [{"Séances prévues": 1_000_000}, {"Séances prévues": None}],
     ),
     "DON-049": case({"Séances réalisées": 1_000_001}, {"Séances réalisées": 999_999}),
