@@ -17,6 +17,10 @@
 {% macro default__grant_mart_access() -%}
     {%- if execute and mart_access_is_set_up() -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+    -- Every mart grants its schema, and dbt builds marts on several threads: two grants of
+    -- one schema at once fail ("tuple concurrently updated"). Taken in turn, each until its
+    -- model's transaction commits.
+    select pg_advisory_xact_lock(hashtext('ase_impact.grant_mart_access'));
     grant usage on schema {{ this.schema }} to ase_impact_reader, ase_impact_association;
     grant select on {{ this }} to ase_impact_reader, ase_impact_association;
     {%- if 'association_code' in columns %}

@@ -1,6 +1,6 @@
 -- The pairs of each window once per scope: for their association, and for the département
 -- (association_code empty). Only mentoring associations' pairs (the catalogue's population).
--- Each row carries its breakdown values (one column per breakdown, `<breakdown>_value`) and
+-- Each row carries its breakdown values (a column per breakdown, its name and `_value`) and
 -- whether its youth and its mentor are on other rows of the window in the same scope: those
 -- are counted distinct per cell (int_pairs_aggregated), the others counted as rows.
 -- A table of its own, not a CTE of int_pairs_aggregated: read there four times, DuckDB kept
