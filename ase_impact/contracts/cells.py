@@ -30,6 +30,8 @@ _type_of = np.frompyfunc(type, 1, 1)
 # Days pandas can hold as datetime64[ns].
 _FIRST_DAY = np.datetime64(pd.Timestamp.min.ceil("D").date(), "D")
 _LAST_DAY = np.datetime64(pd.Timestamp.max.floor("D").date(), "D")
+# Whole numbers a float holds exactly; beyond, held as this bound (to_integers).
+_LARGEST_EXACT_INTEGER = 2.0**53
 
 
 def _of_type(cells: np.ndarray, kind: type) -> np.ndarray:
@@ -87,9 +89,6 @@ def _number_array(values: pd.Series) -> np.ndarray:
     return numbers
 
 
-_LARGEST_EXACT_INTEGER = 2.0**53
-
-
 def _integer_array(numbers: np.ndarray, kept: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.array(np.where(kept, numbers, np.nan), dtype="Float64").astype("Int64")
 
@@ -125,14 +124,12 @@ def to_dates(values: pd.Series) -> pd.Series:
     """
     cells = values.to_numpy(dtype=object)
     # Excel's own dates (most cells) are naive datetimes: converted as one array, to their day.
-    moments = _of_type(cells, datetime)
-    if moments.any() and all(moment.tzinfo is None for moment in cells[moments]):
-        days = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[D]")
-        days[moments] = cells[moments].astype("datetime64[us]").astype("datetime64[D]")
-        if not moments.all():
-            days[~moments] = _per_distinct(cells[~moments], _days_one_by_one)
-    else:
-        days = _per_distinct(cells, _days_one_by_one)
+    plain = _of_type(cells, datetime)
+    plain[plain] = [moment.tzinfo is None for moment in cells[plain]]
+    days = np.full(len(cells), np.datetime64("NaT"), dtype="datetime64[D]")
+    days[plain] = cells[plain].astype("datetime64[us]").astype("datetime64[D]")
+    if not plain.all():
+        days[~plain] = _per_distinct(cells[~plain], _days_one_by_one)
     days[(days < _FIRST_DAY) | (days > _LAST_DAY)] = np.datetime64("NaT")
     return pd.Series(days.astype("datetime64[ns]"), index=values.index, dtype="datetime64[ns]")
 

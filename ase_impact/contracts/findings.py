@@ -13,7 +13,7 @@ listed and exact counts, not 600,000 findings to store, write and read.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 import numpy as np
@@ -145,33 +145,33 @@ def empty_rule_counts() -> pd.DataFrame:
 
 def count_by_rule(findings: pd.DataFrame) -> pd.DataFrame:
     """RULE_COUNT_COLUMNS of findings that are all kept (findings_listed = findings)."""
-    if findings.empty:
-        return empty_rule_counts()
-    keys = zip(*(findings[column].tolist() for column in _COUNT_KEYS), strict=True)
-    return rule_counts(Counter(keys).items())
+    return rule_counts(key_counts(findings, _COUNT_KEYS))
+
+
+def key_counts(frame: pd.DataFrame, columns: Sequence[str]) -> dict[tuple, int]:
+    """How many rows of frame hold each combination of columns' values; a combination with a
+    missing part is not counted, as a groupby drops it. Counted in Python: a pandas groupby
+    costs more than a sheet's few combinations."""
+    keys = zip(*(frame[column].tolist() for column in columns), strict=True)
+    return {key: n for key, n in Counter(keys).items() if not any(pd.isna(part) for part in key)}
 
 
 def rule_counts(
-    counted: Iterable[tuple[tuple[str, str, str], int]], listed_at_most: int | None = None
+    findings_per_key: Mapping[tuple[str, str, str], int], listed_at_most: int | None = None
 ) -> pd.DataFrame:
-    """RULE_COUNT_COLUMNS of ((sheet, rule_code, severity), findings) pairs, sorted by key;
-    findings_listed: the findings, at most listed_at_most. A key lacking a part is not counted.
-
-    Counted in Python: a pandas groupby costs more than sorting a sheet's few keys.
-    """
-    counts = sorted(
-        (key, count) for key, count in counted if not any(pd.isna(part) for part in key)
-    )
-    if not counts:
+    """RULE_COUNT_COLUMNS of {(sheet, rule_code, severity): findings}, sorted by key;
+    findings_listed: the findings, at most listed_at_most."""
+    if not findings_per_key:
         return empty_rule_counts()
-    findings = np.array([count for _, count in counts], dtype="int64")
+    keys = sorted(findings_per_key)
+    findings = np.array([findings_per_key[key] for key in keys], dtype="int64")
     listed = findings.copy() if listed_at_most is None else np.minimum(findings, listed_at_most)
-    keys = {
-        column: pd.array([key[i] for key, _ in counts], dtype="str")
+    columns = {
+        column: pd.array([key[i] for key in keys], dtype="str")
         for i, column in enumerate(_COUNT_KEYS)
     }
     return pd.DataFrame(
-        {**keys, "findings": findings, "findings_listed": listed}, columns=RULE_COUNT_COLUMNS
+        {**columns, "findings": findings, "findings_listed": listed}, columns=RULE_COUNT_COLUMNS
     )
 
 
@@ -188,13 +188,7 @@ def cap_file_findings(
     kept = findings.head(MAX_FINDINGS_PER_FILE).reset_index(drop=True)
     if rule_counts.empty:
         return kept, empty_rule_counts()
-    # Counted in Python, as in rule_counts; a key lacking a part is not counted.
-    kept_keys = zip(kept["sheet"].tolist(), kept["rule_code"].tolist(), strict=True)
-    listed = {
-        key: count
-        for key, count in Counter(kept_keys).items()
-        if not any(pd.isna(part) for part in key)
-    }
+    listed = key_counts(kept, ["sheet", "rule_code"])
     counts = rule_counts.copy()
     keys = zip(counts["sheet"].tolist(), counts["rule_code"].tolist(), strict=True)
     counts["findings_listed"] = np.array([listed.get(key, 0) for key in keys], dtype="int64")

@@ -272,17 +272,6 @@ def _required_if_ended(field: str) -> RowCheck:
     return None, lambda f: ~(f["status"].isin(ENDED_STATUSES) & f[received(field)].isna())
 
 
-def _mapped(labels: pd.Series, numbers: dict[str, int]) -> pd.Series:
-    """labels.map(numbers), looked up once per distinct label (Series.map of a str column costs
-    a millisecond whatever its length): int64, or float64 with NaN where a label has none."""
-    codes, distinct = pd.factorize(labels)
-    per_code = np.array([numbers.get(label, np.nan) for label in distinct] + [np.nan], dtype=float)
-    mapped = per_code[codes]  # code -1 (NA): the last, NaN
-    return pd.Series(
-        mapped if np.isnan(mapped).any() else mapped.astype("int64"), index=labels.index
-    )
-
-
 def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
     def end_date_only_if_ended(frame: pd.DataFrame) -> pd.Series:
         still_open = frame["status"].notna() & ~frame["status"].isin(ENDED_STATUSES)
@@ -316,7 +305,7 @@ def _pairs_checks(period_end: date) -> dict[str, RowCheck]:
     def school_level_fits_age(frame: pd.DataFrame) -> pd.Series:
         age = frame["age_at_period_end"]
         levels = frame["school_level"]
-        unusual = (age < _mapped(levels, lowest)) | (age > _mapped(levels, highest))
+        unusual = (age < levels.map(lowest)) | (age > levels.map(highest))
         return ~(unusual & age_is_valid(frame))
 
     return {

@@ -52,13 +52,11 @@ def parse_date_cell(value: object) -> date | None:
 def age_at(birth_dates: pd.Series, reference: date | pd.Series) -> pd.Series:
     """Age in whole years on the reference date (one date, or one per row); NA where unknown."""
     births = pd.to_datetime(pd.Series(birth_dates))
-    name = None  # as pandas names the result of two Series: theirs if they share it
     if isinstance(reference, pd.Series):
         references = pd.to_datetime(reference)
         if not references.index.equals(births.index):
             raise ValueError("birth dates and reference dates must share their index")
         reference_days = _days(references.to_numpy())
-        name = births.name if references.name == births.name else None
     else:
         reference_days = _days(np.full(len(births), pd.Timestamp(reference).to_datetime64()))
     birth_days = _days(births.to_numpy())
@@ -70,7 +68,7 @@ def age_at(birth_dates: pd.Series, reference: date | pd.Series) -> pd.Series:
     # Compared as numbers: the .dt accessors and Series arithmetic cost more than the ages.
     birthday_not_reached = (month < birth_month) | ((month == birth_month) & (day < birth_day))
     years = year - birth_year - birthday_not_reached
-    return pd.Series(pd.arrays.IntegerArray(years, unknown), index=births.index, name=name)
+    return pd.Series(pd.arrays.IntegerArray(years, unknown), index=births.index)
 
 
 def _days(moments: np.ndarray) -> np.ndarray:

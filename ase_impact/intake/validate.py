@@ -23,6 +23,7 @@ from ase_impact.contracts.findings import (
     empty_findings,
     finding_message,
     first_of_each_rule,
+    key_counts,
     received_text,
     rule_counts,
 )
@@ -88,9 +89,9 @@ def validate_sheet(
         rows.cell_flags,
     )
     # Rule by rule, not failure by failure: a sheet of garbage fails thousands of times.
-    codes, rule_codes = pd.factorize(failed["rule_code"].to_numpy(dtype=object))
-    severities = [RULES[code].severity for code in rule_codes]
-    is_error = np.array([severity == ERREUR for severity in severities], dtype=bool)[codes]
+    failures_per_rule = key_counts(failed, ["rule_code"])
+    error_codes = [code for (code,) in failures_per_rule if RULES[code].severity == ERREUR]
+    is_error = failed["rule_code"].isin(error_codes).to_numpy()
     failed_rows = failed["index"].to_numpy()
     rejected = checked.index.isin(failed_rows[is_error])
     alerted = checked.index.isin(failed_rows[~is_error])
@@ -103,12 +104,10 @@ def validate_sheet(
     sheet_name = referentiel.sheet(sheet_code).name_fr
     # As _listed keeps them: the first MAX_FINDINGS_PER_RULE of each rule (headers: all).
     counts = rule_counts(
-        (
-            ((sheet_name, code, severity), int(count))
-            for code, severity, count in zip(
-                rule_codes, severities, np.bincount(codes, minlength=len(rule_codes)), strict=True
-            )
-        ),
+        {
+            (sheet_name, code, RULES[code].severity): failures
+            for (code,), failures in failures_per_rule.items()
+        },
         listed_at_most=MAX_FINDINGS_PER_RULE,
     )
     return ValidatedSheet(

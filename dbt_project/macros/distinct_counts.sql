@@ -7,14 +7,12 @@
 -#}
 
 {#- The keys of column on more than one row of relation within one window: per association
-    (scope 'association') and across the département (scope 'departement', as in
-    macros/scopes.sql). -#}
+    and across the département (macros/scopes.sql). -#}
 {% macro keys_on_several_rows(relation, column) -%}
     select
         period_grain,
         period,
-        case when grouping(association_code) = 0 then 'association' else 'departement' end
-            as scope,
+        {{ scope_of_grouping('association_code') }} as scope,
         association_code,
         {{ column }} as key
     from {{ relation }}
@@ -34,10 +32,8 @@
         and {{ keys_alias }}.period = {{ rows_alias }}.period
         and {{ keys_alias }}.scope = scopes.scope
         and {{ keys_alias }}.key = {{ rows_alias }}.{{ key_column }}
-        and (
-            scopes.scope = 'departement'
-            or {{ keys_alias }}.association_code = {{ rows_alias }}.association_code
-        )
+        and {{ keys_alias }}.association_code
+            is not distinct from {{ scope_association_code(rows_alias ~ '.association_code') }}
 {%- endmacro %}
 
 {#-
