@@ -30,6 +30,10 @@ GENERATED_MARK = (
 # SQLAlchemy 2.1 would open a bare postgresql:// URL with psycopg 3; dagster-postgres and the
 # project install psycopg2.
 SQLALCHEMY_SCHEME = "postgresql+psycopg2"
+# Pooled connections of a headless run's storages: kept at most an hour, and a few more than
+# the one kept open while threads write at once.
+POOL_RECYCLE_SECONDS = 3600
+POOL_OVERFLOW = 10
 
 
 def _postgres_storage(url: str) -> str:
@@ -99,6 +103,18 @@ def _was_generated(config: Path) -> bool:
     return config.read_text(encoding="utf-8").startswith(GENERATED_MARK)
 
 
+def _pool_connections(instance: dg.DagsterInstance) -> None:
+    """Keep a connection open per storage instead of one per statement, as dagster-webserver
+    does for itself: a run writes several events per step, asset and check, and on PostgreSQL
+    each new connection cost more than the event (15 against 4 ms per materialization
+    measured). No statement timeout: a run's writes are not the UI's reads. SQLite's storages
+    open a file per statement whatever is asked (Dagster's choice, for its processes sharing
+    the files): no change there."""
+    instance.optimize_for_webserver(
+        statement_timeout=0, pool_recycle=POOL_RECYCLE_SECONDS, max_overflow=POOL_OVERFLOW
+    )
+
+
 def project_instance(dagster_home: Path) -> dg.DagsterInstance:
     """The instance of DAGSTER_HOME, its storage created by one process at a time.
 
@@ -111,6 +127,7 @@ def project_instance(dagster_home: Path) -> dg.DagsterInstance:
         with open(dagster_home / ".storage_init.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             instance = dg.DagsterInstance.get()
+            _pool_connections(instance)
             instance.get_runs(limit=1)  # opens (and on first use creates) every storage table
             instance.get_dynamic_partitions(ASSOCIATION)
             fcntl.flock(lock, fcntl.LOCK_UN)

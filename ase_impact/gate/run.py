@@ -2,7 +2,7 @@
 build the Data Docs HTML site (made to read offline, with the project's own index:
 offline_docs.py), and say per suite what failed.
 
-great-expectations is imported only when the gate runs (its import alone takes seconds). The
+great-expectations is imported only when a build runs (its import alone takes seconds). The
 context is ephemeral: suites, results and checkpoints live in memory for one gate run, and
 only the Data Docs site is written, rebuilt from scratch under reports/quality/ so that it
 always shows the latest gate. Analytics are off and nothing goes to the network.
@@ -106,7 +106,7 @@ def run_publication_gate(warehouse_path: Path, reports_dir: Path) -> GateResult:
     started = time.perf_counter()
     marts = read_marts(warehouse_path)
     read_at = time.perf_counter()
-    gx = _import_great_expectations()
+    gx = import_great_expectations()
     imported_at = time.perf_counter()
     docs_dir = Path(reports_dir) / QUALITY_DOCS_SUBDIR
     if docs_dir.exists():
@@ -135,7 +135,11 @@ def run_publication_gate(warehouse_path: Path, reports_dir: Path) -> GateResult:
     return result
 
 
-def _import_great_expectations():
+def import_great_expectations():
+    """great-expectations, imported on first call (seconds: it imports scipy and altair).
+
+    The build step calls it while dbt starts in its own process, so that a gate run later in
+    the same process (`ase-impact run`'s build) finds it loaded."""
     # Read by GX when a context starts; the context config below disables analytics too.
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import great_expectations as gx

@@ -25,6 +25,7 @@ from dagster_dbt import (
 )
 
 from ase_impact.core.registry import load_registry
+from ase_impact.gate.run import import_great_expectations
 from ase_impact.warehouse.connection import connect, exclusive_access
 from ase_impact.warehouse.loader import replace_registry
 from orchestration.dbt_project import (
@@ -243,6 +244,8 @@ def ase_impact_dbt_models(
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)
         try:
+            # While dbt's process imports and parses on the other core.
+            import_great_expectations()
             yield from invocation.stream()
         finally:
             stop_child(invocation.process)

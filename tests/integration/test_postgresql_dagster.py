@@ -56,3 +56,33 @@ def test_without_the_setting_dagster_home_links_the_project_config_again(postgre
     with project_instance(dagster_home) as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
     assert (dagster_home / "dagster.yaml").resolve() == PROJECT_ROOT / "dagster.yaml"
+
+
+@dg.asset(check_specs=[dg.AssetCheckSpec(f"probe_check_{n}", asset="probes") for n in range(20)])
+def probes():
+    """20 partition-free checks: a run of some sixty events (planned, evaluated, steps)."""
+    yield dg.Output(1)
+    for n in range(20):
+        yield dg.AssetCheckResult(check_name=f"probe_check_{n}", passed=True)
+
+
+def _sessions_opened(url: str) -> int:
+    """Sessions opened on this database so far, as PostgreSQL counts them when they end (read
+    from another database, so that reading opens none here)."""
+    server, database = url.rsplit("/", 1)
+    with connect(f"{server}/postgres", read_only=True) as conn:
+        return conn.execute(
+            "SELECT sessions FROM pg_stat_database WHERE datname = ?", [database]
+        ).fetchone()[0]
+
+
+def test_a_run_writes_its_events_through_a_few_kept_connections(postgres_url, monkeypatch):
+    monkeypatch.setenv(DAGSTER_STORAGE_VARIABLE, postgres_url)
+    with project_instance(load_settings().dagster_home) as instance:
+        before = _sessions_opened(postgres_url)
+        result = dg.materialize([probes], instance=instance)
+        events = len(instance.all_logs(result.run_id))
+        opened = _sessions_opened(postgres_url) - before
+    assert result.success and events > 50
+    # One connection per statement opens one or more per event (and each has ended).
+    assert opened <= 5, f"{opened} sessions for {events} events"
