@@ -779,10 +779,12 @@ def write_consolidated_workbooks(
         _build_and_save(figures, False, internal_path)
         _build_and_save(figures, True, diffusion_path)
         return internal_path, diffusion_path
-    internal = builder.submit(_build_and_save, figures, False, internal_path)
-    _build_and_save(figures, True, diffusion_path)
+    # The smaller diffusion workbook (no « Données ») goes to the process that may first
+    # have to start: both finish at about the same time.
+    diffusion = builder.submit(_build_and_save, figures, True, diffusion_path)
+    _build_and_save(figures, False, internal_path)
     try:
-        internal.result()
+        diffusion.result()
     except BrokenProcessPool:
         _workbook_builder.cache_clear()  # the next month starts a new process
         raise
@@ -795,8 +797,8 @@ def _build_and_save(figures: MonthFigures, diffusion: bool, path: Path) -> Path:
 
 @cache
 def _workbook_builder() -> ProcessPoolExecutor | None:
-    """A process that builds each month's internal workbook while this one builds the
-    diffusion one: openpyxl uses one core, and a federation's month takes seconds per workbook.
+    """A process that builds each month's diffusion workbook while this one builds the
+    internal one: openpyxl uses one core, and a federation's month takes seconds per workbook.
 
     Spawned, not forked: the caller holds DuckDB's and Dagster's threads. None on one core.
     """
