@@ -244,7 +244,8 @@ def ase_impact_dbt_models(
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)
         try:
-            # While dbt's process imports and parses on the other core.
+            # The publication gate that follows in this process needs it, and its import
+            # takes seconds: done now, while dbt's process starts on the other core.
             import_great_expectations()
             yield from invocation.stream()
         finally:

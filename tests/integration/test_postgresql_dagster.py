@@ -60,7 +60,7 @@ def test_without_the_setting_dagster_home_links_the_project_config_again(postgre
 
 @dg.asset(check_specs=[dg.AssetCheckSpec(f"probe_check_{n}", asset="probes") for n in range(20)])
 def probes():
-    """20 partition-free checks: a run of some sixty events (planned, evaluated, steps)."""
+    """Twenty checks: a run of some sixty events (planned, evaluated, step events)."""
     yield dg.Output(1)
     for n in range(20):
         yield dg.AssetCheckResult(check_name=f"probe_check_{n}", passed=True)
