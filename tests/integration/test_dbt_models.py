@@ -919,3 +919,28 @@ def test_mart_columns_constrained_not_null_refuse_a_null(build):
             )
     finally:
         build.conn.rollback()
+
+
+def test_a_models_not_null_columns_test_names_the_null_ones(build):
+    """A model's several NOT NULL columns outside a contract are one dbt test (not_null_columns),
+    not one per column: its query finds the rows where any of them is NULL, and names them."""
+    [compiled] = [
+        result.node.compiled_code
+        for result in build.result.result
+        if result.node.name == "not_null_columns_rpt_key_figures"
+    ]
+    assert build.conn.execute(compiled).fetchall() == []
+    build.conn.begin()
+    try:
+        build.conn.execute(
+            "UPDATE reporting.rpt_key_figures SET label_fr = NULL, unit = NULL WHERE row_order = 1"
+        )
+        build.conn.execute(
+            "UPDATE reporting.rpt_key_figures SET is_suppressed = NULL WHERE row_order = 2"
+        )
+        found = sorted(row[0] for row in build.conn.execute(compiled).fetchall())
+    finally:
+        build.conn.rollback()
+    periods = build.conn.execute("SELECT count(DISTINCT period) FROM reporting.rpt_key_figures")
+    months = periods.fetchone()[0]
+    assert found == sorted(["label_fr, unit"] * months + ["is_suppressed"] * months)

@@ -81,7 +81,7 @@ def test_the_referentiel_tests_are_not_asset_checks_and_skipped_once_passed(tmp_
         assert all(p.startswith("seed.") for p in manifest["parent_map"][node["unique_id"]])
     check_names = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert check_names.isdisjoint(referentiel)
-    assert any(name.startswith("not_null_stg_reporting__pairs") for name in check_names)
+    assert "not_null_columns_stg_reporting__pairs" in check_names
 
     plain, full = DbtBuildConfig(), DbtBuildConfig(full_refresh=True)
     assert "--exclude" not in build_command(plain, referentiel_checked=False)
