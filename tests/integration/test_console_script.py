@@ -86,3 +86,17 @@ def test_the_ui_starts_in_dagster_home_whose_dagster_yaml_is_the_projects(tmp_pa
     assert environment["ASE_IMPACT_RAW_DIR"] == str(tmp_path / "depots")
     assert environment["DAGSTER_HOME"] == str(folder)
     assert "dev_command" in environment["PYTHONWARNINGS"]
+
+
+def test_a_command_freezes_the_definitions_and_leaves_nothing_frozen():
+    """While a run or a rebuild lasts, the definitions (Dagster's, dbt's manifest) are left out
+    of Python's full collections; after it, nothing stays frozen in the calling process."""
+    import gc
+
+    from orchestration.cli import _definitions_out_of_collections
+
+    assert gc.get_freeze_count() == 0
+    with _definitions_out_of_collections():
+        frozen = gc.get_freeze_count()
+    assert frozen > 100_000
+    assert gc.get_freeze_count() == 0
