@@ -6,34 +6,41 @@
     cell, each once per cell it falls in (count_repeated_keys).
 -#}
 
-{#- The keys of column on more than one row of relation within one window: per association
-    and across the département (macros/scopes.sql). -#}
-{% macro keys_on_several_rows(relation, column) -%}
+{#- Per window, association and key of column in relation: its rows in the association, and
+    its rows across the département (the associations' summed). One plain aggregate, joined
+    back on four equalities (join_rows_per_key): PostgreSQL merge-joined the former per-scope
+    lists of repeated keys on the window and scope alone, comparing every pair with every
+    repeated mentor of its window (more than ten minutes on M). -#}
+{% macro rows_per_key(relation, column) -%}
     select
         period_grain,
         period,
-        {{ scope_of_grouping('association_code') }} as scope,
         association_code,
-        {{ column }} as key
+        {{ column }} as key,
+        count(*) as rows_in_association,
+        sum(count(*)) over (partition by period_grain, period, {{ column }}) as rows_in_departement
     from {{ relation }}
     where {{ column }} is not null
-    group by grouping sets (
-        (period_grain, period, association_code, {{ column }}),
-        (period_grain, period, {{ column }})
-    )
-    having count(*) > 1
+    group by period_grain, period, association_code, {{ column }}
 {%- endmacro %}
 
-{#- Joins to rows_alias's rows, each read once per scope (cross_join_scopes), the
-    keys_on_several_rows of their window and scope in keys_alias that are theirs. -#}
-{% macro join_keys_on_several_rows(keys_alias, rows_alias, key_column) -%}
-    left join {{ keys_alias }}
-        on {{ keys_alias }}.period_grain = {{ rows_alias }}.period_grain
-        and {{ keys_alias }}.period = {{ rows_alias }}.period
-        and {{ keys_alias }}.scope = scopes.scope
-        and {{ keys_alias }}.key = {{ rows_alias }}.{{ key_column }}
-        and {{ keys_alias }}.association_code
-            is not distinct from {{ scope_association_code(rows_alias ~ '.association_code') }}
+{#- Joins to rows_alias's rows the rows_per_key of their window, association and key. -#}
+{% macro join_rows_per_key(counts_alias, rows_alias, key_column) -%}
+    left join {{ counts_alias }}
+        on {{ counts_alias }}.period_grain = {{ rows_alias }}.period_grain
+        and {{ counts_alias }}.period = {{ rows_alias }}.period
+        and {{ counts_alias }}.association_code = {{ rows_alias }}.association_code
+        and {{ counts_alias }}.key = {{ rows_alias }}.{{ key_column }}
+{%- endmacro %}
+
+{#- Whether a row's key (joined by join_rows_per_key) is on other rows of its window in the
+    row's scope (cross_join_scopes); false for an empty key. -#}
+{% macro is_key_repeated(counts_alias) -%}
+    coalesce(
+        case when scopes.scope = 'association' then {{ counts_alias }}.rows_in_association
+            else {{ counts_alias }}.rows_in_departement end > 1,
+        false
+    )
 {%- endmacro %}
 
 {#-

@@ -11,9 +11,3 @@
 {% macro scope_association_code(association_column) -%}
     case when scopes.scope = 'association' then {{ association_column }} end
 {%- endmacro %}
-
-{#- The scope of a group of `group by grouping sets` over rows not yet read per scope: the
-    association's where the sets keep association_column, else the département's. -#}
-{% macro scope_of_grouping(association_column) -%}
-    case when grouping({{ association_column }}) = 0 then 'association' else 'departement' end
-{%- endmacro %}

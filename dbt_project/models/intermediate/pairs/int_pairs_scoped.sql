@@ -21,9 +21,9 @@ pairs as (
     where {{ in_population('window_pairs.association_code', 'mentoring') }}
 ),
 
-youth_on_several_rows as ({{ keys_on_several_rows('pairs', 'youth_key') }}),
+youth_rows as ({{ rows_per_key('pairs', 'youth_key') }}),
 
-mentors_on_several_rows as ({{ keys_on_several_rows('pairs', 'mentor_key') }}),
+mentor_rows as ({{ rows_per_key('pairs', 'mentor_key') }}),
 
 end_questionnaires as (
     select * from {{ ref('int_end_questionnaires_deduplicated') }}
@@ -35,9 +35,9 @@ select
     scopes.scope,
     {{ scope_association_code('pairs.association_code') }} as association_code,
     pairs.youth_key,
-    youth_on_several_rows.key is not null as is_youth_repeated,
+    {{ is_key_repeated('youth_rows') }} as is_youth_repeated,
     pairs.mentor_key,
-    mentors_on_several_rows.key is not null as is_mentor_repeated,
+    {{ is_key_repeated('mentor_rows') }} as is_mentor_repeated,
     pairs.referring_structure_key,
     pairs.status_code,
     pairs.renewal_code,
@@ -63,6 +63,6 @@ from pairs
 left join end_questionnaires
     on end_questionnaires.association_code = pairs.association_code
     and end_questionnaires.pair_id = pairs.pair_id
+{{ join_rows_per_key('youth_rows', 'pairs', 'youth_key') }}
+{{ join_rows_per_key('mentor_rows', 'pairs', 'mentor_key') }}
 {{ cross_join_scopes() }}
-{{ join_keys_on_several_rows('youth_on_several_rows', 'pairs', 'youth_key') }}
-{{ join_keys_on_several_rows('mentors_on_several_rows', 'pairs', 'mentor_key') }}
