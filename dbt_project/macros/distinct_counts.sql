@@ -8,9 +8,8 @@
 
 {#- Per window, association and key of column in relation: its rows in the association, and
     its rows across the département (the associations' summed). One plain aggregate, joined
-    back on four equalities (join_rows_per_key): PostgreSQL merge-joined the former per-scope
-    lists of repeated keys on the window and scope alone, comparing every pair with every
-    repeated mentor of its window (more than ten minutes on M). -#}
+    back on four equalities (join_rows_per_key), so that no engine can join on the window
+    alone and compare every row with every repeated key (PostgreSQL did: minutes on M). -#}
 {% macro rows_per_key(relation, column) -%}
     select
         period_grain,
