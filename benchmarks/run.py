@@ -389,7 +389,9 @@ def git_state() -> dict:
             ["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
         ).stdout.strip()
 
-    changed = git("status", "--porcelain", "--", "orchestration", "dbt_project", "dagster.yaml")
+    changed = git(
+        "status", "--porcelain", "--", "ase_impact", "orchestration", "dbt_project", "dagster.yaml"
+    )
     return {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted_changes": bool(changed)}
 
 
