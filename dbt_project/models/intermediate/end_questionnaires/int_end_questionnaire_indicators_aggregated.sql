@@ -29,28 +29,29 @@ catalog as (
     select * from {{ ref('indicator_catalog') }}
 ),
 
-scoped as (
+-- One row per youth and item answered « Oui », with the item's indicator: listed before the
+-- windows and scopes multiply the rows, and with only the columns counted.
+answers as (
+    {%- for indicator_code, question in indicator_questions.items() %}
+    {{ 'union all' if not loop.first }}
+    select association_code, youth_key, answered_period, '{{ indicator_code }}' as indicator_code
+    from end_questionnaires
+    where {{ question }}_code = 'yes'
+    {%- endfor %}
+),
+
+positive_answers as (
     select
         windows.period_grain,
         windows.period,
         scopes.scope,
-        {{ scope_association_code('end_questionnaires.association_code') }} as association_code,
-        {{ star_except('int_end_questionnaires_deduplicated', ['association_code'], 'end_questionnaires') }}
-    from end_questionnaires
+        {{ scope_association_code('answers.association_code') }} as association_code,
+        answers.youth_key,
+        answers.indicator_code
+    from answers
     inner join windows
-        on end_questionnaires.answered_period between windows.window_start and windows.window_end
+        on answers.answered_period between windows.window_start and windows.window_end
     {{ cross_join_scopes() }}
-),
-
--- One row per youth and item answered « Oui », with the item's indicator.
-positive_answers as (
-    {%- for indicator_code, question in indicator_questions.items() %}
-    {{ 'union all' if not loop.first }}
-    select period_grain, period, scope, association_code, youth_key,
-        '{{ indicator_code }}' as indicator_code
-    from scoped
-    where {{ question }}_code = 'yes'
-    {%- endfor %}
 ),
 
 by_item as (
