@@ -816,8 +816,9 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
         "",
         "What would close it (estimates): a Dagster storage that writes events faster "
         "(PostgreSQL), for most of the events' time; more cores for the worker processes; "
-        "a higher DuckDB cap in dbt's profile on a machine with memory to spare (uncapped, "
-        "dbt's build of L took 159 s instead of 210 s, and 19 GiB).",
+        "a higher DuckDB cap in dbt's profile on a machine with memory to spare (on the models "
+        "of 2026-11-23, since rewritten to need less, dbt's build of L took 159 s uncapped "
+        "against 210 s capped, and 19 GiB; not measured since).",
         "",
     ]
 
