@@ -1,5 +1,14 @@
 {#- Helpers shared by the models that compute indicators in their long format. -#}
 
+{#- The key of an indicator cell: its window, scope, association, indicator, dimension and
+    breakdown cell. A list of column names. -#}
+{% macro indicator_cell_key() -%}
+    {{ return([
+        'period_grain', 'period', 'scope', 'association_code', 'indicator_code',
+        'mis_pe_dimension', 'breakdown', 'breakdown_value',
+    ]) }}
+{%- endmacro %}
+
 {#-
     The select list of an indicator row (the long format of every *_indicators_* model).
     cell_count is the number of people or pairs behind the value, the basis of disclosure

@@ -7,10 +7,7 @@
 -- none did).
 {%- set approved = approved_relation('fct_indicators') %}
 {%- set files = approved_relation('files_in_force') %}
-{%- set key = [
-    'period_grain', 'period', 'scope', 'association_code', 'indicator_code', 'mis_pe_dimension',
-    'breakdown', 'breakdown_value',
-] %}
+{%- set key = indicator_cell_key() %}
 
 with
 

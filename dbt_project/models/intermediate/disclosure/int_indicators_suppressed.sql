@@ -19,10 +19,9 @@
 -- they took two fifths of the model's time on M).
 {%- set rounds = 6 %}
 {%- set cell_columns = star_except('int_indicators_completed', []) %}
-{%- set round_columns = [
-    'cell_row', 'period_grain', 'period', 'scope', 'association_code', 'indicator_code',
-    'mis_pe_dimension', 'breakdown', 'breakdown_value', 'breakdown_order', 'cell_count',
-] | join(', ') %}
+{%- set round_columns = (
+    ['cell_row'] + indicator_cell_key() + ['breakdown_order', 'cell_count']
+) | join(', ') %}
 with
 
 cells as (
@@ -48,7 +47,7 @@ blocks as materialized (
 ),
 
 masked_round_0 as (
-    select {{ round_columns }}, is_primary_suppressed, is_primary_suppressed as is_masked
+    select {{ round_columns }}, is_primary_suppressed as is_masked
     from blocks
     where has_block_primary
 ),
@@ -81,7 +80,6 @@ groups_round_{{ round }} as (
 masked_round_{{ round }} as (
     select
         {{ round_columns }},
-        is_primary_suppressed,
         is_masked
         or (
             breakdown <> 'total'
@@ -103,13 +101,10 @@ masked_round_{{ round }} as (
 {% endfor %}
 
 flagged as (
-    select
-        {{ star_except('int_indicators_completed', [], 'blocks') }},
-        masked.is_primary_suppressed,
-        masked.is_masked
-    from masked_round_{{ rounds }} as masked
-    inner join blocks
-        on blocks.cell_row = masked.cell_row
+    select {{ cell_columns }}, is_primary_suppressed, is_masked
+    from blocks
+    inner join (select cell_row, is_masked from masked_round_{{ rounds }}) as masked
+        on masked.cell_row = blocks.cell_row
     union all
     select {{ cell_columns }}, is_primary_suppressed, is_primary_suppressed as is_masked
     from blocks

@@ -19,10 +19,7 @@
     'int_activity_indicators_aggregated',
     'int_reporting_indicators_aggregated',
 ] %}
-{%- set key_columns = [
-    'period_grain', 'period', 'scope', 'association_code', 'indicator_code', 'mis_pe_dimension',
-    'breakdown', 'breakdown_value',
-] %}
+{%- set key_columns = indicator_cell_key() %}
 
 with
 
