@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import os
 import uuid
 from pathlib import Path
 
 import dagster as dg
 import sqlalchemy.exc
+import yaml
 
 from ase_impact.core.errors import ConfigurationError
 from ase_impact.core.settings import PROJECT_ROOT
@@ -36,10 +36,12 @@ POOL_RECYCLE_SECONDS = 3600
 POOL_OVERFLOW = 10
 
 
-def _postgres_storage(url: str) -> str:
-    """The storage section of dagster.yaml for a postgresql:// URL."""
-    address = SQLALCHEMY_SCHEME + url[url.index("://") :]
-    return f"\nstorage:\n  postgres:\n    postgres_url: {json.dumps(address)}\n"
+def _postgres_config(url: str) -> str:
+    """The project's dagster.yaml with every storage in the database of a postgresql:// URL."""
+    config = yaml.safe_load(PROJECT_CONFIG.read_text(encoding="utf-8"))
+    config.pop("event_log_storage", None)  # SQLite's; the database holds the event log
+    config["storage"] = {"postgres": {"postgres_url": SQLALCHEMY_SCHEME + url[url.index("://") :]}}
+    return GENERATED_MARK + yaml.safe_dump(config, sort_keys=False)
 
 
 class DagsterStorageError(ConfigurationError):
@@ -82,7 +84,7 @@ def prepare_dagster_home(dagster_home: Path) -> Path:
     config = dagster_home / "dagster.yaml"
     url = os.environ.get(DAGSTER_STORAGE_VARIABLE)
     if url:
-        text = GENERATED_MARK + PROJECT_CONFIG.read_text(encoding="utf-8") + _postgres_storage(url)
+        text = _postgres_config(url)
         if config.is_symlink() or not config.exists() or config.read_text("utf-8") != text:
             # Read by every process on this DAGSTER_HOME, the daemon's too; 0600 in case the
             # URL holds a password (better kept in ~/.pgpass or PGPASSWORD).
@@ -107,9 +109,8 @@ def _pool_connections(instance: dg.DagsterInstance) -> None:
     """Keep a connection open per storage instead of one per statement, as dagster-webserver
     does for itself: a run writes several events per step, asset and check, and on PostgreSQL
     each new connection cost more than the event (15 against 4 ms per materialization
-    measured). No statement timeout: a run's writes are not the UI's reads. SQLite's storages
-    open a file per statement whatever is asked (Dagster's choice, for its processes sharing
-    the files): no change there."""
+    measured). No statement timeout: a run's writes are not the UI's reads. On SQLite this asks
+    nothing: the event log keeps its files open itself (orchestration/event_storage.py)."""
     instance.optimize_for_webserver(
         statement_timeout=0, pool_recycle=POOL_RECYCLE_SECONDS, max_overflow=POOL_OVERFLOW
     )
