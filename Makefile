@@ -70,10 +70,11 @@ bench: install
 bench-large: install
 	$(RUN) python -m benchmarks.run --workloads L
 
-# M and incremental on DuckDB, then on a throwaway PostgreSQL cluster: « Engines side by side ».
+# M and incremental on DuckDB, then on a throwaway PostgreSQL cluster; L with Dagster's storage in
+# SQLite, then on PostgreSQL: « Engines side by side ».
 bench-engines: install system-deps
 	$(RUN) python -m benchmarks.run --engines duckdb,postgresql --workloads M,incremental
-	$(RUN) python -m benchmarks.run --engines duckdb+dagster-postgresql --workloads L
+	$(RUN) python -m benchmarks.run --engines duckdb,duckdb+dagster-postgresql --workloads L
 
 clean:
 	rm -rf warehouse archive outputs reports .dagster_home/storage .dagster_home/logs dbt_project/target dbt_project/logs

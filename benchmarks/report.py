@@ -641,8 +641,8 @@ def _m_analysis(m: Figures) -> list[str]:
     stages = m.stages
     dagster = _dagster_seconds(m)
     savings = {
-        "a Dagster instance whose storage writes events in batches or faster (PostgreSQL "
-        "wrote M's planned events no faster here: « Engines side by side »): most of "
+        "Dagster's events written in batches, where its storages commit each on its own "
+        "(it batches only the materializations of one partitioned output): most of "
         "Dagster's share": 0.7 * dagster,
         f"ingest phases at 3× the floor, on the {m.workers} worker process(es)": max(
             0.0, m.ingest_total - TARGET_FLOOR_RATIO * m.timed_floor
@@ -664,8 +664,9 @@ def _m_analysis(m: Figures) -> list[str]:
         f"a range of partitions ({stages['ingestion_runs']} run(s) here), and each partition "
         f"gets a planned and an actual materialization of each of its "
         f"{m.stages.get('ingestion_materializations', 0) // max(m.files, 1)} assets; the "
-        "instance's SQLite storage writes every event in its own transaction (a run database "
-        f"and the index database): about {m.event_seconds * 1000:.0f} ms per event (the runs' "
+        "instance's event log commits every event on its own (in the run's database, and "
+        "asset and check events in the index database too): about "
+        f"{m.event_seconds * 1000:.0f} ms per event (the runs' "
         "creation, which writes only planned events, measures it). The build run holds another "
         f"{m.stages['build_events']:,} events (dbt models, dbt tests as asset checks); part of "
         "the runs' events are written while worker processes or dbt use the other core.",
@@ -785,7 +786,7 @@ def _large_analysis(large: LargeEstimate, m: Figures, probe: dict) -> list[str]:
         "What would close it (estimates): the ingestion runs' events — "
         f"{_events_per_partition(m)} per partition, about "
         f"{_events_per_partition(m) * m.event_seconds * probe['files']:,.0f} s for L at M's "
-        "cost per event — in a Dagster storage that writes them faster (PostgreSQL), and more "
+        "cost per event — written in batches rather than committed one by one, and more "
         "cores for the worker processes that prepare the files (their share of the ingestion "
         "runs halves with each doubling); dbt and the gate grow with the rows and stay.",
         "",
@@ -814,9 +815,10 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
         f"- Peak memory: {_mib(big.data['cli']['peak_rss_largest_process_mib'])} for the largest "
         f"process, {_mib(big.data['cli']['peak_rss_tree_mib'])} for the process tree (sampled).",
         "",
-        "What would close it (estimates): a Dagster storage that writes events faster "
-        "(PostgreSQL), for most of the events' time; more cores for the worker processes; "
-        "a higher DuckDB cap in dbt's profile on a machine with memory to spare (on the models "
+        "What would close it (estimates): more cores for the worker processes, which bind "
+        "the ingestion window (their share of it halves with each doubling); Dagster's events "
+        "written in batches rather than committed one by one; a higher DuckDB cap in dbt's "
+        "profile on a machine with memory to spare (on the models "
         "of 2026-11-23, since rewritten to need less, dbt's build of L took 159 s uncapped "
         "against 210 s capped, and 19 GiB; not measured since).",
         "",
@@ -824,6 +826,8 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
 
 
 # The configurations `--engines` measures: the warehouse's engine and Dagster's storage.
+# The engine of a plain run (no --engines): its figures are the page's own.
+DEFAULT_ENGINE = "duckdb"
 ENGINE_DESCRIPTIONS = {
     "duckdb": "warehouse in a DuckDB file, Dagster's storage in SQLite files (the default)",
     "postgresql": "warehouse and Dagster's storage on PostgreSQL",
@@ -900,7 +904,27 @@ def _engines(results: dict) -> list[str]:
         "",
         *_table(["figure", *engines], rows),
         "",
+        *_fastest(compared, names),
     ]
+
+
+def _fastest(compared: dict[str, dict[str, Figures]], names: list[str]) -> list[str]:
+    """Each workload's fastest engine among its successful runs, the others' times beside."""
+    found = []
+    for name in names:
+        walls = {
+            engine: measured[name].wall
+            for engine, measured in compared.items()
+            if name in measured and not measured[name].failure
+        }
+        if len(walls) < 2:
+            continue
+        best = min(walls, key=walls.get)
+        others = ", ".join(
+            f"{engine} {_s(wall)}" for engine, wall in walls.items() if engine != best
+        )
+        found.append(f"- {name}: {best}, {_s(walls[best])} (against {others})")
+    return ["Fastest engine of each workload measured on several:", "", *found, ""] if found else []
 
 
 def _method() -> list[str]:
@@ -936,13 +960,15 @@ def _method() -> list[str]:
 
 
 def _borrowed_from_engines(results: dict) -> dict[str, str]:
-    """Workloads measured only on another engine than the default: the page shows them, and
-    says so. Their engine by workload."""
+    """Workloads measured only by `--engines` runs: the page shows them, the default engine's
+    when it is one of them, and says so. Their engine by workload."""
     borrowed = {}
     for engine, workloads in results.get("engines", {}).items():
         for name in workloads:
-            if name not in results["workloads"]:
-                borrowed.setdefault(name, engine)
+            if name not in results["workloads"] and (
+                engine == DEFAULT_ENGINE or name not in borrowed
+            ):
+                borrowed[name] = engine
     return borrowed
 
 
@@ -967,8 +993,8 @@ def render_results(results: dict) -> str:
         f"{results['generated_at']}. Do not edit: rerun.",
         "",
         *(
-            f"{name} was measured on one engine only: {ENGINE_DESCRIPTIONS.get(engine, engine)} "
-            f"(`--engines {engine}`); its figures below are that run's."
+            f"{name}'s figures below are those of its `--engines {engine}` run: "
+            f"{ENGINE_DESCRIPTIONS.get(engine, engine)}."
             for name, engine in borrowed.items()
         ),
         *([""] if borrowed else []),

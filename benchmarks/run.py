@@ -52,7 +52,7 @@ from ase_impact.core.settings import (
     settings_environment,
 )
 from ase_impact.warehouse.connection import connect
-from benchmarks.report import ENGINE_DESCRIPTIONS, render_results
+from benchmarks.report import DEFAULT_ENGINE, ENGINE_DESCRIPTIONS, render_results
 from benchmarks.workloads import (
     DEFAULT_SEED,
     INCREMENTAL_ASSOCIATION,
@@ -226,7 +226,7 @@ class Engine:
     each workload's folder, or databases of a throwaway PostgreSQL cluster (the warehouse and
     Dagster's storage there, or Dagster's storage only)."""
 
-    name: str = "duckdb"
+    name: str = DEFAULT_ENGINE
     server: object = None  # devtools.postgres_server.PostgresServer when one is used
 
     @property
@@ -609,7 +609,7 @@ def measure_floor(paths: list[Path]) -> float:
 
 def _work_dir(name: str) -> Path:
     """A workload's folder; on PostgreSQL one of its own, so DuckDB's state stays."""
-    return WORK_DIR / (name if ENGINE.name == "duckdb" else f"{name}-{ENGINE.name}")
+    return WORK_DIR / (name if ENGINE.name == DEFAULT_ENGINE else f"{name}-{ENGINE.name}")
 
 
 def _fresh(work: Path) -> Settings:
@@ -792,9 +792,9 @@ def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:
                 )
                 compared.setdefault(engine, {})[name] = measured
                 # The default engine's figures are the page's own (stages, phases, targets).
-                if engine == "duckdb":
+                if engine == DEFAULT_ENGINE:
                     results["workloads"][name] = measured
-                elif "duckdb" not in engines:
+                elif DEFAULT_ENGINE not in engines:
                     # An older default-engine figure would sit beside newer code's.
                     results["workloads"].pop(name, None)
         finally:

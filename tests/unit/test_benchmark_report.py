@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.report import Figures, targets
+from benchmarks.report import Figures, _borrowed_from_engines, _fastest, targets
 
 
 def _large_run(exit_code: int, build_status: str) -> Figures:
@@ -38,3 +38,38 @@ def test_a_failed_run_meets_no_target_however_fast(exit_code, build_status):
         met, margin = verdicts[label]
         assert met is False
         assert f"the run failed (exit code {exit_code}, build {build_status})" in margin
+
+
+def _run(wall: float, exit_code: int = 0) -> Figures:
+    return Figures(
+        {
+            "cli": {"wall_seconds": wall, "exit_code": exit_code},
+            "stages": {"build_status": "SUCCESS" if exit_code == 0 else "FAILURE"},
+        }
+    )
+
+
+def test_the_fastest_engine_is_named_among_successful_runs_only():
+    compared = {
+        "duckdb": {"M": _run(40.0), "L": _run(600.0)},
+        "postgresql": {"M": _run(100.0), "L": _run(60.0, exit_code=1)},
+    }
+    lines = _fastest(compared, ["M", "L"])
+    assert "- M: duckdb, 40.0 s (against postgresql 100.0 s)" in lines
+    # L's only successful run has nothing to be compared with.
+    assert not any(line.startswith("- L") for line in lines)
+    assert _fastest({"duckdb": {"M": _run(40.0)}}, ["M"]) == []
+
+
+def test_a_workload_measured_only_with_engines_shows_the_default_engines_figures():
+    results = {
+        "workloads": {"M": {}},
+        "engines": {
+            "duckdb+dagster-postgresql": {"L": {}},
+            "duckdb": {"M": {}, "L": {}},
+            "postgresql": {"M": {}, "L": {}},
+        },
+    }
+    assert _borrowed_from_engines(results) == {"L": "duckdb"}
+    del results["engines"]["duckdb"]
+    assert _borrowed_from_engines(results) == {"L": "duckdb+dagster-postgresql"}
