@@ -829,7 +829,7 @@ def _large_measured_analysis(big: Figures, m: Figures | None) -> list[str]:
 # The engine of a plain run (no --engines): its figures are the page's own.
 DEFAULT_ENGINE = "duckdb"
 ENGINE_DESCRIPTIONS = {
-    "duckdb": "warehouse in a DuckDB file, Dagster's storage in SQLite files (the default)",
+    DEFAULT_ENGINE: "warehouse in a DuckDB file, Dagster's storage in SQLite files (the default)",
     "postgresql": "warehouse and Dagster's storage on PostgreSQL",
     "duckdb+dagster-postgresql": "warehouse in a DuckDB file, Dagster's storage on PostgreSQL",
 }

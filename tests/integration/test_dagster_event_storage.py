@@ -13,23 +13,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 from ase_impact.core.settings import load_settings
 from orchestration.event_storage import OPEN_RUN_FILES
 from orchestration.instance import project_instance
-
-CHECKS = 20
-
-
-@dg.asset(
-    check_specs=[dg.AssetCheckSpec(f"probe_check_{n}", asset="probes") for n in range(CHECKS)]
-)
-def probes():
-    """Twenty checks: a run of some sixty events (planned, evaluated, step events)."""
-    yield dg.Output(1)
-    for n in range(CHECKS):
-        yield dg.AssetCheckResult(check_name=f"probe_check_{n}", passed=True)
-
-
-@dg.asset
-def probe() -> int:
-    return 1
+from tests.integration.probe_assets import CHECKS, probe, probes
 
 
 @contextlib.contextmanager
@@ -60,7 +44,7 @@ def _files_open_now(events_dir: Path) -> set[str]:
     return names
 
 
-def test_a_run_writes_its_events_through_files_opened_once():
+def test_a_run_writes_its_events_through_files_kept_open():
     dagster_home = load_settings().dagster_home
     events_dir = dagster_home / "history" / "runs"
     with project_instance(dagster_home) as instance:

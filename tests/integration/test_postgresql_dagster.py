@@ -10,6 +10,7 @@ import dagster as dg
 from ase_impact.core.settings import PROJECT_ROOT, load_settings
 from ase_impact.warehouse.connection import connect
 from orchestration.instance import DAGSTER_STORAGE_VARIABLE, project_instance
+from tests.integration.probe_assets import probe, probes
 
 # What another process sees on the same DAGSTER_HOME: the runs of its instance.
 OTHER_PROCESS = (
@@ -18,11 +19,6 @@ OTHER_PROCESS = (
     "with project_instance(load_settings().dagster_home) as instance:\n"
     "    print(type(instance.run_storage).__name__, *[r.run_id for r in instance.get_runs()])\n"
 )
-
-
-@dg.asset
-def probe() -> int:
-    return 1
 
 
 def test_runs_are_stored_in_postgresql_and_shared_by_every_process(postgres_url, monkeypatch):
@@ -56,14 +52,6 @@ def test_without_the_setting_dagster_home_links_the_project_config_again(postgre
     with project_instance(dagster_home) as instance:
         assert type(instance.run_storage).__name__ == "SqliteRunStorage"
     assert (dagster_home / "dagster.yaml").resolve() == PROJECT_ROOT / "dagster.yaml"
-
-
-@dg.asset(check_specs=[dg.AssetCheckSpec(f"probe_check_{n}", asset="probes") for n in range(20)])
-def probes():
-    """Twenty checks: a run of some sixty events (planned, evaluated, step events)."""
-    yield dg.Output(1)
-    for n in range(20):
-        yield dg.AssetCheckResult(check_name=f"probe_check_{n}", passed=True)
 
 
 def _sessions_opened(url: str) -> int:

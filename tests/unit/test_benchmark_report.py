@@ -7,10 +7,10 @@ import pytest
 from benchmarks.report import Figures, _borrowed_from_engines, _fastest, targets
 
 
-def _large_run(exit_code: int, build_status: str) -> Figures:
+def _run(wall: float = 360.0, exit_code: int = 0, build_status: str = "SUCCESS") -> Figures:
     return Figures(
         {
-            "cli": {"wall_seconds": 360.0, "exit_code": exit_code, "peak_rss_tree_mib": 1100},
+            "cli": {"wall_seconds": wall, "exit_code": exit_code, "peak_rss_tree_mib": 1100},
             "stages": {"build_status": build_status},
         }
     )
@@ -24,7 +24,7 @@ def _verdicts(figures: Figures) -> dict[str, tuple[bool | None, str]]:
 
 
 def test_a_successful_run_under_the_targets_meets_them():
-    verdicts = _verdicts(_large_run(0, "SUCCESS"))
+    verdicts = _verdicts(_run())
     assert verdicts["L end-to-end"][0] is True
     assert verdicts["L peak memory"][0] is True
 
@@ -33,26 +33,17 @@ def test_a_successful_run_under_the_targets_meets_them():
     ("exit_code", "build_status"), [(1, "FAILURE"), (0, "FAILURE"), (1, "SUCCESS")]
 )
 def test_a_failed_run_meets_no_target_however_fast(exit_code, build_status):
-    verdicts = _verdicts(_large_run(exit_code, build_status))
+    verdicts = _verdicts(_run(exit_code=exit_code, build_status=build_status))
     for label in ("L end-to-end", "L peak memory"):
         met, margin = verdicts[label]
         assert met is False
         assert f"the run failed (exit code {exit_code}, build {build_status})" in margin
 
 
-def _run(wall: float, exit_code: int = 0) -> Figures:
-    return Figures(
-        {
-            "cli": {"wall_seconds": wall, "exit_code": exit_code},
-            "stages": {"build_status": "SUCCESS" if exit_code == 0 else "FAILURE"},
-        }
-    )
-
-
 def test_the_fastest_engine_is_named_among_successful_runs_only():
     compared = {
         "duckdb": {"M": _run(40.0), "L": _run(600.0)},
-        "postgresql": {"M": _run(100.0), "L": _run(60.0, exit_code=1)},
+        "postgresql": {"M": _run(100.0), "L": _run(60.0, exit_code=1, build_status="FAILURE")},
     }
     lines = _fastest(compared, ["M", "L"])
     assert "- M: duckdb, 40.0 s (against postgresql 100.0 s)" in lines
