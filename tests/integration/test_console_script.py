@@ -62,10 +62,44 @@ def test_the_console_script_runs_from_cron_without_the_virtual_environment(tmp_p
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     assert "Traceback" not in output
+    assert "leaked" not in output  # DuckDB's bindings reporting objects alive at the end
     assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in output
     with duckdb.connect(warehouse, read_only=True) as conn:
         assert conn.execute("select count(*) from marts.fct_indicators").fetchone()[0] > 0
     assert list(elsewhere.iterdir()) == []  # nothing written where cron happened to start it
+
+
+def test_a_command_ends_with_its_status_and_nothing_on_stderr(tmp_path):
+    """The console script ends without Python's finalisation (orchestration/cli.py): each
+    command still exits with main()'s status, and DuckDB's bindings, which `check` loads, no
+    longer print their « leaked instance » lines on stderr."""
+
+    def console_script(*arguments) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(CONSOLE_SCRIPT), *map(str, arguments)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    template = tmp_path / "modele.xlsx"
+    written = console_script(
+        "template", "--association", "cap-avenir", "--period", "2026-10", "-o", template
+    )
+    assert (written.returncode, written.stderr) == (0, "")
+
+    checked = console_script("check", template, "--association", "cap-avenir")
+    assert (checked.returncode, checked.stderr) == (0, ""), checked.stdout
+    assert "Résultat : accepté" in checked.stdout
+    assert (tmp_path / "modele_retour.xlsx").is_file()
+
+    absent = console_script("check", tmp_path / "absent.xlsx")
+    assert absent.returncode == 2  # USAGE_ERROR
+    assert absent.stderr == f"Fichier introuvable : {tmp_path / 'absent.xlsx'}\n"
+
+    usage = console_script("nosuch")
+    assert usage.returncode == 2  # argparse's SystemExit, raised inside main()
+    assert "invalid choice" in usage.stderr
 
 
 def test_the_ui_starts_in_dagster_home_whose_dagster_yaml_is_the_projects(tmp_path, monkeypatch):
