@@ -81,19 +81,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def console_script() -> int:
     """`ase-impact`: main(), then Python's exit up to its exit handlers (threads joined,
-    worker pools stopped, logs flushed, temporary files removed), but not its finalisation.
-    Its last full collection traversed every object still alive, about 2 s after a run's
-    summary was printed, for memory released whole anyway; left out of it by gc.freeze
-    instead, the objects of DuckDB's bindings still alive were reported on stderr as leaks,
-    forty lines after every run."""
+    worker pools stopped, logs flushed, temporary files removed), but not its finalisation,
+    whose last full collection traversed every object still alive (about 2 s after a run's
+    summary was printed) for memory released whole anyway. Freezing those objects instead
+    left DuckDB's bindings to report them on stderr as leaks, forty lines after every run."""
+    # Registered before any other exit handler (test_console_script.py), so run after them all.
     status: dict[str, int | str | None] = {"code": 1}  # an exception escaping main()
-    atexit.register(_end_without_finalising, status)  # registered first, so run last
+    atexit.register(_end_without_finalising, status)
     try:
-        status["code"] = main()
+        exit_code = main()
     except SystemExit as stop:  # argparse: --help, a usage error
         status["code"] = stop.code
         raise
-    return status["code"]
+    status["code"] = exit_code
+    return exit_code
 
 
 def _end_without_finalising(status: dict[str, int | str | None]) -> NoReturn:

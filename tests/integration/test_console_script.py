@@ -102,6 +102,19 @@ def test_a_command_ends_with_its_status_and_nothing_on_stderr(tmp_path):
     assert "invalid choice" in usage.stderr
 
 
+def test_the_console_script_registers_the_first_exit_handler():
+    """Its handler ends the process, so it must run last: no exit handler may be registered
+    while the console script's module is imported (atexit runs them last in, first out)."""
+    registered = subprocess.run(
+        [sys.executable, "-c", "import atexit, orchestration.cli; print(atexit._ncallbacks())"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        check=True,
+    )
+    assert registered.stdout.strip() == "0"
+
+
 def test_the_ui_starts_in_dagster_home_whose_dagster_yaml_is_the_projects(tmp_path, monkeypatch):
     """`dagster dev` warns that a dagster.yaml "will not be used" when it starts in a folder
     holding one that is not DAGSTER_HOME: the UI starts in DAGSTER_HOME, which links to the
