@@ -1,34 +1,43 @@
 {#-
-    Builds incremental by window (docs/performance.md#incremental-builds). A month is changed
-    when the digest of its inputs (int_month_inputs) differs from the one recorded by the last
-    build that completed the incremental models (int_months_built, built after them). A window
-    (period_grain, period) is rebuilt when it covers a changed month or is no longer in the
-    calendar; the incremental models delete the rows of the rebuilt windows (pre-hook), then
-    append them recomputed. Without a recorded build, every window is rebuilt.
+    Incremental builds (docs/performance.md#incremental-builds). An inputs model holds one
+    digest per key of what an incremental model reads (int_month_inputs per calendar month,
+    int_mispe_youth_inputs per youth); a built model, built after the incremental models,
+    records the digests they were last built from (int_months_built, int_mispe_youth_built).
+    A key is changed when its digest differs from the recorded one, or has no counterpart;
+    without a record, every key is changed. The incremental models delete the rows of what
+    changed (pre-hook), then append them recomputed:
+    - by window (period_grain, period): a window is rebuilt when it covers a changed month or
+      is no longer in the calendar;
+    - by youth: a changed youth's rows are all rebuilt.
 -#}
 
-{% macro months_built_relation() -%}
+{#- A built model, found by name: the models it follows cannot ref it (a cycle). -#}
+{% macro built_relation(built_model) -%}
     {{ return(adapter.get_relation(
-        database=this.database, schema=this.schema, identifier='int_months_built'
+        database=this.database, schema=this.schema, identifier=built_model
     )) }}
 {%- endmacro %}
 
-{% macro changed_months() -%}
-    {%- set built = months_built_relation() -%}
-    select current_inputs.month
-    from {{ ref('int_month_inputs') }} as current_inputs
+{% macro changed_keys(inputs_model, built_model, key) -%}
+    {%- set built = built_relation(built_model) -%}
+    select current_inputs.{{ key }}
+    from {{ ref(inputs_model) }} as current_inputs
     {%- if built is not none %}
     left join {{ built }} as built
-        on built.month = current_inputs.month
+        on built.{{ key }} = current_inputs.{{ key }}
         and built.inputs_digest = current_inputs.inputs_digest
-    where built.month is null
+    where built.{{ key }} is null
     union
-    select built.month
+    select built.{{ key }}
     from {{ built }} as built
-    left join {{ ref('int_month_inputs') }} as current_inputs
-        on current_inputs.month = built.month
-    where current_inputs.month is null
+    left join {{ ref(inputs_model) }} as current_inputs
+        on current_inputs.{{ key }} = built.{{ key }}
+    where current_inputs.{{ key }} is null
     {%- endif %}
+{%- endmacro %}
+
+{% macro changed_months() -%}
+    {{ changed_keys('int_month_inputs', 'int_months_built', 'month') }}
 {%- endmacro %}
 
 {#- The windows of the calendar that cover no changed month: their rows are kept. -#}
@@ -66,18 +75,35 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The rows of the changed youth (inputs: int_mispe_youth_inputs), in an incremental build. -#}
+{% macro where_youth_changed(alias) -%}
+    {%- if is_incremental() %}
+    where {{ alias }}.youth_key in (
+        {{ changed_keys('int_mispe_youth_inputs', 'int_mispe_youth_built', 'youth_key') }}
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- The pre-hook of the models incremental by youth: the changed youth's rows go. -#}
+{% macro delete_changed_youth() -%}
+    {%- if is_incremental() %}
+    delete from {{ this }} as built_rows
+    {{ where_youth_changed('built_rows') }}
+    {%- endif %}
+{%- endmacro %}
+
 {#-
     A test of an incremental model checks, in a build, only the rows this build wrote: its
-    `where` config is `__rebuilt_windows__`. The kept windows were checked by the build that
-    wrote them, and the windows are disjoint by key. Outside a build (`dbt test`) every row
-    is checked. dbt's default where-subquery otherwise.
+    `where` config is `__rebuilt_rows__`. The kept rows were checked by the build that wrote
+    them, and the rebuilt ones are disjoint from them by key (window, youth). Outside a build
+    (`dbt test`) every row is checked. dbt's default where-subquery otherwise.
 -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- if where and '__rebuilt_windows__' in where -%}
+    {%- if where and '__rebuilt_rows__' in where -%}
         {%- set rebuilt = "dbt_invocation_id = '" ~ invocation_id ~ "'"
             if flags.WHICH == 'build' else 'true' -%}
-        {%- set where = where | replace('__rebuilt_windows__', rebuilt) -%}
+        {%- set where = where | replace('__rebuilt_rows__', rebuilt) -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

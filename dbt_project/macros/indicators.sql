@@ -9,6 +9,13 @@
     ]) }}
 {%- endmacro %}
 
+{#- Every column of an indicator row, in indicator_columns' order. A list of column names. -#}
+{% macro indicator_row_columns() -%}
+    {{ return(indicator_cell_key() + [
+        'value', 'numerator', 'denominator', 'cell_count', 'population_code',
+    ]) }}
+{%- endmacro %}
+
 {#-
     The select list of an indicator row (the long format of every *_indicators_* model).
     cell_count is the number of people or pairs behind the value, the basis of disclosure

@@ -8,6 +8,11 @@ envol-mentorat (A) reports from January to April 2026, cap-avenir (B) in March. 
   and B's pair is counted in January.
 After both, a build with --full-refresh gives the same marts and reporting tables, row for row.
 `ase-impact run --full-refresh` asks dbt for it through the build run's config.
+
+The end-of-mentoring questionnaire tab is cumulative: A's April file, corrected, changes the
+answer of a questionnaire given in January, so the questionnaire indicators recompute the
+windows covering January as well as April's. The MIS PE cells are incremental by youth: B's
+March file, corrected, changes one youth's answers, and only that youth's rows are recomputed.
 Names are invented; nothing here names anyone.
 """
 
@@ -33,7 +38,7 @@ from tests.integration.cli_runs import run_cli
 from tests.integration.conftest import TEST_KEY
 from tests.integration.dbt_build import run_dbt_build
 from tests.integration.engines import differing_tables, mart_dump
-from tests.integration.sample_rows import pair_row
+from tests.integration.sample_rows import end_questionnaire_row, mispe_row, pair_row
 from tests.workbook_factory import write_workbook
 
 A, B = "envol-mentorat", "cap-avenir"
@@ -88,6 +93,8 @@ AFTER_LATE_FILE = {("month", JAN), ("quarter", Q1), ("year", JAN)} | {
     ("year_to_date", month) for month in (JAN, FEB, MAR, APR)
 }
 INCREMENTAL_MODELS = ("int_pairs_snapshotted", "int_pairs_scoped", "int_pairs_aggregated")
+QUESTIONNAIRE_MODEL = "int_end_questionnaire_indicators_aggregated"
+MISPE_MODEL = "int_mispe_cells_sequenced"
 
 
 class Warehouse:
@@ -99,13 +106,22 @@ class Warehouse:
         assert str(self.settings.warehouse) == str(warehouse)
         self.builds = 0
 
-    def receive(self, period: str, association: str, pairs: list, received_at: datetime):
+    def receive(
+        self,
+        period: str,
+        association: str,
+        pairs: list,
+        received_at: datetime,
+        questionnaires: list = (),
+        mispe: list = (),
+    ):
         """A file ingested as received at received_at, without a run."""
-        self.write(period, association, pairs)
+        self.write(period, association, pairs, questionnaires, mispe)
         path = self.settings.raw_dir / period / f"{association}.xlsx"
         with locked_connection(self.settings.warehouse) as conn:
             schema.ensure_schema(conn)
-            ingest_file(path, self.settings, conn, received_at)
+            report = ingest_file(path, self.settings, conn, received_at)
+        assert report.rows_rejected == 0, report.findings.to_dict("records")
 
     def build(self, *options: str) -> str:
         """Run `dbt build`; its invocation id."""
@@ -131,13 +147,24 @@ class Warehouse:
             and f"_{model}_" in result["unique_id"]
         }
 
-    def write(self, period: str, association: str, pairs: list) -> None:
+    def write(
+        self,
+        period: str,
+        association: str,
+        pairs: list,
+        questionnaires: list = (),
+        mispe: list = (),
+    ):
         """Drop a file in raw/, for `ase-impact run` to find."""
         write_workbook(
             self.settings.raw_dir / period / f"{association}.xlsx",
             association_code=association,
             period=period,
-            rows={"pairs": pairs},
+            rows={
+                "pairs": pairs,
+                "end_questionnaires": list(questionnaires),
+                "mispe_questionnaires": list(mispe),
+            },
         )
 
     def run(self, *options: str) -> str:
@@ -147,7 +174,9 @@ class Warehouse:
         kept = last_build_dir(self.settings.warehouse) / "run_results.json"
         return json.loads(kept.read_text())["metadata"]["invocation_id"]
 
-    def windows_built_by(self, invocation_id: str) -> dict[str, set]:
+    def windows_built_by(
+        self, invocation_id: str, models: tuple[str, ...] = INCREMENTAL_MODELS
+    ) -> dict[str, set]:
         """For each incremental model, the windows whose rows that invocation computed."""
         with connect(self.settings.warehouse) as conn:
             return {
@@ -158,8 +187,42 @@ class Warehouse:
                         [invocation_id],
                     ).fetchall()
                 )
-                for model in INCREMENTAL_MODELS
+                for model in models
             }
+
+    def youth_built_by(self, invocation_id: str) -> set[str]:
+        """The youth whose MIS PE cells that invocation computed."""
+        with connect(self.settings.warehouse) as conn:
+            return {
+                youth
+                for (youth,) in conn.execute(
+                    f"SELECT DISTINCT youth_key FROM intermediate.{MISPE_MODEL} "
+                    "WHERE dbt_invocation_id = ?",
+                    [invocation_id],
+                ).fetchall()
+            }
+
+    def mispe_scores(self) -> dict[tuple, float]:
+        """Each youth's score per dimension and month answered, for association B."""
+        with connect(self.settings.warehouse) as conn:
+            rows = conn.execute(
+                f"SELECT youth_key, mis_pe_dimension, answered_period, score "
+                f"FROM intermediate.{MISPE_MODEL} "
+                "WHERE scope = 'association' AND association_code = ? AND breakdown = 'total'",
+                [B],
+            ).fetchall()
+        return {(youth, dimension, month): score for youth, dimension, month, score in rows}
+
+    def youth_answering_yes(self, indicator_code: str, grain: str, period: date) -> int:
+        """A questionnaire indicator of association A, before disclosure control."""
+        with connect(self.settings.warehouse) as conn:
+            row = conn.execute(
+                f"SELECT value FROM intermediate.{QUESTIONNAIRE_MODEL} "
+                "WHERE indicator_code = ? AND period_grain = ? AND period = ? "
+                "AND scope = 'association' AND association_code = ?",
+                [indicator_code, grain, period, A],
+            ).fetchone()
+        return 0 if row is None else int(row[0])
 
     def pairs_declared(self, grain: str, period: date) -> int:
         with connect(self.settings.warehouse) as conn:
@@ -226,6 +289,134 @@ def test_a_build_with_nothing_changed_rebuilds_no_window(warehouse):
     warehouse.build()
     unchanged = warehouse.build()
     assert warehouse.windows_built_by(unchanged) == each_model(set())
+
+
+def closed(pair_row: dict, ended_on: date) -> dict:
+    return {
+        **pair_row,
+        "Statut du mentorat": "Clôturé",
+        "Date de fin": ended_on,
+        "Motif de fin": "Objectif atteint",
+        "Objectif atteint": "Oui",
+    }
+
+
+# A-02 ends in January, A-01 in March; each file lists every questionnaire given so far.
+A_02_CLOSED, A_01_CLOSED = closed(A_02, date(2026, 1, 9)), closed(A_01, date(2026, 3, 9))
+A_02_ANSWERS, A_01_ANSWERS = end_questionnaire_row("A-02", JAN), end_questionnaire_row("A-01", MAR)
+QUESTIONNAIRE_FILES = [
+    ("2026-01", A, [A_01, A_02_CLOSED], datetime(2026, 2, 3, 9), [A_02_ANSWERS]),
+    ("2026-02", A, [A_01, A_02_CLOSED], datetime(2026, 3, 3, 9), [A_02_ANSWERS]),
+    (
+        "2026-03",
+        A,
+        [A_01_CLOSED, A_02_CLOSED],
+        datetime(2026, 4, 3, 9),
+        [A_02_ANSWERS, A_01_ANSWERS],
+    ),
+    (
+        "2026-04",
+        A,
+        [A_01_CLOSED, A_02_CLOSED],
+        datetime(2026, 5, 3, 9),
+        [A_02_ANSWERS, A_01_ANSWERS],
+    ),
+]
+# A's April file, corrected: A-02 did not regain confidence after all.
+ANSWER_CORRECTED = (
+    *QUESTIONNAIRE_FILES[-1][:3],
+    datetime(2026, 5, 20, 9),
+    [{**A_02_ANSWERS, "A repris confiance en soi": "Non"}, A_01_ANSWERS],
+)
+# The windows with a « Oui » answer: those covering January or March.
+WINDOWS_ANSWERED = {("month", JAN), ("month", MAR), ("quarter", Q1), ("year", JAN)} | {
+    ("year_to_date", month) for month in (JAN, FEB, MAR, APR)
+}
+# Those covering January (the answer's month) or April (the corrected file's).
+ANSWERED_AFTER_CORRECTION = WINDOWS_ANSWERED - {("month", MAR)}
+
+
+@pytest.mark.slow
+def test_a_corrected_answer_rebuilds_the_windows_of_the_month_it_was_given_in(warehouse):
+    for received in QUESTIONNAIRE_FILES:
+        warehouse.receive(*received)
+    first = warehouse.build()
+    assert warehouse.windows_built_by(first, (QUESTIONNAIRE_MODEL,)) == {
+        QUESTIONNAIRE_MODEL: WINDOWS_ANSWERED
+    }
+    assert warehouse.youth_answering_yes("youth_regained_confidence", "month", JAN) == 1
+    assert warehouse.youth_answering_yes("youth_regained_confidence", "year", JAN) == 2
+
+    warehouse.receive(*ANSWER_CORRECTED)
+    corrected = warehouse.build()
+    assert warehouse.windows_built_by(corrected, (QUESTIONNAIRE_MODEL,)) == {
+        QUESTIONNAIRE_MODEL: ANSWERED_AFTER_CORRECTION
+    }
+    assert warehouse.windows_built_by(first, (QUESTIONNAIRE_MODEL,)) == {
+        QUESTIONNAIRE_MODEL: {("month", MAR)}
+    }
+    assert warehouse.rows_checked_by_tests_of(QUESTIONNAIRE_MODEL) == {"only this build's rows"}
+    assert warehouse.youth_answering_yes("youth_regained_confidence", "month", JAN) == 0
+    assert warehouse.youth_answering_yes("youth_regained_confidence", "year", JAN) == 1
+    # Her other answers still count in January.
+    assert warehouse.youth_answering_yes("youth_created_bonds", "month", JAN) == 1
+    incremental_marts = warehouse.marts()
+
+    full = warehouse.build("--full-refresh")
+    assert warehouse.windows_built_by(full, (QUESTIONNAIRE_MODEL,)) == {
+        QUESTIONNAIRE_MODEL: WINDOWS_ANSWERED
+    }
+    assert differing_tables(incremental_marts, warehouse.marts()) == []
+
+
+# B (residential care) sends MIS PE questionnaires in January and March; the tab is cumulative.
+MAELLE = ("Ferlinde", "Maëlle", date(2010, 8, 29))
+NOAM = ("Velasquin", "Noam", date(2011, 6, 14))
+MAELLE_T0, NOAM_T0 = mispe_row(*MAELLE, date(2026, 1, 15)), mispe_row(*NOAM, date(2026, 1, 16))
+MAELLE_T1 = {**mispe_row(*MAELLE, date(2026, 3, 10)), "Vague": "T1 (suivi)"}
+MISPE_FILES = [
+    ("2026-01", B, [B_01], datetime(2026, 2, 4, 9), (), [MAELLE_T0, NOAM_T0]),
+    ("2026-03", B, [B_01], datetime(2026, 4, 4, 9), (), [MAELLE_T0, NOAM_T0, MAELLE_T1]),
+]
+# B's March file, corrected: Noam's entry questionnaire read 4 (« tout à fait ») everywhere.
+NOAM_CORRECTED = (
+    *MISPE_FILES[-1][:3],
+    datetime(2026, 4, 20, 9),
+    (),
+    [MAELLE_T0, NOAM_T0 | {f"Q{item:02d}": 4 for item in range(1, 19)}, MAELLE_T1],
+)
+
+
+@pytest.mark.slow
+def test_a_corrected_mispe_questionnaire_rebuilds_its_youth_only(warehouse):
+    for received in MISPE_FILES:
+        warehouse.receive(*received)
+    first = warehouse.build()
+    assert len(warehouse.youth_built_by(first)) == 2
+    before = warehouse.mispe_scores()
+
+    warehouse.receive(*NOAM_CORRECTED)
+    corrected = warehouse.build()
+    after = warehouse.mispe_scores()
+    changed = {key[0] for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    assert len(changed) == 1
+    assert warehouse.youth_built_by(corrected) == changed
+    assert len(warehouse.youth_built_by(first)) == 1
+    assert warehouse.rows_checked_by_tests_of(MISPE_MODEL) == {"only this build's rows"}
+    # Every answer 4: (4 − 1) ÷ 3 × 100 in each dimension, in January.
+    [noam] = changed
+    assert {(month, score) for (youth, _, month), score in after.items() if youth == noam} == {
+        (JAN, 100.0)
+    }
+    # Maëlle's January and March scores are kept as they were.
+    assert {key: score for key, score in after.items() if key[0] != noam} == {
+        key: score for key, score in before.items() if key[0] != noam
+    }
+    incremental_marts = warehouse.marts()
+
+    full = warehouse.build("--full-refresh")
+    assert len(warehouse.youth_built_by(full)) == 2
+    assert differing_tables(incremental_marts, warehouse.marts()) == []
 
 
 def dbt_config_of(run) -> dict | None:

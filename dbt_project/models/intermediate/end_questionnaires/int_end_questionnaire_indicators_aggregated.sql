@@ -4,6 +4,9 @@
 -- « Oui » to at least one item of the dimension (the catalogue gives each item's indicator
 -- its dimension), so a youth is never counted twice in a dimension. End-of-mentoring
 -- indicators apply to mentoring associations.
+-- Incremental by window (macros/incremental.sql): only the windows covering a changed month,
+-- where a month changes when its files or the questionnaires answered in it do.
+-- depends_on: {{ ref('int_month_inputs') }}
 {%- set indicator_questions = {
     'youth_regained_confidence': 'q_confidence',
     'youth_better_grades': 'q_better_grades',
@@ -22,7 +25,8 @@ end_questionnaires as (
 ),
 
 windows as (
-    select * from {{ ref('int_period_windows') }}
+    select * from {{ ref('int_period_windows') }} as windows
+    {{- where_window_rebuilt('windows') }}
 ),
 
 catalog as (
@@ -81,6 +85,12 @@ by_dimension as (
     ) }}
 )
 
-select * from by_item
-union all
-select * from by_dimension
+select
+    *,
+    -- The dbt invocation that computed the window's rows.
+    '{{ invocation_id }}' as dbt_invocation_id
+from (
+    select * from by_item
+    union all
+    select * from by_dimension
+) as indicators

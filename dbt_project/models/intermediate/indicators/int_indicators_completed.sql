@@ -43,10 +43,11 @@ expected as (
     select * from {{ ref('int_indicator_cells_expected') }}
 ),
 
+-- By name: the incremental models also say which build computed each row.
 computed as (
     {%- for model in indicator_models %}
     {{ 'union all' if not loop.first }}
-    select * from {{ ref(model) }}
+    select {{ indicator_row_columns() | join(', ') }} from {{ ref(model) }}
     {%- endfor %}
 ),
 

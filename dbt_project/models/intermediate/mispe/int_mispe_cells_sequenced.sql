@@ -3,10 +3,13 @@
 -- across associations), with the next month the youth answered in the same cell. A window
 -- then counts the youth once, with the score of its last month answered within the window
 -- (macro answered_last_in_window), without listing every youth in every window.
+-- Incremental by youth (macros/incremental.sql): only the youth whose scores changed.
+-- depends_on: {{ ref('int_mispe_youth_inputs') }}
 with
 
 scores as (
-    select * from {{ ref('int_mispe_dimensions_scored') }}
+    select * from {{ ref('int_mispe_dimensions_scored') }} as scores
+    {{- where_youth_changed('scores') }}
 ),
 
 cells as (
@@ -58,5 +61,7 @@ select
     wave_code,
     answered_on,
     score,
-    is_favourable
+    is_favourable,
+    -- The dbt invocation that computed the youth's rows.
+    '{{ invocation_id }}' as dbt_invocation_id
 from latest_of_month

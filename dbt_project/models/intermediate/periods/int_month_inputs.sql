@@ -1,8 +1,9 @@
--- What the incremental pair models read, as one digest per calendar month
--- (docs/performance.md#incremental-builds): the month's pair files in force (one per
--- association, named by its SHA-256), and what every window reads whatever its months: the
--- project's code and seeds, which pairs have an end questionnaire (from any month's file) and
--- which associations count as mentoring ones. A change to the latter changes every month.
+-- What the incremental models read, as one digest per calendar month
+-- (docs/performance.md#incremental-builds): the month's files in force (one per association,
+-- named by its SHA-256), the end-of-mentoring questionnaires answered in the month (whichever
+-- later file holds them: the tab is cumulative), and what every window reads whatever its
+-- months: the project's code and seeds, which pairs have an end questionnaire and which
+-- associations count as mentoring ones. A change to the latter changes every month.
 with
 
 months as (
@@ -22,6 +23,21 @@ month_files as (
     select period, string_agg(file_key, ',' order by file_key) as file_keys
     from files
     group by period
+),
+
+-- Each questionnaire as its indicators read it: answers, youth and month answered.
+month_questionnaires as (
+    select
+        answered_period as period,
+        string_agg(
+            association_code || '/' || pair_id || '/' || coalesce(youth_key, '')
+            || '/' || q_confidence_code || '/' || q_better_grades_code
+            || '/' || q_internship_code || '/' || q_oral_code || '/' || q_bonds_code
+            || '/' || q_someone_code || '/' || q_discoveries_code,
+            ',' order by association_code, pair_id
+        ) as questionnaires
+    from {{ ref('int_end_questionnaires_deduplicated') }}
+    group by answered_period
 ),
 
 questionnaire_pairs as (
@@ -51,8 +67,14 @@ every_month as (
 
 select
     months.month,
-    md5(every_month.digest || '|' || coalesce(month_files.file_keys, '')) as inputs_digest
+    md5(
+        every_month.digest
+        || '|' || coalesce(month_files.file_keys, '')
+        || '|' || coalesce(month_questionnaires.questionnaires, '')
+    ) as inputs_digest
 from months
 cross join every_month
 left join month_files
     on month_files.period = months.month
+left join month_questionnaires
+    on month_questionnaires.period = months.month
