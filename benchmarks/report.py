@@ -732,15 +732,16 @@ def _incremental_analysis(inc: Figures) -> list[str]:
         f"hashed to find the changed file), ingestion {_s(stages['ingestion_window_seconds'])}, "
         f"then the build {_s(stages['build_run_seconds'])}: {_dbt_sentence(inc)}; gate "
         f"{_s(inc.build('gate'))}, outputs {_s(inc.build('outputs'))} (only the month whose "
-        "inputs changed is written again). The pair models are incremental by window "
+        "inputs changed is written again). The pair and end-of-mentoring models are "
+        "incremental by window and the MIS PE cells by youth "
         "(docs/performance.md#incremental-builds), but M holds one month: its month, quarter, "
         "year to date and year all cover the corrected file's month, so every window is "
         "rebuilt, as on a first build; the other models are tables rebuilt whole, and the gate "
         "checks every published table.",
         "",
-        "What would close it: the pair and MIS PE models incremental by association and window "
-        "(a corrected file then recomputes one association's rows, and the département's "
-        "totals of its windows); the indicator, disclosure and mart models incremental by "
+        "What would close it: the pair and end-of-mentoring models incremental by association "
+        "and window (a corrected file then recomputes one association's rows, and the "
+        "département's totals of its windows); the indicator, disclosure and mart models by "
         "window; the gate scoped to the changed windows; a dbt process kept warm between "
         "builds. Start-up (imports) and the runs' creation would remain.",
         "",

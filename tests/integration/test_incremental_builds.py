@@ -291,9 +291,9 @@ def test_a_build_with_nothing_changed_rebuilds_no_window(warehouse):
     assert warehouse.windows_built_by(unchanged) == each_model(set())
 
 
-def closed(pair_row: dict, ended_on: date) -> dict:
+def closed(row: dict, ended_on: date) -> dict:
     return {
-        **pair_row,
+        **row,
         "Statut du mentorat": "Clôturé",
         "Date de fin": ended_on,
         "Motif de fin": "Objectif atteint",

@@ -25,7 +25,9 @@ month_files as (
     group by period
 ),
 
--- Each questionnaire as its indicators read it: answers, youth and month answered.
+-- Each questionnaire as its indicators read it: answers, youth and month answered. By
+-- content, not by its file's SHA-256: the cumulative tab repeats every earlier questionnaire
+-- in each later file, so a correction would change every month answered before it.
 month_questionnaires as (
     select
         answered_period as period,
