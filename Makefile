@@ -68,7 +68,7 @@ bench: install
 	$(RUN) python -m benchmarks.run --workloads M,incremental --runs 3
 
 bench-large: install
-	$(RUN) python -m benchmarks.run --workloads L
+	$(RUN) python -m benchmarks.run --workloads L,incremental-L
 
 # M and incremental on DuckDB, then on a throwaway PostgreSQL cluster; L with Dagster's storage in
 # SQLite, then on PostgreSQL: « Engines side by side ».

@@ -54,9 +54,8 @@ from ase_impact.core.settings import (
 from ase_impact.warehouse.connection import connect
 from benchmarks.report import DEFAULT_ENGINE, ENGINE_DESCRIPTIONS, render_results
 from benchmarks.workloads import (
+    CORRECTIONS,
     DEFAULT_SEED,
-    INCREMENTAL_ASSOCIATION,
-    INCREMENTAL_BASE,
     WORKLOADS,
     GeneratedWorkload,
     corrected_file,
@@ -73,12 +72,12 @@ RESULTS_JSON = BENCHMARKS_DIR / "results.json"
 RESULTS_MD = BENCHMARKS_DIR / "RESULTS.md"
 CLI = PROJECT_ROOT / ".venv" / "bin" / "ase-impact"
 DBT = PROJECT_ROOT / ".venv" / "bin" / "dbt"
-WORKLOAD_CHOICES = (*WORKLOADS, "incremental")
+WORKLOAD_CHOICES = (*WORKLOADS, *CORRECTIONS)
 HELP_RUNS = 5
 # L-sized files run through the pipeline when L itself is not run, to extrapolate it.
 LARGE_SAMPLE_FILES = 20
 RSS_SAMPLE_SECONDS = 0.2
-# Marks M's folders as M's finished run left them: the incremental workload continues there.
+# Marks a workload's folders as its finished run left them: its correction continues there.
 STATE_MARKER = "state.json"
 # The pipeline's settings (paths, key, deployment, threshold) all start with this: none of
 # the caller's shell reaches the benchmark's runs, which get the workload's own.
@@ -679,45 +678,48 @@ def run_workload(name: str, seed: int, runs: int = 1) -> dict:
     }
 
 
-def run_incremental(seed: int) -> dict:
-    """M loaded, then one association drops its corrected file over the first one.
+def run_incremental(name: str, seed: int) -> dict:
+    """The correction's base workload loaded, then one association drops its corrected file
+    over the first one.
 
-    It runs in M's own folders, as a département's next run does: the warehouse keeps its
-    path, so dbt's saved parse state applies (a copy elsewhere would change dbt's profile).
+    It runs in the base workload's own folders, as a département's next run does: the
+    warehouse keeps its path, so dbt's saved parse state applies (a copy elsewhere would
+    change dbt's profile).
     """
-    work = _work_dir(INCREMENTAL_BASE)
-    generated = generate(WORKLOADS[INCREMENTAL_BASE], seed)
+    correction = CORRECTIONS[name]
+    work = _work_dir(correction.base)
+    generated = generate(WORKLOADS[correction.base], seed)
     marker = work / STATE_MARKER
     setup_seconds = None
     state = json.loads(marker.read_text()) if marker.exists() else {}
     if state.get("seed") == seed and state.get("owner") == ENGINE.state_owner():
         settings = workload_settings(work)
     else:
-        print(f"[incremental] loading {INCREMENTAL_BASE} first (not measured)…", flush=True)
+        print(f"[{name}] loading {correction.base} first (not measured)…", flush=True)
         settings = _fresh(work)
         place_raw_files(generated, settings.raw_dir)
         write_registry(generated.workload, settings.registry)
         setup_seconds = run_cli(settings, work / "logs" / "setup")["wall_seconds"]
-    # From here on, the folders no longer hold M's state as M's run left it.
+    # From here on, the folders no longer hold the base workload's state as its run left it.
     marker.unlink(missing_ok=True)
-    period = WORKLOADS[INCREMENTAL_BASE].periods[-1]
-    corrected = corrected_file(generated, period, INCREMENTAL_ASSOCIATION)
-    target = settings.raw_dir / period / f"{INCREMENTAL_ASSOCIATION}.xlsx"
+    file_name = f"{correction.period}/{correction.association_code}.xlsx"
+    target = settings.raw_dir / file_name
     target.unlink()
-    shutil.copy2(corrected, target)
-    print("[incremental] ase-impact run with one corrected file…", flush=True)
-    measured = _recorded_run(settings, work / "logs" / "incremental")
+    shutil.copy2(corrected_file(generated, correction.period, correction.association_code), target)
+    print(f"[{name}] ase-impact run with one corrected file ({file_name})…", flush=True)
+    measured = _recorded_run(settings, work / "logs" / name)
     return {
-        "workload": "incremental",
+        "workload": name,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "code": git_state(),
         "seed": seed,
         "setup_seconds": setup_seconds,
+        "corrected_file": file_name,
         "files": 1,
         "rows_generated": sum(
             generated_file.row_count
             for generated_file in generated.files
-            if generated_file.file_name == f"{period}/{INCREMENTAL_ASSOCIATION}.xlsx"
+            if generated_file.file_name == file_name
         ),
         "rows_planted_rejected": 0,
         **measured,
@@ -788,7 +790,7 @@ def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:
         try:
             for name in workloads:
                 measured = (
-                    run_incremental(seed) if name == "incremental" else run_workload(name, seed)
+                    run_incremental(name, seed) if name in CORRECTIONS else run_workload(name, seed)
                 )
                 compared.setdefault(engine, {})[name] = measured
                 # The default engine's figures are the page's own (stages, phases, targets).
@@ -837,8 +839,8 @@ def main(argv: list[str] | None = None) -> int:
     results["help"] = measure_help()
     for name in args.workloads:
         measured = (
-            run_incremental(args.seed)
-            if name == "incremental"
+            run_incremental(name, args.seed)
+            if name in CORRECTIONS
             else run_workload(name, args.seed, args.runs if name == "M" else 1)
         )
         results["workloads"][name] = measured

@@ -112,9 +112,26 @@ WORKLOADS = {
     "M": Workload("M", 50, ("2026-10",), 1000, 300, 300),
     "L": Workload("L", 200, months_ending("2026-10", 12), 500, 150, 150),
 }
-# The incremental workload: M loaded, then this association resubmits its corrected file.
-INCREMENTAL_BASE = "M"
-INCREMENTAL_ASSOCIATION = WORKLOADS[INCREMENTAL_BASE].association_codes()[0]
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An incremental workload: `base` loaded, then one association resubmits its corrected
+    file of `period`."""
+
+    base: str
+    period: str
+    association_code: str
+
+
+# M's single month; in L, the middle one of its months: its correction also changes the
+# later months' years to date, whose windows and workbooks are redone as well.
+CORRECTIONS = {
+    "incremental": Correction("M", WORKLOADS["M"].periods[-1], "bench-001"),
+    "incremental-L": Correction(
+        "L", WORKLOADS["L"].periods[len(WORKLOADS["L"].periods) // 2], "bench-001"
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.report import Figures, _borrowed_from_engines, _fastest, targets
+from benchmarks.report import (
+    Figures,
+    _borrowed_from_engines,
+    _fastest,
+    _large_correction,
+    targets,
+)
 
 
 def _run(wall: float = 360.0, exit_code: int = 0, build_status: str = "SUCCESS") -> Figures:
@@ -64,3 +70,30 @@ def test_a_workload_measured_only_with_engines_shows_the_default_engines_figures
     assert _borrowed_from_engines(results) == {"L": "duckdb"}
     del results["engines"]["duckdb"]
     assert _borrowed_from_engines(results) == {"L": "duckdb+dagster-postgresql"}
+
+
+def _staged(wall: float, dbt: float, outputs: float) -> dict:
+    return {
+        "cli": {"wall_seconds": wall},
+        "files": 1,
+        "code": {"commit": "abc1234"},
+        "measured_at": "2026-12-04T10:00:00+00:00",
+        "stages": {
+            "startup_seconds": 4.0,
+            "ingestion_window_seconds": 1.0,
+            "build_phases": {"dbt build": dbt, "gate": 10.0, "outputs": outputs},
+            "dbt": {"execution_seconds": {"model": dbt - 5, "test": 8.0}},
+        },
+    }
+
+
+def test_a_correction_in_l_is_shown_beside_the_year_it_corrects():
+    correction = Figures(_staged(150.0, 78.0, 57.0) | {"corrected_file": "2026-05/bench-001.xlsx"})
+    year = Figures(_staged(524.0, 129.0, 79.0) | {"files": 2400})
+    page = "\n".join(_large_correction(correction, year))
+    assert "## A corrected file in a federation's year (incremental-L: 2026-05)" in page
+    assert "| wall time | 150 s (2.5 min) | 524 s (8.7 min) |" in page
+    assert "| dbt build | 78.0 s | 129 s (2.1 min) |" in page
+    assert "| files run | 1 | 2,400 |" in page
+    # Without L's own figures, the correction's column stands alone.
+    assert "| outputs | 57.0 s |\n" in "\n".join(_large_correction(correction, None)) + "\n"
