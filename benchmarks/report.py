@@ -126,6 +126,11 @@ class Figures:
         dbt = self.stages.get("dbt") or {}
         return dbt.get(name)
 
+    def dbt_execution(self, kind: str) -> str:
+        """dbt's execution time of one kind of node (model, test…), summed over threads."""
+        dbt = self.stages.get("dbt")
+        return _s(dbt["execution_seconds"].get(kind, 0.0)) if dbt else "–"
+
     @property
     def dbt_own(self) -> float | None:
         dbt = self.stages.get("dbt")
@@ -342,10 +347,6 @@ def _stages(measured: dict[str, Figures]) -> list[str]:
     def row(label: str, value) -> list[str]:
         return [label, *(value(f) for f in measured.values())]
 
-    def dbt_part(f: Figures, kind: str) -> str:
-        dbt = f.stages.get("dbt")
-        return _s(dbt["execution_seconds"].get(kind, 0.0)) if dbt else "–"
-
     rows = [
         row(
             "start-up, definitions, planning (before the first run is created)",
@@ -401,8 +402,8 @@ def _stages(measured: dict[str, Figures]) -> list[str]:
             ),
         ),
         row("      dbt's own elapsed time (run_results.json)", lambda f: _s(f.dbt_own)),
-        row("        models", lambda f: dbt_part(f, "model")),
-        row("        data tests", lambda f: dbt_part(f, "test")),
+        row("        models", lambda f: f.dbt_execution("model")),
+        row("        data tests", lambda f: f.dbt_execution("test")),
         row(
             "        seeds and unit tests",
             lambda f: _s(
@@ -756,10 +757,6 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
     build saves where it matters, a federation's warehouse."""
     period = correction.data.get("corrected_file", "?").split("/")[0]
 
-    def dbt_part(f: Figures, kind: str) -> str:
-        dbt = f.stages.get("dbt")
-        return _s(dbt["execution_seconds"].get(kind, 0.0)) if dbt else "–"
-
     figures = [correction, *([big] if big else [])]
     rows = [
         ["wall time", *(_s(f.wall) for f in figures)],
@@ -773,8 +770,8 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
             [phase, *(_s(f.build(phase)) for f in figures)]
             for phase in ("dbt build", "gate", "outputs")
         ),
-        ["dbt models (summed over threads)", *(dbt_part(f, "model") for f in figures)],
-        ["dbt data tests (summed over threads)", *(dbt_part(f, "test") for f in figures)],
+        ["dbt models (summed over threads)", *(f.dbt_execution("model") for f in figures)],
+        ["dbt data tests (summed over threads)", *(f.dbt_execution("test") for f in figures)],
         [
             "code, measured at",
             *(f"{f.data['code']['commit']}, {f.data['measured_at']}" for f in figures),
@@ -906,14 +903,7 @@ def _engine_rows(name: str, figures: list[Figures | None]) -> list[list[str]]:
         ),
         [
             f"{name}: dbt models / data tests (summed over threads)",
-            *cells(
-                lambda f: (
-                    f"{_s(f.stages['dbt']['execution_seconds'].get('model'))} / "
-                    f"{_s(f.stages['dbt']['execution_seconds'].get('test'))}"
-                    if f.stages.get("dbt")
-                    else "–"
-                )
-            ),
+            *cells(lambda f: f"{f.dbt_execution('model')} / {f.dbt_execution('test')}"),
         ],
         [
             f"{name}: peak RSS, whole tree",
