@@ -741,13 +741,13 @@ def _incremental_analysis(inc: Figures) -> list[str]:
         "(docs/performance.md#incremental-builds), but M holds one month: its month, quarter, "
         "year to date and year all cover the corrected file's month, so every window is "
         "rebuilt, as on a first build; the other models are tables rebuilt whole, and the gate "
-        "checks every published table.",
+        "validates the periods whose rows changed, here all of them.",
         "",
         "What would close it: the pair and end-of-mentoring models incremental by association "
         "and window (a corrected file then recomputes one association's rows, and the "
         "département's totals of its windows); the indicator, disclosure and mart models by "
-        "window; the gate scoped to the changed windows; a dbt process kept warm between "
-        "builds. Start-up (imports) and the runs' creation would remain.",
+        "window; a dbt process kept warm between builds. Start-up (imports) and the runs' "
+        "creation would remain.",
         "",
     ]
 
@@ -783,8 +783,9 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
         f"L's warehouse loaded, one association resubmits its file of {period}, corrected. "
         "dbt rebuilds the windows covering that month (the month, its quarter, the years to "
         "date from it on, the year) and the youth whose MIS PE answers changed; the other "
-        "models are rebuilt whole. The consolidated workbooks of the month and of every later "
-        "month are written again: each shows its year to date, which the correction changed.",
+        "models are rebuilt whole. The gate's range suites validate the periods whose rows "
+        "changed. The consolidated workbooks of the month and of every later month are "
+        "written again: each shows its year to date, which the correction changed.",
         "",
         *_table(
             ["figure", "incremental-L", *(["L (every file, first build)"] if big else [])], rows

@@ -97,8 +97,20 @@ def _suite_row(suite: SuiteResult, docs_dir: Path) -> str:
         + f'<td class="statut {css}">{label}</td>'
         + _cell(suite.expectations_evaluated)
         + _cell(len(suite.failing))
-        + _cell(suite.rows_validated)
+        + _cell(rows_validated_fr(suite))
         + f"<td>{' · '.join(links)}</td></tr>"
+    )
+
+
+def rows_validated_fr(suite: SuiteResult) -> str:
+    """The rows validated, and for a suite validating by period, which periods."""
+    windows = suite.windows
+    if windows is None or not windows.kept:
+        return str(suite.rows_validated)
+    return (
+        f"{suite.rows_validated} ({windows.revalidated} période(s) sur {len(windows.digests)} ; "
+        f"les {len(windows.kept)} autres, inchangées depuis un contrôle réussi, ne sont pas "
+        "validées à nouveau)"
     )
 
 

@@ -28,10 +28,18 @@ from ase_impact.gate.offline_docs import make_offline
 from ase_impact.gate.suites import (
     MART_QUERIES,
     SUITES,
+    WINDOW_FRAMES,
     ExpectationSpec,
     MartFrames,
     Severity,
     SuiteSpec,
+)
+from ase_impact.gate.windows import (
+    ValidatedWindows,
+    WindowScope,
+    rows_of_windows,
+    suites_fingerprint,
+    window_digests,
 )
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import locked_connection
@@ -72,6 +80,9 @@ class SuiteResult:
     rows_validated: int
     failing: tuple[FailingExpectation, ...]
     data_docs_path: Path
+    # A suite validating by window: the windows validated, and those left as a passed gate
+    # validated them (gate/windows.py).
+    windows: WindowScope | None = None
 
 
 @dataclass(frozen=True)
@@ -92,19 +103,39 @@ def gate_blocks_outputs(result: GateResult) -> bool:
     return any(not suite.passed and suite.severity == "ERROR" for suite in result.suites)
 
 
-def read_marts(warehouse_path: Path) -> dict[str, pd.DataFrame]:
-    """Every frame the suites need, read in one short read-only connection."""
+@dataclass(frozen=True)
+class GateInputs:
+    """The frames the suites validate, and the windows of each WINDOW_FRAMES frame."""
+
+    frames: dict[str, pd.DataFrame]
+    scopes: dict[str, WindowScope]
+    fingerprint: str
+
+
+def read_marts(warehouse_path: Path, validated: ValidatedWindows) -> GateInputs:
+    """Every frame the suites need, read in one short read-only connection; of the window
+    frames, only the windows that differ from those validated."""
     with locked_connection(warehouse_path, read_only=True) as conn:
         frames = {name: conn.execute(query).df() for name, query in MART_QUERIES.items()}
         # The partitions mart_submissions must show besides the registry's expected ones.
         frames["received"] = queries.received_partitions(conn)
-    return frames
+        fingerprint = suites_fingerprint(frames["indicator_catalog"])
+        scopes = {}
+        for frame, table in WINDOW_FRAMES.items():
+            scopes[frame] = validated.scope(frame, fingerprint, window_digests(conn, table))
+            frames[frame] = rows_of_windows(conn, table, scopes[frame].to_validate)
+    return GateInputs(frames, scopes, fingerprint)
 
 
 def run_publication_gate(warehouse_path: Path, reports_dir: Path) -> GateResult:
-    """Validate every suite on the marts of warehouse_path; Data Docs go to reports_dir/quality."""
+    """Validate every suite on the marts of warehouse_path; Data Docs go to reports_dir/quality.
+
+    The range suites validate only the windows whose rows changed since a gate passed them
+    (gate/windows.py)."""
     started = time.perf_counter()
-    marts = read_marts(warehouse_path)
+    validated = ValidatedWindows.read(reports_dir)
+    inputs = read_marts(warehouse_path, validated)
+    marts = inputs.frames
     read_at = time.perf_counter()
     gx = import_great_expectations()
     imported_at = time.perf_counter()
@@ -117,8 +148,19 @@ def run_publication_gate(warehouse_path: Path, reports_dir: Path) -> GateResult:
 
     run_time = datetime.now(UTC)
     run_id = RunIdentifier(run_name=RUN_NAME, run_time=run_time)
-    suites = tuple(_validate_suite(gx, context, suite, marts, run_id) for suite in SUITES)
+    suites = tuple(
+        _validate_suite(gx, context, suite, marts, run_id, inputs.scopes.get(suite.window_frame))
+        for suite in SUITES
+    )
     validated_at = time.perf_counter()
+    failed_frames = {
+        suite.window_frame
+        for suite, result in zip(SUITES, suites, strict=True)
+        if not result.passed
+    }
+    validated.write(
+        reports_dir, inputs.fingerprint, inputs.scopes, set(inputs.scopes) - failed_frames
+    )
     result = GateResult(
         suites=suites,
         data_docs_index=docs_dir / "index.html",
@@ -172,7 +214,9 @@ def _ephemeral_context(gx, docs_dir: Path):
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def _validate_suite(gx, context, suite: SuiteSpec, marts: MartFrames, run_id) -> SuiteResult:
+def _validate_suite(
+    gx, context, suite: SuiteSpec, marts: MartFrames, run_id, windows: WindowScope | None
+) -> SuiteResult:
     """One checkpoint per suite: each validates its own DataFrame, then updates Data Docs."""
     from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.expectations.expectation_configuration import (
@@ -229,6 +273,7 @@ def _validate_suite(gx, context, suite: SuiteSpec, marts: MartFrames, run_id) ->
             if not result.success
         ),
         data_docs_path=Path(unquote(urlparse(docs_page["site_url"]).path)),
+        windows=windows,
     )
 
 

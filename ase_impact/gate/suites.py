@@ -30,14 +30,24 @@ MONTH_GRAIN = "month"
 
 # What the suites read, one query per frame; the warehouse is opened read-only for them.
 MART_QUERIES: dict[str, str] = {
-    "fct_indicators": "SELECT * FROM marts.fct_indicators",
     "indicator_catalog": "SELECT indicator_code, unit FROM marts.indicator_catalog",
-    "impact_dimensions": "SELECT * FROM marts.mart_impact_dimensions",
     "submissions": "SELECT * FROM marts.mart_submissions",
+    # Every month of every association: the volume suite compares each with the one before.
+    "youth_accompanied": (
+        "SELECT association_code, period, value FROM marts.fct_indicators "
+        f"WHERE indicator_code = '{VOLUME_INDICATOR}' AND period_grain = '{MONTH_GRAIN}' "
+        "AND scope = 'association' AND breakdown = 'total' AND value IS NOT NULL"
+    ),
     # Who the registry expects each month: the rule is dbt's, stated once in that model.
     "associations_expected": (
         "SELECT period, association_code FROM intermediate.int_associations_expected"
     ),
+}
+# The marts the range suites read by window (period_grain, period): only the windows whose rows
+# differ from rows they passed are read and validated (gate/windows.py).
+WINDOW_FRAMES: dict[str, str] = {
+    "fct_indicators": "marts.fct_indicators",
+    "impact_dimensions": "marts.mart_impact_dimensions",
 }
 
 MartFrames = Mapping[str, pd.DataFrame]
@@ -66,6 +76,9 @@ class SuiteSpec:
     row_columns: tuple[str, ...]
     batch: Callable[[MartFrames], pd.DataFrame] = field(repr=False)
     expectations: Callable[[MartFrames], list[ExpectationSpec]] = field(repr=False)
+    # The WINDOW_FRAMES frame the batch is made of, if any: the suite validates its windows
+    # that changed since they passed.
+    window_frame: str | None = None
 
 
 def not_null(column: str, label_fr: str) -> ExpectationSpec:
@@ -237,15 +250,7 @@ def month_over_month(counts: pd.DataFrame) -> pd.DataFrame:
 def youth_accompanied_moves(marts: MartFrames) -> pd.DataFrame:
     """Month over month moves of each association's youth, over the months it has a value
     (a month without a file has none: no move is measured across it)."""
-    indicators = marts["fct_indicators"]
-    totals = indicators[
-        (indicators["indicator_code"] == VOLUME_INDICATOR)
-        & (indicators["period_grain"] == MONTH_GRAIN)
-        & (indicators["scope"] == "association")
-        & (indicators["breakdown"] == "total")
-        & indicators["value"].notna()
-    ]
-    return month_over_month(totals[["association_code", "period", "value"]])
+    return month_over_month(marts["youth_accompanied"])
 
 
 def volume_expectations(_: MartFrames) -> list[ExpectationSpec]:
@@ -281,6 +286,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         ),
         batch=indicators_with_unit,
         expectations=indicator_range_expectations,
+        window_frame="fct_indicators",
     ),
     SuiteSpec(
         name="gate_ranges_impact_dimensions",
@@ -293,6 +299,7 @@ SUITES: tuple[SuiteSpec, ...] = (
         row_columns=("period_grain", "period", "scope", "association_code", "mis_pe_dimension"),
         batch=lambda marts: marts["impact_dimensions"],
         expectations=impact_dimension_range_expectations,
+        window_frame="impact_dimensions",
     ),
     SuiteSpec(
         name="gate_completeness_submissions",

@@ -32,6 +32,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ase_impact.core import referentiel, vocabulary
+from ase_impact.core.fingerprint import files_fingerprint
 from ase_impact.core.keys import period_start
 from ase_impact.core.settings import SEEDS_DIR, load_settings
 from ase_impact.publish.excel_safety import (
@@ -53,7 +54,7 @@ from ase_impact.publish.layout import (
     print_on_page_width,
     show_every_category,
 )
-from ase_impact.warehouse.connection import Connection, hash_sum, is_inexact, rounded
+from ase_impact.warehouse.connection import Connection, rows_hash_sum
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
@@ -830,37 +831,9 @@ FINGERPRINT_SUFFIX = ".empreinte"
 @cache
 def _code_fingerprint() -> str:
     """The outputs' code and the référentiel's seeds: a new layout rewrites every month."""
-    files = sorted(
-        [
-            *Path(__file__).parent.glob("*.py"),
-            Path(referentiel.__file__),
-            *SEEDS_DIR.glob("*.csv"),
-        ]
+    return files_fingerprint(
+        [*Path(__file__).parent.glob("*.py"), Path(referentiel.__file__), *SEEDS_DIR.glob("*.csv")]
     )
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _row_hashes(conn: Connection, table: str) -> str:
-    """An aggregate of the hashes of `table`'s rows, their floats rounded as the cells show them.
-
-    DuckDB sums floats in no fixed order: a rebuild of the same data may differ in the last
-    bits, which the workbooks round away (DECIMALS_KEPT) and the digest must ignore too.
-    """
-    schema, name = table.split(".")
-    columns = conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position",
-        [schema, name],
-    ).fetchall()
-    values = [
-        rounded(conn, f'"{column}"', DECIMALS_KEPT) if is_inexact(data_type) else f'"{column}"'
-        for column, data_type in columns
-    ]
-    return hash_sum(conn, values)
 
 
 def month_fingerprints(conn: Connection, min_cell: int) -> dict[str, str]:
@@ -870,7 +843,9 @@ def month_fingerprints(conn: Connection, min_cell: int) -> dict[str, str]:
     """
     by_period = " UNION ALL ".join(
         f"SELECT {MONTH_COLUMN.get(table, 'period')}, '{table}', count(*), "
-        f"{_row_hashes(conn, table)} FROM {table} "
+        # DuckDB sums floats in no fixed order: a rebuild of the same data may differ in the
+        # last bits, which the workbooks round away and the digest must ignore too.
+        f"{rows_hash_sum(conn, table, DECIMALS_KEPT)} FROM {table} "
         f"GROUP BY {MONTH_COLUMN.get(table, 'period')}"
         for table in MONTH_INPUTS
     )

@@ -158,6 +158,25 @@ def is_inexact(data_type: str) -> bool:
     return data_type.upper() in INEXACT_TYPES or data_type.upper().startswith(DECIMAL_TYPES)
 
 
+def rows_hash_sum(conn: Connection, table: str, decimals: int | None = None) -> str:
+    """SQL aggregating a hash of each of `table`'s rows, all its columns, into one text
+    (hash_sum); numbers rounded to `decimals` first when given, exact otherwise."""
+    schema, name = table.split(".")
+    columns = conn.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
+    values = [
+        rounded(conn, f'"{column}"', decimals)
+        if decimals is not None and is_inexact(data_type)
+        else f'"{column}"'
+        for column, data_type in columns
+    ]
+    return hash_sum(conn, values)
+
+
 def insert_frame(
     conn: Connection,
     table: str,

@@ -88,10 +88,19 @@ def quarantine_markdown(quarantined) -> str:
 def gate_check_metadata(
     suite: SuiteResult, gate: GateResult, quarantined=None
 ) -> dict[str, dg.MetadataValue]:
+    windows = (
+        {
+            "periodes_validees": dg.MetadataValue.int(suite.windows.revalidated),
+            "periodes_inchangees_deja_validees": dg.MetadataValue.int(len(suite.windows.kept)),
+        }
+        if suite.windows is not None
+        else {}
+    )
     return {
         "attentes_evaluees": dg.MetadataValue.int(suite.expectations_evaluated),
         "attentes_en_echec": dg.MetadataValue.int(len(suite.failing)),
         "lignes_validees": dg.MetadataValue.int(suite.rows_validated),
+        **windows,
         "attentes_non_satisfaites": dg.MetadataValue.md(failing_expectations_markdown(suite)),
         "data_docs": dg.MetadataValue.path(suite.data_docs_path),
         "data_docs_index": dg.MetadataValue.path(gate.data_docs_index),

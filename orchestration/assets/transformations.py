@@ -26,6 +26,7 @@ from dagster_dbt import (
 
 from ase_impact.core.registry import load_registry
 from ase_impact.gate.run import import_great_expectations
+from ase_impact.gate.windows import forget_validated_windows
 from ase_impact.warehouse.connection import connect, exclusive_access
 from ase_impact.warehouse.loader import replace_registry
 from orchestration.dbt_project import (
@@ -84,8 +85,9 @@ class DbtBuildConfig(dg.Config):
     --full-refresh`."""
 
     full_refresh: bool = False
-    """Rebuild the incremental models whole instead of the windows whose months changed
-    (docs/performance.md#incremental-builds): the same marts, slower."""
+    """Rebuild the incremental models whole instead of the windows whose months changed, and
+    have the publication gate validate every period (docs/performance.md#incremental-builds):
+    the same marts, slower."""
 
 
 def build_command(config: DbtBuildConfig, referentiel_checked: bool) -> list[str]:
@@ -240,6 +242,9 @@ def ase_impact_dbt_models(
         target = build_target_path(settings.warehouse, prefix)
         fingerprint = environment[SOURCES_FINGERPRINT_VARIABLE]
         checked = referentiel_checked(settings.warehouse, fingerprint)
+        if config.full_refresh:
+            # Everything rebuilt, everything checked: the gate validates every period too.
+            forget_validated_windows(settings.reports_dir)
         invocation = dbt.cli(build_command(config, checked), context=context, target_path=target)
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)

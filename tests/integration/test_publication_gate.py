@@ -18,6 +18,7 @@ import pytest
 
 from ase_impact.core.settings import load_settings
 from ase_impact.gate.run import gate_blocks_outputs, run_publication_gate
+from ase_impact.gate.windows import RECORD_NAME, forget_validated_windows
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse import connection, schema
@@ -184,6 +185,116 @@ def test_youth_tripling_fails_the_volume_suite_as_a_warning(corrupted_gate):
         "association_code=envol-mentorat, period=2026-10-01, previous=3, current=9",
     )
     assert gate_blocks_outputs(corrupted_gate)  # because of the ERROR suites: see the unit tests
+
+
+RANGE_SUITES = ("gate_ranges_indicators", "gate_ranges_impact_dimensions")
+# cap-avenir's attendance rate of October (the month's row).
+RATE_OF_CAP_IN_OCTOBER = (
+    "indicator_code = 'attendance_rate' AND scope = 'association' "
+    f"AND association_code = '{CAP}' AND period = '2026-10-01' AND breakdown = 'total' "
+    "AND period_grain = 'month'"
+)
+
+
+def count_rows(warehouse, sql: str) -> int:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def windows_of(result, suite_name: str) -> tuple[int, int]:
+    """(periods validated, periods left as a passed gate validated them)."""
+    windows = result.suite(suite_name).windows
+    return windows.revalidated, len(windows.kept)
+
+
+def test_a_gate_validates_again_only_the_periods_that_changed_since_it_passed_them(marts, tmp_path):
+    warehouse = tmp_path / "ase_impact.duckdb"
+    shutil.copy(marts, warehouse)
+    reports_dir = tmp_path / "reports"
+    periods = count_rows(
+        warehouse, "SELECT count(DISTINCT (period_grain, period)) FROM marts.fct_indicators"
+    )
+    first = run_publication_gate(warehouse, reports_dir)
+    assert first.suite("gate_ranges_indicators").rows_validated == count_rows(
+        warehouse, "SELECT count(*) FROM marts.fct_indicators"
+    )
+    assert windows_of(first, "gate_ranges_indicators") == (periods, 0)
+
+    # Nothing changed: the range suites read and validate no row; the others run whole.
+    unchanged = run_publication_gate(warehouse, reports_dir)
+    for name in RANGE_SUITES:
+        suite = unchanged.suite(name)
+        assert (suite.passed, suite.rows_validated) == (True, 0)
+        assert suite.windows.revalidated == 0
+    assert windows_of(unchanged, "gate_ranges_indicators") == (0, periods)
+    assert unchanged.suite("gate_completeness_submissions").rows_validated == REGISTRY_SIZE * 2
+    assert unchanged.suite("gate_volume_youth_accompanied").rows_validated == 2
+    index = unchanged.data_docs_index.read_text(encoding="utf-8")
+    assert f"0 période(s) sur {periods}" in index
+    assert "inchangées depuis un contrôle réussi" in index
+
+    # October's month of cap-avenir gets a rate of 150 %: that period alone is read, and fails.
+    with duckdb.connect(str(warehouse)) as conn:
+        [(original,)] = conn.execute(
+            f"SELECT value FROM marts.fct_indicators WHERE {RATE_OF_CAP_IN_OCTOBER}"
+        ).fetchall()
+        conn.execute(f"UPDATE marts.fct_indicators SET value = 150 WHERE {RATE_OF_CAP_IN_OCTOBER}")
+    october = count_rows(
+        warehouse,
+        "SELECT count(*) FROM marts.fct_indicators "
+        "WHERE period_grain = 'month' AND period = '2026-10-01'",
+    )
+    corrupted = run_publication_gate(warehouse, reports_dir)
+    indicators = corrupted.suite("gate_ranges_indicators")
+    assert (indicators.passed, indicators.rows_validated) == (False, october)
+    assert windows_of(corrupted, "gate_ranges_indicators") == (1, periods - 1)
+    [failure] = indicators.failing
+    assert failure.examples == ("150",)
+    assert gate_blocks_outputs(corrupted)
+    # A failure is not recorded as validated: unchanged, the period fails again.
+    again = run_publication_gate(warehouse, reports_dir)
+    assert not again.suite("gate_ranges_indicators").passed
+    assert windows_of(again, "gate_ranges_indicators") == (1, periods - 1)
+
+    # Its rows back as the passed gate validated them: nothing to validate again.
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(
+            f"UPDATE marts.fct_indicators SET value = ? WHERE {RATE_OF_CAP_IN_OCTOBER}", [original]
+        )
+    restored = run_publication_gate(warehouse, reports_dir)
+    assert not gate_blocks_outputs(restored)
+    assert windows_of(restored, "gate_ranges_indicators") == (0, periods)
+
+
+def test_a_changed_catalogue_or_a_lost_record_validates_every_period(marts, tmp_path):
+    warehouse = tmp_path / "ase_impact.duckdb"
+    shutil.copy(marts, warehouse)
+    reports_dir = tmp_path / "reports"
+    rows = count_rows(warehouse, "SELECT count(*) FROM marts.fct_indicators")
+    run_publication_gate(warehouse, reports_dir)
+    # The catalogue names the range each indicator is checked against.
+    with duckdb.connect(str(warehouse)) as conn:
+        conn.execute(
+            "UPDATE marts.indicator_catalog SET unit = 'percent' "
+            "WHERE indicator_code = 'youth_accompanied'"
+        )
+    recatalogued = run_publication_gate(warehouse, reports_dir)
+    assert recatalogued.suite("gate_ranges_indicators").rows_validated == rows
+    assert (
+        run_publication_gate(warehouse, reports_dir).suite("gate_ranges_indicators").rows_validated
+        == 0
+    )
+    # An unreadable record is no record (and a full refresh deletes it).
+    (reports_dir / RECORD_NAME).write_text("{", encoding="utf-8")
+    assert (
+        run_publication_gate(warehouse, reports_dir).suite("gate_ranges_indicators").rows_validated
+        == rows
+    )
+    forget_validated_windows(reports_dir)
+    assert (
+        run_publication_gate(warehouse, reports_dir).suite("gate_ranges_indicators").rows_validated
+        == rows
+    )
 
 
 def test_check_specs_block_only_on_error_suites():

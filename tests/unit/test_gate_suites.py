@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -17,6 +18,7 @@ from ase_impact.gate.run import (
     gate_blocks_outputs,
 )
 from ase_impact.gate.suites import (
+    MART_QUERIES,
     SUITES,
     UNIT_RANGES,
     expected_submission_keys,
@@ -107,7 +109,13 @@ def test_youth_moves_use_association_monthly_totals_only():
             "value",
         ],
     )
-    moves = youth_accompanied_moves({"fct_indicators": indicators})
+    # The query the gate reads the youth accompanied with, on a DuckDB holding these rows.
+    with duckdb.connect() as conn:
+        conn.execute("CREATE SCHEMA marts")
+        conn.register("indicators", indicators)
+        conn.execute("CREATE TABLE marts.fct_indicators AS SELECT * FROM indicators")
+        youth = conn.execute(MART_QUERIES["youth_accompanied"]).df()
+    moves = youth_accompanied_moves({"youth_accompanied": youth})
     assert moves[["association_code", "previous", "current", "ratio"]].values.tolist() == [
         ["a", 4.0, 6.0, 1.5]
     ]

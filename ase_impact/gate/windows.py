@@ -1,0 +1,146 @@
+"""The gate scoped to what changed: only the windows whose rows differ from rows it passed.
+
+The range suites check each row on its own, against the indicator catalogue: a window
+(period_grain, period) of a mart whose rows are the very rows a passed suite validated passes
+again. So, for the marts they read, the gate keeps a digest of each window's rows (every
+column, exact values) once every suite reading that mart passed, under a fingerprint of what
+the suites are (the gate's code, the référentiel's seeds, great-expectations' version, the
+catalogue's units). A later gate reads and validates only the windows whose digest differs or
+is not kept: after a corrected file, its month, quarter, year to date onwards and year.
+
+A failed suite keeps nothing new: its windows are validated again at the next gate, and fail
+again until their rows change. A new fingerprint, or `ase-impact run --full-refresh`
+(`forget_validated_windows`), validates every window. The record is a file beside the
+report (reports/), not in the warehouse: it says which rows passed, whatever warehouse holds
+them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from ase_impact.core import vocabulary
+from ase_impact.core.fingerprint import files_fingerprint
+from ase_impact.core.settings import SEEDS_DIR
+from ase_impact.warehouse.connection import Connection, rows_hash_sum
+
+RECORD_NAME = ".porte_fenetres_validees.json"
+# How the SQL below names a window: "period_grain/AAAA-MM-DD".
+WINDOW_SQL = "period_grain || '/' || CAST(period AS VARCHAR)"
+
+
+def suites_fingerprint(indicator_catalog: pd.DataFrame) -> str:
+    """What the suites are: their code and the référentiel they read, GX's version, and the
+    catalogue's units (the range each indicator is checked against)."""
+    units = indicator_catalog.sort_values("indicator_code").to_csv(index=False)
+    return files_fingerprint(
+        [
+            *Path(__file__).parent.glob("*.py"),
+            Path(vocabulary.__file__),
+            *SEEDS_DIR.glob("*.csv"),
+        ],
+        metadata.version("great-expectations"),
+        units,
+    )
+
+
+def window_digests(conn: Connection, table: str) -> dict[str, str]:
+    """Each window of `table` ("period_grain/AAAA-MM-DD") and a digest of its rows."""
+    rows = conn.execute(
+        f"SELECT {WINDOW_SQL}, count(*), {rows_hash_sum(conn, table)} FROM {table} GROUP BY 1"
+    ).fetchall()
+    return {window: f"{count}:{digest}" for window, count, digest in rows}
+
+
+def rows_of_windows(conn: Connection, table: str, windows: list[str] | None) -> pd.DataFrame:
+    """The rows of `table` in those windows; all its rows for None."""
+    if windows is None:
+        return conn.execute(f"SELECT * FROM {table}").df()
+    if not windows:
+        return conn.execute(f"SELECT * FROM {table} WHERE false").df()
+    marks = ", ".join("?" for _ in windows)
+    return conn.execute(f"SELECT * FROM {table} WHERE {WINDOW_SQL} IN ({marks})", windows).df()
+
+
+@dataclass(frozen=True)
+class WindowScope:
+    """A mart's windows at this gate: their digests, and those a passed gate validated."""
+
+    digests: dict[str, str]
+    kept: frozenset[str]
+
+    @property
+    def revalidated(self) -> int:
+        return len(self.digests) - len(self.kept)
+
+    @property
+    def to_validate(self) -> list[str] | None:
+        """The windows to read and validate; None for all of them (none is kept)."""
+        if not self.kept:
+            return None
+        return sorted(window for window in self.digests if window not in self.kept)
+
+
+@dataclass(frozen=True)
+class ValidatedWindows:
+    """The record: windows whose rows passed, by frame, under the suites' fingerprint."""
+
+    fingerprint: str | None
+    by_frame: dict[str, dict[str, str]]
+
+    @classmethod
+    def read(cls, reports_dir: Path) -> ValidatedWindows:
+        path = Path(reports_dir) / RECORD_NAME
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            return cls(record["fingerprint"], record["by_frame"])
+        except (OSError, ValueError, KeyError, TypeError):
+            # None yet, or unreadable: every window is validated, and the record rewritten.
+            return cls(None, {})
+
+    def _previous(self, frame: str, fingerprint: str) -> dict[str, str]:
+        """The frame's digests a passed gate validated, under these same suites."""
+        return self.by_frame.get(frame, {}) if fingerprint == self.fingerprint else {}
+
+    def scope(self, frame: str, fingerprint: str, digests: dict[str, str]) -> WindowScope:
+        kept = self._previous(frame, fingerprint)
+        return WindowScope(digests, frozenset(w for w, d in digests.items() if kept.get(w) == d))
+
+    def write(
+        self, reports_dir: Path, fingerprint: str, scopes: dict[str, WindowScope], passed: set[str]
+    ) -> None:
+        """Keep, per frame whose suites passed, every window's digest as validated now; per
+        frame that failed, the digests a passed gate validated before (its failing windows
+        are validated again, and pass unread once their rows are back as they were). At once:
+        a reader never sees half a record."""
+        by_frame = {
+            frame: (
+                scope.digests
+                if frame in passed
+                else {
+                    window: digest
+                    for window, digest in self._previous(frame, fingerprint).items()
+                    if window in scope.digests
+                }
+            )
+            for frame, scope in scopes.items()
+        }
+        path = Path(reports_dir) / RECORD_NAME
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        partial.write_text(
+            json.dumps({"fingerprint": fingerprint, "by_frame": by_frame}, sort_keys=True),
+            encoding="utf-8",
+        )
+        os.replace(partial, path)
+
+
+def forget_validated_windows(reports_dir: Path) -> None:
+    """The next gate validates every window (a full rebuild asks for it)."""
+    (Path(reports_dir) / RECORD_NAME).unlink(missing_ok=True)
