@@ -143,7 +143,8 @@ def rounded(conn: Connection, number_sql: str, digits: int) -> str:
 
 
 def hash_sum(conn: Connection, values: list[str]) -> str:
-    """SQL aggregating a hash of each row's values into one text, whatever the rows' order."""
+    """SQL aggregating a hash of each row's values into one text, whatever the rows' order
+    (dbt_project/macros/portability.sql `hash_sum` is the same, for the models)."""
     if isinstance(conn, PostgresConnection):
         return f"sum(hashtextextended(CAST(ROW({', '.join(values)}) AS text), 0))::varchar"
     return f"sum(hash({', '.join(values)})::HUGEINT)::VARCHAR"

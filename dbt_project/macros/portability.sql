@@ -78,3 +78,16 @@
 {% macro duckdb__month_text(date_sql) -%}
     strftime({{ date_sql }}, '%Y-%m')
 {%- endmacro %}
+
+{#- A digest of a group's rows, whatever their order (an aggregate): the sum of a hash of each
+    row's values, NULLs included, as text. ase_impact/warehouse/connection.py `hash_sum` is
+    the same SQL, for the gate and the consolidated workbook's fingerprint. -#}
+{% macro hash_sum(values_sql) -%}
+    {{ return(adapter.dispatch('hash_sum')(values_sql)) }}
+{%- endmacro %}
+{% macro default__hash_sum(values_sql) -%}
+    sum(hashtextextended(cast(row({{ values_sql | join(', ') }}) as text), 0))::varchar
+{%- endmacro %}
+{% macro duckdb__hash_sum(values_sql) -%}
+    sum(hash({{ values_sql | join(', ') }})::hugeint)::varchar
+{%- endmacro %}
