@@ -89,6 +89,15 @@ class Figures:
         return self.stages["build_phases"].get(phase, 0.0)
 
     @property
+    def gate_periods(self) -> str:
+        """The periods the gate's range suites validated, of all they hold."""
+        periods = self.stages.get("gate_periods")
+        if not periods:
+            return "not recorded"
+        total = periods["validated"] + periods["unchanged"]
+        return f"{periods['validated']:,} of {total:,} ({periods['suites']} suites)"
+
+    @property
     def build_overhead(self) -> float:
         return self.stages["build_run_seconds"] - sum(self.stages["build_phases"].values())
 
@@ -741,7 +750,7 @@ def _incremental_analysis(inc: Figures) -> list[str]:
         "(docs/performance.md#incremental-builds), but M holds one month: its month, quarter, "
         "year to date and year all cover the corrected file's month, so every window is "
         "rebuilt, as on a first build; the other models are tables rebuilt whole, and the gate "
-        "validates the periods whose rows changed, here all of them.",
+        f"validates the periods whose rows changed: {inc.gate_periods}.",
         "",
         "What would close it: the pair and end-of-mentoring models incremental by association "
         "and window (a corrected file then recomputes one association's rows, and the "
@@ -770,6 +779,7 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
             [phase, *(_s(f.build(phase)) for f in figures)]
             for phase in ("dbt build", "gate", "outputs")
         ),
+        ["gate: periods validated", *(f.gate_periods for f in figures)],
         ["dbt models (summed over threads)", *(f.dbt_execution("model") for f in figures)],
         ["dbt data tests (summed over threads)", *(f.dbt_execution("test") for f in figures)],
         [
@@ -784,8 +794,9 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
         "dbt rebuilds the windows covering that month (the month, its quarter, the years to "
         "date from it on, the year) and the youth whose MIS PE answers changed; the other "
         "models are rebuilt whole. The gate's range suites validate the periods whose rows "
-        "changed. The consolidated workbooks of the month and of every later month are "
-        "written again: each shows its year to date, which the correction changed.",
+        "changed, the others as a passed gate left them. The consolidated workbooks of the "
+        "month and of every later month are written again: each shows its year to date, "
+        "which the correction changed.",
         "",
         *_table(
             ["figure", "incremental-L", *(["L (every file, first build)"] if big else [])], rows

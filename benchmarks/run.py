@@ -481,6 +481,7 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
         "build_phases": {},
         "build_events": 0,
         "dbt": None,
+        "gate_periods": None,
         "after_build_seconds": 0.0,
     }
     if builds:
@@ -504,6 +505,7 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
                 dbt["parse_seconds"] = dbt["parsed_at"] - dbt["first_log_at"]
             dbt["after_last_node_seconds"] = dbt_step.end_time - dbt["last_node_completed_at"]
         stages |= {
+            "gate_periods": gate_periods(events[run_id]),
             "build_status": build.dagster_run.status.value,
             "build_run_seconds": build.end_time - build.start_time,
             "build_creation_seconds": build.start_time - _created(build),
@@ -515,6 +517,32 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
         if ingestion:
             stages["between_ingestion_and_build_seconds"] = _created(build) - ingestion[-1].end_time
     return stages
+
+
+def gate_periods(build_events: list) -> dict | None:
+    """The periods the gate's range suites validated, and those they left as a passed gate
+    validated them, summed over the suites, from their asset checks' metadata."""
+    import dagster as dg
+
+    from orchestration.assets.publication_gate import (
+        UNCHANGED_PERIODS_METADATA,
+        VALIDATED_PERIODS_METADATA,
+    )
+
+    counts: Counter[str] = Counter()
+    for event in build_events:
+        dagster_event = event.dagster_event
+        if (
+            not dagster_event
+            or dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        ):
+            continue
+        metadata = dagster_event.event_specific_data.metadata
+        if VALIDATED_PERIODS_METADATA in metadata:
+            counts["validated"] += metadata[VALIDATED_PERIODS_METADATA].value
+            counts["unchanged"] += metadata[UNCHANGED_PERIODS_METADATA].value
+            counts["suites"] += 1
+    return dict(counts) if counts else None
 
 
 def recorded_ingestion(settings: Settings, since: float, until: float) -> dict:

@@ -85,13 +85,18 @@ def quarantine_markdown(quarantined) -> str:
     return "\n".join(lines)
 
 
+# A range suite's periods validated, and left as a passed gate validated them (gate/windows.py).
+VALIDATED_PERIODS_METADATA = "periodes_validees"
+UNCHANGED_PERIODS_METADATA = "periodes_inchangees_deja_validees"
+
+
 def gate_check_metadata(
     suite: SuiteResult, gate: GateResult, quarantined=None
 ) -> dict[str, dg.MetadataValue]:
     windows = (
         {
-            "periodes_validees": dg.MetadataValue.int(suite.windows.revalidated),
-            "periodes_inchangees_deja_validees": dg.MetadataValue.int(len(suite.windows.kept)),
+            VALIDATED_PERIODS_METADATA: dg.MetadataValue.int(suite.windows.revalidated),
+            UNCHANGED_PERIODS_METADATA: dg.MetadataValue.int(len(suite.windows.kept)),
         }
         if suite.windows is not None
         else {}
