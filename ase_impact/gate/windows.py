@@ -3,10 +3,17 @@
 The range suites check each row on its own, against the indicator catalogue: a window
 (period_grain, period) of a mart whose rows are the very rows a passed suite validated passes
 again. So, for the marts they read, the gate keeps a digest of each window's rows (every
-column, exact values) once every suite reading that mart passed, under a fingerprint of what
-the suites are (the gate's code, the référentiel's seeds, great-expectations' version, the
-catalogue's units). A later gate reads and validates only the windows whose digest differs or
-is not kept: after a corrected file, its month, quarter, year to date onwards and year.
+column, floats in single precision: about 7 significant digits) once every suite reading
+that mart passed, under a fingerprint of what the suites are (the gate's code, the
+référentiel's seeds, great-expectations' version, the catalogue's units). A later gate reads
+and validates only the windows whose digest differs or is not kept: after a corrected file,
+its month, quarter, year to date onwards and year.
+
+Why single precision: DuckDB sums floats in no fixed order, so a rebuild from the same files
+moves a mean's last binary digits (about 1e-14 of it). Rounded to 9 decimals, some of a
+window's thousands of values still cross a rounding edge at each build (on L, every window
+of fct_indicators did): the quantum must be far above the noise. A range check cannot turn on
+a change below 1e-7 of a value, and the published figures show 2 decimals.
 
 A failed suite keeps nothing new: its windows are validated again at the next gate, and fail
 again until their rows change. A new fingerprint, or `ase-impact run --full-refresh`
@@ -28,7 +35,7 @@ import pandas as pd
 from ase_impact.core import vocabulary
 from ase_impact.core.fingerprint import files_fingerprint
 from ase_impact.core.settings import SEEDS_DIR
-from ase_impact.warehouse.connection import Connection, rows_hash_sum
+from ase_impact.warehouse.connection import Connection, rows_hash_sum, single_precision
 
 RECORD_NAME = ".porte_fenetres_validees.json"
 # How the SQL below names a window: "period_grain/AAAA-MM-DD".
@@ -51,9 +58,11 @@ def suites_fingerprint(indicator_catalog: pd.DataFrame) -> str:
 
 
 def window_digests(conn: Connection, table: str) -> dict[str, str]:
-    """Each window of `table` ("period_grain/AAAA-MM-DD") and a digest of its rows."""
+    """Each window of `table` ("period_grain/AAAA-MM-DD") and a digest of its rows, floats in
+    single precision: a rebuild from unchanged inputs gives each window the same digest."""
     rows = conn.execute(
-        f"SELECT {WINDOW_SQL}, count(*), {rows_hash_sum(conn, table)} FROM {table} GROUP BY 1"
+        f"SELECT {WINDOW_SQL}, count(*), {rows_hash_sum(conn, table, single_precision)} "
+        f"FROM {table} GROUP BY 1"
     ).fetchall()
     return {window: f"{count}:{digest}" for window, count, digest in rows}
 

@@ -54,7 +54,7 @@ from ase_impact.publish.layout import (
     print_on_page_width,
     show_every_category,
 )
-from ase_impact.warehouse.connection import Connection, rows_hash_sum
+from ase_impact.warehouse.connection import Connection, rounded, rows_hash_sum
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
@@ -844,8 +844,11 @@ def month_fingerprints(conn: Connection, min_cell: int) -> dict[str, str]:
     by_period = " UNION ALL ".join(
         f"SELECT {MONTH_COLUMN.get(table, 'period')}, '{table}', count(*), "
         # DuckDB sums floats in no fixed order: a rebuild of the same data may differ in the
-        # last bits, which the workbooks round away and the digest must ignore too.
-        f"{rows_hash_sum(conn, table, DECIMALS_KEPT)} FROM {table} "
+        # last bits, which the workbooks round away. At 9 decimals a value on a rounding edge
+        # may still move (its month's workbooks are then written again, unchanged); coarser,
+        # a correction of a cent in millions of euros would go unseen.
+        f"{rows_hash_sum(conn, table, lambda number: rounded(conn, number, DECIMALS_KEPT))} "
+        f"FROM {table} "
         f"GROUP BY {MONTH_COLUMN.get(table, 'period')}"
         for table in MONTH_INPUTS
     )

@@ -159,9 +159,10 @@ def is_inexact(data_type: str) -> bool:
     return data_type.upper() in INEXACT_TYPES or data_type.upper().startswith(DECIMAL_TYPES)
 
 
-def rows_hash_sum(conn: Connection, table: str, decimals: int | None = None) -> str:
+def rows_hash_sum(conn: Connection, table: str, inexact: Callable[[str], str] | None = None) -> str:
     """SQL aggregating a hash of each of `table`'s rows, all its columns, into one text
-    (hash_sum); numbers rounded to `decimals` first when given, exact otherwise."""
+    (hash_sum); each floating or decimal column's SQL passed through `inexact` when given
+    (rounded, single_precision), exact otherwise."""
     schema, name = table.split(".")
     columns = conn.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
@@ -170,12 +171,15 @@ def rows_hash_sum(conn: Connection, table: str, decimals: int | None = None) -> 
         [schema, name],
     ).fetchall()
     values = [
-        rounded(conn, f'"{column}"', decimals)
-        if decimals is not None and is_inexact(data_type)
-        else f'"{column}"'
+        inexact(f'"{column}"') if inexact is not None and is_inexact(data_type) else f'"{column}"'
         for column, data_type in columns
     ]
     return hash_sum(conn, values)
+
+
+def single_precision(number_sql: str) -> str:
+    """SQL of a number as a 4-byte float (about 7 significant digits), on both engines."""
+    return f"CAST({number_sql} AS REAL)"
 
 
 def insert_frame(
