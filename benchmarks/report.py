@@ -98,6 +98,16 @@ class Figures:
         return f"{periods['validated']:,} of {total:,} ({periods['suites']} suites)"
 
     @property
+    def workbook_months(self) -> str:
+        """The months whose consolidated workbooks the build wrote, of all it holds."""
+        months = self.stages.get("workbook_months")
+        if not months:
+            return "not recorded"
+        written = months["written"]
+        total = len(written) + len(months["unchanged"])
+        return f"{len(written)} of {total}" + (f" ({', '.join(written)})" if written else "")
+
+    @property
     def build_overhead(self) -> float:
         return self.stages["build_run_seconds"] - sum(self.stages["build_phases"].values())
 
@@ -780,6 +790,7 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
             for phase in ("dbt build", "gate", "outputs")
         ),
         ["gate: periods validated", *(f.gate_periods for f in figures)],
+        ["consolidated workbooks: months written", *(f.workbook_months for f in figures)],
         ["dbt models (summed over threads)", *(f.dbt_execution("model") for f in figures)],
         ["dbt data tests (summed over threads)", *(f.dbt_execution("test") for f in figures)],
         [
@@ -794,9 +805,8 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
         "dbt rebuilds the windows covering that month (the month, its quarter, the years to "
         "date from it on, the year) and the youth whose MIS PE answers changed; the other "
         "models are rebuilt whole. The gate's range suites validate the periods whose rows "
-        "changed, the others as a passed gate left them. The consolidated workbooks of the "
-        "month and of every later month are written again: each shows its year to date, "
-        "which the correction changed.",
+        "changed, the others as a passed gate left them. The consolidated workbooks are "
+        "written again for the months whose figures changed, the others left as they were.",
         "",
         *_table(
             ["figure", "incremental-L", *(["L (every file, first build)"] if big else [])], rows

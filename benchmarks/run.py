@@ -482,6 +482,7 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
         "build_events": 0,
         "dbt": None,
         "gate_periods": None,
+        "workbook_months": None,
         "after_build_seconds": 0.0,
     }
     if builds:
@@ -506,6 +507,7 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
             dbt["after_last_node_seconds"] = dbt_step.end_time - dbt["last_node_completed_at"]
         stages |= {
             "gate_periods": gate_periods(events[run_id]),
+            "workbook_months": workbook_months(events[run_id]),
             "build_status": build.dagster_run.status.value,
             "build_run_seconds": build.end_time - build.start_time,
             "build_creation_seconds": build.start_time - _created(build),
@@ -519,6 +521,14 @@ def dagster_stages(settings: Settings, since: float, cli_end: float) -> dict:
     return stages
 
 
+def _events_data(build_events: list, event_type) -> Iterator:
+    """What each event of that type in the build run holds (its event_specific_data)."""
+    for event in build_events:
+        dagster_event = event.dagster_event
+        if dagster_event and dagster_event.event_type == event_type:
+            yield dagster_event.event_specific_data
+
+
 def gate_periods(build_events: list) -> dict | None:
     """The periods the gate's range suites validated, and those they left as a passed gate
     validated them, summed over the suites, from their asset checks' metadata."""
@@ -530,19 +540,38 @@ def gate_periods(build_events: list) -> dict | None:
     )
 
     counts: Counter[str] = Counter()
-    for event in build_events:
-        dagster_event = event.dagster_event
-        if (
-            not dagster_event
-            or dagster_event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION
-        ):
-            continue
-        metadata = dagster_event.event_specific_data.metadata
-        if VALIDATED_PERIODS_METADATA in metadata:
-            counts["validated"] += metadata[VALIDATED_PERIODS_METADATA].value
-            counts["unchanged"] += metadata[UNCHANGED_PERIODS_METADATA].value
+    for evaluation in _events_data(build_events, dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        values = evaluation.metadata
+        if VALIDATED_PERIODS_METADATA in values:
+            counts["validated"] += values[VALIDATED_PERIODS_METADATA].value
+            counts["unchanged"] += values[UNCHANGED_PERIODS_METADATA].value
             counts["suites"] += 1
     return dict(counts) if counts else None
+
+
+def workbook_months(build_events: list) -> dict | None:
+    """The months whose consolidated workbooks the build wrote, and those left unchanged, from
+    the outputs/consolidated_workbooks materialization's metadata."""
+    import dagster as dg
+
+    from orchestration.assets.publication import (
+        UNCHANGED_MONTHS_METADATA,
+        WRITTEN_MONTHS_METADATA,
+    )
+
+    for data in _events_data(build_events, dg.DagsterEventType.ASSET_MATERIALIZATION):
+        materialization = data.materialization
+        if materialization.asset_key == dg.AssetKey(["outputs", "consolidated_workbooks"]):
+            values = materialization.metadata
+            return {
+                "written": _listed(values[WRITTEN_MONTHS_METADATA].value),
+                "unchanged": _listed(values[UNCHANGED_MONTHS_METADATA].value),
+            }
+    return None
+
+
+def _listed(text: str) -> list[str]:
+    return [item for item in text.split(", ") if item]
 
 
 def recorded_ingestion(settings: Settings, since: float, until: float) -> dict:

@@ -38,6 +38,11 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
     )
 
 
+# The months whose workbooks a build wrote, and those it left unchanged (comma-separated).
+WRITTEN_MONTHS_METADATA = "mois"
+UNCHANGED_MONTHS_METADATA = "mois_inchanges"
+
+
 @dg.asset(
     key=["outputs", "consolidated_workbooks"],
     deps=[*MART_KEYS, *REPORT_KEYS],
@@ -61,12 +66,12 @@ def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
     return dg.MaterializeResult(
         metadata={
             # AAAA-MM, or AAAA-MM/v<n> for a version of an approved month.
-            "mois": dg.MetadataValue.text(
+            WRITTEN_MONTHS_METADATA: dg.MetadataValue.text(
                 ", ".join(
                     path.parent.relative_to(settings.outputs_dir).as_posix() for path, _ in written
                 )
             ),
-            "mois_inchanges": dg.MetadataValue.text(", ".join(unchanged)),
+            UNCHANGED_MONTHS_METADATA: dg.MetadataValue.text(", ".join(unchanged)),
             "dernier_classeur": dg.MetadataValue.path(str(written[-1][0]) if written else ""),
             "derniere_diffusion": dg.MetadataValue.path(str(written[-1][1]) if written else ""),
         }

@@ -90,6 +90,7 @@ def _staged(wall: float, dbt: float, outputs: float) -> dict:
 def test_a_correction_in_l_is_shown_beside_the_year_it_corrects():
     correction = Figures(_staged(150.0, 78.0, 57.0) | {"corrected_file": "2026-05/bench-001.xlsx"})
     correction.stages["gate_periods"] = {"validated": 22, "unchanged": 36, "suites": 2}
+    correction.stages["workbook_months"] = {"written": ["2026-05"], "unchanged": ["2026-04"]}
     year = Figures(_staged(524.0, 129.0, 79.0) | {"files": 2400})
     page = "\n".join(_large_correction(correction, year))
     assert "## A corrected file in a federation's year (incremental-L: 2026-05)" in page
@@ -98,5 +99,6 @@ def test_a_correction_in_l_is_shown_beside_the_year_it_corrects():
     assert "| files run | 1 | 2,400 |" in page
     # The gate's periods: those the correction changed, of all; none recorded for L's run.
     assert "| gate: periods validated | 22 of 58 (2 suites) | not recorded |" in page
+    assert "| consolidated workbooks: months written | 1 of 2 (2026-05) | not recorded |" in page
     # Without L's own figures, the correction's column stands alone.
     assert "| outputs | 57.0 s |\n" in "\n".join(_large_correction(correction, None)) + "\n"
