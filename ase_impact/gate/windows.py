@@ -9,11 +9,12 @@ référentiel's seeds, great-expectations' version, the catalogue's units). A la
 and validates only the windows whose digest differs or is not kept: after a corrected file,
 its month, quarter, year to date onwards and year.
 
-Why single precision: DuckDB sums floats in no fixed order, so a rebuild from the same files
-moves a mean's last binary digits (about 1e-14 of it). Rounded to 9 decimals, some of a
-window's thousands of values still cross a rounding edge at each build (on L, every window
-of fct_indicators did): the quantum must be far above the noise. A range check cannot turn on
-a change below 1e-7 of a value, and the published figures show 2 decimals.
+Why single precision: the models sum floats exactly (dbt_project/macros/exact_sums.sql), so
+a rebuild from the same files gives the same marts; before, DuckDB's threads added floats in
+no fixed order and moved a total's last binary digits, which at 9 decimals still changed
+every window of fct_indicators on L. Single precision keeps a float computed any other way
+from reading as a change: a range check cannot turn on a change below 1e-7 of a value, and
+the published figures show 2 decimals.
 
 A failed suite keeps nothing new: its windows are validated again at the next gate, and fail
 again until their rows change. A new fingerprint, or `ase-impact run --full-refresh`

@@ -26,7 +26,7 @@ cell_months as (
         answered_period,
         next_answered_period,
         count(*) as respondents,
-        sum(score) as score_total,
+        {{ exact_sum('score') }} as score_total,
         count(*) filter (where is_favourable) as favourable_respondents
     from cells
     group by
@@ -49,7 +49,7 @@ respondents as (
         cell_months.breakdown,
         cell_months.breakdown_value,
         sum(cell_months.respondents) as respondents,
-        sum(cell_months.score_total) as score_total,
+        sum(cell_months.score_total)::double precision as score_total,
         sum(cell_months.favourable_respondents) as favourable_respondents
     from cell_months
     inner join windows
@@ -115,7 +115,7 @@ score_changes as (
         'total' as breakdown,
         null::varchar as breakdown_value,
         count(*) as youth_paired,
-        sum(changes_sequenced.score_change) as score_change_total
+        {{ exact_sum('changes_sequenced.score_change') }}::double precision as score_change_total
     from changes_sequenced
     inner join windows
         on {{ answered_last_in_window('changes_sequenced', 'windows') }}

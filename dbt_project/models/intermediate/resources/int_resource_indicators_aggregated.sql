@@ -52,7 +52,7 @@ fte_staff_by_association as (
         period_grain,
         period,
         association_code,
-        sum(amount) filter (where category_code = 'fte_staff') as fte_staff
+        {{ exact_sum('amount') }} filter (where category_code = 'fte_staff') as fte_staff
     from resources
     group by period_grain, period, association_code
 ),
@@ -84,7 +84,7 @@ staff as (
         scopes.scope,
         {{ scope_association_code('staff_by_association.association_code') }} as association_code,
         sum(staff_by_association.pairs_active) as pairs_active,
-        sum(staff_by_association.fte_staff) as fte_staff
+        sum(staff_by_association.fte_staff)::double precision as fte_staff
     from staff_by_association
     {{ cross_join_scopes() }}
     group by
@@ -94,7 +94,8 @@ staff as (
         {{ scope_association_code('staff_by_association.association_code') }}
 )
 
-select {{ indicator_columns('subsidies_eur', 'sum(amount)', 'mentoring') }}
+{%- set amount_total = exact_sum('amount') ~ '::double precision' %}
+select {{ indicator_columns('subsidies_eur', amount_total, 'mentoring') }}
 from subsidy_cells
 {{ indicator_group_by() }}
 {%- for indicator_code, category_code in [
@@ -104,7 +105,7 @@ from subsidy_cells
 ] %}
 union all
 select {{ indicator_columns(
-    indicator_code, 'sum(amount)', 'mentoring', breakdown="'total'", breakdown_value='null'
+    indicator_code, amount_total, 'mentoring', breakdown="'total'", breakdown_value='null'
 ) }}
 from scoped
 where category_code = '{{ category_code }}'
