@@ -26,7 +26,6 @@ them.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -34,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from ase_impact.core import vocabulary
-from ase_impact.core.fingerprint import files_fingerprint
+from ase_impact.core.fingerprint import files_fingerprint, write_record
 from ase_impact.core.settings import SEEDS_DIR
 from ase_impact.warehouse.connection import Connection, rows_hash_sum, single_precision
 
@@ -143,12 +142,9 @@ class ValidatedWindows:
         }
         path = Path(reports_dir) / RECORD_NAME
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        partial.write_text(
-            json.dumps({"fingerprint": fingerprint, "by_frame": by_frame}, sort_keys=True),
-            encoding="utf-8",
+        write_record(
+            path, json.dumps({"fingerprint": fingerprint, "by_frame": by_frame}, sort_keys=True)
         )
-        os.replace(partial, path)
 
 
 def forget_validated_windows(reports_dir: Path) -> None:

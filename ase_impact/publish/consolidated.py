@@ -32,7 +32,7 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ase_impact.core import referentiel, vocabulary
-from ase_impact.core.fingerprint import files_fingerprint
+from ase_impact.core.fingerprint import files_fingerprint, write_record
 from ase_impact.core.keys import period_start
 from ase_impact.core.settings import SEEDS_DIR, load_settings
 from ase_impact.publish.excel_safety import (
@@ -931,9 +931,7 @@ def _write_stamped(conn, period, outputs_dir, folder, fingerprint, min_cell, **v
     paths = write_consolidated_workbooks(
         conn, period, outputs_dir, min_cell, folder=folder, **version
     )
-    partial = stamp_path.with_name(f"{stamp_path.name}.{os.getpid()}.tmp")
-    partial.write_text(_stamp(fingerprint, paths), encoding="utf-8")
-    os.replace(partial, stamp_path)
+    write_record(stamp_path, _stamp(fingerprint, paths))
     return paths
 
 
