@@ -1,14 +1,16 @@
 {#-
     Incremental builds (docs/performance.md#incremental-builds). An inputs model holds one
     digest per key of what an incremental model reads (int_month_inputs per calendar month,
-    int_mispe_youth_inputs per youth); a built model, built after the incremental models,
-    records the digests they were last built from (int_months_built, int_mispe_youth_built).
-    A key is changed when its digest differs from the recorded one, or has no counterpart;
-    without a record, every key is changed. The incremental models delete the rows of what
-    changed (pre-hook), then append them recomputed:
+    int_mispe_youth_inputs per youth, int_indicator_window_inputs per window); a built model,
+    built after the incremental models, records the digests they were last built from
+    (int_months_built, int_mispe_youth_built, int_indicator_windows_built). A key is changed
+    when its digest differs from the recorded one, or has no counterpart; without a record,
+    every key is changed. The incremental models delete the rows of what changed (pre-hook),
+    then append them recomputed:
     - by window (period_grain, period): a window is rebuilt when it covers a changed month or
       is no longer in the calendar;
-    - by youth: a changed youth's rows are all rebuilt.
+    - by youth: a changed youth's rows are all rebuilt;
+    - by window of indicator cells: a window is rebuilt when its cells changed.
 -#}
 
 {#- A built model, found by name: the models it follows cannot ref it (a cycle). -#}
@@ -18,21 +20,22 @@
     )) }}
 {%- endmacro %}
 
-{% macro changed_keys(inputs_model, built_model, key) -%}
+{#- The keys (a column, or a list of columns) whose digest changed. -#}
+{% macro changed_keys(inputs_model, built_model, keys) -%}
+    {%- set keys = [keys] if keys is string else keys -%}
     {%- set built = built_relation(built_model) -%}
-    select current_inputs.{{ key }}
+    select {% for key in keys %}current_inputs.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
     from {{ ref(inputs_model) }} as current_inputs
     {%- if built is not none %}
     left join {{ built }} as built
-        on built.{{ key }} = current_inputs.{{ key }}
-        and built.inputs_digest = current_inputs.inputs_digest
-    where built.{{ key }} is null
+        on {% for key in keys %}built.{{ key }} = current_inputs.{{ key }} and {% endfor %}built.inputs_digest = current_inputs.inputs_digest
+    where built.{{ keys[0] }} is null
     union
-    select built.{{ key }}
+    select {% for key in keys %}built.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
     from {{ built }} as built
     left join {{ ref(inputs_model) }} as current_inputs
-        on current_inputs.{{ key }} = built.{{ key }}
-    where current_inputs.{{ key }} is null
+        on {% for key in keys %}current_inputs.{{ key }} = built.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+    where current_inputs.{{ keys[0] }} is null
     {%- endif %}
 {%- endmacro %}
 
@@ -92,18 +95,46 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- The windows whose indicator cells (inputs: int_indicator_window_inputs) changed, in an
+    incremental build. -#}
+{% macro where_cells_changed(alias) -%}
+    {%- if is_incremental() %}
+    where exists (
+        select 1
+        from ({{ changed_keys(
+            'int_indicator_window_inputs', 'int_indicator_windows_built', ['period_grain', 'period']
+        ) }}) as changed
+        where changed.period_grain = {{ alias }}.period_grain
+            and changed.period = {{ alias }}.period
+    )
+    {%- endif %}
+{%- endmacro %}
+
+{#- The pre-hook of the models incremental by window of cells: the changed windows' rows go. -#}
+{% macro delete_changed_cells() -%}
+    {%- if is_incremental() %}
+    delete from {{ this }} as built_rows
+    {{ where_cells_changed('built_rows') }}
+    {%- endif %}
+{%- endmacro %}
+
 {#-
-    A test of an incremental model checks, in a build, only the rows this build wrote: its
-    `where` config is `__rebuilt_rows__`. The kept rows were checked by the build that wrote
-    them, and the rebuilt ones are disjoint from them by key (window, youth). Outside a build
-    (`dbt test`) every row is checked. dbt's default where-subquery otherwise.
+    The rows of an incremental model this build wrote: in a build, those of its invocation
+    (the kept rows were checked by the build that wrote them, and the rebuilt ones are
+    disjoint from them by key: window, youth); outside a build (`dbt test`), every row.
+-#}
+{% macro rebuilt_rows() -%}
+    {{ return("dbt_invocation_id = '" ~ invocation_id ~ "'" if flags.WHICH == 'build' else 'true') }}
+{%- endmacro %}
+
+{#-
+    A test of an incremental model checks only the rows this build wrote (rebuilt_rows): its
+    `where` config is `__rebuilt_rows__`. dbt's default where-subquery otherwise.
 -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where and '__rebuilt_rows__' in where -%}
-        {%- set rebuilt = "dbt_invocation_id = '" ~ invocation_id ~ "'"
-            if flags.WHICH == 'build' else 'true' -%}
-        {%- set where = where | replace('__rebuilt_rows__', rebuilt) -%}
+        {%- set where = where | replace('__rebuilt_rows__', rebuilt_rows()) -%}
     {%- endif -%}
     {%- if where -%}
         {%- set filtered -%}

@@ -5,11 +5,22 @@
 --   · a masked total with a breakdown published in full (the total is their sum);
 --   · one masked association cell beside a published département cell;
 --   · a masked département cell with every association cell published.
--- Each leaking cell is returned with the relation that reveals it.
+-- Each leaking cell is returned with the relation that reveals it. In a build, the windows
+-- masked again (macros/incremental.sql, rebuilt_rows): the others were checked when masked.
 with
 
+rebuilt_windows as (
+    select distinct period_grain, period
+    from {{ ref('int_indicators_suppressed') }}
+    where {{ rebuilt_rows() }}
+),
+
 cells as (
-    select * from {{ ref('fct_indicators') }}
+    select cells.*
+    from {{ ref('fct_indicators') }} as cells
+    inner join rebuilt_windows
+        on rebuilt_windows.period_grain = cells.period_grain
+        and rebuilt_windows.period = cells.period
 ),
 
 groups as (

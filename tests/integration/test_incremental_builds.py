@@ -6,6 +6,8 @@ envol-mentorat (A) reports from January to April 2026, cap-avenir (B) in March. 
   year, not January, March, April, the year to date of January nor Q2;
 - B's January file arrives late: January, Q1, every year to date and the year are recomputed,
   and B's pair is counted in January.
+Disclosure control is incremental by window of cells: a build masks again the windows whose
+indicator cells changed, whatever changed them, and only those.
 After both, a build with --full-refresh gives the same marts and reporting tables, row for row.
 `ase-impact run --full-refresh` asks dbt for it through the build run's config.
 
@@ -92,9 +94,15 @@ AFTER_CORRECTION = {("month", FEB), ("quarter", Q1), ("year", JAN)} | {
 AFTER_LATE_FILE = {("month", JAN), ("quarter", Q1), ("year", JAN)} | {
     ("year_to_date", month) for month in (JAN, FEB, MAR, APR)
 }
-INCREMENTAL_MODELS = ("int_pairs_snapshotted", "int_pairs_scoped", "int_pairs_aggregated")
+INCREMENTAL_MODELS = (
+    "int_pairs_snapshotted",
+    "int_pairs_scoped",
+    "int_pairs_aggregated",
+    "int_pair_indicators_unpivoted",
+)
 QUESTIONNAIRE_MODEL = "int_end_questionnaire_indicators_aggregated"
 MISPE_MODEL = "int_mispe_cells_sequenced"
+CELLS_MODEL = "int_indicators_suppressed"
 
 
 class Warehouse:
@@ -190,6 +198,35 @@ class Warehouse:
                 for model in models
             }
 
+    def cells_by_window(self) -> dict[tuple, list[tuple]]:
+        """The indicator cells disclosure control reads, by window, in a comparable order."""
+        with connect(self.settings.warehouse) as conn:
+            [(built,)] = conn.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                "'intermediate' AND table_name = 'int_indicators_completed'"
+            ).fetchall()
+            if not built:
+                return {}
+            rows = conn.execute("SELECT * FROM intermediate.int_indicators_completed").fetchall()
+        windows: dict[tuple, list[tuple]] = {}
+        for row in rows:
+            windows.setdefault((row[0], row[1]), []).append(tuple(map(str, row)))
+        return {window: sorted(cells) for window, cells in windows.items()}
+
+    def build_masking_changed_cells(self, *options: str) -> str:
+        """`dbt build`, checking that it masked again exactly the windows whose cells changed
+        (every window on a full refresh); its invocation id."""
+        before = self.cells_by_window()
+        invocation_id = self.build(*options)
+        after = self.cells_by_window()
+        changed = {
+            window
+            for window in before.keys() | after.keys()
+            if "--full-refresh" in options or before.get(window) != after.get(window)
+        }
+        assert self.windows_built_by(invocation_id, (CELLS_MODEL,)) == {CELLS_MODEL: changed}
+        return invocation_id
+
     def youth_built_by(self, invocation_id: str) -> set[str]:
         """The youth whose MIS PE cells that invocation computed."""
         with connect(self.settings.warehouse) as conn:
@@ -259,25 +296,28 @@ def test_a_correction_and_a_late_file_rebuild_their_windows_only_and_equal_a_ful
 ):
     for received in FIRST_FILES:
         warehouse.receive(*received)
-    first = warehouse.build()
+    first = warehouse.build_masking_changed_cells()
     assert warehouse.windows_built_by(first) == each_model(ALL_WINDOWS)
     assert warehouse.pairs_declared("month", JAN) == 2
 
     warehouse.receive(*CORRECTION)
-    corrected = warehouse.build()
+    corrected = warehouse.build_masking_changed_cells()
     assert warehouse.windows_built_by(corrected) == each_model(AFTER_CORRECTION)
     assert warehouse.windows_built_by(first) == each_model(ALL_WINDOWS - AFTER_CORRECTION)
+    # Only cells of windows covering February changed: no other window was masked again.
+    masked_again = warehouse.windows_built_by(corrected, (CELLS_MODEL,))[CELLS_MODEL]
+    assert masked_again and masked_again <= AFTER_CORRECTION
     # The kept windows' rows were checked by the build that wrote them.
-    for model in INCREMENTAL_MODELS:
+    for model in (*INCREMENTAL_MODELS, CELLS_MODEL):
         assert warehouse.rows_checked_by_tests_of(model) == {"only this build's rows"}, model
 
     warehouse.receive(*LATE_FILE)
-    late = warehouse.build()
+    late = warehouse.build_masking_changed_cells()
     assert warehouse.windows_built_by(late) == each_model(AFTER_LATE_FILE)
     assert warehouse.pairs_declared("month", JAN) == 3
     incremental_marts = warehouse.marts()
 
-    full = warehouse.build("--full-refresh")
+    full = warehouse.build_masking_changed_cells("--full-refresh")
     assert warehouse.windows_built_by(full) == each_model(ALL_WINDOWS)
     assert differing_tables(incremental_marts, warehouse.marts()) == []
 
@@ -288,7 +328,9 @@ def test_a_build_with_nothing_changed_rebuilds_no_window(warehouse):
         warehouse.receive(*received)
     warehouse.build()
     unchanged = warehouse.build()
-    assert warehouse.windows_built_by(unchanged) == each_model(set())
+    assert warehouse.windows_built_by(
+        unchanged, (*INCREMENTAL_MODELS, CELLS_MODEL)
+    ) == dict.fromkeys((*INCREMENTAL_MODELS, CELLS_MODEL), set())
 
 
 def closed(row: dict, ended_on: date) -> dict:

@@ -17,6 +17,8 @@
 -- The rounds carry only the columns their windows read, and the cell's row number: the
 -- cells' other columns join back after the last round (carried through the rounds' windows,
 -- they took two fifths of the model's time on M).
+-- Incremental by window (macros/incremental.sql): only the windows whose cells changed.
+-- depends_on: {{ ref('int_indicator_window_inputs') }}
 {%- set rounds = 6 %}
 {%- set cell_columns = star_except('int_indicators_completed', []) %}
 {%- set round_columns = (
@@ -25,7 +27,8 @@
 with
 
 cells as (
-    select * from {{ ref('int_indicators_completed') }}
+    select * from {{ ref('int_indicators_completed') }} as completed
+    {{ where_cells_changed('completed') }}
 ),
 
 primary_suppressed as (
@@ -115,5 +118,7 @@ select
     {{ cell_columns }},
     is_primary_suppressed,
     is_masked and not is_primary_suppressed as is_secondary_suppressed,
-    is_masked as is_suppressed
+    is_masked as is_suppressed,
+    -- The dbt invocation that computed the window's rows.
+    '{{ invocation_id }}' as dbt_invocation_id
 from flagged

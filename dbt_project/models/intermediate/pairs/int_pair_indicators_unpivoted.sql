@@ -1,11 +1,8 @@
 -- The pair indicators in the long format, every breakdown cell; the catalogue decides later
 -- which breakdowns of each indicator are published.
-with
-
-aggregated as (
-    select * from {{ ref('int_pairs_aggregated') }}
-)
-
+-- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
+-- depends_on: {{ ref('int_month_inputs') }}
+-- depends_on: {{ ref('int_period_windows') }}
 {%- set counts = [
     'youth_accompanied', 'youth_new', 'youth_waiting', 'pairs_declared', 'pairs_followed',
     'pairs_active',
@@ -13,6 +10,14 @@ aggregated as (
     'mentors_trained', 'structures_mobilized', 'pairs_closed', 'pairs_abandoned',
     'pairs_objective_met',
 ] %}
+with
+
+aggregated as (
+    select * from {{ ref('int_pairs_aggregated') }} as aggregated
+    {{ where_window_rebuilt('aggregated') }}
+),
+
+unpivoted as (
 
 {%- for indicator_code in counts %}
 select {{ indicator_columns(indicator_code, indicator_code, 'mentoring', cell_count=indicator_code) }}
@@ -62,3 +67,8 @@ select {{ indicator_columns(
     numerator='end_questionnaires_received', denominator='pairs_ended', cell_count='pairs_ended'
 ) }}
 from aggregated
+)
+
+-- The dbt invocation that computed the window's rows.
+select *, '{{ invocation_id }}' as dbt_invocation_id
+from unpivoted

@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('int_pairs_aggregated') }}
+-- depends_on: {{ ref('int_pair_indicators_unpivoted') }}
 -- depends_on: {{ ref('int_end_questionnaire_indicators_aggregated') }}
 -- The month digests the incremental models were last built from: built after them, so
 -- a build that fails before it leaves the previous record, and the next build redoes every
