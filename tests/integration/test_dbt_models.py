@@ -739,6 +739,68 @@ def test_disclosure_flags_with_secondary_suppression(build):
     assert not suppressed(MARCH, "association", B, "info_meetings")
 
 
+def test_the_suppression_test_finds_a_recoverable_cell_in_the_windows_masked_by_the_build(build):
+    """The singular test assert_suppressed_cells_not_recoverable returns a masked cell that a
+    published total gives away, and, in a build, looks only at the windows that build masked
+    again (int_indicators_suppressed's rows of its invocation): the others were checked then."""
+    [compiled] = [
+        result.node.compiled_code
+        for result in build.result.result
+        if result.node.name == "assert_suppressed_cells_not_recoverable"
+    ]
+    assert build.conn.execute(compiled).fetchall() == []
+    # A breakdown with nothing masked under a published total: masking one cell alone leaks it.
+    grain, period, scope, association, indicator, dimension, breakdown, value = build.conn.execute(
+        """
+            SELECT cells.period_grain, cells.period, cells.scope, cells.association_code,
+                cells.indicator_code, cells.mis_pe_dimension, cells.breakdown,
+                cells.breakdown_value
+            FROM marts.fct_indicators AS cells
+            JOIN marts.fct_indicators AS totals USING (
+                period_grain, period, scope, association_code, indicator_code, mis_pe_dimension
+            )
+            WHERE cells.breakdown <> 'total' AND totals.breakdown = 'total'
+                AND NOT totals.is_suppressed
+            GROUP BY ALL
+            HAVING NOT bool_or(cells.is_suppressed)
+            ORDER BY ALL
+            LIMIT 1
+            """
+    ).fetchone()
+    build.conn.begin()
+    try:
+        build.conn.execute(
+            "UPDATE marts.fct_indicators SET is_suppressed = true WHERE period_grain = ? "
+            "AND period = ? AND scope = ? AND association_code IS NOT DISTINCT FROM ? "
+            "AND indicator_code = ? AND mis_pe_dimension IS NOT DISTINCT FROM ? "
+            "AND breakdown = ? AND breakdown_value = ?",
+            [grain, period, scope, association, indicator, dimension, breakdown, value],
+        )
+        leaks = build.conn.execute(compiled).fetchall()
+        assert leaks == [
+            (
+                grain,
+                period,
+                scope,
+                association,
+                indicator,
+                dimension,
+                breakdown,
+                value,
+                "seule case masquée de sa ventilation, total publié",
+            )
+        ]
+        # The same window, as kept from an earlier build: not checked again.
+        build.conn.execute(
+            "UPDATE intermediate.int_indicators_suppressed SET dbt_invocation_id = 'earlier' "
+            "WHERE period_grain = ? AND period = ?",
+            [grain, period],
+        )
+        assert build.conn.execute(compiled).fetchall() == []
+    finally:
+        build.conn.rollback()
+
+
 def test_every_indicator_has_a_total_for_each_scope_of_every_grain(build):
     conn = build.conn
     scopes = conn.execute(
