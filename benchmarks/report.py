@@ -756,15 +756,17 @@ def _incremental_analysis(inc: Figures) -> list[str]:
         f"then the build {_s(stages['build_run_seconds'])}: {_dbt_sentence(inc)}; gate "
         f"{_s(inc.build('gate'))}, outputs {_s(inc.build('outputs'))} (only the month whose "
         "inputs changed is written again). The pair and end-of-mentoring models are "
-        "incremental by window, the MIS PE cells by youth and disclosure control by window of "
-        "cells (docs/performance.md#incremental-builds), but M holds one month: its month, "
+        "incremental by window (the pairs' snapshots by window and association), the MIS PE "
+        "cells by youth and disclosure control by window of cells "
+        "(docs/performance.md#incremental-builds), but M holds one month: its month, "
         "quarter, year to date and year all cover the corrected file's month, so every window "
         "is rebuilt, as on a first build; the other models are tables rebuilt whole, and the "
         f"gate validates the periods whose rows changed: {inc.gate_periods}.",
         "",
-        "What would close it: the pair and end-of-mentoring models incremental by association "
-        "and window (a corrected file then recomputes one association's rows, and the "
-        "département's totals of its windows); the indicator cells and mart models by window; "
+        "What would close it: the pairs' scopes and cells and the end-of-mentoring models "
+        "incremental by association and window, as the snapshots are (a corrected file then "
+        "recomputes one association's rows, and the département's totals of its windows); the "
+        "indicator cells and mart models by window; "
         "a dbt process kept warm between builds (most of dbt's nodes take longer to prepare "
         "and commit than to compute). Start-up (imports) and the runs' creation would remain.",
         "",
@@ -803,7 +805,8 @@ def _large_correction(correction: Figures, big: Figures | None) -> list[str]:
         "",
         f"L's warehouse loaded, one association resubmits its file of {period}, corrected. "
         "dbt rebuilds the windows covering that month (the month, its quarter, the years to "
-        "date from it on, the year) and the youth whose MIS PE answers changed, and masks "
+        "date from it on, the year; their pairs' snapshots for that association only) and the "
+        "youth whose MIS PE answers changed, and masks "
         "again the windows whose indicator cells changed; the other models are rebuilt whole. "
         "The gate's range suites validate the periods whose rows "
         "changed, the others as a passed gate left them. The consolidated workbooks are "

@@ -1,14 +1,18 @@
 {#-
     Incremental builds (docs/performance.md#incremental-builds). An inputs model holds one
     digest per key of what an incremental model reads (int_month_inputs per calendar month,
-    int_mispe_youth_inputs per youth, int_indicator_window_inputs per window); a built model,
-    built after the incremental models, records the digests they were last built from
-    (int_months_built, int_mispe_youth_built, int_indicator_windows_built). A key is changed
+    int_pair_month_inputs per month and association, int_mispe_youth_inputs per youth,
+    int_indicator_window_inputs per window); a built model, built after the incremental
+    models, records the digests they were last built from (int_months_built,
+    int_pair_months_built, int_mispe_youth_built, int_indicator_windows_built). A key is changed
     when its digest differs from the recorded one, or has no counterpart; without a record,
     every key is changed. The incremental models delete the rows of what changed (pre-hook),
     then append them recomputed:
     - by window (period_grain, period): a window is rebuilt when it covers a changed month or
       is no longer in the calendar;
+    - by window and association: an association's rows of a window are rebuilt when the
+      window covers a month whose pairs of that association changed, or a month new to the
+      calendar (then every association's);
     - by youth: a changed youth's rows are all rebuilt;
     - by window of indicator cells: a window is rebuilt when its cells changed.
 -#}
@@ -75,6 +79,66 @@
     {%- if is_incremental() %}
     delete from {{ this }} as built_rows
     where {{ is_window_rebuilt('built_rows') }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The calendar's months no build has recorded yet: the windows covering them are new. -#}
+{% macro new_months() -%}
+    {%- set built = built_relation('int_months_built') -%}
+    select current_inputs.month
+    from {{ ref('int_month_inputs') }} as current_inputs
+    {%- if built is not none %}
+    where not exists (select 1 from {{ built }} as built where built.month = current_inputs.month)
+    {%- endif %}
+{%- endmacro %}
+
+{#- The (window, association) whose pairs an incremental build snapshots again. -#}
+{% macro rebuilt_association_windows() -%}
+    select windows.period_grain, windows.period, changed.association_code
+    from {{ ref('int_period_windows') }} as windows
+    inner join ({{ changed_keys(
+        'int_pair_month_inputs', 'int_pair_months_built', ['month', 'association_code']
+    ) }}) as changed
+        on changed.month between windows.window_start and windows.window_end
+    union
+    select windows.period_grain, windows.period, associations.association_code
+    from {{ ref('int_period_windows') }} as windows
+    inner join ({{ new_months() }}) as new_months
+        on new_months.month between windows.window_start and windows.window_end
+    cross join (
+        select distinct association_code from {{ ref('int_pair_month_inputs') }}
+    ) as associations
+{%- endmacro %}
+
+{#- An incremental build's join of `alias` (period_grain, period, association_code) to the
+    (window, association) it rebuilds. -#}
+{% macro join_association_windows_rebuilt(window_alias, association_sql) -%}
+    {%- if is_incremental() %}
+    inner join ({{ rebuilt_association_windows() }}) as rebuilt
+        on rebuilt.period_grain = {{ window_alias }}.period_grain
+        and rebuilt.period = {{ window_alias }}.period
+        and rebuilt.association_code = {{ association_sql }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The pre-hook of the models incremental by window and association: the rebuilt
+    (window, association) rows go, and those of windows no longer in the calendar. -#}
+{% macro delete_rebuilt_association_windows() -%}
+    {%- if is_incremental() %}
+    delete from {{ this }} as built_rows
+    where not exists (
+            select 1
+            from {{ ref('int_period_windows') }} as windows
+            where windows.period_grain = built_rows.period_grain
+                and windows.period = built_rows.period
+        )
+        or exists (
+            select 1
+            from ({{ rebuilt_association_windows() }}) as rebuilt
+            where rebuilt.period_grain = built_rows.period_grain
+                and rebuilt.period = built_rows.period
+                and rebuilt.association_code = built_rows.association_code
+        )
     {%- endif %}
 {%- endmacro %}
 

@@ -3,9 +3,10 @@
 envol-mentorat (A) reports from January to April 2026, cap-avenir (B) in March. Then:
 - A's February file is corrected (« Séances réalisées » 330 → 9): the build recomputes the
   windows covering February only: the month, Q1, the years to date from February on and the
-  year, not January, March, April, the year to date of January nor Q2;
-- B's January file arrives late: January, Q1, every year to date and the year are recomputed,
-  and B's pair is counted in January.
+  year, not January, March, April, the year to date of January nor Q2; the pairs' snapshots
+  of those windows are taken again for A only;
+- B's January file arrives late: January, Q1, every year to date and the year are recomputed
+  (their snapshots for B only), and B's pair is counted in January.
 Disclosure control is incremental by window of cells: a build masks again the windows whose
 indicator cells changed, whatever changed them, and only those.
 After both, a build with --full-refresh gives the same marts and reporting tables, row for row.
@@ -91,11 +92,15 @@ ALL_WINDOWS = {
 AFTER_CORRECTION = {("month", FEB), ("quarter", Q1), ("year", JAN)} | {
     ("year_to_date", month) for month in (FEB, MAR, APR)
 }
+COVERING_MARCH = {("month", MAR), ("quarter", Q1), ("year", JAN)} | {
+    ("year_to_date", month) for month in (MAR, APR)
+}
 AFTER_LATE_FILE = {("month", JAN), ("quarter", Q1), ("year", JAN)} | {
     ("year_to_date", month) for month in (JAN, FEB, MAR, APR)
 }
+SNAPSHOT_MODEL = "int_pairs_snapshotted"
 INCREMENTAL_MODELS = (
-    "int_pairs_snapshotted",
+    SNAPSHOT_MODEL,
     "int_pairs_scoped",
     "int_pairs_aggregated",
     "int_pair_indicators_unpivoted",
@@ -197,6 +202,17 @@ class Warehouse:
                 )
                 for model in models
             }
+
+    def snapshots_built_by(self, invocation_id: str) -> set[tuple]:
+        """The (window, association) whose pairs that invocation snapshotted."""
+        with connect(self.settings.warehouse) as conn:
+            return set(
+                conn.execute(
+                    f"SELECT DISTINCT period_grain, period, association_code "
+                    f"FROM intermediate.{SNAPSHOT_MODEL} WHERE dbt_invocation_id = ?",
+                    [invocation_id],
+                ).fetchall()
+            )
 
     def cells_by_window(self) -> dict[tuple, list[tuple]]:
         """The indicator cells disclosure control reads, by window, in a comparable order."""
@@ -303,7 +319,12 @@ def test_a_correction_and_a_late_file_rebuild_their_windows_only_and_equal_a_ful
     warehouse.receive(*CORRECTION)
     corrected = warehouse.build_masking_changed_cells()
     assert warehouse.windows_built_by(corrected) == each_model(AFTER_CORRECTION)
-    assert warehouse.windows_built_by(first) == each_model(ALL_WINDOWS - AFTER_CORRECTION)
+    assert warehouse.snapshots_built_by(corrected) == {(*w, A) for w in AFTER_CORRECTION}
+    kept = warehouse.windows_built_by(first)
+    assert kept == each_model(ALL_WINDOWS - AFTER_CORRECTION) | {
+        # B's snapshots of the windows covering February and its March file stay as they were.
+        SNAPSHOT_MODEL: (ALL_WINDOWS - AFTER_CORRECTION) | (AFTER_CORRECTION & COVERING_MARCH)
+    }
     # Only cells of windows covering February changed: no other window was masked again.
     masked_again = warehouse.windows_built_by(corrected, (CELLS_MODEL,))[CELLS_MODEL]
     assert masked_again and masked_again <= AFTER_CORRECTION
@@ -314,6 +335,7 @@ def test_a_correction_and_a_late_file_rebuild_their_windows_only_and_equal_a_ful
     warehouse.receive(*LATE_FILE)
     late = warehouse.build_masking_changed_cells()
     assert warehouse.windows_built_by(late) == each_model(AFTER_LATE_FILE)
+    assert warehouse.snapshots_built_by(late) == {(*w, B) for w in AFTER_LATE_FILE}
     assert warehouse.pairs_declared("month", JAN) == 3
     incremental_marts = warehouse.marts()
 

@@ -3,8 +3,11 @@
 -- takes every snapshot of its months and counts each pair once, in its latest state in the
 -- window (référentiel §2). A month keeps its own snapshot; a month without a file has none.
 -- Flags follow the référentiel §2 definitions over the window's days.
--- Incremental by window (macros/incremental.sql): only the windows covering a changed month.
+-- Incremental by window and association (macros/incremental.sql): an association's rows of the
+-- windows covering a month whose pairs of that association changed, and every association's
+-- of the windows new to the calendar.
 -- depends_on: {{ ref('int_month_inputs') }}
+-- depends_on: {{ ref('int_pair_month_inputs') }}
 with
 
 pairs as (
@@ -12,8 +15,7 @@ pairs as (
 ),
 
 windows as (
-    select * from {{ ref('int_period_windows') }} as windows
-    {{- where_window_rebuilt('windows') }}
+    select * from {{ ref('int_period_windows') }}
 ),
 
 -- The snapshot each pair is taken from: keys first, then the rows joined, since ranking whole
@@ -28,6 +30,7 @@ latest_snapshots as (
     from pairs
     inner join windows
         on pairs.period between windows.window_start and windows.window_end
+    {{- join_association_windows_rebuilt('windows', 'pairs.association_code') }}
     group by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
 ),
 
