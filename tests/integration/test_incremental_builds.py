@@ -7,6 +7,8 @@ envol-mentorat (A) reports from January to April 2026, cap-avenir (B) in March. 
   of those windows are taken again for A only;
 - B's January file arrives late: January, Q1, every year to date and the year are recomputed
   (their snapshots for B only), and B's pair is counted in January.
+A new month (A's May file) snapshots the windows covering it for every association: B's March
+pairs enter May's year to date though B sent nothing for May.
 Disclosure control is incremental by window of cells: a build masks again the windows whose
 indicator cells changed, whatever changed them, and only those.
 After both, a build with --full-refresh gives the same marts and reporting tables, row for row.
@@ -45,7 +47,7 @@ from tests.integration.sample_rows import end_questionnaire_row, mispe_row, pair
 from tests.workbook_factory import write_workbook
 
 A, B = "envol-mentorat", "cap-avenir"
-JAN, FEB, MAR, APR = (date(2026, month, 1) for month in (1, 2, 3, 4))
+JAN, FEB, MAR, APR, MAY = (date(2026, month, 1) for month in (1, 2, 3, 4, 5))
 Q1, Q2 = JAN, APR
 
 
@@ -81,6 +83,7 @@ CORRECTION = (
     datetime(2026, 3, 20, 9),
 )
 LATE_FILE = ("2026-01", B, [B_01], datetime(2026, 5, 10, 9))
+NEW_MONTH = ("2026-05", A, [A_01, A_02], datetime(2026, 6, 3, 9))
 
 ALL_WINDOWS = {
     *(("month", month) for month in (JAN, FEB, MAR, APR)),
@@ -353,6 +356,29 @@ def test_a_build_with_nothing_changed_rebuilds_no_window(warehouse):
     assert warehouse.windows_built_by(
         unchanged, (*INCREMENTAL_MODELS, CELLS_MODEL)
     ) == dict.fromkeys((*INCREMENTAL_MODELS, CELLS_MODEL), set())
+
+
+@pytest.mark.slow
+def test_a_new_month_snapshots_its_windows_for_every_association(warehouse):
+    """May enters the calendar with A's file only: the windows covering it are new or grow, and
+    every association's pairs are snapshotted in them, B's March pairs included."""
+    for received in FIRST_FILES:
+        warehouse.receive(*received)
+    warehouse.build()
+
+    warehouse.receive(*NEW_MONTH)
+    new_month = warehouse.build_masking_changed_cells()
+    covering_may = {("month", MAY), ("quarter", Q2), ("year_to_date", MAY), ("year", JAN)}
+    assert warehouse.windows_built_by(new_month) == each_model(covering_may)
+    # B sent nothing for May; its March pairs are in May's year to date and in the year.
+    assert warehouse.snapshots_built_by(new_month) == {(*w, A) for w in covering_may} | {
+        ("year_to_date", MAY, B),
+        ("year", JAN, B),
+    }
+    incremental_marts = warehouse.marts()
+
+    warehouse.build("--full-refresh")
+    assert differing_tables(incremental_marts, warehouse.marts()) == []
 
 
 def closed(row: dict, ended_on: date) -> dict:
