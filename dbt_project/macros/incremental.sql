@@ -17,6 +17,14 @@
     - by window of indicator cells: a window is rebuilt when its cells changed.
 -#}
 
+{#- An inputs model's digest of a key's rows: the sum of a hash of each row's values
+    (values_sql, macro hash_sum), with the project's code and what else the model reads
+    whatever its rows (`also`: a variable). -#}
+{% macro inputs_digest(values_sql, also=[]) -%}
+    {%- set read_by_every_key = ([var('sources_fingerprint')] + also) | join('|') -%}
+    md5('{{ read_by_every_key }}|' || {{ hash_sum(values_sql) }})
+{%- endmacro %}
+
 {#- A built model, found by name: the models it follows cannot ref it (a cycle). -#}
 {% macro built_relation(built_model) -%}
     {{ return(adapter.get_relation(
@@ -142,50 +150,33 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- The rows of the changed youth (inputs: int_mispe_youth_inputs), in an incremental build. -#}
-{% macro where_youth_changed(alias) -%}
-    {%- if is_incremental() %}
-    where {{ alias }}.youth_key in (
-        {{ changed_keys('int_mispe_youth_inputs', 'int_mispe_youth_built', 'youth_key') }}
-    )
-    {%- endif %}
-{%- endmacro %}
-
-{#- The pre-hook of the models incremental by youth: the changed youth's rows go. -#}
-{% macro delete_changed_youth() -%}
-    {%- if is_incremental() %}
-    delete from {{ this }} as built_rows
-    {{ where_youth_changed('built_rows') }}
-    {%- endif %}
-{%- endmacro %}
-
-{#- The windows whose indicator cells (inputs: int_indicator_window_inputs) changed, in an
-    incremental build. -#}
-{% macro where_cells_changed(alias) -%}
+{#- The rows of `alias` whose key (a column, or a list of columns) has a changed digest
+    (inputs_model against built_model), in an incremental build: by youth
+    (int_mispe_youth_inputs), by window of cells (int_indicator_window_inputs). -#}
+{% macro where_digest_changed(alias, inputs_model, built_model, keys) -%}
+    {%- set keys = [keys] if keys is string else keys -%}
     {%- if is_incremental() %}
     where exists (
         select 1
-        from ({{ changed_keys(
-            'int_indicator_window_inputs', 'int_indicator_windows_built', ['period_grain', 'period']
-        ) }}) as changed
-        where changed.period_grain = {{ alias }}.period_grain
-            and changed.period = {{ alias }}.period
+        from ({{ changed_keys(inputs_model, built_model, keys) }}) as changed
+        where {% for key in keys %}changed.{{ key }} = {{ alias }}.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
     )
     {%- endif %}
 {%- endmacro %}
 
-{#- The pre-hook of the models incremental by window of cells: the changed windows' rows go. -#}
-{% macro delete_changed_cells() -%}
+{#- The pre-hook of the models incremental by a digest's key: the changed keys' rows go. -#}
+{% macro delete_digest_changed(inputs_model, built_model, keys) -%}
     {%- if is_incremental() %}
     delete from {{ this }} as built_rows
-    {{ where_cells_changed('built_rows') }}
+    {{ where_digest_changed('built_rows', inputs_model, built_model, keys) }}
     {%- endif %}
 {%- endmacro %}
 
 {#-
     The rows of an incremental model this build wrote: in a build, those of its invocation
     (the kept rows were checked by the build that wrote them, and the rebuilt ones are
-    disjoint from them by key: window, youth); outside a build (`dbt test`), every row.
+    disjoint from them by key: window, window and association, youth); outside a build
+    (`dbt test`), every row.
 -#}
 {% macro rebuilt_rows() -%}
     {{ return("dbt_invocation_id = '" ~ invocation_id ~ "'" if flags.WHICH == 'build' else 'true') }}

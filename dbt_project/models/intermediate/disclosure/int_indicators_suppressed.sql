@@ -28,7 +28,10 @@ with
 
 cells as (
     select * from {{ ref('int_indicators_completed') }} as completed
-    {{ where_cells_changed('completed') }}
+    {{ where_digest_changed(
+        'completed', 'int_indicator_window_inputs', 'int_indicator_windows_built',
+        ['period_grain', 'period']
+    ) }}
 ),
 
 primary_suppressed as (

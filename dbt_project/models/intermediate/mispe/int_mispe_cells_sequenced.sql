@@ -9,7 +9,9 @@ with
 
 scores as (
     select * from {{ ref('int_mispe_dimensions_scored') }} as scores
-    {{- where_youth_changed('scores') }}
+    {{- where_digest_changed(
+        'scores', 'int_mispe_youth_inputs', 'int_mispe_youth_built', 'youth_key'
+    ) }}
 ),
 
 cells as (

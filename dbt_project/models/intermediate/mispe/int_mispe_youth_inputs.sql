@@ -5,11 +5,9 @@
 -- against 3 to 6 s. Scores to 9 decimals: a mean's last digits may differ between builds.
 select
     youth_key,
-    md5(
-        '{{ var("sources_fingerprint") }}|' || {{ hash_sum([
-            'association_code', 'mis_pe_dimension', 'wave_code', 'wave_order', 'file_period',
-            'answered_on', 'answered_period', 'is_favourable', '(score)::numeric(18, 9)',
-        ]) }}
-    ) as inputs_digest
+    {{ inputs_digest([
+        'association_code', 'mis_pe_dimension', 'wave_code', 'wave_order', 'file_period',
+        'answered_on', 'answered_period', 'is_favourable', '(score)::numeric(18, 9)',
+    ]) }} as inputs_digest
 from {{ ref('int_mispe_dimensions_scored') }}
 group by youth_key
