@@ -25,7 +25,8 @@ from ase_impact.core.settings import (
     Settings,
     load_settings,
 )
-from ase_impact.warehouse.connection import dbt_target_environment, is_postgres
+from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import Connection, dbt_target_environment, is_postgres
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
@@ -35,6 +36,8 @@ LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
 # Beside the last build: the sources fingerprint of the last build that ran the référentiel's
 # tests and passed.
 REFERENTIEL_CHECKED_FILE = "referentiel_checked"
+# In the warehouse itself: the sources fingerprint of the project whose seeds it holds.
+REFERENTIEL_LOADED_TABLE = ("referentiel", "release_loaded")
 # The dbt var sources_fingerprint (dbt_project.yml): what the incremental models' SQL is made of.
 SOURCES_FINGERPRINT_VARIABLE = "ASE_IMPACT_DBT_SOURCES_FINGERPRINT"
 
@@ -184,3 +187,46 @@ def record_referentiel_checked(warehouse: Path | str, fingerprint: str) -> None:
         kept / REFERENTIEL_CHECKED_FILE,
         lambda partial: partial.write_text(fingerprint, encoding="utf-8"),
     )
+
+
+def referentiel_loaded(conn: Connection, fingerprint: str) -> bool:
+    """Whether a build of this very project (fingerprint: sources_fingerprint) loaded every one
+    of its seeds into this warehouse: the référentiel's tables then hold its lists as they are.
+
+    Recorded in the warehouse, not beside it: a warehouse rebuilt from the archive, or restored
+    from a backup, tells by itself whether it holds them."""
+    schema, name = REFERENTIEL_LOADED_TABLE
+    if not queries.table_exists(conn, schema, name):
+        return False
+    recorded = conn.execute(f"SELECT sources_fingerprint FROM {schema}.{name}").fetchall()
+    return recorded == [(fingerprint,)]
+
+
+def forget_referentiel_loaded(conn: Connection) -> None:
+    """Before a build that loads the seeds: one stopped midway leaves them to load again."""
+    conn.execute(f"DROP TABLE IF EXISTS {'.'.join(REFERENTIEL_LOADED_TABLE)}")
+
+
+def record_referentiel_loaded(conn: Connection, fingerprint: str) -> None:
+    """Record that a build of the project `fingerprint` loaded every seed (referentiel_loaded)."""
+    table = ".".join(REFERENTIEL_LOADED_TABLE)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"CREATE TABLE IF NOT EXISTS {table} (sources_fingerprint VARCHAR NOT NULL)")
+        conn.execute(f"DELETE FROM {table}")
+        conn.execute(f"INSERT INTO {table} VALUES (?)", [fingerprint])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def loaded_every_seed(manifest: Mapping[str, Any], run_results: Mapping[str, Any]) -> bool:
+    """Whether a dbt invocation (its run_results.json) loaded every seed of the project."""
+    seeds = {unique_id for unique_id in manifest["nodes"] if unique_id.startswith("seed.")}
+    loaded = {
+        result["unique_id"]
+        for result in run_results["results"]
+        if result["unique_id"] in seeds and result["status"] == "success"
+    }
+    return loaded == seeds

@@ -113,7 +113,7 @@ def latest_version(
 def latest_sha256_by_partition(conn: Connection) -> dict[Partition, str]:
     """SHA-256 of each partition's latest version received: a file of raw/ with these bytes
     is already ingested. Empty for a warehouse that has received nothing yet."""
-    if not _exists(conn, "quality", "latest_submissions"):
+    if not table_exists(conn, "quality", "latest_submissions"):
         return {}
     rows = conn.execute(
         f"SELECT {month_text(conn, 'period')}, association_code, sha256 "
@@ -244,12 +244,12 @@ def _records(conn: Connection, table: str, sql: str, parameters, record) -> list
     """The rows of a query as records; none while its table does not exist yet (a copy
     published before the table was)."""
     schema, name = table.split(".")
-    if not _exists(conn, schema, name):
+    if not table_exists(conn, schema, name):
         return []
     return [record(*row) for row in conn.execute(sql, parameters).fetchall()]
 
 
-def _exists(conn: Connection, schema: str, name: str) -> bool:
+def table_exists(conn: Connection, schema: str, name: str) -> bool:
     return bool(
         conn.execute(
             "SELECT count(*) FROM information_schema.tables "
@@ -323,7 +323,7 @@ def month_submissions(conn: Connection, period: str) -> list[MonthSubmission]:
 
 def last_accepted_sha256(conn: Connection, association_code: str, up_to_period: str) -> str | None:
     """SHA-256 of the association's latest accepted file for a month up to up_to_period."""
-    if not _exists(conn, "quality", "submissions"):
+    if not table_exists(conn, "quality", "submissions"):
         return None
     row = conn.execute(
         "SELECT sha256 FROM quality.submissions WHERE association_code = ? AND period <= ? "

@@ -34,11 +34,15 @@ from orchestration.dbt_project import (
     build_target_path,
     dbt_environment,
     dbt_project,
+    forget_referentiel_loaded,
     is_referentiel_test,
     keep_last_build,
     load_manifest,
+    loaded_every_seed,
     record_referentiel_checked,
+    record_referentiel_loaded,
     referentiel_checked,
+    referentiel_loaded,
     referentiel_tests,
 )
 from orchestration.resources import PipelineSettings
@@ -90,15 +94,25 @@ class DbtBuildConfig(dg.Config):
     the same marts, slower."""
 
 
-def build_command(config: DbtBuildConfig, referentiel_checked: bool) -> list[str]:
+def build_command(
+    config: DbtBuildConfig, referentiel_checked: bool, referentiel_loaded: bool
+) -> list[str]:
     """dbt's arguments for the pipeline's build. dbt's unit tests check the models' SQL on
     fixed rows, not the data: as dbt advises, they run where the SQL changes (the test suite's
     builds, tests/integration/dbt_build.py), not in every month's build. The référentiel's
-    own tests (its seeds' keys and lists) run when the project changed since the last build
-    that passed them on this warehouse (referentiel_checked), and on a full refresh."""
-    command = ["build", "--exclude-resource-type", "unit_test"]
+    seeds load when the warehouse does not hold this project's already (referentiel_loaded);
+    its own tests (its seeds' keys and lists) run when the project changed since the last
+    build that passed them on this warehouse (referentiel_checked). A full refresh does both."""
     if config.full_refresh:
-        return [*command, "--full-refresh"]
+        return ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+    # Seeds left out by resource type, not by --exclude: that would leave out every test
+    # reading a seed too (the marts' relationships to the référentiel's lists).
+    command = [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        *(["seed"] if referentiel_loaded else []),
+    ]
     if referentiel_checked:
         # One space-separated value: dagster-dbt reads one value per --exclude.
         return [*command, "--exclude", " ".join(referentiel_tests(dbt_manifest))]
@@ -234,18 +248,22 @@ def ase_impact_dbt_models(
     # profiles.yml and dbt_project.yml read them from the environment of the dbt subprocess.
     environment = dbt_environment(settings)
     os.environ.update(environment)
+    fingerprint = environment[SOURCES_FINGERPRINT_VARIABLE]
     with exclusive_access(settings.warehouse):
         with connect(settings.warehouse) as conn:
             replace_registry(conn, load_registry(settings.registry))
+            loaded = referentiel_loaded(conn, fingerprint) and not config.full_refresh
+            if not loaded:
+                forget_referentiel_loaded(conn)
         # The invocation's own folder starts with this warehouse's partial-parse state.
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
-        fingerprint = environment[SOURCES_FINGERPRINT_VARIABLE]
         checked = referentiel_checked(settings.warehouse, fingerprint)
         if config.full_refresh:
             # Everything rebuilt, everything checked: the gate validates every period too.
             forget_validated_windows(settings.reports_dir)
-        invocation = dbt.cli(build_command(config, checked), context=context, target_path=target)
+        command = build_command(config, checked, loaded)
+        invocation = dbt.cli(command, context=context, target_path=target)
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)
         try:
@@ -256,6 +274,10 @@ def ase_impact_dbt_models(
         finally:
             stop_child(invocation.process)
             running_dbt.discard(invocation.process)
+        run_results = invocation.get_artifact("run_results.json")
+        if not loaded and loaded_every_seed(dbt_manifest, run_results):
+            with connect(settings.warehouse) as conn:
+                record_referentiel_loaded(conn, fingerprint)
         keep_last_build(target, settings.warehouse)
         if not checked or config.full_refresh:
             record_referentiel_checked(settings.warehouse, fingerprint)

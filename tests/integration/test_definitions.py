@@ -5,12 +5,17 @@ import re
 from datetime import date
 
 import dagster as dg
+import duckdb
 
 from ase_impact.core.keys import FIRST_PERIOD
 from orchestration.assets.transformations import DbtBuildConfig, build_command, dbt_manifest
 from orchestration.dbt_project import (
+    forget_referentiel_loaded,
+    loaded_every_seed,
     record_referentiel_checked,
+    record_referentiel_loaded,
     referentiel_checked,
+    referentiel_loaded,
     referentiel_tests,
 )
 from orchestration.definitions import defs
@@ -84,18 +89,61 @@ def test_the_referentiel_tests_are_not_asset_checks_and_skipped_once_passed(tmp_
     assert "not_null_columns_stg_reporting__pairs" in check_names
 
     plain, full = DbtBuildConfig(), DbtBuildConfig(full_refresh=True)
-    assert "--exclude" not in build_command(plain, referentiel_checked=False)
-    assert build_command(plain, referentiel_checked=True)[-2:] == [
+    assert "--exclude" not in build_command(plain, False, referentiel_loaded=False)
+    assert build_command(plain, True, referentiel_loaded=False)[-2:] == [
         "--exclude",
         " ".join(referentiel),
     ]
-    assert "--exclude" not in build_command(full, referentiel_checked=True)
+    assert "--exclude" not in build_command(full, True, referentiel_loaded=True)
 
     warehouse = tmp_path / "ase_impact.duckdb"
     assert not referentiel_checked(warehouse, "project-a")
     record_referentiel_checked(warehouse, "project-a")
     assert referentiel_checked(warehouse, "project-a")
     assert not referentiel_checked(warehouse, "project-b")
+
+
+def test_the_seeds_load_once_per_project_and_warehouse(tmp_path):
+    """A build loads the référentiel's seeds when its warehouse does not record that a build of
+    the same project loaded every one of them; the record is in the warehouse itself, so a new
+    or restored warehouse loads them again; a full refresh always does."""
+    plain, full = DbtBuildConfig(), DbtBuildConfig(full_refresh=True)
+    # By resource type: the tests reading a seed (relationships to its lists) still run.
+    assert build_command(plain, False, referentiel_loaded=True) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "seed",
+    ]
+    assert build_command(plain, True, referentiel_loaded=True)[:4] == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "seed",
+    ]
+    assert "seed" not in build_command(full, True, referentiel_loaded=True)
+
+    seeds = [unique_id for unique_id in dbt_manifest["nodes"] if unique_id.startswith("seed.")]
+    assert len(seeds) > 10
+    every_seed = {"results": [{"unique_id": seed, "status": "success"} for seed in seeds]}
+    assert loaded_every_seed(dbt_manifest, every_seed)
+    one_failed = {
+        "results": [*every_seed["results"][1:], {"unique_id": seeds[0], "status": "error"}]
+    }
+    assert not loaded_every_seed(dbt_manifest, one_failed)
+    assert not loaded_every_seed(dbt_manifest, {"results": every_seed["results"][1:]})
+
+    with duckdb.connect(str(tmp_path / "ase_impact.duckdb")) as conn:
+        assert not referentiel_loaded(conn, "project-a")  # a new warehouse
+        conn.execute("CREATE SCHEMA referentiel")
+        record_referentiel_loaded(conn, "project-a")
+        record_referentiel_loaded(conn, "project-a")
+        assert referentiel_loaded(conn, "project-a")
+        assert not referentiel_loaded(conn, "project-b")
+        record_referentiel_loaded(conn, "project-b")
+        assert referentiel_loaded(conn, "project-b") and not referentiel_loaded(conn, "project-a")
+        forget_referentiel_loaded(conn)
+        assert not referentiel_loaded(conn, "project-b")
 
 
 def test_the_schedule_sensors_and_jobs_are_listed():

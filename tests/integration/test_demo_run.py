@@ -20,6 +20,7 @@ from orchestration.assets.transformations import dbt_manifest
 from orchestration.dbt_project import (
     last_build_dir,
     referentiel_checked,
+    referentiel_loaded,
     referentiel_tests,
     sources_fingerprint,
 )
@@ -76,13 +77,17 @@ def test_the_last_build_keeps_its_dbt_results_and_the_second_build_parses_partia
     kept = last_build_dir(demo_run["warehouse"])
     results = json.loads((kept / "run_results.json").read_text())["results"]
     assert results and {result["status"] for result in results} <= {"success", "pass", "no-op"}
-    # dbt's unit tests run in the test suite's builds, not in the pipeline's.
+    # dbt's unit tests run in the test suite's builds, not in the pipeline's; the first build
+    # loaded the référentiel's seeds, which the second, of the same project, found in place.
     assert {result["unique_id"].split(".")[0] for result in results} == {
-        "seed",
         "model",
         "test",
         "exposure",
     }
+    with duckdb.connect(str(demo_run["warehouse"]), read_only=True) as conn:
+        assert referentiel_loaded(conn, sources_fingerprint())
+        assert not referentiel_loaded(conn, "another-project")
+    assert _query(demo_run["warehouse"], "select count(*) from referentiel.indicator_catalog")[0][0]
     # Only the exposures (the workbooks and the published copy) have nothing to run.
     assert {
         result["unique_id"].split(".")[0] for result in results if result["status"] == "no-op"
@@ -93,6 +98,14 @@ def test_the_last_build_keeps_its_dbt_results_and_the_second_build_parses_partia
     ran = {result["unique_id"].split(".")[2] for result in results}
     assert ran.isdisjoint(referentiel_tests(dbt_manifest))
     assert "assert_suppressed_cells_not_recoverable" in ran
+    # Every other test ran, those reading a seed (a mart's relationship to a list) included.
+    data_tests = {
+        node["name"]
+        for node in dbt_manifest["nodes"].values()
+        if node["resource_type"] == "test" and node["config"]["enabled"]
+    } - set(referentiel_tests(dbt_manifest))
+    assert data_tests <= ran
+    assert "relationships_mart_value_chain_unit__unit__ref_indicator_units_" in data_tests
     assert (kept / "partial_parse.msgpack").stat().st_size > 0
     # The first build's parse state, kept beside the warehouse, spared the second a full parse.
     second_build_log = (kept / "dbt.log").read_text()

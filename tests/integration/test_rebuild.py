@@ -11,6 +11,7 @@ of the comparison.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +22,8 @@ import pytest
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.journal import journal_path, read_entries
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from orchestration.assets.transformations import dbt_manifest
+from orchestration.dbt_project import last_build_dir
 from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.conftest import TEST_KEY
@@ -48,6 +51,11 @@ def _table_hashes(warehouse: Path) -> dict[str, tuple[int, str]]:
     return hashes
 
 
+def _seeds_loaded_by_last_build(warehouse: Path) -> int:
+    results = json.loads((last_build_dir(warehouse) / "run_results.json").read_text())
+    return sum(result["unique_id"].startswith("seed.") for result in results["results"])
+
+
 @pytest.fixture(scope="module")
 def history(tmp_path_factory):
     root = tmp_path_factory.mktemp("rebuild")
@@ -67,10 +75,12 @@ def history(tmp_path_factory):
         write_submission(raw, "2026-11", "les-tilleuls", extra_pairs=[bad])
         (raw / "2026-11" / "Cap Avenir.xlsx").write_bytes(b"")  # FIC-003
         second = run_cli("run")
+        seeds_of_second = _seeds_loaded_by_last_build(settings.warehouse)
         original = _table_hashes(settings.warehouse)
 
         settings.warehouse.unlink()
         deleted = run_cli("rebuild")
+        seeds_of_rebuild = _seeds_loaded_by_last_build(settings.warehouse)
         after_deletion = _table_hashes(settings.warehouse)
 
         data = bytearray(settings.warehouse.read_bytes())
@@ -86,6 +96,7 @@ def history(tmp_path_factory):
             "approved": approved,
             "original": original,
             "deleted": deleted,
+            "seeds_loaded": (seeds_of_second, seeds_of_rebuild),
             "after_deletion": after_deletion,
             "refused": refused,
             "damaged": damaged,
@@ -124,6 +135,9 @@ def test_a_deleted_warehouse_is_rebuilt_identical(history):
         original
     )
     assert history["after_deletion"] == original
+    # The second run found the référentiel's seeds in place; the new warehouse had to load them.
+    seeds = sum(unique_id.startswith("seed.") for unique_id in dbt_manifest["nodes"])
+    assert history["seeds_loaded"] == (0, seeds)
     # The approved version of October, restored from archive/approvals/ (its revision, the
     # corrected file, still pending approval).
     assert history["approved"].exit_code == 0, history["approved"].stderr
