@@ -134,16 +134,22 @@ def test_the_seeds_load_once_per_project_and_warehouse(tmp_path):
     assert not loaded_every_seed(dbt_manifest, {"results": every_seed["results"][1:]})
 
     with duckdb.connect(str(tmp_path / "ase_impact.duckdb")) as conn:
-        assert not referentiel_loaded(conn, "project-a")  # a new warehouse
-        conn.execute("CREATE SCHEMA referentiel")
-        record_referentiel_loaded(conn, "project-a")
-        record_referentiel_loaded(conn, "project-a")
-        assert referentiel_loaded(conn, "project-a")
-        assert not referentiel_loaded(conn, "project-b")
-        record_referentiel_loaded(conn, "project-b")
-        assert referentiel_loaded(conn, "project-b") and not referentiel_loaded(conn, "project-a")
-        forget_referentiel_loaded(conn)
-        assert not referentiel_loaded(conn, "project-b")
+        check_the_referentiel_loaded_record(conn)
+
+
+def check_the_referentiel_loaded_record(conn) -> None:
+    """On a new warehouse: nothing loaded; then the last project recorded, and none once
+    forgotten (test_postgresql_loading.py runs it on PostgreSQL)."""
+    assert not referentiel_loaded(conn, "project-a")
+    conn.execute("CREATE SCHEMA referentiel")
+    record_referentiel_loaded(conn, "project-a")
+    record_referentiel_loaded(conn, "project-a")
+    assert referentiel_loaded(conn, "project-a")
+    assert not referentiel_loaded(conn, "project-b")
+    record_referentiel_loaded(conn, "project-b")
+    assert referentiel_loaded(conn, "project-b") and not referentiel_loaded(conn, "project-a")
+    forget_referentiel_loaded(conn)
+    assert not referentiel_loaded(conn, "project-b")
 
 
 def test_the_schedule_sensors_and_jobs_are_listed():

@@ -11,6 +11,7 @@ from ase_impact.cli.main import build_parser
 from ase_impact.core.settings import load_settings
 from ase_impact.warehouse import connection
 from tests.integration import test_loading
+from tests.integration.test_definitions import check_the_referentiel_loaded_record
 
 
 def test_the_warehouse_setting_picks_postgresql(settings, postgres_url, monkeypatch):
@@ -106,3 +107,7 @@ def test_dbt_sorts_in_memory_on_postgresql_unless_pgoptions_says_otherwise(
     assert dbt_session_setting("work_mem", tmp_path / "default") == "256MB"
     monkeypatch.setenv("PGOPTIONS", "-c work_mem=64MB")
     assert dbt_session_setting("work_mem", tmp_path / "chosen") == "64MB"
+
+
+def test_the_warehouse_records_the_project_whose_seeds_it_holds(pg_conn):
+    check_the_referentiel_loaded_record(pg_conn)
