@@ -33,10 +33,7 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 DBT_SOURCES = ("dbt_project.yml", "models", "macros", "seeds", "tests", "profiles.yml")
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 LAST_BUILD_FILES = (PARTIAL_PARSE_FILE, "run_results.json", "dbt.log")
-# Beside the last build: the sources fingerprint of the last build that ran the référentiel's
-# tests and passed.
-REFERENTIEL_CHECKED_FILE = "referentiel_checked"
-# In the warehouse itself: the sources fingerprint of the project whose seeds it holds.
+# In the warehouse itself: the sources fingerprint of the project whose seeds it holds, checked.
 REFERENTIEL_LOADED_TABLE = ("referentiel", "release_loaded")
 # The dbt var sources_fingerprint (dbt_project.yml): what the incremental models' SQL is made of.
 SOURCES_FINGERPRINT_VARIABLE = "ASE_IMPACT_DBT_SOURCES_FINGERPRINT"
@@ -172,26 +169,10 @@ def referentiel_tests(manifest: Mapping[str, Any]) -> list[str]:
     )
 
 
-def referentiel_checked(warehouse: Path | str, fingerprint: str) -> bool:
-    """Whether a build of this very project (fingerprint: sources_fingerprint) passed the
-    référentiel's tests on this warehouse: seeds and tests unchanged, they would pass again."""
-    record = last_build_dir(warehouse) / REFERENTIEL_CHECKED_FILE
-    return record.is_file() and record.read_text(encoding="utf-8") == fingerprint
-
-
-def record_referentiel_checked(warehouse: Path | str, fingerprint: str) -> None:
-    """Record that a successful build of the project `fingerprint` ran the référentiel's tests."""
-    kept = last_build_dir(warehouse)
-    kept.mkdir(exist_ok=True)
-    _replace_whole(
-        kept / REFERENTIEL_CHECKED_FILE,
-        lambda partial: partial.write_text(fingerprint, encoding="utf-8"),
-    )
-
-
 def referentiel_loaded(conn: Connection, fingerprint: str) -> bool:
     """Whether a build of this very project (fingerprint: sources_fingerprint) loaded every one
-    of its seeds into this warehouse: the référentiel's tables then hold its lists as they are.
+    of its seeds into this warehouse and passed the référentiel's tests on them: the
+    référentiel's tables then hold its lists as they are, and would pass again.
 
     Recorded in the warehouse, not beside it: a warehouse rebuilt from the archive, or restored
     from a backup, tells by itself whether it holds them."""
@@ -208,7 +189,8 @@ def forget_referentiel_loaded(conn: Connection) -> None:
 
 
 def record_referentiel_loaded(conn: Connection, fingerprint: str) -> None:
-    """Record that a build of the project `fingerprint` loaded every seed (referentiel_loaded)."""
+    """Record that a build of the project `fingerprint` loaded every seed and passed the
+    référentiel's tests (referentiel_loaded)."""
     table = ".".join(REFERENTIEL_LOADED_TABLE)
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -221,12 +203,20 @@ def record_referentiel_loaded(conn: Connection, fingerprint: str) -> None:
         raise
 
 
-def loaded_every_seed(manifest: Mapping[str, Any], run_results: Mapping[str, Any]) -> bool:
-    """Whether a dbt invocation (its run_results.json) loaded every seed of the project."""
-    seeds = {unique_id for unique_id in manifest["nodes"] if unique_id.startswith("seed.")}
-    loaded = {
+def loaded_and_checked_referentiel(
+    manifest: Mapping[str, Any], run_results: Mapping[str, Any]
+) -> bool:
+    """Whether a dbt invocation (its run_results.json) loaded every seed of the project and
+    passed every test of the référentiel (a subset built from the UI may have done neither)."""
+    expected = {
+        unique_id: "pass" if node["resource_type"] == "test" else "success"
+        for unique_id, node in manifest["nodes"].items()
+        if node["resource_type"] == "seed"
+        or (node["resource_type"] == "test" and is_referentiel_test(manifest, unique_id))
+    }
+    done = {
         result["unique_id"]
         for result in run_results["results"]
-        if result["unique_id"] in seeds and result["status"] == "success"
+        if expected.get(result["unique_id"]) == result["status"]
     }
-    return loaded == seeds
+    return done == set(expected)

@@ -38,10 +38,8 @@ from orchestration.dbt_project import (
     is_referentiel_test,
     keep_last_build,
     load_manifest,
-    loaded_every_seed,
-    record_referentiel_checked,
+    loaded_and_checked_referentiel,
     record_referentiel_loaded,
-    referentiel_checked,
     referentiel_loaded,
     referentiel_tests,
 )
@@ -94,29 +92,21 @@ class DbtBuildConfig(dg.Config):
     the same marts, slower."""
 
 
-def build_command(
-    config: DbtBuildConfig, referentiel_checked: bool, referentiel_loaded: bool
-) -> list[str]:
+def build_command(config: DbtBuildConfig, referentiel_loaded: bool) -> list[str]:
     """dbt's arguments for the pipeline's build. dbt's unit tests check the models' SQL on
     fixed rows, not the data: as dbt advises, they run where the SQL changes (the test suite's
     builds, tests/integration/dbt_build.py), not in every month's build. The référentiel's
-    seeds load when the warehouse does not hold this project's already (referentiel_loaded);
-    its own tests (its seeds' keys and lists) run when the project changed since the last
-    build that passed them on this warehouse (referentiel_checked). A full refresh does both."""
+    seeds load, and its own tests (its seeds' keys and lists) run, when the warehouse does not
+    hold this very project's, checked (referentiel_loaded), and on a full refresh."""
+    command = ["build", "--exclude-resource-type", "unit_test"]
     if config.full_refresh:
-        return ["build", "--exclude-resource-type", "unit_test", "--full-refresh"]
+        return [*command, "--full-refresh"]
+    if not referentiel_loaded:
+        return command
     # Seeds left out by resource type, not by --exclude: that would leave out every test
-    # reading a seed too (the marts' relationships to the référentiel's lists).
-    command = [
-        "build",
-        "--exclude-resource-type",
-        "unit_test",
-        *(["seed"] if referentiel_loaded else []),
-    ]
-    if referentiel_checked:
-        # One space-separated value: dagster-dbt reads one value per --exclude.
-        return [*command, "--exclude", " ".join(referentiel_tests(dbt_manifest))]
-    return command
+    # reading a seed too (the marts' relationships to the référentiel's lists). The
+    # référentiel's tests in one space-separated value: dagster-dbt reads one per --exclude.
+    return [*command, "seed", "--exclude", " ".join(referentiel_tests(dbt_manifest))]
 
 
 class AseImpactDbtTranslator(DagsterDbtTranslator):
@@ -258,11 +248,10 @@ def ase_impact_dbt_models(
         # The invocation's own folder starts with this warehouse's partial-parse state.
         prefix = f"{context.op_execution_context.op.name}-{context.run_id[:7]}"
         target = build_target_path(settings.warehouse, prefix)
-        checked = referentiel_checked(settings.warehouse, fingerprint)
         if config.full_refresh:
             # Everything rebuilt, everything checked: the gate validates every period too.
             forget_validated_windows(settings.reports_dir)
-        command = build_command(config, checked, loaded)
+        command = build_command(config, loaded)
         invocation = dbt.cli(command, context=context, target_path=target)
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)
@@ -275,12 +264,10 @@ def ase_impact_dbt_models(
             stop_child(invocation.process)
             running_dbt.discard(invocation.process)
         run_results = invocation.get_artifact("run_results.json")
-        if not loaded and loaded_every_seed(dbt_manifest, run_results):
+        if not loaded and loaded_and_checked_referentiel(dbt_manifest, run_results):
             with connect(settings.warehouse) as conn:
                 record_referentiel_loaded(conn, fingerprint)
         keep_last_build(target, settings.warehouse)
-        if not checked or config.full_refresh:
-            record_referentiel_checked(settings.warehouse, fingerprint)
         publish_dbt_docs(dbt, target, settings, fingerprint, context.log)
     # Drop the folder once streamed; a failed build leaves it, with dbt's log, to look into.
     shutil.rmtree(target, ignore_errors=True)

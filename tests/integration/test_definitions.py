@@ -11,10 +11,8 @@ from ase_impact.core.keys import FIRST_PERIOD
 from orchestration.assets.transformations import DbtBuildConfig, build_command, dbt_manifest
 from orchestration.dbt_project import (
     forget_referentiel_loaded,
-    loaded_every_seed,
-    record_referentiel_checked,
+    loaded_and_checked_referentiel,
     record_referentiel_loaded,
-    referentiel_checked,
     referentiel_loaded,
     referentiel_tests,
 )
@@ -89,52 +87,51 @@ def test_the_referentiel_tests_are_not_asset_checks_and_skipped_once_passed(tmp_
     assert "not_null_columns_stg_reporting__pairs" in check_names
 
     plain, full = DbtBuildConfig(), DbtBuildConfig(full_refresh=True)
-    assert "--exclude" not in build_command(plain, False, referentiel_loaded=False)
-    assert build_command(plain, True, referentiel_loaded=False)[-2:] == [
+    assert "--exclude" not in build_command(plain, referentiel_loaded=False)
+    assert build_command(plain, referentiel_loaded=True)[-2:] == [
         "--exclude",
         " ".join(referentiel),
     ]
-    assert "--exclude" not in build_command(full, True, referentiel_loaded=True)
+    assert "--exclude" not in build_command(full, referentiel_loaded=True)
 
-    warehouse = tmp_path / "ase_impact.duckdb"
-    assert not referentiel_checked(warehouse, "project-a")
-    record_referentiel_checked(warehouse, "project-a")
-    assert referentiel_checked(warehouse, "project-a")
-    assert not referentiel_checked(warehouse, "project-b")
+    # Skipped once passed on this warehouse by a build of this very project: the record.
+    with duckdb.connect(str(tmp_path / "ase_impact.duckdb")) as conn:
+        check_the_referentiel_loaded_record(conn)
 
 
-def test_the_seeds_load_once_per_project_and_warehouse(tmp_path):
-    """A build loads the référentiel's seeds when its warehouse does not record that a build of
-    the same project loaded every one of them; the record is in the warehouse itself, so a new
-    or restored warehouse loads them again; a full refresh always does."""
+def test_the_seeds_load_once_per_project_and_warehouse():
+    """A build loads the référentiel's seeds, and runs its tests, when its warehouse does not
+    record that a build of the same project loaded every seed and passed every one of those
+    tests; the record is in the warehouse itself, so a new or restored warehouse loads them
+    again; a full refresh always does."""
     plain, full = DbtBuildConfig(), DbtBuildConfig(full_refresh=True)
     # By resource type: the tests reading a seed (relationships to its lists) still run.
-    assert build_command(plain, False, referentiel_loaded=True) == [
+    assert build_command(plain, referentiel_loaded=True)[:4] == [
         "build",
         "--exclude-resource-type",
         "unit_test",
         "seed",
     ]
-    assert build_command(plain, True, referentiel_loaded=True)[:4] == [
-        "build",
-        "--exclude-resource-type",
-        "unit_test",
-        "seed",
-    ]
-    assert "seed" not in build_command(full, True, referentiel_loaded=True)
+    assert "seed" not in build_command(plain, referentiel_loaded=False)
+    assert "seed" not in build_command(full, referentiel_loaded=True)
 
     seeds = [unique_id for unique_id in dbt_manifest["nodes"] if unique_id.startswith("seed.")]
     assert len(seeds) > 10
-    every_seed = {"results": [{"unique_id": seed, "status": "success"} for seed in seeds]}
-    assert loaded_every_seed(dbt_manifest, every_seed)
-    one_failed = {
-        "results": [*every_seed["results"][1:], {"unique_id": seeds[0], "status": "error"}]
-    }
-    assert not loaded_every_seed(dbt_manifest, one_failed)
-    assert not loaded_every_seed(dbt_manifest, {"results": every_seed["results"][1:]})
-
-    with duckdb.connect(str(tmp_path / "ase_impact.duckdb")) as conn:
-        check_the_referentiel_loaded_record(conn)
+    tests = [
+        unique_id
+        for unique_id, node in dbt_manifest["nodes"].items()
+        if node["resource_type"] == "test" and node["name"] in referentiel_tests(dbt_manifest)
+    ]
+    passed = [{"unique_id": test, "status": "pass"} for test in tests]
+    every_seed = [{"unique_id": seed, "status": "success"} for seed in seeds]
+    assert loaded_and_checked_referentiel(dbt_manifest, {"results": every_seed + passed})
+    one_failed = [*every_seed[1:], {"unique_id": seeds[0], "status": "error"}]
+    assert not loaded_and_checked_referentiel(dbt_manifest, {"results": one_failed + passed})
+    assert not loaded_and_checked_referentiel(dbt_manifest, {"results": every_seed[1:] + passed})
+    # Seeds loaded, but the référentiel's tests not run (a subset built from the UI) or failed.
+    assert not loaded_and_checked_referentiel(dbt_manifest, {"results": every_seed})
+    test_failed = [*passed[1:], {"unique_id": tests[0], "status": "fail"}]
+    assert not loaded_and_checked_referentiel(dbt_manifest, {"results": every_seed + test_failed})
 
 
 def check_the_referentiel_loaded_record(conn) -> None:
