@@ -211,8 +211,11 @@ def loaded_and_checked_referentiel(
     expected = {
         unique_id: "pass" if node["resource_type"] == "test" else "success"
         for unique_id, node in manifest["nodes"].items()
-        if node["resource_type"] == "seed"
-        or (node["resource_type"] == "test" and is_referentiel_test(manifest, unique_id))
+        if node["config"]["enabled"]
+        and (
+            node["resource_type"] == "seed"
+            or (node["resource_type"] == "test" and is_referentiel_test(manifest, unique_id))
+        )
     }
     done = {
         result["unique_id"]
