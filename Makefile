@@ -65,7 +65,7 @@ demo-data: install
 	$(RUN) python -m devtools.demo_data
 
 bench: install
-	$(RUN) python -m benchmarks.run --workloads M,incremental --runs 3
+	$(RUN) python -m benchmarks.run --workloads M,incremental,incremental-S --runs 3
 
 bench-large: install
 	$(RUN) python -m benchmarks.run --workloads L,incremental-L

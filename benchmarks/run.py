@@ -347,8 +347,10 @@ def dbt_breakdown(warehouse: Path | str, build_started_at: float) -> dict | None
     if _epoch(run_results["metadata"]["generated_at"]) < build_started_at:
         return None
     by_type: Counter[str] = Counter()
+    nodes: Counter[str] = Counter()
     for result in run_results["results"]:
         by_type[result["unique_id"].split(".")[0]] += result["execution_time"]
+        nodes[result["unique_id"].split(".")[0]] += 1
     timings = [
         timing
         for result in run_results["results"]
@@ -358,6 +360,7 @@ def dbt_breakdown(warehouse: Path | str, build_started_at: float) -> dict | None
     return {
         "elapsed_seconds": run_results["elapsed_time"],
         "execution_seconds": dict(by_type),
+        "nodes": dict(nodes),
         "first_node_started_at": min(_epoch(timing["started_at"]) for timing in timings),
         "last_node_completed_at": max(_epoch(timing["completed_at"]) for timing in timings),
         **_dbt_log_milestones(kept / "dbt.log"),

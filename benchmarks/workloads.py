@@ -110,6 +110,8 @@ def months_ending(last_period: str, count: int) -> tuple[str, ...]:
 
 WORKLOADS = {
     "M": Workload("M", 50, ("2026-10",), 1000, 300, 300),
+    # M's shape with 1/125 of its rows: what a build costs whatever the data (incremental-S).
+    "S": Workload("S", 2, ("2026-10",), 200, 60, 60),
     "L": Workload("L", 200, months_ending("2026-10", 12), 500, 150, 150),
 }
 
@@ -124,10 +126,11 @@ class Correction:
     association_code: str
 
 
-# M's single month; in L, the middle one of its months: its correction also changes the
-# later months' years to date, whose windows and workbooks are redone as well.
+# M's and S's single month; in L, the middle one of its months: its correction also changes
+# the later months' years to date, whose windows and workbooks are redone as well.
 CORRECTIONS = {
     "incremental": Correction("M", WORKLOADS["M"].periods[-1], "bench-001"),
+    "incremental-S": Correction("S", WORKLOADS["S"].periods[-1], "bench-001"),
     "incremental-L": Correction(
         "L", WORKLOADS["L"].periods[len(WORKLOADS["L"].periods) // 2], "bench-001"
     ),

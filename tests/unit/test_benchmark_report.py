@@ -8,6 +8,7 @@ from benchmarks.report import (
     Figures,
     _borrowed_from_engines,
     _fastest,
+    _incremental_analysis,
     _large_correction,
     targets,
 )
@@ -102,3 +103,34 @@ def test_a_correction_in_l_is_shown_beside_the_year_it_corrects():
     assert "| consolidated workbooks: months written | 1 of 2 (2026-05) | not recorded |" in page
     # Without L's own figures, the correction's column stands alone.
     assert "| outputs | 57.0 s |\n" in "\n".join(_large_correction(correction, None)) + "\n"
+
+
+def _correction(wall: float, rows_received: int, models: int = 69, tests: int = 185) -> Figures:
+    staged = _staged(wall, wall / 2, 1.0)
+    staged["stages"]["dbt"] |= {
+        "elapsed_seconds": wall / 3,
+        "nodes": {"model": models, "test": tests},
+    }
+    staged["stages"] |= {"build_run_seconds": wall - 5, "gate_periods": None}
+    return Figures(staged | {"rows_generated": 300, "counts": {"rows_received": rows_received}})
+
+
+def test_the_incremental_target_is_weighed_against_what_a_build_costs_whatever_the_data():
+    m_correction = _correction(24.0, 80_597)
+    page = "\n".join(_incremental_analysis(m_correction, _correction(16.0, 663)))
+    assert "663 rows in S's warehouse against 80,597 in M's) takes 16.0 s" in page
+    assert "(dbt's own execution 5.3 s for 69 models and 185 data tests)" in page
+    assert "M's data adds 8.0 s to it (33% of M's incremental run)" in page
+    assert "The target is below that fixed cost: no model computing less" in page
+    # A build cheap enough whatever the data: M's data is what the target asks to compute less.
+    page = "\n".join(_incremental_analysis(m_correction, _correction(6.0, 663)))
+    assert "That fixed cost is under the target: M's data is what exceeds it" in page
+    # Not measured: the page says which workload would tell.
+    page = "\n".join(_incremental_analysis(m_correction, None))
+    assert "`make bench` also measures incremental-S" in page
+    assert "fixed cost" not in page
+
+
+def test_the_nodes_a_build_ran_are_counted_beside_their_time():
+    assert _correction(24.0, 80_597).dbt_execution("test") == "8.0 s (185 nodes)"
+    assert Figures(_staged(24.0, 12.0, 1.0)).dbt_execution("test") == "8.0 s"
