@@ -126,8 +126,9 @@ class Correction:
     association_code: str
 
 
-# M's and S's single month; in L, the middle one of its months: its correction also changes
-# the later months' years to date, whose windows and workbooks are redone as well.
+# M's and S's single month; in L, the middle one of its months: the later months' years to
+# date cover it too, so their windows are rebuilt as well (and their workbooks written again
+# when their figures change).
 CORRECTIONS = {
     "incremental": Correction("M", WORKLOADS["M"].periods[-1], "bench-001"),
     "incremental-S": Correction("S", WORKLOADS["S"].periods[-1], "bench-001"),
