@@ -157,8 +157,14 @@ class Figures:
         seconds = _s(dbt["execution_seconds"].get(kind, 0.0))
         return seconds + (f" ({nodes:,} nodes)" if nodes else "")
 
+    @property
+    def rows_received(self) -> int:
+        """Rows in the warehouse after the run (latest versions)."""
+        return self.data["counts"]["rows_received"]
+
     def dbt_nodes(self, kind: str) -> int | None:
-        """How many nodes of one kind the build ran (recorded since incremental-S)."""
+        """How many nodes of one kind the build ran (None in figures measured before the
+        harness counted them)."""
         return ((self.stages.get("dbt") or {}).get("nodes") or {}).get(kind)
 
     @property
@@ -786,10 +792,6 @@ def _incremental_analysis(inc: Figures, small: Figures | None) -> list[str]:
     ]
 
 
-def _received(f: Figures) -> int:
-    return f.data["counts"]["rows_received"]
-
-
 def _fixed_cost(inc: Figures, small: Figures) -> list[str]:
     """What the correction costs on S beside M: the build's cost whatever the data."""
     stages = small.stages
@@ -813,14 +815,23 @@ def _fixed_cost(inc: Figures, small: Figures) -> list[str]:
         )
     return [
         f"What a build costs whatever the data: the same correction on S ({small.rows:,} rows "
-        f"in the corrected file against {inc.rows:,}; {_received(small):,} rows in S's "
-        f"warehouse against {_received(inc):,} in M's) "
+        f"in the corrected file against {inc.rows:,}; {small.rows_received:,} rows in S's "
+        f"warehouse against {inc.rows_received:,} in M's) "
         f"takes {_s(small.wall)}: start-up and planning {_s(stages['startup_seconds'])}, "
         f"ingestion {_s(stages['ingestion_window_seconds'])}, dbt build step "
         f"{_s(small.build('dbt build'))} (dbt's own execution {_s(small.dbt_own)}{counted}), "
         f"gate {_s(small.build('gate'))}, outputs {_s(small.build('outputs'))}. M's data adds "
-        f"{_s(data_share)} to it ({data_share / inc.wall:.0%} of M's incremental run). " + verdict,
+        f"{_s(data_share)} to it ({data_share / inc.wall:.0%} of M's incremental run)"
+        + _apart(inc, small)
+        + ". "
+        + verdict,
     ]
+
+
+def _apart(*runs: Figures) -> str:
+    """Said when figures set side by side come from runs of different code."""
+    commits = {run.data.get("code", {}).get("commit") for run in runs}
+    return "" if len(commits) == 1 else " (runs of different commits: see the Workloads table)"
 
 
 def _large_correction(correction: Figures, big: Figures | None) -> list[str]:

@@ -349,8 +349,9 @@ def dbt_breakdown(warehouse: Path | str, build_started_at: float) -> dict | None
     by_type: Counter[str] = Counter()
     nodes: Counter[str] = Counter()
     for result in run_results["results"]:
-        by_type[result["unique_id"].split(".")[0]] += result["execution_time"]
-        nodes[result["unique_id"].split(".")[0]] += 1
+        kind = result["unique_id"].split(".")[0]
+        by_type[kind] += result["execution_time"]
+        nodes[kind] += 1
     timings = [
         timing
         for result in run_results["results"]

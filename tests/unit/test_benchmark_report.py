@@ -120,11 +120,18 @@ def test_the_incremental_target_is_weighed_against_what_a_build_costs_whatever_t
     page = "\n".join(_incremental_analysis(m_correction, _correction(16.0, 663)))
     assert "663 rows in S's warehouse against 80,597 in M's) takes 16.0 s" in page
     assert "(dbt's own execution 5.3 s for 69 models and 185 data tests)" in page
-    assert "M's data adds 8.0 s to it (33% of M's incremental run)" in page
+    assert "M's data adds 8.0 s to it (33% of M's incremental run). " in page
     assert "The target is below that fixed cost: no model computing less" in page
     # A build cheap enough whatever the data: M's data is what the target asks to compute less.
     page = "\n".join(_incremental_analysis(m_correction, _correction(6.0, 663)))
     assert "That fixed cost is under the target: M's data is what exceeds it" in page
+    # Runs of different code set side by side: the page says so.
+    other_code = _correction(16.0, 663)
+    other_code.data["code"] = {"commit": "def5678"}
+    page = "\n".join(_incremental_analysis(m_correction, other_code))
+    assert (
+        "(33% of M's incremental run) (runs of different commits: see the Workloads table)" in page
+    )
     # Not measured: the page says which workload would tell.
     page = "\n".join(_incremental_analysis(m_correction, None))
     assert "`make bench` also measures incremental-S" in page

@@ -5,9 +5,10 @@ import pytest
 
 from ase_impact.intake.validate import FileContext, validate_workbook
 from ase_impact.intake.workbook import read_workbook
-from benchmarks.workloads import Workload, corrected_file, draft_file, generate
+from benchmarks.workloads import WORKLOADS, corrected_file, draft_file, generate
 
-TINY = Workload("tiny", 2, ("2026-10",), 200, 60, 60)
+# The benchmark's smallest workload: 2 associations × 1 month × 200 pairs.
+TINY = WORKLOADS["S"]
 SEED = 7
 
 
