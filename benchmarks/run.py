@@ -102,8 +102,14 @@ BUILD_PHASES = {
     "outputs__published_snapshot": "outputs",
     "outputs__consolidated_workbooks": "outputs",
 }
-# dbt's log events saying it parses the whole project (no usable saved state).
-FULL_PARSE_EVENTS = ("UnableToPartialParse", "PartialParsingNotEnabled", "ParsedFileLoadFailed")
+# dbt's log messages saying it parses the whole project (no usable saved state).
+FULL_PARSE_MESSAGES = (
+    "Unable to do partial parsing",
+    "Partial parsing not enabled",
+    "Failed to load parsed file from disk",
+)
+# A line of dbt's log file in its debug format: UTC time of day, level, thread, message.
+DBT_LOG_LINE = re.compile(r"^(\d\d:\d\d:\d\d\.\d{6}) \[\w+\s*\] \[[^\]]*\]: (.*)$")
 # What the ingestion asset records on each partition's quality/submissions materialization:
 # seconds of each phase of the file (metadata key → the benchmark's phase), then the number of
 # processes that prepared the batch's files.
@@ -364,24 +370,37 @@ def dbt_breakdown(warehouse: Path | str, build_started_at: float) -> dict | None
         "nodes": dict(nodes),
         "first_node_started_at": min(_epoch(timing["started_at"]) for timing in timings),
         "last_node_completed_at": max(_epoch(timing["completed_at"]) for timing in timings),
-        **_dbt_log_milestones(kept / "dbt.log"),
+        **_dbt_log_milestones(kept / "dbt.log", build_started_at),
     }
 
 
-def _dbt_log_milestones(log: Path) -> dict:
+def _dbt_log_milestones(log: Path, build_started_at: float) -> dict:
     """When dbt logged its first line and finished parsing, and why it parsed in full."""
     milestones: dict = {}
     if not log.exists():
         return milestones
     for line in log.read_text().splitlines():
-        info = json.loads(line)["info"]
-        milestones.setdefault("first_log_at", _epoch(info["ts"]))
-        if info["name"] == "FoundStats":
-            milestones["parsed_at"] = _epoch(info["ts"])
+        match = DBT_LOG_LINE.match(line)
+        if not match:
+            continue
+        logged_at = _epoch_of_clock(match[1], build_started_at)
+        message = match[2]
+        milestones.setdefault("first_log_at", logged_at)
+        if message.startswith("Found ") and " models" in message:
+            milestones["parsed_at"] = logged_at
             break
-        if info["name"] in FULL_PARSE_EVENTS:
-            milestones["full_parse_reason"] = info["msg"]
+        if message.startswith(FULL_PARSE_MESSAGES):
+            milestones["full_parse_reason"] = message
     return milestones
+
+
+def _epoch_of_clock(utc_time: str, after: float) -> float:
+    """The moment a UTC time of day names, the first one from a minute before `after` on (dbt's
+    log gives no date; the build may cross midnight)."""
+    day = datetime.fromtimestamp(after - 60, UTC).date()
+    clock = datetime.strptime(utc_time, "%H:%M:%S.%f").time()
+    moment = datetime.combine(day, clock, UTC).timestamp()
+    return moment if moment >= after - 60 else moment + 86400
 
 
 def git_state() -> dict:

@@ -5,6 +5,7 @@ exactly those, refuse exactly the broken file, build the marts, and change nothi
 """
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -109,6 +110,13 @@ def test_the_last_build_keeps_its_dbt_results_and_the_second_build_parses_partia
     second_build_log = (kept / "dbt.log").read_text()
     assert "Unable to do partial parsing" not in second_build_log
     assert "partial pars" in second_build_log.casefold()
+    # In dbt's text format at debug level (every statement dbt ran), without colour codes.
+    assert re.search(
+        r"^\d\d:\d\d:\d\d\.\d{6} \[debug\] \[Thread-\d \(\]: On model\.ase_impact\.\w+: BEGIN$",
+        second_build_log,
+        re.MULTILINE,
+    )
+    assert "\x1b[" not in second_build_log and '{"data"' not in second_build_log
 
 
 def test_rejected_rows_and_alerts_are_exactly_the_deliberate_errors(demo_run):
