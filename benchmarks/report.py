@@ -1064,7 +1064,10 @@ def _method() -> list[str]:
         "first command does: the run starts as a monthly run does, dbt ready, warehouse empty. "
         "The incremental workloads continue in the folders of the workload they correct, after "
         "it (or load it there first when it was not run): the warehouse keeps its path, as a "
-        "département's does.",
+        "département's does. Run several times (`--runs`), a correction drops the other "
+        "version of its file over the one in place each time (the corrected one, then the "
+        "first again…), one file changed each run; M starts from empty folders each run. The "
+        "run of median wall time is reported.",
         "- Wall time: `.venv/bin/ase-impact run --raw-dir … --warehouse …` as a subprocess, from "
         "spawn to exit. Peak RSS: `ru_maxrss` from `os.wait4` (what `/usr/bin/time -v` reports: "
         "the largest single process, dbt's subprocess included) and the summed RSS of the "
