@@ -794,7 +794,10 @@ def run_incremental(name: str, seed: int, runs: int = 1) -> dict:
     for run in range(runs):
         target.unlink()
         shutil.copy2(versions[run % 2], target)
-        print(f"[{name}] ase-impact run with one corrected file ({file_name})…", flush=True)
+        version = "corrected" if run % 2 == 0 else "first version again"
+        print(
+            f"[{name}] ase-impact run with one file changed ({file_name}, {version})…", flush=True
+        )
         measured_runs.append(_recorded_run(settings, work / "logs" / f"{name}-{run + 1}"))
     measured_runs.sort(key=lambda measured: measured["cli"]["wall_seconds"])
     measured = measured_runs[len(measured_runs) // 2]

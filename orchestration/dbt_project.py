@@ -51,10 +51,10 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         # One log per build, never rolled over at 10 MB: the build kept beside the warehouse
         # (keep_last_build) keeps all of it, its parse included.
         "DBT_LOG_FILE_MAX_BYTES": "0",
-        # The log file in dbt's own text format (time, level, thread, message), not the JSON
-        # that dagster-dbt asks of dbt's output and that dbt would otherwise write there too:
-        # dbt formats every event, SQL included, before the file's level drops it, and each
-        # event as JSON cost an incremental build's dbt about 0.6 s (docs/performance.md).
+        # The log file in dbt's own text format (time, level, thread, message), not in JSON,
+        # the format dagster-dbt asks of dbt's output and the file otherwise takes too: dbt
+        # formats every event for the file, each SQL statement included, and as JSON that cost
+        # an incremental build's dbt about 0.6 s (docs/performance.md).
         "DBT_LOG_FORMAT_FILE": "debug",
         # No terminal colour codes in the file nor in the messages Dagster shows.
         "DBT_USE_COLORS": "false",
