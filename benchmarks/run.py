@@ -723,20 +723,26 @@ def _measured_run(name: str, generated: GeneratedWorkload, work: Path) -> dict:
     return measured
 
 
+def _walls(runs: list[dict]) -> list[float]:
+    """The runs' wall times, in the order they ran."""
+    return [run["cli"]["wall_seconds"] for run in runs]
+
+
+def _median_run(runs: list[dict]) -> dict:
+    """The run of median wall time: the machine's speed varies by seconds between runs."""
+    return sorted(runs, key=lambda run: run["cli"]["wall_seconds"])[len(runs) // 2]
+
+
 def run_workload(name: str, seed: int, runs: int = 1) -> dict:
-    """The workload run `runs` times from empty folders; the run of median wall time is kept
-    (the machine's speed varies by several seconds from one run to the next)."""
+    """The workload run `runs` times from empty folders; the run of median wall time is kept."""
     workload = WORKLOADS[name]
     started = time.perf_counter()
     generated = generate(workload, seed)
     generation_seconds = time.perf_counter() - started
     work = _work_dir(name)
-    measured = sorted(
-        (_measured_run(name, generated, work) for _ in range(runs)),
-        key=lambda run: run["cli"]["wall_seconds"],
-    )
+    measured = [_measured_run(name, generated, work) for _ in range(runs)]
     # The folders hold the last run's state, the same as any run's.
-    kept = measured[len(measured) // 2]
+    kept = _median_run(measured)
     if kept["cli"]["exit_code"] == 0 and kept["stages"]["build_status"] == "SUCCESS":
         state = {"seed": seed, "files": len(generated.files), "owner": ENGINE.state_owner()}
         (work / STATE_MARKER).write_text(json.dumps(state))
@@ -751,7 +757,7 @@ def run_workload(name: str, seed: int, runs: int = 1) -> dict:
         "files": len(generated.files),
         "rows_generated": generated.row_count,
         "rows_planted_rejected": generated.rejected_rows,
-        "wall_seconds_of_runs": [run["cli"]["wall_seconds"] for run in measured],
+        "wall_seconds_of_runs": _walls(measured),
         # With the run's ingest phases and the processes that prepared its files, as recorded.
         **kept,
         "floor_seconds": measure_floor(paths),
@@ -786,9 +792,10 @@ def run_incremental(name: str, seed: int, runs: int = 1) -> dict:
     marker.unlink(missing_ok=True)
     file_name = f"{correction.period}/{correction.association_code}.xlsx"
     target = settings.raw_dir / file_name
+    first = next(f for f in generated.files if f.file_name == file_name)
     versions = (
         corrected_file(generated, correction.period, correction.association_code),
-        next(generated.path(f) for f in generated.files if f.file_name == file_name),
+        generated.path(first),
     )
     measured_runs = []
     for run in range(runs):
@@ -799,8 +806,6 @@ def run_incremental(name: str, seed: int, runs: int = 1) -> dict:
             f"[{name}] ase-impact run with one file changed ({file_name}, {version})…", flush=True
         )
         measured_runs.append(_recorded_run(settings, work / "logs" / f"{name}-{run + 1}"))
-    measured_runs.sort(key=lambda measured: measured["cli"]["wall_seconds"])
-    measured = measured_runs[len(measured_runs) // 2]
     return {
         "workload": name,
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -809,14 +814,10 @@ def run_incremental(name: str, seed: int, runs: int = 1) -> dict:
         "setup_seconds": setup_seconds,
         "corrected_file": file_name,
         "files": 1,
-        "rows_generated": sum(
-            generated_file.row_count
-            for generated_file in generated.files
-            if generated_file.file_name == file_name
-        ),
+        "rows_generated": first.row_count,
         "rows_planted_rejected": 0,
-        "wall_seconds_of_runs": [run["cli"]["wall_seconds"] for run in measured_runs],
-        **measured,
+        "wall_seconds_of_runs": _walls(measured_runs),
+        **_median_run(measured_runs),
         "floor_seconds": measure_floor([versions[0]]),
     }
 
