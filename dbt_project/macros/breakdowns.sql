@@ -42,15 +42,15 @@
 {%- endmacro %}
 
 {#- Joins to the cells of base (window, scope, association and breakdown cell) those of
-    alias, aggregated apart over the same rows. association_code is empty only in the
-    département's scope and breakdown_value only in the total cell, where each is the only
-    value: compared coalesced, an equality PostgreSQL can hash (not `is not distinct from`). -#}
+    alias, aggregated apart over the same rows. breakdown_value is NULL only in the total
+    cell, where it is the only value: compared coalesced, as the associations are
+    (same_association). -#}
 {% macro join_same_cell(alias, base) -%}
     left join {{ alias }}
         on {{ alias }}.period_grain = {{ base }}.period_grain
         and {{ alias }}.period = {{ base }}.period
         and {{ alias }}.scope = {{ base }}.scope
-        and coalesce({{ alias }}.association_code, '') = coalesce({{ base }}.association_code, '')
+        and {{ same_association(alias, base) }}
         and {{ alias }}.breakdown = {{ base }}.breakdown
         and coalesce({{ alias }}.breakdown_value, '') = coalesce({{ base }}.breakdown_value, '')
 {%- endmacro %}

@@ -36,5 +36,5 @@ left join published
     on published.period_grain = scopes.period_grain
     and published.period = scopes.period
     and published.scope = scopes.scope
-    and published.association_code is not distinct from scopes.association_code
+    and {{ same_association('published', 'scopes') }}
 where coalesce(published.total_rows, 0) <> expected.total_rows

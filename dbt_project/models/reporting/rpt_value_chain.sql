@@ -56,7 +56,7 @@ labelled as (
     left join year_to_date
         on year_to_date.period = chain.period
         and year_to_date.scope = chain.scope
-        and year_to_date.association_code is not distinct from chain.association_code
+        and {{ same_association('year_to_date', 'chain') }}
         and year_to_date.indicator_code = chain.indicator_code
         and year_to_date.mis_pe_dimension is not distinct from chain.mis_pe_dimension
     left join reasons as ytd_reasons

@@ -85,7 +85,7 @@ computed_published as (
         on scopes.period_grain = computed.period_grain
         and scopes.period = computed.period
         and scopes.scope = computed.scope
-        and scopes.association_code is not distinct from computed.association_code
+        and {{ same_association('scopes', 'computed') }}
 ),
 
 cells as (
@@ -181,7 +181,7 @@ resolved as (
         on availability.period_grain = merged.period_grain
         and availability.period = merged.period
         and availability.scope = merged.scope
-        and availability.association_code is not distinct from merged.association_code
+        and {{ same_association('availability', 'merged') }}
         and availability.population_code = catalog.population
 )
 
