@@ -16,7 +16,7 @@
     département's scope, where it is the only value, and never empty. Compared coalesced, an
     equality PostgreSQL can hash or merge on; it joins on `is not distinct from` by comparing
     every pair of rows that agree on the other keys (int_indicators_completed on M: 16.6 s
-    alone, 11.4 s so). -#}
+    alone, 11.4 s coalesced). -#}
 {% macro same_association(alias, other) -%}
     coalesce({{ alias }}.association_code, '') = coalesce({{ other }}.association_code, '')
 {%- endmacro %}
