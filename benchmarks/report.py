@@ -808,8 +808,10 @@ def _fixed_cost(inc: Figures, small: Figures) -> list[str]:
         verdict = (
             f"The target is below that fixed cost: no model computing less could bring the "
             f"run under {_s(small.wall)}. What would close it is a build with fewer costs of "
-            "its own: dbt's cost per node (each model and data test prepared, run and "
-            "committed by dbt on its own, even when it computes almost nothing), a new dbt "
+            "its own: dbt's cost per node (each model and data test compiled, run and "
+            "committed by dbt on its own, even when it computes almost nothing, in Python "
+            "that dbt's threads take in turns: running the longest chain first gained no "
+            "more than this machine's swings, docs/performance.md), a new dbt "
             "process and parse per build, the command's start-up (importing Dagster, "
             "dagster-dbt and pandas), the gate's and the workbooks' own."
         )
