@@ -42,17 +42,15 @@
 {%- endmacro %}
 
 {#- Joins to the cells of base (window, scope, association and breakdown cell) those of
-    alias, aggregated apart over the same rows. breakdown_value is NULL only in the total
-    cell, where it is the only value: compared coalesced, as the associations are
-    (same_association). -#}
+    alias, aggregated apart over the same rows. -#}
 {% macro join_same_cell(alias, base) -%}
     left join {{ alias }}
         on {{ alias }}.period_grain = {{ base }}.period_grain
         and {{ alias }}.period = {{ base }}.period
         and {{ alias }}.scope = {{ base }}.scope
-        and {{ same_association(alias, base) }}
+        and {{ same_or_both_null(alias, base, 'association_code') }}
         and {{ alias }}.breakdown = {{ base }}.breakdown
-        and coalesce({{ alias }}.breakdown_value, '') = coalesce({{ base }}.breakdown_value, '')
+        and {{ same_or_both_null(alias, base, 'breakdown_value') }}
 {%- endmacro %}
 
 {#-

@@ -1,6 +1,16 @@
 {#- What DuckDB and PostgreSQL say differently, stated once per engine (adapter.dispatch):
     default__ is PostgreSQL's standard SQL, duckdb__ DuckDB's own. Everything else in the
-    models is SQL both engines read alike. -#}
+    models is SQL both engines read alike; same_or_both_null is written for PostgreSQL's
+    planner, in SQL both read. -#}
+
+{#- Whether column holds the same code in alias and other, or NULL in both: the département's
+    association, the total cell's breakdown value, an indicator without MIS PE dimension.
+    Codes are never empty, so compared coalesced: an equality PostgreSQL can hash or merge on.
+    On `is not distinct from` it compares every pair of rows agreeing on the other keys
+    (int_indicators_completed on M: 16.6 s alone, 11.4 s coalesced). -#}
+{% macro same_or_both_null(alias, other, column) -%}
+    coalesce({{ alias }}.{{ column }}, '') = coalesce({{ other }}.{{ column }}, '')
+{%- endmacro %}
 
 {#- The last day of a date's month, as a date. -#}
 {% macro last_day_of(date_sql) -%}

@@ -11,12 +11,3 @@
 {% macro scope_association_code(association_column) -%}
     case when scopes.scope = 'association' then {{ association_column }} end
 {%- endmacro %}
-
-{#- Two rows of the same scope's association: association_code is NULL only in the
-    département's scope, where it is the only value, and never empty. Compared coalesced, an
-    equality PostgreSQL can hash or merge on; it joins on `is not distinct from` by comparing
-    every pair of rows that agree on the other keys (int_indicators_completed on M: 16.6 s
-    alone, 11.4 s coalesced). -#}
-{% macro same_association(alias, other) -%}
-    coalesce({{ alias }}.association_code, '') = coalesce({{ other }}.association_code, '')
-{%- endmacro %}

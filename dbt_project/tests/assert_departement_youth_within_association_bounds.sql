@@ -34,7 +34,7 @@ left join association_bounds
     on association_bounds.period_grain = departement.period_grain
     and association_bounds.period = departement.period
     and association_bounds.breakdown = departement.breakdown
-    and association_bounds.breakdown_value is not distinct from departement.breakdown_value
+    and {{ same_or_both_null('association_bounds', 'departement', 'breakdown_value') }}
 where departement.scope = 'departement'
     and (
         departement.value > coalesce(association_bounds.association_sum, 0)

@@ -36,5 +36,5 @@ left join published
     on published.period_grain = scopes.period_grain
     and published.period = scopes.period
     and published.scope = scopes.scope
-    and {{ same_association('published', 'scopes') }}
+    and {{ same_or_both_null('published', 'scopes', 'association_code') }}
 where coalesce(published.total_rows, 0) <> expected.total_rows

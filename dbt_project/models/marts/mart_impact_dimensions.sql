@@ -86,7 +86,7 @@ mentoring as (
         on mentoring_items.period_grain = positive.period_grain
         and mentoring_items.period = positive.period
         and mentoring_items.scope = positive.scope
-        and {{ same_association('mentoring_items', 'positive') }}
+        and {{ same_or_both_null('mentoring_items', 'positive', 'association_code') }}
         and mentoring_items.mis_pe_dimension = positive.mis_pe_dimension
     where positive.indicator_code = 'mentoring_youth_positive'
 )
@@ -119,13 +119,13 @@ left join mispe
     on mispe.period_grain = scopes.period_grain
     and mispe.period = scopes.period
     and mispe.scope = scopes.scope
-    and {{ same_association('mispe', 'scopes') }}
+    and {{ same_or_both_null('mispe', 'scopes', 'association_code') }}
     and mispe.mis_pe_dimension = dimensions.dimension_code
 left join mentoring
     on mentoring.period_grain = scopes.period_grain
     and mentoring.period = scopes.period
     and mentoring.scope = scopes.scope
-    and {{ same_association('mentoring', 'scopes') }}
+    and {{ same_or_both_null('mentoring', 'scopes', 'association_code') }}
     and mentoring.mis_pe_dimension = dimensions.dimension_code
 order by
     scopes.period_grain,

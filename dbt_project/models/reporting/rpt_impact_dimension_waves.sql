@@ -49,6 +49,6 @@ cross join waves
 left join by_wave
     on by_wave.period = dimensions.period
     and by_wave.scope = dimensions.scope
-    and {{ same_association('by_wave', 'dimensions') }}
+    and {{ same_or_both_null('by_wave', 'dimensions', 'association_code') }}
     and by_wave.mis_pe_dimension = dimensions.mis_pe_dimension
     and by_wave.wave = waves.label_fr

@@ -56,9 +56,9 @@ labelled as (
     left join year_to_date
         on year_to_date.period = chain.period
         and year_to_date.scope = chain.scope
-        and {{ same_association('year_to_date', 'chain') }}
+        and {{ same_or_both_null('year_to_date', 'chain', 'association_code') }}
         and year_to_date.indicator_code = chain.indicator_code
-        and year_to_date.mis_pe_dimension is not distinct from chain.mis_pe_dimension
+        and {{ same_or_both_null('year_to_date', 'chain', 'mis_pe_dimension') }}
     left join reasons as ytd_reasons
         on ytd_reasons.reason_code = year_to_date.no_value_reason
 )

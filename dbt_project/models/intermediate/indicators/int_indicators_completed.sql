@@ -85,7 +85,7 @@ computed_published as (
         on scopes.period_grain = computed.period_grain
         and scopes.period = computed.period
         and scopes.scope = computed.scope
-        and {{ same_association('scopes', 'computed') }}
+        and {{ same_or_both_null('scopes', 'computed', 'association_code') }}
 ),
 
 cells as (
@@ -181,7 +181,7 @@ resolved as (
         on availability.period_grain = merged.period_grain
         and availability.period = merged.period
         and availability.scope = merged.scope
-        and {{ same_association('availability', 'merged') }}
+        and {{ same_or_both_null('availability', 'merged', 'association_code') }}
         and availability.population_code = catalog.population
 )
 
