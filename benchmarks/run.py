@@ -52,6 +52,7 @@ from ase_impact.core.settings import (
     settings_environment,
 )
 from ase_impact.warehouse.connection import connect
+from benchmarks.dbt_log import log_milestones, node_statements, replay
 from benchmarks.report import DEFAULT_ENGINE, ENGINE_DESCRIPTIONS, render_results
 from benchmarks.workloads import (
     CORRECTIONS,
@@ -102,14 +103,9 @@ BUILD_PHASES = {
     "outputs__published_snapshot": "outputs",
     "outputs__consolidated_workbooks": "outputs",
 }
-# dbt's log messages saying it parses the whole project (no usable saved state).
-FULL_PARSE_MESSAGES = (
-    "Unable to do partial parsing",
-    "Partial parsing not enabled",
-    "Failed to load parsed file from disk",
-)
-# A line of dbt's log file in its debug format: UTC time of day, level, thread, message.
-DBT_LOG_LINE = re.compile(r"^(\d\d:\d\d:\d\d\.\d{6}) \[\w+\s*\] \[[^\]]*\]: (.*)$")
+# A dbt target the profile lacks: dbt given it stops before running any SQL, once the run has
+# ingested its files (see measure_sql_replay).
+MISSING_DBT_TARGET = "benchmark_stops_dbt_before_sql"
 # What the ingestion asset records on each partition's quality/submissions materialization:
 # seconds of each phase of the file (metadata key → the benchmark's phase), then the number of
 # processes that prepared the batch's files.
@@ -370,37 +366,8 @@ def dbt_breakdown(warehouse: Path | str, build_started_at: float) -> dict | None
         "nodes": dict(nodes),
         "first_node_started_at": min(_epoch(timing["started_at"]) for timing in timings),
         "last_node_completed_at": max(_epoch(timing["completed_at"]) for timing in timings),
-        **_dbt_log_milestones(kept / "dbt.log", build_started_at),
+        **log_milestones(kept / "dbt.log", build_started_at),
     }
-
-
-def _dbt_log_milestones(log: Path, build_started_at: float) -> dict:
-    """When dbt logged its first line and finished parsing, and why it parsed in full."""
-    milestones: dict = {}
-    if not log.exists():
-        return milestones
-    for line in log.read_text().splitlines():
-        match = DBT_LOG_LINE.match(line)
-        if not match:
-            continue
-        logged_at = _epoch_of_clock(match[1], build_started_at)
-        message = match[2]
-        milestones.setdefault("first_log_at", logged_at)
-        if message.startswith("Found ") and " models" in message:
-            milestones["parsed_at"] = logged_at
-            break
-        if message.startswith(FULL_PARSE_MESSAGES):
-            milestones["full_parse_reason"] = message
-    return milestones
-
-
-def _epoch_of_clock(utc_time: str, after: float) -> float:
-    """The moment a UTC time of day names, the first one from a minute before `after` on (dbt's
-    log gives no date; the build may cross midnight)."""
-    day = datetime.fromtimestamp(after - 60, UTC).date()
-    clock = datetime.strptime(utc_time, "%H:%M:%S.%f").time()
-    moment = datetime.combine(day, clock, UTC).timestamp()
-    return moment if moment >= after - 60 else moment + 86400
 
 
 def git_state() -> dict:
@@ -799,8 +766,7 @@ def run_incremental(name: str, seed: int, runs: int = 1) -> dict:
     )
     measured_runs = []
     for run in range(runs):
-        target.unlink()
-        shutil.copy2(versions[run % 2], target)
+        _drop_in(versions[run % 2], target)
         version = "corrected" if run % 2 == 0 else "first version again"
         print(
             f"[{name}] ase-impact run with one file changed ({file_name}, {version})…", flush=True
@@ -819,6 +785,54 @@ def run_incremental(name: str, seed: int, runs: int = 1) -> dict:
         "wall_seconds_of_runs": _walls(measured_runs),
         **_median_run(measured_runs),
         "floor_seconds": measure_floor([versions[0]]),
+        **(
+            {"sql_replay": measure_sql_replay(settings, versions[runs % 2], target, name)}
+            if correction.replay_sql and ENGINE.name == DEFAULT_ENGINE
+            else {}
+        ),
+    }
+
+
+def _drop_in(version: Path, target: Path) -> None:
+    """An association's file dropped over the one in place in raw/."""
+    target.unlink()
+    shutil.copy2(version, target)
+
+
+def measure_sql_replay(settings: Settings, version: Path, target: Path, name: str) -> dict:
+    """The correction built once more, then its SQL replayed without dbt (benchmarks.dbt_log):
+    what dbt's own cost per node adds to the SQL of the same build.
+
+    The replay needs the warehouse as the build found it: a first run ingests the file and
+    starts dbt on a target its profile lacks, so that dbt stops before any SQL; the warehouse
+    is copied, then a second run builds it as any run does."""
+    _drop_in(version, target)
+    work = settings.raw_dir.parent
+    print(f"[{name}] the correction again, its SQL then replayed without dbt…", flush=True)
+    command = [str(CLI), "run", "--raw-dir", str(settings.raw_dir)]
+    command += ["--warehouse", str(settings.warehouse)]
+    stopped = measure_command(
+        command,
+        subprocess_env(settings) | {"DBT_TARGET": MISSING_DBT_TARGET},
+        work / "logs" / f"{name}-ingested",
+    )
+    if dbt_breakdown(settings.warehouse, stopped["started_at"]) is not None:
+        raise RuntimeError("dbt ran its build on a missing target: no state to replay on")
+    copy = work / "sql-replay" / settings.warehouse.name
+    copy.parent.mkdir(exist_ok=True)
+    for path in (settings.warehouse, settings.warehouse.with_name(f"{copy.name}.wal")):
+        if path.exists():  # DuckDB's write-ahead log, when the last writer left one
+            shutil.copyfile(path, copy.with_name(path.name))
+    built = run_cli(settings, work / "logs" / f"{name}-built")
+    dbt = dbt_breakdown(settings.warehouse, built["started_at"])
+    if built["exit_code"] != 0 or dbt is None:
+        raise RuntimeError(f"the build to replay failed (exit code {built['exit_code']})")
+    replayed = replay(node_statements(last_build_dir(settings.warehouse) / "dbt.log"), copy)
+    shutil.rmtree(copy.parent)
+    return {
+        "dbt_elapsed_seconds": dbt["elapsed_seconds"],
+        "dbt_execution_seconds": dbt["execution_seconds"],
+        **replayed,
     }
 
 

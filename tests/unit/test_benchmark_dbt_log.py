@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from benchmarks.run import _dbt_log_milestones
+import duckdb
+
+from benchmarks.dbt_log import log_milestones, node_statements, replay
 
 # What dbt writes in its log file's debug format (DBT_LOG_FORMAT_FILE=debug), shortened.
 PARTIAL_PARSE_LOG = """
@@ -32,7 +34,7 @@ def _epoch(text: str) -> float:
 def test_milestones_cross_midnight_on_the_build_day(tmp_path):
     log = tmp_path / "dbt.log"
     log.write_text(PARTIAL_PARSE_LOG)
-    milestones = _dbt_log_milestones(log, _epoch("2026-12-04T23:59:57.5"))
+    milestones = log_milestones(log, _epoch("2026-12-04T23:59:57.5"))
     assert milestones == {
         "first_log_at": _epoch("2026-12-04T23:59:58.191108"),
         "parsed_at": _epoch("2026-12-05T00:00:00.345948"),
@@ -42,10 +44,60 @@ def test_milestones_cross_midnight_on_the_build_day(tmp_path):
 def test_a_full_parse_gives_its_reason(tmp_path):
     log = tmp_path / "dbt.log"
     log.write_text(FULL_PARSE_LOG)
-    milestones = _dbt_log_milestones(log, _epoch("2026-12-04T08:14:59"))
+    milestones = log_milestones(log, _epoch("2026-12-04T08:14:59"))
     assert milestones["parsed_at"] - milestones["first_log_at"] == 4.25
     assert milestones["full_parse_reason"].startswith("Unable to do partial parsing because saved")
 
 
 def test_no_log_no_milestones(tmp_path):
-    assert _dbt_log_milestones(tmp_path / "dbt.log", 0.0) == {}
+    assert log_milestones(tmp_path / "dbt.log", 0.0) == {}
+
+
+# A build's log, shortened: a model's transaction (dbt's connection messages between its
+# statements, its SQL over several lines), a test of it begun meanwhile on the other thread,
+# and the connection dbt keeps for its own queries.
+BUILD_LOG = """\
+10:00:00.000001 [debug] [MainThread]: On list_marts: select schema_name from duckdb_schemas()
+10:00:00.100000 [debug] [Thread-1 (]: On model.p.fct: BEGIN
+10:00:00.100100 [debug] [Thread-1 (]: Opening a new connection, currently in state closed
+10:00:00.100200 [debug] [Thread-1 (]: SQL status: OK in 0.001 seconds
+10:00:00.100300 [debug] [Thread-1 (]: On model.p.fct: /* {"node_id": "model.p.fct"} */
+
+  create table "wh"."main"."fct__tmp" as (
+    select 1 as cell, 3 as pairs
+    union all select 2, 4
+  );
+10:00:00.200000 [debug] [Thread-1 (]: SQL status: OK in 0.100 seconds
+10:00:00.200100 [debug] [Thread-1 (]: On model.p.fct: alter table "wh".main.fct__tmp rename to fct
+10:00:00.200200 [debug] [Thread-1 (]: On model.p.fct: COMMIT
+10:00:00.200300 [debug] [Thread-1 (]: On model.p.fct: Close
+10:00:00.300000 [debug] [Thread-2 (]: On test.p.unique_fct: select count(*) as failures
+from (select cell from "wh"."main"."fct" group by cell having count(*) > 1) dbt_internal_test
+10:00:00.300100 [debug] [Thread-2 (]: SQL status: OK in 0.001 seconds
+"""
+
+
+def test_a_builds_sql_is_read_node_by_node_in_the_order_dbt_ran_it(tmp_path):
+    log = tmp_path / "dbt.log"
+    log.write_text(BUILD_LOG)
+    statements = node_statements(log)
+    assert list(statements) == [
+        "model.p.fct",
+        "test.p.unique_fct",
+    ]
+    create, rename = statements["model.p.fct"]
+    assert create.startswith('/* {"node_id"') and create.endswith("union all select 2, 4\n  );")
+    assert rename == 'alter table "wh".main.fct__tmp rename to fct'
+    assert statements["test.p.unique_fct"][0].endswith("dbt_internal_test")
+
+
+def test_the_replay_runs_the_builds_sql_again_on_the_warehouse_copy(tmp_path):
+    log = tmp_path / "dbt.log"
+    log.write_text(BUILD_LOG)
+    copy = tmp_path / "wh.duckdb"  # the database name the logged SQL qualifies tables with
+    replayed = replay(node_statements(log), copy)
+    assert replayed["nodes"] == {"model": 1, "test": 1}
+    assert replayed["statements"] == 3
+    assert replayed["seconds"] == sum(replayed["execution_seconds"].values()) > 0
+    with duckdb.connect(str(copy)) as conn:
+        assert conn.execute("select sum(pairs) from fct").fetchone() == (7,)

@@ -138,6 +138,33 @@ def test_the_incremental_target_is_weighed_against_what_a_build_costs_whatever_t
     assert "fixed cost" not in page
 
 
+def _replayed(sql_seconds: float) -> dict:
+    return {
+        "dbt_elapsed_seconds": 11.0,
+        "seconds": sql_seconds,
+        "execution_seconds": {"model": sql_seconds - 0.5, "test": 0.5},
+        "nodes": {"model": 69, "test": 185},
+        "statements": 553,
+    }
+
+
+def test_the_correction_without_dbt_is_weighed_against_the_target():
+    # 24 s run, of which a 12 s dbt build step: 12 s + the SQL's 5.5 s without dbt.
+    m_correction = _correction(24.0, 80_597)
+    m_correction.data["sql_replay"] = _replayed(5.5)
+    page = "\n".join(_incremental_analysis(m_correction, None))
+    assert "took 5.5 s: 69 models 5.0 s, 185 data tests 0.50 s (553 statements)" in page
+    assert "dbt's own work per node is the rest, 5.5 s." in page
+    assert "would take about 17.5 s: still over the target. No change to dbt's share" in page
+    # Start-up, gate and workbooks small enough: dbt's share is what the target asks to cut.
+    quick = _correction(14.0, 80_597)
+    quick.data["sql_replay"] = _replayed(2.0)
+    page = "\n".join(_incremental_analysis(quick, None))
+    assert "would take about 9.0 s: under the target" in page
+    # Not measured (PostgreSQL, or figures from before the replay): nothing said.
+    assert "Without dbt" not in "\n".join(_incremental_analysis(_correction(24.0, 80_597), None))
+
+
 def test_the_nodes_a_build_ran_are_counted_beside_their_time():
     assert _correction(24.0, 80_597).dbt_execution("test") == "8.0 s (185 nodes)"
     assert Figures(_staged(24.0, 12.0, 1.0)).dbt_execution("test") == "8.0 s"
