@@ -322,10 +322,10 @@ def prepare_dbt_project(settings: Settings) -> None:
     )
 
 
-def run_cli(settings: Settings, log_stem: Path) -> dict:
+def run_cli(settings: Settings, log_stem: Path, more_env: dict[str, str] | None = None) -> dict:
     command = [str(CLI), "run", "--raw-dir", str(settings.raw_dir)]
     command += ["--warehouse", str(settings.warehouse)]
-    return measure_command(command, subprocess_env(settings), log_stem)
+    return measure_command(command, subprocess_env(settings) | (more_env or {}), log_stem)
 
 
 # --- reading back what the run did -------------------------------------------------------------
@@ -809,12 +809,8 @@ def measure_sql_replay(settings: Settings, version: Path, target: Path, name: st
     _drop_in(version, target)
     work = settings.raw_dir.parent
     print(f"[{name}] the correction again, its SQL then replayed without dbt…", flush=True)
-    command = [str(CLI), "run", "--raw-dir", str(settings.raw_dir)]
-    command += ["--warehouse", str(settings.warehouse)]
-    stopped = measure_command(
-        command,
-        subprocess_env(settings) | {"DBT_TARGET": MISSING_DBT_TARGET},
-        work / "logs" / f"{name}-ingested",
+    stopped = run_cli(
+        settings, work / "logs" / f"{name}-ingested", {"DBT_TARGET": MISSING_DBT_TARGET}
     )
     if dbt_breakdown(settings.warehouse, stopped["started_at"]) is not None:
         raise RuntimeError("dbt ran its build on a missing target: no state to replay on")
