@@ -30,7 +30,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ase_impact.core.settings import PATH_SETTINGS, load_settings
+from ase_impact.core.settings import (
+    MIN_CELL_FLOOR,
+    MIN_CELL_VARIABLE,
+    PATH_SETTINGS,
+    load_settings,
+)
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse import schema
@@ -38,7 +43,7 @@ from ase_impact.warehouse.connection import connect, locked_connection
 from orchestration.dbt_project import dbt_environment, last_build_dir
 from orchestration.instance import project_instance
 from orchestration.jobs import BUILD_JOB
-from tests.conftest import isolated_environment
+from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.conftest import TEST_KEY
 from tests.integration.dbt_build import run_dbt_build
@@ -140,11 +145,12 @@ class Warehouse:
         assert report.rows_rejected == 0, report.findings.to_dict("records")
 
     def build(self, *options: str) -> str:
-        """Run `dbt build`; its invocation id."""
+        """Run `dbt build` with the settings the environment gives now, as each run reads them;
+        its invocation id."""
         self.builds += 1
         work_dir = self.root / f"dbt-{self.builds}"
         with pytest.MonkeyPatch.context() as patch:
-            for variable, value in dbt_environment(self.settings).items():
+            for variable, value in dbt_environment(load_settings()).items():
                 patch.setenv(variable, value)
             result = run_dbt_build(work_dir, *options)
         assert result.success, result.exception
@@ -375,6 +381,45 @@ def test_a_new_month_snapshots_its_windows_for_every_association(warehouse):
         ("year_to_date", MAY, B),
         ("year", JAN, B),
     }
+    incremental_marts = warehouse.marts()
+
+    warehouse.build("--full-refresh")
+    assert differing_tables(incremental_marts, warehouse.marts()) == []
+
+
+@pytest.mark.slow
+def test_a_new_registry_or_threshold_rebuilds_every_window_and_equals_a_full_refresh(
+    warehouse, monkeypatch
+):
+    """What every window reads besides the files: which associations mentor (the registry)
+    and the disclosure threshold. A change to either recomputes every window, not only those
+    of a month whose files changed."""
+    for received in FIRST_FILES:
+        warehouse.receive(*received)
+    warehouse.build()
+    assert warehouse.pairs_declared("month", MAR) == 3
+
+    # Cap Avenir no longer mentors: its pair leaves the département's figures of every window.
+    registry = warehouse.root / "registre.csv"
+    registry.write_text(
+        DEMO_REGISTRY.read_text(encoding="utf-8").replace(
+            f"{B},Cap Avenir,est,2026-01-01,,true,", f"{B},Cap Avenir,est,2026-01-01,,false,"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(PATH_SETTINGS["registry"][0], str(registry))
+    left = warehouse.build_masking_changed_cells()
+    # The pairs' snapshots read only each association's own coded pairs: they stay.
+    every_window_but_snapshots = each_model(ALL_WINDOWS) | {SNAPSHOT_MODEL: set()}
+    assert warehouse.windows_built_by(left) == every_window_but_snapshots
+    assert warehouse.pairs_declared("month", MAR) == 2
+
+    # A lower disclosure threshold leaves every cell as it was and masks every window again.
+    monkeypatch.setenv(MIN_CELL_VARIABLE, str(MIN_CELL_FLOOR))
+    lowered = warehouse.build()
+    cells = warehouse.windows_built_by(lowered, (CELLS_MODEL,))[CELLS_MODEL]
+    assert cells == set(warehouse.cells_by_window())
+    assert warehouse.windows_built_by(lowered) == every_window_but_snapshots
     incremental_marts = warehouse.marts()
 
     warehouse.build("--full-refresh")
