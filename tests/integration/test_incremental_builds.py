@@ -12,6 +12,8 @@ pairs enter May's year to date though B sent nothing for May.
 Disclosure control is incremental by window of cells: a build masks again the windows whose
 indicator cells changed, whatever changed them, and only those.
 After both, a build with --full-refresh gives the same marts and reporting tables, row for row.
+What every window reads besides the files (which associations mentor, the disclosure
+threshold) recomputes every window when it changes, and equals a full refresh too.
 `ase-impact run --full-refresh` asks dbt for it through the build run's config.
 
 The end-of-mentoring questionnaire tab is cumulative: A's April file, corrected, changes the
