@@ -1085,7 +1085,8 @@ def _fastest(compared: dict[str, dict[str, Figures]], names: list[str]) -> list[
     return ["Fastest engine of each workload measured on several:", "", *found, ""] if found else []
 
 
-def _method() -> list[str]:
+def _method(replayed: bool) -> list[str]:
+    """How the page's figures were measured; the replay without dbt when the page has it."""
     return [
         "## Method",
         "",
@@ -1115,12 +1116,18 @@ def _method() -> list[str]:
         "`fetch_materializations`, with the number of processes that prepared the files. "
         "Floor: in the harness's process after the CLI run, same files, imports excluded. "
         "`--help`: five new processes, the first and the median reported.",
-        "- Without dbt (M's correction, DuckDB): after the measured runs, one more run ingests "
-        "the other version of the file with dbt given a target its profile lacks, so dbt stops "
-        "before any SQL; the warehouse is copied; a second run builds it. The SQL statements "
-        "of that build's dbt log (`benchmarks/dbt_log.py`) then run again on the copy, node "
-        "after node in the order dbt began them, each node in one transaction, in one DuckDB "
-        "connection with the profile's settings.",
+        *(
+            [
+                "- Without dbt (M's correction, DuckDB): after the measured runs, one more run "
+                "ingests the other version of the file with dbt given a target its profile "
+                "lacks, so dbt stops before any SQL; the warehouse is copied; a second run "
+                "builds it. The SQL statements of that build's dbt log (`benchmarks/dbt_log.py`) "
+                "then run again on the copy, node after node in the order dbt began them, each "
+                "node in one transaction, in one DuckDB connection with the profile's settings.",
+            ]
+            if replayed
+            else []
+        ),
         "- Workloads are drawn by `benchmarks/workloads.py` (seeded, one generator per file) and "
         "cached under `benchmarks/.cache/<workload>-<seed>/`.",
         "",
@@ -1193,5 +1200,6 @@ def render_results(results: dict) -> str:
         lines += ["Every measured target is met.", ""]
     if "incremental-L" in measured:
         lines += _large_correction(measured["incremental-L"], measured.get("L"))
-    lines += [*_engines(results), *_stages(measured), *_phases(measured), *_method()]
+    replayed = "incremental" in measured and "sql_replay" in measured["incremental"].data
+    lines += [*_engines(results), *_stages(measured), *_phases(measured), *_method(replayed)]
     return "\n".join(lines)

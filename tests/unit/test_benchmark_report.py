@@ -10,6 +10,7 @@ from benchmarks.report import (
     _fastest,
     _incremental_analysis,
     _large_correction,
+    _method,
     targets,
 )
 
@@ -163,6 +164,9 @@ def test_the_correction_without_dbt_is_weighed_against_the_target():
     assert "would take about 9.0 s: under the target" in page
     # Not measured (PostgreSQL, or figures from before the replay): nothing said.
     assert "Without dbt" not in "\n".join(_incremental_analysis(_correction(24.0, 80_597), None))
+    # The method says how the replay is taken only on a page that shows one.
+    assert "- Without dbt (M's correction, DuckDB)" in "\n".join(_method(replayed=True))
+    assert "Without dbt" not in "\n".join(_method(replayed=False))
 
 
 def test_the_nodes_a_build_ran_are_counted_beside_their_time():
