@@ -786,7 +786,7 @@ def run_incremental(name: str, seed: int, runs: int = 1) -> dict:
         **_median_run(measured_runs),
         "floor_seconds": measure_floor([versions[0]]),
         **(
-            {"sql_replay": measure_sql_replay(settings, versions[runs % 2], target, name)}
+            {"sql_replay": measure_sql_replay(settings, work, versions[runs % 2], target, name)}
             if correction.replay_sql and ENGINE.name == DEFAULT_ENGINE
             else {}
         ),
@@ -799,7 +799,9 @@ def _drop_in(version: Path, target: Path) -> None:
     shutil.copy2(version, target)
 
 
-def measure_sql_replay(settings: Settings, version: Path, target: Path, name: str) -> dict:
+def measure_sql_replay(
+    settings: Settings, work: Path, version: Path, target: Path, name: str
+) -> dict:
     """The correction built once more, then its SQL replayed without dbt (benchmarks.dbt_log):
     what dbt's own cost per node adds to the SQL of the same build.
 
@@ -807,7 +809,6 @@ def measure_sql_replay(settings: Settings, version: Path, target: Path, name: st
     starts dbt on a target its profile lacks, so that dbt stops before any SQL; the warehouse
     is copied, then a second run builds it as any run does."""
     _drop_in(version, target)
-    work = settings.raw_dir.parent
     print(f"[{name}] the correction again, its SQL then replayed without dbt…", flush=True)
     stopped = run_cli(
         settings, work / "logs" / f"{name}-ingested", {"DBT_TARGET": MISSING_DBT_TARGET}

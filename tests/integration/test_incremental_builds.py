@@ -125,9 +125,13 @@ class Warehouse:
 
     def __init__(self, root: Path, warehouse: Path | str):
         self.root = root
-        self.settings = load_settings()
         assert str(self.settings.warehouse) == str(warehouse)
         self.builds = 0
+
+    @property
+    def settings(self):
+        """The settings as the environment gives them now, as each run reads them."""
+        return load_settings()
 
     def receive(
         self,
@@ -147,12 +151,11 @@ class Warehouse:
         assert report.rows_rejected == 0, report.findings.to_dict("records")
 
     def build(self, *options: str) -> str:
-        """Run `dbt build` with the settings the environment gives now, as each run reads them;
-        its invocation id."""
+        """Run `dbt build`; its invocation id."""
         self.builds += 1
         work_dir = self.root / f"dbt-{self.builds}"
         with pytest.MonkeyPatch.context() as patch:
-            for variable, value in dbt_environment(load_settings()).items():
+            for variable, value in dbt_environment(self.settings).items():
                 patch.setenv(variable, value)
             result = run_dbt_build(work_dir, *options)
         assert result.success, result.exception
@@ -402,13 +405,13 @@ def test_a_new_registry_or_threshold_rebuilds_every_window_and_equals_a_full_ref
     assert warehouse.pairs_declared("month", MAR) == 3
 
     # Cap Avenir no longer mentors: its pair leaves the département's figures of every window.
-    registry = warehouse.root / "registre.csv"
-    registry.write_text(
-        DEMO_REGISTRY.read_text(encoding="utf-8").replace(
-            f"{B},Cap Avenir,est,2026-01-01,,true,", f"{B},Cap Avenir,est,2026-01-01,,false,"
-        ),
-        encoding="utf-8",
+    demo = DEMO_REGISTRY.read_text(encoding="utf-8")
+    not_mentoring = demo.replace(
+        f"{B},Cap Avenir,est,2026-01-01,,true,", f"{B},Cap Avenir,est,2026-01-01,,false,"
     )
+    assert not_mentoring != demo
+    registry = warehouse.root / "registre.csv"
+    registry.write_text(not_mentoring, encoding="utf-8")
     monkeypatch.setenv(PATH_SETTINGS["registry"][0], str(registry))
     left = warehouse.build_masking_changed_cells()
     # The pairs' snapshots read only each association's own coded pairs: they stay.
