@@ -21,7 +21,9 @@
 
 with
 
-scoped as (
+-- Not materialized: the four aggregations below each scan the table with the window filter,
+-- which is cheaper than copying its rows once for them (M's correction: 1.0 s against 1.5 s).
+scoped as not materialized (
     select * from {{ ref('int_pairs_scoped') }} as scoped
     {{- where_window_rebuilt('scoped') }}
 ),
