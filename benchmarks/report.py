@@ -91,6 +91,11 @@ class Figures:
         return self.stages["build_phases"].get(phase, 0.0)
 
     @property
+    def sql_replay(self) -> dict | None:
+        """The correction's SQL replayed without dbt, when the harness measured it."""
+        return self.data.get("sql_replay")
+
+    @property
     def gate_periods(self) -> str:
         """The periods the gate's range suites validated, of all they hold."""
         periods = self.stages.get("gate_periods")
@@ -795,7 +800,7 @@ def _incremental_analysis(inc: Figures, small: Figures | None) -> list[str]:
 
 def _without_dbt(inc: Figures) -> list[str]:
     """The correction's SQL replayed without dbt, and the run it would leave."""
-    replay = inc.data.get("sql_replay")
+    replay = inc.sql_replay
     if not replay:
         return []
     dbt_elapsed = replay["dbt_elapsed_seconds"]
@@ -1085,6 +1090,16 @@ def _fastest(compared: dict[str, dict[str, Figures]], names: list[str]) -> list[
     return ["Fastest engine of each workload measured on several:", "", *found, ""] if found else []
 
 
+REPLAY_METHOD = (
+    "- Without dbt (M's correction, DuckDB): after the measured runs, one more run ingests the "
+    "other version of the file with dbt given a target its profile lacks, so dbt stops before "
+    "any SQL; the warehouse is copied; a second run builds it. The SQL statements of that "
+    "build's dbt log (`benchmarks/dbt_log.py`) then run again on the copy, node after node in "
+    "the order dbt began them, each node in one transaction, in one DuckDB connection with the "
+    "profile's settings."
+)
+
+
 def _method(replayed: bool) -> list[str]:
     """How the page's figures were measured; the replay without dbt when the page has it."""
     return [
@@ -1116,18 +1131,7 @@ def _method(replayed: bool) -> list[str]:
         "`fetch_materializations`, with the number of processes that prepared the files. "
         "Floor: in the harness's process after the CLI run, same files, imports excluded. "
         "`--help`: five new processes, the first and the median reported.",
-        *(
-            [
-                "- Without dbt (M's correction, DuckDB): after the measured runs, one more run "
-                "ingests the other version of the file with dbt given a target its profile "
-                "lacks, so dbt stops before any SQL; the warehouse is copied; a second run "
-                "builds it. The SQL statements of that build's dbt log (`benchmarks/dbt_log.py`) "
-                "then run again on the copy, node after node in the order dbt began them, each "
-                "node in one transaction, in one DuckDB connection with the profile's settings.",
-            ]
-            if replayed
-            else []
-        ),
+        *([REPLAY_METHOD] if replayed else []),
         "- Workloads are drawn by `benchmarks/workloads.py` (seeded, one generator per file) and "
         "cached under `benchmarks/.cache/<workload>-<seed>/`.",
         "",
@@ -1190,8 +1194,11 @@ def render_results(results: dict) -> str:
         lines += _m_analysis(measured["M"])
     if "M" in measured and any(label.startswith("M ingest") for label in missed):
         lines += _floor_analysis(measured["M"])
+    # The method tells how the replay without dbt is taken on a page that shows one.
+    replayed = False
     if "incremental" in measured and any(label.startswith("incremental") for label in missed):
         lines += _incremental_analysis(measured["incremental"], measured.get("incremental-S"))
+        replayed = measured["incremental"].sql_replay is not None
     if large is not None:
         lines += _large_analysis(large, measured["M"], probe)
     elif "L" in measured and any(label.startswith("L ") for label in missed):
@@ -1200,6 +1207,5 @@ def render_results(results: dict) -> str:
         lines += ["Every measured target is met.", ""]
     if "incremental-L" in measured:
         lines += _large_correction(measured["incremental-L"], measured.get("L"))
-    replayed = "incremental" in measured and "sql_replay" in measured["incremental"].data
     lines += [*_engines(results), *_stages(measured), *_phases(measured), *_method(replayed)]
     return "\n".join(lines)
