@@ -25,6 +25,7 @@ Names are invented; nothing here names anyone.
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -405,13 +406,7 @@ def test_a_new_registry_or_threshold_rebuilds_every_window_and_equals_a_full_ref
     assert warehouse.pairs_declared("month", MAR) == 3
 
     # Cap Avenir no longer mentors: its pair leaves the département's figures of every window.
-    demo = DEMO_REGISTRY.read_text(encoding="utf-8")
-    not_mentoring = demo.replace(
-        f"{B},Cap Avenir,est,2026-01-01,,true,", f"{B},Cap Avenir,est,2026-01-01,,false,"
-    )
-    assert not_mentoring != demo
-    registry = warehouse.root / "registre.csv"
-    registry.write_text(not_mentoring, encoding="utf-8")
+    registry = registry_without_mentoring(B, warehouse.root / "registre.csv")
     monkeypatch.setenv(PATH_SETTINGS["registry"][0], str(registry))
     left = warehouse.build_masking_changed_cells()
     # The pairs' snapshots read only each association's own coded pairs: they stay.
@@ -429,6 +424,21 @@ def test_a_new_registry_or_threshold_rebuilds_every_window_and_equals_a_full_ref
 
     warehouse.build("--full-refresh")
     assert differing_tables(incremental_marts, warehouse.marts()) == []
+
+
+def registry_without_mentoring(association_code: str, path: Path) -> Path:
+    """The demo registry at path, association_code's mentoring turned off (it was on)."""
+    with DEMO_REGISTRY.open(encoding="utf-8", newline="") as demo:
+        reader = csv.DictReader(demo)
+        rows = list(reader)
+    [row] = [row for row in rows if row["association_code"] == association_code]
+    assert row["does_mentoring"] == "true"
+    row["does_mentoring"] = "false"
+    with path.open("w", encoding="utf-8", newline="") as registry:
+        writer = csv.DictWriter(registry, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 def closed(row: dict, ended_on: date) -> dict:
