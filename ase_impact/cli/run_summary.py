@@ -44,9 +44,11 @@ def _submission_lines(conn, period: str, association_code: str, outputs_dir: Pat
         f" — {submission.file_name}, version {submission.version}",
         f"    statut : {vocabulary.status_label(submission.status).lower()}",
     ]
+    detail = f"    · détail : {feedback_path(outputs_dir, period, association_code)}"
     if submission.is_refused:
-        lines.append(f"    {submission.message_fr}")
-        return lines
+        # The feedback workbook says what to do; the in-force version says what still counts.
+        in_force = _in_force(submission.version_in_force)
+        return lines + [f"    {submission.message_fr}", f"    · {in_force}", detail]
     lines[-1] += (
         f" ; lignes reçues {submission.rows_received}, acceptées {submission.rows_accepted}, "
         f"rejetées {submission.rows_rejected}, en alerte {submission.rows_with_alerts}"
@@ -71,8 +73,15 @@ def _submission_lines(conn, period: str, association_code: str, outputs_dir: Pat
             f"{submission.file_name}, à vérifier{nothing_to_send}"
         )
     if submission.rows_rejected or submission.rows_with_alerts:
-        lines.append(f"    · détail : {feedback_path(outputs_dir, period, association_code)}")
+        lines.append(detail)
     return lines
+
+
+def _in_force(version_in_force) -> str:
+    """Which version of the partition the figures keep, after a refusal or a quarantine."""
+    if pd.isna(version_in_force):
+        return "aucune version n'est en vigueur"
+    return f"la version {int(version_in_force)} reste en vigueur"
 
 
 def _quarantine_lines(conn) -> list[str]:
@@ -85,11 +94,7 @@ def _quarantine_lines(conn) -> list[str]:
         "chiffres ; le reste est publié) :"
     ]
     for row in quarantined.itertuples():
-        in_force = (
-            f"la version {int(row.version_in_force)} reste en vigueur"
-            if not pd.isna(row.version_in_force)
-            else "aucune version n'est en vigueur"
-        )
+        in_force = _in_force(row.version_in_force)
         lines.append(f"- {row.period} · {row.association_code}, version {row.version} : {in_force}")
         lines.append(f"    {row.reason_fr}")
     return lines

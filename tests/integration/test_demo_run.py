@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from ase_impact.core import keys, referentiel
 from ase_impact.core.settings import PROJECT_ROOT, load_settings
 from ase_impact.publish.consolidated import MASKED_GROUP_LABEL, consolidated_paths
+from ase_impact.publish.feedback import feedback_path
 from ase_impact.publish.pdf import render_pdf
 from orchestration.assets.transformations import dbt_manifest
 from orchestration.dbt_project import (
@@ -146,7 +147,13 @@ def test_the_summary_names_each_error_and_the_refused_file(demo_run):
             assert f"onglet « {defect['sheet']} », ligne {defect['excel_row']}" in first_output
     refused = demo_run["manifest"]["file_defects"][0]["file"]
     assert f"{refused}, version 1\n    statut : refusé" in first_output
-    assert "le fichier indique la période 2026-09 mais a été déposé dans 2026-10" in first_output
+    period, association = refused.removesuffix(".xlsx").split("/")
+    feedback = feedback_path(demo_run["outputs"], period, association)
+    assert (
+        "le fichier indique la période 2026-09 mais a été déposé dans 2026-10.\n"
+        f"    · aucune version n'est en vigueur\n    · détail : {feedback}\n"
+    ) in first_output
+    assert feedback.is_file()
     assert _query(demo_run["warehouse"], "select file_name from quality.file_errors") == [
         (refused,)
     ]

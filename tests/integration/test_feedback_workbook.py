@@ -169,6 +169,14 @@ def test_a_refused_file_shows_its_file_level_message_and_the_version_in_force(se
     # The first version's anomalies belong to its own feedback, not to the refused file's.
     assert book["Anomalies"].max_row == 1
     assert_no_formula_and_no_pii(feedback)
+    # The console summary says which version still counts and where the advice is.
+    outcome = RunOutcome([(PERIOD, ASSOCIATION)], [], [], [], build_succeeded=False)
+    lines = summary_lines(conn, outcome, settings)
+    refusal = lines.index(f"    {report.message_fr}")
+    assert lines[refusal + 1 : refusal + 3] == [
+        "    · la version 1 reste en vigueur",
+        f"    · détail : {feedback}",
+    ]
 
 
 def notes(sheet) -> str:
