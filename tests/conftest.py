@@ -1,6 +1,7 @@
 """Every test runs with its own folders: nothing a test does touches the project's runtime state."""
 
-from collections.abc import Mapping
+import csv
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -18,6 +19,19 @@ TEST_PATHS = {
     field: default for field, (_, default) in PATH_SETTINGS.items() if field != "registry"
 } | {"dagster_home": "dagster_home"}
 UNSET_VARIABLES = (KEY_ENV_VAR, DEPLOYMENT_ENV_VAR, MIN_CELL_VARIABLE)
+
+
+def edited_demo_registry(path: Path, edit: Callable[[list[dict]], list[dict]]) -> Path:
+    """The demo registry written at path with the rows edit returns (from its rows, as dicts
+    by column name): a registry of the same columns."""
+    with DEMO_REGISTRY.open(encoding="utf-8", newline="") as demo:
+        reader = csv.DictReader(demo)
+        rows = edit(list(reader))
+    with path.open("w", encoding="utf-8", newline="") as registry:
+        writer = csv.DictWriter(registry, fieldnames=reader.fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
 
 
 @contextmanager

@@ -94,7 +94,7 @@ def run_check(
     """Check one workbook and write its feedback workbook; returns both."""
     period, association_code = destination(path, period, association_code)
     name = display_name(path, period, association_code)
-    checked = check_file(path, name, period, association_code)
+    checked = check_file(path, name, period, association_code, registry=settings.registry)
     facts = checked_file_facts(checked, now or datetime.now().replace(microsecond=0))
     feedback = render_feedback_workbook(
         facts, checked.findings, checked.rule_counts, feedback_destination(path, settings, output)

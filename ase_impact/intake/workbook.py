@@ -135,13 +135,24 @@ def submission_partition(
     settings: Settings, path: Path, today: date | None = None
 ) -> tuple[str, str]:
     """(period, association_code) of a file of raw/, once its place, its name, its month and its
-    association allow it: FileLevelError otherwise, before anything reads it.
-
-    The month must be one a submission may have (keys.supported_period_range: no month before
-    the first supported one, none that has not started), the association one of the registry.
-    """
+    association allow it: FileLevelError otherwise, before anything reads it."""
     period, association_code = parse_submission_path(settings.raw_dir, path)
-    display_name = f"{period}/{Path(path).name}"
+    check_partition(
+        settings.registry, period, association_code, f"{period}/{Path(path).name}", today
+    )
+    return period, association_code
+
+
+def check_partition(
+    registry_path: Path,
+    period: str,
+    association_code: str,
+    display_name: str,
+    today: date | None = None,
+) -> None:
+    """Raise FileLevelError unless a submission may describe the month
+    (keys.supported_period_range: no month before the first supported one, none that has not
+    started) and the association is one of the registry's."""
     first, last = keys.supported_period_range(today)
     if not keys.is_supported_period(period, today):
         advice = (
@@ -154,7 +165,7 @@ def submission_partition(
         raise file_level_error(
             "FIC-016", file=display_name, period=period, first=first, last=last, advice=advice
         )
-    registry = load_registry(settings.registry)
+    registry = load_registry(registry_path)
     if association_code not in registry.codes:
         raise file_level_error(
             "FIC-017",
@@ -162,7 +173,6 @@ def submission_partition(
             association=association_code,
             how_to_register=registry.how_to_register(),
         )
-    return period, association_code
 
 
 def read_workbook(path: Path, display_name: str) -> Workbook:

@@ -367,7 +367,7 @@ class Portal:
         try:
             async with self.checks:
                 checked = await run_in_threadpool(
-                    check_upload, self.config, account, period, form, upload_id
+                    check_upload, self.settings, self.config, account, period, form, upload_id
                 )
         except BaseException:
             destination.unlink(missing_ok=True)

@@ -258,14 +258,21 @@ def result_of(checked: CheckedFile) -> dict:
 
 
 def check_upload(
-    config: PortalConfig, account: Account, period: str, form: ReceivedForm, upload_id: str
+    settings: Settings,
+    config: PortalConfig,
+    account: Account,
+    period: str,
+    form: ReceivedForm,
+    upload_id: str,
 ) -> Upload:
-    """Check a received workbook for the account's association and month; write its feedback.
+    """Check a received workbook for the account's association and month, as a run would (the
+    registry included); write its feedback.
 
     A refused file is deleted at once (it can never be sent); an accepted one waits, pending.
     """
     code = account.association_code
-    checked = check_file(form.file_path, submission_name(period, code), period, code)
+    name = submission_name(period, code)
+    checked = check_file(form.file_path, name, period, code, registry=settings.registry)
     now = datetime.now().replace(microsecond=0)
     render_feedback_workbook(
         checked_file_facts(checked, now),

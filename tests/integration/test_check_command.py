@@ -94,6 +94,27 @@ def test_a_refused_file_exits_1_with_the_pipeline_message(isolated_paths, elsewh
     assert summary["Code de l'erreur"] == "PAR-005"
 
 
+@pytest.mark.parametrize("placed", [True, False], ids=["destination-from-place", "from-file"])
+@pytest.mark.parametrize(
+    ("period", "code", "error_code", "says"),
+    [
+        (PERIOD, "inconnue", "FIC-017", "l'association « inconnue » n'est pas inscrite"),
+        ("2023-12", CODE, "FIC-016", "le mois 2023-12 est hors de la période prise en charge"),
+    ],
+)
+def test_a_month_or_an_association_a_run_refuses_is_refused(
+    isolated_paths, elsewhere, placed, period, code, error_code, says
+):
+    path = write_submission(elsewhere, period, code)
+    if not placed:  # then « Paramètres figés » gives the destination
+        path = path.rename(elsewhere / "export.xlsx")
+    run = run_cli("check", str(path))
+    assert run.exit_code == 1
+    assert "Résultat : refusé" in run.stdout and says in run.stdout
+    feedback = path.with_name(path.stem + "_retour.xlsx")
+    assert label_values(load_workbook(feedback)["Synthèse"])["Code de l'erreur"] == error_code
+
+
 def test_strict_exits_1_on_rejected_rows(isolated_paths, elsewhere):
     path = write_file_with_anomalies(elsewhere)
     assert run_cli("check", str(path), "--strict").exit_code == 1

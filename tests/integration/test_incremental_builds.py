@@ -25,7 +25,6 @@ Names are invented; nothing here names anyone.
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import date, datetime
 from pathlib import Path
@@ -46,7 +45,7 @@ from ase_impact.warehouse.connection import connect, locked_connection
 from orchestration.dbt_project import dbt_environment, last_build_dir
 from orchestration.instance import project_instance
 from orchestration.jobs import BUILD_JOB
-from tests.conftest import DEMO_REGISTRY, isolated_environment
+from tests.conftest import edited_demo_registry, isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.conftest import TEST_KEY
 from tests.integration.dbt_build import run_dbt_build
@@ -428,17 +427,14 @@ def test_a_new_registry_or_threshold_rebuilds_every_window_and_equals_a_full_ref
 
 def registry_without_mentoring(association_code: str, path: Path) -> Path:
     """The demo registry at path, association_code's mentoring turned off (it was on)."""
-    with DEMO_REGISTRY.open(encoding="utf-8", newline="") as demo:
-        reader = csv.DictReader(demo)
-        rows = list(reader)
-    [row] = [row for row in rows if row["association_code"] == association_code]
-    assert row["does_mentoring"] == "true"
-    row["does_mentoring"] = "false"
-    with path.open("w", encoding="utf-8", newline="") as registry:
-        writer = csv.DictWriter(registry, fieldnames=reader.fieldnames)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+
+    def mentoring_off(rows: list[dict]) -> list[dict]:
+        [row] = [row for row in rows if row["association_code"] == association_code]
+        assert row["does_mentoring"] == "true"
+        row["does_mentoring"] = "false"
+        return rows
+
+    return edited_demo_registry(path, mentoring_off)
 
 
 def closed(row: dict, ended_on: date) -> dict:

@@ -5,6 +5,7 @@ a huge upload cut off without filling the disk, a file name with ../ ignored, an
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import time
 from datetime import date
@@ -16,8 +17,9 @@ from openpyxl import load_workbook
 
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from tests.conftest import edited_demo_registry
 from tests.hostile_files import pad_sheet
-from tests.integration.portal_fixtures import CAP, PERIOD, served
+from tests.integration.portal_fixtures import CAP, PERIOD, make_portal, served
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_bad_inputs import NOT_A_WORKBOOK
 from tests.integration.test_feedback_workbook import label_values
@@ -111,6 +113,20 @@ def test_a_hostile_file_is_refused_with_the_pipelines_message(portal, conn, tmp_
     path = tmp_path / "retour.xlsx"
     path.write_bytes(feedback.content)
     assert label_values(load_workbook(path)["Synthèse"])["Motif du refus"] == report.message_fr
+
+
+def test_an_association_struck_off_the_registry_is_refused_as_a_run_would(settings, tmp_path):
+    registry = edited_demo_registry(
+        tmp_path / "associations.csv",
+        lambda rows: [row for row in rows if row["association_code"] != CAP],
+    )
+    portal = make_portal(dataclasses.replace(settings, registry=registry))
+
+    upload_id = portal.signed_in("agent-cap").upload_id(valid_workbook(tmp_path).read_bytes())
+
+    result = portal.app.state.portal.store.upload(upload_id, CAP).result
+    assert (result["status"], result["error_code"]) == ("rejected", "FIC-017")
+    assert "l'association « cap-avenir » n'est pas inscrite" in result["message_fr"]
 
 
 def _escaped(text: str) -> str:
