@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from ase_impact.core import vocabulary
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
 from ase_impact.intake.discovery import display_name
 from ase_impact.publish.feedback import feedback_path, rows_to_check
@@ -35,16 +36,19 @@ class RunOutcome:
     ignored: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _submission_lines(conn, period: str, association_code: str, outputs_dir: Path) -> list[str]:
+def _submission_lines(conn, period: str, association_code: str, settings: Settings) -> list[str]:
     submission = queries.latest_submission(conn, period, association_code)
     if submission is None:
         return [f"- {period} · {association_code} : aucune soumission enregistrée"]
+    # The registry names the association, even when its file could not be read.
+    registered = load_registry(settings.registry).get(association_code)
+    name = registered.association_name if registered else submission.association_name
     lines = [
-        f"- {period} · {association_code} ({submission.association_name or 'nom inconnu'})"
+        f"- {period} · {association_code} ({name or 'nom inconnu'})"
         f" — {submission.file_name}, version {submission.version}",
         f"    statut : {vocabulary.status_label(submission.status).lower()}",
     ]
-    detail = f"    · détail : {feedback_path(outputs_dir, period, association_code)}"
+    detail = f"    · détail : {feedback_path(settings.outputs_dir, period, association_code)}"
     if submission.is_refused:
         # The feedback workbook says what to do; the in-force version says what still counts.
         in_force = _in_force(submission.version_in_force)
@@ -112,7 +116,7 @@ def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
         f"association) : {len(outcome.misnamed)} · entrées ignorées : {len(outcome.ignored)}"
     ]
     for period, code in sorted(outcome.ingested):
-        lines += _submission_lines(conn, period, code, settings.outputs_dir)
+        lines += _submission_lines(conn, period, code, settings)
     for path in outcome.misnamed:
         lines += _misnamed_lines(conn, display_name(settings.raw_dir, path))
     for name, reason in outcome.ignored:

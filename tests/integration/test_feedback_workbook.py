@@ -179,6 +179,16 @@ def test_a_refused_file_shows_its_file_level_message_and_the_version_in_force(se
     ]
 
 
+def test_the_summary_names_an_unreadable_files_association_from_the_registry(settings, conn):
+    path = settings.raw_dir / PERIOD / f"{ASSOCIATION}.xlsx"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"")  # an interrupted upload: nothing in it names the association
+    assert ingest_file(path, settings, conn).status == "rejected"
+    outcome = RunOutcome([(PERIOD, ASSOCIATION)], [], [], [], build_succeeded=False)
+    heading = f"- {PERIOD} · {ASSOCIATION} (Cap Avenir) — {PERIOD}/{ASSOCIATION}.xlsx, version 1"
+    assert heading in summary_lines(conn, outcome, settings)
+
+
 def notes(sheet) -> str:
     return " ".join(str(row[0]) for row in sheet.iter_rows(values_only=True) if row[0])
 
