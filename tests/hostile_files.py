@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import struct
 import zipfile
 from collections.abc import Callable
@@ -193,6 +195,38 @@ def huge_session_count(raw_dir: Path, period: str, code: str) -> Path:
         "B-777", "Nomgrand", "Prenomgrand", date(2010, 6, 6), **{"Séances prévues": 3e9}
     )
     return _submission(raw_dir, period, code, extra_pairs=[huge])
+
+
+def amount_past_any_total(raw_dir: Path, period: str, code: str) -> Path:
+    """A valid file with one more resource of 10^27 €: past what the warehouse's exact sums of
+    amounts hold (DECIMAL(38, 12))."""
+    from tests.integration.sample_rows import resource_row
+
+    rows = {"resources": [resource_row(), resource_row("Don exceptionnel", amount=1e27)]}
+    return _submission(raw_dir, period, code, rows=rows)
+
+
+def control_characters_and_invisible_digits(raw_dir: Path, period: str, code: str) -> Path:
+    """A valid file whose text cells hold a NUL (as Excel's XML escapes it, « _x0000_ »: a
+    character PostgreSQL refuses in text), its association's name too, and one more pair whose
+    date and number typed as text carry a zero-width space and a byte-order mark."""
+    from datetime import date
+
+    from tests.integration.sample_rows import pair_row
+
+    invisible = {"Date de candidature": "\u200b01/02/2026", "Séances prévues": "12\ufeff"}
+    extra = pair_row("B-888", "Nomnul", "Prenomnul", date(2011, 5, 5), **invisible)
+    path = _submission(raw_dir, period, code, extra_pairs=[extra])
+    replace_text(path, "MECS Les Aubépines", "MECS_x0000_ Les Aubépines")
+    return replace_text(path, "Association de test", "Association_x0000_ de test")
+
+
+def name_not_in_utf8(raw_dir: Path, period: str, valid: Path) -> Path:
+    """A copy of a valid file named « café.xlsx » in Latin-1 (b"caf\\xe9.xlsx"), as an old file
+    share or an archive tool writes it: a name no message or table can hold as it is."""
+    path = Path(os.fsdecode(os.fsencode(raw_dir / period) + b"/caf\xe9.xlsx"))
+    shutil.copyfile(valid, path)
+    return path
 
 
 def invisible_characters(raw_dir: Path, period: str, code: str) -> Path:

@@ -13,6 +13,7 @@ from ase_impact.core import vocabulary
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD
 from ase_impact.core.settings import Settings
 from ase_impact.intake.check import CheckedFile, check_file
+from ase_impact.intake.workbook import shown_name
 from ase_impact.publish.feedback import checked_file_facts, next_step, render_feedback_workbook
 
 # Anomalies printed in full; the feedback workbook lists every one.
@@ -37,7 +38,7 @@ def display_name(path: Path, period: str | None, association_code: str | None) -
     """The name the pipeline would give the file once dropped where it belongs."""
     if period and association_code:
         return f"{period}/{association_code}.xlsx"
-    return path.name
+    return shown_name(path.name)
 
 
 def feedback_destination(path: Path, settings: Settings, output: Path | None) -> Path:
@@ -78,7 +79,7 @@ def summary_lines(checked: CheckedFile, feedback: Path) -> list[str]:
         before_sending=True,
     )
     lines += [advice] if advice else []
-    lines.append(f"Classeur de retour : {feedback}")
+    lines.append(f"Classeur de retour : {shown_name(str(feedback))}")
     lines.append("Rien n'a été envoyé au Département : ce n'était qu'une vérification.")
     return lines
 

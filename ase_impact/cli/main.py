@@ -105,9 +105,15 @@ def _storage_failure(settings: Settings, error: BaseException, command: str) -> 
 
 
 def _run(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
+    from ase_impact.core.settings import SettingsError
     from ase_impact.warehouse.connection import WAREHOUSE_ERRORS
 
     settings = _checked_settings(args)
+    if not settings.raw_dir.is_dir():  # a mistyped path in a cron line must not pass for quiet
+        raise SettingsError(
+            f"le dossier des dépôts {settings.raw_dir} n'existe pas ; créez-le ou corrigez "
+            "--raw-dir (ou ASE_IMPACT_RAW_DIR). Rien n'a été lu."
+        )
     try:
         return _run_and_summarise(settings, args, orchestrator)
     except WAREHOUSE_ERRORS as error:
@@ -150,13 +156,25 @@ def _template(args: argparse.Namespace, _: Orchestrator) -> int:
 def _check(args: argparse.Namespace, _: Orchestrator) -> int:
     from ase_impact.cli.check import run_check, summary_lines
     from ase_impact.core.settings import load_settings
+    from ase_impact.intake.workbook import shown_name
+    from ase_impact.warehouse.connection import storage_failure_fr
 
     if not args.file.is_file():
-        print(f"Fichier introuvable : {args.file}", file=sys.stderr)
+        print(f"Fichier introuvable : {shown_name(str(args.file))}", file=sys.stderr)
         return USAGE_ERROR
-    checked, feedback = run_check(
-        args.file, load_settings(), args.period, args.association, args.output
-    )
+    if args.output is not None and args.output.is_dir():
+        print(f"-o doit nommer un fichier .xlsx, pas un dossier : {args.output}", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        checked, feedback = run_check(
+            args.file, load_settings(), args.period, args.association, args.output
+        )
+    except OSError as error:  # only the feedback workbook is written: where -o points
+        print(
+            f"Classeur de retour impossible à écrire : {storage_failure_fr(error)}",
+            file=sys.stderr,
+        )
+        return USAGE_ERROR
     print("\n".join(summary_lines(checked, feedback)))
     return 1 if checked.is_refused or (args.strict and checked.totals.rejected) else 0
 

@@ -39,6 +39,10 @@ CELL = "cell"
 # The largest whole number a count column (sessions, participants) accepts: far above any real
 # count, far below what the warehouse's INTEGER holds (2,147,483,647).
 MAX_INTEGER = 1_000_000
+# The largest amount a resource row accepts (euros or FTE): far above any association's budget
+# line, far below what the warehouse's exact sums of amounts hold (DECIMAL(38, 12): 10^26), so
+# that no file can make a total overflow and stop the build of every association.
+MAX_AMOUNT = 1_000_000_000
 # The longest text a cell may hold (Excel itself allows 32,767 characters).
 MAX_TEXT_LENGTH = 500
 
@@ -403,6 +407,14 @@ def _resources_rules() -> list[Rule]:
             ("unit", "category"),
             "l'unité doit rester vide pour la catégorie "
             f"{quoted_list(_categories_with_unit(None))}.",
+        ),
+        _row(
+            "RES-011",
+            s,
+            "amount",
+            ("amount",),
+            f"le montant dépasse {_thousands(MAX_AMOUNT)}, le maximum admis ; vérifiez la "
+            "valeur saisie (un montant s'écrit en euros, un effectif en ETP).",
         ),
     ]
 

@@ -32,6 +32,7 @@ from ase_impact.contracts.rules import (
     HISTORY,
     IN_LIST,
     INTEGER_AT_MOST,
+    MAX_AMOUNT,
     MAX_INTEGER,
     MISPE_ITEM_FIELDS,
     NON_NEGATIVE_INTEGER,
@@ -388,6 +389,7 @@ def _resources_checks(period_end: date) -> dict[str, RowCheck]:
         "RES-007": _unit_check("EUR"),
         "RES-008": _unit_check("ETP"),
         "RES-009": _unit_check(None),
+        "RES-011": ("amount", lambda amounts: ~(amounts > MAX_AMOUNT)),
     }
 
 

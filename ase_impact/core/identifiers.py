@@ -26,6 +26,24 @@ def without_format_characters(text: str) -> str:
     return "".join(char for char in text if unicodedata.category(char) != FORMAT_CATEGORY)
 
 
+# Control characters a cell's text keeps: tab and line breaks (Alt+Entrée in Excel).
+_KEPT_CONTROLS = frozenset("\t\n\r")
+_DROPPED_CATEGORIES = frozenset({FORMAT_CATEGORY, "Cc"})
+
+
+def visible_text(text: str) -> str:
+    """The text a cell shows: without its invisible format characters (Cf) nor its control
+    characters (Cc: NUL, which PostgreSQL refuses in text, and the like) but tab and line
+    breaks. A date or a number pasted with a zero-width space reads as the date or the number."""
+    if text.isprintable():  # most cells: neither kind of character is printable
+        return text
+    return "".join(
+        char
+        for char in text
+        if char in _KEPT_CONTROLS or unicodedata.category(char) not in _DROPPED_CATEGORIES
+    )
+
+
 def normalise_name(name: str) -> str:
     """The form of a name that is hashed: accents stripped, case-folded, separators and
     invisible format characters removed.

@@ -11,7 +11,7 @@ import calendar
 import re
 from datetime import date, datetime
 
-PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")  # ASCII digits: "２０２６-10" is no month
 ASSOCIATION_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
 
 # The months a submission may have: from that of the first template version (2026.1) to the

@@ -16,7 +16,7 @@ from pathlib import Path
 from ase_impact.contracts.errors import FileLevelError
 from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import sha256_of
-from ase_impact.intake.workbook import submission_partition
+from ase_impact.intake.workbook import shown_name, submission_partition
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import exists as warehouse_exists
 from ase_impact.warehouse.connection import locked_connection
@@ -70,7 +70,7 @@ def _list_month_folder(raw_dir: Path, root: Path, folder: Path, listing: RawList
         if reason is None:
             listing.files.append(path)
         else:
-            listing.ignored.append((path.relative_to(raw_dir).as_posix(), reason))
+            listing.ignored.append((shown_name(path.relative_to(raw_dir)), reason))
 
 
 def list_raw(raw_dir: Path, period: str | None = None) -> RawListing:
@@ -90,7 +90,7 @@ def list_raw(raw_dir: Path, period: str | None = None) -> RawListing:
             continue
         reason = _set_aside(root, entry)
         if reason is not None:
-            listing.ignored.append((entry.name, reason))
+            listing.ignored.append((shown_name(entry.name), reason))
         elif entry.is_dir():
             _list_month_folder(raw_dir, root, entry, listing)
         elif entry.is_file() and entry.suffix.lower() in SPREADSHEET_SUFFIXES:
@@ -156,9 +156,9 @@ def contents_differ(paths: list[Path]) -> bool:
 def display_name(raw_dir: Path, path: Path) -> str:
     """How a file is named to people and in quality tables: "2026-10/cap-avenir.xlsx"."""
     try:
-        return path.resolve().relative_to(raw_dir.resolve()).as_posix()
+        return shown_name(path.resolve().relative_to(raw_dir.resolve()))
     except ValueError:
-        return path.name
+        return shown_name(path.name)
 
 
 @dataclass

@@ -24,7 +24,7 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 import pandas as pd
@@ -32,11 +32,12 @@ import python_calamine
 from openpyxl.utils import get_column_letter
 
 from ase_impact.contracts.errors import FileLevelError, file_level_error
-from ase_impact.contracts.findings import concat_findings, rule_findings
+from ase_impact.contracts.findings import cell_text, concat_findings, rule_findings
 from ase_impact.contracts.rules import MAX_TEXT_LENGTH, quoted_list, rule
 from ase_impact.contracts.schemas import identity_failures
 from ase_impact.core import keys, referentiel
 from ase_impact.core.dates import is_blank, parse_date_cell
+from ase_impact.core.identifiers import visible_text
 from ase_impact.core.keys import ASSOCIATION_CODE, PERIOD
 from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
@@ -113,18 +114,26 @@ class Workbook:
     sheets: dict[str, SheetRows]
 
 
+def shown_name(path: PurePath | str) -> str:
+    """A path as people and the quality tables read it. Bytes of a name that are not UTF-8 (a
+    name written in another encoding by an old file share or archive tool), which no message
+    or table could hold, show as « � »."""
+    text = path.as_posix() if isinstance(path, PurePath) else path
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def parse_submission_path(raw_dir: Path, path: Path) -> tuple[str, str]:
     """(period "YYYY-MM", association_code) of a file dropped as <raw_dir>/<YYYY-MM>/<code>.xlsx."""
     try:
         relative = Path(path).resolve().relative_to(Path(raw_dir).resolve())
     except ValueError:
-        raise file_level_error("FIC-001", file=Path(path).name) from None
-    display_name = relative.as_posix()
+        raise file_level_error("FIC-001", file=shown_name(Path(path).name)) from None
+    display_name = shown_name(relative)
     if len(relative.parts) != 2:
         raise file_level_error("FIC-001", file=display_name)
     folder, file_name = relative.parts
     if not PERIOD.fullmatch(folder):
-        raise file_level_error("FIC-002", file=display_name, folder=folder)
+        raise file_level_error("FIC-002", file=display_name, folder=shown_name(folder))
     stem, suffix = file_name[: -len(WORKBOOK_SUFFIX)], file_name[-len(WORKBOOK_SUFFIX) :]
     if suffix.lower() != WORKBOOK_SUFFIX or not ASSOCIATION_CODE.fullmatch(stem):
         raise file_level_error("FIC-003", file=display_name)
@@ -255,7 +264,9 @@ def _read_cells(
         for code, sheet in in_file.items()
     }
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        # Through a file object: calamine cannot open a path whose name is not UTF-8.
+        with open(path, "rb") as handle:
+            book = python_calamine.CalamineWorkbook.from_filelike(handle)
     except Exception:  # calamine reports zip, XML and format problems alike
         raise file_level_error("FIC-005", file=display_name) from None
     try:
@@ -340,23 +351,24 @@ def read_identity(rows: Sequence[Sequence[object]]) -> dict[str, str | None]:
 
 
 def _identity_text(field: str, value: object) -> str | None:
+    """An identity cell as its text shows (visible_text), the period as "YYYY-MM"."""
+    if isinstance(value, str):
+        value = visible_text(value)
     if is_blank(value):
         return None
     if field == "period":
         return _period_text(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return cell_text(value)
 
 
 def _period_text(value: object) -> str:
-    """A Période cell as "YYYY-MM", even when Excel turned it into a date; else the text."""
+    """A Période cell as "YYYY-MM", even when Excel turned it into a date; else as shown."""
     if isinstance(value, str) and PERIOD.fullmatch(value.strip()):
         return value.strip()
     try:
         as_date = parse_date_cell(value)  # never None: blank cells are handled by the caller
     except ValueError:
-        return str(value).strip()
+        return cell_text(value)
     return as_date.strftime("%Y-%m")
 
 
@@ -485,7 +497,8 @@ def _column(
     data_type: str,
     epoch: datetime = EXCEL_EPOCH,
 ) -> np.ndarray:
-    """One column's cells: text stripped, blanks as None, numbers of a date column as dates."""
+    """One column's cells: text as shown (visible_text) and stripped, blanks as None, numbers of
+    a date column as dates."""
     column = np.full(len(rows), None, dtype=object)
     if position is None:
         return column
@@ -495,7 +508,7 @@ def _column(
         cells = [row[position] if position < len(row) else None for row in rows]
     # Inline for the common cells (text, dates, numbers); anything else through is_blank.
     cells = [
-        (cell.strip() or None)
+        (visible_text(cell).strip() or None)
         if cell.__class__ is str
         else cell
         if cell.__class__ in NEVER_BLANK_TYPES or (cell.__class__ is float and cell == cell)

@@ -7,7 +7,9 @@ messages).
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -113,6 +115,27 @@ def test_a_month_or_an_association_a_run_refuses_is_refused(
     assert "Résultat : refusé" in run.stdout and says in run.stdout
     feedback = path.with_name(path.stem + "_retour.xlsx")
     assert label_values(load_workbook(feedback)["Synthèse"])["Code de l'erreur"] == error_code
+
+
+def test_a_feedback_path_that_cannot_be_written_is_a_usage_error(isolated_paths, elsewhere):
+    path = write_submission(elsewhere, PERIOD, CODE)
+    folder = run_cli("check", str(path), "-o", str(elsewhere))
+    assert (folder.exit_code, folder.stdout) == (2, "")
+    assert folder.stderr.startswith("-o doit nommer un fichier .xlsx, pas un dossier")
+    # Under a file, not a folder: no one can write there, root included.
+    (elsewhere / "notes.txt").write_text("notes")
+    unwritable = run_cli("check", str(path), "-o", str(elsewhere / "notes.txt" / "r.xlsx"))
+    assert unwritable.exit_code == 2 and "Traceback" not in unwritable.stderr
+    assert unwritable.stderr.startswith("Classeur de retour impossible à écrire")
+
+
+def test_a_file_named_in_another_encoding_is_checked(isolated_paths, elsewhere):
+    named = Path(os.fsdecode(os.fsencode(elsewhere) + b"/caf\xe9.xlsx"))
+    write_submission(elsewhere, PERIOD, CODE).rename(named)
+    run = run_cli("check", str(named), "--association", CODE, "--period", PERIOD)
+    assert run.exit_code == 0, run.stderr
+    assert "Résultat : accepté" in run.stdout
+    assert f"Classeur de retour : {elsewhere}/caf\ufffd_retour.xlsx" in run.stdout
 
 
 def test_strict_exits_1_on_rejected_rows(isolated_paths, elsewhere):

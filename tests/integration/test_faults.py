@@ -453,6 +453,13 @@ def test_a_bad_key_file_is_said_once_before_any_file(three_files, monkeypatch, k
     assert not three_files.archive_dir.exists()
 
 
+def test_a_raw_folder_that_does_not_exist_stops_the_run(three_files, tmp_path):
+    mistyped = tmp_path / "depots-mal-orthographie"
+    message = _refused_configuration(run_cli("run", "--raw-dir", str(mistyped)))
+    assert f"le dossier des dépôts {mistyped} n'existe pas" in message
+    assert not three_files.archive_dir.exists() and not mistyped.exists()
+
+
 def test_a_malformed_registry_stops_the_run_naming_its_line(three_files, monkeypatch, tmp_path):
     registry = tmp_path / "registre.csv"
     registry.write_text(DEMO_REGISTRY.read_text(encoding="utf-8") + "Cap,,,,,,\n", encoding="utf-8")

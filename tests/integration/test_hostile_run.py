@@ -8,7 +8,7 @@ in force of a partition corrected with a blank template stays in force.
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
 import pytest
@@ -19,7 +19,9 @@ from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse import connection, schema
 from tests.conftest import isolated_environment
 from tests.hostile_files import (
+    amount_past_any_total,
     blank_template,
+    control_characters_and_invisible_digits,
     error_logical_and_percent_cells,
     folder_named_like_a_workbook,
     garbage_rows,
@@ -29,6 +31,7 @@ from tests.hostile_files import (
     link_leading_outside,
     long_text_cell,
     mac_workbook_with_serial_birth_date,
+    name_not_in_utf8,
     nameless_youths,
 )
 from tests.integration.cli_runs import run_cli
@@ -52,11 +55,15 @@ EXPECTED = {
     (SEPTEMBER, "cap-avenir"): ("accepted_with_rejections", "CEL-004"),
     (SEPTEMBER, "envol-mentorat"): ("accepted_with_rejections", "DON-003"),  # garbage
     (SEPTEMBER, "passerelles-jeunes"): ("accepted", None),  # a sound file
+    (SEPTEMBER, "horizons-partages"): ("accepted_with_rejections", "RES-011"),  # 10^27 €
+    # A NUL in text cells, a zero-width space in a date, a byte-order mark in a number.
+    (SEPTEMBER, "les-tilleuls"): ("accepted", None),
 }
 REFUSED_BEFORE_READING = {
     "2023-12/cap-avenir.xlsx": "FIC-016",
     "2099-12/cap-avenir.xlsx": "FIC-016",
     "2026-10/inconnue.xlsx": "FIC-017",
+    "2026-09/caf\ufffd.xlsx": "FIC-003",  # named in Latin-1: b"caf\xe9.xlsx"
 }
 
 
@@ -83,7 +90,10 @@ def hostile_run(tmp_path_factory):
         nameless_youths(raw, OCTOBER, "boussole-ase")
         long_text_cell(raw, SEPTEMBER, "cap-avenir")
         garbage_rows(raw, SEPTEMBER, "envol-mentorat")
-        write_submission(raw, SEPTEMBER, "passerelles-jeunes")
+        sound = write_submission(raw, SEPTEMBER, "passerelles-jeunes")
+        name_not_in_utf8(raw, SEPTEMBER, sound)
+        amount_past_any_total(raw, SEPTEMBER, "horizons-partages")
+        control_characters_and_invisible_digits(raw, SEPTEMBER, "les-tilleuls")
         folder_named_like_a_workbook(raw, SEPTEMBER)
         outside = write_submission(root / "ailleurs", SEPTEMBER, "boussole-ase")
         link_leading_outside(raw, SEPTEMBER, outside, "boussole-ase.xlsx")
@@ -133,7 +143,21 @@ def hostile_run(tmp_path_factory):
                 "select count(*) from quality.rejected_rows where association_code = "
                 "'envol-mentorat' and period = date '2026-09-01'"
             ).fetchone()[0]
+            september_tilleuls = "association_code = 'les-tilleuls' and period = date '2026-09-01'"
+            tilleuls = {
+                "structures": conn.execute(
+                    f"select distinct referring_structure from raw.pairs where {september_tilleuls}"
+                ).fetchall(),
+                "name": conn.execute(
+                    f"select association_name from quality.submissions where {september_tilleuls}"
+                ).fetchall(),
+                "pair_888": conn.execute(
+                    "select application_date, sessions_planned from raw.pairs "
+                    f"where {september_tilleuls} and pair_id = 'B-888'"
+                ).fetchall(),
+            }
         yield {
+            "tilleuls": tilleuls,
             "run": run,
             "strict": strict,
             "latest": latest,
@@ -187,7 +211,7 @@ def test_files_outside_the_range_or_the_registry_name_no_partition(hostile_run):
 
 def test_the_summary_names_each_refusal_and_each_ignored_entry(hostile_run):
     stdout = hostile_run["run"].stdout
-    assert "refusés avant lecture (emplacement, nom, mois, association) : 3" in stdout
+    assert "refusés avant lecture (emplacement, nom, mois, association) : 4" in stdout
     assert "entrées ignorées : 2" in stdout
     assert "- 2026-09/x.xlsx : ignoré, dossier dans un dossier de mois" in stdout
     assert "- 2026-09/boussole-ase.xlsx : ignoré, lien symbolique vers un emplacement hors" in (
@@ -204,3 +228,13 @@ def test_the_summary_names_each_refusal_and_each_ignored_entry(hostile_run):
 def test_the_garbage_file_is_counted_exactly_and_stored_capped(hostile_run):
     assert hostile_run["garbage"] == (49_999, 49_999)
     assert hostile_run["stored"] <= 1_000
+
+
+def test_cells_read_as_they_show(hostile_run):
+    # Neither the NUL nor the invisible characters reach the warehouse; the date and the
+    # number they hid in read as typed.
+    assert hostile_run["tilleuls"] == {
+        "structures": [("MECS Les Aubépines",)],
+        "name": [("Association de test",)],
+        "pair_888": [(date(2026, 2, 1), 12)],
+    }

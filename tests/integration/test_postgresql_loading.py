@@ -9,7 +9,9 @@ import pytest
 
 from ase_impact.cli.main import build_parser
 from ase_impact.core.settings import load_settings
+from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import connection
+from tests.hostile_files import control_characters_and_invisible_digits
 from tests.integration import test_loading
 from tests.integration.test_definitions import check_the_referentiel_loaded_record
 
@@ -41,6 +43,18 @@ def test_a_failure_while_loading_rolls_back_to_the_previous_state(settings, pg_c
     test_loading.test_a_failure_while_loading_rolls_back_to_the_previous_state(
         settings, pg_conn, monkeypatch
     )
+
+
+def test_a_nul_in_a_text_cell_is_not_read(settings, pg_conn):
+    """PostgreSQL refuses a NUL in text: the cell is read as it shows, without it."""
+    path = control_characters_and_invisible_digits(settings.raw_dir, "2026-10", "cap-avenir")
+    assert ingest_file(path, settings, pg_conn).status == "accepted"
+    assert pg_conn.execute(
+        "SELECT DISTINCT referring_structure FROM raw.pairs WHERE association_code = 'cap-avenir'"
+    ).fetchall() == [("MECS Les Aubépines",)]
+    assert pg_conn.execute(
+        "SELECT association_name FROM quality.submissions WHERE association_code = 'cap-avenir'"
+    ).fetchall() == [("Association de test",)]
 
 
 def test_one_writer_at_a_time_across_sessions(postgres_url):

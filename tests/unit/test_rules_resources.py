@@ -42,6 +42,10 @@ CASES = {
         ],
     ),
     "RES-009": case({**TOOL, "Unité": "EUR"}, TOOL),
+    "RES-011": case(
+        [{"Montant": 1_000_000_000.01}, {"Montant": 1e27}, {"Montant": "6e25"}],
+        [{"Montant": 1_000_000_000}, {"Montant": "999 999 999,99"}],
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ase_impact.contracts.errors import FileLevelError
 from ase_impact.core import referentiel
 from ase_impact.intake.validate import FileContext, validate_workbook
 from ase_impact.intake.workbook import check_identity, parse_submission_path, read_workbook
-from tests.hostile_files import rewrite_parts, sheet_part
+from tests.hostile_files import replace_text, rewrite_parts, sheet_part
 from tests.unit.test_rules_pairs import BASE_PAIR
 from tests.workbook_factory import headers_of, write_workbook
 
@@ -162,6 +163,45 @@ def test_french_iso_and_real_dates_all_parse(tmp_path):
     accepted = validated["pairs"].accepted
     assert accepted["application_date"].tolist() == [pd.Timestamp("2026-02-01")] * 4
     assert validated["pairs"].findings.empty
+
+
+def test_invisible_and_control_characters_are_not_read(tmp_path):
+    zero_width, byte_order, left_to_right = "\u200b", "\ufeff", "\u200e"
+    rows = [
+        _pair(
+            "B-1",
+            **{"Date de candidature": f"{zero_width}01/02/2026", "Séances prévues": "20\u200b"},
+        ),
+        {"Identifiant binôme": zero_width, "Sexe": byte_order},  # shows nothing: a blank row
+        _pair(
+            "B-2",
+            **{
+                "Date de candidature": f"{byte_order}2026-02-01",
+                "Séances prévues": f"2{left_to_right}4",
+            },
+        ),
+    ]
+    path = _write(tmp_path, rows={"pairs": rows})
+    # A NUL, which openpyxl does not write, as Excel's XML escapes it; PostgreSQL refuses it.
+    replace_text(path, "MECS Les Tilleuls", "MECS _x0000_Les\tTilleuls")
+
+    workbook = read_workbook(path, NAME)
+    assert workbook.sheets["pairs"].frame["excel_row"].tolist() == [2, 4]
+    validated = validate_workbook(workbook, FileContext(NAME, PERIOD, CODE))["pairs"]
+    assert validated.findings.empty
+    accepted = validated.accepted
+    assert accepted["application_date"].tolist() == [pd.Timestamp("2026-02-01")] * 2
+    assert accepted["sessions_planned"].tolist() == [20, 24]
+    assert accepted["referring_structure"].tolist() == ["MECS Les\tTilleuls"] * 2
+
+
+def test_an_identity_cell_reads_as_it_shows(tmp_path):
+    path = _write(tmp_path, period=202610, association_code=f"\u200b{CODE}")
+    identity = read_workbook(path, NAME).identity
+    assert (identity["period"], identity["association_code"]) == ("202610", CODE)
+    with pytest.raises(FileLevelError) as refused:
+        check_identity(identity, PERIOD, CODE, NAME)
+    assert "(valeur lue : « 202610 »)" in refused.value.message_fr
 
 
 def test_identity_reads_a_period_typed_as_a_date_and_a_version_typed_as_a_number(tmp_path):
@@ -360,6 +400,20 @@ def test_a_valid_path_gives_period_and_association(tmp_path):
             "2026-10/Cap Avenir.xlsx",
             "FIC-003",
             "Fichier 2026-10/Cap Avenir.xlsx : le nom du fichier doit être le code de "
+            "l'association suivi de .xlsx, en minuscules sans accent, chiffres et tirets (2 à 41 "
+            "caractères, par exemple cap-avenir.xlsx).",
+        ),
+        (
+            "\uff12\uff10\uff12\uff16-10/cap-avenir.xlsx",  # full-width digits
+            "FIC-002",
+            "Fichier \uff12\uff10\uff12\uff16-10/cap-avenir.xlsx : le dossier « "
+            "\uff12\uff10\uff12\uff16-10 » n'est pas un mois valide ; il doit être nommé AAAA-MM "
+            "(par exemple 2026-10).",
+        ),
+        (
+            os.fsdecode(b"2026-10/caf\xe9.xlsx"),  # « café.xlsx » named in Latin-1
+            "FIC-003",
+            "Fichier 2026-10/caf\ufffd.xlsx : le nom du fichier doit être le code de "
             "l'association suivi de .xlsx, en minuscules sans accent, chiffres et tirets (2 à 41 "
             "caractères, par exemple cap-avenir.xlsx).",
         ),
