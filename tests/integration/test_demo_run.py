@@ -29,6 +29,7 @@ from tests.conftest import isolated_environment
 from tests.integration.cli_runs import run_cli
 from tests.integration.test_consolidated_workbook import charted
 from tests.integration.test_loading import raw_counts
+from tests.unit.test_docs import marts_examples
 
 pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
 
@@ -157,6 +158,17 @@ def test_the_summary_names_each_error_and_the_refused_file(demo_run):
     assert _query(demo_run["warehouse"], "select file_name from quality.file_errors") == [
         (refused,)
     ]
+
+
+def test_the_documented_example_queries_give_one_row_per_thing_they_list(demo_run):
+    published = demo_run["warehouse"].with_name("ase_impact_published.duckdb")
+    with duckdb.connect(str(published), read_only=True) as conn:
+        for sql in marts_examples():
+            rows = conn.execute(sql).fetchall()
+            assert rows, sql
+            # What a row is about (territory, association, dimension and wave…) is its text.
+            labels = [tuple(cell for cell in row if isinstance(cell, str)) for row in rows]
+            assert len(set(labels)) == len(rows), sql
 
 
 def test_the_marts_cover_every_indicator_for_every_month(demo_run):

@@ -114,3 +114,40 @@ def test_commands_use_what_a_fresh_clone_has(page):
     """uv is not on the PATH of a fresh clone (the Makefile installs it in .tools/bin)."""
     text = page.read_text(encoding="utf-8")
     assert "uv run" not in text, f"{page.name}: write `make …` or `.venv/bin/…`, not `uv run`"
+
+
+# Variables the pipeline sets itself for dbt's process (its profile's target and connection),
+# never the operator.
+SET_FOR_DBT = re.compile(r"ASE_IMPACT_(?:DBT|PG)_")
+VARIABLE = re.compile(r"\"(ASE_IMPACT_[A-Z_]+)\"")
+
+
+def test_every_setting_the_code_reads_is_documented():
+    configuration = (PROJECT_ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    configuration += (PROJECT_ROOT / "docs" / "portal.md").read_text(encoding="utf-8")
+    read = {
+        name
+        for folder in ("ase_impact", "orchestration")
+        for source in (PROJECT_ROOT / folder).rglob("*.py")
+        for name in VARIABLE.findall(source.read_text(encoding="utf-8"))
+        if not SET_FOR_DBT.match(name)
+    }
+    assert len(read) > 10
+    assert sorted(name for name in read if f"| `{name}` |" not in configuration) == []
+
+
+SQL_EXAMPLE = re.compile(r"^```sql\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# Marts holding every period grain: a month, its quarter and its year to date share a period.
+BY_GRAIN = re.compile(r"marts\.(?:fct_indicators|mart_value_chain|mart_impact_dimensions)\b")
+
+
+def marts_examples() -> list[str]:
+    """The example queries of docs/marts.md (its ```sql blocks)."""
+    return SQL_EXAMPLE.findall((PROJECT_ROOT / "docs" / "marts.md").read_text(encoding="utf-8"))
+
+
+def test_every_example_on_a_mart_of_every_grain_picks_its_grain():
+    examples = [sql for sql in marts_examples() if BY_GRAIN.search(sql)]
+    assert len(examples) >= 3
+    for sql in examples:
+        assert "period_grain =" in sql, sql
