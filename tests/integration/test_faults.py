@@ -551,6 +551,7 @@ def test_a_process_waiting_for_the_lock_names_its_holder(settings, tmp_path):
 
 
 def test_a_damaged_warehouse_names_the_rebuild_command(settings):
+    settings.raw_dir.mkdir(parents=True)
     settings.warehouse.parent.mkdir(parents=True)
     settings.warehouse.write_bytes(os.urandom(64 * 1024))
     run = run_cli("run")
