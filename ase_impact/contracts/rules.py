@@ -658,6 +658,12 @@ def _cell_rules() -> list[Rule]:
             "le texte compte {detail} caractères, au-delà de la limite de "
             f"{_thousands(MAX_TEXT_LENGTH)} ; raccourcissez-le.",
         ),
+        cell_rule(
+            "CEL-005",
+            "la cellule fait partie des cellules fusionnées {detail} : Excel y affiche la "
+            "valeur de la première, mais elle est vide ; annulez la fusion (Accueil > "
+            "Fusionner et centrer) et saisissez la valeur sur chaque ligne.",
+        ),
     ]
 
 

@@ -68,6 +68,8 @@ CELL_RULES = {
     PERCENT_MARK: "CEL-003",
     "long": "CEL-004",
 }
+# The CEL rule of a cell that a merge covers: Excel shows the merge's value there, it holds none.
+MERGED_CELL_RULE = "CEL-005"
 CELL_FLAG_COLUMNS = ["index", "field", "rule_code", "detail"]
 SHEET_STATES_FR = {"hidden": "masqué", "veryHidden": "très masqué, invisible depuis Excel"}
 _type_of = np.frompyfunc(type, 1, 1)
@@ -76,12 +78,14 @@ _type_of = np.frompyfunc(type, 1, 1)
 @dataclass(frozen=True)
 class _SheetCells:
     """Every cell of a read sheet, rows anchored at A1, its merged header ranges ("A1:B1"), the
-    cells the XML pass marked (errors, percentages) and the workbook's date system."""
+    cells the XML pass marked (errors, percentages), the workbook's date system and the merged
+    ranges that reach the data rows (0-based first row, first column, last row, last column)."""
 
     rows: list[list[object]]
     merged_header_ranges: list[str]
     marks: CellMarks
     date1904: bool = False
+    merged_data_ranges: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def empty_cell_flags() -> pd.DataFrame:
@@ -308,14 +312,34 @@ def _sheet_cells(
     book: python_calamine.CalamineWorkbook, name: str, marks: CellMarks, date1904: bool
 ) -> _SheetCells:
     sheet = book.get_sheet_by_name(name)
-    merged_header_ranges = [
-        f"{get_column_letter(first_column + 1)}{first_row + 1}:"
-        f"{get_column_letter(last_column + 1)}{last_row + 1}"
+    merged = [
+        (first_row, first_column, last_row, last_column)
         for (first_row, first_column), (last_row, last_column) in sheet.merged_cell_ranges or ()
-        if first_row == HEADER_ROW - 1
+    ]
+    merged_header_ranges = [
+        _range_text(*bounds) for bounds in merged if bounds[0] == HEADER_ROW - 1
     ]
     rows = sheet.to_python(skip_empty_area=False)
-    return _SheetCells(rows, merged_header_ranges, marks, date1904)
+    # Those reaching the data rows (0-based: from HEADER_ROW on), whose value shows elsewhere
+    # than in the cell holding it; a merge of empty cells shows nothing.
+    merged_data = tuple(
+        bounds
+        for bounds in merged
+        if bounds[2] >= HEADER_ROW and not _is_blank_at(rows, bounds[0], bounds[1])
+    )
+    return _SheetCells(rows, merged_header_ranges, marks, date1904, merged_data)
+
+
+def _is_blank_at(rows: list[list[object]], row: int, column: int) -> bool:
+    return row >= len(rows) or column >= len(rows[row]) or is_blank(rows[row][column])
+
+
+def _range_text(first_row: int, first_column: int, last_row: int, last_column: int) -> str:
+    """0-based bounds as Excel names the range: "D2:D4"."""
+    return (
+        f"{get_column_letter(first_column + 1)}{first_row + 1}:"
+        f"{get_column_letter(last_column + 1)}{last_row + 1}"
+    )
 
 
 def _missing_sheets(names: list[str], unexpected: list[str]) -> str:
@@ -394,7 +418,7 @@ def _sheet_rows(sheet_code: str, cells: _SheetCells, display_name: str) -> Sheet
         )
         for spec in specs
     }
-    flags = _flag_cells(columns, positions, cells.marks)
+    flags = _flag_cells(columns, positions, cells.marks, cells.merged_data_ranges)
     filled = np.zeros(len(data_rows), dtype=bool)  # blank rows are skipped
     for values in columns.values():
         filled |= pd.notna(values)
@@ -420,14 +444,19 @@ def _sheet_rows(sheet_code: str, cells: _SheetCells, display_name: str) -> Sheet
 
 
 def _flag_cells(
-    columns: dict[str, np.ndarray], positions: dict[str, int], marks: CellMarks
+    columns: dict[str, np.ndarray],
+    positions: dict[str, int],
+    marks: CellMarks,
+    merged_ranges: Sequence[tuple[int, int, int, int]] = (),
 ) -> pd.DataFrame:
     """The cells of the read columns that a CEL rule rejects (see CELL_RULES), by data row.
 
-    An error cell, which calamine reads as empty, takes the error's text ("#N/A"), and a
-    percentage the text Excel shows ("50 %"): the finding shows them as the association sees
-    them. Logical values and long texts keep their value. Changes columns in place.
+    An error cell, which calamine reads as empty, takes the error's text ("#N/A"), a
+    percentage the text Excel shows ("50 %") and a cell a merge covers the merge's range
+    ("D2:D4"): the finding shows them as the association sees them. Logical values and long
+    texts keep their value. Changes columns in place.
     """
+    merged = _flag_merged_cells(columns, positions, merged_ranges)
     flagged: list[tuple[int, str, str, str]] = []
     field_at = {position: name for name, position in positions.items()}
     for (row, column), (kind, detail) in sorted(marks.items()):
@@ -453,11 +482,49 @@ def _flag_cells(
             if len(text) > MAX_TEXT_LENGTH:
                 length = f"{len(text):,}".replace(",", " ")
                 flagged.append((position, name, CELL_RULES["long"], length))
-    if not flagged:
+    if not flagged and merged.empty:
         return empty_cell_flags()
-    flags = pd.DataFrame(flagged, columns=CELL_FLAG_COLUMNS)
+    flags = pd.concat([pd.DataFrame(flagged, columns=CELL_FLAG_COLUMNS), merged], ignore_index=True)
     flags["index"] = flags["index"].astype("int64")
     return flags.drop_duplicates(["index", "field"]).reset_index(drop=True)
+
+
+def _flag_merged_cells(
+    columns: dict[str, np.ndarray],
+    positions: dict[str, int],
+    merged_ranges: Sequence[tuple[int, int, int, int]],
+) -> pd.DataFrame:
+    """The data cells of read columns that a merge covers (all of it but its first cell, which
+    holds the value), as CEL flags; each takes the merge's range as its text. One array per
+    range and column: a merge can cover a whole sheet."""
+    field_at = {position: name for name, position in positions.items()}
+    parts = []
+    for first_row, first_column, last_row, last_column in merged_ranges:
+        shown = _range_text(first_row, first_column, last_row, last_column)
+        for column in range(first_column, last_column + 1):
+            name = field_at.get(column)
+            if name is None:
+                continue
+            # Data position = sheet row - HEADER_ROW; the first cell of the merge is not covered.
+            first = max(first_row + (column == first_column), HEADER_ROW) - HEADER_ROW
+            last = min(last_row - HEADER_ROW, len(columns[name]) - 1)
+            if first > last:
+                continue
+            covered = np.arange(first, last + 1)
+            columns[name][covered] = shown
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "index": covered,
+                        "field": name,
+                        "rule_code": MERGED_CELL_RULE,
+                        "detail": shown,
+                    }
+                )
+            )
+    if not parts:
+        return empty_cell_flags()
+    return pd.concat(parts, ignore_index=True)
 
 
 def _percent_text(value: float) -> str:

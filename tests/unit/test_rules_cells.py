@@ -5,7 +5,8 @@ what calamine alone would not tell: Excel errors in some cells ("errors": {heade
 number formats ("formats": {header: "0%"}), or a text longer than Excel itself writes
 ("long": {header: length}, as a hostile or generated file can hold). Each rule fires alone
 on its firing scenarios, its row is rejected and the finding names the column and what is
-wrong; passing rows load.
+wrong; passing rows load. "merge" merges two cells of the row ("merge": (first header, last
+header)) or any range ("merge": "AZ2:BA3").
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ CASES = {
         ],
         {"cells": {"Structure ASE d'origine": "x" * MAX_TEXT_LENGTH}},
     ),
+    "CEL-005": case(
+        # « Nord » shown over the structure's cell too, which holds nothing.
+        {
+            "cells": {"Structure ASE d'origine": None},
+            "merge": ("Territoire", "Structure ASE d'origine"),
+        },
+        [
+            {"merge": "AZ2:BA3"},  # beside the table: no read column
+            {  # empty cells merged show nothing: the empty cells are read as they are
+                "cells": {"Séances prévues": None, "Séances réalisées": None},
+                "merge": ("Séances prévues", "Séances réalisées"),
+            },
+        ],
+    ),
 }
 
 
@@ -81,6 +96,11 @@ def _write(path: Path, scenario: dict) -> Path:
         replace_text(path, LONG_MARKER + header, "N" * length)
     if errors := scenario.get("errors"):
         with_error_cells(path, DONNEES, {f"{letters[h]}2": error for h, error in errors.items()})
+    if merge := scenario.get("merge"):
+        book = load_workbook(path)
+        first, last = merge if isinstance(merge, tuple) else (None, None)
+        book[DONNEES].merge_cells(f"{letters[first]}2:{letters[last]}2" if first else merge)
+        book.save(path)
     return path
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from ase_impact.contracts.errors import FileLevelError
@@ -193,6 +194,32 @@ def test_invisible_and_control_characters_are_not_read(tmp_path):
     assert accepted["application_date"].tolist() == [pd.Timestamp("2026-02-01")] * 2
     assert accepted["sessions_planned"].tolist() == [20, 24]
     assert accepted["referring_structure"].tolist() == ["MECS Les\tTilleuls"] * 2
+
+
+def test_the_cells_a_merge_covers_are_rejected_saying_so(tmp_path):
+    rows = [_pair("B-1"), _pair("B-2", Sexe=None), _pair("B-3", Sexe=None), _pair("B-4")]
+    path = _write(tmp_path, rows={"pairs": rows})
+    sex = get_column_letter(headers_of("pairs").index("Sexe") + 1)
+    book = load_workbook(path)
+    book["Données"].merge_cells(f"{sex}2:{sex}4")  # « Femme » shown on three rows, held on one
+    book["Données"].merge_cells("A20:C22")  # empty cells merged: nothing shows, nothing changes
+    book.save(path)
+
+    validated = validate_workbook(read_workbook(path, NAME), FileContext(NAME, PERIOD, CODE))
+    pairs = validated["pairs"]
+    assert (pairs.rows_received, pairs.accepted["pair_id"].tolist()) == (4, ["B-1", "B-4"])
+    found = pairs.findings[["excel_row", "rule_code", "value_received"]].values.tolist()
+    assert found == [[3, "CEL-005", f"{sex}2:{sex}4"], [4, "CEL-005", f"{sex}2:{sex}4"]]
+    merged = f"{sex}2:{sex}4"
+    assert (
+        pairs.findings["message_fr"]
+        .iloc[0]
+        .endswith(
+            f"colonne « Sexe » : la cellule fait partie des cellules fusionnées {merged} : Excel y "
+            "affiche la valeur de la première, mais elle est vide ; annulez la fusion (Accueil > "
+            "Fusionner et centrer) et saisissez la valeur sur chaque ligne."
+        )
+    )
 
 
 def test_an_identity_cell_reads_as_it_shows(tmp_path):
