@@ -493,8 +493,8 @@ def _identity_rules() -> list[Rule]:
         _identity(
             "PAR-006",
             "template_version",
-            f"la cellule « {version} » est vide ; utilisez le modèle de classeur fourni par le "
-            "département.",
+            f"la cellule « {version} » est vide ou introuvable (son libellé en colonne A, la "
+            "version en colonne B) ; utilisez le modèle de classeur fourni par le département.",
         ),
         _identity(
             "PAR-007",

@@ -109,6 +109,19 @@ def test_rules_page_lists_exactly_the_registered_rules():
     assert sorted(listed - set(RULES)) == [], "docs/rules.md names rules the registry lacks"
 
 
+def test_rules_page_quotes_each_rules_message_as_the_registry_states_it():
+    lines = (PROJECT_ROOT / "docs" / "rules.md").read_text("utf-8").splitlines()
+    stale = [
+        code
+        for code, rule in RULES.items()
+        if not any(
+            line.startswith(f"| `{code}` |") and line.endswith(f"| {rule.message_fr} |")
+            for line in lines
+        )
+    ]
+    assert stale == []
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: page.name)
 def test_commands_use_what_a_fresh_clone_has(page):
     """uv is not on the PATH of a fresh clone (the Makefile installs it in .tools/bin)."""
