@@ -29,6 +29,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, PieChart, Reference
 from openpyxl.chart.label import DataLabelList
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ase_impact.core import referentiel, vocabulary
@@ -726,7 +727,9 @@ def _write_pairs(sheet: Worksheet, figures: MonthFigures) -> None:
     formats = [None] * 4 + [
         DATE_FORMAT if field in PAIR_DATE_FIELDS else None for field in PAIR_FIELDS[1:]
     ]
-    write_large_table(sheet, headers, _pair_rows(figures.pairs), formats + [None])
+    last_row = write_large_table(sheet, headers, _pair_rows(figures.pairs), formats + [None])
+    # Its rows are written at save: openpyxl's sheet ends at the header.
+    sheet.print_area = f"A1:{get_column_letter(len(headers))}{last_row}"
 
 
 def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:

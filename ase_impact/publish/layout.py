@@ -190,7 +190,8 @@ def print_on_page_width(sheet: Worksheet, print_area: bool = True) -> None:
     """A4 landscape, narrow margins, one page across and as many down as needed; rows grown
     to their wrapped text; a frozen header repeated on every page.
 
-    print_area: limit printing to the cells written (not for a sheet users fill later).
+    print_area: limit printing to the cells written (not for a sheet users fill later), unless
+    the sheet has its own already (a table whose rows are written at save, write_large_table).
     """
     fit_row_heights(sheet)
     _space_text_after_numbers(sheet)
@@ -203,7 +204,8 @@ def print_on_page_width(sheet: Worksheet, print_area: bool = True) -> None:
     header = _header_row(sheet)
     if header:
         sheet.print_title_rows = f"1:{header}"
-    if print_area and not sheet._charts:  # charts reach beyond the cells: LibreOffice knows
+    # Charts reach beyond the cells: LibreOffice knows their extent.
+    if print_area and not sheet._charts and not sheet.print_area:
         sheet.print_area = f"A1:{get_column_letter(sheet.max_column)}{sheet.max_row}"
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
 
@@ -353,6 +354,8 @@ def test_rows_are_pseudonymised_and_association_text_stays_text(workbooks):
         dict(zip(headers, row, strict=True)) for row in sheet.iter_rows(min_row=2, values_only=True)
     ]
     assert len(rows) == 17  # 13 accepted pairs of cap-avenir, 4 of envol-mentorat
+    # Printed whole: every row, not only the header (the rows are written at save).
+    assert sheet.print_area == f"'Données'!$A$1:${get_column_letter(len(headers))}$18"
     by_pair = {(row["Association"], row["Identifiant binôme"]): row for row in rows}
     formula_pair = by_pair[("Cap Avenir", FORMULA_PAIR_ID)]
     assert (formula_pair["Sexe"], formula_pair["Tranche d'âge"]) == ("Homme", "13-15 ans")
