@@ -25,6 +25,7 @@ from ase_impact.intake.workbook import read_workbook
 from ase_impact.portal.store import Receipt, Store
 from ase_impact.publish.feedback import feedback_path
 from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import Connection, connect, is_postgres
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 SENT_PENDING = "envoye"
@@ -32,9 +33,16 @@ SENT_PENDING_LABEL = "Envoyé, en attente d'intégration"
 
 
 @contextmanager
-def published(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection | None]:
-    """A read-only connection to the published copy, or None before the first publication."""
+def published(settings: Settings) -> Iterator[Connection | None]:
+    """A read-only connection to the published copy, or None before the first publication.
+
+    On PostgreSQL, the warehouse itself: its marts are what analysts read (docs/postgresql.md).
+    """
     path = settings.published_warehouse
+    if is_postgres(path):
+        with connect(path, read_only=True) as conn:
+            yield conn
+        return
     if not path.is_file():
         yield None
         return

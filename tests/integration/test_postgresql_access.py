@@ -1,6 +1,8 @@
 """Analysts' and associations' access to a PostgreSQL warehouse, set up by the SQL of
 docs/postgresql.md: the marts only, read only, and an association's own rows only."""
 
+import dataclasses
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -8,6 +10,7 @@ import psycopg2.errors
 import pytest
 
 from ase_impact.warehouse.connection import connect
+from tests.integration.portal_fixtures import make_portal
 
 ANALYST = "analyste"
 ASSOCIATION_ACCOUNT, ASSOCIATION = "cap_avenir", "cap-avenir"
@@ -94,3 +97,23 @@ def test_an_account_of_no_association_reads_no_association_row(postgres_demo):
     finally:
         with connect(postgres_demo) as owner:
             owner.execute("DROP ROLE sans_association")
+
+
+def test_the_portal_reads_the_files_received_from_a_postgresql_warehouse(postgres_demo, settings):
+    portal = make_portal(dataclasses.replace(settings, warehouse=postgres_demo))
+    with connect(postgres_demo, read_only=True) as conn:
+        expected = conn.execute(
+            "SELECT to_char(period, 'YYYY-MM'), rows_accepted FROM marts.mart_submissions "
+            "WHERE association_code = ? AND received ORDER BY period",
+            [ASSOCIATION],
+        ).fetchall()
+    assert len(expected) == 3  # the demo's three months
+
+    history = portal.signed_in("agent-cap").client.get("/espace")
+
+    assert history.status_code == 200
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", history.text))
+    for period, rows_accepted in expected:
+        assert re.search(rf"{period} 1 \S+ à \S+ (oui|non) Accepté[^0-9]* {rows_accepted} ", text)
+    overview = portal.signed_in("chef-projet").client.get("/admin?periode=2026-10")
+    assert overview.status_code == 200 and "Refusé" in overview.text  # horizons-partages
