@@ -68,6 +68,7 @@ def _run_period(value: str) -> str:
 def _checked_settings(args: argparse.Namespace) -> Settings:
     """Settings, registry and pseudonymisation key, checked once before anything is read
     (ConfigurationError in French otherwise). A first run creates the key here, once."""
+    from ase_impact.core.deadlines import deadline_day
     from ase_impact.core.registry import load_registry
     from ase_impact.core.settings import load_settings
     from ase_impact.intake.pseudonymise import load_key
@@ -76,6 +77,7 @@ def _checked_settings(args: argparse.Namespace) -> Settings:
         raw_dir=getattr(args, "raw_dir", None), warehouse=getattr(args, "warehouse", None)
     )
     load_registry(settings.registry)
+    deadline_day()
     load_key(settings)
     return settings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import date, datetime, time, timedelta
 
+from ase_impact.core.errors import ConfigurationError
 from ase_impact.core.keys import period_end
 
 DEADLINE_DAY_VARIABLE = "ASE_IMPACT_DEADLINE_DAY"
@@ -24,7 +25,7 @@ def deadline_day() -> int:
     if not text:
         return DEFAULT_DEADLINE_DAY
     if not text.isdigit() or not 1 <= int(text) <= LATEST_DEADLINE_DAY:
-        raise ValueError(
+        raise ConfigurationError(
             f"{DEADLINE_DAY_VARIABLE} doit être un jour du mois entre 1 et "
             f"{LATEST_DEADLINE_DAY} (valeur lue : « {text} »)."
         )

@@ -213,14 +213,14 @@ class Portal:
         if not self.sessions.login_form_token_matches(
             request.cookies.get(self.login_cookie), form.get("csrf")
         ):
-            self.audit(request, "connexion", "refusee_csrf", username=username)
+            self.audit(request, "connexion", "refusee_csrf")  # what was typed is not kept
             return self.login_page(request, 403, "Formulaire expiré : saisissez à nouveau.")
         client = self.client(request)
         outcome = await run_in_threadpool(
             sign_in, self.store, username, form.get("mot_de_passe", ""), client
         )
         if outcome.account is None:
-            self.audit(request, "connexion", outcome.refusal, username=username)
+            self.audit(request, "connexion", outcome.refusal, username=outcome.username)
             if outcome.refusal == "verrouille":
                 return self.login_page(
                     request,
@@ -551,6 +551,15 @@ class Portal:
     async def refused(self, request: Request, error: UploadRefused) -> Response:
         return self.error(request, error.status_code, error.message_fr)
 
+    async def server_error(self, request: Request, _: Exception) -> Response:
+        """A page in French; the error itself goes to the server's log (Starlette re-raises)."""
+        return self.error(
+            request,
+            500,
+            "Une erreur inattendue s'est produite. Réessayez dans quelques minutes ; si elle "
+            "persiste, contactez le Département.",
+        )
+
     def routes(self) -> list:
         return [
             Route("/", self.home),
@@ -597,7 +606,11 @@ def create_app(
     portal = Portal(settings, config, today)
     app = Starlette(
         routes=portal.routes(),
-        exception_handlers={HTTPException: portal.http_error, UploadRefused: portal.refused},
+        exception_handlers={
+            HTTPException: portal.http_error,
+            UploadRefused: portal.refused,
+            Exception: portal.server_error,
+        },
     )
     app.state.portal = portal
     app.add_middleware(SecurityHeaders, secure=config.secure_cookies)

@@ -71,36 +71,44 @@ class SignIn:
 
     account: Account | None
     refusal: str | None  # "verrouille", "identifiants", or None when signed in
+    # The account's name when one was named: what was typed otherwise (a password typed in
+    # the wrong field, say) is never kept.
+    username: str | None = None
 
 
-def _subjects(username: str, client: str) -> tuple[str, str]:
-    return f"compte:{username}", f"client:{client}"
+def account_subject(username: str) -> str:
+    return f"compte:{username}"
+
+
+def client_subject(client: str) -> str:
+    return f"client:{client}"
 
 
 def sign_in(store: Store, username: str, password: str, client: str) -> SignIn:
     """Check a password, unless the account or the client is locked out."""
     now = time.time()
     username = normalise_username(username)
-    account_subject, client_subject = _subjects(username, client)
+    account = store.account(username) if USERNAME.fullmatch(username) else None
+    known = account.username if account else None
+    # Failures count against the client, and against an account only when there is one.
+    subjects = [(client_subject(client), MAX_FAILURES_PER_CLIENT)]
+    if account is not None:
+        subjects.insert(0, (account_subject(account.username), MAX_FAILURES_PER_ACCOUNT))
     store.forget_failures_before(now - max(FAILURE_WINDOW_SECONDS, LOCKOUT_SECONDS))
-    for subject in (account_subject, client_subject):
+    for subject, _ in subjects:
         until = store.locked_until(subject)
         if until is not None and until > now:
-            return SignIn(None, "verrouille")
-    account = store.account(username) if USERNAME.fullmatch(username) else None
+            return SignIn(None, "verrouille", known)
     matches = _password_matches(account, password)
     if account is not None and matches and not account.disabled:
-        store.clear_failures(account_subject)
-        return SignIn(account, None)
+        store.clear_failures(account_subject(account.username))
+        return SignIn(account, None, known)
     since = now - FAILURE_WINDOW_SECONDS
-    for subject, limit in (
-        (account_subject, MAX_FAILURES_PER_ACCOUNT),
-        (client_subject, MAX_FAILURES_PER_CLIENT),
-    ):
+    for subject, limit in subjects:
         store.record_failure(subject, now)
         if store.failures_since(subject, since) >= limit:
             store.lock(subject, now + LOCKOUT_SECONDS)
-    return SignIn(None, "identifiants")
+    return SignIn(None, "identifiants", known)
 
 
 def _token_hash(token: str) -> str:

@@ -47,7 +47,9 @@ def register(commands) -> None:
     )
     add.set_defaults(handler=_add_user)
 
-    password = actions.add_parser("password", help="change le mot de passe d'un compte")
+    password = actions.add_parser(
+        "password", help="change le mot de passe d'un compte et ferme ses sessions"
+    )
     password.add_argument("username")
     password.add_argument("--password-stdin", action="store_true")
     password.set_defaults(handler=_change_password)
@@ -63,6 +65,12 @@ def register(commands) -> None:
         action = actions.add_parser(name, help=help_text)
         action.add_argument("username")
         action.set_defaults(handler=_account_action, account_action=name)
+    client = actions.add_parser(
+        "unlock-client",
+        help="lève le blocage d'une adresse après des échecs de connexion (tous ses comptes)",
+    )
+    client.add_argument("address", help="adresse IP bloquée, telle que le journal la montre")
+    client.set_defaults(handler=_unlock_client)
 
 
 def _store():
@@ -167,11 +175,13 @@ def _list_users(args: argparse.Namespace, _) -> int:
 
 
 def _account_action(args: argparse.Namespace, _) -> int:
+    from ase_impact.portal.auth import account_subject
+
     store, username = _existing_account(args)
     if store is None:
         return 1
     if args.account_action == "unlock":
-        store.unlock(f"compte:{username}")
+        store.unlock(account_subject(username))
         print(f"Compte « {username} » débloqué.")
     else:
         store.set_disabled(username, args.account_action == "disable")
@@ -181,14 +191,26 @@ def _account_action(args: argparse.Namespace, _) -> int:
     return 0
 
 
+def _unlock_client(args: argparse.Namespace, _) -> int:
+    from ase_impact.portal.auth import client_subject
+
+    store = _store()
+    store.unlock(client_subject(args.address))
+    store.audit("unlock-client", "reussi", client=args.address)
+    print(f"Adresse « {args.address} » débloquée.")
+    return 0
+
+
 def _serve(args: argparse.Namespace, _) -> int:
     import uvicorn
 
+    from ase_impact.core.deadlines import deadline_day
     from ase_impact.core.settings import load_settings
     from ase_impact.portal.app import create_app
     from ase_impact.portal.config import PortalConfigError, load_portal_config
 
     settings = load_settings()
+    deadline_day()  # every page shows due dates: a wrong day stops the start, said in French
     try:
         config = load_portal_config(settings)
         if args.trusted_proxies is not None:

@@ -175,11 +175,13 @@ class Store:
         return [Account(*row[:2], bool(row[2]), row[3], bool(row[4])) for row in rows]
 
     def set_password(self, username: str, password_hash: str) -> None:
+        """A new password; the account's sessions end (the old one may have leaked)."""
         with self._connection() as conn:
             conn.execute(
                 "UPDATE accounts SET password_hash = ? WHERE username = ?",
                 [password_hash, username],
             )
+            conn.execute("DELETE FROM sessions WHERE username = ?", [username])
 
     def set_disabled(self, username: str, disabled: bool) -> None:
         with self._connection() as conn:

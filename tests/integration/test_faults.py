@@ -453,6 +453,16 @@ def test_a_bad_key_file_is_said_once_before_any_file(three_files, monkeypatch, k
     assert not three_files.archive_dir.exists()
 
 
+@pytest.mark.parametrize("command", [("run",), ("portal", "--port", "1")])
+def test_a_deadline_day_no_month_has_stops_the_run_and_the_portal(
+    three_files, monkeypatch, command
+):
+    monkeypatch.setenv("ASE_IMPACT_DEADLINE_DAY", "31")
+    message = _refused_configuration(run_cli(*command))
+    assert "ASE_IMPACT_DEADLINE_DAY doit être un jour du mois entre 1 et 28" in message
+    assert not three_files.archive_dir.exists()
+
+
 def test_a_raw_folder_that_does_not_exist_stops_the_run(three_files, tmp_path):
     mistyped = tmp_path / "depots-mal-orthographie"
     message = _refused_configuration(run_cli("run", "--raw-dir", str(mistyped)))

@@ -13,9 +13,15 @@ import time
 
 import pytest
 from openpyxl import load_workbook
+from starlette.testclient import TestClient
 
 from ase_impact.core.keys import FIRST_PERIOD
-from ase_impact.portal.auth import LOCKOUT_SECONDS, MAX_FAILURES_PER_ACCOUNT
+from ase_impact.portal.auth import (
+    LOCKOUT_SECONDS,
+    MAX_FAILURES_PER_ACCOUNT,
+    MAX_FAILURES_PER_CLIENT,
+)
+from tests.integration.cli_runs import run_cli
 from tests.integration.portal_fixtures import (
     CAP,
     ENVOL,
@@ -252,14 +258,40 @@ def test_the_sixth_wrong_password_in_a_minute_is_refused_even_when_right(portal)
     assert LOCKOUT_SECONDS == 15 * 60
 
 
-def test_an_unknown_name_is_answered_as_a_wrong_password(portal):
+def test_an_unknown_name_is_answered_as_a_wrong_password_and_never_kept(portal):
     client = portal.client()
+    typed = "Secret-Mot2Passe"  # a password typed in the name's field
     token = csrf_of(client.get("/connexion").text)
     response = client.post(
-        "/connexion", data={"csrf": token, "identifiant": "personne", "mot_de_passe": PASSWORD}
+        "/connexion", data={"csrf": token, "identifiant": typed, "mot_de_passe": PASSWORD}
     )
     assert response.status_code == 401
     assert "Identifiant ou mot de passe incorrect." in response.text
+    assert audit_actions(portal)[-1] == ("connexion", "identifiants", None)
+    database = portal.config.database.read_bytes()
+    wal = portal.config.database.with_name(portal.config.database.name + "-wal")
+    assert typed.lower().encode() not in database + (wal.read_bytes() if wal.exists() else b"")
+
+
+def test_the_departement_unlocks_an_address_locked_by_failures(portal):
+    client = portal.client()
+
+    def attempt(username: str, password: str) -> int:
+        token = csrf_of(client.get("/connexion").text)
+        data = {"csrf": token, "identifiant": username, "mot_de_passe": password}
+        return client.post("/connexion", data=data).status_code
+
+    for number in range(MAX_FAILURES_PER_CLIENT):
+        assert attempt(f"essai-{number}", "faux") == 401
+    # Every account at that address is locked out, the Département's too.
+    assert attempt("chef-projet", PASSWORD) == 429
+    assert run_cli("portal-user", "unlock", "chef-projet").exit_code == 0  # not enough
+    assert attempt("chef-projet", PASSWORD) == 429
+
+    unlocked = run_cli("portal-user", "unlock-client", "testclient")
+
+    assert (unlocked.exit_code, unlocked.stdout) == (0, "Adresse « testclient » débloquée.\n")
+    assert attempt("chef-projet", PASSWORD) == 303
 
 
 def test_session_cookie_flags_and_security_headers(portal):
@@ -298,6 +330,27 @@ def test_a_disabled_account_loses_its_session(portal):
     cap = portal.signed_in("agent-cap")
     portal.app.state.portal.store.set_disabled("agent-cap", True)
     assert cap.client.get("/espace").headers["location"] == "/connexion"
+
+
+def test_a_new_password_ends_the_accounts_sessions(portal, monkeypatch):
+    cap, envol = portal.signed_in("agent-cap"), portal.signed_in("agent-envol")
+    monkeypatch.setattr("sys.stdin", io.StringIO("un-nouveau-mot-de-passe-9\n"))
+    assert run_cli("portal-user", "password", "agent-cap", "--password-stdin").exit_code == 0
+    assert cap.client.get("/espace").headers["location"] == "/connexion"
+    assert envol.client.get("/espace").status_code == 200
+
+
+def test_an_unexpected_error_is_a_french_page(portal, monkeypatch):
+    def fails(*_):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("ase_impact.portal.status.association_history", fails)
+    client = TestClient(portal.app, raise_server_exceptions=False, follow_redirects=False)
+    cap = portal.signed_in("agent-cap")
+    client.cookies = cap.client.cookies
+    page = client.get("/espace")
+    assert page.status_code == 500
+    assert "Une erreur inattendue" in page.text and 'lang="fr"' in page.text
 
 
 def test_signing_out_ends_the_session(portal):
