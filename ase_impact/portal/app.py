@@ -28,6 +28,7 @@ from starlette.templating import Jinja2Templates
 
 from ase_impact.core.deadlines import due_date
 from ase_impact.core.keys import open_periods
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings, load_settings
 from ase_impact.portal import status as portal_status
 from ase_impact.portal.auth import Sessions, csrf_matches, sign_in
@@ -346,6 +347,7 @@ class Portal:
         destination = pending_workbook(self.config, upload_id)
         await run_in_threadpool(forget_expired, self.config, self.store)
         try:
+            self.registered_or_refused(account)
             form = await receive_form(
                 request, destination, self.config, lambda token: csrf_matches(csrf, token)
             )
@@ -388,6 +390,17 @@ class Portal:
             ),
         )
         return RedirectResponse(f"/espace/depots/{upload_id}", 303)
+
+    def registered_or_refused(self, account: Account) -> None:
+        """Files of an association the registry does not list would be refused by every run
+        (FIC-017): its account is told so before any file is read."""
+        if account.association_code not in load_registry(self.settings.registry).codes:
+            raise UploadRefused(
+                403,
+                f"L'association « {account.association_code} » n'est pas inscrite au registre "
+                "des associations du Département : ses fichiers ne peuvent pas être intégrés. "
+                "Contactez le Département.",
+            )
 
     def own_upload(self, request: Request, account: Account):
         """The upload named in the URL, only if it belongs to the account's association."""

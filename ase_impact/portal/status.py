@@ -84,9 +84,29 @@ def _received_text(moment: datetime | str) -> str:
     return moment.strftime("%d/%m/%Y à %H:%M")
 
 
-def _sent_not_ingested(receipts: list[Receipt], seen: set[tuple[str, str]]) -> list[Receipt]:
-    """Receipts whose file the published copy does not hold yet (by month and SHA-256)."""
-    return [receipt for receipt in receipts if (receipt.period, receipt.sha256) not in seen]
+def _sent_not_ingested(
+    receipts: list[Receipt], published: list[tuple[str, str, str, datetime]]
+) -> list[Receipt]:
+    """Receipts (newest first) whose file a run will ingest: the newest of its (month,
+    association), not in the published copy (its versions: month, association, SHA-256,
+    received at), and sent after every version the copy holds for them. A file sent, then
+    replaced in raw/ before any run, will never be ingested: it is not pending either."""
+    seen = {(period, sha256) for period, _, sha256, _ in published}
+    latest: dict[tuple[str, str], datetime] = {}
+    for period, code, _, received_at in published:
+        latest[period, code] = max(received_at, latest.get((period, code), received_at))
+    pending, newest_seen = [], set()
+    for receipt in receipts:
+        partition = (receipt.period, receipt.association_code)
+        if partition in newest_seen:
+            continue
+        newest_seen.add(partition)
+        superseded = partition in latest and latest[partition] >= datetime.fromisoformat(
+            receipt.sent_at
+        )
+        if (receipt.period, receipt.sha256) not in seen and not superseded:
+            pending.append(receipt)
+    return pending
 
 
 def association_history(settings: Settings, store: Store, association_code: str):
@@ -110,7 +130,9 @@ def association_history(settings: Settings, store: Store, association_code: str)
             on_time=is_on_time(receipt.period, datetime.fromisoformat(receipt.sent_at)),
             has_feedback=False,
         )
-        for receipt in _sent_not_ingested(receipts, {(v.period, v.sha256) for v in versions})
+        for receipt in _sent_not_ingested(
+            receipts, [(v.period, association_code, v.sha256, v.received_at) for v in versions]
+        )
     ]
     latest_by_period: dict[str, int] = {}
     for version in versions:
@@ -175,10 +197,13 @@ def month_overview(settings: Settings, store: Store, period: str) -> list[MonthL
         )
     names = known_associations(settings, store)
     receipts = store.receipts(period=period)
-    seen = {(period, line.sha256) for line in marts.values() if line.sha256}
-    pending = {}
-    for receipt in _sent_not_ingested(receipts, seen):
-        pending.setdefault(receipt.association_code, receipt)  # newest first
+    published_versions = [
+        (period, code, line.sha256, line.received_at) for code, line in marts.items() if line.sha256
+    ]
+    pending = {
+        receipt.association_code: receipt
+        for receipt in _sent_not_ingested(receipts, published_versions)
+    }
     sent_at = {(r.association_code, r.sha256): datetime.fromisoformat(r.sent_at) for r in receipts}
     lines = []
     for code in sorted(set(names) | set(marts) | set(pending)):

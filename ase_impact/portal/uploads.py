@@ -25,13 +25,16 @@ from ase_impact.core.keys import PERIOD
 from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import sha256_of
 from ase_impact.intake.check import CheckedFile, check_file
+from ase_impact.intake.ingestion import SNAPSHOT_SHEET, blank_template_error
 from ase_impact.portal.config import PortalConfig
+from ase_impact.portal.status import published
 from ase_impact.portal.store import Account, Receipt, Store, Upload, now_text
 from ase_impact.publish.feedback import (
     checked_file_facts,
     render_feedback_workbook,
     sorted_findings,
 )
+from ase_impact.warehouse import queries
 
 FILE_FIELD = "fichier"
 TEXT_FIELDS = frozenset({"csrf", "periode"})
@@ -257,6 +260,25 @@ def result_of(checked: CheckedFile) -> dict:
     }
 
 
+def _unless_blank_template(settings: Settings, checked: CheckedFile) -> CheckedFile:
+    """The file refused as a run would refuse it (FIC-019) when its « Données » is empty while
+    the version in force, as last published, has pairs: most likely a blank template."""
+    if checked.is_refused or checked.sheet_counts[SNAPSHOT_SHEET].received:
+        return checked
+    with published(settings) as conn:
+        in_force = (
+            None
+            if conn is None
+            else queries.published_pairs_in_force(conn, checked.period, checked.association_code)
+        )
+    error = blank_template_error(checked.display_name, 0, in_force)
+    if error is None:
+        return checked
+    return CheckedFile(
+        checked.display_name, checked.period, checked.association_code, checked.identity, error
+    )
+
+
 def check_upload(
     settings: Settings,
     config: PortalConfig,
@@ -265,14 +287,14 @@ def check_upload(
     form: ReceivedForm,
     upload_id: str,
 ) -> Upload:
-    """Check a received workbook for the account's association and month, as a run would (the
-    registry included); write its feedback.
+    """Check a received workbook for the account's association and month, as a run would;
+    write its feedback.
 
     A refused file is deleted at once (it can never be sent); an accepted one waits, pending.
     """
     code = account.association_code
     name = submission_name(period, code)
-    checked = check_file(form.file_path, name, period, code, registry=settings.registry)
+    checked = _unless_blank_template(settings, check_file(form.file_path, name, period, code))
     now = datetime.now().replace(microsecond=0)
     render_feedback_workbook(
         checked_file_facts(checked, now),

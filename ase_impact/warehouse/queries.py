@@ -70,6 +70,28 @@ class RowsInForce:
     rows: int
 
 
+def published_pairs_in_force(
+    conn: Connection, period: str, association_code: str
+) -> RowsInForce | None:
+    """As rows_in_force(…, "pairs"), from what a published copy holds (marts and quality):
+    the version in force and the pairs its « Données » declared; None when none is in force."""
+    row = conn.execute(
+        "SELECT s.version_in_force, q.received_at, coalesce(i.value, 0) "
+        "FROM marts.mart_submissions s "
+        "JOIN quality.submissions q ON q.period = s.period "
+        "AND q.association_code = s.association_code AND q.version = s.version_in_force "
+        "LEFT JOIN marts.fct_indicators i ON i.period = s.period "
+        "AND i.association_code = s.association_code AND i.period_grain = 'month' "
+        "AND i.scope = 'association' AND i.indicator_code = 'pairs_declared' "
+        "AND i.breakdown = 'total' "
+        "WHERE s.period = ? AND s.association_code = ?",
+        [period_start(period), association_code],
+    ).fetchone()
+    if row is None:
+        return None
+    return RowsInForce(version=row[0], received_at=row[1], rows=int(row[2]))
+
+
 def rows_in_force(
     conn: Connection, period: str, association_code: str, raw_table: str
 ) -> RowsInForce | None:

@@ -17,6 +17,9 @@ from openpyxl import load_workbook
 
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+from ase_impact.portal.status import association_history
+from ase_impact.publish.snapshot import publish_snapshot
+from ase_impact.warehouse import connection, schema
 from tests.conftest import edited_demo_registry
 from tests.hostile_files import pad_sheet
 from tests.integration.portal_fixtures import CAP, PERIOD, make_portal, served
@@ -115,18 +118,19 @@ def test_a_hostile_file_is_refused_with_the_pipelines_message(portal, conn, tmp_
     assert label_values(load_workbook(path)["Synthèse"])["Motif du refus"] == report.message_fr
 
 
-def test_an_association_struck_off_the_registry_is_refused_as_a_run_would(settings, tmp_path):
+def test_an_association_struck_off_the_registry_is_told_before_any_file_is_read(settings, tmp_path):
     registry = edited_demo_registry(
         tmp_path / "associations.csv",
         lambda rows: [row for row in rows if row["association_code"] != CAP],
     )
     portal = make_portal(dataclasses.replace(settings, registry=registry))
 
-    upload_id = portal.signed_in("agent-cap").upload_id(valid_workbook(tmp_path).read_bytes())
+    refused = portal.signed_in("agent-cap").upload(valid_workbook(tmp_path).read_bytes())
 
-    result = portal.app.state.portal.store.upload(upload_id, CAP).result
-    assert (result["status"], result["error_code"]) == ("rejected", "FIC-017")
-    assert "l'association « cap-avenir » n'est pas inscrite" in result["message_fr"]
+    assert refused.status_code == 403
+    assert "n&#39;est pas inscrite au registre des associations du Département" in refused.text
+    assert str(registry) not in refused.text  # nothing of the server's files
+    assert [p.name for p in portal.config.pending_dir.iterdir()] == []
 
 
 def _escaped(text: str) -> str:
@@ -268,6 +272,25 @@ def test_two_bad_rows_then_the_corrected_file_is_sent(portal, tmp_path):
         "Envoyé, en attente d&#39;intégration"
         in portal.signed_in("chef-projet").client.get(f"/admin?periode={PERIOD}").text
     )
+
+
+def test_a_file_sent_then_replaced_before_any_run_is_not_left_pending(portal, tmp_path):
+    cap = portal.signed_in("agent-cap")
+    for version, pairs in (("v1", 2), ("v2", 4)):
+        upload_id = cap.upload_id(valid_workbook(tmp_path / version, pairs=pairs).read_bytes())
+        assert cap.send(upload_id).status_code == 303
+    settings, store = portal.settings, portal.app.state.portal.store
+
+    def statuses() -> list[tuple[int | None, str]]:
+        return [(line.version, line.status) for line in association_history(settings, store, CAP)]
+
+    assert statuses() == [(None, "envoye")]  # the second only: it replaced the first in raw/
+    # A run ingests what raw/ holds, the second file, and publishes.
+    with connection.connect(settings.warehouse) as conn:
+        schema.ensure_schema(conn)
+        assert ingest_file(settings.raw_dir / NAME, settings, conn).status == "accepted"
+    publish_snapshot(settings.warehouse, settings.published_warehouse)
+    assert statuses() == [(1, "accepted")]
 
 
 def test_an_expired_upload_cannot_be_sent(portal, tmp_path):

@@ -117,3 +117,23 @@ def test_the_portal_reads_the_files_received_from_a_postgresql_warehouse(postgre
         assert re.search(rf"{period} 1 \S+ à \S+ (oui|non) Accepté[^0-9]* {rows_accepted} ", text)
     overview = portal.signed_in("chef-projet").client.get("/admin?periode=2026-10")
     assert overview.status_code == 200 and "Refusé" in overview.text  # horizons-partages
+
+
+def test_the_portal_refuses_a_blank_template_over_a_month_in_force(postgres_demo, settings):
+    portal = make_portal(dataclasses.replace(settings, warehouse=postgres_demo))
+    cap = portal.signed_in("agent-cap")
+    results = {}
+    for period in ("2026-10", "2026-11"):  # the demo has pairs in force for October only
+        blank = cap.client.get(f"/espace/modele?periode={period}").content
+        upload_id = cap.upload_id(blank, period=period)
+        results[period] = portal.app.state.portal.store.upload(upload_id, ASSOCIATION).result
+
+    assert (results["2026-10"]["status"], results["2026-10"]["error_code"]) == (
+        "rejected",
+        "FIC-019",
+    )
+    assert (
+        "ne contient aucune ligne alors que la version en vigueur (version 1"
+        in (results["2026-10"]["message_fr"])
+    )
+    assert results["2026-11"]["status"] == "accepted"  # nothing in force: a month without pairs
