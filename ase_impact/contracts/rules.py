@@ -476,8 +476,8 @@ def _identity_rules() -> list[Rule]:
         _identity(
             "PAR-003",
             "association_code",
-            "le fichier indique le code association {found} mais a été déposé sous le nom "
-            "{expected}.xlsx.",
+            "le fichier indique le code association {found} mais a été déposé pour "
+            "l'association {expected}.",
         ),
         _identity(
             "PAR-004",

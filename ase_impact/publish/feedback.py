@@ -316,11 +316,11 @@ def refusal_advice(code: str | None, before_sending: bool) -> str:
     if code in rules.RULES and rules.rule(code).kind == rules.IDENTITY:
         return (
             "Fichier refusé : son identité (onglet protégé « Paramètres figés ») ne correspond "
-            "pas à son dépôt. Ne modifiez pas ces cellules : si le fichier décrit bien le mois "
-            "et l'association qu'il indique, déposez-le dans le dossier de ce mois et sous le "
-            "nom de ce code (AAAA-MM/code-association.xlsx) ; sinon, téléchargez le modèle du "
-            "bon mois et de la bonne association (portail ou ase-impact template), recopiez-y "
-            f"vos lignes puis {again}."
+            "pas au mois ou à l'association pour lesquels il a été déposé. Ne modifiez pas ces "
+            "cellules : si c'est le fichier d'un autre mois, déposez-le pour ce mois-là ; si "
+            "c'est celui d'une autre association, il ne vous revient pas de l'envoyer ; sinon, "
+            "téléchargez le modèle du bon mois (portail des associations, ou auprès du "
+            f"Département), recopiez-y vos lignes puis {again}."
         )
     return f"Fichier refusé : corrigez le motif ci-dessus puis {again}."
 

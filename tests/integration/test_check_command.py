@@ -89,7 +89,7 @@ def test_a_refused_file_exits_1_with_the_pipeline_message(isolated_paths, elsewh
     )
     assert message in run.stdout
     # The identity cells are protected: the command says where the file belongs instead.
-    assert "déposez-le dans le dossier de ce mois" in run.stdout
+    assert "déposez-le pour ce mois-là" in run.stdout
     assert "téléchargez le modèle du bon mois" in run.stdout
     summary = label_values(load_workbook(elsewhere / PERIOD / "cap-avenir_retour.xlsx")["Synthèse"])
     assert summary["Motif du refus"] == message

@@ -165,7 +165,8 @@ def test_a_refused_file_shows_its_file_level_message_and_the_version_in_force(se
     assert "Lignes reçues" not in summary
     # The identity cells are protected: the advice says what to do instead of editing them.
     advice = notes(book["Synthèse"])
-    assert "dossier de ce mois" in advice and "téléchargez le modèle du bon mois" in advice
+    assert "déposez-le pour ce mois-là" in advice and "téléchargez le modèle du bon mois" in advice
+    assert "ase-impact" not in advice  # no command for an association's officer
     # The first version's anomalies belong to its own feedback, not to the refused file's.
     assert book["Anomalies"].max_row == 1
     assert_no_formula_and_no_pii(feedback)

@@ -127,4 +127,4 @@ def test_the_demo_refusal_feedback_prints_with_what_to_do(demo_outputs, tmp_path
     refused = feedback_path(demo_outputs, "2026-10", "horizons-partages")
     pages, texts = rendered(refused, tmp_path, "print/feedback")
     assert pages <= 2 and not any("###" in text for text in texts)
-    assert "dossier de ce mois" in words(texts[0])
+    assert "déposez-le pour ce mois-là" in words(texts[0])

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import pytest
 
 from ase_impact.core.deadlines import DEADLINE_DAY_VARIABLE, deadline_day, due_date, is_on_time
+from ase_impact.core.errors import ConfigurationError
 from ase_impact.core.keys import FIRST_PERIOD, open_periods
 
 
@@ -22,7 +23,7 @@ def test_the_deadline_day_comes_from_the_environment(monkeypatch):
     assert deadline_day() == 5 and due_date("2026-02") == date(2026, 3, 5)
     for wrong in ("0", "29", "dix"):
         monkeypatch.setenv(DEADLINE_DAY_VARIABLE, wrong)
-        with pytest.raises(ValueError, match="ASE_IMPACT_DEADLINE_DAY"):
+        with pytest.raises(ConfigurationError, match="ASE_IMPACT_DEADLINE_DAY"):
             deadline_day()
 
 

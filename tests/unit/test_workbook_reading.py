@@ -382,7 +382,7 @@ def test_an_association_code_mismatch_names_both_codes(tmp_path):
     assert (error.code, error.message_fr) == (
         "PAR-003",
         "Fichier 2026-10/cap-avenir.xlsx, onglet « Paramètres figés » : le fichier indique le "
-        "code association envol mais a été déposé sous le nom cap-avenir.xlsx.",
+        "code association envol mais a été déposé pour l'association cap-avenir.",
     )
 
 
