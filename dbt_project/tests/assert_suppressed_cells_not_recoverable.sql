@@ -1,12 +1,12 @@
--- No masked cell may be recovered by subtraction. Cells add up three ways: a breakdown's
--- cells make their scope's total, the associations' cells make the département's cell, and
--- the cells of the seed disclosure_sums make one equation. A group leaks when exactly one of
--- its cells is unknown:
+-- No masked cell may be recovered from what is published. Cells are linked three ways: a
+-- breakdown's cells make their scope's total, the associations' cells make the département's
+-- cell, and the cells of the seed disclosure_equations make one equation. A group leaks when
+-- exactly one of its cells is unknown:
 --   · a breakdown with one masked cell under a published total;
 --   · a masked total with a breakdown published in full (the total is their sum);
 --   · one masked association cell beside a published département cell;
 --   · a masked département cell with every association cell published;
---   · the only masked member of a sum.
+--   · the only masked member of an equation.
 -- Each leaking cell is returned with the relation that reveals it. In a build, the windows
 -- masked again (macros/incremental.sql, rebuilt_rows): the others were checked when masked.
 with
@@ -39,19 +39,19 @@ groups as (
     {{ disclosure_group_windows() }}
 ),
 
-sum_members as (
+equation_members as (
     select
         cells.*,
-        sums.sum_code,
+        equations.equation_code,
         count(*) filter (where cells.is_suppressed) over (
-            partition by sums.sum_code, cells.period_grain, cells.period, cells.scope,
+            partition by equations.equation_code, cells.period_grain, cells.period, cells.scope,
                 cells.association_code, cells.mis_pe_dimension
         ) as masked_members
     from cells
-    inner join {{ ref('disclosure_sums') }} as sums
-        on sums.indicator_code = cells.indicator_code
-        and sums.breakdown = cells.breakdown
-        and sums.breakdown_value is not distinct from cells.breakdown_value
+    inner join {{ ref('disclosure_equations') }} as equations
+        on equations.indicator_code = cells.indicator_code
+        and equations.breakdown = cells.breakdown
+        and equations.breakdown_value is not distinct from cells.breakdown_value
 ),
 
 leaks as (
@@ -94,6 +94,6 @@ select
     mis_pe_dimension,
     breakdown,
     breakdown_value,
-    'seule case masquée de la somme ' || sum_code as revealed_by
-from sum_members
+    'seule case masquée de l''équation ' || equation_code as revealed_by
+from equation_members
 where is_suppressed and masked_members = 1

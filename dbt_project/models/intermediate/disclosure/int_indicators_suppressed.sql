@@ -1,21 +1,21 @@
 -- Disclosure control. Primary: a cell whose count of people or pairs (for a rate or mean,
 -- its denominator's) is between 1 and min_cell − 1; a zero reveals nobody.
 -- Secondary: a masked cell must not be recoverable by subtraction from what is published.
--- Cells add up three ways: the cells of a breakdown make their scope's total, the
+-- Cells are linked three ways: the cells of a breakdown make their scope's total, the
 -- associations' cells make the département's cell, and the cells of different indicators
--- that the seed disclosure_sums lists make one equation. Each round masks, in every such
--- group where exactly one cell is unknown, the smallest other cell (preferring non-empty
--- ones):
+-- that the seed disclosure_equations lists make one equation (a sum, a ratio). Each round
+-- masks, in every such group where exactly one cell is unknown, the smallest other cell
+-- (preferring non-empty ones):
 --   · a breakdown with one masked cell and a published total;
 --   · a breakdown with no masked cell under a masked total (the total would be their sum);
 --   · the associations of a cell with one masked association and a published département
 --     cell, or none masked under a masked département cell (the département cell itself
 --     when no other association is left to mask);
---   · a sum of disclosure_sums with one masked member (a cell may be in several sums).
+--   · an equation of disclosure_equations with one masked member (a cell may be in several).
 -- A new mask can open another such group, so rounds repeat; the singular test
 -- assert_suppressed_cells_not_recoverable fails the build if they were not enough.
 -- Every such group lies within one block (window, indicator, dimension; the indicators of
--- disclosure_sums make one block): the rounds run on the blocks holding a primary mask only
+-- disclosure_equations make one block): the rounds run on the blocks holding a primary mask only
 -- (a fifth of M's cells), the others need no mask.
 -- Values stay exact: outputs mask flagged cells.
 -- The rounds carry only the columns their windows read, and the cell's row number: the
@@ -45,8 +45,8 @@ primary_suppressed as (
     from cells
 ),
 
-summed_indicators as (
-    select distinct indicator_code from {{ ref('disclosure_sums') }}
+linked_indicators as (
+    select distinct indicator_code from {{ ref('disclosure_equations') }}
 ),
 
 -- Materialized: read three times, and its rows' numbers must be the same in each read.
@@ -57,13 +57,13 @@ blocks as materialized (
         coalesce(bool_or(is_primary_suppressed) over (
             partition by period_grain, period, mis_pe_dimension,
                 case
-                    when summed_indicators.indicator_code is null
+                    when linked_indicators.indicator_code is null
                         then primary_suppressed.indicator_code
                 end
         ), false) as has_block_primary
     from primary_suppressed
-    left join summed_indicators
-        on summed_indicators.indicator_code = primary_suppressed.indicator_code
+    left join linked_indicators
+        on linked_indicators.indicator_code = primary_suppressed.indicator_code
 ),
 
 masked_round_0 as (
@@ -97,25 +97,25 @@ groups_round_{{ round }} as (
     {{ disclosure_group_windows() }}
 ),
 
--- The member of each sum to mask when exactly one is: its smallest unmasked one.
-sum_masks_round_{{ round }} as (
+-- The member of each equation to mask when exactly one is: its smallest unmasked one.
+equation_masks_round_{{ round }} as (
     select cell_row
     from (
         select
             cells.cell_row,
-            count(*) filter (where cells.is_masked) over sum_members as masked_members,
+            count(*) filter (where cells.is_masked) over equation_members as masked_members,
             row_number() over (
-                sum_members
+                equation_members
                 order by cells.is_masked, cells.cell_count = 0, cells.cell_count,
                     cells.indicator_code, cells.breakdown_value
             ) as member_rank
         from masked_round_{{ round - 1 }} as cells
-        inner join {{ ref('disclosure_sums') }} as sums
-            on sums.indicator_code = cells.indicator_code
-            and sums.breakdown = cells.breakdown
-            and sums.breakdown_value is not distinct from cells.breakdown_value
-        window sum_members as (
-            partition by sums.sum_code, cells.period_grain, cells.period, cells.scope,
+        inner join {{ ref('disclosure_equations') }} as equations
+            on equations.indicator_code = cells.indicator_code
+            and equations.breakdown = cells.breakdown
+            and equations.breakdown_value is not distinct from cells.breakdown_value
+        window equation_members as (
+            partition by equations.equation_code, cells.period_grain, cells.period, cells.scope,
                 cells.association_code, cells.mis_pe_dimension
         )
     ) as members
@@ -126,7 +126,7 @@ masked_round_{{ round }} as (
     select
         {{ round_columns }},
         is_masked
-        or cell_row in (select cell_row from sum_masks_round_{{ round }})
+        or cell_row in (select cell_row from equation_masks_round_{{ round }})
         or (
             breakdown <> 'total'
             and breakdown_rank = 1

@@ -119,7 +119,8 @@ from scoped
 where category_code = 'tool'
 {{ indicator_group_by(breakdown="'total'", breakdown_value='null') }}
 union all
--- pairs_per_fte reveals pairs_active (fte_staff is published): it is masked like pairs_active.
+-- pairs_per_fte reveals pairs_active (fte_staff is published): it counts pairs_active's pairs,
+-- and the seed disclosure_equations masks it whenever pairs_active is masked.
 select {{ indicator_columns(
     'pairs_per_fte', ratio('pairs_active', 'fte_staff'), 'mentoring',
     numerator='pairs_active', denominator='fte_staff', cell_count='pairs_active',
