@@ -569,27 +569,34 @@ def _dimension_row(dimension, figures: MonthFigures, waves: Sequence[str], diffu
     values: list[object] = [dimension.scope_label, dimension.dimension_label_fr]
     code = None if is_missing(dimension.association_code) else dimension.association_code
     scope_key = (dimension.scope, code, dimension.mis_pe_dimension)
+    # Where the MIS PE does not apply (an association without residential care), every MIS PE
+    # figure says so, the per-wave counts included: not a count of 0 beside « non calculable ».
+    mispe_reason = dimension.mispe_no_value_label
+    not_applicable = not is_missing(mispe_reason) and is_missing(dimension.respondents)
+
+    def mispe(value, unit, masked):
+        return shown_value(
+            None if not_applicable else value, unit, masked, diffusion, no_value_label=mispe_reason
+        )
+
     for wave in waves:
         respondents, respondents_masked, score, score_masked = figures.wave_figures.get(
             (*scope_key, wave), (0, False, None, False)
         )
-        values.append(shown_value(respondents, "count", respondents_masked, diffusion))
-        values.append(shown_value(score, "score", score_masked, diffusion))
+        values.append(mispe(respondents, "count", respondents_masked))
+        values.append(mispe(score, "score", score_masked))
     values += [
-        shown_value(dimension.respondents, "count", dimension.is_suppressed, diffusion),
-        shown_value(dimension.mean_score, "score", dimension.is_suppressed, diffusion),
-        shown_value(dimension.favourable_share, "percent", dimension.is_suppressed, diffusion),
-        shown_value(
-            dimension.score_change, "points", dimension.is_score_change_suppressed, diffusion
-        ),
-        shown_value(
-            dimension.youth_paired, "count", dimension.is_score_change_suppressed, diffusion
-        ),
+        mispe(dimension.respondents, "count", dimension.is_suppressed),
+        mispe(dimension.mean_score, "score", dimension.is_suppressed),
+        mispe(dimension.favourable_share, "percent", dimension.is_suppressed),
+        mispe(dimension.score_change, "points", dimension.is_score_change_suppressed),
+        mispe(dimension.youth_paired, "count", dimension.is_score_change_suppressed),
         shown_value(
             dimension.mentoring_positive_answers,
             "count",
             dimension.is_mentoring_suppressed,
             diffusion,
+            no_value_label=dimension.mentoring_no_value_label,
         ),
     ]
     return values

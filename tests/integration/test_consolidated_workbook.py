@@ -335,6 +335,20 @@ def test_the_diffusion_version_masks_exactly_the_suppressed_values(workbooks):
     assert [row[2] for row in internal_dimensions] == [1] * 6
 
 
+def test_figures_that_do_not_apply_say_so_in_the_dimensions_sheet(workbooks):
+    internal, _ = workbooks["books"]
+    by_scope = {}
+    for row in internal["Dimensions MIS PE"].iter_rows(min_row=2, values_only=True):
+        by_scope.setdefault(row[0], {})[row[1]] = row
+    # Envol Mentorat does no residential care: the MIS PE does not apply to it, its per-wave
+    # counts included (not 0 beside « non calculable »).
+    for row in by_scope["Envol Mentorat"].values():
+        assert set(row[2:13]) == {"non applicable"}, row
+    # No end-of-mentoring item is rattached to Santé: its « Oui » count does not apply.
+    assert by_scope["Département"]["Santé"][13] == "non applicable"
+    assert isinstance(by_scope["Département"]["Bien-être émotionnel"][13], int)
+
+
 def test_submissions_show_who_reported_with_french_statuses(workbooks):
     internal, _ = workbooks["books"]
     rows = {row[1]: row for row in internal["Soumissions"].iter_rows(min_row=2, values_only=True)}

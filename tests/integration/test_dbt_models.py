@@ -879,6 +879,15 @@ def test_impact_dimensions_join_mis_pe_and_mentoring(build):
     assert row[1] == pytest.approx(100.0)
     assert row[2] == pytest.approx(100.0)
     assert row[3:] == (2, 2)
+    # No item of the end-of-mentoring questionnaire is rattached to Santé: no answer can count
+    # there, so the figure does not apply (never a 0 that reads as a result).
+    health = conn.execute(
+        "SELECT mentoring_positive_answers, mentoring_no_value_reason "
+        "FROM marts.mart_impact_dimensions WHERE period_grain = 'month' AND period = ? "
+        "AND scope = 'departement' AND mis_pe_dimension = 'sante'",
+        [MARCH],
+    ).fetchone()
+    assert health == (None, "not_applicable")
 
 
 ANALYST_QUERIES = {

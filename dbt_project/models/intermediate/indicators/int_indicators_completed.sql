@@ -2,7 +2,9 @@
 -- restricted to the published scopes, merged with the expected cells. Then, in this order:
 --   · an indicator that does not apply to the association (its population, from the
 --     registry's flags) has no value: « non applicable » (not_applicable); at département
---     scope only when no association of its population is known;
+--     scope only when no association of its population is known; so for
+--     mentoring_youth_positive in a dimension no end-of-mentoring item is rattached to (the
+--     catalogue's indicators of one dimension): no answer can ever count there;
 --   · an indicator read from the pairs' snapshot (basis pairs) in a window without any file,
 --     or from the year's resources (basis resources) before the year's first file, has no
 --     value: « aucun fichier » (no_file); at département scope, when no association of its
@@ -25,6 +27,13 @@ with
 
 catalog as (
     select * from {{ ref('indicator_catalog') }}
+),
+
+-- The dimensions an item of the end-of-mentoring questionnaire is rattached to.
+item_dimensions as (
+    select distinct mis_pe_dimension
+    from catalog
+    where not is_per_dimension and mis_pe_dimension is not null
 ),
 
 units as (
@@ -169,6 +178,9 @@ resolved as (
         units.is_ratio,
         case
             when not availability.is_applicable then 'not_applicable'
+            when merged.indicator_code = 'mentoring_youth_positive'
+                and merged.mis_pe_dimension not in (select mis_pe_dimension from item_dimensions)
+                then 'not_applicable'
             when catalog.basis = 'pairs' and not availability.has_pairs_snapshot then 'no_file'
             when catalog.basis = 'resources' and not availability.has_resources then 'no_file'
         end as absence_reason
