@@ -347,8 +347,9 @@ def alerts_advice(before_sending: bool) -> str:
         else "Rien à redéposer : toutes les lignes ont été intégrées."
     )
     return (
-        f"{check} Les alertes signalent des valeurs inhabituelles à vérifier ; si une valeur "
-        "est erronée, corrigez-la dans votre prochain fichier."
+        f"{check} Les alertes signalent des lignes conservées mais à regarder (valeur hors du "
+        "champ d'un indicateur, ou valeur inhabituelle à vérifier) ; si une valeur est "
+        "erronée, corrigez-la dans votre prochain fichier."
     )
 
 
