@@ -239,8 +239,10 @@ def _version_note(figures: MonthFigures, diffusion: bool) -> str:
         note = (
             f"Version de diffusion : toute valeur portant sur 1 à {figures.min_cell - 1} "
             f"jeunes ou binômes est masquée (« {SUPPRESSED_TEXT} »), ainsi que les valeurs qui "
-            f"permettraient de la retrouver par différence (« {SECONDARY_TEXT} »). Aucune "
-            "donnée individuelle."
+            f"permettraient de la retrouver par différence (« {SECONDARY_TEXT} »). Dans les "
+            f"graphiques, « {MASKED_GROUP_LABEL} » regroupe les catégories masquées : son "
+            "total, qui peut être petit, se déduit du total publié et ne révèle aucune d'elles. "
+            "Aucune donnée individuelle."
         )
     else:
         note = (
