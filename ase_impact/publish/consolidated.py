@@ -252,15 +252,22 @@ def _version_note(figures: MonthFigures, diffusion: bool) -> str:
     return f"{figures.version_note} {note}" if figures.version_note else note
 
 
+def _names(rows: pd.DataFrame) -> str:
+    """« (Cap Avenir, Trait d'Union) » after a count, or nothing when there is none."""
+    names = [row.association_name or row.association_code for row in rows.itertuples()]
+    return f" ({', '.join(names)})" if names else ""
+
+
 def _submissions_note(submissions: pd.DataFrame) -> str:
     expected = int(submissions["expected"].sum())
     in_force = int(submissions["version_in_force"].notna().sum())
-    refused = int((submissions["status"] == vocabulary.REJECTED).sum())
-    missing = int((submissions["status"] == vocabulary.MISSING).sum())
+    refused = submissions[submissions["status"] == vocabulary.REJECTED]
+    missing = submissions[submissions["status"] == vocabulary.MISSING]
     note = (
         f"Associations dont les données sont prises en compte : {in_force} "
-        f"(associations attendues : {expected}) ; dernier fichier refusé : {refused} ; "
-        f"aucun fichier reçu : {missing}."
+        f"(associations attendues : {expected}) ; dernier fichier refusé : "
+        f"{len(refused)}{_names(refused)} ; aucun fichier reçu : {len(missing)}"
+        f"{_names(missing)}."
     )
     quarantined = submissions[submissions["quarantine_reason"].notna()]
     if not quarantined.empty:

@@ -357,6 +357,14 @@ def test_submissions_show_who_reported_with_french_statuses(workbooks):
     assert rows[ENVOL][11] == "Accepté"
     assert rows[TILLEULS][11] == "Refusé (erreur bloquante, rien n'a été intégré)"
     assert rows[TILLEULS][5] is None  # no version in force
+    # The synthesis names who is left out, not only how many.
+    synthesis = " ".join(
+        str(cell)
+        for row in internal["Synthèse des résultats"].iter_rows(values_only=True)
+        for cell in row
+        if cell
+    )
+    assert "dernier fichier refusé : 1 (Maison d'enfants Les Tilleuls)" in synthesis
     assert rows["trait-d-union"][11] == "Non reçu"
     assert rows[CAP][3:6] == ("2026-10/cap-avenir.xlsx", 1, 1)
     assert rows[CAP][7:10] == (18, 17, 1)
