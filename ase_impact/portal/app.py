@@ -42,6 +42,8 @@ from ase_impact.portal.uploads import (
     pending_feedback,
     pending_workbook,
     receive_form,
+    replaced_message,
+    replacing_receipt,
     send_upload,
 )
 from ase_impact.publish.feedback import feedback_path, next_step
@@ -443,6 +445,11 @@ class Portal:
             can_send=receipt is None
             and upload.status != "rejected"
             and pending_workbook(self.config, upload.id).is_file(),
+            replaced=(
+                replaced_message(newer)
+                if receipt is None and (newer := replacing_receipt(self.store, upload))
+                else None
+            ),
             has_feedback=pending_feedback(self.config, upload.id).is_file(),
         )
 

@@ -333,6 +333,8 @@ def send_upload(
         raise UploadRefused(404, "Dépôt introuvable.")
     source = pending_workbook(config, upload.id)
     if not source.is_file() or sha256_of(source) != upload.sha256:
+        if (newer := replacing_receipt(store, upload)) is not None:
+            raise UploadRefused(409, replaced_message(newer))
         raise UploadRefused(410, "Ce dépôt a expiré : déposez le fichier à nouveau.")
     folder = settings.raw_dir / upload.period
     folder.mkdir(parents=True, exist_ok=True)
@@ -371,6 +373,27 @@ def send_upload(
     for superseded in store.unsent_uploads(code, upload.period):
         pending_workbook(config, superseded.id).unlink(missing_ok=True)
     return Receipt(**{**receipt.__dict__, "id": receipt_id})
+
+
+def replacing_receipt(store: Store, upload: Upload) -> Receipt | None:
+    """The file of the same month sent after this upload was checked, if any: sending it
+    released this upload's workbook (send_upload)."""
+    newest = next(
+        iter(store.receipts(association_code=upload.association_code, period=upload.period)),
+        None,
+    )
+    if newest is None or newest.upload_id == upload.id or newest.sent_at < upload.checked_at:
+        return None
+    return newest
+
+
+def replaced_message(receipt: Receipt) -> str:
+    sent_at = datetime.fromisoformat(receipt.sent_at)
+    return (
+        f"Un autre fichier de {receipt.period} a été envoyé le {sent_at:%d/%m/%Y à %H:%M} : "
+        "ce dépôt, vérifié avant cet envoi, n'est plus en attente. Déposez-le à nouveau "
+        "s'il doit remplacer le fichier envoyé."
+    )
 
 
 def forget_expired(config: PortalConfig, store: Store) -> None:

@@ -293,6 +293,21 @@ def test_a_file_sent_then_replaced_before_any_run_is_not_left_pending(portal, tm
     assert statuses() == [(1, "accepted")]
 
 
+def test_an_upload_replaced_by_a_later_send_says_so(portal, tmp_path):
+    cap = portal.signed_in("agent-cap")
+    first = cap.upload_id(valid_workbook(tmp_path / "v1", pairs=2).read_bytes())
+    second = cap.upload_id(valid_workbook(tmp_path / "v2", pairs=4).read_bytes())
+    assert cap.send(second).status_code == 303  # another tab sent the second first
+
+    refused = cap.send(first)
+
+    assert refused.status_code == 409
+    assert f"Un autre fichier de {PERIOD} a été envoyé le " in refused.text
+    assert "expiré" not in refused.text
+    page = cap.client.get(f"/espace/depots/{first}").text
+    assert "n&#39;est plus en attente" in page and "Envoyer</button>" not in page
+
+
 def test_an_expired_upload_cannot_be_sent(portal, tmp_path):
     cap = portal.signed_in("agent-cap")
     upload_id = cap.upload_id(valid_workbook(tmp_path).read_bytes())
