@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import struct
@@ -195,6 +196,24 @@ def huge_session_count(raw_dir: Path, period: str, code: str) -> Path:
         "B-777", "Nomgrand", "Prenomgrand", date(2010, 6, 6), **{"Séances prévues": 3e9}
     )
     return _submission(raw_dir, period, code, extra_pairs=[huge])
+
+
+def with_member(path: Path, member: str, contents: bytes, relationship: str | None = None) -> Path:
+    """The workbook with one more zip member, linked from the workbook's relationships when
+    relationship (a relationship type) is given: a VBA project, printer settings…"""
+    relationships = "xl/_rels/workbook.xml.rels"
+
+    def link(name: str, data: bytes) -> bytes:
+        if relationship is None or name != relationships:
+            return data
+        target = posixpath.relpath(member, "xl")
+        entry = f'<Relationship Id="rIdExtra" Type="{relationship}" Target="{target}"/>'
+        return data.replace(b"</Relationships>", entry.encode() + b"</Relationships>")
+
+    rewrite_parts(path, link)
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr(member, contents)
+    return path
 
 
 def amount_past_any_total(raw_dir: Path, period: str, code: str) -> Path:

@@ -626,6 +626,13 @@ def _file_rules() -> list[Rule]:
             "garde chaque mois tous les binômes, y compris ceux terminés (statut "
             f"« {STATUS_CLOSED} » ou « {STATUS_ABANDONED} »).",
         ),
+        file_rule(
+            "FIC-020",
+            "Fichier {file} : le classeur contient des macros (format « Classeur Excel prenant "
+            "en charge les macros », .xlsm) ; rien n'a été chargé, et un tel fichier ne doit pas "
+            "circuler sous le nom .xlsx. Enregistrez-le depuis Excel au format « Classeur Excel "
+            "(.xlsx) », sans macros, puis déposez-le à nouveau.",
+        ),
     ]
 
 

@@ -126,6 +126,8 @@ class WorkbookParts:
 # (row, column) of a cell, both from 1 → ("error", "#DIV/0!") or ("percent", "").
 CellMarks = dict[tuple[int, int], tuple[str, str]]
 ERROR_MARK = "error"
+# The part holding a workbook's macros (Excel names it xl/vbaProject.bin).
+VBA_PROJECT_PART = "vbaproject.bin"
 PERCENT_MARK = "percent"
 
 
@@ -254,6 +256,11 @@ def _workbook_parts(archive: zipfile.ZipFile, display_name: str) -> WorkbookPart
     folder, file_name = posixpath.split(workbook)
     relationships = posixpath.join(folder, "_rels", f"{file_name}.rels")
     targets = _relationship_targets(archive, relationships, folder, display_name)
+    # Macros (a VBA project, however it is linked): never passed on under the name .xlsx.
+    if any(kind.endswith("/vbaProject") for kind, _ in targets.values()) or any(
+        name.lower().endswith(VBA_PROJECT_PART) for name in archive.namelist()
+    ):
+        raise file_level_error("FIC-020", file=display_name)
 
     root: list[str] = []
     sheets: list[SheetPart] = []

@@ -15,17 +15,19 @@ import pytest
 from markupsafe import escape
 from openpyxl import load_workbook
 
+from ase_impact.intake.file_checks import OLE2_SIGNATURE
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.portal.status import association_history
 from ase_impact.publish.snapshot import publish_snapshot
 from ase_impact.warehouse import connection, schema
 from tests.conftest import edited_demo_registry
-from tests.hostile_files import pad_sheet
+from tests.hostile_files import pad_sheet, with_member
 from tests.integration.portal_fixtures import CAP, PERIOD, make_portal, served
 from tests.integration.sample_rows import pair_row, write_submission
 from tests.integration.test_bad_inputs import NOT_A_WORKBOOK
 from tests.integration.test_feedback_workbook import label_values
+from tests.unit.test_rules_file_level import VBA_PART, VBA_RELATIONSHIP
 from tests.workbook_factory import headers_of
 
 NAME = f"{PERIOD}/{CAP}.xlsx"
@@ -79,6 +81,9 @@ HOSTILE = {
     "formulas-without-results": formulas_without_results,
     "renamed-sheet": renamed_sheet,
     "merged-header": merged_header,
+    "macros": lambda folder: with_member(
+        valid_workbook(folder), VBA_PART, OLE2_SIGNATURE + bytes(512), VBA_RELATIONSHIP
+    ).read_bytes(),
     "other-month": lambda folder: write_submission(
         folder, PERIOD, CAP, period="2026-09"
     ).read_bytes(),

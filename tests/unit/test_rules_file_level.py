@@ -26,11 +26,18 @@ from ase_impact.contracts.rules import RULES
 from ase_impact.core import keys
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.discovery import conflicting_files
+from ase_impact.intake.file_checks import OLE2_SIGNATURE
 from ase_impact.intake.ingestion import blank_template_error
 from ase_impact.intake.workbook import check_identity, read_workbook, submission_partition
 from ase_impact.warehouse.queries import RowsInForce
 from tests.conftest import DEMO_REGISTRY
-from tests.hostile_files import declare_size, ole2_file, rename_sheet, with_cached_results
+from tests.hostile_files import (
+    declare_size,
+    ole2_file,
+    rename_sheet,
+    with_cached_results,
+    with_member,
+)
 from tests.unit.test_rules_registry import ASSOCIATION, DISPLAY_NAME, PERIOD, case
 from tests.workbook_factory import headers_of, write_workbook
 
@@ -40,6 +47,11 @@ PAIR_HEADERS = headers_of("pairs")
 
 def _pair_headers(replace: str, by: str | None) -> list[str]:
     return [header for header in (by if h == replace else h for h in PAIR_HEADERS) if header]
+
+
+# A workbook's macros, as Excel stores and links them in a .xlsm.
+VBA_PART = "xl/vbaProject.bin"
+VBA_RELATIONSHIP = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
 
 
 def _workbook(**options: object) -> dict:
@@ -170,6 +182,14 @@ CASES = {
             {"workbook": {"rows": ONE_PAIR}, "in_force": 28},
         ],
     ),
+    "FIC-020": case(
+        [
+            {"workbook": {}, "member": (VBA_PART, VBA_RELATIONSHIP)},
+            {"workbook": {}, "member": (VBA_PART, None)},  # the project alone, not linked
+            {"workbook": {}, "member": ("xl/macros/VBAProject.BIN", None)},
+        ],
+        {"workbook": {}, "member": ("xl/printerSettings/printerSettings1.bin", None)},
+    ),
     "PAR-001": case(_workbook(association_name=None), _workbook(association_name="Cap Avenir")),
     "PAR-002": case(_workbook(association_code=None), _workbook(association_code=ASSOCIATION)),
     "PAR-003": case(
@@ -233,6 +253,9 @@ def _drop(directory: Path, scenario: dict) -> Path:
             book[name].sheet_state = state
         book.active = next(i for i, s in enumerate(book.worksheets) if s.sheet_state == "visible")
         book.save(path)
+    if member := scenario.get("member"):
+        name, relationship = member
+        with_member(path, name, OLE2_SIGNATURE + bytes(512), relationship)
     if twin := scenario.get("twin"):
         contents = path.read_bytes()
         (path.parent / twin).write_bytes(
