@@ -170,11 +170,17 @@ def chart_rows(chart) -> int:
 
 
 def _space_text_after_numbers(sheet: Worksheet) -> None:
-    """Indent text that follows a right-aligned number: "75 nombre", not "75nombre"."""
+    """Indent text that follows a right-aligned number, or a right-aligned marker standing
+    for one: "75 nombre" and "< seuil nombre", not "75nombre"."""
     for row in sheet.iter_rows():
         for before, cell in zip(row, row[1:], strict=False):
             number = isinstance(before.value, int | float) and not isinstance(before.value, bool)
-            if number and isinstance(cell.value, str) and cell.alignment.horizontal is None:
+            marker = isinstance(before.value, str) and before.alignment.horizontal == "right"
+            if (
+                (number or marker)
+                and isinstance(cell.value, str)
+                and cell.alignment.horizontal is None
+            ):
                 cell.alignment = cell.alignment.copy(horizontal="left", indent=1)
 
 

@@ -71,12 +71,16 @@ def test_print_settings_repeat_the_header_and_limit_the_area():
     assert table["B3"].alignment.horizontal is None and table["A3"].alignment == Alignment()
 
 
-def test_text_after_a_number_is_indented():
+def test_text_after_a_number_or_a_marker_standing_for_one_is_indented():
     sheet = Workbook().active
     sheet.append(["Jeunes accompagnés", 75, "nombre"])
+    sheet.append(["Jeunes en attente", "< seuil", "nombre"])
+    sheet["B2"].alignment = Alignment(horizontal="right")
     layout.print_on_page_width(sheet)
-    assert (sheet["C1"].alignment.horizontal, sheet["C1"].alignment.indent) == ("left", 1)
+    for unit in ("C1", "C2"):
+        assert (sheet[unit].alignment.horizontal, sheet[unit].alignment.indent) == ("left", 1)
     assert sheet["B1"].alignment.indent == 0
+    assert sheet["A2"].alignment.horizontal is None  # a label before text: left as it is
 
 
 def test_horizontal_bars_list_every_category_from_the_top():
