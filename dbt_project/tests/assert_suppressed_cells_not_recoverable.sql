@@ -9,6 +9,7 @@
 --   · the only masked member of an equation.
 -- Each leaking cell is returned with the relation that reveals it. In a build, the windows
 -- masked again (macros/incremental.sql, rebuilt_rows): the others were checked when masked.
+{%- set cell_key = indicator_cell_key() | join(', ') %}
 with
 
 rebuilt_windows as (
@@ -72,28 +73,10 @@ leaks as (
     from groups
 )
 
-select
-    period_grain,
-    period,
-    scope,
-    association_code,
-    indicator_code,
-    mis_pe_dimension,
-    breakdown,
-    breakdown_value,
-    revealed_by
+select {{ cell_key }}, revealed_by
 from leaks
 where revealed_by is not null
 union all
-select
-    period_grain,
-    period,
-    scope,
-    association_code,
-    indicator_code,
-    mis_pe_dimension,
-    breakdown,
-    breakdown_value,
-    'seule case masquée de l''équation ' || equation_code as revealed_by
+select {{ cell_key }}, 'seule case masquée de l''équation ' || equation_code as revealed_by
 from equation_members
 where is_suppressed and masked_members = 1
