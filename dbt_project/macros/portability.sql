@@ -101,3 +101,14 @@
 {% macro duckdb__hash_sum(values_sql) -%}
     sum(hash({{ values_sql | join(', ') }})::hugeint)::varchar
 {%- endmacro %}
+
+{#- Whole years from a birth month ('AAAA-MM') to the last day of date_sql's month: that day
+    is past any birthday of its month, so the birth day is not needed. -#}
+{% macro age_at_month_end(birth_month_sql, date_sql) -%}
+    (extract(year from {{ date_sql }})::integer - substr({{ birth_month_sql }}, 1, 4)::integer
+        - case
+            when extract(month from {{ date_sql }})::integer < substr({{ birth_month_sql }}, 6, 2)::integer
+                then 1
+            else 0
+        end)
+{%- endmacro %}

@@ -426,3 +426,27 @@ def test_the_publication_gate_passes(build, tmp_path):
     gate = run_publication_gate(build.gated_warehouse, tmp_path / "reports")
     failed = [suite.name for suite in gate.suites if not suite.passed and suite.severity == "ERROR"]
     assert failed == [] and not gate_blocks_outputs(gate)
+
+
+def test_a_youth_is_in_one_age_band_by_its_age_at_the_periods_last_day(build):
+    def bands(grain: str, period: date) -> dict[str, float]:
+        return dict(
+            build.conn.execute(
+                "SELECT breakdown_value, value FROM marts.fct_indicators "
+                "WHERE period_grain = ? AND period = ? AND scope = 'departement' "
+                "AND indicator_code = 'youth_accompanied' AND breakdown = 'age_band'",
+                [grain, period],
+            ).fetchall()
+        )
+
+    # Y3 (born 29/08/2010) is 15 on 31/03/2026 and 16 on 31/12/2026; Y1 (04/05/2012) is 13
+    # then 14, Y2 (17/02/2011) 15 then 15: all three 13-15 ans in the quarter, Y3 16-17 ans
+    # in the year (whose last day is 31/12 while it runs).
+    quarter, year = bands("quarter", Q1), bands("year", YEAR)
+    assert (quarter["13-15 ans"], quarter["16-17 ans"]) == (3, 0)
+    assert (year["13-15 ans"], year["16-17 ans"]) == (2, 1)
+    for breakdown in (quarter, year):
+        assert (
+            sum(breakdown.values())
+            == figure(build.conn, "year", YEAR, D, None, "youth_accompanied")[0]
+        )

@@ -1,6 +1,7 @@
 -- raw.pairs as received, one row per pair of the month's file: drop-down values stay the
--- French labels (int_pairs_coded maps them to the référentiel). The birth month stays in raw:
--- nothing downstream needs it (data minimisation).
+-- French labels (int_pairs_coded maps them to the référentiel). The birth month (never the
+-- day) goes on only to give a youth's age at the last day of a quarter or a year, where its
+-- pairs' monthly ages may differ; no mart holds it.
 with
 
 pairs as (
@@ -13,6 +14,7 @@ renamed as (
         pair_id,
         youth_key,
         sex,
+        birth_month,
         age_at_period_end,
         school_level,
         placement_type,

@@ -26,6 +26,7 @@ coded as (
         pairs.youth_key,
         pairs.sex,
         sex_values.value_code as sex_code,
+        pairs.birth_month,
         pairs.age_at_period_end,
         age_bands.age_band_code,
         age_bands.label_fr as age_band,

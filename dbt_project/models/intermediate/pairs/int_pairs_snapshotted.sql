@@ -18,6 +18,10 @@ windows as (
     select * from {{ ref('int_period_windows') }}
 ),
 
+age_bands as (
+    select * from {{ ref('ref_age_bands') }}
+),
+
 -- The snapshot each pair is taken from: keys first, then the rows joined, since ranking whole
 -- rows would carry every column through the ranking (M: 3.2 s against 0.6 s).
 latest_snapshots as (
@@ -34,6 +38,9 @@ latest_snapshots as (
     group by windows.period_grain, windows.period, pairs.association_code, pairs.pair_id
 ),
 
+-- The youth's age at the window's last day (référentiel §1.7), from the birth month: the last
+-- day of a month is past any birthday of that month. A youth whose pairs come from different
+-- months' snapshots has one age, hence one band, in the window.
 windowed as (
     select
         windows.period_grain,
@@ -41,7 +48,12 @@ windowed as (
         windows.window_start,
         windows.window_end,
         pairs.period as snapshot_period,
-        {{ star_except('int_pairs_coded', ['period', 'period_end'], 'pairs') }}
+        {{ star_except(
+            'int_pairs_coded',
+            ['period', 'period_end', 'birth_month', 'age_at_period_end', 'age_band_code', 'age_band'],
+            'pairs'
+        ) }},
+        {{ age_at_month_end('pairs.birth_month', 'windows.window_end') }} as age_at_period_end
     from latest_snapshots
     inner join windows
         on windows.period_grain = latest_snapshots.period_grain
@@ -50,6 +62,16 @@ windowed as (
         on pairs.association_code = latest_snapshots.association_code
         and pairs.pair_id = latest_snapshots.pair_id
         and pairs.period = latest_snapshots.snapshot_period
+),
+
+aged as (
+    select
+        windowed.*,
+        age_bands.age_band_code,
+        age_bands.label_fr as age_band
+    from windowed
+    left join age_bands
+        on windowed.age_at_period_end between age_bands.min_age and age_bands.max_age
 ),
 
 flagged as (
@@ -72,7 +94,7 @@ flagged as (
         association_code || '/' || mentor_id as mentor_key,
         -- The dbt invocation that computed the window's rows.
         '{{ invocation_id }}' as dbt_invocation_id
-    from windowed
+    from aged
 )
 
 select * from flagged
