@@ -16,6 +16,7 @@ from ase_impact.publish.consolidated import (
     ApprovedVersion,
     pending_revisions,
     version_folder,
+    workbook_builder_process,
     write_approved_version,
 )
 from ase_impact.publish.snapshot import publish_snapshot
@@ -41,14 +42,15 @@ def approve(settings: Settings, month: str) -> list[str]:
                 f"approuvée le {approval.approved_at:%d/%m/%Y à %H:%M} ; rien de nouveau à "
                 f"approuver. Classeurs approuvés : {folder}"
             ]
-        write_approved_version(
-            conn,
-            settings.outputs_dir,
-            month,
-            ApprovedVersion(approval.version, approval.approved_at, approval.approved_by),
-            settings.min_cell,
-            revisions if approval.version > 1 else None,
-        )
+        with workbook_builder_process():
+            write_approved_version(
+                conn,
+                settings.outputs_dir,
+                month,
+                ApprovedVersion(approval.version, approval.approved_at, approval.approved_by),
+                settings.min_cell,
+                revisions if approval.version > 1 else None,
+            )
     publish_snapshot(settings.warehouse, settings.published_warehouse)
     lines = [
         f"{month} approuvé : version {approval.version}, le "

@@ -18,9 +18,9 @@ import hashlib
 import multiprocessing
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -803,11 +803,7 @@ def write_consolidated_workbooks(
     # have to start: both finish at about the same time.
     diffusion = builder.submit(_build_and_save, figures, True, diffusion_path)
     _build_and_save(figures, False, internal_path)
-    try:
-        diffusion.result()
-    except BrokenProcessPool:
-        _workbook_builder.cache_clear()  # the next month starts a new process
-        raise
+    diffusion.result()
     return internal_path, diffusion_path
 
 
@@ -819,12 +815,29 @@ def _build_and_save(figures: MonthFigures, diffusion: bool, path: Path) -> Path:
 def _workbook_builder() -> ProcessPoolExecutor | None:
     """A process that builds each month's diffusion workbook while this one builds the
     internal one: openpyxl uses one core, and a federation's month takes seconds per workbook.
+    Started on first use, shut down by workbook_builder_process.
 
     Spawned, not forked: the caller holds DuckDB's and Dagster's threads. None on one core.
     """
     if (os.cpu_count() or 1) < 2:
         return None
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+@contextmanager
+def workbook_builder_process() -> Iterator[None]:
+    """Around a batch of months: the builder process is shut down after it, even on error. A
+    worker left waiting for work would keep its parent from exiting when the parent is
+    itself a child process (a Dagster step launched by the daemon or the UI waits for its
+    children at exit): the run would never end, holding the warehouse's pool slot."""
+    try:
+        yield
+    finally:
+        if _workbook_builder.cache_info().currsize:
+            builder = _workbook_builder()
+            _workbook_builder.cache_clear()
+            if builder is not None:
+                builder.shutdown(cancel_futures=True)
 
 
 # --- Rewriting only the months whose inputs changed --------------------------------------------
@@ -927,20 +940,21 @@ def write_changed_months(
     """
     approvals = approved_months(conn)
     written, unchanged = [], []
-    for period, fingerprint in month_fingerprints(conn, min_cell).items():
-        if period in approvals:
-            paths = _write_approved_month(
-                conn, outputs_dir, period, fingerprint, min_cell, approvals[period]
-            )
-            written += paths
-            if not paths:
+    with workbook_builder_process():
+        for period, fingerprint in month_fingerprints(conn, min_cell).items():
+            if period in approvals:
+                paths = _write_approved_month(
+                    conn, outputs_dir, period, fingerprint, min_cell, approvals[period]
+                )
+                written += paths
+                if not paths:
+                    unchanged.append(period)
+                continue
+            folder = outputs_dir / period
+            if _is_up_to_date(folder, fingerprint):
                 unchanged.append(period)
-            continue
-        folder = outputs_dir / period
-        if _is_up_to_date(folder, fingerprint):
-            unchanged.append(period)
-            continue
-        written.append(_write_stamped(conn, period, outputs_dir, folder, fingerprint, min_cell))
+                continue
+            written.append(_write_stamped(conn, period, outputs_dir, folder, fingerprint, min_cell))
     return written, unchanged
 
 

@@ -12,7 +12,9 @@ version. Hand counts (département scope):
 from __future__ import annotations
 
 import math
+import multiprocessing
 import re
+import shutil
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -35,6 +37,7 @@ from ase_impact.publish.consolidated import (
     SECONDARY_TEXT,
     SUPPRESSED_TEXT,
     UNDEFINED_TEXT,
+    consolidated_paths,
     write_changed_months,
     write_consolidated_workbooks,
 )
@@ -138,6 +141,7 @@ def workbooks(tmp_path_factory, monkeypatch_module):
     internal, diffusion = write_consolidated_workbooks(conn, PERIOD, settings.outputs_dir)
     yield {
         "conn": conn,
+        "warehouse": settings.warehouse,
         "internal": internal,
         "diffusion": diffusion,
         "books": (load_workbook(internal), load_workbook(diffusion)),
@@ -554,3 +558,28 @@ def test_both_versions_print_with_every_chart_whole(workbooks, tmp_path, version
     assert horizontal and all(
         'orientation val="maxMin"' in xml and 'tickLblSkip val="1"' in xml for xml in horizontal
     )
+
+
+def _write_months_in_a_child(warehouse: str, outputs_dir: str) -> None:
+    with duckdb.connect(warehouse, read_only=True) as conn:
+        write_changed_months(conn, Path(outputs_dir), MIN_CELL)
+
+
+def test_a_step_process_writing_the_workbooks_exits_once_they_are_written(workbooks, tmp_path):
+    """As the Dagster daemon and UI run a step: in a spawned child process, which must exit
+    when its work is done (a builder process left waiting for work kept it alive for ever,
+    and its run with it)."""
+    workbooks["conn"].execute("CHECKPOINT")
+    copy = tmp_path / "ase_impact.duckdb"  # the fixture's connection keeps the file to itself
+    shutil.copyfile(workbooks["warehouse"], copy)
+    outputs_dir = tmp_path / "outputs"
+    child = multiprocessing.get_context("spawn").Process(
+        target=_write_months_in_a_child, args=(str(copy), str(outputs_dir))
+    )
+    child.start()
+    child.join(timeout=90)
+    still_running = child.is_alive()
+    if still_running:
+        child.kill()  # its builder worker then reads the end of its queue and exits
+    assert not still_running and child.exitcode == 0
+    assert all(path.is_file() for path in consolidated_paths(outputs_dir, PERIOD))
