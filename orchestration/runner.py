@@ -26,6 +26,7 @@ from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import queries
 from ase_impact.warehouse.connection import locked_connection
 from ase_impact.warehouse.schema import ensure_schema
+from orchestration.abandoned_runs import owner_tags, release_abandoned_runs
 from orchestration.assets.ingestion import SUBMISSIONS_KEY
 from orchestration.instance import prepare_dagster_home, project_instance
 from orchestration.jobs import BUILD_JOB, INGESTION_JOB, pipeline_run_config
@@ -73,7 +74,22 @@ def run_pipeline(
     interrupt.entering(STAGE_PLANNING)
     # Entered, the instance is also the one Dagster's definitions loading reads; disposed after.
     with project_instance(settings.dagster_home) as instance:
+        _release_abandoned_runs(instance, progress)
         return _ingest_and_build(instance, settings, period, progress, full_refresh)
+
+
+def _release_abandoned_runs(instance: dg.DagsterInstance, progress) -> None:
+    """Runs killed outright would keep the warehouse's pool slot for ever: given back first."""
+    if released := release_abandoned_runs(instance):
+        progress(
+            "Runs arrêtés de force (leur processus n'existe plus) : marqués en échec, leur "
+            f"place dans l'entrepôt est libérée ({', '.join(run[:8] for run in released)})."
+        )
+
+
+def _run_tags() -> dict[str, str]:
+    """A command's runs: from the command line, and which process of which machine runs them."""
+    return CLI_TAGS | owner_tags()
 
 
 def _ingest_and_build(
@@ -93,7 +109,7 @@ def _ingest_and_build(
         # A file whose name gives no partition is still recorded, with its French message.
         for path in pending.misnamed:
             ingest_file(path, settings, conn)
-    requests, new_codes = new_file_requests(instance, pending.new_or_changed, tags=CLI_TAGS)
+    requests, new_codes = new_file_requests(instance, pending.new_or_changed, tags=_run_tags())
     register_associations(instance, new_codes)
     interrupt.stop_if_signalled()
     run_config = pipeline_run_config(settings.raw_dir, settings.warehouse) | QUIET_LOGGERS
@@ -124,6 +140,7 @@ def rebuild_pipeline(settings: Settings, progress: Callable[[str], None] = print
 
     interrupt.entering(STAGE_REBUILD)
     with project_instance(settings.dagster_home) as instance:
+        _release_abandoned_runs(instance, progress)
         progress("Reconstruction de l'entrepôt depuis l'archive et le journal des soumissions…")
         report = rebuild_warehouse(settings, progress)
         interrupt.stop_if_signalled()
@@ -176,7 +193,7 @@ def _build_once(run_config: dict, instance: dg.DagsterInstance):
     try:
         with contextlib.redirect_stdout(dbt_console):
             build = defs.resolve_job_def(BUILD_JOB).execute_in_process(
-                run_config=run_config, instance=instance, raise_on_error=False, tags=CLI_TAGS
+                run_config=run_config, instance=instance, raise_on_error=False, tags=_run_tags()
             )
     finally:
         stop_running_dbt()  # none, unless a stop left one behind
