@@ -1,7 +1,7 @@
 """Runs that can no longer finish but still hold the warehouse's pool slot.
 
 A run of `ase-impact run` killed outright (SIGKILL, an out-of-memory kill, a power loss) stays
-STARTED in Dagster's storage with its claim on the "duckdb" pool (dagster.yaml: one slot):
+STARTED in Dagster's storage with its claim on the warehouse's pool (one slot, dagster.yaml):
 every later run would wait for that slot for ever. Before it runs anything, the command gives
 back the slots of runs that are finished (a claim not returned) or whose process, on this
 machine, no longer exists; such a run left STARTED is marked failed, saying why.
@@ -14,8 +14,8 @@ import socket
 
 import dagster as dg
 
-# dagster.yaml's pool: the warehouse accepts one writer at a time.
-WAREHOUSE_POOL = "duckdb"
+from orchestration.resources import WAREHOUSE_POOL
+
 # Who runs a command's Dagster runs: the process, on which machine.
 PID_TAG = "ase_impact/pid"
 HOST_TAG = "ase_impact/host"

@@ -13,6 +13,10 @@ from packaging import version
 
 from ase_impact.core.settings import Settings, load_settings
 
+# The pool of every asset that writes or reads the warehouse: DuckDB accepts one writer at a
+# time, and dagster.yaml gives the pool one slot.
+WAREHOUSE_POOL = "duckdb"
+
 
 class PipelineSettings(dg.ConfigurableResource):
     """Paths of this run; empty values fall back to the ASE_IMPACT_* env vars and defaults."""

@@ -18,7 +18,7 @@ from orchestration.partitions import (
     month_partitions,
     submission_partition_key,
 )
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 SUBMISSIONS_MART_KEY = dg.AssetKey(["marts", "mart_submissions"])
 COMPLETENESS_CHECK = "depots_complets"
@@ -110,7 +110,7 @@ def missing_file_evaluations(months, known_months: set[str]) -> list[dg.AssetChe
     asset=SUBMISSIONS_MART_KEY,
     name=COMPLETENESS_CHECK,
     # Reads the warehouse: never while another step writes it.
-    pool="duckdb",
+    pool=WAREHOUSE_POOL,
     description=(
         "Toutes les associations attendues ont déposé : pour chaque mois publié, chaque "
         "association que le registre (`dbt_project/seeds/associations.csv`) attend a envoyé un "

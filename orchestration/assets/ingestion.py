@@ -30,7 +30,7 @@ from orchestration.partitions import (
     submission_partition_key,
     submission_partitions,
 )
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 FIRST_REJECTIONS_SHOWN = 20
 TOP_RULES_SHOWN = 5
@@ -497,7 +497,7 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     check_specs=_check_specs(),
     partitions_def=submission_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    pool="duckdb",
+    pool=WAREHOUSE_POOL,
     description=(
         "Lit les classeurs des associations pour les partitions du run (une par mois et "
         "association), applique les contrats, pseudonymise les jeunes et remplace chaque "

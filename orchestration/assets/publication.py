@@ -3,7 +3,7 @@
 import dagster as dg
 
 from orchestration.assets.transformations import ase_impact_dbt_models
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 MART_KEYS = [key for key in ase_impact_dbt_models.keys if key.path[0] == "marts"]
 # dbt's reporting models: what the consolidated workbooks show, shaped from the marts.
@@ -13,7 +13,7 @@ REPORT_KEYS = [key for key in ase_impact_dbt_models.keys if key.path[0] == "repo
 @dg.asset(
     key=["outputs", "published_snapshot"],
     deps=MART_KEYS,
-    pool="duckdb",
+    pool=WAREHOUSE_POOL,
     group_name="outputs",
     description=(
         "Copie en lecture seule des schémas marts et quality "
@@ -46,7 +46,7 @@ UNCHANGED_MONTHS_METADATA = "mois_inchanges"
 @dg.asset(
     key=["outputs", "consolidated_workbooks"],
     deps=[*MART_KEYS, *REPORT_KEYS],
-    pool="duckdb",
+    pool=WAREHOUSE_POOL,
     group_name="outputs",
     description=(
         "Tableau de pilotage consolidé de chaque mois (`outputs/AAAA-MM/`) et sa version de "

@@ -18,7 +18,7 @@ import pandas as pd
 from ase_impact.gate.run import GateResult, SuiteResult, run_publication_gate
 from ase_impact.gate.suites import SUITES
 from orchestration.assets.ingestion import SUBMISSIONS_KEY
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 CHECK_SEVERITY = {"ERROR": dg.AssetCheckSeverity.ERROR, "WARN": dg.AssetCheckSeverity.WARN}
 FAILURE_COLUMNS = (
@@ -171,7 +171,7 @@ def quarantine_failures(context, settings, gate: GateResult) -> list:
     name="publication_gate",
     specs=gate_check_specs(),
     # Reads the warehouse: never while another step writes it.
-    pool="duckdb",
+    pool=WAREHOUSE_POOL,
     description=(
         "Porte de publication (great-expectations) sur les marts : plages, complétude des "
         "soumissions, variations de volume. Rapport Data Docs dans reports/quality/."

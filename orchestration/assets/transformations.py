@@ -43,7 +43,7 @@ from orchestration.dbt_project import (
     referentiel_loaded,
     referentiel_tests,
 )
-from orchestration.resources import PipelineSettings
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 # How long dbt is given to stop after SIGINT (then SIGTERM, then SIGKILL): a stopped run must
 # end within seconds, not after dagster-dbt's default 25.
@@ -226,7 +226,7 @@ dbt_translator = AseImpactDbtTranslator(
     manifest=dbt_manifest,
     project=dbt_project,
     dagster_dbt_translator=dbt_translator,
-    pool="duckdb",
+    pool=WAREHOUSE_POOL,
 )
 def ase_impact_dbt_models(
     context: dg.AssetExecutionContext,

@@ -8,14 +8,9 @@ import uuid
 
 import dagster as dg
 
-from orchestration.abandoned_runs import (
-    HOST_TAG,
-    PID_TAG,
-    WAREHOUSE_POOL,
-    owner_tags,
-    release_abandoned_runs,
-)
+from orchestration.abandoned_runs import HOST_TAG, PID_TAG, owner_tags, release_abandoned_runs
 from orchestration.instance import project_instance
+from orchestration.resources import WAREHOUSE_POOL
 
 DBT_STEP = "ase_impact_dbt_models"
 
