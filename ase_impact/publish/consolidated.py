@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -794,7 +795,7 @@ def write_consolidated_workbooks(
         conn, period, min_cell or load_settings().min_cell, revisions, version_note
     )
     internal_path, diffusion_path = workbook_paths(folder or outputs_dir / period)
-    builder = _workbook_builder()
+    builder = _active_builder.get()
     if builder is None:
         _build_and_save(figures, False, internal_path)
         _build_and_save(figures, True, diffusion_path)
@@ -811,33 +812,35 @@ def _build_and_save(figures: MonthFigures, diffusion: bool, path: Path) -> Path:
     return save_atomically(build_workbook(figures, diffusion=diffusion), path)
 
 
-@cache
-def _workbook_builder() -> ProcessPoolExecutor | None:
-    """A process that builds each month's diffusion workbook while this one builds the
-    internal one: openpyxl uses one core, and a federation's month takes seconds per workbook.
-    Started on first use, shut down by workbook_builder_process.
-
-    Spawned, not forked: the caller holds DuckDB's and Dagster's threads. None on one core.
-    """
-    if (os.cpu_count() or 1) < 2:
-        return None
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+# The process building the diffusion workbooks, while a batch of months is written
+# (workbook_builder_process); outside one, both workbooks are built in the caller's process.
+_active_builder: ContextVar[ProcessPoolExecutor | None] = ContextVar(
+    "workbook_builder", default=None
+)
 
 
 @contextmanager
 def workbook_builder_process() -> Iterator[None]:
-    """Around a batch of months: the builder process is shut down after it, even on error. A
-    worker left waiting for work would keep its parent from exiting when the parent is
-    itself a child process (a Dagster step launched by the daemon or the UI waits for its
-    children at exit): the run would never end, holding the warehouse's pool slot."""
-    try:
+    """Around a batch of months: a process that builds each month's diffusion workbook while
+    this one builds the internal one (openpyxl uses one core, and a federation's month takes
+    seconds per workbook), shut down after the batch, even on error. A worker left waiting
+    for work would keep its parent from exiting when the parent is itself a child process (a
+    Dagster step launched by the daemon or the UI waits for its children at exit): the run
+    would never end, holding the warehouse's pool slot.
+
+    Spawned, not forked: the caller holds DuckDB's and Dagster's threads. None on one core.
+    """
+    if (os.cpu_count() or 1) < 2:
         yield
-    finally:
-        if _workbook_builder.cache_info().currsize:
-            builder = _workbook_builder()
-            _workbook_builder.cache_clear()
-            if builder is not None:
-                builder.shutdown(cancel_futures=True)
+        return
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("spawn")
+    ) as builder:
+        token = _active_builder.set(builder)
+        try:
+            yield
+        finally:
+            _active_builder.reset(token)
 
 
 # --- Rewriting only the months whose inputs changed --------------------------------------------
