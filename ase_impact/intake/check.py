@@ -175,24 +175,20 @@ def check_file(
 
     A None period or association is taken from the file's own « Paramètres figés » (what
     `ase-impact check` does for a file whose destination it is not told). With a registry, the
-    month and the association are checked as a run checks a dropped file's (check_partition):
-    before reading when the destination is given, after the identity when the file gives it.
-    Phases "read" (file checks, reading, identity) and "validate" are timed into
+    month and the association are then checked as a run checks a dropped file's
+    (check_partition). Phases "read" (file checks, reading, identity) and "validate" are timed into
     seconds_by_phase when given.
     """
     seconds = {} if seconds_by_phase is None else seconds_by_phase
     identity: dict[str, str | None] = {}
-    destination_given = bool(period and association_code)
     try:
         with timed(seconds, "read"):
-            if registry is not None and destination_given:
-                check_partition(registry, period, association_code, display_name)
             workbook = read_workbook(path, display_name)
             identity = workbook.identity
             period = period or identity.get("period")
             association_code = association_code or identity.get("association_code")
             check_identity(identity, period or "", association_code or "", display_name)
-            if registry is not None and not destination_given:
+            if registry is not None:
                 check_partition(registry, period, association_code, display_name)
         with timed(seconds, "validate"):
             context = FileContext(display_name, period, association_code)

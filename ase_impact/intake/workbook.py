@@ -456,9 +456,9 @@ def _flag_cells(
     ("D2:D4"): the finding shows them as the association sees them. Logical values and long
     texts keep their value. Changes columns in place.
     """
-    merged = _flag_merged_cells(columns, positions, merged_ranges)
-    flagged: list[tuple[int, str, str, str]] = []
     field_at = {position: name for name, position in positions.items()}
+    merged = _flag_merged_cells(columns, field_at, merged_ranges)
+    flagged: list[tuple[int, str, str, str]] = []
     for (row, column), (kind, detail) in sorted(marks.items()):
         name = field_at.get(column - 1)
         position = row - HEADER_ROW - 1
@@ -491,13 +491,13 @@ def _flag_cells(
 
 def _flag_merged_cells(
     columns: dict[str, np.ndarray],
-    positions: dict[str, int],
+    field_at: dict[int, str],
     merged_ranges: Sequence[tuple[int, int, int, int]],
 ) -> pd.DataFrame:
-    """The data cells of read columns that a merge covers (all of it but its first cell, which
-    holds the value), as CEL flags; each takes the merge's range as its text. One array per
-    range and column: a merge can cover a whole sheet."""
-    field_at = {position: name for name, position in positions.items()}
+    """The data cells of read columns (field_at: column position → field) that a merge covers
+    (all of it but its first cell, which holds the value), as CEL flags; each takes the
+    merge's range as its text. One array per range and column: a merge can cover a whole
+    sheet."""
     parts = []
     for first_row, first_column, last_row, last_column in merged_ranges:
         shown = _range_text(first_row, first_column, last_row, last_column)
