@@ -1,10 +1,11 @@
 """The rule registry: every check the pipeline applies to a workbook, with a stable code.
 
 Codes never change meaning once published: a new rule takes the next free number of its
-prefix. Prefixes: FIC (the file as a whole), ENT (headers), CEL (a cell of any column of any
-read sheet, judged as Excel holds it: an error, a logical value, a percentage, a text too long),
-PAR (identity in « Paramètres figés »), DON (Données), QFM (Questionnaire fin de mentorat),
-MIS (Questionnaire MIS PE), RES (Ressources), ACT (Activités).
+prefix. Prefixes: FIC (the file as a whole), ENT (headers), REG (a sheet against the
+association's line of the registry), CEL (a cell of any column of any read sheet, judged as
+Excel holds it: an error, a logical value, a percentage, a text too long), PAR (identity in
+« Paramètres figés »), DON (Données), QFM (Questionnaire fin de mentorat), MIS (Questionnaire
+MIS PE), RES (Ressources), ACT (Activités).
 
 Messages are French sentence tails, or whole sentences for file-level rules; placeholders in
 braces are filled when a finding is reported ({period}, {period_end}, {file}, …). Every rule
@@ -35,6 +36,8 @@ FILE = "file"
 # in force: checked at reception, against the warehouse (contracts/history.py).
 HISTORY = "history"
 CELL = "cell"
+# A rule on a sheet as a whole, against the association's line of the registry.
+POPULATION = "population"
 
 # The largest whole number a count column (sessions, participants) accepts: far above any real
 # count, far below what the warehouse's INTEGER holds (2,147,483,647).
@@ -688,6 +691,24 @@ def _header_rules() -> list[Rule]:
     ]
 
 
+def _registry_rules() -> list[Rule]:
+    return [
+        Rule(
+            "REG-001",
+            None,
+            None,
+            (),
+            POPULATION,
+            ALERTE,
+            "les lignes de cet onglet ({rows}) sont gardées, mais aucune ne compte dans un "
+            "indicateur : le registre des associations du Département ne range pas "
+            "l'association parmi les « {population} », les seules dont ces lignes sont "
+            "comptées. Si elle en fait partie, demandez au Département de corriger sa ligne du "
+            "registre, puis déposez le fichier à nouveau ; sinon, laissez cet onglet vide.",
+        )
+    ]
+
+
 # --- Plausibility: impossible values are errors; possible but unusual ones are queries ------
 _TO_CHECK = "à vérifier"
 
@@ -785,6 +806,7 @@ RULES: dict[str, Rule] = {
     for registered in (
         _file_rules()
         + _header_rules()
+        + _registry_rules()
         + _cell_rules()
         + _identity_rules()
         + _pairs_rules()

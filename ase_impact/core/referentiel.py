@@ -46,6 +46,7 @@ class SheetSpec:
     order: int
     is_read: bool
     raw_table: str | None
+    population_code: str | None  # the population of indicators its rows count in
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def sheets() -> tuple[SheetSpec, ...]:
             order=int(row["sort_order"]),
             is_read=_bool(row["is_read"]),
             raw_table=row["raw_table"] or None,
+            population_code=row["population_code"] or None,
         )
         for row in sorted(read_seed("reporting_sheets"), key=lambda r: int(r["sort_order"]))
     )
@@ -93,6 +95,24 @@ def sheets() -> tuple[SheetSpec, ...]:
 
 def sheet(sheet_code: str) -> SheetSpec:
     return next(spec for spec in sheets() if spec.sheet_code == sheet_code)
+
+
+@dataclass(frozen=True)
+class Population:
+    """A population of indicators (seed indicator_populations): the associations whose
+    registry flag registry_flag is true, or every association when it has none."""
+
+    population_code: str
+    label_fr: str
+    registry_flag: str | None
+
+
+@cache
+def populations() -> tuple[Population, ...]:
+    return tuple(
+        Population(row["population_code"], row["label_fr"], row["registry_flag"] or None)
+        for row in read_seed("indicator_populations")
+    )
 
 
 @cache

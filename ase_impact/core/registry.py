@@ -15,6 +15,7 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from ase_impact.core import referentiel
 from ase_impact.core.errors import ConfigurationError
 from ase_impact.core.keys import ASSOCIATION_CODE
 
@@ -48,6 +49,15 @@ class RegisteredAssociation:
     def as_row(self) -> dict[str, object]:
         return {column: getattr(self, column) for column in REGISTRY_COLUMNS}
 
+    @property
+    def populations(self) -> frozenset[str]:
+        """The populations of indicators (seed indicator_populations) it counts in."""
+        return frozenset(
+            population.population_code
+            for population in referentiel.populations()
+            if population.registry_flag is None or getattr(self, population.registry_flag)
+        )
+
 
 @dataclass(frozen=True)
 class Registry:
@@ -60,6 +70,11 @@ class Registry:
 
     def get(self, association_code: str) -> RegisteredAssociation | None:
         return next((a for a in self.associations if a.association_code == association_code), None)
+
+    def populations_of(self, association_code: str) -> frozenset[str] | None:
+        """The populations of indicators the association counts in; None when not listed."""
+        registered = self.get(association_code)
+        return None if registered is None else registered.populations
 
     def how_to_register(self) -> str:
         """The French instruction the refusal of an unregistered association ends with."""

@@ -27,6 +27,7 @@ from ase_impact.contracts.findings import (
     received_text,
 )
 from ase_impact.core import referentiel, vocabulary
+from ase_impact.core.registry import load_registry
 from ase_impact.intake.validate import FileContext, ValidatedSheet, validate_workbook
 from ase_impact.intake.workbook import check_identity, check_partition, read_workbook
 
@@ -170,14 +171,16 @@ def check_file(
     association_code: str | None,
     seconds_by_phase: dict[str, float] | None = None,
     registry: Path | None = None,
+    populations: frozenset[str] | None = None,
 ) -> CheckedFile:
     """Read, check and validate one workbook meant for (period "AAAA-MM", association).
 
     A None period or association is taken from the file's own « Paramètres figés » (what
     `ase-impact check` does for a file whose destination it is not told). With a registry, the
     month and the association are then checked as a run checks a dropped file's
-    (check_partition). Phases "read" (file checks, reading, identity) and "validate" are timed into
-    seconds_by_phase when given.
+    (check_partition), and the sheets against the association's populations of indicators
+    (REG-001), which populations otherwise gives. Phases "read" (file checks, reading, identity)
+    and "validate" are timed into seconds_by_phase when given.
     """
     seconds = {} if seconds_by_phase is None else seconds_by_phase
     identity: dict[str, str | None] = {}
@@ -190,8 +193,9 @@ def check_file(
             check_identity(identity, period or "", association_code or "", display_name)
             if registry is not None:
                 check_partition(registry, period, association_code, display_name)
+                populations = load_registry(registry).populations_of(association_code)
         with timed(seconds, "validate"):
-            context = FileContext(display_name, period, association_code)
+            context = FileContext(display_name, period, association_code, populations)
             validated = validate_workbook(workbook, context)
             findings, rule_counts = file_findings(validated)
             counts = {code: sheet_counts(sheet) for code, sheet in validated.items()}

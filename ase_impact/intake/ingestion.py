@@ -32,6 +32,7 @@ from ase_impact.contracts.errors import FileLevelError, file_level_error
 from ase_impact.contracts.findings import FINDING_COLUMNS, empty_rule_counts
 from ase_impact.contracts.rules import quoted_list
 from ase_impact.core import referentiel, vocabulary
+from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
 from ase_impact.intake.archive import archive_file
 from ase_impact.intake.check import CheckedFile, SheetCounts, check_file
@@ -275,7 +276,8 @@ def _prepare(
             period, association_code, name, sha256, received_at, identity, archived.name
         )
 
-    checked = check_file(archived, name, period, association_code, seconds)
+    populations = load_registry(settings.registry).populations_of(association_code)
+    checked = check_file(archived, name, period, association_code, seconds, populations=populations)
     identity = checked.identity
     if checked.is_refused:
         return PreparedFile(received(), archive_dir, checked.error, seconds_by_phase=seconds)

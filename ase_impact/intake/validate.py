@@ -26,6 +26,7 @@ from ase_impact.contracts.findings import (
     key_counts,
     received_text,
     rule_counts,
+    rule_findings,
 )
 from ase_impact.contracts.rules import ERREUR, RULES, column_spec
 from ase_impact.core import keys, referentiel
@@ -39,6 +40,9 @@ class FileContext:
     display_name: str
     period: str  # "YYYY-MM"
     association_code: str
+    # The populations of indicators the registry puts the association in (REG-001); None when
+    # not known (a file checked without the registry, an association it does not list).
+    populations: frozenset[str] | None = None
 
     @property
     def period_start(self) -> date:
@@ -101,6 +105,7 @@ def validate_sheet(
     accepted = checked.loc[~rejected, ["excel_row", *fields]]
     accepted["has_alerts"] = alerted[~rejected]
     row_findings = _row_findings(sheet_code, checked, _listed(checked, failed), context)
+    sheet_findings = concat_findings([rows.header_findings, _population_finding(rows, context)])
     sheet_name = referentiel.sheet(sheet_code).name_fr
     # As _listed keeps them: the first MAX_FINDINGS_PER_RULE of each rule (headers: all).
     counts = rule_counts(
@@ -114,8 +119,36 @@ def validate_sheet(
         sheet_code=sheet_code,
         rows_received=len(rows.frame),
         accepted=accepted.reset_index(drop=True),
-        findings=concat_findings([rows.header_findings, row_findings]),
-        rule_counts=pd.concat([count_by_rule(rows.header_findings), counts], ignore_index=True),
+        findings=concat_findings([sheet_findings, row_findings]),
+        rule_counts=pd.concat([count_by_rule(sheet_findings), counts], ignore_index=True),
+    )
+
+
+def _population_finding(rows: SheetRows, context: FileContext) -> pd.DataFrame:
+    """REG-001 on the sheet's first row when it has rows and the registry leaves the association
+    out of the population its rows count in: rows kept, counted in no indicator."""
+    sheet = referentiel.sheet(rows.sheet_code)
+    if context.populations is None or rows.frame.empty:
+        return empty_findings()
+    if sheet.population_code is None or sheet.population_code in context.populations:
+        return empty_findings()
+    population = next(
+        p for p in referentiel.populations() if p.population_code == sheet.population_code
+    )
+    count = len(rows.frame)
+    received = f"{count} ligne reçue" if count == 1 else f"{count} lignes reçues"
+    population_rule = RULES["REG-001"]
+    return rule_findings(
+        population_rule,
+        display_name=context.display_name,
+        sheet_name=sheet.name_fr,
+        excel_rows=pd.Series([rows.frame["excel_row"].iloc[0]]),
+        values_received=pd.Series([""]),
+        pair_ids=pd.Series([None], dtype=object),
+        message_tails=population_rule.message_fr.format(
+            rows=received, population=population.label_fr
+        ),
+        column_header=referentiel.columns(rows.sheet_code)[0].header_fr,
     )
 
 

@@ -294,7 +294,9 @@ def check_upload(
     """
     code = account.association_code
     name = submission_name(period, code)
-    checked = _unless_blank_template(settings, check_file(form.file_path, name, period, code))
+    checked = _unless_blank_template(
+        settings, check_file(form.file_path, name, period, code, registry=settings.registry)
+    )
     now = datetime.now().replace(microsecond=0)
     render_feedback_workbook(
         checked_file_facts(checked, now),

@@ -214,6 +214,30 @@ def test_the_report_counts_rows_and_lists_the_rejections(settings, conn):
     assert set(rejections["column_header"]) == {"Sexe"}
 
 
+def test_rows_no_indicator_counts_for_the_association_are_loaded_and_flagged(settings, conn):
+    # envol-mentorat mentors and takes in no youth (the demo registry): its MIS PE answer is
+    # kept, and its file tells it the answer counts in no indicator, and what to do (REG-001).
+    path = write_submission(settings.raw_dir, PERIOD, "envol-mentorat")
+    report = ingest_file(path, settings, conn, received_at=RECEIVED_AT)
+    assert (report.status, report.rows_received, report.rows_rejected) == ("accepted", 8, 0)
+    assert raw_counts(conn)["mispe_questionnaires"] == 1
+    alerts = conn.execute(
+        "SELECT sheet, excel_row, rule_code, message_fr FROM quality.row_alerts"
+    ).fetchall()
+    assert [alert[:3] for alert in alerts] == [("Questionnaire MIS PE", 2, "REG-001")]
+    message = alerts[0][3]
+    assert message.startswith(
+        f"Fichier {PERIOD}/envol-mentorat.xlsx, onglet « Questionnaire MIS PE », ligne 2, "
+    )
+    assert "(1 ligne reçue)" in message
+    assert "« Associations d'accueil résidentiel (champ MIS PE) »" in message
+    # cap-avenir is registered for both: none of its sheets gets the alert.
+    other = ingest_file(
+        write_submission(settings.raw_dir, PERIOD, "cap-avenir"), settings, conn, RECEIVED_AT
+    )
+    assert "REG-001" not in set(other.findings["rule_code"])
+
+
 def test_a_partition_is_ingested_from_its_file_in_raw(settings):
     write_submission(settings.raw_dir, PERIOD, "cap-avenir")
     write_submission(settings.raw_dir, "2026-11", "cap-avenir")

@@ -10,6 +10,7 @@ import pytest
 
 from ase_impact.contracts.rules import RULES
 from ase_impact.core.settings import PROJECT_ROOT
+from tests.unit.test_rules_registry import PREFIX_BY_SHEET
 
 README = PROJECT_ROOT / "README.md"
 DOCS = sorted((PROJECT_ROOT / "docs").glob("*.md"))
@@ -28,7 +29,9 @@ SOURCE_PATH = re.compile(
 )
 # Folders the docs name that exist only once the pipeline or the benchmarks ran (git-ignored).
 RUNTIME_PATHS = {"dbt_project/target/", "benchmarks/.cache/"}
-RULE_CODE = re.compile(r"\b(?:FIC|ENT|PAR|CEL|DON|QFM|MIS|RES|ACT)-\d{3}\b")
+RULE_CODE = re.compile(
+    rf"\b(?:{'|'.join(p for prefixes in PREFIX_BY_SHEET.values() for p in prefixes)})-\d{{3}}\b"
+)
 
 
 def _prose(page: Path) -> str:

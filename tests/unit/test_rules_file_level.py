@@ -25,6 +25,7 @@ from ase_impact.contracts.errors import FileLevelError
 from ase_impact.contracts.rules import RULES
 from ase_impact.core import keys
 from ase_impact.core.settings import load_settings
+from ase_impact.intake.check import check_file
 from ase_impact.intake.discovery import conflicting_files
 from ase_impact.intake.file_checks import OLE2_SIGNATURE
 from ase_impact.intake.ingestion import blank_template_error
@@ -73,6 +74,11 @@ def _zip_of(members: dict[str, bytes]) -> bytes:
 
 NOT_A_WORKBOOK_ZIP = _zip_of({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"})
 ONE_PAIR = {"pairs": [{header: "x" for header in PAIR_HEADERS}]}
+ONE_MISPE_ANSWER = {
+    "mispe_questionnaires": [{header: "x" for header in headers_of("mispe_questionnaires")}]
+}
+ONE_RESOURCE = {"resources": [{header: "x" for header in headers_of("resources")}]}
+ONE_ACTIVITY = {"activities": [{header: "x" for header in headers_of("activities")}]}
 CURRENT_PERIOD = keys.current_period()
 
 
@@ -148,6 +154,22 @@ CASES = {
         _workbook(),
     ),
     "ENT-003": case(_workbook(headers={"pairs": [*PAIR_HEADERS, "sexe"]}), _workbook()),
+    # A sheet with rows that no indicator counts for the association, as the registry has it
+    # (does_mentoring, does_residential_care): MIS PE answers of a mentoring-only association,
+    # pairs or resources of a residential-only one. Activités counts for every association.
+    "REG-001": case(
+        [
+            {"workbook": {"rows": ONE_MISPE_ANSWER}, "registered_as": (True, False)},
+            {"workbook": {"rows": ONE_PAIR}, "registered_as": (False, True)},
+            {"workbook": {"rows": ONE_RESOURCE}, "registered_as": (False, True)},
+        ],
+        [
+            {"workbook": {"rows": ONE_MISPE_ANSWER}, "registered_as": (True, True)},
+            {"workbook": {"rows": ONE_PAIR}, "registered_as": (True, False)},
+            {"workbook": {"rows": ONE_ACTIVITY}, "registered_as": (False, True)},
+            {"workbook": {}, "registered_as": (True, False)},  # an empty sheet counts nowhere
+        ],
+    ),
     "FIC-016": case(
         [
             {"path": f"2023-12/{ASSOCIATION}.xlsx"},
@@ -264,22 +286,33 @@ def _drop(directory: Path, scenario: dict) -> Path:
     return path
 
 
-def _registry(directory: Path) -> Path:
-    """The demo registry, plus the codes FIC-003's passing names use."""
+def _registry(directory: Path, registered_as: tuple[bool, bool] | None = None) -> Path:
+    """The demo registry, plus the codes FIC-003's passing names use; registered_as:
+    (does_mentoring, does_residential_care) of ASSOCIATION instead of the demo's."""
     path = directory / "registre.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     extra = "".join(
         f"{code},Association {code},nord,2026-01-01,,true,false\n"
         for code in ("a1", "cap-avenir-2")
     )
-    path.write_text(DEMO_REGISTRY.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    lines = DEMO_REGISTRY.read_text(encoding="utf-8").splitlines(keepends=True)
+    if registered_as is not None:
+        flags = ",".join(str(flag).lower() for flag in registered_as)
+        lines = [
+            f"{ASSOCIATION},Cap Avenir,est,2026-01-01,,{flags}\n"
+            if line.startswith(f"{ASSOCIATION},")
+            else line
+            for line in lines
+        ]
+    path.write_text("".join(lines) + extra, encoding="utf-8")
     return path
 
 
 def outcome(directory: Path, scenario: dict) -> set[str]:
     """The file-level error's code, or the header findings' codes when the file is read."""
     raw_dir = directory / "raw"
-    settings = load_settings(raw_dir=raw_dir, registry=_registry(directory))
+    registered_as = scenario.get("registered_as")
+    settings = load_settings(raw_dir=raw_dir, registry=_registry(directory, registered_as))
     path = _drop(directory, scenario) if "path" not in scenario else raw_dir / scenario["path"]
     try:
         period, association_code = submission_partition(settings, path)
@@ -296,6 +329,11 @@ def outcome(directory: Path, scenario: dict) -> set[str]:
                 raise error
     except FileLevelError as error:
         return {error.code}
+    if registered_as is not None:
+        checked = check_file(
+            path, DISPLAY_NAME, period, association_code, registry=settings.registry
+        )
+        return {code for code in checked.findings["rule_code"] if code.startswith("REG-")}
     header_findings = pd.concat([sheet.header_findings for sheet in workbook.sheets.values()])
     return set(header_findings["rule_code"])
 

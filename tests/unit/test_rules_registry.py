@@ -25,6 +25,7 @@ from ase_impact.contracts.rules import (
     HISTORY,
     IDENTITY,
     INTEGER_AT_MOST,
+    POPULATION,
     ROW,
     RULES,
     rules_of,
@@ -50,7 +51,7 @@ CASE_MODULES = (
     "tests.unit.test_rules_history",
 )
 PREFIX_BY_SHEET = {
-    None: ("FIC", "ENT", "CEL"),
+    None: ("FIC", "ENT", "REG", "CEL"),
     "parameters": ("PAR",),
     "pairs": ("DON",),
     "end_questionnaires": ("QFM",),
@@ -205,12 +206,12 @@ def test_every_integer_column_has_its_upper_bound(sheet_code):
 def test_rules_without_a_sheet_check_are_file_header_or_identity_rules():
     data_sheets = {s.sheet_code for s in referentiel.sheets() if s.raw_table}
     outside = {rule.kind for rule in RULES.values() if rule.sheet_code not in data_sheets}
-    assert outside == {FILE, HEADER, CELL, IDENTITY}
+    assert outside == {FILE, HEADER, CELL, IDENTITY, POPULATION}
 
 
 def test_every_row_rule_names_the_fields_it_reads_and_a_header():
     for rule in RULES.values():
-        if rule.sheet_code in PREFIX_BY_SHEET and rule.kind not in (FILE, HEADER, CELL):
+        if rule.sheet_code in PREFIX_BY_SHEET and rule.kind not in (FILE, HEADER, CELL, POPULATION):
             fields = {spec.field for spec in referentiel.columns(rule.sheet_code)} | set(
                 referentiel.IDENTITY_LABELS.values()
             )
