@@ -46,7 +46,7 @@ from ase_impact.portal.uploads import (
     replacing_receipt,
     send_upload,
 )
-from ase_impact.publish.feedback import feedback_path, next_step
+from ase_impact.publish.feedback import ANOMALY_HEADERS, feedback_path, finding_label, next_step
 from ase_impact.publish.template import build_prefilled_template, build_template
 
 PACKAGE_DIR = Path(__file__).parent
@@ -111,6 +111,9 @@ class Portal:
         self.sessions = Sessions(self.store, load_secret(config), config.session_seconds)
         self.templates = Jinja2Templates(directory=PACKAGE_DIR / "templates")
         self.templates.env.globals["status_class"] = _status_class
+        # The feedback workbook's columns and « Gravité » labels, « À vérifier » included.
+        self.templates.env.globals["anomaly_headers"] = ANOMALY_HEADERS
+        self.templates.env.globals["finding_label"] = finding_label
         self.templates.env.filters["quand"] = _french_moment
         self.checks = asyncio.Semaphore(CONCURRENT_CHECKS)
         self.send_lock = threading.Lock()

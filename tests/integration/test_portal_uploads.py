@@ -19,6 +19,7 @@ from ase_impact.intake.file_checks import OLE2_SIGNATURE
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.portal.status import association_history
+from ase_impact.publish.feedback import ANOMALY_HEADERS
 from ase_impact.publish.snapshot import publish_snapshot
 from ase_impact.warehouse import connection, schema
 from tests.conftest import edited_demo_registry
@@ -277,6 +278,19 @@ def test_two_bad_rows_then_the_corrected_file_is_sent(portal, tmp_path):
         "Envoyé, en attente d&#39;intégration"
         in portal.signed_in("chef-projet").client.get(f"/admin?periode={PERIOD}").text
     )
+
+
+def test_a_plausibility_query_reads_as_in_the_feedback_workbook(portal, tmp_path):
+    unusual = pair_row(
+        "B-052", "Nomtest", "Prenomtest", date(2011, 2, 3), **{"Séances réalisées": 12}
+    )
+    cap = portal.signed_in("agent-cap")
+    upload = cap.upload_id(valid_workbook(tmp_path, extra_pairs=[unusual]).read_bytes())
+    page = cap.client.get(f"/espace/depots/{upload}").text
+    row = next(line for line in page.split("<tr") if "DON-050" in line)
+    assert "<td>À vérifier</td>" in row and "Alerte (ligne conservée)" not in row
+    headers = "".join(f"<th>{header}</th>" for header in ANOMALY_HEADERS)
+    assert headers in page
 
 
 def test_a_file_sent_then_replaced_before_any_run_is_not_left_pending(portal, tmp_path):
