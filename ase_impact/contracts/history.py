@@ -23,11 +23,8 @@ from ase_impact.contracts.findings import (
     empty_findings,
     rule_findings,
 )
-from ase_impact.contracts.rules import HISTORY, Rule, column_spec, rules_of
+from ase_impact.contracts.rules import AMOUNT_MOVE_FACTOR, HISTORY, Rule, column_spec, rules_of
 from ase_impact.core import referentiel
-
-# RES-010: an amount moving by more than this factor, up or down, from the previous file.
-AMOUNT_MOVE_FACTOR = 10.0
 
 
 @dataclass(frozen=True)

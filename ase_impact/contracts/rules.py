@@ -48,6 +48,19 @@ MAX_INTEGER = 1_000_000
 MAX_AMOUNT = 1_000_000_000
 # The longest text a cell may hold (Excel itself allows 32,767 characters).
 MAX_TEXT_LENGTH = 500
+# Ages in whole years, bounds included: a pair's youth at the month's last day (DON-009), a
+# MIS PE respondent at the answer (MIS-005), and the MIS PE's own scope, outside which an
+# answer is kept, flagged (MIS-006) and counted in no MIS PE figure.
+PAIR_AGES = (6, 25)
+MISPE_AGES = (11, 21)
+MISPE_SCOPE_AGES = (13, 18)
+# An end questionnaire may be answered up to this many days before the pair's end (QFM-007).
+END_QUESTIONNAIRE_LEAD_DAYS = 31
+# Plausibility queries: a youth applies from 6 (DON-051), is matched within a year of applying
+# (DON-053); an amount moves by at most this factor from the previous file (RES-010).
+MINIMUM_APPLICATION_AGE = 6
+LONGEST_MATCHING_DELAY_DAYS = 365
+AMOUNT_MOVE_FACTOR = 10
 
 
 @dataclass(frozen=True)
@@ -201,7 +214,8 @@ def _pairs_rules() -> list[Rule]:
             s,
             "birth_date",
             ("birth_date",),
-            "l'âge au dernier jour du mois ({period_end}) doit être compris entre 6 et 25 ans.",
+            "l'âge au dernier jour du mois ({period_end}) doit être compris entre "
+            f"{PAIR_AGES[0]} et {PAIR_AGES[1]} ans.",
         ),
         _required("DON-010", s, "school_level"),
         _in_list("DON-011", s, "school_level"),
@@ -306,7 +320,8 @@ def _end_questionnaire_rules() -> list[Rule]:
             s,
             "answered_on",
             ("answered_on", "pair_id"),
-            "la date de passation ne peut pas précéder de plus de 31 jours la date de fin du "
+            "la date de passation ne peut pas précéder de plus de "
+            f"{END_QUESTIONNAIRE_LEAD_DAYS} jours la date de fin du "
             "binôme indiquée dans l'onglet « Données ».",
         ),
         _not_after_period("QFM-008", s, "answered_on", "la date de passation"),
@@ -329,14 +344,16 @@ def _mispe_rules() -> list[Rule]:
             s,
             "birth_date",
             ("birth_date", "answered_on"),
-            "l'âge à la date de passation doit être compris entre 11 et 21 ans.",
+            "l'âge à la date de passation doit être compris entre "
+            f"{MISPE_AGES[0]} et {MISPE_AGES[1]} ans.",
         ),
         _row(
             "MIS-006",
             s,
             "birth_date",
             ("birth_date", "answered_on"),
-            f"l'âge à la date de passation est hors du champ MIS PE (13 à 18 ans) : "
+            "l'âge à la date de passation est hors du champ MIS PE "
+            f"({MISPE_SCOPE_AGES[0]} à {MISPE_SCOPE_AGES[1]} ans) : "
             f"{_KEPT_FLAGGED}.",
             severity=ALERTE,
         ),
@@ -737,7 +754,8 @@ def _plausibility_rules() -> list[Rule]:
             s,
             "application_date",
             ("application_date", "birth_date"),
-            f"la date de candidature précède les 6 ans du jeune : {_TO_CHECK}.",
+            f"la date de candidature précède les {MINIMUM_APPLICATION_AGE} ans du jeune : "
+            f"{_TO_CHECK}.",
         ),
         _row(
             "DON-052",
@@ -751,7 +769,8 @@ def _plausibility_rules() -> list[Rule]:
             s,
             "match_date",
             ("match_date", "application_date"),
-            f"plus d'un an entre la candidature et la mise en relation : {_TO_CHECK}.",
+            f"plus de {LONGEST_MATCHING_DELAY_DAYS} jours entre la candidature et la mise en "
+            f"relation : {_TO_CHECK}.",
         ),
         _query(
             "DON-054",
@@ -793,7 +812,8 @@ def _plausibility_rules() -> list[Rule]:
             "resources",
             "amount",
             ("category", "detail", "amount"),
-            "le montant a été multiplié ou divisé par plus de 10 depuis le fichier de "
+            f"le montant a été multiplié ou divisé par plus de {AMOUNT_MOVE_FACTOR} depuis le "
+            "fichier de "
             f"{{previous}} ({{previous_value}}) pour la même catégorie et le même détail : "
             f"{_TO_CHECK}.",
             kind=HISTORY,

@@ -28,15 +28,21 @@ from pandera.engines import pandas_engine
 from ase_impact.contracts import cells
 from ase_impact.contracts.rules import (
     DATE,
+    END_QUESTIONNAIRE_LEAD_DAYS,
     ENDED_STATUSES,
     HISTORY,
     IN_LIST,
     INTEGER_AT_MOST,
+    LONGEST_MATCHING_DELAY_DAYS,
     MAX_AMOUNT,
     MAX_INTEGER,
+    MINIMUM_APPLICATION_AGE,
+    MISPE_AGES,
     MISPE_ITEM_FIELDS,
+    MISPE_SCOPE_AGES,
     NON_NEGATIVE_INTEGER,
     NUMBER,
+    PAIR_AGES,
     REQUIRED,
     RESOURCE_TOOL,
     ROW,
@@ -55,13 +61,8 @@ from ase_impact.core.keys import PERIOD
 
 RECEIVED = "__received"
 UNANSWERED = "__unanswered"
-# An end questionnaire may be answered up to this long before the pair's end date.
-END_QUESTIONNAIRE_LEAD = timedelta(days=31)
-# A pair's youth is aged 6 to 25 at the period's last day (DON-009).
-PAIR_AGES = (6, 25)
-# Plausibility queries (DON-051, DON-053): a youth applies from 6; a match within a year.
-MINIMUM_APPLICATION_AGE = 6
-LONGEST_MATCHING_DELAY = timedelta(days=365)
+END_QUESTIONNAIRE_LEAD = timedelta(days=END_QUESTIONNAIRE_LEAD_DAYS)
+LONGEST_MATCHING_DELAY = timedelta(days=LONGEST_MATCHING_DELAY_DAYS)
 
 CheckFunction = Callable[[pd.Series | pd.DataFrame], pd.Series]
 # A row rule's check: the check-frame column it reads alone, or None for the whole frame.
@@ -357,8 +358,11 @@ def _end_questionnaire_checks(period_end: date) -> dict[str, RowCheck]:
 
 def _mispe_checks(period_end: date) -> dict[str, RowCheck]:
     return {
-        "MIS-005": ("age_at_answer", lambda ages: ages.between(11, 21)),
-        "MIS-006": ("age_at_answer", lambda ages: ~ages.between(11, 21) | ages.between(13, 18)),
+        "MIS-005": ("age_at_answer", lambda ages: ages.between(*MISPE_AGES)),
+        "MIS-006": (
+            "age_at_answer",
+            lambda ages: ~ages.between(*MISPE_AGES) | ages.between(*MISPE_SCOPE_AGES),
+        ),
         "MIS-011": ("answered_on", _not_after(period_end)),
         "MIS-012": ("answer_count", lambda counts: counts.gt(0)),
         "MIS-031": ("last_name", _has_a_letter),

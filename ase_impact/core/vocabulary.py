@@ -1,5 +1,5 @@
 """The vocabularies Python and SQL share, read from their dbt seeds: submission statuses, rule
-severities, indicator units, data types and period grains.
+severities, indicator units, data types, period grains and why a figure has no value.
 
 Each seed is the one statement of its vocabulary; dbt loads it into `referentiel.*` for the
 models and tests, and this module gives Python the same rows. The codes Python branches on
@@ -132,6 +132,12 @@ def period_grain_labels() -> dict[str, str]:
     return {row["grain_code"]: row["label_fr"] for row in read_seed("period_grains")}
 
 
+@cache
+def no_value_labels() -> dict[str, str]:
+    """Why a published figure has no value (seed no_value_reasons) → its French label."""
+    return {row["reason_code"]: row["label_fr"] for row in read_seed("no_value_reasons")}
+
+
 def status_label(code: str) -> str:
     return submission_statuses()[code].label_fr
 
@@ -157,5 +163,6 @@ MONTH = _known("month", period_grain_labels())
 YEAR_TO_DATE = _known("year_to_date", period_grain_labels())
 CONTRACT = _known("contract", rule_categories())  # a rule of the workbook's contract
 QUERY = _known("query", rule_categories())  # a plausibility query: « À vérifier »
+UNDEFINED = _known("undefined", no_value_labels())  # a ratio over a zero denominator
 RECEIVED_STATUSES = tuple(code for code, s in submission_statuses().items() if s.is_received)
 ACCEPTED_STATUSES = tuple(code for code, s in submission_statuses().items() if s.is_accepted)

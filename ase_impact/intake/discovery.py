@@ -138,18 +138,8 @@ def month_files(settings: Settings, period: str) -> dict[tuple[str, str], list[P
     return {partition: sorted(paths) for partition, paths in found.items()}
 
 
-def partition_files(settings: Settings, period: str, association_code: str) -> list[Path]:
-    """The files of raw/ that name the partition (see month_files)."""
-    return month_files(settings, period).get((period, association_code), [])
-
-
-def conflicting_files(settings: Settings, period: str, association_code: str) -> list[Path]:
-    """The partition's files when several of different contents name it; else []."""
-    paths = partition_files(settings, period, association_code)
-    return paths if contents_differ(paths) else []
-
-
 def contents_differ(paths: list[Path]) -> bool:
+    """Whether a partition's files are several of different contents: all refused (FIC-015)."""
     return len(paths) > 1 and len({sha256_of(path) for path in paths}) > 1
 
 

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ase_impact.contracts.errors import FileLevelError, file_level_error
 from ase_impact.contracts.findings import FINDING_COLUMNS, empty_rule_counts
-from ase_impact.contracts.rules import quoted_list
+from ase_impact.contracts.rules import MISPE_SCOPE_AGES, quoted_list
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
@@ -54,8 +54,6 @@ from ase_impact.warehouse.connection import STORAGE_ERRORS, Connection, locked_c
 PREPARED_AHEAD_PER_WORKER = 2
 # Starting a worker process costs about what preparing a few files does.
 FILES_PER_WORKER = 4
-# MIS PE's own scope; answers outside it are kept and flagged.
-MISPE_SCOPE_AGES = (13, 18)
 # The timed phases of one file, in order (keys of seconds_by_phase). "read" includes the file
 # checks and the identity check; "validate" the findings, their masking and the counts;
 # "load" the partition's replacement, or the refusal's record.
@@ -482,7 +480,7 @@ def _file_preparer(workers: int) -> Iterator[Callable[..., Future]]:
 
 def _start(prepare, settings: Settings, paths: list[Path]):
     """The partition's files, and the preparation of its file when there is exactly one."""
-    if len(paths) == 1 or (paths and not contents_differ(paths)):
+    if paths and not contents_differ(paths):
         return paths, prepare(paths[0], settings, datetime.now())
     return paths, None
 

@@ -39,7 +39,6 @@ KEY_FIELDS = ("last_name", "first_name", "birth_date")
 # dates (see the module's docstring for how entropy is estimated).
 MIN_KEY_LENGTH = 32
 MIN_KEY_ENTROPY_BITS = 90
-KEY_FILE_BYTES = 32
 
 
 class PseudonymisationKeyError(ConfigurationError):

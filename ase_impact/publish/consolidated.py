@@ -62,7 +62,7 @@ CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
 # A cell masked only so that a cell under the threshold cannot be found again by subtraction.
 SECONDARY_TEXT = "masqué"
-UNDEFINED_TEXT = "non calculable"
+UNDEFINED_TEXT = vocabulary.no_value_labels()[vocabulary.UNDEFINED]
 # The diffusion charts group the masked categories into one, never drawn as 0.
 MASKED_GROUP_LABEL = "autres (masqué)"
 DATE_FORMAT = "DD/MM/YYYY"
@@ -714,7 +714,9 @@ PAIR_FIELDS = (
     "sessions_planned",
     "sessions_held",
 )
-PAIR_DATE_FIELDS = frozenset({"application_date", "match_date", "end_date"})
+PAIR_DATE_FIELDS = frozenset(
+    column.field for column in referentiel.columns("pairs") if column.data_type == "date"
+)
 
 
 def _pair_rows(pairs: pd.DataFrame) -> list[tuple]:
@@ -752,17 +754,17 @@ def _write_pairs(sheet: Worksheet, figures: MonthFigures) -> None:
 def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:
     book = Workbook()
     synthesis = book.active
-    synthesis.title = "Synthèse des résultats"
+    synthesis.title = referentiel.sheet("summary").name_fr
     _write_synthesis(synthesis, figures, diffusion)
     if figures.revisions is not None:
         _write_revisions(book.create_sheet("Révisions"), figures, diffusion)
-    _write_dashboard(book.create_sheet("Tableau de bord"), figures, diffusion)
+    _write_dashboard(book.create_sheet(referentiel.sheet("dashboard").name_fr), figures, diffusion)
     _write_value_chain(book.create_sheet("Chaîne de valeur"), figures, diffusion)
     _write_dimensions(book.create_sheet("Dimensions MIS PE"), figures, diffusion)
     _write_submissions(book.create_sheet("Soumissions"), figures)
     _write_definitions(book.create_sheet("Définitions"), figures)
     if not diffusion:  # row-level data never leaves the département
-        _write_pairs(book.create_sheet("Données"), figures)
+        _write_pairs(book.create_sheet(referentiel.sheet("pairs").name_fr), figures)
     for sheet in book.worksheets:
         print_on_page_width(sheet)
     return book

@@ -12,6 +12,7 @@ import warnings
 
 import dagster as dg
 
+from ase_impact.core.vocabulary import MISSING, status_label
 from orchestration.assets.ingestion import ACCEPTANCE_CHECK, SUBMISSIONS_KEY
 from orchestration.partitions import (
     ASSOCIATION,
@@ -96,7 +97,7 @@ def missing_file_evaluations(months, known_months: set[str]) -> list[dg.AssetChe
                 "registre des associations l'attend : relancez l'association."
             ),
             metadata={
-                "statut": dg.MetadataValue.text("Non reçu"),
+                "statut": dg.MetadataValue.text(status_label(MISSING)),
                 "motif": dg.MetadataValue.text("Fichier attendu non reçu"),
             },
         )

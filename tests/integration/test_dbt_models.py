@@ -484,20 +484,24 @@ def build(tmp_path_factory):
 
 def test_ingestion_accepts_every_row_written(build):
     *accepted, refused = build.reports
-    for (_, _, sheets), report in zip(FILES, accepted, strict=True):
+    for (_, association, sheets), report in zip(FILES, accepted, strict=True):
         written = {code: len(sheets.get(code, ())) for code in READ_SHEETS}
         assert {code: counts.received for code, counts in report.sheet_counts.items()} == written
         assert report.rows_accepted == report.rows_received
         assert report.rows_rejected == 0, report.findings.to_dict("records")
         # Flagged rows: Y7, aged 20, outside MIS PE's 13–18 scope; and B-01 in April, whose
-        # match date moved from the March file (queried at reception, DON-056).
+        # match date moved from the March file (queried at reception, DON-056). A's MIS PE
+        # answers, which count nowhere for a mentoring-only association, get one alert on the
+        # sheet's first row (REG-001).
         has_y7 = Y7_T0 in sheets.get("mispe_questionnaires", ())
+        counts_nowhere = association == A and bool(sheets.get("mispe_questionnaires"))
         moved = B_PAIRS_APRIL[0] in sheets.get("pairs", ())
         flagged = report.findings.groupby("sheet")["excel_row"].nunique().to_dict()
         assert flagged == {
-            **({"Questionnaire MIS PE": 1} if has_y7 else {}),
+            **({"Questionnaire MIS PE": 1} if has_y7 or counts_nowhere else {}),
             **({"Données": 1} if moved else {}),
         }
+        assert ("REG-001" in set(report.findings["rule_code"])) == counts_nowhere
         assert report.rows_with_alerts == has_y7 + moved
         assert report.status == "accepted"
     assert [report.version for report in accepted] == [1, 1, 1, 1, 2]

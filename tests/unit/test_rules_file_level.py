@@ -26,7 +26,7 @@ from ase_impact.contracts.rules import RULES
 from ase_impact.core import keys
 from ase_impact.core.settings import load_settings
 from ase_impact.intake.check import check_file
-from ase_impact.intake.discovery import conflicting_files
+from ase_impact.intake.discovery import contents_differ, month_files
 from ase_impact.intake.file_checks import OLE2_SIGNATURE
 from ase_impact.intake.ingestion import blank_template_error
 from ase_impact.intake.workbook import check_identity, read_workbook, submission_partition
@@ -320,7 +320,7 @@ def outcome(directory: Path, scenario: dict) -> set[str]:
             return set()
         workbook = read_workbook(path, DISPLAY_NAME)
         check_identity(workbook.identity, period, association_code, DISPLAY_NAME)
-        if conflicting_files(settings, period, association_code):
+        if contents_differ(month_files(settings, period)[(period, association_code)]):
             return {"FIC-015"}
         if "in_force" in scenario:
             in_force = RowsInForce(1, datetime(2026, 11, 3, 9, 30), scenario["in_force"])
