@@ -117,9 +117,21 @@ def _run(args: argparse.Namespace, orchestrator: Orchestrator) -> int:
             "--raw-dir (ou ASE_IMPACT_RAW_DIR). Rien n'a été lu."
         )
     try:
+        _check_warehouse_key(settings)
         return _run_and_summarise(settings, args, orchestrator)
     except WAREHOUSE_ERRORS as error:
         return _storage_failure(settings, error, "ase-impact run")
+
+
+def _check_warehouse_key(settings) -> None:
+    """Before a run reads anything: the key is the one the warehouse's youth keys were made
+    with (each load checks it too, for runs the daemon or the UI launch)."""
+    from ase_impact.intake.pseudonymise import check_warehouse_key, key_check, load_key
+    from ase_impact.warehouse.connection import exists, locked_connection
+
+    if exists(settings.warehouse):
+        with locked_connection(settings.warehouse, read_only=True) as conn:
+            check_warehouse_key(conn, key_check(load_key(settings)), record=False)
 
 
 def _run_and_summarise(settings, args: argparse.Namespace, orchestrator: Orchestrator) -> int:

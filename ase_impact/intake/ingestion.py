@@ -42,6 +42,8 @@ from ase_impact.intake.history import with_history_queries
 from ase_impact.intake.journal import JournalEntry, append_entry
 from ase_impact.intake.pseudonymise import (
     PseudonymisationKeyError,
+    check_warehouse_key,
+    key_check,
     load_key,
     pseudonymise_frame,
 )
@@ -205,6 +207,7 @@ class PreparedFile:
     submission: dict | None = None
     sheet_counts: dict[str, SheetCounts] | None = None
     seconds_by_phase: dict[str, float] = field(default_factory=dict)
+    key_check: str | None = None  # of the key its youth keys were made with
 
     @property
     def refused(self) -> _RefusedFile | None:
@@ -282,7 +285,8 @@ def _prepare(
 
     context = FileContext(name, period, association_code)
     with _timed(seconds, "pseudonymise"):
-        tables = raw_tables(checked, load_key(settings), context)
+        key = load_key(settings)
+        tables = raw_tables(checked, key, context)
     rows_received, accepted, rejected, alerts = checked.totals
     # What quality.submissions records and the report says alike.
     submission = {
@@ -307,6 +311,7 @@ def _prepare(
         submission=submission,
         sheet_counts=checked.sheet_counts,
         seconds_by_phase=seconds,
+        key_check=key_check(key),
     )
 
 
@@ -353,6 +358,7 @@ def load_prepared(conn: Connection, prepared: PreparedFile) -> IngestionReport:
             refusal = _record_refusal(conn, prepared.received, error, prepared.archive_dir)
         return replace(refusal, seconds_by_phase=seconds)
     with _timed(seconds, "load"):
+        check_warehouse_key(conn, prepared.key_check, record=True)
         # Plausibility queries against the previous file in force, which the warehouse holds.
         prepared = with_history_queries(conn, prepared, prepared.submission["file_name"])
         version = loader.replace_partition(

@@ -20,7 +20,7 @@ import hmac
 import math
 import os
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +31,9 @@ from ase_impact.core.errors import ConfigurationError
 from ase_impact.core.identifiers import normalise_name
 from ase_impact.core.secret_files import create_secret_file, is_production, shared_mode
 from ase_impact.core.settings import Settings
+from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import Connection
+from ase_impact.warehouse.schema import KEY_CHECK_TABLE
 
 KEY_ENV_VAR = "ASE_IMPACT_PSEUDONYMISATION_KEY"
 # What the key is computed from, in this order (architecture.md).
@@ -39,6 +42,8 @@ KEY_FIELDS = ("last_name", "first_name", "birth_date")
 # dates (see the module's docstring for how entropy is estimated).
 MIN_KEY_LENGTH = 32
 MIN_KEY_ENTROPY_BITS = 90
+# What key_check hashes with the key: a fixed text, so that the fingerprint tells keys apart.
+KEY_CHECK_TEXT = b"ase-impact:pseudonymisation-key-check"
 
 
 class PseudonymisationKeyError(ConfigurationError):
@@ -105,6 +110,35 @@ def load_key(settings: Settings) -> bytes:
             f"impossibles à rapprocher."
         )
     return create_secret_file(key_file, _read_key_file)
+
+
+def key_check(key: bytes) -> str:
+    """A fingerprint of the key that reveals nothing of it (an HMAC of a fixed text)."""
+    return hmac.new(key, KEY_CHECK_TEXT, hashlib.sha256).hexdigest()
+
+
+def check_warehouse_key(conn: Connection, check: str, record: bool) -> None:
+    """Refuse (PseudonymisationKeyError) a key other than the one the warehouse's youth keys
+    were made with: its youth would get new keys, counted again beside the old ones and
+    reported as changed identities. With record, a warehouse without one records check."""
+    if not queries.table_exists(conn, *KEY_CHECK_TABLE.split(".")):
+        return
+    recorded = conn.execute(f"SELECT key_check FROM {KEY_CHECK_TABLE}").fetchone()
+    if recorded is None:
+        if record:
+            conn.execute(
+                f"INSERT INTO {KEY_CHECK_TABLE} VALUES (?, ?)",
+                [check, datetime.now().replace(microsecond=0)],
+            )
+        return
+    if not hmac.compare_digest(recorded[0], check):
+        raise PseudonymisationKeyError(
+            "La clé de pseudonymisation configurée n'est pas celle avec laquelle l'entrepôt "
+            "a été alimenté : les jeunes déjà intégrés recevraient de nouvelles "
+            "clés et seraient comptés deux fois. Rien n'a été intégré. Remettez la clé "
+            f"d'origine ({KEY_ENV_VAR} ou le fichier de clé) ; pour changer de clé, suivez "
+            "docs/privacy.md (nouvelle clé, puis « ase-impact rebuild »)."
+        )
 
 
 def estimated_entropy_bits(text: str) -> float:

@@ -25,6 +25,10 @@ FINDING_TYPES = {"excel_row": "INTEGER"}
 RULE_COUNT_TYPES = {"findings": "INTEGER", "findings_listed": "INTEGER"}
 # Per file, how many findings each rule gave (the findings tables keep the first ones).
 RULE_COUNTS_TABLE = "quality.rule_counts"
+# The fingerprint of the pseudonymisation key the warehouse's youth keys were made with
+# (intake.pseudonymise.key_check): one row, recorded by the first load.
+KEY_CHECK_TABLE = "raw.pseudonymisation_key"
+KEY_CHECK_COLUMNS = (("key_check", "VARCHAR NOT NULL"), ("recorded_at", "TIMESTAMP NOT NULL"))
 # The département's registry of associations (core.registry), replaced whole before each
 # build: the dbt source the marts read it from.
 REGISTRY_TABLE = "raw.associations"
@@ -205,6 +209,7 @@ def ensure_schema(conn: Connection) -> None:
         )
     _create_table(conn, RULE_COUNTS_TABLE, partition_not_null + rule_count_columns())
     _create_table(conn, REGISTRY_TABLE, tuple(REGISTRY_TYPES.items()))
+    _create_table(conn, KEY_CHECK_TABLE, KEY_CHECK_COLUMNS)
     statuses = _quoted(vocabulary.RECEIVED_STATUSES)
     submission_columns = tuple(
         (name, f"{sql_type} CHECK (status IN ({statuses}))" if name == "status" else sql_type)

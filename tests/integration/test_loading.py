@@ -10,7 +10,10 @@ from ase_impact.core import referentiel
 from ase_impact.intake.archive import sha256_of
 from ase_impact.intake.discovery import discover_files
 from ase_impact.intake.ingestion import ingest_file, ingest_partition
+from ase_impact.intake.pseudonymise import KEY_ENV_VAR, PseudonymisationKeyError
 from ase_impact.warehouse import connection, loader, schema
+from tests.integration.cli_runs import run_cli
+from tests.integration.conftest import TEST_KEY
 from tests.integration.sample_rows import pair_row, write_submission
 
 PERIOD = "2026-10"
@@ -236,6 +239,30 @@ def test_rows_no_indicator_counts_for_the_association_are_loaded_and_flagged(set
         write_submission(settings.raw_dir, PERIOD, "cap-avenir"), settings, conn, RECEIVED_AT
     )
     assert "REG-001" not in set(other.findings["rule_code"])
+
+
+def test_another_key_is_refused_before_any_youth_gets_a_new_key(settings, conn, monkeypatch):
+    # A replaced key would give every youth of the next files a new key: counted twice beside
+    # the old one, and reported to its association as a changed identity (DON-057).
+    first = write_submission(settings.raw_dir, PERIOD, "cap-avenir")
+    ingest_file(first, settings, conn, received_at=RECEIVED_AT)
+    state = table_dump(conn)
+    monkeypatch.setenv(KEY_ENV_VAR, "b" * 16 + "".join(chr(65 + i) for i in range(26)))
+    corrected = write_submission(settings.raw_dir, PERIOD, "cap-avenir", pairs=4)
+    with pytest.raises(PseudonymisationKeyError, match="n'est pas celle avec laquelle"):
+        ingest_file(corrected, settings, conn, received_at=datetime(2026, 11, 4))
+    assert table_dump(conn) == state
+    conn.close()  # the command opens the warehouse itself
+    run = run_cli("run")
+    assert run.exit_code == 1
+    assert run.stderr.startswith(
+        "Configuration à corriger : La clé de pseudonymisation configurée n'est pas celle"
+    )
+    assert "docs/privacy.md" in run.stderr
+    with connection.connect(settings.warehouse) as reopened:
+        assert table_dump(reopened) == state
+        monkeypatch.setenv(KEY_ENV_VAR, TEST_KEY)  # the key back: the file loads
+        assert ingest_file(corrected, settings, reopened, datetime(2026, 11, 4)).version == 2
 
 
 def test_a_partition_is_ingested_from_its_file_in_raw(settings):
