@@ -12,24 +12,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from ase_impact.contracts.errors import FileLevelError
 from ase_impact.contracts.findings import (
     FINDING_COLUMNS,
     cap_file_findings,
+    cell_text,
     empty_rule_counts,
     received_text,
 )
 from ase_impact.core import referentiel, vocabulary
+from ase_impact.core.dates import parse_date_cell
 from ase_impact.core.registry import load_registry
 from ase_impact.intake.validate import FileContext, ValidatedSheet, validate_workbook
-from ase_impact.intake.workbook import check_identity, check_partition, read_workbook
+from ase_impact.intake.workbook import Workbook, check_identity, check_partition, read_workbook
 
 
 class SheetCounts(NamedTuple):
@@ -79,13 +82,40 @@ def _pii_headers() -> frozenset[str]:
     )
 
 
-def _masked(findings: pd.DataFrame) -> pd.DataFrame:
-    """Mask values of PII columns again: a finding must never carry a name or a birth date.
+def _identity_forms(value: object) -> set[str]:
+    """How a name or a birth date is recognised when typed in another cell: its text
+    case-folded, spaces collapsed, and the date it reads as."""
+    text = " ".join(cell_text(value).casefold().split())
+    if not text:
+        return set()
+    with suppress(ValueError):
+        day = parse_date_cell(value)
+        return {text, day.isoformat()}
+    return {text}
+
+
+def personal_values(workbook: Workbook) -> frozenset[str]:
+    """The identity forms of every name, first name and birth date the workbook holds."""
+    forms: set[str] = set()
+    for rows in workbook.sheets.values():
+        for field_name in sorted(referentiel.pii_fields() & set(rows.frame.columns)):
+            for value in rows.frame[field_name].dropna().unique():
+                forms |= _identity_forms(value)
+    return frozenset(forms)
+
+
+def _masked(findings: pd.DataFrame, personal: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """Mask values of PII columns again, and any value that is one of the workbook's names or
+    birth dates typed in another column (a paste shifted by a column): a finding must never
+    carry a name or a birth date.
 
     As when the finding was made, an empty cell stays empty: "***" says a value was typed.
     """
     masked = findings.copy()
-    is_pii = masked["column_header"].isin(_pii_headers())
+    typed_elsewhere = [
+        bool(_identity_forms(value) & personal) for value in masked["value_received"]
+    ]
+    is_pii = masked["column_header"].isin(_pii_headers()) | np.array(typed_elsewhere, dtype=bool)
     masked.loc[is_pii, "value_received"] = [
         received_text(value, is_pii=True) for value in masked.loc[is_pii, "value_received"]
     ]
@@ -102,13 +132,16 @@ def sheet_counts(sheet: ValidatedSheet) -> SheetCounts:
     )
 
 
-def file_findings(validated: dict[str, ValidatedSheet]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every sheet's findings (header findings included), in sheet order, PII masked, at most
-    MAX_FINDINGS_PER_FILE of them; and how many each rule gave (RULE_COUNT_COLUMNS)."""
+def file_findings(
+    validated: dict[str, ValidatedSheet], personal: frozenset[str] = frozenset()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every sheet's findings (header findings included), in sheet order, PII masked (values
+    among personal too), at most MAX_FINDINGS_PER_FILE of them; and how many each rule gave
+    (RULE_COUNT_COLUMNS)."""
     parts = [sheet.findings for sheet in validated.values() if not sheet.findings.empty]
     counts = [sheet.rule_counts for sheet in validated.values() if not sheet.rule_counts.empty]
     findings = (
-        _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS])
+        _masked(pd.concat(parts, ignore_index=True)[FINDING_COLUMNS], personal)
         if parts
         else pd.DataFrame(columns=FINDING_COLUMNS)
     )
@@ -197,7 +230,7 @@ def check_file(
         with timed(seconds, "validate"):
             context = FileContext(display_name, period, association_code, populations)
             validated = validate_workbook(workbook, context)
-            findings, rule_counts = file_findings(validated)
+            findings, rule_counts = file_findings(validated, personal_values(workbook))
             counts = {code: sheet_counts(sheet) for code, sheet in validated.items()}
     except FileLevelError as error:
         return CheckedFile(display_name, period, association_code, identity, error=error)

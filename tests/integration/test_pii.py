@@ -146,6 +146,14 @@ def _write_identifying_workbook(raw_dir: Path) -> Path:
         pair_row("B-104", "Quetzalix", "Vrillançonne", date(1990, 3, 15)),
         pair_row("B-105", "Ombrelune", "Quetzalix", "23 juillet 2011"),
         pair_row("B-106", "Zorglubienne", "Ombrelune", date(2011, 7, 23), Sexe="Martien"),
+        # A paste shifted by a column: a first name and a birth date land in list columns.
+        pair_row(
+            "B-107",
+            "Kastafiore-Pélagie",
+            "Ombrelune",
+            "14/11/2009",
+            **{"Sexe": "quetzalix", "Niveau scolaire": "2013-02-27"},
+        ),
     ]
     mispe = [
         mispe_row("ZORGLUBIENNE", "quetzalix", date(2011, 7, 23), date(2026, 10, 5)),
@@ -179,7 +187,11 @@ def test_no_name_or_birth_date_reaches_the_warehouse(settings):
             "SELECT count(*) FROM raw.pairs p JOIN raw.mispe_questionnaires m USING (youth_key)"
         ).fetchone()[0]
     # The workbook really exercised accepted and rejected identities in both sheets.
-    assert {"B-104", "B-105", "B-106"} <= {pair_id for (pair_id,) in rejected_pairs}
+    assert {"B-104", "B-105", "B-106", "B-107"} <= {pair_id for (pair_id,) in rejected_pairs}
+    # A value typed outside its list that is nobody's name is still shown, to be corrected.
+    shown = report.findings.set_index(["pair_id", "column_header"])["value_received"]
+    assert shown[("B-106", "Sexe")] == "Martien"
+    assert shown[("B-107", "Sexe")] == shown[("B-107", "Niveau scolaire")] == "***"
     assert report.sheet_counts["mispe_questionnaires"].rejected >= 1
     assert out_of_scope_alerts == 1
     # Two youth spelt differently in the two sheets are recognised as the same youth.
