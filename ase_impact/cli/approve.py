@@ -20,7 +20,12 @@ from ase_impact.publish.consolidated import (
     write_approved_version,
 )
 from ase_impact.publish.snapshot import publish_snapshot
-from ase_impact.warehouse.approvals import ApprovalError, approve_month, export_approvals
+from ase_impact.warehouse.approvals import (
+    ApprovalError,
+    approve_month,
+    export_approvals,
+    withdraw_version,
+)
 from ase_impact.warehouse.connection import locked_connection
 
 __all__ = ["ApprovalError", "approve"]
@@ -33,8 +38,6 @@ def approve(settings: Settings, month: str) -> list[str]:
     with locked_connection(settings.warehouse) as conn:
         revisions = pending_revisions(conn, month)
         approval = approve_month(conn, month)
-        # What no archived file can give back, kept beside them for `ase-impact rebuild`.
-        export_approvals(conn, settings.archive_dir)
         folder = version_folder(settings.outputs_dir, month, approval.version)
         if not approval.is_new:
             return [
@@ -42,15 +45,22 @@ def approve(settings: Settings, month: str) -> list[str]:
                 f"approuvée le {approval.approved_at:%d/%m/%Y à %H:%M} ; rien de nouveau à "
                 f"approuver. Classeurs approuvés : {folder}"
             ]
-        with workbook_builder_process():
-            write_approved_version(
-                conn,
-                settings.outputs_dir,
-                month,
-                ApprovedVersion(approval.version, approval.approved_at, approval.approved_by),
-                settings.min_cell,
-                revisions if approval.version > 1 else None,
-            )
+        try:
+            with workbook_builder_process():
+                write_approved_version(
+                    conn,
+                    settings.outputs_dir,
+                    month,
+                    ApprovedVersion(approval.version, approval.approved_at, approval.approved_by),
+                    settings.min_cell,
+                    revisions if approval.version > 1 else None,
+                )
+        except BaseException:
+            # No approved version without its workbooks: approving again starts afresh.
+            withdraw_version(conn, month, approval.version)
+            raise
+        # What no archived file can give back, kept beside them for `ase-impact rebuild`.
+        export_approvals(conn, settings.archive_dir)
     publish_snapshot(settings.warehouse, settings.published_warehouse)
     lines = [
         f"{month} approuvé : version {approval.version}, le "

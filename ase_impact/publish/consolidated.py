@@ -63,6 +63,9 @@ SUPPRESSED_TEXT = "< seuil"
 # A cell masked only so that a cell under the threshold cannot be found again by subtraction.
 SECONDARY_TEXT = "masqué"
 UNDEFINED_TEXT = vocabulary.no_value_labels()[vocabulary.UNDEFINED]
+# « Révisions »: a figure that did not exist in the approved version, or no longer exists.
+ABSENT_BEFORE_TEXT = "nouveau chiffre"
+ABSENT_NOW_TEXT = "chiffre retiré"
 # The diffusion charts group the masked categories into one, never drawn as 0.
 MASKED_GROUP_LABEL = "autres (masqué)"
 DATE_FORMAT = "DD/MM/YYYY"
@@ -546,19 +549,21 @@ def _write_revisions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
                 item.indicator_label_fr,
                 None if is_missing(item.dimension_label_fr) else item.dimension_label_fr,
                 item.breakdown_label,
-                shown_value(
+                _revised_value(
                     item.old_value,
                     item.unit,
-                    bool(item.old_is_suppressed),
+                    item.old_is_suppressed,
                     diffusion,
-                    no_value_label=item.old_no_value_label,
+                    item.old_no_value_label,
+                    ABSENT_BEFORE_TEXT,
                 ),
-                shown_value(
+                _revised_value(
                     item.new_value,
                     item.unit,
-                    bool(item.new_is_suppressed),
+                    item.new_is_suppressed,
                     diffusion,
-                    no_value_label=item.new_no_value_label,
+                    item.new_no_value_label,
+                    ABSENT_NOW_TEXT,
                 ),
                 item.caused_by,
             )
@@ -573,6 +578,21 @@ def _write_revisions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
         write_row(sheet, offset, values, number_formats=[None] * 5 + [number_format] * 2 + [None])
     filter_table(sheet, 1, len(headers), len(rows) + 1)
     fit_column_widths(sheet)
+
+
+def _revised_value(
+    value: object,
+    unit: str,
+    is_suppressed: object,
+    diffusion: bool,
+    no_value_label: object,
+    absent_text: str,
+) -> object:
+    """A figure of « Révisions » on one side of a change; absent_text when that side has no
+    such figure at all (an association the registry added or removed since)."""
+    if is_missing(is_suppressed):
+        return absent_text
+    return shown_value(value, unit, bool(is_suppressed), diffusion, no_value_label=no_value_label)
 
 
 def _dimension_row(dimension, figures: MonthFigures, waves: Sequence[str], diffusion: bool):

@@ -293,6 +293,22 @@ def apply_to_published(conn: duckdb.DuckDBPyConnection, source: str) -> int:
 ARCHIVE_FOLDER = "approvals"
 
 
+def withdraw_version(conn: duckdb.DuckDBPyConnection, month: str, version: int) -> None:
+    """Remove a version just approved (one transaction): its workbooks could not be written,
+    and an approval without them would show figures no shared workbook does."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for table in _schema_tables(conn):
+            conn.execute(
+                f"DELETE FROM {SCHEMA}.{table} WHERE approved_month = ? AND approval_version = ?",
+                [period_start(month), version],
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def _schema_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [
         name

@@ -15,12 +15,18 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from ase_impact.cli.approve import approve
 from ase_impact.cli.main import main as cli_main
 from ase_impact.core.settings import load_settings
-from ase_impact.publish.consolidated import consolidated_paths, version_folder, workbook_paths
+from ase_impact.publish.consolidated import (
+    ABSENT_BEFORE_TEXT,
+    consolidated_paths,
+    version_folder,
+    workbook_paths,
+)
 from ase_impact.warehouse.approvals import approval_windows
 from ase_impact.warehouse.connection import connect
-from tests.conftest import isolated_environment
+from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.conftest import TEST_KEY
 from tests.integration.sample_rows import resource_row, write_submission
 
@@ -209,3 +215,56 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
                 "FROM marts.mart_approvals ORDER BY 1"
             ).fetchall()[0][:2] == (1, False)
         assert _published_subsidies(settings)[ENVOL] == 15000.0
+
+
+def test_a_registry_change_after_approval_is_a_revision_and_a_failed_approval_leaves_none(
+    tmp_path, capsys, monkeypatch
+):
+    registry = tmp_path / "registre.csv"
+    registry.write_text(DEMO_REGISTRY.read_text(encoding="utf-8"), encoding="utf-8")
+    variables = {"ASE_IMPACT_PSEUDONYMISATION_KEY": TEST_KEY, "ASE_IMPACT_REGISTRY": str(registry)}
+    with isolated_environment(tmp_path, variables):
+        settings = load_settings()
+        _write(settings, CAP, 12000.0)
+        _write(settings, ENVOL, 12000.0)
+        _run(settings)
+        assert f"{OCTOBER} approuvé : version 1" in _approve(capsys)
+
+        # The département registers an association expected since January: figures of the
+        # approved October change (files expected, files received), with no file changed.
+        with registry.open("a", encoding="utf-8") as lines:
+            lines.write("nouvelle-asso,Nouvelle Association,nord,2026-01-01,,true,false\n")
+        _run(settings)  # before: every later run failed writing the pending revision
+        v2 = workbook_paths(version_folder(settings.outputs_dir, OCTOBER, 2))
+        revised = _revisions(v2[0])
+        new_association = [row for row in revised if row[0] == "Nouvelle Association"]
+        assert new_association
+        assert {row[5] for row in new_association} == {ABSENT_BEFORE_TEXT}
+        # One more file expected, none more received: of the demo registry's seven
+        # associations two sent October's file (2 of 7), now 2 of 8.
+        received = [
+            row[5:7]
+            for row in revised
+            if row[0] == "Département"
+            and row[1].startswith("Mois")
+            and row[2] == "Taux de fichiers reçus"
+        ]
+        assert received == [(pytest.approx(200 / 7), 25)]
+
+        # The workbooks of a new version cannot be written: the approval is withdrawn, the
+        # archive's copy of the approvals is left as it was.
+        archived = sorted((settings.archive_dir / "approvals").glob("*.parquet"))
+        archived_bytes = _bytes(archived)
+
+        def fail(*_args, **_kwargs):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("ase_impact.cli.approve.write_approved_version", fail)
+        with pytest.raises(OSError):
+            approve(settings, OCTOBER)
+        with connect(settings.warehouse, read_only=True) as conn:
+            versions = conn.execute("SELECT approval_version FROM approvals.approvals").fetchall()
+        assert versions == [(1,)]
+        assert _bytes(archived) == archived_bytes
+        monkeypatch.undo()
+        assert f"{OCTOBER} approuvé : version 2" in _approve(capsys)
