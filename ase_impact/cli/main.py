@@ -84,11 +84,17 @@ def _checked_settings(args: argparse.Namespace) -> Settings:
 
 def _storage_failure(settings: Settings, error: BaseException, command: str) -> int:
     """A failed read or write of the warehouse, in French, with what to do; exit code 1."""
-    from ase_impact.warehouse.connection import is_corrupted, storage_failure_fr
+    from ase_impact.warehouse.connection import (
+        is_corrupted,
+        is_postgres,
+        label,
+        storage_failure_fr,
+    )
 
+    warehouse = label(settings.warehouse)  # a PostgreSQL URL without its password
     if is_corrupted(error):
         print(
-            f"Échec technique : l'entrepôt {settings.warehouse} est endommagé (détail "
+            f"Échec technique : l'entrepôt {warehouse} est endommagé (détail "
             f"technique : {error}). Recréez-le depuis l'archive avec « ase-impact rebuild » : "
             "l'entrepôt endommagé est mis de côté à côté de lui, jamais effacé, et chaque "
             "version reçue est rejouée avec sa date de réception (docs/reliability.md).",
@@ -97,9 +103,10 @@ def _storage_failure(settings: Settings, error: BaseException, command: str) -> 
         return 1
     # Storage failures (read-only folder, full disk) are the operator's to fix: say so in
     # French, without a traceback. Every write is transactional, so nothing is half done.
+    published = "" if is_postgres(settings.warehouse) else " ni dans sa copie publiée"
     print(
         f"Échec technique : {storage_failure_fr(error)}. Rien n'est resté écrit "
-        f"à moitié dans l'entrepôt {settings.warehouse} ni dans sa copie publiée ; "
+        f"à moitié dans l'entrepôt {warehouse}{published} ; "
         f"corrigez la cause puis relancez « {command} ».",
         file=sys.stderr,
     )

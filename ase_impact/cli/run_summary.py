@@ -159,8 +159,8 @@ def build_lines(
             for message in outcome.build_step_errors.values()
         ):
             lines.append(
-                f"    L'entrepôt {settings.warehouse} semble endommagé : recréez-le depuis "
-                "l'archive avec « ase-impact rebuild » (docs/reliability.md)."
+                f"    L'entrepôt {warehouse_label(settings.warehouse)} semble endommagé : "
+                "recréez-le depuis l'archive avec « ase-impact rebuild » (docs/reliability.md)."
             )
     lines += quarantine
     if outcome.technical_failures:

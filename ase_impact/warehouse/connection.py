@@ -76,7 +76,13 @@ def storage_failure_fr(error: BaseException) -> str:
         code = next(
             (known for known in STORAGE_FAILURES_FR if os.strerror(known) in str(error)), None
         )
-    cause = STORAGE_FAILURES_FR.get(code, "erreur d'écriture ou de lecture")
+    if isinstance(error, psycopg2.OperationalError):
+        cause = (
+            "le serveur PostgreSQL est injoignable ou refuse la connexion (adresse, port, "
+            "utilisateur ou mot de passe : ~/.pgpass ou PGPASSWORD)"
+        )
+    else:
+        cause = STORAGE_FAILURES_FR.get(code, "erreur d'écriture ou de lecture")
     return f"{cause} (détail technique : {error})"
 
 

@@ -63,10 +63,18 @@ def postgres_demo(postgres_server, tmp_path_factory) -> str:
     """A PostgreSQL warehouse holding the demo set and every model built on it, its access set
     up as docs/postgresql.md says, shared by the session's tests (which only read it); its URL
     for the superuser."""
-    from tests.integration.engines import build_demo_warehouse, documented_access_sql
+    from tests.integration.engines import (
+        PIPELINE_ROLE,
+        as_role,
+        build_demo_warehouse,
+        documented_access_sql,
+    )
 
     url = postgres_server.create_database("demo")
     with connection.connect(url) as conn:
+        # The pipeline's user owns the database and is no superuser, as the page says.
+        conn.execute(f"CREATE ROLE {PIPELINE_ROLE} LOGIN")
+        conn.execute(f"ALTER DATABASE demo OWNER TO {PIPELINE_ROLE}")
         conn.execute(documented_access_sql())  # the roles exist before the build grants them
-    build_demo_warehouse(tmp_path_factory.mktemp("postgres_demo"), url)
+    build_demo_warehouse(tmp_path_factory.mktemp("postgres_demo"), as_role(url, PIPELINE_ROLE))
     return url

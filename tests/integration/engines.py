@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import decimal
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -98,6 +99,16 @@ def build_demo_warehouse(work_dir: Path, warehouse: Path | str) -> None:
                 patch.setenv(variable, value)
             result = run_dbt_build(root / "dbt")
         assert result.success, result.exception
+
+
+# The pipeline's user in docs/postgresql.md: the warehouse database's owner, no superuser.
+PIPELINE_ROLE = "ase_impact"
+
+
+def as_role(url: str, role: str) -> str:
+    """The URL of the same database for another role (the test cluster trusts loopback)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
 
 
 def documented_access_sql() -> str:

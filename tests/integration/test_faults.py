@@ -470,6 +470,20 @@ def test_a_raw_folder_that_does_not_exist_stops_the_run(three_files, tmp_path):
     assert not three_files.archive_dir.exists() and not mistyped.exists()
 
 
+def test_an_unreachable_postgresql_server_is_said_in_french_without_its_password(three_files):
+    # Port 1 of loopback: nothing listens there, the connection is refused.
+    url = "postgresql://pipeline:s3cr%40t%2Fpw@127.0.0.1:1/entrepot"
+    run = run_cli("run", "--warehouse", url)
+    assert run.exit_code == 1
+    assert run.stderr.startswith(
+        "Échec technique : le serveur PostgreSQL est injoignable ou refuse la connexion"
+    )
+    assert "postgresql://pipeline@127.0.0.1:1/entrepot ;" in run.stderr
+    assert "copie publiée" not in run.stderr
+    assert "s3cr" not in run.stdout + run.stderr
+    assert not three_files.archive_dir.exists()  # nothing was read
+
+
 def test_a_malformed_registry_stops_the_run_naming_its_line(three_files, monkeypatch, tmp_path):
     registry = tmp_path / "registre.csv"
     registry.write_text(DEMO_REGISTRY.read_text(encoding="utf-8") + "Cap,,,,,,\n", encoding="utf-8")

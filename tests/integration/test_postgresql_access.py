@@ -3,13 +3,13 @@ docs/postgresql.md: the marts only, read only, and an association's own rows onl
 
 import dataclasses
 import re
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import psycopg2.errors
 import pytest
 
 from ase_impact.warehouse.connection import connect
+from tests.integration.engines import as_role
 from tests.integration.portal_fixtures import make_portal
 
 ANALYST = "analyste"
@@ -22,12 +22,6 @@ ASSOCIATION_MARTS = (
     "mart_submissions",
     "dim_association",
 )
-
-
-def as_role(url: str, role: str) -> str:
-    """The URL of the same database for another role (the test cluster trusts loopback)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}"))
 
 
 def rows_by_association(url: str, table: str) -> dict[str | None, int]:
@@ -83,9 +77,40 @@ def test_an_association_reads_its_own_rows_and_the_departement_only(postgres_dem
             [table],
         ).fetchone()[0]
     expected = {ASSOCIATION: everything[ASSOCIATION]}
-    if has_scope:
-        expected[None] = everything[None]  # the département's rows
+    if has_scope:  # the département's rows that disclosure control masks nothing of
+        expected[None] = unmasked_departement_rows(postgres_demo, table)
     assert seen == expected
+
+
+def unmasked_departement_rows(url: str, table: str) -> int:
+    with connect(url, read_only=True) as owner:
+        flags = [
+            name
+            for (name,) in owner.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = "
+                "'marts' AND table_name = ? AND column_name LIKE 'is\\_%suppressed'",
+                [table],
+            ).fetchall()
+        ]
+        masked = " OR ".join(flags)
+        return owner.execute(
+            f"SELECT count(*) FROM marts.{table} WHERE scope = 'departement' AND NOT ({masked})"
+        ).fetchone()[0]
+
+
+@pytest.mark.parametrize("table", ["fct_indicators", "mart_value_chain", "mart_impact_dimensions"])
+def test_an_association_reads_no_masked_departement_figure(postgres_demo, table):
+    # A masked département count, less the association's own, is another's small count.
+    with connect(postgres_demo, read_only=True) as owner:
+        masked = owner.execute(
+            f"SELECT count(*) FROM marts.{table} WHERE scope = 'departement' AND is_suppressed"
+        ).fetchone()[0]
+    assert masked > 0  # the demo has masked département figures to hide
+    with connect(as_role(postgres_demo, ASSOCIATION_ACCOUNT), read_only=True) as account:
+        seen = account.execute(
+            f"SELECT count(*) FROM marts.{table} WHERE scope = 'departement' AND is_suppressed"
+        ).fetchone()[0]
+    assert seen == 0
 
 
 def test_an_account_of_no_association_reads_no_association_row(postgres_demo):
