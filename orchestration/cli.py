@@ -51,11 +51,14 @@ class _storage_errors_in_french:  # noqa: N801 — a context manager, named as i
 
     def __exit__(self, kind, error, traceback):
         import sqlalchemy.exc
+        from dagster_postgres.utils import DagsterPostgresException
 
         from orchestration.instance import DagsterStorageError
 
-        if isinstance(error, sqlalchemy.exc.OperationalError):
-            raise DagsterStorageError.of(self.settings.dagster_home, error) from None
+        if isinstance(error, sqlalchemy.exc.OperationalError | DagsterPostgresException):
+            raise DagsterStorageError.of(
+                self.settings.dagster_home, error, run_begun=True
+            ) from None
         return False
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 import dagster as dg
 import sqlalchemy.exc
 import yaml
+from dagster_postgres.utils import DagsterPostgresException
 
 from ase_impact.core.errors import ConfigurationError
 from ase_impact.core.settings import PROJECT_ROOT
-from ase_impact.warehouse.connection import storage_failure_fr
+from ase_impact.warehouse.connection import label, storage_failure_fr
 from orchestration.partitions import ASSOCIATION
 
 # Where Dagster's SQLite storage keeps runs, events, schedules and compute logs.
@@ -44,17 +45,35 @@ def _postgres_config(url: str) -> str:
     return GENERATED_MARK + yaml.safe_dump(config, sort_keys=False)
 
 
+# Dagster's storage failing: its files (SQLite, folders) or its PostgreSQL database.
+STORAGE_FAILURES = (OSError, sqlalchemy.exc.SQLAlchemyError, DagsterPostgresException)
+
+
 class DagsterStorageError(ConfigurationError):
-    """Dagster's storage (DAGSTER_HOME) cannot be written; the message says how to fix it."""
+    """Dagster's storage (DAGSTER_HOME, or its PostgreSQL database) cannot be used; the
+    message says how to fix it, and whether a run had begun to integrate files."""
 
     @classmethod
-    def of(cls, dagster_home: Path, error: BaseException) -> DagsterStorageError:
+    def of(cls, dagster_home: Path, error: BaseException, run_begun: bool = False):
+        if run_begun:
+            outcome = (
+                "Les fichiers intégrés avant l'arrêt le restent ; relancez pour les autres et "
+                "pour la construction."
+            )
+        else:
+            outcome = "Rien n'a été intégré."
+        database = os.environ.get(DAGSTER_STORAGE_VARIABLE)
+        if database:
+            return cls(
+                f"Le stockage de Dagster sur PostgreSQL ({label(database)}) ne répond pas : "
+                "le serveur est injoignable ou refuse la connexion (adresse, utilisateur, mot "
+                "de passe : ~/.pgpass ou PGPASSWORD). Vérifiez-le, puis relancez. " + outcome
+            )
         return cls(
             f"Le stockage de Dagster ({dagster_home}) ne peut pas être écrit : "
             f"{storage_failure_fr(error)}. Les runs y sont enregistrés : rendez ce dossier et "
             "ses fichiers accessibles en écriture à l'utilisateur qui lance le pipeline (ou "
-            "pointez DAGSTER_HOME vers un dossier qui l'est), puis relancez. Rien n'a été "
-            "intégré."
+            "pointez DAGSTER_HOME vers un dossier qui l'est), puis relancez. " + outcome
         )
 
 
@@ -132,6 +151,6 @@ def project_instance(dagster_home: Path) -> dg.DagsterInstance:
             instance.get_runs(limit=1)  # opens (and on first use creates) every storage table
             instance.get_dynamic_partitions(ASSOCIATION)
             fcntl.flock(lock, fcntl.LOCK_UN)
-    except (OSError, sqlalchemy.exc.SQLAlchemyError) as error:
+    except STORAGE_FAILURES as error:
         raise DagsterStorageError.of(dagster_home, error) from None
     return instance

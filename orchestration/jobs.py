@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ase_impact.core.settings import load_settings
 from orchestration.assets.ingestion import file_accepted, ingest_workbook
 from orchestration.partitions import submission_partitions
 
@@ -36,9 +37,10 @@ build_job = dg.define_asset_job(
 
 
 def pipeline_run_config(raw_dir, warehouse) -> dict:
-    """Run config pointing a job at other folders than the defaults (CLI options, tests)."""
-    return {
-        "resources": {
-            "pipeline": {"config": {"raw_dir": str(raw_dir), "warehouse": str(warehouse)}}
-        }
-    }
+    """Run config pointing a job at other folders than the defaults (CLI options, tests).
+
+    A warehouse the environment names already is left to it: Dagster keeps every run's
+    config, and a PostgreSQL URL may carry a password."""
+    from_environment = str(warehouse) == str(load_settings().warehouse)
+    config = {"raw_dir": str(raw_dir), "warehouse": "" if from_environment else str(warehouse)}
+    return {"resources": {"pipeline": {"config": config}}}

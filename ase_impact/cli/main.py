@@ -11,6 +11,7 @@ exit code 128 + its number (cli.interrupt).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -70,12 +71,14 @@ def _checked_settings(args: argparse.Namespace) -> Settings:
     (ConfigurationError in French otherwise). A first run creates the key here, once."""
     from ase_impact.core.deadlines import deadline_day
     from ase_impact.core.registry import load_registry
-    from ase_impact.core.settings import load_settings
+    from ase_impact.core.settings import PATH_SETTINGS, load_settings
     from ase_impact.intake.pseudonymise import load_key
 
-    settings = load_settings(
-        raw_dir=getattr(args, "raw_dir", None), warehouse=getattr(args, "warehouse", None)
-    )
+    if warehouse := getattr(args, "warehouse", None):
+        # The command's warehouse is its process's: its runs then read it from there, and
+        # Dagster's stored run config never holds a PostgreSQL URL's password.
+        os.environ[PATH_SETTINGS["warehouse"][0]] = str(warehouse)
+    settings = load_settings(raw_dir=getattr(args, "raw_dir", None))
     load_registry(settings.registry)
     deadline_day()
     load_key(settings)

@@ -129,7 +129,9 @@ def dbt_target_environment(warehouse: Path | str) -> dict[str, str]:
         "ASE_IMPACT_PG_HOST": url.hostname or "localhost",
         "ASE_IMPACT_PG_PORT": str(url.port or 5432),
         "ASE_IMPACT_PG_USER": unquote(url.username or ""),
-        "ASE_IMPACT_PG_PASSWORD": unquote(url.password or ""),
+        # dbt-postgres always passes a password, and libpq ignores PGPASSWORD beside one, even
+        # empty: the profile gets PGPASSWORD's (an empty one still lets libpq read ~/.pgpass).
+        "ASE_IMPACT_PG_PASSWORD": unquote(url.password or "") or os.environ.get("PGPASSWORD", ""),
         "ASE_IMPACT_PG_DATABASE": url.path.lstrip("/") or "postgres",
     }
 

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from ase_impact.warehouse.connection import label as warehouse_label
 from orchestration.assets.transformations import ase_impact_dbt_models
 from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
@@ -31,7 +32,7 @@ def published_snapshot(pipeline: PipelineSettings) -> dg.MaterializeResult:
         raise dg.Failure(description=error.message_fr, allow_retries=False) from error
     return dg.MaterializeResult(
         metadata={
-            "fichier": dg.MetadataValue.path(str(settings.published_warehouse)),
+            "fichier": dg.MetadataValue.path(warehouse_label(settings.published_warehouse)),
             "tables": dg.MetadataValue.int(len(counts)),
             "lignes_fct_indicators": dg.MetadataValue.int(counts.get("marts.fct_indicators", 0)),
         }

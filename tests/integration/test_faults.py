@@ -26,7 +26,7 @@ from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish import snapshot
 from ase_impact.publish.snapshot import SnapshotError, publish_snapshot
 from ase_impact.warehouse import connection, queries, schema
-from orchestration.instance import project_instance
+from orchestration.instance import DAGSTER_STORAGE_VARIABLE, project_instance
 from tests.conftest import DEMO_REGISTRY, isolated_environment
 from tests.integration.cli_runs import CliRun, run_cli
 from tests.integration.conftest import TEST_KEY
@@ -505,6 +505,21 @@ def test_a_read_only_dagster_storage_is_said_in_french_before_any_file(three_fil
         "écrit : "
     )
     assert "(fichier ou dossier en lecture seule)" in message
+    assert not three_files.archive_dir.exists()
+
+
+def test_an_unreachable_dagster_database_is_said_in_french_before_any_file(
+    three_files, monkeypatch
+):
+    # Port 1 of loopback: nothing listens there.
+    monkeypatch.setenv(DAGSTER_STORAGE_VARIABLE, "postgresql://dagster:s3cr%40t@127.0.0.1:1/runs")
+    message = _refused_configuration(run_cli("run"))
+    assert message.startswith(
+        "Configuration à corriger : Le stockage de Dagster sur PostgreSQL "
+        "(postgresql://dagster@127.0.0.1:1/runs) ne répond pas"
+    )
+    assert message.rstrip().endswith("Rien n'a été intégré.")
+    assert "s3cr" not in message and "Traceback" not in message
     assert not three_files.archive_dir.exists()
 
 

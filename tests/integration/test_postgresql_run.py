@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from ase_impact.core.settings import PATH_SETTINGS, PROJECT_ROOT
+from ase_impact.core.settings import PROJECT_ROOT
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish.consolidated import consolidated_paths
 from ase_impact.warehouse.connection import connect
@@ -14,19 +14,19 @@ from tests.integration.cli_runs import run_cli
 from tests.integration.conftest import TEST_KEY
 
 pytestmark = pytest.mark.slow  # a whole `ase-impact run`: make test-e2e
+PASSWORD = "mot-de-passe-ignore"
 
 
 def test_a_run_on_postgresql_builds_the_marts_the_gate_and_the_outputs(postgres_server, tmp_path):
     warehouse = postgres_server.create_database("run_warehouse")
     dagster_storage = postgres_server.create_database("run_dagster")
-    variables = {
-        KEY_ENV_VAR: TEST_KEY,
-        PATH_SETTINGS["warehouse"][0]: warehouse,
-        DAGSTER_STORAGE_VARIABLE: dagster_storage,
-    }
+    variables = {KEY_ENV_VAR: TEST_KEY, DAGSTER_STORAGE_VARIABLE: dagster_storage}
+    # Given on the command line with a password (the test cluster trusts loopback and ignores
+    # it): Dagster, which keeps every run's config and events, must not keep the password.
+    with_password = postgres_server.url("run_warehouse", password=PASSWORD)
     with isolated_environment(tmp_path, variables):
         shutil.copytree(PROJECT_ROOT / "raw", tmp_path / "raw")
-        result = run_cli("run", "--raw-dir", str(tmp_path / "raw"))
+        result = run_cli("run", "--raw-dir", str(tmp_path / "raw"), "--warehouse", with_password)
 
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in result.stdout
@@ -38,7 +38,15 @@ def test_a_run_on_postgresql_builds_the_marts_the_gate_and_the_outputs(postgres_
         statuses = dict(
             conn.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
         )
+        kept = [
+            conn.execute(
+                f"SELECT count(*) FROM {table} WHERE {column} LIKE ?", [f"%{PASSWORD}%"]
+            ).fetchone()[0]
+            for table, column in (("runs", "run_body"), ("event_logs", "event"))
+        ]
     assert statuses.get("SUCCESS", 0) >= 1 and "FAILURE" not in statuses
+    assert kept == [0, 0]
+    assert PASSWORD not in result.stdout + result.stderr
     for period in ("2026-08", "2026-09", "2026-10"):
         internal, shared = consolidated_paths(tmp_path / "outputs", period)
         assert internal.exists() and shared.exists()
