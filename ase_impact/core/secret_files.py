@@ -31,6 +31,16 @@ def shared_mode(path: Path) -> int | None:
     return mode if mode & (stat.S_IRWXG | stat.S_IRWXO) else None
 
 
+def private_folder(folder: Path) -> Path:
+    """The folder, created if need be, readable by its owner only: one that exists already
+    (made by hand, or by a tool's default umask) is narrowed to 0700 when this user owns it."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    status = folder.stat()
+    if status.st_mode & (stat.S_IRWXG | stat.S_IRWXO) and status.st_uid == os.geteuid():
+        folder.chmod(0o700)
+    return folder
+
+
 def create_secret_file(path: Path, read: Callable[[Path], bytes]) -> bytes:
     """Write a new random secret to path (mode 0600, its folder 0700), then return read(path).
     When another process created the file first, theirs is read instead.
@@ -38,7 +48,7 @@ def create_secret_file(path: Path, read: Callable[[Path], bytes]) -> bytes:
     The secret is written in full to a private temporary file, then published under its name
     by a hard link, which fails if the name exists: a run started at the same moment never
     reads a file that exists but is still empty."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(path.parent)
     if path.exists():
         return read(path)
     descriptor, draft_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)

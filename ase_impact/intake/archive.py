@@ -7,6 +7,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ase_impact.core.secret_files import private_folder
+
 CHUNK_SIZE = 1 << 20
 
 
@@ -30,7 +32,7 @@ def archive_file(path: Path, archive_dir: Path) -> Path:
     leaves a truncated file under a valid name. Workbooks hold names of minors: the archive is
     readable by its owner only.
     """
-    archive_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(archive_dir)
     digest = hashlib.sha256()
     descriptor, temp_name = tempfile.mkstemp(dir=archive_dir, prefix=".incoming-")
     temp_path = Path(temp_name)

@@ -673,7 +673,15 @@ def _score_change_note() -> str:
     )
 
 
-def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
+def _submission_message(item, diffusion: bool) -> object:
+    """A refusal's message quotes what the file held (its sheets' names, its cells): the
+    association's and the département's business, not the partners' of the diffusion."""
+    if diffusion and item.status == vocabulary.REJECTED:
+        return None
+    return item.message
+
+
+def _write_submissions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -> None:
     headers = (
         "Association",
         "Code association",
@@ -704,7 +712,7 @@ def _write_submissions(sheet: Worksheet, figures: MonthFigures) -> None:
             item.rows_rejected,
             item.rows_with_alerts,
             item.status_label_fr,
-            item.message,
+            _submission_message(item, diffusion),
             None if is_missing(item.quarantine_reason) else item.quarantine_reason,
         )
         for item in figures.submissions.itertuples()
@@ -781,7 +789,7 @@ def build_workbook(figures: MonthFigures, diffusion: bool) -> Workbook:
     _write_dashboard(book.create_sheet(referentiel.sheet("dashboard").name_fr), figures, diffusion)
     _write_value_chain(book.create_sheet("Chaîne de valeur"), figures, diffusion)
     _write_dimensions(book.create_sheet("Dimensions MIS PE"), figures, diffusion)
-    _write_submissions(book.create_sheet("Soumissions"), figures)
+    _write_submissions(book.create_sheet("Soumissions"), figures, diffusion)
     _write_definitions(book.create_sheet("Définitions"), figures)
     if not diffusion:  # row-level data never leaves the département
         _write_pairs(book.create_sheet(referentiel.sheet("pairs").name_fr), figures)

@@ -354,7 +354,7 @@ def test_figures_that_do_not_apply_say_so_in_the_dimensions_sheet(workbooks):
 
 
 def test_submissions_show_who_reported_with_french_statuses(workbooks):
-    internal, _ = workbooks["books"]
+    internal, diffusion = workbooks["books"]
     rows = {row[1]: row for row in internal["Soumissions"].iter_rows(min_row=2, values_only=True)}
     assert set(rows) == load_registry(DEMO_REGISTRY).codes
     assert rows[CAP][11] == "Accepté, avec des lignes rejetées"
@@ -372,6 +372,13 @@ def test_submissions_show_who_reported_with_french_statuses(workbooks):
     assert rows["trait-d-union"][11] == "Non reçu"
     assert rows[CAP][3:6] == ("2026-10/cap-avenir.xlsx", 1, 1)
     assert rows[CAP][7:10] == (18, 17, 1)
+    # A refusal's message quotes the file (its sheets, its cells): internal only.
+    assert rows[TILLEULS][12].startswith("Fichier 2026-10/les-tilleuls.xlsx")
+    shared = {
+        row[1]: row for row in diffusion["Soumissions"].iter_rows(min_row=2, values_only=True)
+    }
+    assert shared[TILLEULS][11] == rows[TILLEULS][11] and shared[TILLEULS][12] is None
+    assert shared[CAP][12] == rows[CAP][12] == "1 ligne rejetée sur 18 reçues."
 
 
 def test_rows_are_pseudonymised_and_association_text_stays_text(workbooks):

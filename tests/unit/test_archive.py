@@ -32,6 +32,15 @@ def test_archived_copy_is_named_by_its_sha_and_identical(received, tmp_path):
     assert stat.S_IMODE(archived.stat().st_mode) == 0o600
 
 
+def test_an_archive_folder_others_could_read_is_made_private(received, tmp_path):
+    # Made by hand, or by a tool with a default umask: it will hold names of minors.
+    folder = tmp_path / "archive"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    archive_file(received, folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
 def test_archiving_twice_keeps_one_copy(received, tmp_path):
     first = archive_file(received, tmp_path / "archive")
     assert archive_file(received, tmp_path / "archive") == first

@@ -48,3 +48,11 @@ def test_a_file_others_can_read_is_reported_with_its_mode(tmp_path):
     path.write_text("x")
     path.chmod(0o644)
     assert shared_mode(path) == 0o644
+
+
+def test_a_secrets_folder_others_could_read_is_made_private(tmp_path):
+    folder = tmp_path / "secrets"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    create_secret_file(folder / "cle", lambda path: path.read_bytes())
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
