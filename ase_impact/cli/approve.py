@@ -14,6 +14,7 @@ from __future__ import annotations
 from ase_impact.core.settings import Settings
 from ase_impact.publish.consolidated import (
     ApprovedVersion,
+    built_min_cell,
     pending_revisions,
     version_folder,
     workbook_builder_process,
@@ -52,7 +53,7 @@ def approve(settings: Settings, month: str) -> list[str]:
                     settings.outputs_dir,
                     month,
                     ApprovedVersion(approval.version, approval.approved_at, approval.approved_by),
-                    settings.min_cell,
+                    built_min_cell(conn),
                     revisions if approval.version > 1 else None,
                 )
         except BaseException:

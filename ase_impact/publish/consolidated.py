@@ -36,7 +36,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.fingerprint import files_fingerprint, write_record
 from ase_impact.core.keys import period_start
-from ase_impact.core.settings import SEEDS_DIR, load_settings
+from ase_impact.core.settings import SEEDS_DIR
 from ase_impact.publish.excel_safety import (
     filter_table,
     fit_column_widths,
@@ -66,6 +66,11 @@ UNDEFINED_TEXT = vocabulary.no_value_labels()[vocabulary.UNDEFINED]
 # « Révisions »: a figure that did not exist in the approved version, or no longer exists.
 ABSENT_BEFORE_TEXT = "nouveau chiffre"
 ABSENT_NOW_TEXT = "chiffre retiré"
+# A revision no file's new version explains: the registry, the threshold or the code changed.
+NO_FILE_CAUSE_TEXT = (
+    "aucun fichier modifié : registre des associations, seuil de diffusion ou calculs changés "
+    "depuis l'approbation"
+)
 # The diffusion charts group the masked categories into one, never drawn as 0.
 MASKED_GROUP_LABEL = "autres (masqué)"
 DATE_FORMAT = "DD/MM/YYYY"
@@ -565,7 +570,7 @@ def _write_revisions(sheet: Worksheet, figures: MonthFigures, diffusion: bool) -
                     item.new_no_value_label,
                     ABSENT_NOW_TEXT,
                 ),
-                item.caused_by,
+                NO_FILE_CAUSE_TEXT if is_missing(item.caused_by) else item.caused_by,
             )
         )
         formats.append(item.unit)
@@ -802,6 +807,12 @@ def workbook_paths(folder: Path) -> tuple[Path, Path]:
     return folder / f"{CONSOLIDATED_NAME}.xlsx", folder / f"{CONSOLIDATED_NAME}_diffusion.xlsx"
 
 
+def built_min_cell(conn: Connection) -> int:
+    """The disclosure threshold the marts were masked with, as their build recorded it: not
+    the setting of a later command's environment."""
+    return conn.execute("SELECT max(min_cell) FROM marts.dim_period").fetchone()[0]
+
+
 def consolidated_paths(outputs_dir: Path, period: str) -> tuple[Path, Path]:
     return workbook_paths(outputs_dir / period)
 
@@ -819,11 +830,9 @@ def write_consolidated_workbooks(
     outputs_dir/AAAA-MM/ (or folder: a version's, outputs_dir/AAAA-MM/v<n>/).
 
     min_cell: the disclosure threshold the marts were built with, which the workbooks' notes
-    state (default: ASE_IMPACT_MIN_CELL); the masks themselves are dbt's.
+    state (default: the marts' own, built_min_cell); the masks themselves are dbt's.
     """
-    figures = read_month(
-        conn, period, min_cell or load_settings().min_cell, revisions, version_note
-    )
+    figures = read_month(conn, period, min_cell or built_min_cell(conn), revisions, version_note)
     internal_path, diffusion_path = workbook_paths(folder or outputs_dir / period)
     builder = _active_builder.get()
     if builder is None:

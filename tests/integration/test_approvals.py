@@ -20,6 +20,7 @@ from ase_impact.cli.main import main as cli_main
 from ase_impact.core.settings import load_settings
 from ase_impact.publish.consolidated import (
     ABSENT_BEFORE_TEXT,
+    NO_FILE_CAUSE_TEXT,
     consolidated_paths,
     version_folder,
     workbook_paths,
@@ -240,6 +241,7 @@ def test_a_registry_change_after_approval_is_a_revision_and_a_failed_approval_le
         new_association = [row for row in revised if row[0] == "Nouvelle Association"]
         assert new_association
         assert {row[5] for row in new_association} == {ABSENT_BEFORE_TEXT}
+        assert {row[7] for row in revised} == {NO_FILE_CAUSE_TEXT}  # no file changed
         # One more file expected, none more received: of the demo registry's seven
         # associations two sent October's file (2 of 7), now 2 of 8.
         received = [
@@ -267,4 +269,14 @@ def test_a_registry_change_after_approval_is_a_revision_and_a_failed_approval_le
         assert versions == [(1,)]
         assert _bytes(archived) == archived_bytes
         monkeypatch.undo()
+        # Approved from a shell with another threshold: the workbooks state the one the marts
+        # were masked with (the default, 11), not the command's.
+        monkeypatch.setenv("ASE_IMPACT_MIN_CELL", "3")
         assert f"{OCTOBER} approuvé : version 2" in _approve(capsys)
+        shared_note = " ".join(
+            str(cell)
+            for row in load_workbook(v2[1])["Synthèse des résultats"].iter_rows(values_only=True)
+            for cell in row
+            if cell
+        )
+        assert "toute valeur portant sur 1 à 10 " in shared_note

@@ -48,7 +48,10 @@ select
     grains.sort_order as grain_order,
     windows.months_covered,
     windows.has_submissions,
-    windows.is_latest
+    windows.is_latest,
+    -- The disclosure threshold this build masked the figures with (ASE_IMPACT_MIN_CELL):
+    -- what the workbooks of a month approved later must state, whatever its command's setting.
+    {{ var('min_cell') | int }} as min_cell
 from windows
 inner join grains
     on grains.grain_code = windows.period_grain
