@@ -11,6 +11,7 @@ import pandas as pd
 from ase_impact.core import vocabulary
 from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
+from ase_impact.gate.suites import MART_QUERIES, VOLUME_INDICATOR, implausible_moves
 from ase_impact.intake.discovery import display_name
 from ase_impact.publish.feedback import feedback_path, rows_to_check
 from ase_impact.warehouse import queries
@@ -122,8 +123,29 @@ def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
     for name, reason in outcome.ignored:
         lines.append(f"- {name} : ignoré, {reason}")
     if outcome.build_succeeded:
-        lines += missing_lines(conn, {period for period, _ in outcome.ingested})
+        periods = {period for period, _ in outcome.ingested}
+        lines += missing_lines(conn, periods) + volume_lines(conn, periods, settings)
     return lines + build_lines(outcome, settings, _quarantine_lines(conn))
+
+
+def volume_lines(conn, periods: set[str], settings: Settings) -> list[str]:
+    """The months of the run whose youth accompanied moved implausibly from the month before,
+    as the publication gate's volume suite warns (it holds back nothing): to check with the
+    association before the figures are shared."""
+    counts = conn.execute(MART_QUERIES[VOLUME_INDICATOR]).df()
+    moves = implausible_moves(counts)
+    names = {
+        a.association_code: a.association_name
+        for a in load_registry(settings.registry).associations
+    }
+    return [
+        f"- {move.period:%Y-%m} · {move.association_code} "
+        f"({names.get(move.association_code, 'nom inconnu')}) : à vérifier, jeunes accompagnés "
+        f"passés de {move.previous:.0f} à {move.current:.0f} depuis le mois précédent (plus "
+        "de 50 % d'écart) ; confirmez le chiffre avec l'association avant diffusion"
+        for move in moves.itertuples()
+        if f"{move.period:%Y-%m}" in periods
+    ]
 
 
 def missing_lines(conn, periods: set[str]) -> list[str]:

@@ -26,7 +26,7 @@ SUBMISSION_STATUSES = tuple(vocabulary.submission_statuses())
 # A month-over-month ratio outside these bounds is a move of more than ±50 %.
 VOLUME_RATIO_BOUNDS = (0.5, 1.5)
 VOLUME_INDICATOR = "youth_accompanied"
-MONTH_GRAIN = "month"
+MONTH_GRAIN = vocabulary.MONTH
 
 # What the suites read, one query per frame; the warehouse is opened read-only for them.
 MART_QUERIES: dict[str, str] = {
@@ -251,6 +251,14 @@ def youth_accompanied_moves(marts: MartFrames) -> pd.DataFrame:
     """Month over month moves of each association's youth, over the months it has a value
     (a month without a file has none: no move is measured across it)."""
     return month_over_month(marts["youth_accompanied"])
+
+
+def implausible_moves(counts: pd.DataFrame) -> pd.DataFrame:
+    """The month over month moves (month_over_month) the volume suite warns of: beyond
+    VOLUME_RATIO_BOUNDS, from none to some included; from none to none is no move."""
+    moves = month_over_month(counts)
+    low, high = VOLUME_RATIO_BOUNDS
+    return moves[(moves["ratio"] < low) | (moves["ratio"] > high)].reset_index(drop=True)
 
 
 def volume_expectations(_: MartFrames) -> list[ExpectationSpec]:
