@@ -12,8 +12,11 @@
 --     cell, or none masked under a masked département cell (the département cell itself
 --     when no other association is left to mask);
 --   · an equation of disclosure_equations with one masked member (a cell may be in several).
--- A new mask can open another such group, so rounds repeat; the singular test
--- assert_suppressed_cells_not_recoverable fails the build if they were not enough.
+-- A new mask can open another such group, so rounds repeat. A round that masks nothing more
+-- finds no such group: one more round checks it, and a block (below) it would still change
+-- is masked whole, where no group can have one unknown cell (30 associations of 300 pairs
+-- took 8 rounds on 2026-12-05). The singular test assert_suppressed_cells_not_recoverable
+-- checks the result.
 -- Every such group lies within one block (window, indicator, dimension; the indicators of
 -- disclosure_equations make one block): the rounds run on the blocks holding a primary mask only
 -- (a fifth of M's cells), the others need no mask.
@@ -23,10 +26,10 @@
 -- they took two fifths of the model's time on M).
 -- Incremental by window (macros/incremental.sql): only the windows whose cells changed.
 -- depends_on: {{ ref('int_indicator_window_inputs') }}
-{%- set rounds = 6 %}
+{%- set rounds = var('disclosure_rounds') | int %}
 {%- set cell_columns = star_except('int_indicators_completed', []) %}
 {%- set round_columns = (
-    ['cell_row'] + indicator_cell_key() + ['breakdown_order', 'cell_count']
+    ['cell_row'] + indicator_cell_key() + ['block_indicator', 'breakdown_order', 'cell_count']
 ) | join(', ') %}
 with
 
@@ -54,6 +57,10 @@ blocks as materialized (
     select
         primary_suppressed.*,
         row_number() over () as cell_row,
+        -- The indicator a block is of (NULL: the indicators of disclosure_equations).
+        case
+            when linked_indicators.indicator_code is null then primary_suppressed.indicator_code
+        end as block_indicator,
         coalesce(bool_or(is_primary_suppressed) over (
             partition by period_grain, period, mis_pe_dimension,
                 case
@@ -71,7 +78,7 @@ masked_round_0 as (
     from blocks
     where has_block_primary
 ),
-{% for round in range(1, rounds + 1) %}
+{% for round in range(1, rounds + 2) %}
 groups_round_{{ round }} as (
     select
         *,
@@ -146,10 +153,32 @@ masked_round_{{ round }} as (
 ),
 {% endfor %}
 
+-- The blocks the check round (the last) still masked more in: masked whole.
+unsettled_blocks as (
+    select distinct checked.period_grain, checked.period, checked.mis_pe_dimension,
+        checked.block_indicator
+    from masked_round_{{ rounds + 1 }} as checked
+    inner join masked_round_{{ rounds }} as settled
+        on settled.cell_row = checked.cell_row
+    where checked.is_masked and not settled.is_masked
+),
+
+masked as (
+    select
+        settled.cell_row,
+        settled.is_masked or unsettled.period is not null as is_masked
+    from masked_round_{{ rounds }} as settled
+    left join unsettled_blocks as unsettled
+        on unsettled.period_grain = settled.period_grain
+        and unsettled.period = settled.period
+        and {{ same_or_both_null('unsettled', 'settled', 'mis_pe_dimension') }}
+        and {{ same_or_both_null('unsettled', 'settled', 'block_indicator') }}
+),
+
 flagged as (
     select {{ cell_columns }}, is_primary_suppressed, is_masked
     from blocks
-    inner join (select cell_row, is_masked from masked_round_{{ rounds }}) as masked
+    inner join masked
         on masked.cell_row = blocks.cell_row
     union all
     select {{ cell_columns }}, is_primary_suppressed, is_primary_suppressed as is_masked
