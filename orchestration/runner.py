@@ -198,15 +198,27 @@ def _build_once(run_config: dict, instance: dg.DagsterInstance):
     finally:
         stop_running_dbt()  # none, unless a stop left one behind
     interrupt.stop_if_signalled(_interrupted_stage(build))
+    failures = build.get_step_failure_events()
+    step_errors = {event.step_key: _failure_text(event) for event in failures}
+    if any(_dbt_errors(event) for event in failures):
+        # dbt could not run nodes (a damaged warehouse, a full disk): a technical failure,
+        # whatever its checks say, never a publication held back by the data.
+        return build, [], step_errors, dbt_console
     blocking_failed = [
         f"{evaluation.asset_key.to_user_string()} · {evaluation.check_name}"
         for evaluation in build.get_asset_check_evaluations()
         if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
     ]
-    step_errors = {
-        event.step_key: _failure_text(event) for event in build.get_step_failure_events()
-    }
     return build, blocking_failed, step_errors, dbt_console
+
+
+def _dbt_errors(event: dg.DagsterEvent) -> int:
+    """How many nodes a failed dbt build could not run (dbt_build_failure's metadata)."""
+    from orchestration.assets.transformations import DBT_ERRORS_METADATA
+
+    failure = event.step_failure_data.user_failure_data
+    value = failure.metadata.get(DBT_ERRORS_METADATA) if failure else None
+    return int(value.value) if value is not None else 0
 
 
 def _quarantined_more(instance: dg.DagsterInstance, run_id: str) -> bool:

@@ -214,6 +214,44 @@ def publish_dbt_docs(
     return True
 
 
+# The metadata key of a failed build's failure: how many nodes dbt could not run (an error,
+# not a data test that failed): a technical failure, never « publication bloquée ».
+DBT_ERRORS_METADATA = "noeuds_en_erreur"
+# Nodes a failure names, at most; the rest are in dbt's log.
+FAILED_NODES_SHOWN = 5
+FAILED_MESSAGE_SHOWN = 200  # characters of each node's message
+
+
+def dbt_build_failure(run_results: Mapping[str, Any], target: Path) -> dg.Failure:
+    """Why dbt's build failed, in French: the nodes it could not run (errors: a damaged
+    warehouse, a full disk, a bug) apart from the data tests that failed (a blocking check,
+    which the build's asset checks name)."""
+    results = run_results.get("results", [])
+    errors = [result for result in results if result["status"] == "error"]
+    failures = [result for result in results if result["status"] == "fail"]
+
+    def named(nodes) -> str:
+        shown = []
+        for node in nodes[:FAILED_NODES_SHOWN]:
+            message = " ".join((node.get("message") or "").split())[:FAILED_MESSAGE_SHOWN]
+            name = node["unique_id"].split(".")[-1]
+            shown.append(f"{name} ({message})" if message else name)
+        more = len(nodes) - len(shown)
+        return " ; ".join(shown) + (f" ; et {more} autres" if more > 0 else "")
+
+    parts = []
+    if errors:
+        parts.append(f"dbt n'a pas pu exécuter {len(errors)} nœud(s) : {named(errors)}")
+    if failures:
+        parts.append(f"contrôles dbt bloquants en échec : {named(failures)}")
+    return dg.Failure(
+        description=(" · ".join(parts) or "dbt build a échoué")
+        + f" (journal : {target / 'dbt.log'})",
+        metadata={DBT_ERRORS_METADATA: len(errors) or (0 if failures else 1)},
+        allow_retries=False,
+    )
+
+
 # Read once: the assets below are made of it, and the build excludes tests by its names.
 dbt_manifest = load_manifest()
 
@@ -252,7 +290,7 @@ def ase_impact_dbt_models(
             # Everything rebuilt, everything checked: the gate validates every period too.
             forget_validated_windows(settings.reports_dir)
         command = build_command(config, loaded)
-        invocation = dbt.cli(command, context=context, target_path=target)
+        invocation = dbt.cli(command, context=context, target_path=target, raise_on_error=False)
         invocation.termination_timeout_seconds = DBT_STOP_SECONDS
         running_dbt.add(invocation.process)
         try:
@@ -264,6 +302,9 @@ def ase_impact_dbt_models(
             stop_child(invocation.process)
             running_dbt.discard(invocation.process)
         run_results = invocation.get_artifact("run_results.json")
+        if not invocation.is_successful():
+            # The folder stays, with dbt's log, to look into.
+            raise dbt_build_failure(run_results, target)
         if not loaded and loaded_and_checked_referentiel(dbt_manifest, run_results):
             with connect(settings.warehouse) as conn:
                 record_referentiel_loaded(conn, fingerprint)
