@@ -457,6 +457,19 @@ def checked_file_facts(checked: CheckedFile, checked_at: datetime) -> FeedbackFa
     )
 
 
+def write_missing_feedback(conn: duckdb.DuckDBPyConnection, outputs_dir: Path) -> list[Path]:
+    """The feedback workbooks of the latest files that have none written since they came in:
+    a run stopped between loading a file and writing its feedback (killed, outputs not
+    writable) would otherwise leave its association without one for good."""
+    written = []
+    for period, association_code, received_at in queries.latest_receptions(conn):
+        path = feedback_path(outputs_dir, period, association_code)
+        if path.exists() and path.stat().st_mtime >= received_at.timestamp():
+            continue
+        written.append(write_feedback_workbook(conn, period, association_code, outputs_dir))
+    return written
+
+
 def write_feedback_workbook(
     conn: duckdb.DuckDBPyConnection, period: str, association_code: str, outputs_dir: Path
 ) -> Path:

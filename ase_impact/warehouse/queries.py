@@ -257,6 +257,14 @@ def quarantined_files(conn: Connection) -> pd.DataFrame:
     ).df()
 
 
+def latest_receptions(conn: Connection) -> list[tuple[str, str, datetime]]:
+    """Each partition's latest file: (period "AAAA-MM", association, received at)."""
+    return conn.execute(
+        f"SELECT {month_text(conn, 'period')}, association_code, received_at "
+        "FROM quality.latest_submissions ORDER BY period, association_code"
+    ).fetchall()
+
+
 def received_partitions(conn: Connection) -> pd.DataFrame:
     """period and association_code of every partition a file was received for."""
     return conn.execute("SELECT period, association_code FROM quality.latest_submissions").df()

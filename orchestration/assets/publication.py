@@ -54,18 +54,25 @@ UNCHANGED_MONTHS_METADATA = "mois_inchanges"
         "diffusion, où les valeurs sous le seuil de diffusion sont masquées. Seuls les mois "
         "dont les données ont changé depuis leur dernière écriture sont réécrits. Un mois "
         "approuvé (`ase-impact approve`) garde ses classeurs approuvés (`outputs/AAAA-MM/vN/`) ; "
-        "une révision en attente d'approbation est écrite dans la version suivante."
+        "une révision en attente d'approbation est écrite dans la version suivante. Écrit "
+        "aussi les classeurs de retour qu'un run interrompu n'avait pas écrits."
     ),
 )
 def consolidated_workbooks(pipeline: PipelineSettings) -> dg.MaterializeResult:
     from ase_impact.publish.consolidated import write_changed_months
+    from ase_impact.publish.feedback import write_missing_feedback
     from ase_impact.warehouse.connection import locked_connection
 
     settings = pipeline.resolve()
     with locked_connection(settings.warehouse, read_only=True) as conn:
+        feedback = write_missing_feedback(conn, settings.outputs_dir)
         written, unchanged = write_changed_months(conn, settings.outputs_dir, settings.min_cell)
     return dg.MaterializeResult(
         metadata={
+            # Feedback workbooks an interrupted run had left unwritten, written now.
+            "retours_rattrapes": dg.MetadataValue.text(
+                ", ".join(path.relative_to(settings.outputs_dir).as_posix() for path in feedback)
+            ),
             # AAAA-MM, or AAAA-MM/v<n> for a version of an approved month.
             WRITTEN_MONTHS_METADATA: dg.MetadataValue.text(
                 ", ".join(

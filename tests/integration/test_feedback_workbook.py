@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -12,7 +13,7 @@ from python_calamine import CalamineWorkbook
 
 from ase_impact.cli.run_summary import RunOutcome, summary_lines
 from ase_impact.intake.ingestion import ingest_file
-from ase_impact.publish.feedback import write_feedback_workbook
+from ase_impact.publish.feedback import write_feedback_workbook, write_missing_feedback
 from tests.integration.sample_rows import mispe_row, pair_row, resource_row, write_submission
 from tests.integration.test_pii import SECRETS
 
@@ -295,3 +296,25 @@ def test_a_change_from_the_previous_month_is_queried_at_reception(settings, conn
     assert conn.execute(
         "SELECT rows_with_alerts FROM quality.submissions WHERE period = '2026-10-01'"
     ).fetchone() == (2,)
+
+
+def test_a_feedback_workbook_a_stopped_run_left_unwritten_is_written_by_the_next(settings, conn):
+    # The run that loaded these files was stopped (killed, outputs not writable) before it
+    # wrote their feedback: the next run's outputs write it, and only it.
+    for code in ("cap-avenir", "envol-mentorat"):
+        ingest_file(write_submission(settings.raw_dir, "2026-10", code), settings, conn)
+    kept = write_feedback_workbook(conn, "2026-10", "envol-mentorat", settings.outputs_dir)
+    kept_bytes = kept.read_bytes()
+
+    written = write_missing_feedback(conn, settings.outputs_dir)
+
+    assert [path.relative_to(settings.outputs_dir).as_posix() for path in written] == [
+        "2026-10/retours/cap-avenir.xlsx"
+    ]
+    assert load_workbook(written[0]).sheetnames  # a whole workbook
+    assert kept.read_bytes() == kept_bytes
+    assert write_missing_feedback(conn, settings.outputs_dir) == []  # nothing left to write
+    # A feedback older than its file (the file came in again after it was written) is
+    # written again.
+    os.utime(kept, (0, 0))
+    assert write_missing_feedback(conn, settings.outputs_dir) == [kept]
