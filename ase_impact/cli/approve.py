@@ -15,8 +15,10 @@ from ase_impact.core.settings import Settings
 from ase_impact.publish.consolidated import (
     ApprovedVersion,
     built_min_cell,
+    is_written_version,
     pending_revisions,
     version_folder,
+    version_revisions,
     workbook_builder_process,
     write_approved_version,
 )
@@ -40,12 +42,17 @@ def approve(settings: Settings, month: str) -> list[str]:
         revisions = pending_revisions(conn, month)
         approval = approve_month(conn, month)
         folder = version_folder(settings.outputs_dir, month, approval.version)
-        if not approval.is_new:
+        if not approval.is_new and is_written_version(folder):
             return [
                 f"{month} : aucun chiffre n'a changé depuis la version {approval.version} "
                 f"approuvée le {approval.approved_at:%d/%m/%Y à %H:%M} ; rien de nouveau à "
                 f"approuver. Classeurs approuvés : {folder}"
             ]
+        if not approval.is_new and approval.version > 1:
+            # A version a stopped command left without its workbooks: finished now, with
+            # the revisions a build since has listed, if any.
+            listed = version_revisions(conn, month, approval.version)
+            revisions = listed if not listed.empty else revisions
         try:
             with workbook_builder_process():
                 write_approved_version(
@@ -57,8 +64,9 @@ def approve(settings: Settings, month: str) -> list[str]:
                     revisions if approval.version > 1 else None,
                 )
         except BaseException:
-            # No approved version without its workbooks: approving again starts afresh.
-            withdraw_version(conn, month, approval.version)
+            # No new approved version without its workbooks: approving again starts afresh.
+            if approval.is_new:
+                withdraw_version(conn, month, approval.version)
             raise
         # What no archived file can give back, kept beside them for `ase-impact rebuild`.
         export_approvals(conn, settings.archive_dir)

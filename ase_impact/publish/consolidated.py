@@ -56,7 +56,8 @@ from ase_impact.publish.layout import (
     print_on_page_width,
     show_every_category,
 )
-from ase_impact.warehouse.connection import Connection, rounded, rows_hash_sum
+from ase_impact.warehouse import queries
+from ase_impact.warehouse.connection import Connection, month_text, rounded, rows_hash_sum
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
@@ -1025,10 +1026,16 @@ class ApprovedVersion:
 
 
 def approved_months(conn: Connection) -> dict[str, ApprovedVersion]:
-    """Each approved month ("AAAA-MM") and its latest approved version (marts.mart_approvals)."""
+    """Each approved month ("AAAA-MM") and its latest approved version, as `ase-impact
+    approve` recorded it: not marts.mart_approvals, which a build made before an approval
+    done while it ran does not list yet (its outputs would share the previous version)."""
+    if not queries.table_exists(conn, "approvals", "approvals"):
+        return {}
     rows = conn.execute(
-        "SELECT approved_month_code, approval_version, approved_at, approved_by "
-        "FROM marts.mart_approvals WHERE is_latest ORDER BY 1"
+        f"SELECT {month_text(conn, 'approved_month')}, approval_version, approved_at, "
+        "approved_by FROM approvals.approvals AS approved WHERE approval_version = ("
+        "SELECT max(approval_version) FROM approvals.approvals AS later "
+        "WHERE later.approved_month = approved.approved_month) ORDER BY 1"
     ).fetchall()
     return {month: ApprovedVersion(*rest) for month, *rest in rows}
 
@@ -1044,6 +1051,16 @@ def _revisions(conn, period: str, to_version: int | None) -> pd.DataFrame:
         "AND ((?::INTEGER IS NULL AND is_pending) OR to_version = ?) ORDER BY row_order",
         [period_start(period), to_version, to_version],
     ).df()
+
+
+def version_revisions(conn: Connection, period: str, version: int) -> pd.DataFrame:
+    """The « Révisions » of an approved version, as the last build listed them."""
+    return _revisions(conn, period, version)
+
+
+def is_written_version(folder: Path) -> bool:
+    """Whether an approved version's workbooks were written whole (its marker is last)."""
+    return (folder / APPROVED_MARKER).exists()
 
 
 def pending_revisions(conn: Connection, period: str) -> pd.DataFrame:
@@ -1067,7 +1084,7 @@ def write_approved_version(
     version = approved.version
     final = version_folder(outputs_dir, period, version)
     paths = None
-    if not (final / APPROVED_MARKER).exists():
+    if not is_written_version(final):
         note = (
             f"Version {version} approuvée le {approved.approved_at:%d/%m/%Y à %H:%M} "
             f"par {approved.approved_by} (ase-impact approve {period})."

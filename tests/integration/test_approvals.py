@@ -22,6 +22,7 @@ from ase_impact.publish.consolidated import (
     ABSENT_BEFORE_TEXT,
     NO_FILE_CAUSE_TEXT,
     consolidated_paths,
+    is_written_version,
     version_folder,
     workbook_paths,
 )
@@ -280,3 +281,21 @@ def test_a_registry_change_after_approval_is_a_revision_and_a_failed_approval_le
             if cell
         )
         assert "toute valeur portant sur 1 à 10 " in shared_note
+
+        # An approval killed outright after its commit (no withdrawal): the same command,
+        # run again, writes the version's workbooks and shares them.
+        with registry.open("a", encoding="utf-8") as lines:
+            lines.write("autre-asso,Autre Association,sud,2026-01-01,,true,false\n")
+        _run(settings)
+        monkeypatch.setattr("ase_impact.cli.approve.write_approved_version", fail)
+        monkeypatch.setattr("ase_impact.cli.approve.withdraw_version", lambda *_: None)
+        with pytest.raises(OSError):
+            approve(settings, OCTOBER)
+        monkeypatch.undo()
+        v3_folder = version_folder(settings.outputs_dir, OCTOBER, 3)
+        v3 = workbook_paths(v3_folder)
+        assert not is_written_version(v3_folder)  # the revision proposed, never approved
+        assert f"{OCTOBER} approuvé : version 3" in _approve(capsys)
+        assert is_written_version(v3_folder)
+        assert _bytes(consolidated_paths(settings.outputs_dir, OCTOBER)) == _bytes(v3)
+        assert "rien de nouveau à approuver" in _approve(capsys)
