@@ -21,14 +21,16 @@ PID_TAG = "ase_impact/pid"
 HOST_TAG = "ase_impact/host"
 
 
-def owner_tags() -> dict[str, str]:
-    """Tags naming this process as the runs' owner."""
-    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+def owner_tags(pid: int | None = None) -> dict[str, str]:
+    """Tags naming a process of this machine (by default this one) as the runs' owner."""
+    return {PID_TAG: str(pid or os.getpid()), HOST_TAG: socket.gethostname()}
 
 
 def _owner_is_gone(run: dg.DagsterRun) -> bool:
-    """The run's owning process was on this machine and no longer exists. Runs of the daemon
-    or the UI carry no owner: Dagster's own run monitoring looks after them."""
+    """The run's owning process was on this machine and no longer exists: the command that
+    ran it in-process, or the run worker of a run the daemon or the UI launched (tagged by
+    its first step, PipelineSettings.setup_for_execution). A run without owner tags (not yet
+    begun, or of another version) is left to Dagster's run monitoring (dagster.yaml)."""
     pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
     if pid is None or host != socket.gethostname():
         return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import multiprocessing
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -26,6 +27,20 @@ class PipelineSettings(dg.ConfigurableResource):
 
     def resolve(self) -> Settings:
         return load_settings(raw_dir=self.raw_dir or None, warehouse=self.warehouse or None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Name the run's owner on a run the daemon or the UI launched: its run worker (the
+        parent of this step's process, or this process with the in-process executor). Once
+        that process is gone (killed with the UI, out of memory), the next command gives the
+        warehouse's slot back (orchestration/abandoned_runs.py). A command's own runs carry
+        their owner from their creation."""
+        from orchestration.abandoned_runs import PID_TAG, owner_tags
+
+        run = context.dagster_run
+        if run is None or context.instance is None or PID_TAG in run.tags:
+            return
+        worker = multiprocessing.parent_process()
+        context.instance.add_run_tags(run.run_id, owner_tags(worker.pid if worker else None))
 
 
 # dbt as installed beside this interpreter: cron or systemd call the console script with a

@@ -10,7 +10,7 @@ import dagster as dg
 
 from orchestration.abandoned_runs import HOST_TAG, PID_TAG, owner_tags, release_abandoned_runs
 from orchestration.instance import project_instance
-from orchestration.resources import WAREHOUSE_POOL
+from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
 DBT_STEP = "ase_impact_dbt_models"
 
@@ -63,3 +63,26 @@ def test_a_finished_run_that_kept_its_claim_gives_it_back(settings):
         instance.report_run_canceled(instance.get_run_by_id(cancelled))
         assert release_abandoned_runs(instance) == [cancelled]
         assert not instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL).claimed_slots
+
+
+def test_a_run_the_daemon_or_the_ui_launched_is_owned_by_its_run_worker(settings):
+    # Its first step names the process running it: once that process is gone (killed with
+    # the UI), the next command frees the run's slot as for a killed command.
+    @dg.asset
+    def step(pipeline: PipelineSettings) -> None:
+        pipeline.resolve()
+
+    with project_instance(settings.dagster_home) as instance:
+        launched = dg.materialize(
+            [step], instance=instance, resources={"pipeline": PipelineSettings()}
+        )
+        owned = dg.materialize(
+            [step],
+            instance=instance,
+            resources={"pipeline": PipelineSettings()},
+            tags={PID_TAG: "4242", HOST_TAG: "poste-du-chef-de-projet"},
+        )
+        tags = instance.get_run_by_id(launched.run_id).tags
+        kept = instance.get_run_by_id(owned.run_id).tags
+    assert {tag: tags[tag] for tag in (PID_TAG, HOST_TAG)} == owner_tags()
+    assert (kept[PID_TAG], kept[HOST_TAG]) == ("4242", "poste-du-chef-de-projet")
