@@ -491,13 +491,18 @@ def _start(prepare, settings: Settings, paths: list[Path]):
     return paths, None
 
 
+class NoFileReceived(FileNotFoundError):
+    """A partition asked for (a backfill of the UI, a rerun) whose file raw/ does not hold:
+    nothing to load, a data outcome (the marts count the file as not received)."""
+
+
 def _finish(
     conn, settings: Settings, partition: tuple[str, str], started
 ) -> tuple[tuple[str, str], IngestionReport | Exception]:
     paths, preparation = started
     period, association_code = partition
     if not paths:
-        return partition, FileNotFoundError(
+        return partition, NoFileReceived(
             f"Aucun fichier pour l'association « {association_code} » et la période "
             f"{period} dans {settings.raw_dir} (attendu : {period}/{association_code}.xlsx)."
         )

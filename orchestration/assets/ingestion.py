@@ -457,7 +457,7 @@ def _no_findings() -> pd.DataFrame:
 def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
     """Ingest every partition of the run on one warehouse connection; one failure stops none."""
     # Imported here: the reading stack is heavy and only needed when a partition runs.
-    from ase_impact.intake.ingestion import ingest_partitions, preparing_workers
+    from ase_impact.intake.ingestion import NoFileReceived, ingest_partitions, preparing_workers
     from ase_impact.publish.feedback import write_feedback_workbook
     from ase_impact.warehouse.connection import locked_connection
     from ase_impact.warehouse.schema import ensure_schema
@@ -475,6 +475,10 @@ def _ingest_batch(context: dg.AssetExecutionContext, settings) -> _Batch:
         workers = preparing_workers(len(partitions))
         # Storage failures stop the batch (raised); any other error fails its partition only.
         for (period, code), outcome in ingest_partitions(conn, settings, partitions, workers):
+            if isinstance(outcome, NoFileReceived):
+                # Nothing to load (a month selected whole in the UI): not a failure.
+                context.log.warning(f"Rien à intégrer pour {period}/{code} : {outcome}")
+                continue
             if isinstance(outcome, Exception):
                 context.log.error(f"Échec technique pour {period}/{code}", exc_info=outcome)
                 batch.crashed.append(f"{period}/{code} : {type(outcome).__name__}: {outcome}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import dagster as dg
@@ -183,3 +184,21 @@ def test_the_contract_check_counts_every_finding_and_lists_the_first(instance):
     assert top.count(" : 300") == 5  # the five rules shown, each counted exactly
     assert pairs_check.metadata["anomalies_non_listees"].value == 11 * 300 - 1_000
     assert len(pairs_check.metadata["premieres_anomalies"].value.records) == 20
+
+
+def test_a_partition_without_a_file_is_nothing_to_load_not_a_failure(instance):
+    # A month selected whole in the UI holds associations that sent nothing: a data outcome
+    # (the marts count their file as not received), never a failed run with a traceback.
+    settings = load_settings()
+    result = _materialize(instance, settings, "2026-10", "cap-avenir")
+    assert result.success
+    warnings = [
+        event.message
+        for event in instance.all_logs(result.run_id)
+        if event.level == logging.WARNING and "Rien à intégrer" in (event.message or "")
+    ]
+    assert len(warnings) == 1
+    assert (
+        "Rien à intégrer pour 2026-10/cap-avenir : Aucun fichier pour l'association" in warnings[0]
+    )
+    assert not result.get_step_failure_events()

@@ -335,7 +335,7 @@ def test_worker_processes_load_the_same_as_this_process(settings, conn, tmp_path
         ((PERIOD, "cap-avenir"), "IngestionReport", "accepted"),
         ((PERIOD, "envol-mentorat"), "IngestionReport", "accepted_with_rejections"),
         ((PERIOD, "passerelles-jeunes"), "IngestionReport", "rejected"),
-        ((PERIOD, "absente"), "FileNotFoundError", None),
+        ((PERIOD, "absente"), "NoFileReceived", None),
     ]
     here = connection.connect(tmp_path / "here.duckdb")
     schema.ensure_schema(here)
