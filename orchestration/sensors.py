@@ -61,7 +61,8 @@ def add_partitions_requests(codes: set[str]) -> list[dg.AddDynamicPartitionsRequ
         "Toutes les 30 s : les fichiers nouveaux de `raw/` (ou dont le contenu a changé) "
         "deviennent des runs d'intégration, un par plage de partitions (mois × associations) ; "
         "un nouveau code d'association devient une partition. Un même fichier n'est jamais "
-        "intégré deux fois."
+        "intégré deux fois. Un fichier qui ne désigne aucune partition (emplacement, nom, "
+        "mois, association inconnue) est enregistré comme refusé, avec son message."
     ),
 )
 def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSettings):
@@ -89,11 +90,44 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSett
     }
     run_requests, new_codes = new_file_requests(context.instance, files)
     requested.update({"/".join(partition): sha256 for partition, sha256 in files.items()})
+    requested.update(_record_misnamed(pipeline.resolve(), pending.misnamed, requested))
     return dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=add_partitions_requests(new_codes),
         cursor=json.dumps(requested, sort_keys=True),
     )
+
+
+# Cursor keys of the files of raw/ that name no partition, recorded as refused.
+MISNAMED_KEY = "sans-partition:{name}"
+
+
+def _record_misnamed(settings, paths, requested: dict[str, str]) -> dict[str, str]:
+    """Record the refusal of the files of raw/ that name no partition (place, name, month or
+    association: FIC-001 to FIC-003, FIC-016, FIC-017), as `ase-impact run` does: no run can
+    be asked for them, and a server where only the daemon runs would never say they came.
+    Returns the cursor entries of those recorded; none while a run holds the warehouse."""
+    from ase_impact.intake.archive import sha256_of
+    from ase_impact.intake.discovery import display_name
+    from ase_impact.intake.ingestion import ingest_file
+    from ase_impact.warehouse.connection import WarehouseBusy, locked_connection
+    from ase_impact.warehouse.schema import ensure_schema
+
+    new = {
+        MISNAMED_KEY.format(name=display_name(settings.raw_dir, path)): (path, sha256_of(path))
+        for path in paths
+    }
+    new = {key: found for key, found in new.items() if requested.get(key) != found[1]}
+    if not new:
+        return {}
+    try:
+        with locked_connection(settings.warehouse, wait=False) as conn:
+            ensure_schema(conn)
+            for path, _ in new.values():
+                ingest_file(path, settings, conn)
+    except WarehouseBusy:
+        return {}
+    return {key: sha256 for key, (_, sha256) in new.items()}
 
 
 @dg.sensor(

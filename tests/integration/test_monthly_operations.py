@@ -9,6 +9,7 @@ import pytest
 
 from ase_impact.core import referentiel
 from ase_impact.core.settings import load_settings
+from ase_impact.warehouse import connection
 from orchestration.assets.ingestion import ACCEPTANCE_CHECK, SUBMISSIONS_KEY, raw_table_key
 from orchestration.instance import project_instance
 from orchestration.jobs import INGESTION_JOB, pipeline_run_config
@@ -98,6 +99,29 @@ def test_the_files_sensor_requests_new_and_changed_files_in_one_run(instance):
     third = _evaluate_files_sensor(instance, settings, first.cursor)
     [corrected] = third.run_requests
     assert _requested_range(corrected) == (str(key("2026-10", "cap-avenir")),) * 2
+
+
+def test_the_files_sensor_records_the_files_that_name_no_partition(instance):
+    # No run can be asked for them: on a server where only the daemon runs, the sensor is
+    # what says they came (FIC-003 for a name, FIC-017 for an unregistered association).
+    settings = load_settings()
+    misnamed = write_submission(settings.raw_dir, "2026-11", "cap-avenir")
+    misnamed.rename(misnamed.with_name("Cap Avenir.xlsx"))
+    write_submission(settings.raw_dir, "2026-11", "inconnue")
+
+    first = _evaluate_files_sensor(instance, settings)
+
+    assert first.run_requests == []
+    with connection.connect(settings.warehouse, read_only=True) as conn:
+        refused = conn.execute(
+            "SELECT file_name, error_code FROM quality.file_errors ORDER BY 1"
+        ).fetchall()
+    assert refused == [("2026-11/Cap Avenir.xlsx", "FIC-003"), ("2026-11/inconnue.xlsx", "FIC-017")]
+    # Recorded once: the next evaluations leave them be.
+    again = _evaluate_files_sensor(instance, settings, first.cursor)
+    assert again.cursor == first.cursor
+    with connection.connect(settings.warehouse, read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM quality.file_errors").fetchone()[0] == 2
 
 
 def test_one_run_ingests_a_range_and_a_refused_file_fails_only_its_partition_check(instance):
