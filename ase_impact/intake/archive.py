@@ -10,6 +10,8 @@ from pathlib import Path
 from ase_impact.core.secret_files import private_folder
 
 CHUNK_SIZE = 1 << 20
+# A copy being written; its name becomes the SHA-256 once whole.
+PARTIAL_PREFIX = ".incoming-"
 
 
 def sha256_of(path: Path) -> str:
@@ -19,6 +21,16 @@ def sha256_of(path: Path) -> str:
         while chunk := handle.read(CHUNK_SIZE):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def remove_partial_copies(archive_dir: Path) -> list[Path]:
+    """Remove the copies a stopped process left half-written (a worker killed while it
+    archived a file): they hold names of minors, and are never read. Called with the
+    warehouse's lock held, when no process is archiving."""
+    partial = sorted(archive_dir.glob(f"{PARTIAL_PREFIX}*")) if archive_dir.is_dir() else []
+    for path in partial:
+        path.unlink(missing_ok=True)
+    return partial
 
 
 def archive_file(path: Path, archive_dir: Path) -> Path:
@@ -34,7 +46,7 @@ def archive_file(path: Path, archive_dir: Path) -> Path:
     """
     private_folder(archive_dir)
     digest = hashlib.sha256()
-    descriptor, temp_name = tempfile.mkstemp(dir=archive_dir, prefix=".incoming-")
+    descriptor, temp_name = tempfile.mkstemp(dir=archive_dir, prefix=PARTIAL_PREFIX)
     temp_path = Path(temp_name)
     try:
         with open(path, "rb") as source, os.fdopen(descriptor, "wb") as target:

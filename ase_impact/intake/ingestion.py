@@ -34,7 +34,7 @@ from ase_impact.contracts.rules import MISPE_SCOPE_AGES, quoted_list
 from ase_impact.core import referentiel, vocabulary
 from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
-from ase_impact.intake.archive import archive_file
+from ase_impact.intake.archive import archive_file, remove_partial_copies
 from ase_impact.intake.check import CheckedFile, SheetCounts, check_file
 from ase_impact.intake.check import timed as _timed
 from ase_impact.intake.discovery import contents_differ, display_name, month_files
@@ -430,6 +430,7 @@ def ingest_partitions(
     pseudonymise) while this process loads them: the warehouse keeps a single writer, and
     a few files at most wait prepared in memory.
     """
+    remove_partial_copies(settings.archive_dir)
     if workers > 1:
         # A first run makes the key here, once, rather than in racing workers.
         with suppress(PseudonymisationKeyError):

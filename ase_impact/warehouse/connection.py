@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import re
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -39,6 +40,8 @@ STORAGE_FAILURES_FR = {
 # Failures of the disk or the database file (full disk, read-only folder): the operator's to
 # fix, and every next file would meet them too, so they stop a run instead of one file.
 STORAGE_ERRORS = (OSError, duckdb.IOException, psycopg2.OperationalError)
+# What DuckDB says when another process has the file open for writing, naming it.
+DUCKDB_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .* \(PID (\d+)\)")
 # What a damaged database file makes DuckDB say: its checksums, its header, its length.
 CORRUPTION_SIGNS = (
     "Corrupt database file",
@@ -76,7 +79,13 @@ def storage_failure_fr(error: BaseException) -> str:
         code = next(
             (known for known in STORAGE_FAILURES_FR if os.strerror(known) in str(error)), None
         )
-    if isinstance(error, psycopg2.OperationalError):
+    if held := DUCKDB_LOCK_HOLDER.search(str(error)):
+        cause = (
+            f"l'entrepôt est ouvert par un autre processus (PID {held.group(1)}), hors du "
+            "verrou du pipeline : sans doute un dbt resté actif après l'arrêt forcé d'un run ; "
+            f"attendez qu'il se termine, ou arrêtez-le (kill {held.group(1)})"
+        )
+    elif isinstance(error, psycopg2.OperationalError):
         cause = (
             "le serveur PostgreSQL est injoignable ou refuse la connexion (adresse, port, "
             "utilisateur ou mot de passe : ~/.pgpass ou PGPASSWORD)"

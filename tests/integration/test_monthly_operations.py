@@ -382,3 +382,30 @@ def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instanc
         partitions[0]: dg.AssetPartitionStatus.FAILED,
         partitions[1]: dg.AssetPartitionStatus.MATERIALIZED,
     }
+
+
+def test_a_run_counts_the_files_it_integrated_not_those_it_planned(monkeypatch):
+    # A bug on cap-avenir's file keeps it out: the run names it among its technical failures
+    # and counts one file integrated, not two. (The build, beside the point, is not run.)
+    from ase_impact.cli.run_summary import RunOutcome
+    from ase_impact.intake import check
+    from orchestration import runner
+
+    settings = load_settings()
+    for code in ("cap-avenir", "envol-mentorat"):
+        write_submission(settings.raw_dir, "2026-10", code)
+    validate = check.validate_workbook
+
+    def failing_on_cap_avenir(workbook, context):
+        if context.association_code == "cap-avenir":
+            raise KeyError("colonne inattendue")
+        return validate(workbook, context)
+
+    monkeypatch.setattr(check, "validate_workbook", failing_on_cap_avenir)
+    monkeypatch.setattr(runner, "_build", lambda *_: RunOutcome([], [], [], [], True))
+
+    outcome = runner.run_pipeline(settings, progress=lambda _: None)
+
+    assert outcome.ingested == [("2026-10", "envol-mentorat")]
+    [failure] = outcome.technical_failures
+    assert "2026-10/cap-avenir : KeyError" in failure

@@ -69,3 +69,13 @@ def test_failed_rename_leaves_no_partial_file(received, tmp_path, monkeypatch):
     with pytest.raises(OSError):
         archive_file(received, tmp_path / "archive")
     assert os.listdir(tmp_path / "archive") == []
+
+
+def test_copies_a_stopped_process_left_half_written_are_removed(received, tmp_path):
+    folder = tmp_path / "archive"
+    kept = archive_file(received, folder)
+    left = folder / ".incoming-abc123"
+    left.write_bytes(b"la moitie d'un classeur")
+    assert archive.remove_partial_copies(folder) == [left]
+    assert not left.exists() and kept.exists()
+    assert archive.remove_partial_copies(tmp_path / "absent") == []

@@ -1,6 +1,12 @@
 """How dbt is told to reach a PostgreSQL warehouse (dbt_project/profiles.yml reads these)."""
 
-from ase_impact.warehouse.connection import dbt_target_environment, label
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from ase_impact.warehouse.connection import dbt_target_environment, label, storage_failure_fr
 
 
 def test_dbt_reaches_postgresql_with_the_password_of_pgpassword(monkeypatch):
@@ -25,3 +31,27 @@ def test_without_any_password_libpq_is_left_to_its_password_file(monkeypatch):
     assert dbt_target_environment("warehouse/ase_impact.duckdb") == {
         "ASE_IMPACT_DBT_TARGET": "duckdb"
     }
+
+
+def test_a_warehouse_another_process_holds_names_that_process(tmp_path):
+    # A dbt left running by a run killed outright holds DuckDB's own lock, not the pipeline's.
+    path = tmp_path / "entrepot.duckdb"
+    duckdb.connect(str(path)).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+         "print('ouvert', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ouvert"
+        with pytest.raises(duckdb.IOException) as opened:
+            duckdb.connect(str(path))
+        message = storage_failure_fr(opened.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert message.startswith(
+        f"l'entrepôt est ouvert par un autre processus (PID {holder.pid}), hors du verrou du "
+        "pipeline"
+    )
+    assert f"(kill {holder.pid})" in message
