@@ -20,9 +20,10 @@ def previous_period(day: date) -> str:
     return f"{first.year - (first.month == 1)}-{(first.month - 2) % 12 + 1:02d}"
 
 
-def relance_text(settings, period: str, received_codes: set[str]) -> str:
+def relance_text(settings, period: str, waiting_codes: set[str]) -> str:
     """Who the project lead must chase, "a, b", or "aucune": expected for the period (as the
-    published marts state it), no file received."""
+    published marts state it), with no version in force and no new file waiting in raw/
+    (waiting_codes): a refused file is to send again, a file removed from raw/ stays in force."""
     from ase_impact.warehouse import queries
     from ase_impact.warehouse.connection import connect
     from ase_impact.warehouse.connection import exists as warehouse_exists
@@ -31,7 +32,8 @@ def relance_text(settings, period: str, received_codes: set[str]) -> str:
         return "inconnue (aucune copie publiée : lancez « ase-impact run »)"
     with connect(settings.published_warehouse, read_only=True) as conn:
         expected = queries.expected_association_codes(conn, period)
-    return ", ".join(sorted(expected - received_codes)) or "aucune"
+        in_force = queries.association_codes_in_force(conn, period)
+    return ", ".join(sorted(expected - in_force - waiting_codes)) or "aucune"
 
 
 @dg.schedule(
@@ -50,17 +52,17 @@ def monthly_schedule(context: dg.ScheduleEvaluationContext, pipeline: PipelineSe
 
     period = previous_period(context.scheduled_execution_time.date())
     settings = pipeline.resolve()
-    received = {
-        code for file_period, code, _ in submission_files(settings) if file_period == period
-    }
-    relance = relance_text(settings, period, received)
     try:
         pending = pending_against_warehouse(settings, period, wait=False)
     except WarehouseBusy:
+        # Every file of raw/ counts as waiting: the sensor integrates them once it is free.
+        in_raw = {code for month, code, _ in submission_files(settings) if month == period}
         return dg.SkipReason(
             f"L'entrepôt est en cours d'écriture : les fichiers de {period} sont intégrés par le "
-            f"capteur de fichiers dès qu'il est libre. Associations à relancer : {relance}."
+            "capteur de fichiers dès qu'il est libre. Associations à relancer : "
+            f"{relance_text(settings, period, in_raw)}."
         )
+    relance = relance_text(settings, period, {code for _, code in pending.new_or_changed})
     run_requests, new_codes = new_file_requests(
         context.instance,
         pending.new_or_changed,

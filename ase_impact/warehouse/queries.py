@@ -377,6 +377,17 @@ def expected_association_codes(conn: Connection, period: str) -> set[str]:
     return {code for (code,) in rows}
 
 
+def association_codes_in_force(conn: Connection, period: str) -> set[str]:
+    """Associations with a version in force for a period (marts.mart_submissions): a file
+    accepted, whatever came after it (refused, or removed from raw/)."""
+    rows = conn.execute(
+        "SELECT association_code FROM marts.mart_submissions "
+        "WHERE period = ? AND version_in_force IS NOT NULL",
+        [period_start(period)],
+    ).fetchall()
+    return {code for (code,) in rows}
+
+
 @dataclass(frozen=True)
 class MonthCompleteness:
     """Who the registry expected a file from for a month, and who has not sent one

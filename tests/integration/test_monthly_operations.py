@@ -203,25 +203,33 @@ def test_the_monthly_schedule_ingests_last_month_and_lists_who_must_be_chased(in
         scheduled_execution_time=datetime(2026, 11, 10, 6, 0, tzinfo=PARIS),
         resources=_resources(settings),
     )
-    # The published marts say who is expected in October: the schedule reads them there.
-    _publish_registry(
-        settings.published_warehouse,
-        [
-            ("cap-avenir", True, date(2026, 1, 1), None),
-            ("envol-mentorat", True, date(2026, 10, 1), None),
-            ("grandir-ensemble", True, date(2026, 1, 1), None),
-            ("partie-en-septembre", True, date(2026, 1, 1), date(2026, 9, 1)),
-            ("arrive-en-novembre", True, date(2026, 11, 1), None),
-            ("hors-registre", False, None, None),
-        ],
-    )
-    relance = "envol-mentorat, grandir-ensemble"
+    # The published marts say who is expected in October, and whose file is in force: the
+    # schedule reads them there. deja-en-vigueur's file was accepted, then removed from raw/;
+    # refusee's only file was refused (nothing in force): to send again.
+    registry = [
+        ("cap-avenir", True, date(2026, 1, 1), None),
+        ("envol-mentorat", True, date(2026, 10, 1), None),
+        ("grandir-ensemble", True, date(2026, 1, 1), None),
+        ("deja-en-vigueur", True, date(2026, 1, 1), None),
+        ("refusee", True, date(2026, 1, 1), None),
+        ("partie-en-septembre", True, date(2026, 1, 1), date(2026, 9, 1)),
+        ("arrive-en-novembre", True, date(2026, 11, 1), None),
+        ("hors-registre", False, None, None),
+    ]
+    october = date(2026, 10, 1)
+    in_force = [(october, "deja-en-vigueur", 1), (october, "refusee", None)]
+    _publish_registry(settings.published_warehouse, registry, in_force)
+    relance = "envol-mentorat, grandir-ensemble, refusee"
 
     [request] = monthly_schedule(context)
     assert _requested_range(request) == (str(key("2026-10", "cap-avenir")),) * 2
     assert request.tags[RELANCE_TAG] == relance
 
     _ingest(instance, settings, "2026-10", "cap-avenir")
+    # Published again by the build that follows: cap-avenir's file is in force.
+    _publish_registry(
+        settings.published_warehouse, registry, [*in_force, (october, "cap-avenir", 1)]
+    )
     skipped = monthly_schedule(context)
     assert isinstance(skipped, dg.SkipReason) and relance in skipped.skip_message
 
@@ -238,16 +246,23 @@ def test_without_a_published_copy_the_schedule_says_who_to_chase_is_unknown(inst
     assert request.tags[RELANCE_TAG].startswith("inconnue")
 
 
-def _publish_registry(path, associations):
-    """A published copy holding only marts.dim_association's expected months."""
+def _publish_registry(path, associations, in_force=()):
+    """A published copy holding only marts.dim_association's expected months, and the
+    (period, association, version in force) of marts.mart_submissions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as conn:
-        conn.execute("create schema marts")
+        conn.execute("create schema if not exists marts")
         conn.execute(
-            "create table marts.dim_association (association_code varchar, "
+            "create or replace table marts.dim_association (association_code varchar, "
             "is_registered boolean, first_expected_period date, last_expected_period date)"
         )
         conn.executemany("insert into marts.dim_association values (?, ?, ?, ?)", associations)
+        conn.execute(
+            "create or replace table marts.mart_submissions (period date, "
+            "association_code varchar, version_in_force integer)"
+        )
+        if in_force:
+            conn.executemany("insert into marts.mart_submissions values (?, ?, ?)", in_force)
 
 
 def test_the_schedule_runs_on_the_tenth_at_six_paris_time():
