@@ -125,7 +125,19 @@ def summary_lines(conn, outcome: RunOutcome, settings: Settings) -> list[str]:
     if outcome.build_succeeded:
         periods = {period for period, _ in outcome.ingested}
         lines += missing_lines(conn, periods) + volume_lines(conn, periods, settings)
+        lines += revision_lines(conn)
     return lines + build_lines(outcome, settings, _quarantine_lines(conn))
+
+
+def revision_lines(conn) -> list[str]:
+    """The approved months whose figures changed since their approval: the shared workbooks
+    and the published copy keep the approved ones until the project lead approves again."""
+    return [
+        f"- {month} : mois approuvé, {count} chiffre(s) révisé(s) en attente d'approbation "
+        f"(onglet « Révisions » de outputs/{month}/v{version}/) ; « ase-impact approve "
+        f"{month} » pour les diffuser"
+        for month, version, count in queries.pending_revisions_by_month(conn)
+    ]
 
 
 def volume_lines(conn, periods: set[str], settings: Settings) -> list[str]:

@@ -388,6 +388,16 @@ def association_codes_in_force(conn: Connection, period: str) -> set[str]:
     return {code for (code,) in rows}
 
 
+def pending_revisions_by_month(conn: Connection) -> list[tuple[str, int, int]]:
+    """Each approved month with figures changed since its latest approval: (month "AAAA-MM",
+    the version that would approve them, how many changed), from reporting.rpt_revisions."""
+    return conn.execute(
+        f"SELECT {month_text(conn, 'approved_month')}, max(from_version) + 1, count(*) "
+        "FROM reporting.rpt_revisions WHERE is_pending GROUP BY approved_month "
+        "ORDER BY approved_month"
+    ).fetchall()
+
+
 @dataclass(frozen=True)
 class MonthCompleteness:
     """Who the registry expected a file from for a month, and who has not sent one

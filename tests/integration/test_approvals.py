@@ -17,6 +17,7 @@ from openpyxl import load_workbook
 
 from ase_impact.cli.approve import approve
 from ase_impact.cli.main import main as cli_main
+from ase_impact.cli.run_summary import revision_lines
 from ase_impact.core.settings import load_settings
 from ase_impact.publish.consolidated import (
     ABSENT_BEFORE_TEXT,
@@ -177,6 +178,18 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
                 [ENVOL],
             ).fetchall()
         assert approvals == [(1, True, True)]
+        # The run's summary says so, and what to do.
+        with connect(settings.warehouse, read_only=True) as conn:
+            [line] = revision_lines(conn)
+            pending_count = conn.execute(
+                "SELECT count(*) FROM reporting.rpt_revisions WHERE is_pending"
+            ).fetchone()[0]
+        assert line == (
+            f"- {OCTOBER} : mois approuvé, {pending_count} chiffre(s) révisé(s) en attente "
+            f"d'approbation (onglet « Révisions » de outputs/{OCTOBER}/v2/) ; « ase-impact "
+            f"approve {OCTOBER} » pour les diffuser"
+        )
+        assert pending_count >= len(pending)
         # October freezes its month and its year to date (not a quarter's or a year's end).
         assert [grain for grain, _ in approval_windows(datetime(2026, 10, 1).date())] == [
             "month",
