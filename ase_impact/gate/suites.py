@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ase_impact.core import vocabulary
+from ase_impact.core import referentiel, vocabulary
 
 Severity = Literal["ERROR", "WARN"]
 
@@ -147,18 +147,41 @@ def indicator_range_expectations(_: MartFrames) -> list[ExpectationSpec]:
     return [*keys, unit, *unit_range_expectations(), denominator]
 
 
+def _catalogue_range(indicator_code: str) -> tuple[float, float | None]:
+    """The range of an indicator's unit, as the catalogue and the seed indicator_units say."""
+    unit = next(
+        row["unit"]
+        for row in referentiel.indicator_catalog()
+        if row["indicator_code"] == indicator_code
+    )
+    return UNIT_RANGES[unit]
+
+
 def impact_dimension_range_expectations(_: MartFrames) -> list[ExpectationSpec]:
+    count = UNIT_RANGES["count"]
     return [
         not_null("period", "La période"),
         not_null("scope", "Le périmètre"),
         not_null("mis_pe_dimension", "La dimension MIS PE"),
         not_null("is_suppressed", "Le drapeau de secret statistique (is_suppressed)"),
-        between("mean_score", 0, 100, "Le score moyen MIS PE"),
-        between("favourable_share", 0, 100, "La part de réponses favorables"),
-        between("score_change", -100, 100, "L'évolution du score T0 → T1 (points)"),
-        between("respondents", 0, None, "Le nombre de répondants"),
-        between("youth_paired", 0, None, "Le nombre de jeunes ayant un T0 et un T1"),
-        between("mentoring_positive_answers", 0, None, "Le nombre de réponses « Oui »"),
+        between("mean_score", *_catalogue_range("mispe_score"), "Le score moyen MIS PE"),
+        between(
+            "favourable_share",
+            *_catalogue_range("mispe_favourable_share"),
+            "La part de réponses favorables",
+        ),
+        between(
+            "score_change",
+            *_catalogue_range("mispe_score_change"),
+            "L'évolution du score T0 → T1 (points)",
+        ),
+        between("respondents", *_catalogue_range("mispe_respondents"), "Le nombre de répondants"),
+        between("youth_paired", *count, "Le nombre de jeunes ayant un T0 et un T1"),
+        between(
+            "mentoring_positive_answers",
+            *_catalogue_range("mentoring_youth_positive"),
+            "Le nombre de réponses « Oui »",
+        ),
     ]
 
 
