@@ -369,13 +369,14 @@ def test_a_corrected_file_picked_up_by_the_sensor_updates_only_its_partition(ins
     assert after[3] == 10
 
 
-def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instance, monkeypatch):
+@pytest.fixture
+def bug_on_cap_avenir(monkeypatch):
+    """October files of cap-avenir and envol-mentorat; reading cap-avenir's meets a bug."""
     from ase_impact.intake import check
 
     settings = load_settings()
     for code in ("cap-avenir", "envol-mentorat"):
         write_submission(settings.raw_dir, "2026-10", code)
-    instance.add_dynamic_partitions(ASSOCIATION, ["cap-avenir", "envol-mentorat"])
     validate = check.validate_workbook
 
     def failing_on_cap_avenir(workbook, context):
@@ -384,6 +385,14 @@ def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instanc
         return validate(workbook, context)
 
     monkeypatch.setattr(check, "validate_workbook", failing_on_cap_avenir)
+    return settings
+
+
+def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(
+    instance, bug_on_cap_avenir
+):
+    settings = bug_on_cap_avenir
+    instance.add_dynamic_partitions(ASSOCIATION, ["cap-avenir", "envol-mentorat"])
     partitions = [str(key("2026-10", code)) for code in ("cap-avenir", "envol-mentorat")]
     result = _execute_ingestion(
         instance, settings, range_tags(dg.PartitionKeyRange(partitions[0], partitions[-1]))
@@ -399,27 +408,15 @@ def test_a_bug_on_one_file_fails_its_partition_and_the_others_still_load(instanc
     }
 
 
-def test_a_run_counts_the_files_it_integrated_not_those_it_planned(monkeypatch):
+def test_a_run_counts_the_files_it_integrated_not_those_it_planned(bug_on_cap_avenir, monkeypatch):
     # A bug on cap-avenir's file keeps it out: the run names it among its technical failures
     # and counts one file integrated, not two. (The build, beside the point, is not run.)
     from ase_impact.cli.run_summary import RunOutcome
-    from ase_impact.intake import check
     from orchestration import runner
 
-    settings = load_settings()
-    for code in ("cap-avenir", "envol-mentorat"):
-        write_submission(settings.raw_dir, "2026-10", code)
-    validate = check.validate_workbook
-
-    def failing_on_cap_avenir(workbook, context):
-        if context.association_code == "cap-avenir":
-            raise KeyError("colonne inattendue")
-        return validate(workbook, context)
-
-    monkeypatch.setattr(check, "validate_workbook", failing_on_cap_avenir)
     monkeypatch.setattr(runner, "_build", lambda *_: RunOutcome([], [], [], [], True))
 
-    outcome = runner.run_pipeline(settings, progress=lambda _: None)
+    outcome = runner.run_pipeline(bug_on_cap_avenir, progress=lambda _: None)
 
     assert outcome.ingested == [("2026-10", "envol-mentorat")]
     [failure] = outcome.technical_failures
