@@ -1,6 +1,7 @@
 """Every test runs with its own folders: nothing a test does touches the project's runtime state."""
 
 import csv
+import signal
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,12 @@ import pytest
 from ase_impact.core.secret_files import DEPLOYMENT_ENV_VAR
 from ase_impact.core.settings import MIN_CELL_VARIABLE, PATH_SETTINGS, PROJECT_ROOT
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
+
+# Started in the background by a shell without job control, the tests' process ignores SIGINT;
+# Dagster's execute_in_process then gives SIGTERM SIGINT's handler, SIG_IGN, and every child a
+# test stops with SIGTERM would inherit it and never stop. Python's own handler instead.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # The registry tests read: the demo's (a test that needs another writes its own).
 DEMO_REGISTRY = PROJECT_ROOT / PATH_SETTINGS["registry"][1]
