@@ -43,6 +43,7 @@ def approve(settings: Settings, month: str) -> list[str]:
         approval = approve_month(conn, month)
         folder = version_folder(settings.outputs_dir, month, approval.version)
         if not approval.is_new and is_written_version(folder):
+            export_approvals(conn, settings.archive_dir)  # were a stopped command's not copied
             return [
                 f"{month} : aucun chiffre n'a changé depuis la version {approval.version} "
                 f"approuvée le {approval.approved_at:%d/%m/%Y à %H:%M} ; rien de nouveau à "
