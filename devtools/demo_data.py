@@ -493,14 +493,11 @@ class AssociationHistory:
     def _resource_plan(self) -> list[ResourceLine]:
         rng = self.rng
         if not self.does_mentoring:
-            return [
-                ResourceLine("subsidy", "Dotation ASE du Département", rng.randint(90, 130) * 1000),
-                ResourceLine("fte_staff", "Équipe éducative", rng.randint(30, 50) / 2, False),
-                ResourceLine(
-                    "annex_cost", "Sorties et activités des jeunes", rng.randint(8, 20) * 100
-                ),
-                ResourceLine("tool", "Logiciel de dossier de l'usager", None, False),
-            ]
+            # The resources the catalogue counts are a mentoring programme's: a home without
+            # one leaves « Ressources » empty (REG-001 would tell it otherwise). Its draws are
+            # made all the same, so that its other rows stay as they were.
+            rng.randint(90, 130), rng.randint(30, 50), rng.randint(8, 20)
+            return []
         return [
             ResourceLine(
                 "subsidy",
