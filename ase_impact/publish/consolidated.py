@@ -57,6 +57,7 @@ from ase_impact.publish.layout import (
     show_every_category,
 )
 from ase_impact.warehouse import queries
+from ase_impact.warehouse.approvals import SCHEMA as APPROVALS_SCHEMA
 from ase_impact.warehouse.connection import Connection, month_text, rounded, rows_hash_sum
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
@@ -1029,12 +1030,12 @@ def approved_months(conn: Connection) -> dict[str, ApprovedVersion]:
     """Each approved month ("AAAA-MM") and its latest approved version, as `ase-impact
     approve` recorded it: not marts.mart_approvals, which a build made before an approval
     done while it ran does not list yet (its outputs would share the previous version)."""
-    if not queries.table_exists(conn, "approvals", "approvals"):
+    if not queries.table_exists(conn, APPROVALS_SCHEMA, "approvals"):
         return {}
     rows = conn.execute(
         f"SELECT {month_text(conn, 'approved_month')}, approval_version, approved_at, "
-        "approved_by FROM approvals.approvals AS approved WHERE approval_version = ("
-        "SELECT max(approval_version) FROM approvals.approvals AS later "
+        f"approved_by FROM {APPROVALS_SCHEMA}.approvals AS approved WHERE approval_version = ("
+        f"SELECT max(approval_version) FROM {APPROVALS_SCHEMA}.approvals AS later "
         "WHERE later.approved_month = approved.approved_month) ORDER BY 1"
     ).fetchall()
     return {month: ApprovedVersion(*rest) for month, *rest in rows}

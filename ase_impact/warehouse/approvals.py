@@ -128,17 +128,6 @@ def latest_version(conn: duckdb.DuckDBPyConnection, month: str) -> tuple[int, da
     ).fetchone()
 
 
-def approved_months(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, datetime]]:
-    """Each approved month ("AAAA-MM") and its latest (version, approved_at)."""
-    if not _columns(conn, SCHEMA, "approvals"):
-        return {}
-    rows = conn.execute(
-        f"SELECT strftime(approved_month, '%Y-%m'), max(approval_version), "
-        f"arg_max(approved_at, approval_version) FROM {SCHEMA}.approvals GROUP BY 1"
-    ).fetchall()
-    return {month: (version, approved_at) for month, version, approved_at in rows}
-
-
 def _window_condition(alias: str = "") -> str:
     prefix = f"{alias}." if alias else ""
     return (
