@@ -77,8 +77,9 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSett
     from ase_impact.warehouse.connection import WarehouseBusy
 
     requested = json.loads(context.cursor) if context.cursor else {}
+    settings = pipeline.resolve()
     try:
-        pending = pending_against_warehouse(pipeline.resolve(), wait=False)
+        pending = pending_against_warehouse(settings, wait=False)
     except WarehouseBusy:
         return dg.SkipReason(
             "L'entrepôt est en cours d'écriture : nouvel examen au prochain passage."
@@ -90,7 +91,7 @@ def raw_files_sensor(context: dg.SensorEvaluationContext, pipeline: PipelineSett
     }
     run_requests, new_codes = new_file_requests(context.instance, files)
     requested.update({"/".join(partition): sha256 for partition, sha256 in files.items()})
-    requested.update(_record_misnamed(pipeline.resolve(), pending.misnamed, requested))
+    requested.update(_record_misnamed(settings, pending.misnamed, requested))
     return dg.SensorResult(
         run_requests=run_requests,
         dynamic_partitions_requests=add_partitions_requests(new_codes),

@@ -11,7 +11,12 @@ import pandas as pd
 from ase_impact.core import vocabulary
 from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
-from ase_impact.gate.suites import MART_QUERIES, VOLUME_INDICATOR, implausible_moves
+from ase_impact.gate.suites import (
+    MART_QUERIES,
+    VOLUME_INDICATOR,
+    VOLUME_RATIO_BOUNDS,
+    implausible_moves,
+)
 from ase_impact.intake.discovery import display_name
 from ase_impact.publish.feedback import feedback_path, rows_to_check
 from ase_impact.warehouse import queries
@@ -144,20 +149,22 @@ def volume_lines(conn, periods: set[str], settings: Settings) -> list[str]:
     """The months of the run whose youth accompanied moved implausibly from the month before,
     as the publication gate's volume suite warns (it holds back nothing): to check with the
     association before the figures are shared."""
-    counts = conn.execute(MART_QUERIES[VOLUME_INDICATOR]).df()
-    moves = implausible_moves(counts)
-    names = {
-        a.association_code: a.association_name
-        for a in load_registry(settings.registry).associations
-    }
-    return [
-        f"- {move.period:%Y-%m} · {move.association_code} "
-        f"({names.get(move.association_code, 'nom inconnu')}) : à vérifier, jeunes accompagnés "
-        f"passés de {move.previous:.0f} à {move.current:.0f} depuis le mois précédent (plus "
-        "de 50 % d'écart) ; confirmez le chiffre avec l'association avant diffusion"
-        for move in moves.itertuples()
-        if f"{move.period:%Y-%m}" in periods
-    ]
+    moves = implausible_moves(conn.execute(MART_QUERIES[VOLUME_INDICATOR]).df())
+    registry = load_registry(settings.registry)
+    gap = round((VOLUME_RATIO_BOUNDS[1] - 1) * 100)
+    lines = []
+    for move in moves.itertuples():
+        if f"{move.period:%Y-%m}" not in periods:
+            continue
+        registered = registry.get(move.association_code)
+        name = registered.association_name if registered else "nom inconnu"
+        lines.append(
+            f"- {move.period:%Y-%m} · {move.association_code} ({name}) : à vérifier, jeunes "
+            f"accompagnés passés de {move.previous:.0f} à {move.current:.0f} depuis le mois "
+            f"précédent (plus de {gap} % d'écart) ; confirmez le chiffre avec l'association "
+            "avant diffusion"
+        )
+    return lines
 
 
 def missing_lines(conn, periods: set[str]) -> list[str]:

@@ -245,7 +245,7 @@ def dbt_build_failure(run_results: Mapping[str, Any], target: Path) -> dg.Failur
     if failures:
         parts.append(f"contrôles dbt bloquants en échec : {named(failures)}")
     return dg.Failure(
-        description=(" · ".join(parts) or "dbt build a échoué")
+        description=(" · ".join(parts) or "la construction dbt a échoué")
         + f" (journal : {target / 'dbt.log'})",
         metadata={DBT_ERRORS_METADATA: len(errors) or (0 if failures else 1)},
         allow_retries=False,
