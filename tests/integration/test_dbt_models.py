@@ -1019,3 +1019,34 @@ def test_a_models_not_null_columns_test_names_the_null_ones(build):
     periods = build.conn.execute("SELECT count(DISTINCT period) FROM reporting.rpt_key_figures")
     months = periods.fetchone()[0]
     assert found == sorted(["label_fr, unit"] * months + ["is_suppressed"] * months)
+
+
+def test_questionnaire_answers_are_checked_against_the_seeds_lists(build):
+    """The questionnaires' items come from the seed reporting_columns (every item is a column of
+    staging) and their answers are checked against the référentiel's lists, every item: the
+    test names the item and the answer outside the list."""
+    items = [
+        field
+        for (field,) in build.conn.execute(
+            "SELECT field FROM referentiel.reporting_columns "
+            "WHERE sheet_code = 'mispe_questionnaires' AND list_code = 'mispe_answer'"
+        ).fetchall()
+    ]
+    assert len(items) == 18
+    staged = build.conn.execute("SELECT * FROM staging.stg_reporting__mispe_questionnaires LIMIT 0")
+    assert set(items) <= {column[0] for column in staged.description}
+    compiled = {
+        result.node.name: result.node.compiled_code
+        for result in build.result.result
+        if result.node.name.startswith("answers_in_list_")
+    }
+    assert len(compiled) == 2
+    assert all(build.conn.execute(sql).fetchall() == [] for sql in compiled.values())
+    build.conn.begin()
+    try:
+        build.conn.execute(f"UPDATE raw.mispe_questionnaires SET {items[6]} = 5")
+        build.conn.execute("UPDATE raw.end_questionnaires SET q_bonds = 'Peut-être'")
+        found = {row for sql in compiled.values() for row in build.conn.execute(sql).fetchall()}
+    finally:
+        build.conn.rollback()
+    assert found == {(items[6], "5"), ("q_bonds", "Peut-être")}

@@ -1,4 +1,5 @@
 -- raw.end_questionnaires as received (the tab is cumulative over the year).
+-- depends_on: {{ ref('reporting_columns') }}
 with
 
 end_questionnaires as (
@@ -10,13 +11,9 @@ renamed as (
         {{ raw_row_columns() }},
         pair_id,
         answered_on,
-        q_confidence,
-        q_better_grades,
-        q_internship,
-        q_oral,
-        q_bonds,
-        q_someone,
-        q_discoveries,
+        {%- for question in end_questionnaire_fields() %}
+        {{ question }},
+        {%- endfor %}
         has_alerts
     from end_questionnaires
 )

@@ -1,5 +1,6 @@
--- raw.mispe_questionnaires as received (cumulative); q01…q18 in 1–4, NULL = no answer. The
--- birth month stays in raw: the age at answer is enough.
+-- raw.mispe_questionnaires as received (cumulative); its items (reporting_columns) in 1–4,
+-- NULL = no answer. The birth month stays in raw: the age at answer is enough.
+-- depends_on: {{ ref('reporting_columns') }}
 with
 
 mispe_questionnaires as (
@@ -13,8 +14,8 @@ renamed as (
         age_at_answer,
         wave,
         answered_on,
-        {%- for item in range(1, 19) %}
-        q{{ '%02d' % item }},
+        {%- for item in mispe_item_fields() %}
+        {{ item }},
         {%- endfor %}
         is_out_of_mispe_scope,
         has_alerts

@@ -1,9 +1,7 @@
 -- Each end-of-mentoring questionnaire as received, with every answer mapped to its code
 -- (yes, no, dont_know) and the month it was answered in.
-{%- set questions = [
-    'q_confidence', 'q_better_grades', 'q_internship', 'q_oral',
-    'q_bonds', 'q_someone', 'q_discoveries',
-] %}
+-- depends_on: {{ ref('ref_list_values') }}
+{%- set questions = end_questionnaire_fields() %}
 
 with
 

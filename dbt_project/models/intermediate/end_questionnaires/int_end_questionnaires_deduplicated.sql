@@ -28,14 +28,10 @@ select
     pairs.youth_key,
     latest.period as file_period,
     latest.answered_on,
-    latest.answered_period,
-    latest.q_confidence_code,
-    latest.q_better_grades_code,
-    latest.q_internship_code,
-    latest.q_oral_code,
-    latest.q_bonds_code,
-    latest.q_someone_code,
-    latest.q_discoveries_code
+    latest.answered_period
+    {%- for question in end_questionnaire_fields() %},
+    latest.{{ question }}_code
+    {%- endfor %}
 from latest
 left join pairs
     on pairs.period = latest.period

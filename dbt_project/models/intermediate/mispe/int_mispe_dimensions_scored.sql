@@ -16,8 +16,7 @@ items as (
 
 -- One row per answered item: an empty or « NSP » item (NULL) is no answer.
 answers as (
-    {%- for item in range(1, 19) %}
-    {%- set item_code = 'q%02d' % item %}
+    {%- for item_code in mispe_item_fields() %}
     select
         association_code, youth_key, wave, wave_code, wave_order, file_period, answered_on,
         answered_period, '{{ item_code }}' as item_code, {{ item_code }} as answer

@@ -19,8 +19,8 @@ coded as (
         waves.sort_order as wave_order,
         mispe_questionnaires.answered_on,
         date_trunc('month', mispe_questionnaires.answered_on)::date as answered_period,
-        {%- for item in range(1, 19) %}
-        mispe_questionnaires.q{{ '%02d' % item }},
+        {%- for item in mispe_item_fields() %}
+        mispe_questionnaires.{{ item }},
         {%- endfor %}
         mispe_questionnaires.is_out_of_mispe_scope,
         mispe_questionnaires.has_alerts

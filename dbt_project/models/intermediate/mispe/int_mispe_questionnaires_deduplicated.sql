@@ -27,8 +27,8 @@ select
     answered_on,
     answered_period,
     age_at_answer,
-    is_out_of_mispe_scope,
-    {%- for item in range(1, 19) %}
-    q{{ '%02d' % item }}{{ ',' if not loop.last }}
+    is_out_of_mispe_scope
+    {%- for item in mispe_item_fields() %},
+    {{ item }}
     {%- endfor %}
 from latest

@@ -33,9 +33,9 @@ month_questionnaires as (
         answered_period as period,
         string_agg(
             association_code || '/' || pair_id || '/' || coalesce(youth_key, '')
-            || '/' || q_confidence_code || '/' || q_better_grades_code
-            || '/' || q_internship_code || '/' || q_oral_code || '/' || q_bonds_code
-            || '/' || q_someone_code || '/' || q_discoveries_code,
+            {%- for question in end_questionnaire_fields() %}
+            || '/' || {{ question }}_code
+            {%- endfor %},
             ',' order by association_code, pair_id
         ) as questionnaires
     from {{ ref('int_end_questionnaires_deduplicated') }}
