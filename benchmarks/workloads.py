@@ -250,7 +250,7 @@ class _FileDrawer:
     """Draws the rows of one file through the file's own generator, except what a pair keeps
     from one month's file to the next (its youth, application and match dates): those are
     drawn by the pair's own generator, from the workload's first month, so that the
-    référentiel's month-to-month checks (DON-055…057) find what a real association's files
+    référentiel's month-to-month checks (DON-055…058) find what a real association's files
     show, the same pairs carried over."""
 
     def __init__(self, rng: random.Random, period: str, pairs_seed: str, first_period: str):

@@ -34,13 +34,17 @@ from ase_impact.warehouse.connection import locked_connection
 __all__ = ["ApprovalError", "approve"]
 
 
-def approve(settings: Settings, month: str) -> list[str]:
-    """Approve month "AAAA-MM"; returns the French lines the command prints.
+def approve(
+    settings: Settings, month: str, approved_by: str | None = None, reason: str | None = None
+) -> list[str]:
+    """Approve month "AAAA-MM" as `approved_by` (default: the system user) for `reason`;
+    returns the French lines the command prints.
 
-    Raises ApprovalError (message_fr) when there is nothing to approve."""
+    Raises ApprovalError (message_fr) when there is nothing to approve, or when a revision of
+    an approved month comes without a reason."""
     with locked_connection(settings.warehouse) as conn:
         revisions = pending_revisions(conn, month)
-        approval = approve_month(conn, month)
+        approval = approve_month(conn, month, approved_by, reason)
         folder = version_folder(settings.outputs_dir, month, approval.version)
         if not approval.is_new and is_written_version(folder):
             export_approvals(conn, settings.archive_dir)  # were a stopped command's not copied
@@ -60,7 +64,12 @@ def approve(settings: Settings, month: str) -> list[str]:
                     conn,
                     settings.outputs_dir,
                     month,
-                    ApprovedVersion(approval.version, approval.approved_at, approval.approved_by),
+                    ApprovedVersion(
+                        approval.version,
+                        approval.approved_at,
+                        approval.approved_by,
+                        approval.reason,
+                    ),
                     built_min_cell(conn),
                     revisions if approval.version > 1 else None,
                 )
@@ -74,7 +83,9 @@ def approve(settings: Settings, month: str) -> list[str]:
     publish_snapshot(settings.warehouse, settings.published_warehouse)
     lines = [
         f"{month} approuvé : version {approval.version}, le "
-        f"{approval.approved_at:%d/%m/%Y à %H:%M} par {approval.approved_by}.",
+        f"{approval.approved_at:%d/%m/%Y à %H:%M} par {approval.approved_by}"
+        + (f" ; motif : {approval.reason}" if approval.reason else "")
+        + ".",
         f"Classeurs approuvés (jamais réécrits) : {folder}",
         "La copie publiée et les classeurs partagés du mois montrent cette version jusqu'à "
         "la prochaine approbation.",

@@ -216,7 +216,8 @@ def _approve(args: argparse.Namespace, _: Orchestrator) -> int:
     from ase_impact.core.settings import load_settings
 
     try:
-        print("\n".join(approve(load_settings(warehouse=args.warehouse), args.month)))
+        settings = load_settings(warehouse=args.warehouse)
+        print("\n".join(approve(settings, args.month, args.approved_by, args.reason)))
     except ApprovalError as error:
         print(error.message_fr, file=sys.stderr)
         return 1
@@ -325,6 +326,20 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
         ),
     )
     approve.add_argument("month", type=_period, help="mois à approuver (AAAA-MM)")
+    approve.add_argument(
+        "--par",
+        dest="approved_by",
+        default=None,
+        help="qui approuve, tel qu'il figurera dans les classeurs (par défaut : l'utilisateur "
+        "du système)",
+    )
+    approve.add_argument(
+        "--motif",
+        dest="reason",
+        default=None,
+        help="pourquoi le mois est approuvé ; obligatoire pour approuver à nouveau un mois "
+        "dont des chiffres déjà diffusés ont changé",
+    )
     approve.add_argument(
         "--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt"
     )

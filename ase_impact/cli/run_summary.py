@@ -8,15 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from ase_impact.contracts.rules import VOLUME_GAP_PERCENT
 from ase_impact.core import vocabulary
 from ase_impact.core.registry import load_registry
 from ase_impact.core.settings import Settings
-from ase_impact.gate.suites import (
-    MART_QUERIES,
-    VOLUME_INDICATOR,
-    VOLUME_RATIO_BOUNDS,
-    implausible_moves,
-)
+from ase_impact.gate.suites import MART_QUERIES, VOLUME_INDICATOR, implausible_moves
 from ase_impact.intake.discovery import display_name
 from ase_impact.publish.feedback import feedback_path, rows_to_check
 from ase_impact.warehouse import queries
@@ -140,7 +136,7 @@ def revision_lines(conn) -> list[str]:
     return [
         f"- {month} : mois approuvé, {count} chiffre(s) révisé(s) en attente d'approbation "
         f"(onglet « Révisions » de outputs/{month}/v{version}/) ; « ase-impact approve "
-        f"{month} » pour les diffuser"
+        f'{month} --motif "…" » pour les diffuser'
         for month, version, count in queries.pending_revisions_by_month(conn)
     ]
 
@@ -151,7 +147,6 @@ def volume_lines(conn, periods: set[str], settings: Settings) -> list[str]:
     association before the figures are shared."""
     moves = implausible_moves(conn.execute(MART_QUERIES[VOLUME_INDICATOR]).df())
     registry = load_registry(settings.registry)
-    gap = round((VOLUME_RATIO_BOUNDS[1] - 1) * 100)
     lines = []
     for move in moves.itertuples():
         if f"{move.period:%Y-%m}" not in periods:
@@ -161,8 +156,8 @@ def volume_lines(conn, periods: set[str], settings: Settings) -> list[str]:
         lines.append(
             f"- {move.period:%Y-%m} · {move.association_code} ({name}) : à vérifier, jeunes "
             f"accompagnés passés de {move.previous:.0f} à {move.current:.0f} depuis le mois "
-            f"précédent (plus de {gap} % d'écart) ; confirmez le chiffre avec l'association "
-            "avant diffusion"
+            f"précédent (plus de {VOLUME_GAP_PERCENT} % d'écart) ; confirmez le chiffre avec "
+            "l'association avant diffusion"
         )
     return lines
 

@@ -23,7 +23,15 @@ from ase_impact.contracts.findings import (
     empty_findings,
     rule_findings,
 )
-from ase_impact.contracts.rules import AMOUNT_MOVE_FACTOR, HISTORY, Rule, column_spec, rules_of
+from ase_impact.contracts.rules import (
+    AMOUNT_MOVE_FACTOR,
+    HISTORY,
+    VOLUME_FLOOR,
+    VOLUME_RATIO_BOUNDS,
+    Rule,
+    column_spec,
+    rules_of,
+)
 from ase_impact.core import referentiel
 
 
@@ -65,18 +73,39 @@ def _pair_checks(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, _Fi
         known = ~(pd.isna(now) | pd.isna(then))
         if field == "match_date":
             now, then = pd.to_datetime(now), pd.to_datetime(then)
-        return known & np.asarray(now != then, dtype=bool)
+        # Compared where both are known: a pair new in this file has no previous value (NA,
+        # which has no truth value).
+        found = np.zeros(len(known), dtype=bool)
+        found[known] = np.asarray(now[known] != then[known], dtype=bool)
+        return found
 
     def fired(field: str, shown: pd.Series) -> _Fired:
         previous_values = pd.Series(matched[field].to_numpy(dtype=object), index=current.index)
         return _Fired(differs(field), shown, previous_values)
 
     return {
+        "DON-058": _pair_count_move(current, previous),
         "DON-055": fired("sex", current["sex"]),
         "DON-056": fired("match_date", current["match_date"]),
         # The key hashes the name and the birth date: the row's received value is personal.
         "DON-057": fired("youth_key", pd.Series(PII_MASK, index=current.index)),
     }
+
+
+def _pair_count_move(current: pd.DataFrame, previous: pd.DataFrame) -> _Fired:
+    """The file's pairs against the previous file's, said once, on the file's first pair: the
+    tab lists every pair the association knows, so a large move is more often rows lost or
+    pasted twice than pairs gained or ended."""
+    now, then = current["pair_id"].nunique(), previous["pair_id"].nunique()
+    low, high = VOLUME_RATIO_BOUNDS
+    moved = max(now, then) >= VOLUME_FLOOR and not low * then <= now <= high * then
+    mask = np.zeros(len(current), dtype=bool)
+    mask[:1] = moved
+    return _Fired(
+        mask,
+        pd.Series(str(now), index=current.index),
+        pd.Series(str(then), index=current.index),
+    )
 
 
 def _resource_key(frame: pd.DataFrame) -> pd.Series:

@@ -61,6 +61,13 @@ END_QUESTIONNAIRE_LEAD_DAYS = 31
 MINIMUM_APPLICATION_AGE = 6
 LONGEST_MATCHING_DELAY_DAYS = 365
 AMOUNT_MOVE_FACTOR = 10
+# A volume moves implausibly when its ratio to the previous one leaves these bounds (a move of
+# more than ±50 %): the pairs a file declares against the previous file's (DON-058, from
+# VOLUME_FLOOR pairs on either side), the youth an association accompanies month over month
+# (the publication gate's volume suite).
+VOLUME_RATIO_BOUNDS = (0.5, 1.5)
+VOLUME_FLOOR = 10
+VOLUME_GAP_PERCENT = round((VOLUME_RATIO_BOUNDS[1] - 1) * 100)
 
 
 @dataclass(frozen=True)
@@ -805,6 +812,17 @@ def _plausibility_rules() -> list[Rule]:
             ("pair_id", "last_name", "first_name", "birth_date"),
             "la date de naissance (ou le nom) du jeune diffère de celle déclarée pour ce binôme "
             f"dans le fichier de {{previous}} : {_TO_CHECK}.",
+            kind=HISTORY,
+        ),
+        _query(
+            "DON-058",
+            s,
+            "pair_id",
+            ("pair_id",),
+            f"le fichier compte plus de {VOLUME_GAP_PERCENT} % de binômes en plus ou en moins "
+            f"que celui de {{previous}} ({{previous_value}} binômes) : {_TO_CHECK} ; l'onglet "
+            "liste tous les binômes que l'association connaît (en attente, en cours ou "
+            "terminés), sans doublon ni binôme d'une autre structure.",
             kind=HISTORY,
         ),
         _query(

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ase_impact.contracts.rules import VOLUME_GAP_PERCENT, VOLUME_RATIO_BOUNDS
 from ase_impact.core import referentiel, vocabulary
 
 Severity = Literal["ERROR", "WARN"]
@@ -23,8 +24,6 @@ UNIT_RANGES: dict[str, tuple[float, float | None]] = {
     unit.code: (unit.minimum, unit.maximum) for unit in vocabulary.units().values()
 }
 SUBMISSION_STATUSES = tuple(vocabulary.submission_statuses())
-# A month-over-month ratio outside these bounds is a move of more than ±50 %.
-VOLUME_RATIO_BOUNDS = (0.5, 1.5)
 VOLUME_INDICATOR = "youth_accompanied"
 MONTH_GRAIN = vocabulary.MONTH
 
@@ -290,8 +289,8 @@ def volume_expectations(_: MartFrames) -> list[ExpectationSpec]:
         ExpectationSpec(
             "expect_column_values_to_be_between",
             {"column": "ratio", "min_value": low, "max_value": high, "mostly": 1.0},
-            "Le nombre de jeunes accompagnés d'une association ne varie pas de plus de 50 % "
-            "d'un mois sur l'autre.",
+            "Le nombre de jeunes accompagnés d'une association ne varie pas de plus de "
+            f"{VOLUME_GAP_PERCENT} % d'un mois sur l'autre.",
         )
     ]
 

@@ -1024,6 +1024,7 @@ class ApprovedVersion:
     version: int
     approved_at: object
     approved_by: str
+    reason: str | None
 
 
 def approved_months(conn: Connection) -> dict[str, ApprovedVersion]:
@@ -1032,9 +1033,13 @@ def approved_months(conn: Connection) -> dict[str, ApprovedVersion]:
     done while it ran does not list yet (its outputs would share the previous version)."""
     if not queries.table_exists(conn, APPROVALS_SCHEMA, "approvals"):
         return {}
+    # Approvals of the first release had no reason (their next approval adds the column).
+    has_reason = queries.column_exists(conn, APPROVALS_SCHEMA, "approvals", "reason")
     rows = conn.execute(
         f"SELECT {month_text(conn, 'approved_month')}, approval_version, approved_at, "
-        f"approved_by FROM {APPROVALS_SCHEMA}.approvals AS approved WHERE approval_version = ("
+        f"approved_by, {'reason' if has_reason else 'NULL'} FROM {APPROVALS_SCHEMA}.approvals "
+        "AS approved "
+        "WHERE approval_version = ("
         f"SELECT max(approval_version) FROM {APPROVALS_SCHEMA}.approvals AS later "
         "WHERE later.approved_month = approved.approved_month) ORDER BY 1"
     ).fetchall()
@@ -1088,7 +1093,9 @@ def write_approved_version(
     if not is_written_version(final):
         note = (
             f"Version {version} approuvée le {approved.approved_at:%d/%m/%Y à %H:%M} "
-            f"par {approved.approved_by} (ase-impact approve {period})."
+            f"par {approved.approved_by} (ase-impact approve {period})"
+            + (f" ; motif : {approved.reason}" if approved.reason else "")
+            + "."
         )
         if final.exists():
             shutil.rmtree(final)  # a revision that was pending, now approved
@@ -1139,7 +1146,8 @@ def _write_approved_month(
         note = (
             f"Révision proposée (version {version + 1}), en attente d'approbation : les "
             f"chiffres diffusés restent ceux de la version {version} approuvée ; l'onglet "
-            f"« Révisions » liste ce qui a changé (ase-impact approve {period} l'approuve)."
+            f"« Révisions » liste ce qui a changé (ase-impact approve {period} --motif "
+            "« … » l'approuve)."
         )
         written.append(
             _write_stamped(

@@ -52,6 +52,7 @@ class Approval:
     version: int
     approved_at: datetime
     approved_by: str
+    reason: str | None  # why the figures were approved again (required from version 2 on)
     is_new: bool  # False when the figures had not changed since the latest approval
 
 
@@ -74,6 +75,8 @@ def ensure_approvals_schema(conn: duckdb.DuckDBPyConnection) -> None:
         "approval_version INTEGER NOT NULL, approved_at TIMESTAMP NOT NULL, "
         "approved_by VARCHAR NOT NULL)"
     )
+    # Added after the first release: a warehouse approved by it gains the column, NULL.
+    conn.execute(f"ALTER TABLE {SCHEMA}.approvals ADD COLUMN IF NOT EXISTS reason VARCHAR")
     conn.execute(
         f"CREATE TABLE IF NOT EXISTS {SCHEMA}.approved_windows (approved_month DATE NOT NULL, "
         "approval_version INTEGER NOT NULL, period_grain VARCHAR NOT NULL, "
@@ -162,12 +165,17 @@ def _changed_since(conn: duckdb.DuckDBPyConnection, month: date, version: int) -
 
 
 def approve_month(
-    conn: duckdb.DuckDBPyConnection, month: str, approved_by: str | None = None
+    conn: duckdb.DuckDBPyConnection,
+    month: str,
+    approved_by: str | None = None,
+    reason: str | None = None,
 ) -> Approval:
-    """Freeze the month's published figures as its next approved version (one transaction).
+    """Freeze the month's published figures as its next approved version (one transaction),
+    approved by `approved_by` (default: the system user) for `reason`.
 
     Approving again a month whose figures have not changed since its latest approval keeps
-    that version (nothing new to freeze).
+    that version (nothing new to freeze). A new version of a month approved before replaces
+    figures already shared: it needs a reason, which its workbooks and mart_approvals state.
     """
     start = period_start(month)
     found = conn.execute(
@@ -185,21 +193,31 @@ def approve_month(
         for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
             _align_copy(conn, table)
     if latest is not None and not _changed_since(conn, start, latest[0]):
-        by = conn.execute(
-            f"SELECT approved_by FROM {SCHEMA}.approvals WHERE approved_month = ? "
+        by, recorded_reason = conn.execute(
+            f"SELECT approved_by, reason FROM {SCHEMA}.approvals WHERE approved_month = ? "
             "AND approval_version = ?",
             [start, latest[0]],
-        ).fetchone()[0]
-        return Approval(month, latest[0], latest[1], by, is_new=False)
+        ).fetchone()
+        return Approval(month, latest[0], latest[1], by, recorded_reason, is_new=False)
     version = 1 if latest is None else latest[0] + 1
+    reason = (reason or "").strip() or None
+    if version > 1 and reason is None:
+        raise ApprovalError(
+            f"{month} a été approuvé le {latest[1]:%d/%m/%Y à %H:%M} (version {latest[0]}) et "
+            "des chiffres ont changé depuis : ils remplaceraient des chiffres déjà diffusés. "
+            "Vérifiez l'onglet « Révisions » des classeurs proposés "
+            f"(outputs/{month}/v{version}/), puis indiquez le motif de la révision : "
+            f'ase-impact approve {month} --motif "…".'
+        )
     approved_at = datetime.now().replace(microsecond=0)
-    approved_by = approved_by or getpass.getuser()
+    approved_by = (approved_by or "").strip() or getpass.getuser()
     parameters = {"month": start, "version": version, "approved_at": approved_at}
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(
-            f"INSERT INTO {SCHEMA}.approvals VALUES ($month, $version, $approved_at, $by)",
-            parameters | {"by": approved_by},
+            f"INSERT INTO {SCHEMA}.approvals (approved_month, approval_version, approved_at, "
+            "approved_by, reason) VALUES ($month, $version, $approved_at, $by, $reason)",
+            parameters | {"by": approved_by, "reason": reason},
         )
         conn.executemany(
             f"INSERT INTO {SCHEMA}.approved_windows VALUES (?, ?, ?, ?)",
@@ -227,7 +245,7 @@ def approve_month(
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return Approval(month, version, approved_at, approved_by, is_new=True)
+    return Approval(month, version, approved_at, approved_by, reason, is_new=True)
 
 
 def apply_to_published(conn: duckdb.DuckDBPyConnection, source: str) -> int:

@@ -9,6 +9,7 @@ département. envol-mentorat's correction declares 15 000 €: 27 000 € for th
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
 
 import duckdb
@@ -74,8 +75,11 @@ def _run(settings) -> None:
     assert outcome.build_succeeded and not outcome.blocking_checks_failed, outcome
 
 
-def _approve(capsys) -> str:
-    assert cli_main(["approve", OCTOBER], orchestrator=None) == 0
+REASON = "Subvention corrigée par Envol Mentorat"
+
+
+def _approve(capsys, *options: str) -> str:
+    assert cli_main(["approve", OCTOBER, *options], orchestrator=None) == 0
     return capsys.readouterr().out
 
 
@@ -107,9 +111,11 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
         assert cli_main(["approve", "2026-09"], orchestrator=None) == 1
         assert "Aucun fichier reçu pour 2026-09" in capsys.readouterr().err
 
-        # Approval 1: the month's workbooks frozen in v1, shared workbooks identical to them.
-        output = _approve(capsys)
+        # Approval 1, by the project lead named: the month's workbooks frozen in v1, shared
+        # workbooks identical to them.
+        output = _approve(capsys, "--par", "Claire Martin")
         assert f"{OCTOBER} approuvé : version 1" in output
+        assert "par Claire Martin." in output
         v1 = workbook_paths(version_folder(settings.outputs_dir, OCTOBER, 1))
         shared = consolidated_paths(settings.outputs_dir, OCTOBER)
         v1_bytes = _bytes(v1)
@@ -118,6 +124,7 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
         book = load_workbook(v1[0])
         assert "Révisions" not in book.sheetnames
         assert "Version 1 approuvée le" in book["Synthèse des résultats"]["A2"].value
+        assert "par Claire Martin (ase-impact" in book["Synthèse des résultats"]["A2"].value
         # Approving again with nothing changed keeps version 1.
         assert "rien de nouveau à approuver" in _approve(capsys)
 
@@ -187,7 +194,7 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
         assert line == (
             f"- {OCTOBER} : mois approuvé, {pending_count} chiffre(s) révisé(s) en attente "
             f"d'approbation (onglet « Révisions » de outputs/{OCTOBER}/v2/) ; « ase-impact "
-            f"approve {OCTOBER} » pour les diffuser"
+            f'approve {OCTOBER} --motif "…" » pour les diffuser'
         )
         assert pending_count >= len(pending)
         # October freezes its month and its year to date (not a quarter's or a year's end).
@@ -198,9 +205,19 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
         assert frozen == [(1, "month"), (1, "year_to_date")]
         assert approved_envol == [(12000.0, True)]
 
-        # Approval 2: the revision becomes the approved version, everywhere.
-        output = _approve(capsys)
+        # Figures already shared are not replaced without a reason: nothing is approved.
+        assert cli_main(["approve", OCTOBER], orchestrator=None) == 1
+        refusal = capsys.readouterr().err
+        assert "indiquez le motif de la révision" in refusal
+        assert f'ase-impact approve {OCTOBER} --motif "…"' in refusal
+        with connect(settings.warehouse, read_only=True) as conn:
+            assert conn.execute("SELECT count(*) FROM approvals.approvals").fetchone() == (1,)
+        assert _bytes(shared) == v1_bytes
+
+        # Approval 2: the revision becomes the approved version, everywhere, with its reason.
+        output = _approve(capsys, "--motif", REASON)
         assert f"{OCTOBER} approuvé : version 2" in output
+        assert f"; motif : {REASON}." in output
         assert _published_subsidies(settings) == {
             CAP: 12000.0,
             ENVOL: 15000.0,
@@ -215,9 +232,11 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
         assert sorted(row[:2] + row[5:] for row in approved_revisions) == sorted(
             row[:2] + row[5:] for row in pending
         )
-        assert "Version 2 approuvée le" in (
-            load_workbook(v2[1])["Synthèse des résultats"]["A2"].value
-        )
+        approved_note = load_workbook(v2[1])["Synthèse des résultats"]["A2"].value
+        assert "Version 2 approuvée le" in approved_note
+        # Approved without --par: by the system user that ran the command.
+        user = getpass.getuser()
+        assert f"par {user} (ase-impact approve {OCTOBER}) ; motif : {REASON}." in approved_note
 
         # A build with nothing new leaves both versions as they are.
         _run(settings)
@@ -226,9 +245,9 @@ def test_approve_then_a_correction_makes_a_revision_shown_once_approved(tmp_path
         assert not version_folder(settings.outputs_dir, OCTOBER, 3).exists()
         with connect(settings.warehouse, read_only=True) as conn:
             assert conn.execute(
-                "SELECT approval_version, is_latest, figures_revised, figures_changed_since "
+                "SELECT approval_version, is_latest, approved_by, reason "
                 "FROM marts.mart_approvals ORDER BY 1"
-            ).fetchall()[0][:2] == (1, False)
+            ).fetchall() == [(1, False, "Claire Martin", None), (2, True, user, REASON)]
         assert _published_subsidies(settings)[ENVOL] == 15000.0
 
 
@@ -277,7 +296,7 @@ def test_a_registry_change_after_approval_is_a_revision_and_a_failed_approval_le
 
         monkeypatch.setattr("ase_impact.cli.approve.write_approved_version", fail)
         with pytest.raises(OSError):
-            approve(settings, OCTOBER)
+            approve(settings, OCTOBER, reason="Registre")
         with connect(settings.warehouse, read_only=True) as conn:
             versions = conn.execute("SELECT approval_version FROM approvals.approvals").fetchall()
         assert versions == [(1,)]
@@ -286,7 +305,7 @@ def test_a_registry_change_after_approval_is_a_revision_and_a_failed_approval_le
         # Approved from a shell with another threshold: the workbooks state the one the marts
         # were masked with (the default, 11), not the command's.
         monkeypatch.setenv("ASE_IMPACT_MIN_CELL", "3")
-        assert f"{OCTOBER} approuvé : version 2" in _approve(capsys)
+        assert f"{OCTOBER} approuvé : version 2" in _approve(capsys, "--motif", "Registre")
         shared_note = " ".join(
             str(cell)
             for row in load_workbook(v2[1])["Synthèse des résultats"].iter_rows(values_only=True)
@@ -303,7 +322,7 @@ def test_a_registry_change_after_approval_is_a_revision_and_a_failed_approval_le
         monkeypatch.setattr("ase_impact.cli.approve.write_approved_version", fail)
         monkeypatch.setattr("ase_impact.cli.approve.withdraw_version", lambda *_: None)
         with pytest.raises(OSError):
-            approve(settings, OCTOBER)
+            approve(settings, OCTOBER, reason="Registre")
         monkeypatch.undo()
         v3_folder = version_folder(settings.outputs_dir, OCTOBER, 3)
         v3 = workbook_paths(v3_folder)

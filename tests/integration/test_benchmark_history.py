@@ -13,7 +13,7 @@ from benchmarks.workloads import Workload, generate, write_registry
 from tests.integration.conftest import TEST_KEY
 
 TWO_MONTHS = Workload("two-months", 1, ("2026-09", "2026-10"), 120, 20, 20)
-MONTH_TO_MONTH_PAIR_QUERIES = ("DON-055", "DON-056", "DON-057")
+MONTH_TO_MONTH_PAIR_QUERIES = ("DON-055", "DON-056", "DON-057", "DON-058")
 
 
 def test_a_pair_keeps_its_youth_and_match_date_from_one_month_to_the_next(tmp_path, monkeypatch):

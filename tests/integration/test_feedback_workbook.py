@@ -298,6 +298,29 @@ def test_a_change_from_the_previous_month_is_queried_at_reception(settings, conn
     ).fetchone() == (2,)
 
 
+def test_a_file_with_far_fewer_pairs_than_the_previous_one_is_queried_once(settings, conn):
+    # September declares 12 ongoing pairs and a closed one (13); October only its first 4
+    # and the closed one (5): fewer than half. Said once, on the first pair; the rows count.
+    september = write_submission(settings.raw_dir, "2026-09", ASSOCIATION, pairs=12)
+    ingest_file(september, settings, conn, received_at=datetime(2026, 10, 3, 9, 0))
+    october = write_submission(settings.raw_dir, PERIOD, ASSOCIATION, pairs=4)
+    report = ingest_file(october, settings, conn, received_at=datetime(2026, 11, 3, 9, 0))
+    found = report.findings[["rule_code", "excel_row", "pair_id", "value_received"]]
+    assert found.values.tolist() == [["DON-058", 2, "B-001", "5"]]
+    assert "celui de 2026-09 (13 binômes) : à vérifier" in report.findings["message_fr"].iloc[0]
+    assert report.status == "accepted" and report.rows_with_alerts == 1
+    rows = [
+        row
+        for row in load_workbook(
+            write_feedback_workbook(conn, PERIOD, ASSOCIATION, settings.outputs_dir)
+        )["Anomalies"].iter_rows(values_only=True)
+        if row[0] == "Données"
+    ]
+    assert [row[:7] for row in rows] == [
+        ("Données", 2, "B-001", "Identifiant binôme", "5", "DON-058", "À vérifier")
+    ]
+
+
 def test_a_feedback_workbook_a_stopped_run_left_unwritten_is_written_by_the_next(settings, conn):
     # The run that loaded these files was stopped (killed, outputs not writable) before it
     # wrote their feedback: the next run's outputs write it, and only it.

@@ -12,7 +12,9 @@ from ase_impact.warehouse.approvals import (
 )
 
 ROWS = {
-    "approvals": [(date(2026, 10, 1), 1, datetime(2026, 11, 20, 14, 0), "chef.projet")],
+    "approvals": [
+        (date(2026, 10, 1), 1, datetime(2026, 11, 20, 14, 0), "chef.projet", "COPIL du 19/11")
+    ],
     "approved_windows": [
         (date(2026, 10, 1), 1, "month", date(2026, 10, 1)),
         (date(2026, 10, 1), 1, "year_to_date", date(2026, 10, 1)),
@@ -43,6 +45,24 @@ def test_approvals_are_exported_then_restored_as_they_were(tmp_path):
     with duckdb.connect(str(tmp_path / "rebuilt.duckdb")) as conn:
         assert restore_approvals(conn, tmp_path / "archive") == 1
         assert _tables(conn) == before
+
+
+def test_an_archive_without_reasons_is_restored_with_an_empty_reason(tmp_path):
+    """Approvals archived before they recorded a reason: restored, their reason NULL, and the
+    next approval can record one."""
+    folder = tmp_path / "archive" / "approvals"
+    folder.mkdir(parents=True)
+    with duckdb.connect() as conn:
+        conn.execute(
+            "COPY (SELECT DATE '2026-10-01' AS approved_month, 1 AS approval_version, "
+            "TIMESTAMP '2026-11-20 14:00' AS approved_at, 'chef.projet' AS approved_by) "
+            f"TO '{folder / 'approvals.parquet'}' (FORMAT PARQUET)"
+        )
+    with duckdb.connect(str(tmp_path / "rebuilt.duckdb")) as conn:
+        assert restore_approvals(conn, tmp_path / "archive") == 1
+        assert conn.execute("SELECT approved_by, reason FROM approvals.approvals").fetchall() == [
+            ("chef.projet", None)
+        ]
 
 
 def test_nothing_to_restore_when_nothing_was_approved(tmp_path):

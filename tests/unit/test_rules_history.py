@@ -37,7 +37,7 @@ def resource_row(position: int, overrides: dict) -> dict:
     }
 
 
-CASES = {
+ROW_CASES = {
     "DON-055": case({"Sexe": "Homme"}, [{}, {"Sexe": " femme "}]),
     "DON-056": case(
         {"Date de mise en relation": date(2026, 3, 3)}, {"Date de mise en relation": "01/03/2026"}
@@ -53,6 +53,23 @@ CASES = {
         [{"Montant": 10000}, {"Montant": 100}, {"Montant": 0}],
     ),
 }
+# DON-058 compares the files' counts of pairs, said once on the file's first pair: each case
+# is September's count and October's.
+PAIR_COUNT_CASE = case(
+    [
+        {"previous": 20, "current": 9},
+        {"previous": 20, "current": 31},
+        {"previous": 10, "current": 4},
+    ],
+    [
+        {"previous": 20, "current": 10},
+        {"previous": 20, "current": 30},
+        # Fewer than 10 pairs in both files: a move of a few pairs is no signal.
+        {"previous": 4, "current": 9},
+        {"previous": 9, "current": 3},
+    ],
+)
+CASES = {**ROW_CASES, "DON-058": PAIR_COUNT_CASE}
 SHEET_OF = {"DON": "pairs", "RES": "resources"}
 
 
@@ -60,7 +77,8 @@ def _rows(sheet_code: str, codes: list[str], changed: bool) -> tuple[list[dict],
     make = (lambda i, o: pair_row(i, {**ONGOING, **o})) if sheet_code == "pairs" else resource_row
     rows, positions = [], {}
     for code in codes:
-        for kind, overrides in (("firing", CASES[code].firing), ("passing", CASES[code].passing)):
+        cases = ROW_CASES[code]
+        for kind, overrides in (("firing", cases.firing), ("passing", cases.passing)):
             for row in overrides:
                 positions.setdefault((code, kind), []).append(len(rows) + 2)
                 rows.append(make(len(rows), row if changed else {}))
@@ -79,7 +97,7 @@ def _raw(tmp_path, sheet_code: str, period: str, rows: list[dict]) -> pd.DataFra
 
 
 def _compare(tmp_path, sheet_code: str):
-    codes = [code for code in CASES if SHEET_OF[code[:3]] == sheet_code]
+    codes = [code for code in ROW_CASES if SHEET_OF[code[:3]] == sheet_code]
     before, _ = _rows(sheet_code, codes, changed=False)
     after, positions = _rows(sheet_code, codes, changed=True)
     previous = _raw(tmp_path, sheet_code, PREVIOUS_PERIOD, before)
@@ -135,3 +153,26 @@ def test_no_previous_file_no_query():
     empty = pd.DataFrame(columns=["pair_id", "sex", "match_date", "youth_key"])
     current = pd.DataFrame({"excel_row": [2], "pair_id": ["B-1"], "sex": ["Femme"]})
     assert history_findings("pairs", current, PreviousFile("2026-09", empty), "f.xlsx").empty
+
+
+@pytest.mark.parametrize(
+    ("counts", "fires"),
+    [(counts, True) for counts in PAIR_COUNT_CASE.firing]
+    + [(counts, False) for counts in PAIR_COUNT_CASE.passing],
+)
+def test_the_pair_count_query_fires_once_beyond_the_bounds(tmp_path, counts, fires):
+    def pairs(period: str, count: int) -> pd.DataFrame:
+        rows = [pair_row(position, ONGOING) for position in range(count)]
+        return _raw(tmp_path, "pairs", period, rows)
+
+    previous = PreviousFile(PREVIOUS_PERIOD, pairs(PREVIOUS_PERIOD, counts["previous"]))
+    findings = history_findings(
+        "pairs", pairs(PERIOD, counts["current"]), previous, f"{PERIOD}/x.xlsx"
+    )
+    assert set(findings["rule_code"]) == ({"DON-058"} if fires else set())
+    if fires:
+        [(excel_row, received, message)] = findings[
+            ["excel_row", "value_received", "message_fr"]
+        ].values.tolist()
+        assert (excel_row, received) == (2, str(counts["current"]))
+        assert f"celui de {PREVIOUS_PERIOD} ({counts['previous']} binômes) : à vérifier" in message

@@ -1,4 +1,4 @@
--- One row per approved version of a month (`ase-impact approve AAAA-MM`): when and by whom,
+-- One row per approved version of a month (`ase-impact approve AAAA-MM`): when, by whom and why,
 -- whether it is the month's latest, and how many of its figures differ from the current ones
 -- (a revision waiting for approval; the published copy and the shared workbooks keep showing
 -- the approved version until then).
@@ -16,9 +16,10 @@ versions as (
     select
         approved_month,
         approval_version,
-        -- One approval version has one time and one approver: max() takes that one value.
+        -- One approval version has one time, approver and reason: max() takes that one value.
         max(approved_at) as approved_at,
         max(approved_by) as approved_by,
+        max(reason) as reason,
         bool_or(is_latest) as is_latest
     from approvals
     group by approved_month, approval_version
@@ -44,6 +45,7 @@ select
     versions.approval_version,
     versions.approved_at,
     versions.approved_by,
+    versions.reason,
     versions.is_latest,
     coalesce(revised.figures, 0)::integer as figures_revised,
     case when versions.is_latest then coalesce(pending.figures, 0) end::integer

@@ -2,6 +2,10 @@
 -- empty until a month is approved), with the windows it froze and whether it is the latest.
 {%- set approvals = approved_relation('approvals') %}
 {%- set windows = approved_relation('approved_windows') %}
+{#- Approvals of the first release had no reason: NULL for them. -#}
+{%- set has_reason = approvals is not none and 'reason' in (
+    adapter.get_columns_in_relation(approvals) | map(attribute='name') | list
+) %}
 
 with
 
@@ -12,6 +16,7 @@ approvals as (
         approvals.approval_version::integer as approval_version,
         approvals.approved_at::timestamp as approved_at,
         approvals.approved_by::varchar as approved_by,
+        {{ 'approvals.reason' if has_reason else 'null' }}::varchar as reason,
         windows.period_grain::varchar as period_grain,
         windows.period::date as period
     from {{ approvals }} as approvals
@@ -24,6 +29,7 @@ approvals as (
         null::integer as approval_version,
         null::timestamp as approved_at,
         null::varchar as approved_by,
+        null::varchar as reason,
         null::varchar as period_grain,
         null::date as period
     where false
