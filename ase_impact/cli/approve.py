@@ -29,9 +29,16 @@ from ase_impact.warehouse.approvals import (
     export_approvals,
     withdraw_version,
 )
-from ase_impact.warehouse.connection import locked_connection
+from ase_impact.warehouse.connection import Connection, is_postgres, locked_connection
 
 __all__ = ["ApprovalError", "approve"]
+
+
+def _archive(conn: Connection, settings: Settings) -> None:
+    """What no archived file can give back, kept beside them for `ase-impact rebuild` (a
+    DuckDB file; a PostgreSQL database is restored by its own backups)."""
+    if not is_postgres(settings.warehouse):
+        export_approvals(conn, settings.archive_dir)
 
 
 def approve(
@@ -47,7 +54,7 @@ def approve(
         approval = approve_month(conn, month, approved_by, reason)
         folder = version_folder(settings.outputs_dir, month, approval.version)
         if not approval.is_new and is_written_version(folder):
-            export_approvals(conn, settings.archive_dir)  # were a stopped command's not copied
+            _archive(conn, settings)  # were a stopped command's not copied
             return [
                 f"{month} : aucun chiffre n'a changé depuis la version {approval.version} "
                 f"approuvée le {approval.approved_at:%d/%m/%Y à %H:%M} ; rien de nouveau à "
@@ -78,8 +85,7 @@ def approve(
             if approval.is_new:
                 withdraw_version(conn, month, approval.version)
             raise
-        # What no archived file can give back, kept beside them for `ase-impact rebuild`.
-        export_approvals(conn, settings.archive_dir)
+        _archive(conn, settings)
     publish_snapshot(settings.warehouse, settings.published_warehouse)
     lines = [
         f"{month} approuvé : version {approval.version}, le "

@@ -341,7 +341,7 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
         "dont des chiffres déjà diffusés ont changé",
     )
     approve.add_argument(
-        "--warehouse", type=Path, default=None, help="fichier DuckDB de l'entrepôt"
+        "--warehouse", default=None, help="fichier DuckDB de l'entrepôt, ou URL postgresql://"
     )
     approve.set_defaults(handler=_approve)
 

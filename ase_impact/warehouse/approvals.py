@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from ase_impact.core.keys import period_start
+from ase_impact.warehouse.connection import Connection, is_inexact, rounded
 
 SCHEMA = "approvals"
 # Published marts whose rows an approval freezes, and what says which rows: the windows
@@ -66,7 +67,7 @@ def approval_windows(month: date) -> list[tuple[str, date]]:
     return windows
 
 
-def ensure_approvals_schema(conn: duckdb.DuckDBPyConnection) -> None:
+def ensure_approvals_schema(conn: Connection) -> None:
     """The bookkeeping tables; the frozen copies are created at the first approval, like the
     marts they copy (_align_copy)."""
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
@@ -90,7 +91,7 @@ def ensure_approvals_schema(conn: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[tuple[str, str]]:
+def _columns(conn: Connection, schema: str, table: str) -> list[tuple[str, str]]:
     return conn.execute(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
@@ -99,7 +100,7 @@ def _columns(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[t
     ).fetchall()
 
 
-def _align_copy(conn: duckdb.DuckDBPyConnection, table: str) -> None:
+def _align_copy(conn: Connection, table: str) -> None:
     """approvals.<table> with every column of marts.<table> (a mart that gained a column in a
     release gains it here too, NULL in older versions)."""
     marts = _columns(conn, "marts", table)
@@ -120,7 +121,7 @@ def _align_copy(conn: duckdb.DuckDBPyConnection, table: str) -> None:
             conn.execute(f'ALTER TABLE {SCHEMA}.{table} ADD COLUMN "{name}" {kind}')
 
 
-def latest_version(conn: duckdb.DuckDBPyConnection, month: str) -> tuple[int, datetime] | None:
+def latest_version(conn: Connection, month: str) -> tuple[int, datetime] | None:
     """(version, approved_at) of the month's latest approval, or None."""
     if not _columns(conn, SCHEMA, "approvals"):
         return None
@@ -131,33 +132,38 @@ def latest_version(conn: duckdb.DuckDBPyConnection, month: str) -> tuple[int, da
     ).fetchone()
 
 
-def _window_condition(alias: str = "") -> str:
-    prefix = f"{alias}." if alias else ""
+def _frozen_rows(table: str, month: date, version: int) -> str:
+    """SQL condition on the rows of `table` (aliased `frozen`) that an approval of month, as
+    version `version`, freezes: those of its windows, or of the month. month and version are
+    a date and a number, written as SQL literals: the same statement runs on both engines."""
+    if table in FROZEN_BY_MONTH:
+        return f"frozen.period = DATE '{month.isoformat()}'"
     return (
-        f"({prefix}period_grain, {prefix}period) IN "
-        f"(SELECT (period_grain, period) FROM {SCHEMA}.approved_windows "
-        "WHERE approved_month = $month AND approval_version = $version)"
+        f"EXISTS (SELECT 1 FROM {SCHEMA}.approved_windows AS windows "
+        f"WHERE windows.approved_month = DATE '{month.isoformat()}' "
+        f"AND windows.approval_version = {int(version)} "
+        "AND windows.period_grain = frozen.period_grain AND windows.period = frozen.period)"
     )
 
 
-def _changed_since(conn: duckdb.DuckDBPyConnection, month: date, version: int) -> bool:
+def _changed_since(conn: Connection, month: date, version: int) -> bool:
     """Whether the month's frozen rows of the marts differ from its approved version."""
     for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
         selected = ", ".join(
-            f'round("{name}", 9)' if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+            rounded(conn, f'frozen."{name}"', 9) if is_inexact(kind) else f'frozen."{name}"'
             for name, kind in _columns(conn, "marts", table)
             if name not in ("received_at", "first_received_at", "quarantined_at")
         )
-        where = "period = $month" if table in FROZEN_BY_MONTH else _window_condition()
-        current = f"SELECT {selected} FROM marts.{table} WHERE {where}"
+        where = _frozen_rows(table, month, version)
+        current = f"SELECT {selected} FROM marts.{table} AS frozen WHERE {where}"
         approved = (
-            f"SELECT {selected} FROM {SCHEMA}.{table} WHERE approved_month = $month "
-            f"AND approval_version = $version AND {where}"
+            f"SELECT {selected} FROM {SCHEMA}.{table} AS frozen "
+            f"WHERE frozen.approved_month = DATE '{month.isoformat()}' "
+            f"AND frozen.approval_version = {int(version)} AND {where}"
         )
         differing = conn.execute(
             f"SELECT count(*) FROM (({current} EXCEPT ALL {approved}) UNION ALL "
-            f"({approved} EXCEPT ALL {current}))",
-            {"month": month, "version": version},
+            f"({approved} EXCEPT ALL {current})) AS differing"
         ).fetchone()[0]
         if differing:
             return True
@@ -165,7 +171,7 @@ def _changed_since(conn: duckdb.DuckDBPyConnection, month: date, version: int) -
 
 
 def approve_month(
-    conn: duckdb.DuckDBPyConnection,
+    conn: Connection,
     month: str,
     approved_by: str | None = None,
     reason: str | None = None,
@@ -211,35 +217,38 @@ def approve_month(
         )
     approved_at = datetime.now().replace(microsecond=0)
     approved_by = (approved_by or "").strip() or getpass.getuser()
-    parameters = {"month": start, "version": version, "approved_at": approved_at}
     conn.execute("BEGIN TRANSACTION")
     try:
         conn.execute(
             f"INSERT INTO {SCHEMA}.approvals (approved_month, approval_version, approved_at, "
-            "approved_by, reason) VALUES ($month, $version, $approved_at, $by, $reason)",
-            parameters | {"by": approved_by, "reason": reason},
+            "approved_by, reason) VALUES (?, ?, ?, ?, ?)",
+            [start, version, approved_at, approved_by, reason],
         )
         conn.executemany(
             f"INSERT INTO {SCHEMA}.approved_windows VALUES (?, ?, ?, ?)",
             [[start, version, grain, period] for grain, period in approval_windows(start)],
         )
         conn.execute(
-            f"INSERT INTO {SCHEMA}.files_in_force SELECT $month, $version, latest.period, "
+            f"INSERT INTO {SCHEMA}.files_in_force SELECT ?, ?, latest.period, "
             "latest.association_code, latest.version_in_force, latest.sha256_in_force, "
             "versions.file_name FROM quality.latest_submissions AS latest "
             "LEFT JOIN quality.submissions AS versions ON versions.period = latest.period "
             "AND versions.association_code = latest.association_code "
             "AND versions.version = latest.version_in_force",
-            {"month": start, "version": version},
+            [start, version],
         )
         for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
             _align_copy(conn, table)
-            where = "period = $month" if table in FROZEN_BY_MONTH else _window_condition()
+            names = [name for name, _ in APPROVAL_COLUMNS] + [
+                name for name, _ in _columns(conn, "marts", table)
+            ]
+            target = ", ".join(f'"{name}"' for name in names)
+            marts = ", ".join(f'frozen."{name}"' for name in names[len(APPROVAL_COLUMNS) :])
             conn.execute(
-                f"INSERT INTO {SCHEMA}.{table} BY NAME SELECT $month AS approved_month, "
-                f"$version AS approval_version, $approved_at AS approved_at, * "
-                f"FROM marts.{table} WHERE {where}",
-                parameters,
+                f"INSERT INTO {SCHEMA}.{table} ({target}) "
+                f"SELECT CAST(? AS DATE), CAST(? AS INTEGER), CAST(? AS TIMESTAMP), {marts} "
+                f"FROM marts.{table} AS frozen WHERE {_frozen_rows(table, start, version)}",
+                [start, version, approved_at],
             )
         conn.execute("COMMIT")
     except BaseException:
@@ -300,7 +309,7 @@ def apply_to_published(conn: duckdb.DuckDBPyConnection, source: str) -> int:
 ARCHIVE_FOLDER = "approvals"
 
 
-def withdraw_version(conn: duckdb.DuckDBPyConnection, month: str, version: int) -> None:
+def withdraw_version(conn: Connection, month: str, version: int) -> None:
     """Remove a version just approved (one transaction): its workbooks could not be written,
     and an approval without them would show figures no shared workbook does."""
     conn.execute("BEGIN TRANSACTION")
@@ -316,7 +325,7 @@ def withdraw_version(conn: duckdb.DuckDBPyConnection, month: str, version: int) 
         raise
 
 
-def _schema_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
+def _schema_tables(conn: Connection) -> list[str]:
     return [
         name
         for (name,) in conn.execute(

@@ -6,7 +6,7 @@ import pytest
 
 from ase_impact.core.settings import PROJECT_ROOT
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
-from ase_impact.publish.consolidated import consolidated_paths
+from ase_impact.publish.consolidated import consolidated_paths, version_folder, workbook_paths
 from ase_impact.warehouse.connection import connect
 from orchestration.instance import DAGSTER_STORAGE_VARIABLE
 from tests.conftest import isolated_environment
@@ -51,3 +51,41 @@ def test_a_run_on_postgresql_builds_the_marts_the_gate_and_the_outputs(postgres_
         internal, shared = consolidated_paths(tmp_path / "outputs", period)
         assert internal.exists() and shared.exists()
     assert (tmp_path / "reports" / "quality" / "index.html").exists()
+
+    # A month approved on PostgreSQL, then a figure that changed since: a revision, which
+    # needs its reason.
+    with isolated_environment(tmp_path, variables):
+        approved = run_cli("approve", "2026-10", "--par", "Claire Martin", "--warehouse", warehouse)
+        assert approved.exit_code == 0, approved.stdout + approved.stderr
+        assert "2026-10 approuvé : version 1" in approved.stdout
+        assert "rien de nouveau" in run_cli("approve", "2026-10", "--warehouse", warehouse).stdout
+        with connect(warehouse) as conn:
+            conn.execute(
+                "UPDATE marts.fct_indicators SET value = value + 1 WHERE period_grain = 'month' "
+                "AND period = DATE '2026-10-01' AND scope = 'departement' "
+                "AND indicator_code = 'subsidies_eur' AND breakdown = 'total'"
+            )
+        refused = run_cli("approve", "2026-10", "--warehouse", warehouse)
+        assert refused.exit_code == 1 and "indiquez le motif" in refused.stderr
+        revised = run_cli("approve", "2026-10", "--motif", "Subvention", "--warehouse", warehouse)
+        assert revised.exit_code == 0, revised.stdout + revised.stderr
+    assert "2026-10 approuvé : version 2" in revised.stdout
+    with connect(warehouse, read_only=True) as conn:
+        approvals = conn.execute(
+            "SELECT approval_version, approved_by, reason FROM approvals.approvals ORDER BY 1"
+        ).fetchall()
+        frozen = conn.execute(
+            "SELECT approval_version, count(*) FROM approvals.fct_indicators GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        in_marts = conn.execute(
+            "SELECT count(*) FROM marts.fct_indicators WHERE period_grain IN ('month', "
+            "'year_to_date') AND period = DATE '2026-10-01'"
+        ).fetchone()[0]
+    assert [row[::2] for row in approvals] == [(1, None), (2, "Subvention")]
+    assert approvals[0][1] == "Claire Martin"
+    assert frozen == [(1, in_marts), (2, in_marts)]
+    for version in (1, 2):
+        assert all(
+            path.exists()
+            for path in workbook_paths(version_folder(tmp_path / "outputs", "2026-10", version))
+        )
