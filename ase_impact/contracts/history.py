@@ -63,7 +63,9 @@ class _Fired:
     previous: pd.Series
 
 
-def _pair_checks(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, _Fired]:
+def _pair_checks(
+    current: pd.DataFrame, previous: pd.DataFrame, rows_rejected: int
+) -> dict[str, _Fired]:
     before = previous.drop_duplicates("pair_id").set_index("pair_id")
     matched = before.reindex(current["pair_id"].to_numpy())
 
@@ -84,7 +86,7 @@ def _pair_checks(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, _Fi
         return _Fired(differs(field), shown, previous_values)
 
     return {
-        "DON-058": _pair_count_move(current, previous),
+        "DON-058": _pair_count_move(current, previous, rows_rejected),
         "DON-055": fired("sex", current["sex"]),
         "DON-056": fired("match_date", current["match_date"]),
         # The key hashes the name and the birth date: the row's received value is personal.
@@ -92,13 +94,18 @@ def _pair_checks(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, _Fi
     }
 
 
-def _pair_count_move(current: pd.DataFrame, previous: pd.DataFrame) -> _Fired:
+def _pair_count_move(current: pd.DataFrame, previous: pd.DataFrame, rows_rejected: int) -> _Fired:
     """The file's pairs against the previous file's, said once, on the file's first pair: the
     tab lists every pair the association knows, so a large move is more often rows lost or
-    pasted twice than pairs gained or ended."""
+    pasted twice than pairs gained or ended. Not while rows of the tab are rejected: the
+    count would leave them out, and the corrected file is compared again."""
     now, then = current["pair_id"].nunique(), previous["pair_id"].nunique()
     low, high = VOLUME_RATIO_BOUNDS
-    moved = max(now, then) >= VOLUME_FLOOR and not low * then <= now <= high * then
+    moved = (
+        rows_rejected == 0
+        and max(now, then) >= VOLUME_FLOOR
+        and not low * then <= now <= high * then
+    )
     mask = np.zeros(len(current), dtype=bool)
     mask[:1] = moved
     return _Fired(
@@ -114,7 +121,7 @@ def _resource_key(frame: pd.DataFrame) -> pd.Series:
     )
 
 
-def _resource_checks(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, _Fired]:
+def _resource_checks(current: pd.DataFrame, previous: pd.DataFrame, _: int) -> dict[str, _Fired]:
     before = previous.assign(key=_resource_key(previous)).groupby("key")["amount"].sum()
     keys = _resource_key(current)
     now = current.assign(key=keys).groupby("key")["amount"].transform("sum").astype(float)
@@ -126,7 +133,9 @@ def _resource_checks(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str,
     return {"RES-010": _Fired(np.asarray(mask, dtype=bool), current["amount"], then)}
 
 
-_CHECKS: dict[str, Callable[[pd.DataFrame, pd.DataFrame], dict[str, _Fired]]] = {
+# Per sheet: its checks, given the current rows, the previous file's and how many of the
+# sheet's rows the contract rejected.
+_CHECKS: dict[str, Callable[[pd.DataFrame, pd.DataFrame, int], dict[str, _Fired]]] = {
     "pairs": _pair_checks,
     "resources": _resource_checks,
 }
@@ -137,13 +146,18 @@ def history_rules(sheet_code: str) -> tuple[Rule, ...]:
 
 
 def history_findings(
-    sheet_code: str, current: pd.DataFrame, previous: PreviousFile, display_name: str
+    sheet_code: str,
+    current: pd.DataFrame,
+    previous: PreviousFile,
+    display_name: str,
+    rows_rejected: int = 0,
 ) -> pd.DataFrame:
-    """Findings of the sheet's HISTORY rules on current (raw rows with excel_row)."""
+    """Findings of the sheet's HISTORY rules on current (raw rows with excel_row: the sheet's
+    accepted rows; rows_rejected: how many the contract rejected)."""
     rules = history_rules(sheet_code)
     if not rules or current.empty or previous.rows.empty:
         return empty_findings()
-    checks = _CHECKS[sheet_code](current.reset_index(drop=True), previous.rows)
+    checks = _CHECKS[sheet_code](current.reset_index(drop=True), previous.rows, rows_rejected)
     if set(checks) != {rule.code for rule in rules}:
         raise RuntimeError(f"history checks of {sheet_code!r} and the registry disagree")
     frame = current.reset_index(drop=True)

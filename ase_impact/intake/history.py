@@ -48,7 +48,13 @@ def with_history_queries(
         )
         if previous is None:
             continue
-        findings = history_findings(sheet_code, current, PreviousFile(*previous), display_name)
+        findings = history_findings(
+            sheet_code,
+            current,
+            PreviousFile(*previous),
+            display_name,
+            rows_rejected=counts[sheet_code].rejected,
+        )
         if findings.empty:
             continue
         found.append(findings)

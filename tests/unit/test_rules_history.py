@@ -67,6 +67,8 @@ PAIR_COUNT_CASE = case(
         # Fewer than 10 pairs in both files: a move of a few pairs is no signal.
         {"previous": 4, "current": 9},
         {"previous": 9, "current": 3},
+        # Rows of the tab rejected: the corrected file will be compared.
+        {"previous": 20, "current": 9, "rejected": 1},
     ],
 )
 CASES = {**ROW_CASES, "DON-058": PAIR_COUNT_CASE}
@@ -167,7 +169,11 @@ def test_the_pair_count_query_fires_once_beyond_the_bounds(tmp_path, counts, fir
 
     previous = PreviousFile(PREVIOUS_PERIOD, pairs(PREVIOUS_PERIOD, counts["previous"]))
     findings = history_findings(
-        "pairs", pairs(PERIOD, counts["current"]), previous, f"{PERIOD}/x.xlsx"
+        "pairs",
+        pairs(PERIOD, counts["current"]),
+        previous,
+        f"{PERIOD}/x.xlsx",
+        rows_rejected=counts.get("rejected", 0),
     )
     assert set(findings["rule_code"]) == ({"DON-058"} if fires else set())
     if fires:
