@@ -329,6 +329,7 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
     approve.add_argument(
         "--par",
         dest="approved_by",
+        metavar="NOM",
         default=None,
         help="qui approuve, tel qu'il figurera dans les classeurs (par défaut : l'utilisateur "
         "du système)",
@@ -336,6 +337,7 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
     approve.add_argument(
         "--motif",
         dest="reason",
+        metavar="TEXTE",
         default=None,
         help="pourquoi le mois est approuvé ; obligatoire pour approuver à nouveau un mois "
         "dont des chiffres déjà diffusés ont changé",
