@@ -339,8 +339,8 @@ def build_parser(extensions: Sequence[Callable] = ()) -> argparse.ArgumentParser
         dest="reason",
         metavar="TEXTE",
         default=None,
-        help="pourquoi le mois est approuvé ; obligatoire pour approuver à nouveau un mois "
-        "dont des chiffres déjà diffusés ont changé",
+        help="pourquoi le mois est approuvé (figure dans les classeurs : aucun nom de jeune) ; "
+        "obligatoire pour approuver à nouveau un mois dont des chiffres déjà diffusés ont changé",
     )
     approve.add_argument(
         "--warehouse", default=None, help="fichier DuckDB de l'entrepôt, ou URL postgresql://"
