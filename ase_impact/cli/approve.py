@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from ase_impact.core.settings import Settings
 from ase_impact.publish.consolidated import (
-    ApprovedVersion,
     built_min_cell,
     is_written_version,
     pending_revisions,
@@ -71,12 +70,7 @@ def approve(
                     conn,
                     settings.outputs_dir,
                     month,
-                    ApprovedVersion(
-                        approval.version,
-                        approval.approved_at,
-                        approval.approved_by,
-                        approval.reason,
-                    ),
+                    approval,
                     built_min_cell(conn),
                     revisions if approval.version > 1 else None,
                 )

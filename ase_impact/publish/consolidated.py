@@ -56,9 +56,8 @@ from ase_impact.publish.layout import (
     print_on_page_width,
     show_every_category,
 )
-from ase_impact.warehouse import queries
-from ase_impact.warehouse.approvals import SCHEMA as APPROVALS_SCHEMA
-from ase_impact.warehouse.connection import Connection, month_text, rounded, rows_hash_sum
+from ase_impact.warehouse.approvals import Approval, approved_months
+from ase_impact.warehouse.connection import Connection, rounded, rows_hash_sum
 
 CONSOLIDATED_NAME = "tableau_de_pilotage_consolide"
 SUPPRESSED_TEXT = "< seuil"
@@ -1019,33 +1018,6 @@ VERSION_FOLDER = "v{version}"
 APPROVED_MARKER = ".approuve"
 
 
-@dataclass(frozen=True)
-class ApprovedVersion:
-    version: int
-    approved_at: object
-    approved_by: str
-    reason: str | None
-
-
-def approved_months(conn: Connection) -> dict[str, ApprovedVersion]:
-    """Each approved month ("AAAA-MM") and its latest approved version, as `ase-impact
-    approve` recorded it: not marts.mart_approvals, which a build made before an approval
-    done while it ran does not list yet (its outputs would share the previous version)."""
-    if not queries.table_exists(conn, APPROVALS_SCHEMA, "approvals"):
-        return {}
-    # Approvals of the first release had no reason (their next approval adds the column).
-    has_reason = queries.column_exists(conn, APPROVALS_SCHEMA, "approvals", "reason")
-    rows = conn.execute(
-        f"SELECT {month_text(conn, 'approved_month')}, approval_version, approved_at, "
-        f"approved_by, {'reason' if has_reason else 'NULL'} FROM {APPROVALS_SCHEMA}.approvals "
-        "AS approved "
-        "WHERE approval_version = ("
-        f"SELECT max(approval_version) FROM {APPROVALS_SCHEMA}.approvals AS later "
-        "WHERE later.approved_month = approved.approved_month) ORDER BY 1"
-    ).fetchall()
-    return {month: ApprovedVersion(*rest) for month, *rest in rows}
-
-
 def version_folder(outputs_dir: Path, period: str, version: int) -> Path:
     return outputs_dir / period / VERSION_FOLDER.format(version=version)
 
@@ -1079,7 +1051,7 @@ def write_approved_version(
     conn: Connection,
     outputs_dir: Path,
     period: str,
-    approved: ApprovedVersion,
+    approved: Approval,
     min_cell: int,
     revisions: pd.DataFrame | None,
 ) -> tuple[Path, Path] | None:

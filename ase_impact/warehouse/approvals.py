@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from ase_impact.core.keys import period_start
-from ase_impact.warehouse.connection import Connection, is_inexact, rounded
+from ase_impact.warehouse.connection import Connection, is_inexact, month_text, rounded
 
 SCHEMA = "approvals"
 # Published marts whose rows an approval freezes, and what says which rows: the windows
@@ -54,7 +54,9 @@ class Approval:
     approved_at: datetime
     approved_by: str
     reason: str | None  # why the figures were approved again (required from version 2 on)
-    is_new: bool  # False when the figures had not changed since the latest approval
+    # Made by this call; False for a version recorded before (approving again a month whose
+    # figures had not changed, or reading the approvals).
+    is_new: bool
 
 
 def approval_windows(month: date) -> list[tuple[str, date]]:
@@ -132,15 +134,38 @@ def latest_version(conn: Connection, month: str) -> tuple[int, datetime] | None:
     ).fetchone()
 
 
+def approved_months(conn: Connection) -> dict[str, Approval]:
+    """Each approved month ("AAAA-MM") and its latest approved version, as `ase-impact
+    approve` recorded it: not marts.mart_approvals, which a build made before an approval
+    done while it ran does not list yet (its outputs would share the previous version)."""
+    columns = dict(_columns(conn, SCHEMA, "approvals"))
+    if not columns:
+        return {}
+    # Approvals of the first release had no reason (their next approval adds the column).
+    reason = "reason" if "reason" in columns else "NULL"
+    rows = conn.execute(
+        f"SELECT {month_text(conn, 'approved_month')}, approval_version, approved_at, "
+        f"approved_by, {reason} FROM {SCHEMA}.approvals AS approved WHERE approval_version = "
+        f"(SELECT max(approval_version) FROM {SCHEMA}.approvals AS later "
+        "WHERE later.approved_month = approved.approved_month) ORDER BY 1"
+    ).fetchall()
+    return {row[0]: Approval(*row, is_new=False) for row in rows}
+
+
+def _date(day: date) -> str:
+    """A date as an SQL literal, the same on both engines."""
+    return f"DATE '{day.isoformat()}'"
+
+
 def _frozen_rows(table: str, month: date, version: int) -> str:
     """SQL condition on the rows of `table` (aliased `frozen`) that an approval of month, as
     version `version`, freezes: those of its windows, or of the month. month and version are
     a date and a number, written as SQL literals: the same statement runs on both engines."""
     if table in FROZEN_BY_MONTH:
-        return f"frozen.period = DATE '{month.isoformat()}'"
+        return f"frozen.period = {_date(month)}"
     return (
         f"EXISTS (SELECT 1 FROM {SCHEMA}.approved_windows AS windows "
-        f"WHERE windows.approved_month = DATE '{month.isoformat()}' "
+        f"WHERE windows.approved_month = {_date(month)} "
         f"AND windows.approval_version = {int(version)} "
         "AND windows.period_grain = frozen.period_grain AND windows.period = frozen.period)"
     )
@@ -158,7 +183,7 @@ def _changed_since(conn: Connection, month: date, version: int) -> bool:
         current = f"SELECT {selected} FROM marts.{table} AS frozen WHERE {where}"
         approved = (
             f"SELECT {selected} FROM {SCHEMA}.{table} AS frozen "
-            f"WHERE frozen.approved_month = DATE '{month.isoformat()}' "
+            f"WHERE frozen.approved_month = {_date(month)} "
             f"AND frozen.approval_version = {int(version)} AND {where}"
         )
         differing = conn.execute(
@@ -239,14 +264,12 @@ def approve_month(
         )
         for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
             _align_copy(conn, table)
-            names = [name for name, _ in APPROVAL_COLUMNS] + [
-                name for name, _ in _columns(conn, "marts", table)
-            ]
-            target = ", ".join(f'"{name}"' for name in names)
-            marts = ", ".join(f'frozen."{name}"' for name in names[len(APPROVAL_COLUMNS) :])
+            marts = [name for name, _ in _columns(conn, "marts", table)]
+            target = ", ".join(f'"{name}"' for name in [*dict(APPROVAL_COLUMNS), *marts])
+            stamp = ", ".join(f"CAST(? AS {kind})" for _, kind in APPROVAL_COLUMNS)
+            copied = ", ".join(f'frozen."{name}"' for name in marts)
             conn.execute(
-                f"INSERT INTO {SCHEMA}.{table} ({target}) "
-                f"SELECT CAST(? AS DATE), CAST(? AS INTEGER), CAST(? AS TIMESTAMP), {marts} "
+                f"INSERT INTO {SCHEMA}.{table} ({target}) SELECT {stamp}, {copied} "
                 f"FROM marts.{table} AS frozen WHERE {_frozen_rows(table, start, version)}",
                 [start, version, approved_at],
             )

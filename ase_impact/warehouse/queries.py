@@ -289,16 +289,6 @@ def table_exists(conn: Connection, schema: str, name: str) -> bool:
     )
 
 
-def column_exists(conn: Connection, schema: str, table: str, column: str) -> bool:
-    return bool(
-        conn.execute(
-            "SELECT count(*) FROM information_schema.columns "
-            "WHERE table_schema = ? AND table_name = ? AND column_name = ?",
-            [schema, table, column],
-        ).fetchone()[0]
-    )
-
-
 # --- what the portal shows, read from the published copy (marts and quality tables) ----------
 
 
