@@ -213,7 +213,7 @@ def build_lines(
 def _published_line(settings: Settings) -> str:
     if settings.published_warehouse == settings.warehouse:  # PostgreSQL: read in place
         return (
-            "Lecture pour les analystes : schéma marts de l'entrepôt, par les rôles "
+            "Lecture pour les analystes : schéma published de l'entrepôt, par les rôles "
             "ase_impact_reader et ase_impact_association (docs/postgresql.md)"
         )
     return f"Copie publiée (lecture seule) : {settings.published_warehouse}"

@@ -75,7 +75,8 @@ class Settings:
     @property
     def published_warehouse(self) -> Path | str:
         """The analysts' read-only copy of a DuckDB warehouse; on PostgreSQL, the database
-        itself, whose marts analysts read through a read-only role (docs/postgresql.md)."""
+        itself, whose schema `published` analysts read through a read-only role
+        (docs/postgresql.md)."""
         if isinstance(self.warehouse, str):
             return self.warehouse
         return self.warehouse.with_name(self.warehouse.stem + "_published.duckdb")

@@ -36,7 +36,8 @@ SENT_PENDING_LABEL = "Envoyé, en attente d'intégration"
 def published(settings: Settings) -> Iterator[Connection | None]:
     """A read-only connection to the published copy, or None before the first publication.
 
-    On PostgreSQL, the warehouse itself: its marts are what analysts read (docs/postgresql.md).
+    On PostgreSQL, the warehouse itself: the submissions' statuses as the last build left them
+    (docs/postgresql.md).
     """
     path = settings.published_warehouse
     if is_postgres(path):

@@ -7,6 +7,10 @@ It is written to a temporary file beside the target and renamed over it: a reade
 old file open keeps reading it, a new reader opens the new one, nobody sees a half-built month
 and nobody's read lock ever blocks the pipeline's writer. If the copy fails (full disk, read-only
 folder), the temporary file is removed and the previous snapshot stays in place, whole.
+
+On PostgreSQL the published marts are the warehouse's schema `published`, written in one
+transaction: readers (docs/postgresql.md) see the marts as the last passed gate let them, never
+a build the gate has not passed yet, nor an approved month's figures revised silently.
 """
 
 from __future__ import annotations
@@ -15,16 +19,22 @@ import os
 from pathlib import Path
 
 import duckdb
+import psycopg2
 
+from ase_impact.warehouse.access import grant_published_access
 from ase_impact.warehouse.approvals import apply_to_published
 from ase_impact.warehouse.connection import (
-    connect,
+    Connection,
     exclusive_access,
     is_postgres,
+    label,
+    locked_connection,
     storage_failure_fr,
 )
 
 PUBLISHED_SCHEMAS = ("marts", "quality")
+# On PostgreSQL, the published marts: a schema of the warehouse itself.
+PUBLISHED_SCHEMA = "published"
 
 
 class SnapshotError(Exception):
@@ -51,20 +61,75 @@ def _copy_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> int
     return conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
 
 
-def _counts_in_place(warehouse: str) -> dict[str, int]:
-    """Rows per table of the published schemas of a PostgreSQL warehouse."""
-    with connect(warehouse, read_only=True) as conn:
-        tables = conn.execute(
-            "select table_schema, table_name from information_schema.tables "
-            f"where table_schema in ({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) "
-            "and table_type = 'BASE TABLE' order by table_schema, table_name",
-            list(PUBLISHED_SCHEMAS),
-        ).fetchall()
-        count = "select count(*) from {}.{}"
-        return {
-            f"{schema}.{table}": conn.execute(count.format(schema, table)).fetchone()[0]
-            for schema, table in tables
-        }
+def _base_tables(conn: Connection, schema: str) -> dict[str, list[tuple[str, str]]]:
+    """The tables of a schema of the PostgreSQL warehouse, with their columns and types."""
+    rows = conn.execute(
+        "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
+        "JOIN information_schema.tables t ON t.table_schema = c.table_schema "
+        "AND t.table_name = c.table_name WHERE t.table_type = 'BASE TABLE' "
+        "AND c.table_schema = ? ORDER BY c.table_name, c.ordinal_position",
+        [schema],
+    ).fetchall()
+    tables: dict[str, list[tuple[str, str]]] = {}
+    for table, column, data_type in rows:
+        tables.setdefault(table, []).append((column, data_type))
+    return tables
+
+
+def _refresh(conn: Connection, table: str, same_columns: bool) -> None:
+    """published.<table> made a copy of marts.<table>. Its rows replaced, not the table, while
+    its columns are the mart's: a reader's transaction begun before sees the rows it saw, at
+    any isolation level, and the table keeps its grants and policies."""
+    if same_columns:
+        conn.execute(f"DELETE FROM {PUBLISHED_SCHEMA}.{table}")
+        conn.execute(f"INSERT INTO {PUBLISHED_SCHEMA}.{table} SELECT * FROM marts.{table}")
+    else:
+        conn.execute(f"DROP TABLE IF EXISTS {PUBLISHED_SCHEMA}.{table}")
+        conn.execute(f"CREATE TABLE {PUBLISHED_SCHEMA}.{table} AS SELECT * FROM marts.{table}")
+
+
+def _publish_in_place(conn: Connection) -> dict[str, int]:
+    conn.execute(f"CREATE SCHEMA IF NOT EXISTS {PUBLISHED_SCHEMA}")
+    marts = _base_tables(conn, "marts")
+    published = _base_tables(conn, PUBLISHED_SCHEMA)
+    for table in published.keys() - marts.keys():
+        conn.execute(f"DROP TABLE {PUBLISHED_SCHEMA}.{table}")
+    for table, columns in marts.items():
+        _refresh(conn, table, published.get(table) == columns)
+    # An approved month shows its approved version until it is approved again.
+    apply_to_published(conn, PUBLISHED_SCHEMA)
+    grant_published_access(
+        conn, PUBLISHED_SCHEMA, {t: [name for name, _ in c] for t, c in marts.items()}
+    )
+    count = "SELECT count(*) FROM {}.{}"
+    return {
+        f"{PUBLISHED_SCHEMA}.{table}": conn.execute(
+            count.format(PUBLISHED_SCHEMA, table)
+        ).fetchone()[0]
+        for table in marts
+    }
+
+
+def _publish_postgres(warehouse: str) -> dict[str, int]:
+    """The marts copied into the schema `published` in one transaction, which readers see
+    whole or not at all; if it fails, what they read stays as it was."""
+    try:
+        with locked_connection(warehouse) as conn:
+            conn.execute("BEGIN")
+            try:
+                counts = _publish_in_place(conn)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+    except psycopg2.Error as error:
+        raise SnapshotError(
+            f"Le schéma {PUBLISHED_SCHEMA} de l'entrepôt {label(warehouse)} n'a pas pu être "
+            f"mis à jour : {storage_failure_fr(error)}. Les analystes lisent les chiffres "
+            "publiés précédemment, inchangés ; corrigez la cause puis relancez "
+            "« ase-impact run »."
+        ) from error
+    return counts
 
 
 def _write(warehouse: Path, temporary: Path) -> dict[str, int]:
@@ -77,7 +142,7 @@ def _write(warehouse: Path, temporary: Path) -> dict[str, int]:
             for table in _tables(conn, schema):
                 counts[f"{schema}.{table}"] = _copy_table(conn, schema, table)
         # An approved month shows its approved version until it is approved again.
-        apply_to_published(conn, "warehouse")
+        apply_to_published(conn, "marts", source="warehouse")
         conn.execute("detach warehouse")
         conn.execute("checkpoint")
     return counts
@@ -86,12 +151,12 @@ def _write(warehouse: Path, temporary: Path) -> dict[str, int]:
 def publish_snapshot(warehouse: Path | str, published: Path | str) -> dict[str, int]:
     """Copy every table of the published schemas into `published`; return rows per table.
 
-    On PostgreSQL nothing is copied: readers query the marts themselves (docs/postgresql.md),
-    and the rows per table are counted there.
+    On PostgreSQL, the marts are copied into the warehouse's schema `published`, which the
+    readers' roles read (docs/postgresql.md), and `published` is the warehouse's URL.
     Raises SnapshotError (in French) when the copy cannot be written or swapped in.
     """
     if is_postgres(warehouse):
-        return _counts_in_place(warehouse)
+        return _publish_postgres(warehouse)
     temporary = published.with_name(f".{published.name}.{os.getpid()}.tmp")
     # DuckDB's write-ahead log of the temporary file, left behind if writing stops halfway.
     temporary_wal = temporary.with_name(temporary.name + ".wal")

@@ -280,52 +280,59 @@ def approve_month(
     return Approval(month, version, approved_at, approved_by, reason, is_new=True)
 
 
-def apply_to_published(conn: duckdb.DuckDBPyConnection, source: str) -> int:
-    """In a published copy (conn, with the warehouse attached as `source`), replace every
-    frozen row of an approved month by its latest approved version; returns the months."""
+def apply_to_published(conn: Connection, published: str, source: str | None = None) -> int:
+    """In the published marts (schema `published` of conn's database), replace every frozen
+    row of an approved month by its latest approved version; returns the months. The
+    approvals are read from conn's own database, or from the catalog `source` attached to it
+    (DuckDB's published copy, a file of its own)."""
+    approvals = f"{source}.{SCHEMA}" if source else SCHEMA
+    catalog = "?" if source else "current_database()"
     tables = {
         name
         for (name,) in conn.execute(
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = ? AND table_schema = ?",
-            [source, SCHEMA],
+            f"WHERE table_catalog = {catalog} AND table_schema = ?",
+            [source, SCHEMA] if source else [SCHEMA],
         ).fetchall()
     }
     if "approvals" not in tables:
         return 0
     latest = (
-        f"SELECT approved_month, max(approval_version) AS approval_version "
-        f"FROM {source}.{SCHEMA}.approvals GROUP BY ALL"
+        "SELECT approved_month, max(approval_version) AS approval_version "
+        f"FROM {approvals}.approvals GROUP BY approved_month"
     )
     windows = (
-        f"SELECT windows.* FROM {source}.{SCHEMA}.approved_windows AS windows "
+        f"SELECT windows.* FROM {approvals}.approved_windows AS windows "
         f"JOIN ({latest}) AS latest USING (approved_month, approval_version)"
     )
     for table in FROZEN_BY_WINDOW + FROZEN_BY_MONTH:
         if table not in tables:
             continue
-        published = [name for name, _ in _columns(conn, "marts", table)]
-        selected = ", ".join(f'approved."{name}"' for name in published)
+        target = f"{published}.{table}"
+        names = [f'"{name}"' for name, _ in _columns(conn, published, table)]
+        selected = ", ".join(f"approved.{name}" for name in names)
         if table in FROZEN_BY_MONTH:
-            frozen = f"SELECT approved_month AS period FROM ({latest})"
-            match = "period IN (" + frozen + ")"
+            match = f"period IN (SELECT approved_month FROM ({latest}) AS latest)"
             approved_rows = (
-                f"SELECT {selected} FROM {source}.{SCHEMA}.{table} AS approved "
+                f"SELECT {selected} FROM {approvals}.{table} AS approved "
                 f"JOIN ({latest}) AS latest USING (approved_month, approval_version) "
                 "WHERE approved.period = approved.approved_month"
             )
         else:
-            match = f"(period_grain, period) IN (SELECT (period_grain, period) FROM ({windows}))"
+            match = (
+                f"EXISTS (SELECT 1 FROM ({windows}) AS windows WHERE windows.period_grain = "
+                f"{target}.period_grain AND windows.period = {target}.period)"
+            )
             approved_rows = (
-                f"SELECT {selected} FROM {source}.{SCHEMA}.{table} AS approved "
+                f"SELECT {selected} FROM {approvals}.{table} AS approved "
                 f"JOIN ({windows}) AS windows ON windows.approved_month = approved.approved_month "
                 "AND windows.approval_version = approved.approval_version "
                 "AND windows.period_grain = approved.period_grain "
                 "AND windows.period = approved.period"
             )
-        conn.execute(f"DELETE FROM marts.{table} WHERE {match}")
-        conn.execute(f"INSERT INTO marts.{table} BY NAME {approved_rows}")
-    return conn.execute(f"SELECT count(*) FROM ({latest})").fetchone()[0]
+        conn.execute(f"DELETE FROM {target} WHERE {match}")
+        conn.execute(f"INSERT INTO {target} ({', '.join(names)}) {approved_rows}")
+    return conn.execute(f"SELECT count(*) FROM ({latest}) AS latest").fetchone()[0]
 
 
 # Beside the archived files: the approvals, which no file can give back.

@@ -63,6 +63,7 @@ def postgres_demo(postgres_server, tmp_path_factory) -> str:
     """A PostgreSQL warehouse holding the demo set and every model built on it, its access set
     up as docs/postgresql.md says, shared by the session's tests (which only read it); its URL
     for the superuser."""
+    from ase_impact.publish.snapshot import publish_snapshot
     from tests.integration.engines import (
         PIPELINE_ROLE,
         as_role,
@@ -76,5 +77,7 @@ def postgres_demo(postgres_server, tmp_path_factory) -> str:
         conn.execute(f"CREATE ROLE {PIPELINE_ROLE} LOGIN")
         conn.execute(f"ALTER DATABASE demo OWNER TO {PIPELINE_ROLE}")
         conn.execute(documented_access_sql())  # the roles exist before the build grants them
-    build_demo_warehouse(tmp_path_factory.mktemp("postgres_demo"), as_role(url, PIPELINE_ROLE))
+    pipeline = as_role(url, PIPELINE_ROLE)
+    build_demo_warehouse(tmp_path_factory.mktemp("postgres_demo"), pipeline)
+    publish_snapshot(pipeline, pipeline)  # as a passed gate does
     return url

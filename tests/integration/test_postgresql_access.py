@@ -1,5 +1,6 @@
 """Analysts' and associations' access to a PostgreSQL warehouse, set up by the SQL of
-docs/postgresql.md: the marts only, read only, and an association's own rows only."""
+docs/postgresql.md: the published marts only (schema `published`), read only, and an
+association's own rows only."""
 
 import dataclasses
 import re
@@ -27,7 +28,7 @@ ASSOCIATION_MARTS = (
 def rows_by_association(url: str, table: str) -> dict[str | None, int]:
     with connect(url, read_only=True) as conn:
         rows = conn.execute(
-            f"SELECT association_code, count(*) FROM marts.{table} GROUP BY association_code"
+            f"SELECT association_code, count(*) FROM published.{table} GROUP BY association_code"
         ).fetchall()
     return dict(rows)
 
@@ -42,11 +43,14 @@ def test_the_departement_analyst_reads_every_row_of_the_marts(postgres_demo, tab
 @pytest.mark.parametrize(
     "statement",
     [
-        "INSERT INTO marts.dim_period SELECT * FROM marts.dim_period LIMIT 1",
-        "DELETE FROM marts.fct_indicators",
-        "UPDATE marts.mart_submissions SET status = 'missing'",
-        "CREATE TABLE marts.notes (note text)",
-        "DROP TABLE marts.fct_indicators",
+        "INSERT INTO published.dim_period SELECT * FROM published.dim_period LIMIT 1",
+        "DELETE FROM published.fct_indicators",
+        "UPDATE published.mart_submissions SET status = 'missing'",
+        "CREATE TABLE published.notes (note text)",
+        "DROP TABLE published.fct_indicators",
+        # The marts as dbt built them, before the gate passed them: the pipeline's only.
+        "SELECT count(*) FROM marts.fct_indicators",
+        "SELECT count(*) FROM marts.dim_period",
         "SELECT count(*) FROM raw.pairs",
         "SELECT count(*) FROM quality.submissions",
         "SELECT count(*) FROM quality.rejected_rows",
@@ -54,7 +58,7 @@ def test_the_departement_analyst_reads_every_row_of_the_marts(postgres_demo, tab
     ],
 )
 @pytest.mark.parametrize("role", [ANALYST, ASSOCIATION_ACCOUNT])
-def test_readers_cannot_write_nor_read_beyond_the_marts(postgres_demo, role, statement):
+def test_readers_cannot_write_nor_read_beyond_the_published_marts(postgres_demo, role, statement):
     reader = psycopg2.connect(as_role(postgres_demo, role))
     try:
         with pytest.raises(psycopg2.errors.InsufficientPrivilege), reader.cursor() as cursor:
@@ -72,7 +76,7 @@ def test_an_association_reads_its_own_rows_and_the_departement_only(postgres_dem
     seen = rows_by_association(as_role(postgres_demo, ASSOCIATION_ACCOUNT), table)
     with connect(postgres_demo, read_only=True) as owner:
         has_scope = owner.execute(
-            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'marts' "
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'published' "
             "AND table_name = ? AND column_name = 'scope'",
             [table],
         ).fetchone()[0]
@@ -88,13 +92,13 @@ def unmasked_departement_rows(url: str, table: str) -> int:
             name
             for (name,) in owner.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = "
-                "'marts' AND table_name = ? AND column_name LIKE 'is\\_%suppressed'",
+                "'published' AND table_name = ? AND column_name LIKE 'is\\_%suppressed'",
                 [table],
             ).fetchall()
         ]
         masked = " OR ".join(flags)
         return owner.execute(
-            f"SELECT count(*) FROM marts.{table} WHERE scope = 'departement' AND NOT ({masked})"
+            f"SELECT count(*) FROM published.{table} WHERE scope = 'departement' AND NOT ({masked})"
         ).fetchone()[0]
 
 
@@ -103,12 +107,12 @@ def test_an_association_reads_no_masked_departement_figure(postgres_demo, table)
     # A masked département count, less the association's own, is another's small count.
     with connect(postgres_demo, read_only=True) as owner:
         masked = owner.execute(
-            f"SELECT count(*) FROM marts.{table} WHERE scope = 'departement' AND is_suppressed"
+            f"SELECT count(*) FROM published.{table} WHERE scope = 'departement' AND is_suppressed"
         ).fetchone()[0]
     assert masked > 0  # the demo has masked département figures to hide
     with connect(as_role(postgres_demo, ASSOCIATION_ACCOUNT), read_only=True) as account:
         seen = account.execute(
-            f"SELECT count(*) FROM marts.{table} WHERE scope = 'departement' AND is_suppressed"
+            f"SELECT count(*) FROM published.{table} WHERE scope = 'departement' AND is_suppressed"
         ).fetchone()[0]
     assert seen == 0
 

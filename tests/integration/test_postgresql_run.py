@@ -7,6 +7,7 @@ import pytest
 from ase_impact.core.settings import PROJECT_ROOT
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.publish.consolidated import consolidated_paths, version_folder, workbook_paths
+from ase_impact.publish.snapshot import publish_snapshot
 from ase_impact.warehouse.connection import connect
 from orchestration.instance import DAGSTER_STORAGE_VARIABLE
 from tests.conftest import isolated_environment
@@ -15,6 +16,19 @@ from tests.integration.conftest import TEST_KEY
 
 pytestmark = pytest.mark.slow  # a whole `ase-impact run`: make test-e2e
 PASSWORD = "mot-de-passe-ignore"
+# One figure of an approved month: October's subsidies, département total.
+SUBSIDIES = (
+    "period_grain = 'month' AND period = DATE '2026-10-01' AND scope = 'departement' "
+    "AND indicator_code = 'subsidies_eur' AND breakdown = 'total'"
+)
+
+
+def subsidies(warehouse: str, schema: str) -> float:
+    with connect(warehouse, read_only=True) as conn:
+        (value,) = conn.execute(
+            f"SELECT value FROM {schema}.fct_indicators WHERE {SUBSIDIES}"
+        ).fetchone()
+    return value
 
 
 def test_a_run_on_postgresql_builds_the_marts_the_gate_and_the_outputs(postgres_server, tmp_path):
@@ -30,7 +44,7 @@ def test_a_run_on_postgresql_builds_the_marts_the_gate_and_the_outputs(postgres_
 
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in result.stdout
-    assert "schéma marts de l'entrepôt" in result.stdout
+    assert "schéma published de l'entrepôt" in result.stdout
     with connect(warehouse, read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM quality.submissions").fetchone()[0] == 20
         assert conn.execute("SELECT count(*) FROM marts.fct_indicators").fetchone()[0] > 10_000
@@ -59,17 +73,19 @@ def test_a_run_on_postgresql_builds_the_marts_the_gate_and_the_outputs(postgres_
         assert approved.exit_code == 0, approved.stdout + approved.stderr
         assert "2026-10 approuvé : version 1" in approved.stdout
         assert "rien de nouveau" in run_cli("approve", "2026-10", "--warehouse", warehouse).stdout
+        approved_value = subsidies(warehouse, "published")
         with connect(warehouse) as conn:
-            conn.execute(
-                "UPDATE marts.fct_indicators SET value = value + 1 WHERE period_grain = 'month' "
-                "AND period = DATE '2026-10-01' AND scope = 'departement' "
-                "AND indicator_code = 'subsidies_eur' AND breakdown = 'total'"
-            )
+            conn.execute(f"UPDATE marts.fct_indicators SET value = value + 1 WHERE {SUBSIDIES}")
+        # A later build, its gate passed: readers still see the approved figure.
+        publish_snapshot(warehouse, warehouse)
+        assert subsidies(warehouse, "published") == approved_value
+        assert subsidies(warehouse, "marts") == approved_value + 1
         refused = run_cli("approve", "2026-10", "--warehouse", warehouse)
         assert refused.exit_code == 1 and "indiquez le motif" in refused.stderr
         revised = run_cli("approve", "2026-10", "--motif", "Subvention", "--warehouse", warehouse)
         assert revised.exit_code == 0, revised.stdout + revised.stderr
     assert "2026-10 approuvé : version 2" in revised.stdout
+    assert subsidies(warehouse, "published") == approved_value + 1
     with connect(warehouse, read_only=True) as conn:
         approvals = conn.execute(
             "SELECT approval_version, approved_by, reason FROM approvals.approvals ORDER BY 1"

@@ -1,0 +1,71 @@
+"""Who reads the published marts of a PostgreSQL warehouse (docs/postgresql.md sets the roles
+up): the département's analysts (role ase_impact_reader) every row; an association's accounts
+(members of ase_impact_association, each named in access.association_roles) the rows of their
+own association and the département's that disclosure control masks nothing of, never another
+association's: a masked département count less the association's own would be another
+association's small count (the is_…suppressed flags of int_indicators_suppressed).
+
+Granted on the schema `published` only, in the publication's transaction: the marts dbt has
+just built are not read by anyone but the pipeline until the gate has passed them. Until the
+roles and access.association_roles exist, nobody but the pipeline reads anything. DuckDB has
+no roles: analysts read its published copy, a file of its own (ase_impact/publish/snapshot.py).
+"""
+
+from __future__ import annotations
+
+from ase_impact.warehouse.connection import Connection
+
+READER_ROLE = "ase_impact_reader"
+ASSOCIATION_ROLE = "ase_impact_association"
+READERS = f"{READER_ROLE}, {ASSOCIATION_ROLE}"
+
+
+def access_is_set_up(conn: Connection) -> bool:
+    """The two group roles exist and so does the table naming each association's accounts."""
+    (ready,) = conn.execute(
+        "SELECT count(*) = 2 AND to_regclass('access.association_roles') IS NOT NULL "
+        "FROM pg_roles WHERE rolname IN (?, ?)",
+        [READER_ROLE, ASSOCIATION_ROLE],
+    ).fetchone()
+    return bool(ready)
+
+
+def grant_published_access(conn: Connection, schema: str, columns: dict[str, list[str]]) -> None:
+    """Grant the readers each table of `schema` (its columns given by table), with the
+    row-level security of the tables holding an association's rows; the readers lose any
+    access to the schema the marts are built in (granted there by earlier releases)."""
+    if not access_is_set_up(conn):
+        return
+    conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA marts FROM {READERS}")
+    conn.execute(f"REVOKE USAGE ON SCHEMA marts FROM {READERS}")
+    conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {READERS}")
+    for table, names in columns.items():
+        relation = f"{schema}.{table}"
+        conn.execute(f"GRANT SELECT ON {relation} TO {READERS}")
+        if "association_code" in names:
+            _restrict_rows(conn, relation, names)
+
+
+def _restrict_rows(conn: Connection, relation: str, columns: list[str]) -> None:
+    conn.execute(f"ALTER TABLE {relation} ENABLE ROW LEVEL SECURITY")
+    conn.execute(f"DROP POLICY IF EXISTS departement_reads_all ON {relation}")
+    conn.execute(
+        f"CREATE POLICY departement_reads_all ON {relation} "
+        f"FOR SELECT TO {READER_ROLE} USING (true)"
+    )
+    own_rows = (
+        "association_code IN (SELECT association_code FROM access.association_roles "
+        "WHERE role_name = current_user)"
+    )
+    if "scope" in columns:
+        unmasked = "".join(
+            f" AND NOT {name}"
+            for name in columns
+            if name.startswith("is_") and name.endswith("suppressed")
+        )
+        own_rows = f"(scope = 'departement'{unmasked}) OR {own_rows}"
+    conn.execute(f"DROP POLICY IF EXISTS association_reads_its_own ON {relation}")
+    conn.execute(
+        f"CREATE POLICY association_reads_its_own ON {relation} "
+        f"FOR SELECT TO {ASSOCIATION_ROLE} USING ({own_rows})"
+    )
