@@ -24,7 +24,7 @@ from ase_impact.core.settings import PROJECT_ROOT, Settings, settings_environmen
 from ase_impact.intake.discovery import pending_files
 from ase_impact.intake.ingestion import ingest_file
 from ase_impact.warehouse import queries
-from ase_impact.warehouse.connection import locked_connection
+from ase_impact.warehouse.connection import INTAKE, exclusive_access, locked_connection
 from ase_impact.warehouse.schema import ensure_schema
 from orchestration.abandoned_runs import owner_tags, release_abandoned_runs
 from orchestration.assets.ingestion import SUBMISSIONS_KEY
@@ -99,6 +99,22 @@ def _ingest_and_build(
     progress,
     full_refresh: bool,
 ) -> RunOutcome:
+    # One command at a time finds and ingests the new files (another one started meanwhile
+    # waits, then finds them ingested); the builds queue on the warehouse's writer lock.
+    with exclusive_access(settings.warehouse, kind=INTAKE):
+        pending, integrated, failures = _ingest(instance, settings, period, progress)
+    outcome = _build(settings, instance, progress, full_refresh)
+    outcome.ingested = integrated
+    outcome.unchanged = pending.unchanged
+    outcome.misnamed = pending.misnamed
+    outcome.ignored = pending.ignored
+    outcome.technical_failures = failures
+    return outcome
+
+
+def _ingest(instance: dg.DagsterInstance, settings: Settings, period: str | None, progress):
+    """Ingest every new or changed file; returns what raw/ held against the warehouse, the
+    partitions integrated and the technical failures."""
     from orchestration.definitions import defs
     from orchestration.sensors import new_file_requests
 
@@ -132,13 +148,7 @@ def _ingest_and_build(
         for partition, sha256 in pending.new_or_changed.items()
         if received.get(partition) == sha256
     ]
-    outcome = _build(settings, instance, progress, full_refresh)
-    outcome.ingested = integrated
-    outcome.unchanged = pending.unchanged
-    outcome.misnamed = pending.misnamed
-    outcome.ignored = pending.ignored
-    outcome.technical_failures = failures
-    return outcome
+    return pending, integrated, failures
 
 
 def rebuild_pipeline(settings: Settings, progress: Callable[[str], None] = print):

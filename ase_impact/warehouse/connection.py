@@ -58,6 +58,34 @@ Connection = duckdb.DuckDBPyConnection | PostgresConnection
 POSTGRES_WRITER_LOCK = 0x41534549  # "ASEI"
 
 
+@dataclass(frozen=True)
+class LockKind:
+    """What a lock of the warehouse serialises: its lock file beside a DuckDB warehouse, its
+    advisory lock on PostgreSQL, and what a process that has to wait for it says (French)."""
+
+    file_suffix: str
+    postgres_key: int
+    waiting_fr: str
+
+
+# The warehouse's writers: one process writes at a time.
+WRITER = LockKind(
+    ".lock",
+    POSTGRES_WRITER_LOCK,
+    "Entrepôt {warehouse} occupé — attendu : {holder}. L'exécution reprend dès qu'il le libère",
+)
+# The commands that find the new files of raw/ and ingest them (`ase-impact run`), from their
+# planning to their last ingestion: two such commands at once would find the same new files,
+# and each record them as a version of its own.
+INTAKE = LockKind(
+    ".intake.lock",
+    0x41534946,  # "ASIF"
+    "Une autre exécution intègre les fichiers déposés pour l'entrepôt {warehouse} — attendu : "
+    "{holder}. Celle-ci reprend quand elle a fini, sans intégrer une seconde fois les mêmes "
+    "fichiers",
+)
+
+
 def is_postgres(warehouse: Path | str) -> bool:
     """Whether the warehouse setting names a PostgreSQL database rather than a DuckDB file."""
     return str(warehouse).startswith(POSTGRES_SCHEMES)
@@ -244,17 +272,18 @@ class _Holding:
     depth: int = 0
 
 
-_holdings: dict[Path, _Holding] = {}
+# By lock file, or by PostgreSQL URL and advisory lock key.
+_holdings: dict[Path | str, _Holding] = {}
 _holdings_guard = threading.Lock()
 
 
-def lock_file_of(path: Path) -> Path:
-    return path.with_name(path.name + ".lock")
+def lock_file_of(path: Path, kind: LockKind = WRITER) -> Path:
+    return path.with_name(path.name + kind.file_suffix)
 
 
-def _holding(lock_file: Path) -> _Holding:
+def _holding(key: Path | str) -> _Holding:
     with _holdings_guard:
-        return _holdings.setdefault(lock_file, _Holding(threading.RLock()))
+        return _holdings.setdefault(key, _Holding(threading.RLock()))
 
 
 def _print_to_stderr(message: str) -> None:
@@ -278,9 +307,13 @@ def _holder_text() -> str:
 
 @contextmanager
 def exclusive_access(
-    path: Path | str, wait: bool = True, notify: Callable[[str], None] = _print_to_stderr
+    path: Path | str,
+    wait: bool = True,
+    notify: Callable[[str], None] = _print_to_stderr,
+    kind: LockKind = WRITER,
 ) -> Iterator[None]:
-    """Wait for (or, with wait=False, try once), then hold, the warehouse's lock file.
+    """Wait for (or, with wait=False, try once), then hold, the warehouse's lock file (kind:
+    the writers' lock, or another lock of the warehouse, INTAKE).
 
     DuckDB allows one process at a time on a file (a second one fails at once with a lock
     error). Dagster's "duckdb" pool serialises the steps of runs it launches; this lock also
@@ -294,12 +327,15 @@ def exclusive_access(
     wait says so (notify), naming the holder: the kernel releases an flock with its process,
     so a process that holds it is alive, and can be stopped by its number.
     """
-    holding = _holding(path if is_postgres(path) else lock_file_of(path).absolute())
+    if is_postgres(path):
+        holding = _holding(f"{path}#{kind.postgres_key}")
+    else:
+        holding = _holding(lock_file_of(path, kind).absolute())
     if not holding.guard.acquire(blocking=wait):
         raise WarehouseBusy(str(path))
     try:
         if holding.depth == 0:
-            holding.handle = _take_lock(path, wait, notify)
+            holding.handle = _take_lock(path, kind, wait, notify)
         holding.depth += 1
         try:
             yield
@@ -312,10 +348,10 @@ def exclusive_access(
         holding.guard.release()
 
 
-def _take_lock(path: Path | str, wait: bool, notify: Callable[[str], None]):
+def _take_lock(path: Path | str, kind: LockKind, wait: bool, notify: Callable[[str], None]):
     if is_postgres(path):
-        return _take_advisory_lock(str(path), wait, notify)
-    return _take_flock(path, lock_file_of(path), wait, notify)
+        return _take_advisory_lock(str(path), kind, wait, notify)
+    return _take_flock(path, lock_file_of(path, kind), kind, wait, notify)
 
 
 def _release_lock(handle) -> None:
@@ -325,20 +361,20 @@ def _release_lock(handle) -> None:
         _release_flock(handle)
 
 
-def _take_advisory_lock(url: str, wait: bool, notify: Callable[[str], None]) -> PostgresConnection:
-    """The writer's lock of a PostgreSQL warehouse: a session advisory lock, held (by every
-    process on every machine that writes it) until its session closes."""
+def _take_advisory_lock(
+    url: str, kind: LockKind, wait: bool, notify: Callable[[str], None]
+) -> PostgresConnection:
+    """A lock of a PostgreSQL warehouse: a session advisory lock, held (by every process on
+    every machine that takes it) until its session closes."""
     session = PostgresConnection(url)
     try:
-        lock = [POSTGRES_WRITER_LOCK]
+        lock = [kind.postgres_key]
         (taken,) = session.execute("SELECT pg_try_advisory_lock(?)", lock).fetchone()
         if not taken:
             if not wait:
                 raise WarehouseBusy(label(url))
-            notify(
-                f"Entrepôt PostgreSQL {label(url)} occupé par une autre exécution : "
-                "celle-ci reprend dès qu'il est libéré."
-            )
+            warehouse = f"PostgreSQL {label(url)}"
+            notify(kind.waiting_fr.format(warehouse=warehouse, holder="une autre exécution") + ".")
             session.execute("SELECT pg_advisory_lock(?)", lock)
     except BaseException:
         session.close()
@@ -346,7 +382,9 @@ def _take_advisory_lock(url: str, wait: bool, notify: Callable[[str], None]) -> 
     return session
 
 
-def _take_flock(path: Path, lock_file: Path, wait: bool, notify: Callable[[str], None]):
+def _take_flock(
+    path: Path, lock_file: Path, kind: LockKind, wait: bool, notify: Callable[[str], None]
+):
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     handle = open(lock_file, "a+", encoding="utf-8")  # noqa: SIM115 — held beyond this call
     try:
@@ -356,9 +394,8 @@ def _take_flock(path: Path, lock_file: Path, wait: bool, notify: Callable[[str],
             if not wait:
                 raise WarehouseBusy(str(path)) from busy
             notify(
-                f"Entrepôt {path} occupé — attendu : {lock_holder(lock_file)}. L'exécution "
-                "reprend dès qu'il le libère (s'il est bloqué, arrêtez-le par son numéro : "
-                "kill <numéro>)."
+                kind.waiting_fr.format(warehouse=path, holder=lock_holder(lock_file))
+                + " (s'il est bloqué, arrêtez-le par son numéro : kill <numéro>)."
             )
             fcntl.flock(handle, fcntl.LOCK_EX)
         try:
