@@ -18,6 +18,8 @@ from ase_impact.warehouse.connection import Connection
 READER_ROLE = "ase_impact_reader"
 ASSOCIATION_ROLE = "ase_impact_association"
 READERS = f"{READER_ROLE}, {ASSOCIATION_ROLE}"
+# The département's analysts read every row; an association's accounts their own.
+POLICIES = ("departement_reads_all", "association_reads_its_own")
 
 
 def access_is_set_up(conn: Connection) -> bool:
@@ -39,19 +41,34 @@ def grant_published_access(conn: Connection, schema: str, columns: dict[str, lis
     conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA marts FROM {READERS}")
     conn.execute(f"REVOKE USAGE ON SCHEMA marts FROM {READERS}")
     conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {READERS}")
+    secured = _tables_with_policies(conn, schema)
     for table, names in columns.items():
         relation = f"{schema}.{table}"
         conn.execute(f"GRANT SELECT ON {relation} TO {READERS}")
-        if "association_code" in names:
+        # A table's policies are made with it (a table whose columns change is made anew):
+        # making them again would wait for every reader's open transaction on the table.
+        if "association_code" in names and table not in secured:
             _restrict_rows(conn, relation, names)
 
 
+def _tables_with_policies(conn: Connection, schema: str) -> set[str]:
+    """The tables of schema whose rows are secured, with both readers' policies."""
+    rows = conn.execute(
+        "SELECT tables.tablename FROM pg_tables AS tables JOIN pg_policies AS policies "
+        "ON policies.schemaname = tables.schemaname AND policies.tablename = tables.tablename "
+        "WHERE tables.schemaname = ? AND tables.rowsecurity AND policies.policyname IN (?, ?) "
+        "GROUP BY tables.tablename HAVING count(*) = 2",
+        [schema, *POLICIES],
+    ).fetchall()
+    return {table for (table,) in rows}
+
+
 def _restrict_rows(conn: Connection, relation: str, columns: list[str]) -> None:
+    reads_all, reads_its_own = POLICIES
     conn.execute(f"ALTER TABLE {relation} ENABLE ROW LEVEL SECURITY")
-    conn.execute(f"DROP POLICY IF EXISTS departement_reads_all ON {relation}")
+    conn.execute(f"DROP POLICY IF EXISTS {reads_all} ON {relation}")
     conn.execute(
-        f"CREATE POLICY departement_reads_all ON {relation} "
-        f"FOR SELECT TO {READER_ROLE} USING (true)"
+        f"CREATE POLICY {reads_all} ON {relation} FOR SELECT TO {READER_ROLE} USING (true)"
     )
     own_rows = (
         "association_code IN (SELECT association_code FROM access.association_roles "
@@ -64,8 +81,8 @@ def _restrict_rows(conn: Connection, relation: str, columns: list[str]) -> None:
             if name.startswith("is_") and name.endswith("suppressed")
         )
         own_rows = f"(scope = 'departement'{unmasked}) OR {own_rows}"
-    conn.execute(f"DROP POLICY IF EXISTS association_reads_its_own ON {relation}")
+    conn.execute(f"DROP POLICY IF EXISTS {reads_its_own} ON {relation}")
     conn.execute(
-        f"CREATE POLICY association_reads_its_own ON {relation} "
+        f"CREATE POLICY {reads_its_own} ON {relation} "
         f"FOR SELECT TO {ASSOCIATION_ROLE} USING ({own_rows})"
     )

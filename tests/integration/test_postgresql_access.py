@@ -4,16 +4,20 @@ association's own rows only."""
 
 import dataclasses
 import re
+import threading
 
 import psycopg2
 import psycopg2.errors
 import pytest
 
+from ase_impact.publish.snapshot import publish_snapshot
 from ase_impact.warehouse.connection import connect
-from tests.integration.engines import as_role
+from tests.integration.engines import PIPELINE_ROLE, as_role
 from tests.integration.portal_fixtures import make_portal
 
 ANALYST = "analyste"
+# A publication of the demo's marts takes a second or two.
+PUBLICATION_SECONDS = 60
 ASSOCIATION_ACCOUNT, ASSOCIATION = "cap_avenir", "cap-avenir"
 # Marts whose rows belong to an association; the others (calendar, catalogue) are for all.
 ASSOCIATION_MARTS = (
@@ -166,3 +170,28 @@ def test_the_portal_refuses_a_blank_template_over_a_month_in_force(postgres_demo
         in (results["2026-10"]["message_fr"])
     )
     assert results["2026-11"]["status"] == "accepted"  # nothing in force: a month without pairs
+
+
+def test_a_publication_does_not_wait_for_a_reader_open_transaction(postgres_demo):
+    # A BI tool keeps its transaction open: the next publication replaces the rows under it
+    # without waiting for it (the tables, their grants and policies are kept), and the tool
+    # goes on reading the rows it began with.
+    reader = psycopg2.connect(as_role(postgres_demo, ANALYST))
+    reader.set_session(isolation_level="REPEATABLE READ")
+    published = threading.Thread(
+        target=publish_snapshot, args=(as_role(postgres_demo, PIPELINE_ROLE),) * 2
+    )
+    try:
+        with reader.cursor() as cursor:
+            cursor.execute("SELECT count(*), sum(value) FROM published.fct_indicators")
+            before = cursor.fetchone()
+            published.start()
+            published.join(timeout=PUBLICATION_SECONDS)
+            waited = published.is_alive()
+            cursor.execute("SELECT count(*), sum(value) FROM published.fct_indicators")
+            during = cursor.fetchone()
+    finally:
+        reader.close()  # ends its transaction: a publication that waited for it ends too
+        published.join()
+    assert not waited
+    assert during == before
