@@ -77,9 +77,9 @@ def _base_tables(conn: Connection, schema: str) -> dict[str, list[tuple[str, str
 
 
 def _refresh(conn: Connection, table: str, same_columns: bool) -> None:
-    """published.<table> made a copy of marts.<table>. Its rows replaced, not the table, while
-    its columns are the mart's: a reader's transaction begun before sees the rows it saw, at
-    any isolation level, and the table keeps its grants and policies."""
+    """Copy marts.<table> into published.<table>: its rows replaced, not the table, while its
+    columns are the mart's, so that a reader's transaction begun before keeps the rows it
+    began with, at any isolation level, and the table keeps its grants and policies."""
     if same_columns:
         conn.execute(f"DELETE FROM {PUBLISHED_SCHEMA}.{table}")
         conn.execute(f"INSERT INTO {PUBLISHED_SCHEMA}.{table} SELECT * FROM marts.{table}")
@@ -101,12 +101,10 @@ def _publish_in_place(conn: Connection) -> dict[str, int]:
     grant_published_access(
         conn, PUBLISHED_SCHEMA, {t: [name for name, _ in c] for t, c in marts.items()}
     )
-    count = "SELECT count(*) FROM {}.{}"
+    relations = [f"{PUBLISHED_SCHEMA}.{table}" for table in marts]
     return {
-        f"{PUBLISHED_SCHEMA}.{table}": conn.execute(
-            count.format(PUBLISHED_SCHEMA, table)
-        ).fetchone()[0]
-        for table in marts
+        relation: conn.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
+        for relation in relations
     }
 
 
