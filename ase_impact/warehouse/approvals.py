@@ -93,12 +93,22 @@ def ensure_approvals_schema(conn: Connection) -> None:
     )
 
 
-def _columns(conn: Connection, schema: str, table: str) -> list[tuple[str, str]]:
+def _in_catalog(catalog: str | None) -> tuple[str, list[str]]:
+    """The information_schema condition on conn's own database, or on a catalog attached."""
+    if catalog:
+        return "table_catalog = ?", [catalog]
+    return "table_catalog = current_database()", []
+
+
+def _columns(
+    conn: Connection, schema: str, table: str, catalog: str | None = None
+) -> list[tuple[str, str]]:
+    """(name, type) of a table's columns, in conn's database or in the catalog attached."""
+    condition, parameters = _in_catalog(catalog)
     return conn.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position",
-        [schema, table],
+        f"SELECT column_name, data_type FROM information_schema.columns WHERE {condition} "
+        "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [*parameters, schema, table],
     ).fetchall()
 
 
@@ -286,15 +296,7 @@ def apply_to_published(conn: Connection, published: str, source: str | None = No
     approvals are read from conn's own database, or from the catalog `source` attached to it
     (DuckDB's published copy, a file of its own)."""
     approvals = f"{source}.{SCHEMA}" if source else SCHEMA
-    catalog = "?" if source else "current_database()"
-    tables = {
-        name
-        for (name,) in conn.execute(
-            "SELECT table_name FROM information_schema.tables "
-            f"WHERE table_catalog = {catalog} AND table_schema = ?",
-            [source, SCHEMA] if source else [SCHEMA],
-        ).fetchall()
-    }
+    tables = set(_schema_tables(conn, catalog=source))
     if "approvals" not in tables:
         return 0
     latest = (
@@ -309,8 +311,10 @@ def apply_to_published(conn: Connection, published: str, source: str | None = No
         if table not in tables:
             continue
         target = f"{published}.{table}"
-        names = [f'"{name}"' for name, _ in _columns(conn, published, table)]
-        selected = ", ".join(f"approved.{name}" for name in names)
+        names = [name for name, _ in _columns(conn, published, table)]
+        # A column the marts gained in a release since the month's approval: none approved.
+        frozen = {name for name, _ in _columns(conn, SCHEMA, table, catalog=source)}
+        selected = ", ".join(f'approved."{name}"' if name in frozen else "NULL" for name in names)
         if table in FROZEN_BY_MONTH:
             match = f"period IN (SELECT approved_month FROM ({latest}) AS latest)"
             approved_rows = (
@@ -331,7 +335,8 @@ def apply_to_published(conn: Connection, published: str, source: str | None = No
                 "AND windows.period = approved.period"
             )
         conn.execute(f"DELETE FROM {target} WHERE {match}")
-        conn.execute(f"INSERT INTO {target} ({', '.join(names)}) {approved_rows}")
+        quoted = ", ".join(f'"{name}"' for name in names)
+        conn.execute(f"INSERT INTO {target} ({quoted}) {approved_rows}")
     return conn.execute(f"SELECT count(*) FROM ({latest}) AS latest").fetchone()[0]
 
 
@@ -355,13 +360,15 @@ def withdraw_version(conn: Connection, month: str, version: int) -> None:
         raise
 
 
-def _schema_tables(conn: Connection) -> list[str]:
+def _schema_tables(conn: Connection, catalog: str | None = None) -> list[str]:
+    """The tables of the schema, in conn's database or in the catalog attached."""
+    condition, parameters = _in_catalog(catalog)
     return [
         name
         for (name,) in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_catalog = "
-            "current_database() AND table_schema = ? ORDER BY 1",
-            [SCHEMA],
+            f"SELECT table_name FROM information_schema.tables WHERE {condition} "
+            "AND table_schema = ? ORDER BY 1",
+            [*parameters, SCHEMA],
         ).fetchall()
     ]
 
