@@ -43,9 +43,9 @@ class PipelineSettings(dg.ConfigurableResource):
         context.instance.add_run_tags(run.run_id, owner_tags(worker.pid if worker else None))
 
 
-# dbt as installed beside this interpreter: cron or systemd call the console script with a
-# minimal PATH and no virtual environment activated.
-DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+# dbt as installed beside this interpreter (cron or systemd call the console script with a
+# minimal PATH and no virtual environment activated), in a process that ends with the run's.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("ase-impact-dbt"))
 
 
 class InstalledDbtCliResource(DbtCliResource):

@@ -37,6 +37,8 @@ pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
 STAGE_TIMEOUT_SECONDS = 600
 # "Within a few seconds" of the signal, with room for a loaded CI machine.
 STOP_SECONDS = 30
+# dbt interrupted as on Ctrl+C ends within a second or two; left alone, it builds on for longer.
+KILLED_DBT_SECONDS = 5
 CODES = ("cap-avenir", "envol-mentorat", "passerelles-jeunes")
 
 # The child: `ase-impact run`, one function paused (marker written, then a long sleep).
@@ -238,3 +240,42 @@ def test_the_next_run_completes_and_nothing_is_counted_twice(runs):
     assert runs["versions"] == [(code, 1, "accepted") for code in CODES]
     assert runs["indicators"] > 0
     assert runs["published"]
+
+
+def test_a_run_killed_outright_takes_its_dbt_with_it(tmp_path):
+    # SIGKILL (the out-of-memory killer) leaves no time for an orderly stop: dbt's process
+    # ends with its parent all the same, instead of building on with the warehouse open.
+    with isolated_environment(tmp_path, {KEY_ENV_VAR: TEST_KEY}):
+        settings = load_settings()
+        write_submission(settings.raw_dir, "2026-10", CODES[0], pairs=2)
+        log_path = tmp_path / "killed.log"
+        with open(log_path, "w") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "orchestration.cli", "run"],
+                cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + STAGE_TIMEOUT_SECONDS
+        while not (dbt_pids := _dbt_processes(child.pid)):
+            assert child.poll() is None, log_path.read_text()
+            assert time.monotonic() < deadline, log_path.read_text()
+            time.sleep(0.2)
+        time.sleep(2)  # dbt well under way
+        child.kill()
+        child.wait()
+        stopped_by = time.monotonic() + KILLED_DBT_SECONDS
+        while any(_alive(pid) for pid in dbt_pids) and time.monotonic() < stopped_by:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in dbt_pids)
+        next_run = subprocess.run(
+            [sys.executable, "-m", "orchestration.cli", "run"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=STAGE_TIMEOUT_SECONDS,
+        )
+    assert next_run.returncode == 0, next_run.stdout + next_run.stderr
+    assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in (
+        next_run.stdout
+    )
