@@ -76,7 +76,7 @@ WRITER = LockKind(
 )
 # The commands that find the new files of raw/ and ingest them (`ase-impact run`), from their
 # planning to their last ingestion: two such commands at once would find the same new files,
-# and each record them as a version of its own.
+# and both read, validate and load them.
 INTAKE = LockKind(
     ".intake.lock",
     0x41534946,  # "ASIF"
