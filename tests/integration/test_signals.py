@@ -178,6 +178,17 @@ def _stopped_run(stop: Stop, work: Path, settings) -> StoppedRun:
     )
 
 
+def _complete_run() -> subprocess.CompletedProcess:
+    """`ase-impact run`, left to end."""
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.cli", "run"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=STAGE_TIMEOUT_SECONDS,
+    )
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """The stopped runs, one after another on one warehouse, then a run left to complete."""
@@ -187,13 +198,7 @@ def runs(tmp_path_factory):
         for code in CODES:
             write_submission(settings.raw_dir, "2026-10", code, pairs=2)
         stopped = [_stopped_run(stop, root, settings) for stop in STOPS]
-        completed = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", "run"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=STAGE_TIMEOUT_SECONDS,
-        )
+        completed = _complete_run()
         with duckdb.connect(str(settings.warehouse), read_only=True) as conn:
             versions = conn.execute(
                 "select association_code, version, status from quality.submissions order by 1"
@@ -268,13 +273,7 @@ def test_a_run_killed_outright_takes_its_dbt_with_it(tmp_path):
         while any(_alive(pid) for pid in dbt_pids) and time.monotonic() < stopped_by:
             time.sleep(0.2)
         assert not any(_alive(pid) for pid in dbt_pids)
-        next_run = subprocess.run(
-            [sys.executable, "-m", "orchestration.cli", "run"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=STAGE_TIMEOUT_SECONDS,
-        )
+        next_run = _complete_run()
     assert next_run.returncode == 0, next_run.stdout + next_run.stderr
     assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in (
         next_run.stdout
