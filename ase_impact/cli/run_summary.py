@@ -16,6 +16,7 @@ from ase_impact.gate.suites import MART_QUERIES, VOLUME_INDICATOR, implausible_m
 from ase_impact.intake.discovery import display_name
 from ase_impact.publish.feedback import feedback_path, rows_to_check
 from ase_impact.warehouse import queries
+from ase_impact.warehouse.access import ASSOCIATION_ROLE, PUBLISHED_SCHEMA, READER_ROLE
 from ase_impact.warehouse.connection import CORRUPTION_SIGNS
 from ase_impact.warehouse.connection import label as warehouse_label
 
@@ -213,8 +214,8 @@ def build_lines(
 def _published_line(settings: Settings) -> str:
     if settings.published_warehouse == settings.warehouse:  # PostgreSQL: read in place
         return (
-            "Lecture pour les analystes : schéma published de l'entrepôt, par les rôles "
-            "ase_impact_reader et ase_impact_association (docs/postgresql.md)"
+            f"Lecture pour les analystes : schéma {PUBLISHED_SCHEMA} de l'entrepôt, par les "
+            f"rôles {READER_ROLE} et {ASSOCIATION_ROLE} (docs/postgresql.md)"
         )
     return f"Copie publiée (lecture seule) : {settings.published_warehouse}"
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import psycopg2
 
-from ase_impact.warehouse.access import grant_published_access
+from ase_impact.warehouse.access import PUBLISHED_SCHEMA, grant_published_access
 from ase_impact.warehouse.approvals import apply_to_published
 from ase_impact.warehouse.connection import (
     Connection,
@@ -33,8 +33,6 @@ from ase_impact.warehouse.connection import (
 )
 
 PUBLISHED_SCHEMAS = ("marts", "quality")
-# On PostgreSQL, the published marts: a schema of the warehouse itself.
-PUBLISHED_SCHEMA = "published"
 
 
 class SnapshotError(Exception):
@@ -98,9 +96,7 @@ def _publish_in_place(conn: Connection) -> dict[str, int]:
         _refresh(conn, table, published.get(table) == columns)
     # An approved month shows its approved version until it is approved again.
     apply_to_published(conn, PUBLISHED_SCHEMA)
-    grant_published_access(
-        conn, PUBLISHED_SCHEMA, {t: [name for name, _ in c] for t, c in marts.items()}
-    )
+    grant_published_access(conn, {t: [name for name, _ in c] for t, c in marts.items()})
     relations = [f"{PUBLISHED_SCHEMA}.{table}" for table in marts]
     return {
         relation: conn.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
@@ -113,7 +109,7 @@ def _publish_postgres(warehouse: str) -> dict[str, int]:
     whole or not at all; if it fails, what they read stays as it was."""
     try:
         with locked_connection(warehouse) as conn:
-            conn.execute("BEGIN")
+            conn.execute("BEGIN TRANSACTION")
             try:
                 counts = _publish_in_place(conn)
             except BaseException:

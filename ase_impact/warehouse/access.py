@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from ase_impact.warehouse.connection import Connection
 
+# The marts as the last passed gate published them: the one schema the readers are granted.
+PUBLISHED_SCHEMA = "published"
 READER_ROLE = "ase_impact_reader"
 ASSOCIATION_ROLE = "ase_impact_association"
 READERS = f"{READER_ROLE}, {ASSOCIATION_ROLE}"
@@ -32,18 +34,18 @@ def access_is_set_up(conn: Connection) -> bool:
     return bool(ready)
 
 
-def grant_published_access(conn: Connection, schema: str, columns: dict[str, list[str]]) -> None:
-    """Grant the readers each table of `schema` (its columns given by table), with the
+def grant_published_access(conn: Connection, columns: dict[str, list[str]]) -> None:
+    """Grant the readers each published table (its columns given by table), with the
     row-level security of the tables holding an association's rows; the readers lose any
     access to the schema the marts are built in (granted there by earlier releases)."""
     if not access_is_set_up(conn):
         return
     conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA marts FROM {READERS}")
     conn.execute(f"REVOKE USAGE ON SCHEMA marts FROM {READERS}")
-    conn.execute(f"GRANT USAGE ON SCHEMA {schema} TO {READERS}")
-    secured = _tables_with_policies(conn, schema)
+    conn.execute(f"GRANT USAGE ON SCHEMA {PUBLISHED_SCHEMA} TO {READERS}")
+    secured = _tables_with_policies(conn)
     for table, names in columns.items():
-        relation = f"{schema}.{table}"
+        relation = f"{PUBLISHED_SCHEMA}.{table}"
         conn.execute(f"GRANT SELECT ON {relation} TO {READERS}")
         # A table's policies are made with it (a table whose columns change is made anew):
         # making them again would wait for every reader's open transaction on the table.
@@ -51,14 +53,14 @@ def grant_published_access(conn: Connection, schema: str, columns: dict[str, lis
             _restrict_rows(conn, relation, names)
 
 
-def _tables_with_policies(conn: Connection, schema: str) -> set[str]:
-    """The tables of schema whose rows are secured, with both readers' policies."""
+def _tables_with_policies(conn: Connection) -> set[str]:
+    """The published tables whose rows are secured, with both readers' policies."""
     rows = conn.execute(
         "SELECT tables.tablename FROM pg_tables AS tables JOIN pg_policies AS policies "
         "ON policies.schemaname = tables.schemaname AND policies.tablename = tables.tablename "
         "WHERE tables.schemaname = ? AND tables.rowsecurity AND policies.policyname IN (?, ?) "
         "GROUP BY tables.tablename HAVING count(*) = 2",
-        [schema, *POLICIES],
+        [PUBLISHED_SCHEMA, *POLICIES],
     ).fetchall()
     return {table for (table,) in rows}
 
