@@ -20,8 +20,13 @@ from pathlib import Path
 
 import duckdb
 import psycopg2
+import psycopg2.errors
 
-from ase_impact.warehouse.access import PUBLISHED_SCHEMA, grant_published_access
+from ase_impact.warehouse.access import (
+    PUBLISHED_SCHEMA,
+    drop_row_policies,
+    grant_published_access,
+)
 from ase_impact.warehouse.approvals import apply_to_published
 from ase_impact.warehouse.connection import (
     Connection,
@@ -59,31 +64,54 @@ def _copy_table(conn: duckdb.DuckDBPyConnection, schema: str, table: str) -> int
     return conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
 
 
-def _base_tables(conn: Connection, schema: str) -> dict[str, list[tuple[str, str]]]:
-    """The tables of a schema of the PostgreSQL warehouse, with their columns and types."""
+def _base_tables(conn: Connection, schema: str) -> dict[str, dict[str, str]]:
+    """The tables of a schema of the PostgreSQL warehouse: each one's columns, in order, with
+    their types as PostgreSQL spells them in a column definition."""
     rows = conn.execute(
-        "SELECT c.table_name, c.column_name, c.data_type FROM information_schema.columns c "
-        "JOIN information_schema.tables t ON t.table_schema = c.table_schema "
-        "AND t.table_name = c.table_name WHERE t.table_type = 'BASE TABLE' "
-        "AND c.table_schema = ? ORDER BY c.table_name, c.ordinal_position",
+        "SELECT class.relname, attribute.attname, "
+        "format_type(attribute.atttypid, attribute.atttypmod) "
+        "FROM pg_class AS class "
+        "JOIN pg_namespace AS namespace ON namespace.oid = class.relnamespace "
+        "JOIN pg_attribute AS attribute ON attribute.attrelid = class.oid "
+        "WHERE namespace.nspname = ? AND class.relkind IN ('r', 'p') "
+        "AND attribute.attnum > 0 AND NOT attribute.attisdropped "
+        "ORDER BY class.relname, attribute.attnum",
         [schema],
     ).fetchall()
-    tables: dict[str, list[tuple[str, str]]] = {}
+    tables: dict[str, dict[str, str]] = {}
     for table, column, data_type in rows:
-        tables.setdefault(table, []).append((column, data_type))
+        tables.setdefault(table, {})[column] = data_type
     return tables
 
 
-def _refresh(conn: Connection, table: str, same_columns: bool) -> None:
-    """Copy marts.<table> into published.<table>: its rows replaced, not the table, while its
-    columns are the mart's, so that a reader's transaction begun before keeps the rows it
-    began with, at any isolation level, and the table keeps its grants and policies."""
-    if same_columns:
-        conn.execute(f"DELETE FROM {PUBLISHED_SCHEMA}.{table}")
-        conn.execute(f"INSERT INTO {PUBLISHED_SCHEMA}.{table} SELECT * FROM marts.{table}")
-    else:
-        conn.execute(f"DROP TABLE IF EXISTS {PUBLISHED_SCHEMA}.{table}")
-        conn.execute(f"CREATE TABLE {PUBLISHED_SCHEMA}.{table} AS SELECT * FROM marts.{table}")
+def _align(conn: Connection, table: str, columns: dict[str, str], before: dict[str, str]) -> None:
+    """Give published.<table> the mart's columns in place (ALTER TABLE, not a new table), so
+    that what readers made on it (their views) outlives a release that adds a column; a view
+    reading a column removed or retyped stops the publication (docs/postgresql.md). Its row
+    policies are made again with the new columns (grant_published_access)."""
+    relation = f"{PUBLISHED_SCHEMA}.{table}"
+    drop_row_policies(conn, relation)
+    for name, data_type in before.items():
+        if columns.get(name) != data_type:
+            conn.execute(f'ALTER TABLE {relation} DROP COLUMN "{name}"')
+    for name, data_type in columns.items():
+        if before.get(name) != data_type:
+            conn.execute(f'ALTER TABLE {relation} ADD COLUMN "{name}" {data_type}')
+
+
+def _refresh(conn: Connection, table: str, columns: dict[str, str], before: dict[str, str]):
+    """Copy marts.<table> into published.<table>: its rows replaced, not the table, so that a
+    reader's transaction begun before keeps the rows it began with, at any isolation level,
+    and the table keeps its grants and policies."""
+    relation = f"{PUBLISHED_SCHEMA}.{table}"
+    if not before:
+        conn.execute(f"CREATE TABLE {relation} AS SELECT * FROM marts.{table}")
+        return
+    if before != columns:
+        _align(conn, table, columns, before)
+    names = ", ".join(f'"{name}"' for name in columns)
+    conn.execute(f"DELETE FROM {relation}")
+    conn.execute(f"INSERT INTO {relation} ({names}) SELECT {names} FROM marts.{table}")
 
 
 def _publish_in_place(conn: Connection) -> dict[str, int]:
@@ -93,15 +121,27 @@ def _publish_in_place(conn: Connection) -> dict[str, int]:
     for table in published.keys() - marts.keys():
         conn.execute(f"DROP TABLE {PUBLISHED_SCHEMA}.{table}")
     for table, columns in marts.items():
-        _refresh(conn, table, published.get(table) == columns)
+        _refresh(conn, table, columns, published.get(table, {}))
     # An approved month shows its approved version until it is approved again.
     apply_to_published(conn, PUBLISHED_SCHEMA)
-    grant_published_access(conn, {t: [name for name, _ in c] for t, c in marts.items()})
+    grant_published_access(conn, {table: list(columns) for table, columns in marts.items()})
     relations = [f"{PUBLISHED_SCHEMA}.{table}" for table in marts]
     return {
         relation: conn.execute(f"SELECT count(*) FROM {relation}").fetchone()[0]
         for relation in relations
     }
+
+
+def _publication_failure_fr(error: psycopg2.Error) -> str:
+    if isinstance(error, psycopg2.errors.DependentObjectsStillExist):
+        # A reader's view on a table or column this release of the marts removes or retypes.
+        return (
+            f"cette version des marts retire ou change une table ou une colonne de "
+            f"{PUBLISHED_SCHEMA} dont dépendent des objets créés par un lecteur (des vues) ; "
+            "supprimez ou adaptez ces objets (DROP VIEW …, docs/postgresql.md) "
+            f"(détail technique : {error.diag.message_detail or error})"
+        )
+    return storage_failure_fr(error)
 
 
 def _publish_postgres(warehouse: str) -> dict[str, int]:
@@ -119,7 +159,7 @@ def _publish_postgres(warehouse: str) -> dict[str, int]:
     except psycopg2.Error as error:
         raise SnapshotError(
             f"Le schéma {PUBLISHED_SCHEMA} de l'entrepôt {label(warehouse)} n'a pas pu être "
-            f"mis à jour : {storage_failure_fr(error)}. Les analystes lisent les chiffres "
+            f"mis à jour : {_publication_failure_fr(error)}. Les analystes lisent les chiffres "
             "publiés précédemment, inchangés ; corrigez la cause puis relancez "
             "« ase-impact run »."
         ) from error

@@ -47,8 +47,8 @@ def grant_published_access(conn: Connection, columns: dict[str, list[str]]) -> N
     for table, names in columns.items():
         relation = f"{PUBLISHED_SCHEMA}.{table}"
         conn.execute(f"GRANT SELECT ON {relation} TO {READERS}")
-        # A table's policies are made with it (a table whose columns change is made anew):
-        # making them again would wait for every reader's open transaction on the table.
+        # A table's policies are made with it, and again when its columns change: making
+        # them at every publication would wait for every reader's open transaction on it.
         if "association_code" in names and table not in secured:
             _restrict_rows(conn, relation, names)
 
@@ -65,10 +65,16 @@ def _tables_with_policies(conn: Connection) -> set[str]:
     return {table for (table,) in rows}
 
 
+def drop_row_policies(conn: Connection, relation: str) -> None:
+    """Drop a published table's policies, to be made again with its new columns."""
+    for policy in POLICIES:
+        conn.execute(f"DROP POLICY IF EXISTS {policy} ON {relation}")
+
+
 def _restrict_rows(conn: Connection, relation: str, columns: list[str]) -> None:
     reads_all, reads_its_own = POLICIES
     conn.execute(f"ALTER TABLE {relation} ENABLE ROW LEVEL SECURITY")
-    conn.execute(f"DROP POLICY IF EXISTS {reads_all} ON {relation}")
+    drop_row_policies(conn, relation)
     conn.execute(
         f"CREATE POLICY {reads_all} ON {relation} FOR SELECT TO {READER_ROLE} USING (true)"
     )
@@ -83,7 +89,6 @@ def _restrict_rows(conn: Connection, relation: str, columns: list[str]) -> None:
             if name.startswith("is_") and name.endswith("suppressed")
         )
         own_rows = f"(scope = 'departement'{unmasked}) OR {own_rows}"
-    conn.execute(f"DROP POLICY IF EXISTS {reads_its_own} ON {relation}")
     conn.execute(
         f"CREATE POLICY {reads_its_own} ON {relation} "
         f"FOR SELECT TO {ASSOCIATION_ROLE} USING ({own_rows})"
