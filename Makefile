@@ -74,7 +74,7 @@ bench-large: install
 # SQLite, then on PostgreSQL: « Engines side by side ».
 bench-engines: install system-deps
 	$(RUN) python -m benchmarks.run --engines duckdb,postgresql --workloads M,incremental
-	$(RUN) python -m benchmarks.run --engines duckdb,duckdb+dagster-postgresql --workloads L
+	$(RUN) python -m benchmarks.run --engines duckdb,postgresql,duckdb+dagster-postgresql --workloads L
 
 clean:
 	rm -rf warehouse archive outputs reports .dagster_home/storage .dagster_home/logs dbt_project/target dbt_project/logs

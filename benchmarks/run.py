@@ -899,12 +899,10 @@ def compare_engines(engines: list[str], workloads: list[str], seed: int) -> int:
                     run_incremental(name, seed) if name in CORRECTIONS else run_workload(name, seed)
                 )
                 compared.setdefault(engine, {})[name] = measured
-                # The default engine's figures are the page's own (stages, phases, targets).
+                # The default engine's figures are the page's own (stages, phases, targets);
+                # measured on another engine only, they stay, each with its code and time.
                 if engine == DEFAULT_ENGINE:
                     results["workloads"][name] = measured
-                elif DEFAULT_ENGINE not in engines:
-                    # An older default-engine figure would sit beside newer code's.
-                    results["workloads"].pop(name, None)
         finally:
             ENGINE = Engine()
             if server is not None:
