@@ -35,7 +35,12 @@ import pandas as pd
 from ase_impact.core import vocabulary
 from ase_impact.core.fingerprint import files_fingerprint, write_record
 from ase_impact.core.settings import SEEDS_DIR
-from ase_impact.warehouse.connection import Connection, rows_hash_sum, single_precision
+from ase_impact.warehouse.connection import (
+    Connection,
+    read_frame,
+    rows_hash_sum,
+    single_precision,
+)
 
 RECORD_NAME = ".porte_fenetres_validees.json"
 # How the SQL below names a window: "period_grain/AAAA-MM-DD".
@@ -70,11 +75,11 @@ def window_digests(conn: Connection, table: str) -> dict[str, str]:
 def rows_of_windows(conn: Connection, table: str, windows: list[str] | None) -> pd.DataFrame:
     """The rows of `table` in those windows; all its rows for None."""
     if windows is None:
-        return conn.execute(f"SELECT * FROM {table}").df()
+        return read_frame(conn, f"SELECT * FROM {table}")
     if not windows:
-        return conn.execute(f"SELECT * FROM {table} WHERE false").df()
+        return read_frame(conn, f"SELECT * FROM {table} WHERE false")
     marks = ", ".join("?" for _ in windows)
-    return conn.execute(f"SELECT * FROM {table} WHERE {WINDOW_SQL} IN ({marks})", windows).df()
+    return read_frame(conn, f"SELECT * FROM {table} WHERE {WINDOW_SQL} IN ({marks})", windows)
 
 
 @dataclass(frozen=True)

@@ -227,6 +227,14 @@ def single_precision(number_sql: str) -> str:
     return f"CAST({number_sql} AS REAL)"
 
 
+def read_frame(conn: Connection, sql: str, parameters: list[object] | None = None) -> pd.DataFrame:
+    """A query's rows as a DataFrame, for a query that may return a whole mart: on PostgreSQL
+    fetched page by page (PostgresConnection.read_frame), not as one list of Python rows."""
+    if isinstance(conn, PostgresConnection):
+        return conn.read_frame(sql, parameters)
+    return conn.execute(sql, parameters).df()
+
+
 def insert_frame(
     conn: Connection,
     table: str,
