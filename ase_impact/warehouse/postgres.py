@@ -71,7 +71,6 @@ class PostgresConnection:
         on top of it (2 million rows: 3.2 GiB at the peak against 1.4 GiB, docs/postgresql.md).
         WITH HOLD, since the session is in autocommit mode."""
         with self._conn.cursor(name=f"frame_{uuid.uuid4().hex}", withhold=True) as cursor:
-            cursor.itersize = FRAME_PAGE_ROWS
             cursor.execute(_placeholders(sql, parameters), parameters)
             pages = []
             while rows := cursor.fetchmany(FRAME_PAGE_ROWS):
