@@ -70,8 +70,8 @@ bench: install
 bench-large: install
 	$(RUN) python -m benchmarks.run --workloads L,incremental-L
 
-# M and incremental on DuckDB, then on a throwaway PostgreSQL cluster; L with Dagster's storage in
-# SQLite, then on PostgreSQL: « Engines side by side ».
+# M and incremental on DuckDB, then on a throwaway PostgreSQL cluster; L on DuckDB, on
+# PostgreSQL, then on DuckDB with Dagster's storage on PostgreSQL: « Engines side by side ».
 bench-engines: install system-deps
 	$(RUN) python -m benchmarks.run --engines duckdb,postgresql --workloads M,incremental
 	$(RUN) python -m benchmarks.run --engines duckdb,postgresql,duckdb+dagster-postgresql --workloads L
