@@ -87,9 +87,10 @@ def _base_tables(conn: Connection, schema: str) -> dict[str, dict[str, str]]:
 def _align(conn: Connection, table: str, columns: dict[str, str], before: dict[str, str]) -> None:
     """Give published.<table> the mart's columns in place (ALTER TABLE, not a new table), so
     that what readers made on it (their views) outlives a release that adds a column; a view
-    reading a column removed or retyped stops the publication (docs/postgresql.md). Its row
-    policies are made again with the new columns (grant_published_access)."""
+    reading a column removed or retyped stops the publication (docs/postgresql.md)."""
     relation = f"{PUBLISHED_SCHEMA}.{table}"
+    # The association's policy names the table's suppression flags, and would keep a column
+    # it reads from being dropped: grant_published_access makes it again from the new columns.
     drop_row_policies(conn, relation)
     for name, data_type in before.items():
         if columns.get(name) != data_type:
@@ -99,7 +100,7 @@ def _align(conn: Connection, table: str, columns: dict[str, str], before: dict[s
             conn.execute(f'ALTER TABLE {relation} ADD COLUMN "{name}" {data_type}')
 
 
-def _refresh(conn: Connection, table: str, columns: dict[str, str], before: dict[str, str]):
+def _refresh(conn: Connection, table: str, columns: dict[str, str], before: dict[str, str]) -> None:
     """Copy marts.<table> into published.<table>: its rows replaced, not the table, so that a
     reader's transaction begun before keeps the rows it began with, at any isolation level,
     and the table keeps its grants and policies."""
