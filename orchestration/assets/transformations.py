@@ -9,7 +9,6 @@ stopped too, so that it never outlives the run holding the warehouse.
 import hashlib
 import os
 import shutil
-import signal
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +28,7 @@ from ase_impact.gate.run import import_great_expectations
 from ase_impact.gate.windows import forget_validated_windows
 from ase_impact.warehouse.connection import connect, exclusive_access
 from ase_impact.warehouse.loader import replace_registry
+from orchestration.dbt_child import STOP_SECONDS, STOP_SIGNALS
 from orchestration.dbt_project import (
     SOURCES_FINGERPRINT_VARIABLE,
     build_target_path,
@@ -45,11 +45,6 @@ from orchestration.dbt_project import (
 )
 from orchestration.resources import WAREHOUSE_POOL, PipelineSettings
 
-# How long dbt is given to stop after SIGINT (then SIGTERM, then SIGKILL): a stopped run must
-# end within seconds, not after dagster-dbt's default 25.
-DBT_STOP_SECONDS = 3
-
-
 # dbt processes this process started and that may still run: a step stopped while its
 # generator is suspended does not reach its `finally` before the generator is collected, so the
 # headless run stops them itself once the build returns (stop_running_dbt).
@@ -65,16 +60,17 @@ def stop_running_dbt() -> None:
 
 def stop_child(process: subprocess.Popen) -> None:
     """Stop a child process still running: SIGINT (dbt cancels its queries), then SIGTERM,
-    then SIGKILL, DBT_STOP_SECONDS apart. Its output pipe is closed first, so that a child
-    writing to it gets an error instead of blocking on a pipe nobody reads."""
+    then SIGKILL, STOP_SECONDS apart, as dbt stops itself when orphaned (dbt_child.py). Its
+    output pipe is closed first, so that a child writing to it gets an error instead of
+    blocking on a pipe nobody reads."""
     if process.poll() is not None:
         return
     if process.stdout is not None:
         process.stdout.close()
-    for stop in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+    for stop in STOP_SIGNALS:
         try:
             process.send_signal(stop)
-            process.wait(timeout=DBT_STOP_SECONDS)
+            process.wait(timeout=STOP_SECONDS)
             return
         except subprocess.TimeoutExpired:
             continue
@@ -291,7 +287,7 @@ def ase_impact_dbt_models(
             forget_validated_windows(settings.reports_dir)
         command = build_command(config, loaded)
         invocation = dbt.cli(command, context=context, target_path=target, raise_on_error=False)
-        invocation.termination_timeout_seconds = DBT_STOP_SECONDS
+        invocation.termination_timeout_seconds = STOP_SECONDS
         running_dbt.add(invocation.process)
         try:
             # The publication gate that follows in this process needs it, and its import

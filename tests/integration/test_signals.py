@@ -13,7 +13,6 @@ stage needs none: the signal is sent once dbt's process is seen running.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -27,9 +26,10 @@ import pytest
 from ase_impact.core.settings import PROJECT_ROOT, load_settings
 from ase_impact.intake.pseudonymise import KEY_ENV_VAR
 from ase_impact.warehouse.connection import lock_file_of
+from orchestration import dbt_child
 from tests.conftest import isolated_environment
 from tests.integration.conftest import TEST_KEY
-from tests.integration.processes import lock_is_free
+from tests.integration.processes import is_running, lock_is_free
 from tests.integration.sample_rows import write_submission
 
 pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
@@ -37,8 +37,9 @@ pytestmark = pytest.mark.slow  # whole `ase-impact run`s: make test-e2e
 STAGE_TIMEOUT_SECONDS = 600
 # "Within a few seconds" of the signal, with room for a loaded CI machine.
 STOP_SECONDS = 30
-# dbt interrupted as on Ctrl+C ends within a second or two; left alone, it builds on for longer.
-KILLED_DBT_SECONDS = 5
+# An orphaned dbt stops itself: SIGINT at once, then SIGTERM and SIGKILL seconds apart if
+# it lingers; with room for a loaded CI machine. Left alone, it would build on to the end.
+KILLED_DBT_SECONDS = 2 * dbt_child.STOP_SECONDS + 10
 CODES = ("cap-avenir", "envol-mentorat", "passerelles-jeunes")
 
 # The child: `ase-impact run`, one function paused (marker written, then a long sleep).
@@ -125,15 +126,6 @@ def _dbt_processes(pid: int) -> list[int]:
     ]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "State:\tZ" not in status.read_text()
-
-
 def _stopped_run(stop: Stop, work: Path, settings) -> StoppedRun:
     marker, log_path = work / f"{stop.stage}-{stop.signal_number}.paused", work / "child.log"
     target = stop.stage if stop.stage != "dbt" else "none"
@@ -176,6 +168,14 @@ def _stopped_run(stop: Stop, work: Path, settings) -> StoppedRun:
         lock_free=lock_is_free(lock_file_of(settings.warehouse)),
         pairs_after=pairs,
     )
+
+
+def _marts(warehouse: Path) -> set[str]:
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        rows = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    return {name for (name,) in rows}
 
 
 def _complete_run() -> subprocess.CompletedProcess:
@@ -227,7 +227,7 @@ def test_a_signal_stops_the_run_in_order_and_says_so_in_french(runs, number):
     assert run.seconds_to_stop < STOP_SECONDS
     assert run.lock_free
     for pid in run.dbt_pids:  # dbt's process did not outlive the run
-        assert not _alive(pid)
+        assert not is_running(pid)
 
 
 def test_the_file_being_loaded_when_stopped_left_nothing_half_written(runs):
@@ -270,11 +270,15 @@ def test_a_run_killed_outright_takes_its_dbt_with_it(tmp_path):
         child.kill()
         child.wait()
         stopped_by = time.monotonic() + KILLED_DBT_SECONDS
-        while any(_alive(pid) for pid in dbt_pids) and time.monotonic() < stopped_by:
+        while any(is_running(pid) for pid in dbt_pids) and time.monotonic() < stopped_by:
             time.sleep(0.2)
-        assert not any(_alive(pid) for pid in dbt_pids)
+        assert not any(is_running(pid) for pid in dbt_pids)
+        marts_when_killed = _marts(settings.warehouse)
         next_run = _complete_run()
+        marts_when_complete = _marts(settings.warehouse)
     assert next_run.returncode == 0, next_run.stdout + next_run.stderr
     assert "Construction (marts dbt, contrôle de publication, sorties) : réussie" in (
         next_run.stdout
     )
+    # dbt stopped part-way rather than building on to the end with nobody to report to
+    assert marts_when_complete - marts_when_killed
