@@ -13,6 +13,8 @@ no roles: analysts read its published copy, a file of its own (ase_impact/publis
 
 from __future__ import annotations
 
+import hashlib
+
 from ase_impact.warehouse.connection import Connection
 
 # The marts as the last passed gate published them: the one schema the readers are granted.
@@ -43,41 +45,23 @@ def grant_published_access(conn: Connection, columns: dict[str, list[str]]) -> N
     conn.execute(f"REVOKE ALL ON ALL TABLES IN SCHEMA marts FROM {READERS}")
     conn.execute(f"REVOKE USAGE ON SCHEMA marts FROM {READERS}")
     conn.execute(f"GRANT USAGE ON SCHEMA {PUBLISHED_SCHEMA} TO {READERS}")
-    secured = _tables_with_policies(conn)
+    made = _policy_fingerprints(conn)
     for table, names in columns.items():
         relation = f"{PUBLISHED_SCHEMA}.{table}"
         conn.execute(f"GRANT SELECT ON {relation} TO {READERS}")
-        # A table's policies are made with it, and again when its columns change: making
-        # them at every publication would wait for every reader's open transaction on it.
-        if "association_code" in names and table not in secured:
-            _restrict_rows(conn, relation, names)
+        if "association_code" not in names:
+            continue
+        # Policies are made again only when this release would make them otherwise (new
+        # columns, a new expression): making them at every publication would wait for every
+        # reader's open transaction on the table.
+        policies = _policy_statements(relation, names)
+        if made.get(table) != _fingerprint(policies):
+            _restrict_rows(conn, relation, policies)
 
 
-def _tables_with_policies(conn: Connection) -> set[str]:
-    """The published tables whose rows are secured, with both readers' policies."""
-    rows = conn.execute(
-        "SELECT tables.tablename FROM pg_tables AS tables JOIN pg_policies AS policies "
-        "ON policies.schemaname = tables.schemaname AND policies.tablename = tables.tablename "
-        "WHERE tables.schemaname = ? AND tables.rowsecurity AND policies.policyname IN (?, ?) "
-        "GROUP BY tables.tablename HAVING count(*) = 2",
-        [PUBLISHED_SCHEMA, *POLICIES],
-    ).fetchall()
-    return {table for (table,) in rows}
-
-
-def drop_row_policies(conn: Connection, relation: str) -> None:
-    """Drop a published table's policies, to be made again with its new columns."""
-    for policy in POLICIES:
-        conn.execute(f"DROP POLICY IF EXISTS {policy} ON {relation}")
-
-
-def _restrict_rows(conn: Connection, relation: str, columns: list[str]) -> None:
+def _policy_statements(relation: str, columns: list[str]) -> list[str]:
+    """The readers' policies of a table holding an association's rows, in POLICIES' order."""
     reads_all, reads_its_own = POLICIES
-    conn.execute(f"ALTER TABLE {relation} ENABLE ROW LEVEL SECURITY")
-    drop_row_policies(conn, relation)
-    conn.execute(
-        f"CREATE POLICY {reads_all} ON {relation} FOR SELECT TO {READER_ROLE} USING (true)"
-    )
     own_rows = (
         "association_code IN (SELECT association_code FROM access.association_roles "
         "WHERE role_name = current_user)"
@@ -89,7 +73,41 @@ def _restrict_rows(conn: Connection, relation: str, columns: list[str]) -> None:
             if name.startswith("is_") and name.endswith("suppressed")
         )
         own_rows = f"(scope = 'departement'{unmasked}) OR {own_rows}"
-    conn.execute(
+    return [
+        f"CREATE POLICY {reads_all} ON {relation} FOR SELECT TO {READER_ROLE} USING (true)",
         f"CREATE POLICY {reads_its_own} ON {relation} "
-        f"FOR SELECT TO {ASSOCIATION_ROLE} USING ({own_rows})"
-    )
+        f"FOR SELECT TO {ASSOCIATION_ROLE} USING ({own_rows})",
+    ]
+
+
+def _fingerprint(policies: list[str]) -> str:
+    return "ase-impact " + hashlib.sha256("\n".join(policies).encode()).hexdigest()
+
+
+def _policy_fingerprints(conn: Connection) -> dict[str, str | None]:
+    """The fingerprint the published tables' policies were made with, by table, for tables
+    secured with both readers' policies (None: made by a release that kept none)."""
+    rows = conn.execute(
+        "SELECT tables.relname, max(obj_description(policies.oid, 'pg_policy')) "
+        "FROM pg_policy AS policies JOIN pg_class AS tables ON tables.oid = policies.polrelid "
+        "JOIN pg_namespace AS schemas ON schemas.oid = tables.relnamespace "
+        "WHERE schemas.nspname = ? AND tables.relrowsecurity AND policies.polname IN (?, ?) "
+        "GROUP BY tables.relname HAVING count(*) = 2",
+        [PUBLISHED_SCHEMA, *POLICIES],
+    ).fetchall()
+    return dict(rows)
+
+
+def drop_row_policies(conn: Connection, relation: str) -> None:
+    """Drop a published table's policies, to be made again with its new columns."""
+    for policy in POLICIES:
+        conn.execute(f"DROP POLICY IF EXISTS {policy} ON {relation}")
+
+
+def _restrict_rows(conn: Connection, relation: str, policies: list[str]) -> None:
+    conn.execute(f"ALTER TABLE {relation} ENABLE ROW LEVEL SECURITY")
+    drop_row_policies(conn, relation)
+    for policy in policies:
+        conn.execute(policy)
+    # Signed on the last policy: the next publication compares it with its own.
+    conn.execute(f"COMMENT ON POLICY {POLICIES[-1]} ON {relation} IS '{_fingerprint(policies)}'")

@@ -172,6 +172,31 @@ def test_an_association_row_policy_follows_a_new_suppression_flag(secured):
         assert _seen(secured) == [(None, 12), ("a", 2)]
 
 
+def test_a_release_changing_the_association_policy_reaches_tables_already_secured(secured):
+    """Policies made by an earlier release, laxer than this one's (every département row, the
+    masked one too), are made again by the next publication, once."""
+    with connect(secured) as conn:
+        conn.execute(
+            "CREATE TABLE marts.mart_value_chain AS SELECT * FROM (VALUES "
+            "('departement', NULL, 12, false), ('departement', NULL, 3, true), "
+            "('association', 'a', 2, false), ('association', 'b', 1, false)) "
+            "AS cells (scope, association_code, value, is_value_suppressed)"
+        )
+        publish_snapshot(secured, secured)
+        conn.execute("DROP POLICY association_reads_its_own ON published.mart_value_chain")
+        conn.execute(
+            f"CREATE POLICY association_reads_its_own ON published.mart_value_chain FOR SELECT "
+            f"TO {ASSOCIATION_ROLE} USING (scope = 'departement' OR association_code = 'a')"
+        )
+        assert _seen(secured) == [(None, 3), (None, 12), ("a", 2)]
+        publish_snapshot(secured, secured)
+        assert _seen(secured) == [(None, 12), ("a", 2)]
+        made_again = "SELECT xmin FROM pg_policy WHERE polname = 'association_reads_its_own'"
+        made = conn.execute(made_again).fetchall()
+        publish_snapshot(secured, secured)
+        assert conn.execute(made_again).fetchall() == made  # kept, once this release's
+
+
 def test_a_publication_that_fails_halfway_leaves_what_readers_see_whole(built, monkeypatch):
     publish_snapshot(built, built)
 
