@@ -9,9 +9,9 @@ it: SIGINT (dbt cancels its queries and rolls back), then SIGTERM, then SIGKILL,
 apart. The escalation matters: dbt waits for its running statements to end before it exits on
 SIGINT, and nothing else would ever stop it if it did not.
 
-A watching thread rather than Linux's PR_SET_PDEATHSIG: that signal comes once and only
-SIGINT's way, it fires when the parent's *thread* that started the child ends, and it is
-Linux's alone.
+A watching thread rather than Linux's PR_SET_PDEATHSIG: the kernel sends that one signal
+once, no escalation; it fires when the parent's *thread* that started the child ends, not the
+parent; and it is Linux's alone.
 """
 
 from __future__ import annotations
