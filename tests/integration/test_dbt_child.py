@@ -8,6 +8,8 @@ swallows SIGINT and SIGTERM, as a dbt stuck in a statement would, is killed all 
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -81,6 +83,7 @@ def _wait_for_end(pid: int, seconds: float) -> float:
     while is_running(pid):
         elapsed = time.monotonic() - started
         if elapsed > seconds:
+            os.kill(pid, signal.SIGKILL)  # not left behind by a failing test
             pytest.fail(f"the orphaned child still runs after {elapsed:.1f} s")
         time.sleep(0.05)
     return time.monotonic() - started

@@ -191,10 +191,10 @@ def test_a_release_changing_the_association_policy_reaches_tables_already_secure
         assert _seen(secured) == [(None, 3), (None, 12), ("a", 2)]
         publish_snapshot(secured, secured)
         assert _seen(secured) == [(None, 12), ("a", 2)]
-        made_again = "SELECT xmin FROM pg_policy WHERE polname = 'association_reads_its_own'"
-        made = conn.execute(made_again).fetchall()
+        policy_version = "SELECT xmin FROM pg_policy WHERE polname = 'association_reads_its_own'"
+        made = conn.execute(policy_version).fetchall()
         publish_snapshot(secured, secured)
-        assert conn.execute(made_again).fetchall() == made  # kept, once this release's
+        assert conn.execute(policy_version).fetchall() == made  # kept, once this release's
 
 
 def test_a_publication_that_fails_halfway_leaves_what_readers_see_whole(built, monkeypatch):
